@@ -1,0 +1,100 @@
+# aiops — developer tasks. `make all` to run it, `make check` to test it.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/uv/bin/uv)
+BIN := .venv/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+AIOPS_ADMIN_EMAIL ?= admin@example.com
+PID_FILE ?= instance/aiops.pid
+LOG_FILE ?= /tmp/aiops.log
+SYSTEM_TOOLS ?= git tmux
+# The integration tests create (and drop) a fresh database on this server.
+AIOPS_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+export AIOPS_TEST_POSTGRES_URL
+export UV_PYTHON_DOWNLOADS ?= never
+# Byte-compile at install time: with PYTHONDONTWRITEBYTECODE set (as on our CI machines), nothing
+# is cached at import time and every command would recompile SQLAlchemy (1.2 s per start).
+export UV_COMPILE_BYTECODE ?= 1
+
+.PHONY: help sync sync-dev format lint test test-file check migrate seed start-dev start stop \
+        all bench system-deps clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.tools/uv/bin/uv:
+	@echo "uv not found: installing it from PyPI into .tools/uv"
+	@$(PYTHON) -m pip --version >/dev/null 2>&1 || $(MAKE) --no-print-directory _pip
+	@$(PYTHON) -m pip install --quiet --disable-pip-version-check --target .tools/uv uv \
+	  || $(PYTHON) -m pip install --quiet --disable-pip-version-check --break-system-packages --target .tools/uv uv
+
+_pip:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip; \
+	else echo "make: pip is missing: install python3-pip (or uv), then run make again" >&2; exit 1; fi
+
+sync: $(UV)  ## make .venv with aiops and its runtime dependencies
+	$(UV) sync --no-dev --python $(PYTHON)
+	$(BIN)/python -m compileall -q src migrations
+
+sync-dev: $(UV)  ## make .venv with the development tools too
+	$(UV) sync --python $(PYTHON)
+	$(BIN)/python -m compileall -q src migrations
+
+format: sync-dev  ## ruff format and import sort
+	$(BIN)/ruff check --select I --fix src tests bench migrations
+	$(BIN)/ruff format src tests bench migrations
+
+lint: sync-dev  ## ruff and mypy (strict on src/)
+	$(BIN)/ruff check src tests bench migrations
+	$(BIN)/ruff format --check src tests bench migrations
+	$(BIN)/mypy
+
+system-deps:  ## install the system tools the tests need (as root), or say which are missing
+	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "make: missing system tools:$$missing (install them, e.g. sudo apt-get install$$missing)" >&2; exit 1; fi; \
+	fi
+
+test: sync-dev system-deps  ## every test (unit and integration)
+	$(BIN)/pytest
+
+test-file: sync-dev system-deps  ## one test file: make test-file FILE=tests/unit/test_tenants.py
+	$(BIN)/pytest $(FILE)
+
+check: lint test  ## lint, then every test
+
+migrate: sync  ## upgrade the database schema
+	$(BIN)/aiops db upgrade
+
+seed: sync  ## the admin (AIOPS_ADMIN_EMAIL=...), a default tenant and project
+	$(BIN)/aiops seed --admin-email $(AIOPS_ADMIN_EMAIL)
+
+start-dev: sync  ## serve on http://$(HOST):$(PORT) with auto reload
+	$(BIN)/aiops serve --reload --host $(HOST) --port $(PORT)
+
+start: sync  ## serve in the background (log in /tmp/aiops.log)
+	@if [ -f $(PID_FILE) ] && kill -0 "$$(cat $(PID_FILE))" 2>/dev/null; then \
+	  echo "aiops already running (pid $$(cat $(PID_FILE)))"; exit 0; fi; \
+	mkdir -p $(dir $(PID_FILE)); \
+	nohup $(BIN)/aiops serve --host $(HOST) --port $(PORT) >>$(LOG_FILE) 2>&1 & echo $$! >$(PID_FILE); \
+	sleep 1; if kill -0 "$$(cat $(PID_FILE))" 2>/dev/null; then \
+	  echo "aiops started on http://$(HOST):$(PORT) (pid $$(cat $(PID_FILE)), log $(LOG_FILE))"; \
+	else echo "aiops failed to start; last lines of $(LOG_FILE):" >&2; tail -n 5 $(LOG_FILE) >&2; rm -f $(PID_FILE); exit 1; fi
+
+stop:  ## stop the background server
+	@if [ -f $(PID_FILE) ] && kill "$$(cat $(PID_FILE))" 2>/dev/null; then echo "aiops stopped"; \
+	else echo "aiops is not running"; fi; rm -f $(PID_FILE)
+
+all: sync migrate seed start-dev  ## set up, migrate, seed, and serve with auto reload
+
+bench: sync-dev  ## the benchmarks (figures for the README's Performance table)
+	$(BIN)/python bench/run.py
+
+clean:  ## remove the virtualenv and caches (keeps instance/)
+	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Persistence on SQLAlchemy Core: tables, row mapping, repositories, unit of work, migrations."""

@@ -1,0 +1,243 @@
+"""Repositories over one SQLAlchemy Connection; rows map to frozen entities and back.
+
+Repositories never commit: the unit of work owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Generic, TypeVar
+
+import attrs
+from sqlalchemy import ColumnElement, Connection, CursorResult, Row, Table, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from aiops.adapters.sqlalchemy import tables as t
+from aiops.domain.errors import Conflict, NotFound
+from aiops.domain.model.audit import AuditEvent
+from aiops.domain.model.projects import Project
+from aiops.domain.model.tenants import Membership, Role, Tenant
+from aiops.domain.model.users import User
+from aiops.ports.unit_of_work import AuditQuery
+
+E = TypeVar("E", Tenant, User, Project)
+
+
+@contextmanager
+def _conflict_on_integrity_error(what: str) -> Iterator[None]:
+    """A constraint the use case could not see (a concurrent writer) becomes a domain Conflict."""
+    try:
+        yield
+    except IntegrityError as error:
+        raise Conflict(f"{what} conflicts with existing data") from error
+
+
+def tenant_from_row(row: Row[Any]) -> Tenant:
+    return Tenant(id=row.id, slug=row.slug, name=row.name, color=row.color)
+
+
+def user_from_row(row: Row[Any]) -> User:
+    return User(
+        id=row.id,
+        email=row.email,
+        name=row.name,
+        username=row.username,
+        is_admin=row.is_admin,
+        linux_username=row.linux_username,
+        password_hash=row.password_hash,
+    )
+
+
+def project_from_row(row: Row[Any]) -> Project:
+    return Project(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        slug=row.slug,
+        name=row.name,
+        repo_url=row.repo_url,
+        default_branch=row.default_branch,
+    )
+
+
+def membership_from_row(row: Row[Any]) -> Membership:
+    return Membership(user_id=row.user_id, tenant_id=row.tenant_id, role=Role(row.role))
+
+
+def audit_event_from_row(row: Row[Any]) -> AuditEvent:
+    return AuditEvent(
+        id=row.id,
+        at=row.at,
+        actor=row.actor,
+        tenant=row.tenant,
+        action=row.action,
+        target=row.target,
+        detail=row.detail,
+    )
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    if key is None or key[0] is None:
+        raise RuntimeError("the database did not return the new row's id")
+    return int(key[0])
+
+
+def _values(entity: Any) -> dict[str, Any]:
+    return {key: value for key, value in attrs.asdict(entity, recurse=False).items() if key != "id"}
+
+
+class _EntityTable(Generic[E]):
+    """add / update / get for an entity with an integer id; subclasses add their look-ups."""
+
+    def __init__(
+        self, connection: Connection, table: Table, what: str, from_row: Callable[[Row[Any]], E]
+    ) -> None:
+        self._c = connection
+        self._table = table
+        self._what = what
+        self._from_row: Callable[[Row[Any]], E] = from_row
+
+    def add(self, entity: E) -> E:
+        with _conflict_on_integrity_error(self._what):
+            result = self._c.execute(insert(self._table).values(_values(entity)))
+        return attrs.evolve(entity, id=_new_id(result))
+
+    def update(self, entity: E) -> E:
+        with _conflict_on_integrity_error(self._what):
+            result = self._c.execute(
+                update(self._table).where(self._table.c.id == entity.id).values(_values(entity))
+            )
+        if result.rowcount != 1:
+            raise NotFound(f"{self._what} {entity.id} does not exist")
+        return entity
+
+    def get(self, entity_id: int) -> E | None:
+        return self._one(self._table.c.id == entity_id)
+
+    def _one(self, *criteria: ColumnElement[bool]) -> E | None:
+        row = self._c.execute(select(self._table).where(*criteria)).first()
+        return None if row is None else self._from_row(row)
+
+    def _many(self, *criteria: ColumnElement[bool]) -> list[E]:
+        rows = self._c.execute(select(self._table).where(*criteria).order_by(self._table.c.id))
+        return [self._from_row(row) for row in rows]
+
+
+class SqlTenantRepository(_EntityTable[Tenant]):
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection, t.tenants, "tenant", tenant_from_row)
+
+    def get_by_slug(self, slug: str) -> Tenant | None:
+        return self._one(t.tenants.c.slug == slug)
+
+    def list(self) -> Sequence[Tenant]:
+        return self._many()
+
+
+class SqlUserRepository(_EntityTable[User]):
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection, t.users, "user", user_from_row)
+
+    def get_by_email(self, email: str) -> User | None:
+        return self._one(t.users.c.email == email)
+
+    def get_by_username(self, username: str) -> User | None:
+        return self._one(t.users.c.username == username)
+
+    def list(self) -> Sequence[User]:
+        return self._many()
+
+
+class SqlProjectRepository(_EntityTable[Project]):
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection, t.projects, "project", project_from_row)
+
+    def get_by_slug(self, tenant_id: int, slug: str) -> Project | None:
+        return self._one(t.projects.c.tenant_id == tenant_id, t.projects.c.slug == slug)
+
+    def list(self, tenant_id: int | None = None) -> Sequence[Project]:
+        if tenant_id is None:
+            return self._many()
+        return self._many(t.projects.c.tenant_id == tenant_id)
+
+
+class SqlMembershipRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, membership: Membership) -> Membership:
+        with _conflict_on_integrity_error("membership"):
+            self._c.execute(insert(t.memberships).values(_row(membership)))
+        return membership
+
+    def update(self, membership: Membership) -> Membership:
+        m = t.memberships.c
+        result = self._c.execute(
+            update(t.memberships)
+            .where(m.user_id == membership.user_id, m.tenant_id == membership.tenant_id)
+            .values(role=membership.role.value)
+        )
+        if result.rowcount != 1:
+            raise NotFound("membership does not exist")
+        return membership
+
+    def get(self, user_id: int, tenant_id: int) -> Membership | None:
+        m = t.memberships.c
+        row = self._c.execute(
+            select(t.memberships).where(m.user_id == user_id, m.tenant_id == tenant_id)
+        ).first()
+        return None if row is None else membership_from_row(row)
+
+    def list_for_tenant(self, tenant_id: int) -> Sequence[Membership]:
+        m = t.memberships.c
+        rows = self._c.execute(
+            select(t.memberships).where(m.tenant_id == tenant_id).order_by(m.user_id)
+        )
+        return [membership_from_row(row) for row in rows]
+
+    def list_for_user(self, user_id: int) -> Sequence[Membership]:
+        m = t.memberships.c
+        rows = self._c.execute(
+            select(t.memberships).where(m.user_id == user_id).order_by(m.tenant_id)
+        )
+        return [membership_from_row(row) for row in rows]
+
+
+def _row(membership: Membership) -> Mapping[str, Any]:
+    return {
+        "user_id": membership.user_id,
+        "tenant_id": membership.tenant_id,
+        "role": membership.role.value,
+    }
+
+
+class SqlAuditLog:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, event: AuditEvent) -> AuditEvent:
+        values = _values(event) | {"detail": dict(event.detail)}
+        result = self._c.execute(insert(t.audit_events).values(values))
+        return attrs.evolve(event, id=_new_id(result))
+
+    def list(self, query: AuditQuery) -> Sequence[AuditEvent]:
+        a = t.audit_events.c
+        criteria: list[ColumnElement[bool]] = []
+        if query.actor is not None:
+            criteria.append(a.actor == query.actor)
+        if query.tenant is not None:
+            criteria.append(a.tenant == query.tenant)
+        if query.action is not None:
+            criteria.append(a.action == query.action)
+        if query.since is not None:
+            criteria.append(a.at >= query.since)
+        if query.until is not None:
+            criteria.append(a.at <= query.until)
+        rows = self._c.execute(
+            select(t.audit_events)
+            .where(*criteria)
+            .order_by(a.at.desc(), a.id.desc())
+            .limit(query.limit)
+        )
+        return [audit_event_from_row(row) for row in rows]

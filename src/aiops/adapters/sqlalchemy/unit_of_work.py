@@ -1,0 +1,66 @@
+"""SqlAlchemyUnitOfWork: one connection and one transaction per `with` block."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from aiops.adapters.sqlalchemy.engine import unavailable
+from aiops.adapters.sqlalchemy.repositories import (
+    SqlAuditLog,
+    SqlMembershipRepository,
+    SqlProjectRepository,
+    SqlTenantRepository,
+    SqlUserRepository,
+)
+
+
+class SqlAlchemyUnitOfWork:
+    tenants: SqlTenantRepository
+    users: SqlUserRepository
+    memberships: SqlMembershipRepository
+    projects: SqlProjectRepository
+    audit: SqlAuditLog
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+
+    def __enter__(self) -> Self:
+        try:
+            connection = self._engine.connect()
+        except DBAPIError as error:
+            raise unavailable(self._engine, error) from None
+        connection.begin()
+        self._connection = connection
+        self.tenants = SqlTenantRepository(connection)
+        self.users = SqlUserRepository(connection)
+        self.memberships = SqlMembershipRepository(connection)
+        self.projects = SqlProjectRepository(connection)
+        self.audit = SqlAuditLog(connection)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._connection is None:
+            return
+        try:
+            self._connection.rollback()  # a no-op after commit(); undoes everything otherwise
+        finally:
+            self._connection.close()
+            self._connection = None
+
+    def commit(self) -> None:
+        assert self._connection is not None, "commit() outside the `with` block"
+        self._connection.commit()
+
+    def rollback(self) -> None:
+        if self._connection is not None:
+            self._connection.rollback()

@@ -1,0 +1,62 @@
+"""Settings: one typed object from the environment and .env (AIOPS_* names), validated at start.
+
+Every setting is listed, with its default, in .env.example.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+OWASP_ARGON2_MIN_MEMORY_KIB = 19 * 1024
+
+
+class ConfigError(Exception):
+    """The settings are invalid; the message names each bad setting."""
+
+    code = "config_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="AIOPS_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    instance_path: Path = Path("instance")
+    database_url: str = ""
+    admin_email: str | None = None
+    log_format: Literal["console", "json"] = "console"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    argon2_time_cost: int = Field(default=3, ge=2)
+    argon2_memory_kib: int = Field(default=65536, ge=OWASP_ARGON2_MIN_MEMORY_KIB)
+    argon2_parallelism: int = Field(default=4, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if not self.database_url:
+            database = (self.instance_path / "aiops.db").resolve()
+            object.__setattr__(self, "database_url", f"sqlite:///{database}")
+        return self
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and .env, with `overrides` on top; ConfigError if invalid."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            name = "AIOPS_" + "_".join(str(part) for part in item["loc"]).upper()
+            given = item.get("input")
+            shown = "" if isinstance(given, dict) else f" (got {str(given)[:60]!r})"
+            problems.append(f"{name}: {item['msg']}{shown}")
+        raise ConfigError("invalid settings: " + "; ".join(problems)) from None

@@ -1,0 +1,70 @@
+"""The composition root: settings -> adapters -> use cases.
+
+Nothing else builds adapters or use cases. Tests and library users override any port:
+
+    container = Container()
+    container.settings.override(providers.Object(load_settings(database_url=...)))
+    container.clock.override(providers.Object(FakeClock()))
+    container.create_tenant()(CreateTenantCommand(slug="acme", name="Acme"))
+
+Use cases receive `uow.provider`: a factory that opens a fresh unit of work per call, so one
+use-case instance is safe to share between threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dependency_injector import containers, providers
+from sqlalchemy import Engine
+
+from aiops.adapters.argon2_hasher import Argon2PasswordHasher
+from aiops.adapters.sqlalchemy.engine import make_engine
+from aiops.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from aiops.adapters.system_clock import SystemClock
+from aiops.config import Settings, load_settings
+from aiops.domain.usecases.audit import ListAuditEvents
+from aiops.domain.usecases.memberships import AddMember, ListMembers
+from aiops.domain.usecases.projects import CreateProject, ListProjects, UpdateProject
+from aiops.domain.usecases.seed import SeedDefaults
+from aiops.domain.usecases.tenants import CreateTenant, ListTenants, UpdateTenant
+from aiops.domain.usecases.users import CreateUser, ListUsers, SetPassword
+
+
+def _engine(settings: Settings) -> Iterator[Engine]:
+    settings.instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Singleton(load_settings)
+
+    # Adapters
+    engine = providers.Resource(_engine, settings=settings)
+    uow = providers.Factory(SqlAlchemyUnitOfWork, engine=engine)
+    clock = providers.Singleton(SystemClock)
+    hasher = providers.Singleton(
+        Argon2PasswordHasher,
+        time_cost=settings.provided.argon2_time_cost,
+        memory_cost_kib=settings.provided.argon2_memory_kib,
+        parallelism=settings.provided.argon2_parallelism,
+    )
+
+    # Use cases
+    create_tenant = providers.Factory(CreateTenant, uow=uow.provider, clock=clock)
+    update_tenant = providers.Factory(UpdateTenant, uow=uow.provider, clock=clock)
+    list_tenants = providers.Factory(ListTenants, uow=uow.provider)
+    create_project = providers.Factory(CreateProject, uow=uow.provider, clock=clock)
+    update_project = providers.Factory(UpdateProject, uow=uow.provider, clock=clock)
+    list_projects = providers.Factory(ListProjects, uow=uow.provider)
+    create_user = providers.Factory(CreateUser, uow=uow.provider, clock=clock)
+    set_password = providers.Factory(SetPassword, uow=uow.provider, clock=clock, hasher=hasher)
+    list_users = providers.Factory(ListUsers, uow=uow.provider)
+    add_member = providers.Factory(AddMember, uow=uow.provider, clock=clock)
+    list_members = providers.Factory(ListMembers, uow=uow.provider)
+    list_audit_events = providers.Factory(ListAuditEvents, uow=uow.provider)
+    seed_defaults = providers.Factory(SeedDefaults, uow=uow.provider, clock=clock, hasher=hasher)

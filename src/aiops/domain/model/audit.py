@@ -1,0 +1,35 @@
+"""The audit trail: who did what, where, when — never with a secret in it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TypeAlias
+
+import attrs
+
+DetailValue: TypeAlias = str | int | float | bool | None
+REDACTED = "[redacted]"
+_SECRET_KEY = re.compile(
+    r"pass(word)?|secret|token|api[_-]?key|authorization|private[_-]?key|credential", re.I
+)
+
+
+def scrub(detail: Mapping[str, DetailValue]) -> dict[str, DetailValue]:
+    """Copy the detail, replacing the value of any secret-looking key."""
+    return {key: REDACTED if _SECRET_KEY.search(key) else value for key, value in detail.items()}
+
+
+@attrs.frozen
+class AuditEvent:
+    actor: str
+    action: str
+    target: str
+    at: datetime
+    tenant: str | None = None
+    detail: Mapping[str, DetailValue] = attrs.field(factory=dict, converter=scrub)
+    id: int | None = None
+
+
+SYSTEM_ACTOR = "system"

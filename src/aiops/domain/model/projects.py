@@ -1,0 +1,29 @@
+"""Projects: a tenant's git repository that users work on."""
+
+from __future__ import annotations
+
+import attrs
+
+from aiops.domain.model import validation
+
+DEFAULT_BRANCH = "main"
+
+
+def _optional_repo_url(value: str | None) -> str | None:
+    if value is None or value.strip() == "":
+        return None
+    return validation.repo_url(value)
+
+
+def _branch(value: str) -> str:
+    return validation.branch(value, field="default_branch")
+
+
+@attrs.frozen
+class Project:
+    tenant_id: int
+    slug: str = attrs.field(converter=validation.slug)
+    name: str = attrs.field(converter=validation.display_name)
+    repo_url: str | None = attrs.field(default=None, converter=_optional_repo_url)
+    default_branch: str = attrs.field(default=DEFAULT_BRANCH, converter=_branch)
+    id: int | None = None

@@ -1,0 +1,132 @@
+"""Validation of the names that reach paths, URLs, git and tmux.
+
+Each function returns the normalised value or raises ValidationError with a message
+that says what a valid value looks like.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aiops.domain.errors import ValidationError
+
+SLUG_MAX = 63
+_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+_USERNAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_SCP_LIKE = re.compile(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+")
+_URL_SCHEMES = ("https://", "http://", "ssh://", "git://", "file://")
+
+
+def slug(value: str, *, field: str = "slug") -> str:
+    if len(value) > SLUG_MAX or not _SLUG.fullmatch(value) or "--" in value:
+        raise ValidationError(
+            field,
+            f"{value[:80]!r} is not a valid slug: use 1-{SLUG_MAX} lowercase letters, digits "
+            "and single hyphens, starting and ending with a letter or digit (e.g. 'acme-web')",
+        )
+    return value
+
+
+def color(value: str, *, field: str = "color") -> str:
+    if not _COLOR.fullmatch(value):
+        raise ValidationError(
+            field, f"{value[:80]!r} is not a colour: use #RRGGBB hex, e.g. '#3b82f6'"
+        )
+    return value.lower()
+
+
+def display_name(value: str, *, field: str = "name", max_length: int = 200) -> str:
+    cleaned = " ".join(value.split())
+    if not cleaned:
+        raise ValidationError(field, "must not be blank")
+    if len(cleaned) > max_length:
+        raise ValidationError(field, f"must be at most {max_length} characters")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in cleaned):
+        raise ValidationError(field, "must not contain control characters")
+    return cleaned
+
+
+def email(value: str, *, field: str = "email") -> str:
+    """A pragmatic address check: ASCII local@domain.tld, normalised to lower case."""
+    candidate = value.strip().lower()
+    local, at, domain = candidate.rpartition("@")
+    labels = domain.split(".")
+    valid = (
+        at == "@"
+        and len(candidate) <= 254
+        and 0 < len(local) <= 64
+        and _EMAIL_LOCAL.fullmatch(local) is not None
+        and len(labels) >= 2
+        and all(_DOMAIN_LABEL.fullmatch(label) for label in labels)
+        and not labels[-1].isdigit()
+    )
+    if not valid:
+        raise ValidationError(
+            field, f"{value[:80]!r} is not a valid email address (expected name@example.com)"
+        )
+    return candidate
+
+
+def username(value: str, *, field: str = "username") -> str:
+    """A name that is also a valid Linux account name (it becomes a path and a tmux name)."""
+    if not _USERNAME.fullmatch(value):
+        raise ValidationError(
+            field,
+            f"{value[:80]!r} is not a valid username: use up to 32 lowercase letters, digits, "
+            "'_' or '-', starting with a letter or '_'",
+        )
+    return value
+
+
+def username_from_email(address: str) -> str:
+    """Derive a username from an email's local part ('Ivo.Petrov+x@...' -> 'ivo_petrov_x')."""
+    local = address.partition("@")[0].lower()
+    cleaned = re.sub(r"[^a-z0-9_-]", "_", local).strip("-")
+    if not cleaned or not (cleaned[0].isalpha() or cleaned[0] == "_"):
+        cleaned = f"u_{cleaned}"
+    return cleaned[:32]
+
+
+def branch(value: str, *, field: str = "branch") -> str:
+    """git check-ref-format --branch rules, plus: a branch never starts with '-'."""
+    problems = (
+        not value
+        or len(value) > 255
+        or value.startswith(("-", "/", "."))
+        or value.endswith(("/", ".", ".lock"))
+        or value == "@"
+        or ".." in value
+        or "//" in value
+        or "@{" in value
+        or "/." in value
+        or ".lock/" in value
+        or any(ord(ch) < 32 or ord(ch) == 127 or ch in " ~^:?*[\\" for ch in value)
+    )
+    if problems:
+        raise ValidationError(field, f"{value[:80]!r} is not a valid git branch name")
+    return value
+
+
+def repo_url(value: str, *, field: str = "repo_url") -> str:
+    """A git remote: http(s)/ssh/git/file URL, scp-like user@host:path, or an absolute path."""
+    candidate = value.strip()
+    valid = (
+        0 < len(candidate) <= 2048
+        and not candidate.startswith("-")
+        and not any(ch.isspace() or ord(ch) < 32 for ch in candidate)
+        and (
+            (candidate.startswith(_URL_SCHEMES) and len(candidate.split("://", 1)[1]) > 0)
+            or _SCP_LIKE.fullmatch(candidate) is not None
+            or candidate.startswith("/")
+        )
+    )
+    if not valid:
+        raise ValidationError(
+            field,
+            f"{value[:80]!r} is not a git remote: use https://, ssh://, git://, file://, "
+            "user@host:path or an absolute path",
+        )
+    return candidate

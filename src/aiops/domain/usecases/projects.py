@@ -1,0 +1,124 @@
+"""Create, update and list projects."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from aiops.domain.errors import Conflict, NotFound
+from aiops.domain.model.audit import SYSTEM_ACTOR
+from aiops.domain.model.projects import DEFAULT_BRANCH, Project
+from aiops.domain.usecases._audit import record
+from aiops.domain.usecases.tenants import require_tenant
+from aiops.ports.clock import Clock
+from aiops.ports.unit_of_work import UnitOfWorkFactory
+
+
+@attrs.frozen(kw_only=True)
+class CreateProjectCommand:
+    tenant: str
+    slug: str
+    name: str
+    repo_url: str | None = None
+    default_branch: str = DEFAULT_BRANCH
+    actor: str = SYSTEM_ACTOR
+
+
+@attrs.frozen(kw_only=True)
+class UpdateProjectCommand:
+    """None keeps a field as it is; an empty repo_url removes it."""
+
+    project_id: int
+    name: str | None = None
+    repo_url: str | None = None
+    default_branch: str | None = None
+    actor: str = SYSTEM_ACTOR
+
+
+@attrs.frozen(kw_only=True)
+class ListProjectsQuery:
+    tenant: str | None = None
+
+
+class CreateProject:
+    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def __call__(self, cmd: CreateProjectCommand) -> Project:
+        with self._uow() as uow:
+            tenant = require_tenant(uow, cmd.tenant)
+            assert tenant.id is not None
+            project = Project(
+                tenant_id=tenant.id,
+                slug=cmd.slug,
+                name=cmd.name,
+                repo_url=cmd.repo_url,
+                default_branch=cmd.default_branch,
+            )
+            if uow.projects.get_by_slug(tenant.id, project.slug) is not None:
+                raise Conflict(f"project {project.slug!r} already exists in tenant {tenant.slug!r}")
+            project = uow.projects.add(project)
+            record(
+                uow,
+                self._clock,
+                actor=cmd.actor,
+                action="project.created",
+                target=f"project:{project.id}",
+                tenant=tenant.slug,
+                slug=project.slug,
+                name=project.name,
+                repo_url=project.repo_url,
+            )
+            uow.commit()
+        return project
+
+
+class UpdateProject:
+    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def __call__(self, cmd: UpdateProjectCommand) -> Project:
+        with self._uow() as uow:
+            before = uow.projects.get(cmd.project_id)
+            if before is None:
+                raise NotFound(f"project {cmd.project_id} does not exist")
+            after = attrs.evolve(
+                before,
+                name=before.name if cmd.name is None else cmd.name,
+                repo_url=before.repo_url if cmd.repo_url is None else cmd.repo_url,
+                default_branch=before.default_branch
+                if cmd.default_branch is None
+                else cmd.default_branch,
+            )
+            if after == before:
+                return before
+            after = uow.projects.update(after)
+            tenant = uow.tenants.get(after.tenant_id)
+            record(
+                uow,
+                self._clock,
+                actor=cmd.actor,
+                action="project.updated",
+                target=f"project:{after.id}",
+                tenant=tenant.slug if tenant else None,
+                name=after.name,
+                repo_url=after.repo_url,
+                default_branch=after.default_branch,
+            )
+            uow.commit()
+        return after
+
+
+class ListProjects:
+    def __init__(self, *, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    def __call__(self, query: ListProjectsQuery) -> Sequence[Project]:
+        with self._uow() as uow:
+            if query.tenant is None:
+                return uow.projects.list()
+            tenant = require_tenant(uow, query.tenant)
+            return uow.projects.list(tenant.id)

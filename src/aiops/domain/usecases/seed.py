@@ -1,0 +1,89 @@
+"""SeedDefaults: the admin, a default tenant and project. Running it again changes nothing."""
+
+from __future__ import annotations
+
+import secrets
+
+import attrs
+
+from aiops.domain.errors import ValidationError
+from aiops.domain.model import validation
+from aiops.domain.model.audit import SYSTEM_ACTOR
+from aiops.domain.model.projects import Project
+from aiops.domain.model.tenants import Tenant
+from aiops.domain.model.users import User
+from aiops.domain.usecases._audit import record
+from aiops.domain.usecases.users import CreateUserCommand, new_user
+from aiops.ports.clock import Clock
+from aiops.ports.password_hasher import PasswordHasher
+from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+DEFAULT_TENANT = Tenant(slug="default", name="Default", color="#3b82f6")
+DEFAULT_PROJECT_SLUG = "aiops"
+
+
+@attrs.frozen(kw_only=True)
+class SeedCommand:
+    admin_email: str | None
+    admin_name: str = "Administrator"
+    actor: str = SYSTEM_ACTOR
+
+
+@attrs.frozen
+class SeedResult:
+    admin: User
+    # Shown once, the first time the admin is created; None on every later run.
+    one_time_password: str | None = attrs.field(repr=False)
+    created: tuple[str, ...]
+
+
+class SeedDefaults:
+    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._hasher = hasher
+
+    def __call__(self, cmd: SeedCommand) -> SeedResult:
+        if not cmd.admin_email:
+            raise ValidationError(
+                "admin_email", "is required: set AIOPS_ADMIN_EMAIL or pass --admin-email"
+            )
+        email = validation.email(cmd.admin_email, field="admin_email")
+        with self._uow() as uow:
+            admin, password, created = self._ensure_admin(uow, email, cmd)
+            tenant = uow.tenants.get_by_slug(DEFAULT_TENANT.slug)
+            if tenant is None:
+                tenant = uow.tenants.add(DEFAULT_TENANT)
+                created.append(f"tenant:{tenant.slug}")
+            assert tenant.id is not None
+            if uow.projects.get_by_slug(tenant.id, DEFAULT_PROJECT_SLUG) is None:
+                project = uow.projects.add(
+                    Project(tenant_id=tenant.id, slug=DEFAULT_PROJECT_SLUG, name="aiops")
+                )
+                created.append(f"project:{project.id}")
+            if created:
+                record(
+                    uow,
+                    self._clock,
+                    actor=cmd.actor,
+                    action="seed.applied",
+                    target="seed",
+                    tenant=tenant.slug,
+                    created=",".join(created),
+                )
+                uow.commit()
+        return SeedResult(admin=admin, one_time_password=password, created=tuple(created))
+
+    def _ensure_admin(
+        self, uow: UnitOfWork, email: str, cmd: SeedCommand
+    ) -> tuple[User, str | None, list[str]]:
+        admin = uow.users.get_by_email(email)
+        if admin is not None:
+            if admin.is_admin:
+                return admin, None, []
+            admin = uow.users.update(attrs.evolve(admin, is_admin=True))
+            return admin, None, [f"admin:{admin.email}"]
+        password = secrets.token_urlsafe(18)
+        admin = new_user(uow, CreateUserCommand(email=email, name=cmd.admin_name, is_admin=True))
+        admin = uow.users.update(attrs.evolve(admin, password_hash=self._hasher.hash(password)))
+        return admin, password, [f"user:{admin.email}"]

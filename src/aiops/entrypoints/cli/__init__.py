@@ -1,0 +1,57 @@
+"""The `aiops` command line (Typer).
+
+Only Typer is imported here; each command imports what it needs when it runs.
+Errors a user can fix print one line on stderr and exit 1; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from aiops import __version__
+from aiops.entrypoints.cli import audit, db, members, projects, seed, serve, tenants, users
+
+app = typer.Typer(
+    name="aiops",
+    help="aiops: git workspaces, issue trackers, AI coding sessions and Ansible, per tenant.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click-style usage errors: one line a script can read
+)
+app.add_typer(db.app, name="db")
+app.add_typer(tenants.app, name="tenant")
+app.add_typer(projects.app, name="project")
+app.add_typer(users.app, name="user")
+app.add_typer(members.app, name="member")
+app.add_typer(audit.app, name="audit")
+app.command("seed")(seed.seed)
+app.command("serve")(serve.serve)
+
+
+@app.command()
+def version() -> None:
+    """Print the version of aiops."""
+    print(f"aiops {__version__}")
+
+
+def main() -> None:
+    try:
+        app()
+    except Exception as error:
+        from aiops.entrypoints.cli._runtime import USER_ERRORS
+
+        if isinstance(error, USER_ERRORS):
+            print(f"aiops: error: {error}", file=sys.stderr)
+            sys.exit(1)
+        if os.environ.get("AIOPS_TRACEBACK"):
+            raise
+        print(
+            f"aiops: unexpected error: {type(error).__name__}: {error} "
+            "(set AIOPS_TRACEBACK=1 to see where)",
+            file=sys.stderr,
+        )
+        sys.exit(1)

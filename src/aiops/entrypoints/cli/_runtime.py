@@ -1,0 +1,84 @@
+"""What every command shares: the container, the actor, output and error messages.
+
+Imported lazily by the commands so that `aiops --help` and `aiops version` stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import cattrs
+from cattrs.gen import make_dict_unstructure_fn, override
+
+from aiops.adapters.errors import AdapterError
+from aiops.adapters.sqlalchemy.migrations import ensure_current
+from aiops.bootstrap import bootstrap
+from aiops.config import ConfigError, load_settings
+from aiops.container import Container
+from aiops.domain.errors import DomainError
+from aiops.domain.model.users import User
+from aiops.log import configure_logging
+
+USER_ERRORS = (DomainError, AdapterError, ConfigError)
+
+_json = cattrs.Converter()
+_json.register_unstructure_hook(datetime, datetime.isoformat)
+_json.register_unstructure_hook(
+    User, make_dict_unstructure_fn(User, _json, password_hash=override(omit=True))
+)
+
+
+def open_container(*, check_schema: bool = True) -> Container:
+    """Settings validated, logging configured, and (by default) the schema known to be current."""
+    settings = load_settings()
+    configure_logging(fmt=settings.log_format, level=settings.log_level)
+    return bootstrap(settings, check_schema=check_schema)
+
+
+def actor() -> str:
+    """Who runs a CLI command: the local account, as the audit trail records it."""
+    try:
+        return f"cli:{pwd.getpwuid(os.getuid()).pw_name}"
+    except KeyError:
+        return f"cli:uid-{os.getuid()}"
+
+
+def jsonable(value: Any) -> Any:
+    return _json.unstructure(value)
+
+
+def print_json(items: Iterable[Any]) -> None:
+    json.dump(jsonable(list(items)), sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, empty: str) -> None:
+    if not rows:
+        print(empty, file=sys.stderr)
+        return
+    cells = [[_cell(row.get(column)) for column in columns] for row in rows]
+    widths = [
+        max(len(column), *(len(line[i]) for line in cells)) for i, column in enumerate(columns)
+    ]
+    for line in [[column.upper() for column in columns], *cells]:
+        print(
+            "  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip()
+        )
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def schema_ok(container: Container) -> str:
+    return ensure_current(container.engine())

@@ -1,0 +1,77 @@
+"""aiops project create | update | list"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Projects: a tenant's git repositories.", no_args_is_help=True)
+
+
+@app.command()
+def create(
+    tenant: Annotated[str, typer.Option(help="Slug of the owning tenant.")],
+    slug: Annotated[str, typer.Option(help="Lowercase letters, digits and hyphens.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    repo_url: Annotated[str | None, typer.Option(help="Git remote to clone.")] = None,
+    default_branch: Annotated[str, typer.Option(help="Branch new workspaces start on.")] = "main",
+) -> None:
+    """Create a project in a tenant."""
+    from aiops.domain.usecases.projects import CreateProjectCommand
+    from aiops.entrypoints.cli._runtime import actor, open_container
+
+    project = open_container().create_project()(
+        CreateProjectCommand(
+            tenant=tenant,
+            slug=slug,
+            name=name,
+            repo_url=repo_url,
+            default_branch=default_branch,
+            actor=actor(),
+        )
+    )
+    print(f"project {project.slug} created in tenant {tenant} (id {project.id})")
+
+
+@app.command()
+def update(
+    project_id: Annotated[int, typer.Argument(metavar="ID", help="The project's id.")],
+    name: Annotated[str | None, typer.Option(help="New display name.")] = None,
+    repo_url: Annotated[str | None, typer.Option(help="New git remote ('' removes it).")] = None,
+    default_branch: Annotated[str | None, typer.Option(help="New default branch.")] = None,
+) -> None:
+    """Change a project's name, remote or default branch."""
+    from aiops.domain.usecases.projects import UpdateProjectCommand
+    from aiops.entrypoints.cli._runtime import actor, open_container
+
+    project = open_container().update_project()(
+        UpdateProjectCommand(
+            project_id=project_id,
+            name=name,
+            repo_url=repo_url,
+            default_branch=default_branch,
+            actor=actor(),
+        )
+    )
+    print(f"project {project.id} updated: {project.slug} ({project.name})")
+
+
+@app.command("list")
+def list_(
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant's projects.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of objects.")] = False,
+) -> None:
+    """List projects (with their ids)."""
+    from aiops.domain.usecases.projects import ListProjectsQuery
+    from aiops.entrypoints.cli._runtime import jsonable, open_container, print_json, print_table
+
+    projects = open_container().list_projects()(ListProjectsQuery(tenant=tenant))
+    if as_json:
+        print_json(projects)
+        return
+    print_table(
+        [jsonable(p) for p in projects],
+        ["id", "tenant_id", "slug", "name", "default_branch", "repo_url"],
+        empty="no projects yet: aiops project create --tenant T --slug S --name N",
+    )

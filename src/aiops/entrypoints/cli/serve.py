@@ -1,0 +1,33 @@
+"""aiops serve"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default AIOPS_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default AIOPS_PORT).")] = None,
+    reload: Annotated[bool, typer.Option("--reload", help="Restart on code changes.")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Run the web server (uvicorn). Refuses to start on a database behind its migrations."""
+    import uvicorn
+
+    from aiops.entrypoints.cli._runtime import open_container, schema_ok
+
+    container = open_container(check_schema=False)
+    schema_ok(container)
+    settings = container.settings()
+    container.shutdown_resources()
+    uvicorn.run(
+        "aiops.entrypoints.http.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        reload=reload,
+        workers=None if reload else workers,
+        log_config=None,
+    )
