@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from aiops.bootstrap import bootstrap as bootstrap
+    from aiops.container import bootstrap as bootstrap
 
 __all__ = ["__version__", "bootstrap"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "bootstrap":
-        from aiops.bootstrap import bootstrap
+        from aiops.container import bootstrap
 
         return bootstrap
     raise AttributeError(f"module 'aiops' has no attribute {name!r}")

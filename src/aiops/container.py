@@ -1,11 +1,13 @@
 """The composition root: settings -> adapters -> use cases.
 
-Nothing else builds adapters or use cases. Tests and library users override any port:
+Nothing else builds adapters or use cases. Library use, with any port replaceable:
 
-    container = Container()
-    container.settings.override(providers.Object(load_settings(database_url=...)))
-    container.clock.override(providers.Object(FakeClock()))
-    container.create_tenant()(CreateTenantCommand(slug="acme", name="Acme"))
+    from aiops import bootstrap
+    from aiops.domain.usecases.tenants import CreateTenantCommand
+
+    aiops = bootstrap()                                  # or bootstrap(settings, clock=FakeClock())
+    aiops.create_tenant()(CreateTenantCommand(slug="acme", name="Acme"))
+    aiops.shutdown_resources()                           # disposes the database engine
 
 Use cases receive `uow.provider`: a factory that opens a fresh unit of work per call, so one
 use-case instance is safe to share between threads.
@@ -14,12 +16,14 @@ use-case instance is safe to share between threads.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from dependency_injector import containers, providers
 from sqlalchemy import Engine
 
 from aiops.adapters.argon2_hasher import Argon2PasswordHasher
 from aiops.adapters.sqlalchemy.engine import make_engine
+from aiops.adapters.sqlalchemy.migrations import ensure_current
 from aiops.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from aiops.adapters.system_clock import SystemClock
 from aiops.config import Settings, load_settings
@@ -68,3 +72,26 @@ class Container(containers.DeclarativeContainer):
     list_members = providers.Factory(ListMembers, uow=uow.provider)
     list_audit_events = providers.Factory(ListAuditEvents, uow=uow.provider)
     seed_defaults = providers.Factory(SeedDefaults, uow=uow.provider, clock=clock, hasher=hasher)
+
+
+def bootstrap(
+    settings: Settings | None = None, *, check_schema: bool = False, **ports: Any
+) -> Container:
+    """A wired container (the library entry point, see the module docstring): `settings`
+    replaces the environment's, and each keyword replaces the port of that name — a provider
+    as given, any other object as a constant."""
+    container = Container()
+    if settings is not None:
+        container.settings.override(providers.Object(settings))
+    for name, replacement in ports.items():
+        provider = getattr(container, name, None)
+        if not isinstance(provider, providers.Provider):
+            raise TypeError(f"the container has no port named {name!r}")
+        provider.override(
+            replacement
+            if isinstance(replacement, providers.Provider)
+            else providers.Object(replacement)
+        )
+    if check_schema:
+        ensure_current(container.engine())
+    return container

@@ -14,11 +14,8 @@ from typing import Any
 
 import structlog
 
-REDACTED = "[redacted]"
-SECRET_KEY = re.compile(
-    r"pass(word|wd|phrase)?|secret|token|api[_-]?key|authorization|private[_-]?key|cookie|credential",
-    re.I,
-)
+from aiops.domain.model.audit import REDACTED, SECRET_NAME, SECRET_WORDS
+
 _SECRET_IN_TEXT = [
     (re.compile(r"(?i)\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + REDACTED),
     (
@@ -29,7 +26,7 @@ _SECRET_IN_TEXT = [
     ),
     (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]+):[^@\s/]+@"), r"\1:" + REDACTED + "@"),
     (
-        re.compile(r"(?i)\b((?:password|passwd|token|api[_-]?key|secret)\s*[=:]\s*)[^\s,;&]+"),
+        re.compile(rf"(?i)\b(\w*(?:{SECRET_WORDS})\w*\s*[=:]\s*)[^\s,;&]+"),
         r"\1" + REDACTED,
     ),
 ]
@@ -42,7 +39,7 @@ def _scrub(value: Any) -> Any:
         return value
     if isinstance(value, dict):
         return {
-            key: REDACTED if isinstance(key, str) and SECRET_KEY.search(key) else _scrub(item)
+            key: REDACTED if isinstance(key, str) and SECRET_NAME.search(key) else _scrub(item)
             for key, item in value.items()
         }
     if isinstance(value, (list, tuple)):
@@ -54,7 +51,7 @@ def redact_secrets(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     for key in list(event_dict):
-        if SECRET_KEY.search(key):
+        if SECRET_NAME.search(key):
             event_dict[key] = REDACTED
         else:
             event_dict[key] = _scrub(event_dict[key])

@@ -11,14 +11,18 @@ import attrs
 
 DetailValue: TypeAlias = str | int | float | bool | None
 REDACTED = "[redacted]"
-_SECRET_KEY = re.compile(
-    r"pass(word)?|secret|token|api[_-]?key|authorization|private[_-]?key|credential", re.I
-)
+# Names under which a value is a secret: audit details and log events never keep such values.
+_WORDS = [
+    "pass(?:word|wd|phrase)?", "secret", "token", "api[_-]?key", "authorization",
+    "private[_-]?key", "cookie", "credential",
+]  # fmt: skip
+SECRET_WORDS = "|".join(_WORDS)
+SECRET_NAME = re.compile(SECRET_WORDS, re.I)
 
 
 def scrub(detail: Mapping[str, DetailValue]) -> dict[str, DetailValue]:
     """Copy the detail, replacing the value of any secret-looking key."""
-    return {key: REDACTED if _SECRET_KEY.search(key) else value for key, value in detail.items()}
+    return {key: REDACTED if SECRET_NAME.search(key) else value for key, value in detail.items()}
 
 
 @attrs.frozen

@@ -18,9 +18,8 @@ from cattrs.gen import make_dict_unstructure_fn, override
 
 from aiops.adapters.errors import AdapterError
 from aiops.adapters.sqlalchemy.migrations import ensure_current
-from aiops.bootstrap import bootstrap
 from aiops.config import ConfigError, load_settings
-from aiops.container import Container
+from aiops.container import Container, bootstrap
 from aiops.domain.errors import DomainError
 from aiops.domain.model.users import User
 from aiops.log import configure_logging

@@ -14,8 +14,7 @@ from starlette.routing import Route
 from aiops import __version__
 from aiops.adapters.errors import AdapterError
 from aiops.adapters.sqlalchemy.migrations import ensure_current
-from aiops.bootstrap import bootstrap
-from aiops.container import Container
+from aiops.container import Container, bootstrap
 from aiops.log import configure_logging, get_logger
 
 log = get_logger(__name__)

@@ -1,0 +1,236 @@
+"""In-memory fakes of the ports. They implement the same Protocols as the adapters, keep the
+same uniqueness rules, and record effects so tests assert on state, never on call order."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Self
+
+import attrs
+
+from aiops.domain.errors import Conflict, NotFound
+from aiops.domain.model.audit import AuditEvent
+from aiops.domain.model.projects import Project
+from aiops.domain.model.tenants import Membership, Tenant
+from aiops.domain.model.users import User
+from aiops.ports.unit_of_work import AuditQuery
+
+
+class FakeClock:
+    def __init__(self, start: datetime = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+class FakePasswordHasher:
+    """Deterministic and fast; never stores the password itself."""
+
+    def hash(self, password: str) -> str:
+        return "fake$" + hashlib.sha256(password.encode()).hexdigest()
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        return password_hash == self.hash(password)
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return False
+
+
+@attrs.define
+class State:
+    """Everything a FakeUnitOfWork stores; entities are frozen, so copying the dicts suffices."""
+
+    tenants: dict[int, Tenant] = attrs.field(factory=dict)
+    users: dict[int, User] = attrs.field(factory=dict)
+    memberships: dict[tuple[int, int], Membership] = attrs.field(factory=dict)
+    projects: dict[int, Project] = attrs.field(factory=dict)
+    audit: list[AuditEvent] = attrs.field(factory=list)
+    next_id: int = 1
+
+    def copy(self) -> State:
+        return State(
+            tenants=dict(self.tenants),
+            users=dict(self.users),
+            memberships=dict(self.memberships),
+            projects=dict(self.projects),
+            audit=list(self.audit),
+            next_id=self.next_id,
+        )
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
+
+
+class _Repo:
+    def __init__(self, state: State) -> None:
+        self._s = state
+
+
+class FakeTenantRepository(_Repo):
+    def add(self, tenant: Tenant) -> Tenant:
+        if self.get_by_slug(tenant.slug):
+            raise Conflict("tenant conflicts with existing data")
+        tenant = attrs.evolve(tenant, id=self._s.new_id())
+        self._s.tenants[tenant.id] = tenant  # type: ignore[index]
+        return tenant
+
+    def update(self, tenant: Tenant) -> Tenant:
+        if tenant.id not in self._s.tenants:
+            raise NotFound(f"tenant {tenant.id} does not exist")
+        self._s.tenants[tenant.id] = tenant
+        return tenant
+
+    def get(self, tenant_id: int) -> Tenant | None:
+        return self._s.tenants.get(tenant_id)
+
+    def get_by_slug(self, slug: str) -> Tenant | None:
+        return next((t for t in self._s.tenants.values() if t.slug == slug), None)
+
+    def list(self) -> Sequence[Tenant]:
+        return sorted(self._s.tenants.values(), key=lambda t: t.id or 0)
+
+
+class FakeUserRepository(_Repo):
+    def add(self, user: User) -> User:
+        if self.get_by_email(user.email) or self.get_by_username(user.username):
+            raise Conflict("user conflicts with existing data")
+        user = attrs.evolve(user, id=self._s.new_id())
+        self._s.users[user.id] = user  # type: ignore[index]
+        return user
+
+    def update(self, user: User) -> User:
+        if user.id not in self._s.users:
+            raise NotFound(f"user {user.id} does not exist")
+        self._s.users[user.id] = user
+        return user
+
+    def get(self, user_id: int) -> User | None:
+        return self._s.users.get(user_id)
+
+    def get_by_email(self, email: str) -> User | None:
+        return next((u for u in self._s.users.values() if u.email == email), None)
+
+    def get_by_username(self, username: str) -> User | None:
+        return next((u for u in self._s.users.values() if u.username == username), None)
+
+    def list(self) -> Sequence[User]:
+        return sorted(self._s.users.values(), key=lambda u: u.id or 0)
+
+
+class FakeMembershipRepository(_Repo):
+    def add(self, membership: Membership) -> Membership:
+        key = (membership.user_id, membership.tenant_id)
+        if key in self._s.memberships:
+            raise Conflict("membership conflicts with existing data")
+        self._s.memberships[key] = membership
+        return membership
+
+    def update(self, membership: Membership) -> Membership:
+        key = (membership.user_id, membership.tenant_id)
+        if key not in self._s.memberships:
+            raise NotFound("membership does not exist")
+        self._s.memberships[key] = membership
+        return membership
+
+    def get(self, user_id: int, tenant_id: int) -> Membership | None:
+        return self._s.memberships.get((user_id, tenant_id))
+
+    def list_for_tenant(self, tenant_id: int) -> Sequence[Membership]:
+        found = [m for m in self._s.memberships.values() if m.tenant_id == tenant_id]
+        return sorted(found, key=lambda m: m.user_id)
+
+    def list_for_user(self, user_id: int) -> Sequence[Membership]:
+        found = [m for m in self._s.memberships.values() if m.user_id == user_id]
+        return sorted(found, key=lambda m: m.tenant_id)
+
+
+class FakeProjectRepository(_Repo):
+    def add(self, project: Project) -> Project:
+        if self.get_by_slug(project.tenant_id, project.slug):
+            raise Conflict("project conflicts with existing data")
+        project = attrs.evolve(project, id=self._s.new_id())
+        self._s.projects[project.id] = project  # type: ignore[index]
+        return project
+
+    def update(self, project: Project) -> Project:
+        if project.id not in self._s.projects:
+            raise NotFound(f"project {project.id} does not exist")
+        self._s.projects[project.id] = project
+        return project
+
+    def get(self, project_id: int) -> Project | None:
+        return self._s.projects.get(project_id)
+
+    def get_by_slug(self, tenant_id: int, slug: str) -> Project | None:
+        return next(
+            (p for p in self._s.projects.values() if p.tenant_id == tenant_id and p.slug == slug),
+            None,
+        )
+
+    def list(self, tenant_id: int | None = None) -> Sequence[Project]:
+        found = [p for p in self._s.projects.values() if tenant_id in (None, p.tenant_id)]
+        return sorted(found, key=lambda p: p.id or 0)
+
+
+class FakeAuditLog(_Repo):
+    def add(self, event: AuditEvent) -> AuditEvent:
+        event = attrs.evolve(event, id=self._s.new_id())
+        self._s.audit.append(event)
+        return event
+
+    def list(self, query: AuditQuery) -> Sequence[AuditEvent]:
+        found = [
+            e
+            for e in self._s.audit
+            if query.actor in (None, e.actor)
+            and query.tenant in (None, e.tenant)
+            and query.action in (None, e.action)
+            and (query.since is None or e.at >= query.since)
+            and (query.until is None or e.at <= query.until)
+        ]
+        found.sort(key=lambda e: (e.at, e.id or 0), reverse=True)
+        return found[: query.limit]
+
+
+class FakeUnitOfWork:
+    """Works on a copy of the committed state; commit() publishes it, leaving discards it.
+    Enter it as often as you like: each `with` block is one transaction."""
+
+    def __init__(self, state: State | None = None) -> None:
+        self.committed = state or State()
+        self.commits = 0
+        self._work: State | None = None
+
+    def __enter__(self) -> Self:
+        self._work = self.committed.copy()
+        self.tenants = FakeTenantRepository(self._work)
+        self.users = FakeUserRepository(self._work)
+        self.memberships = FakeMembershipRepository(self._work)
+        self.projects = FakeProjectRepository(self._work)
+        self.audit = FakeAuditLog(self._work)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._work = None
+
+    def commit(self) -> None:
+        assert self._work is not None, "commit() outside the `with` block"
+        self.committed = self._work.copy()
+        self.commits += 1
+
+    def rollback(self) -> None:
+        if self._work is not None:
+            self.__enter__()

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import pytest
+
+from aiops import bootstrap
+from aiops.container import Container
+from tests.fakes import FakeClock, FakePasswordHasher, FakeUnitOfWork
+
+
+@pytest.fixture
+def uow() -> FakeUnitOfWork:
+    return FakeUnitOfWork()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def hasher() -> FakePasswordHasher:
+    return FakePasswordHasher()
+
+
+@pytest.fixture
+def app(uow: FakeUnitOfWork, clock: FakeClock, hasher: FakePasswordHasher) -> Container:
+    """The real container, every port replaced by an in-memory fake (as library users can)."""
+    return bootstrap(uow=uow, clock=clock, hasher=hasher)

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+
+from aiops.log import configure_logging, get_logger
+
+CANARY = "canary-7f3a9c1e5b"
+
+
+@pytest.fixture
+def captured() -> io.StringIO:
+    stream = io.StringIO()
+    configure_logging(fmt="json", level="debug", stream=stream)
+    return stream
+
+
+def test_secret_keys_and_secret_looking_text_are_redacted(captured: io.StringIO) -> None:
+    log = get_logger("test")
+    log.info(
+        "login",
+        password=CANARY,
+        api_key=CANARY,
+        headers={"Authorization": f"Bearer {CANARY}", "Accept": "json"},
+        url=f"postgresql://aiops:{CANARY}@db:5432/aiops",
+        note=f"sent token={CANARY} and Bearer {CANARY}",
+        key=f"-----BEGIN OPENSSH PRIVATE KEY-----\n{CANARY}\n-----END OPENSSH PRIVATE KEY-----",
+    )
+    logging.getLogger("uvicorn.error").warning("private_key=%s", CANARY)
+
+    output = captured.getvalue()
+    assert CANARY not in output
+    first = json.loads(output.splitlines()[0])
+    assert first["event"] == "login"
+    assert first["headers"]["Accept"] == "json"
+    assert first["url"].startswith("postgresql://aiops:")
+
+
+def test_console_format_is_key_value() -> None:
+    stream = io.StringIO()
+    configure_logging(fmt="console", level="info", stream=stream)
+
+    get_logger("test").info("issues.synced", created=3)
+
+    line = stream.getvalue().strip()
+    assert "event=issues.synced" in line
+    assert "created=3" in line
+    assert "level=info" in line
