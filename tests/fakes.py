@@ -128,7 +128,8 @@ class FakeUserRepository(_Repo):
 class FakeMembershipRepository(_Repo):
     def add(self, membership: Membership) -> Membership:
         key = (membership.user_id, membership.tenant_id)
-        if key in self._s.memberships:
+        unknown = membership.user_id not in self._s.users
+        if key in self._s.memberships or unknown or membership.tenant_id not in self._s.tenants:
             raise Conflict("membership conflicts with existing data")
         self._s.memberships[key] = membership
         return membership
@@ -154,7 +155,9 @@ class FakeMembershipRepository(_Repo):
 
 class FakeProjectRepository(_Repo):
     def add(self, project: Project) -> Project:
-        if self.get_by_slug(project.tenant_id, project.slug):
+        if self.get_by_slug(project.tenant_id, project.slug) or (
+            project.tenant_id not in self._s.tenants
+        ):
             raise Conflict("project conflicts with existing data")
         project = attrs.evolve(project, id=self._s.new_id())
         self._s.projects[project.id] = project  # type: ignore[index]

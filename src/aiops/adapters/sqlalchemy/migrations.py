@@ -10,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -63,24 +64,29 @@ def _run(engine: Engine, step: Callable[[Config], None]) -> None:
         raise unavailable(engine, error) from None
 
 
+def _known(revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def ensure_current(engine: Engine) -> str:
     """The head revision, once the database is known to be at it; else SchemaOutOfDate."""
     current, head = current_revision(engine), head_revision()
     if current == head:
         return head
-    script = ScriptDirectory.from_config(_config())
-    known = current is None or script.get_revision(current) is not None
     if current is None:
         message = (
             f"database has no aiops schema yet, this code needs {head}: run `aiops db upgrade`"
         )
-    elif known:
+    elif _known(current):
         message = (
             f"database is at revision {current}, this code needs {head}: run `aiops db upgrade`"
         )
     else:
         message = (
             f"database is at revision {current}, which this version of aiops does not know "
-            f"(it needs {head}): upgrade aiops or `aiops db downgrade` with the newer version"
+            f"(it needs {head}): run a newer aiops, or downgrade with the version that upgraded it"
         )
     raise SchemaOutOfDate(message)

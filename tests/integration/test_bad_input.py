@@ -1,0 +1,92 @@
+"""Bad input through the real container, on SQLite and PostgreSQL: a clear domain error, and
+every table exactly as it was."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+
+from aiops.adapters.sqlalchemy.tables import metadata
+from aiops.container import Container
+from aiops.domain.errors import Conflict, DomainError, NotFound, ValidationError
+from aiops.domain.usecases.memberships import AddMemberCommand
+from aiops.domain.usecases.projects import CreateProjectCommand, UpdateProjectCommand
+from aiops.domain.usecases.seed import SeedCommand
+from aiops.domain.usecases.tenants import CreateTenantCommand, UpdateTenantCommand
+from aiops.domain.usecases.users import CreateUserCommand, SetPasswordCommand
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    with engine.connect() as connection:
+        return {
+            name: sorted(tuple(row) for row in connection.execute(select(table)))
+            for name, table in metadata.tables.items()
+        }
+
+
+BAD_INPUT: dict[str, tuple[type[DomainError], str, Callable[[Container], object]]] = {
+    "invalid slug": (ValidationError, "not a valid slug",
+        lambda a: a.create_tenant()(CreateTenantCommand(slug="Acme Corp", name="Acme"))),
+    "invalid colour": (ValidationError, "#RRGGBB",
+        lambda a: a.create_tenant()(CreateTenantCommand(slug="acme2", name="A", color="blue"))),
+    "invalid colour on update": (ValidationError, "#RRGGBB",
+        lambda a: a.update_tenant()(UpdateTenantCommand(slug="acme", color="#12"))),
+    "invalid email": (ValidationError, "not a valid email",
+        lambda a: a.create_user()(CreateUserCommand(email="ivo@", name="Ivo"))),
+    "duplicate tenant slug": (Conflict, "already exists",
+        lambda a: a.create_tenant()(CreateTenantCommand(slug="acme", name="Again"))),
+    "duplicate user email": (Conflict, "already exists",
+        lambda a: a.create_user()(CreateUserCommand(email="OWNER@example.com", name="X", username="x"))),
+    "project in unknown tenant": (NotFound, "tenant 'ghost' does not exist",
+        lambda a: a.create_project()(CreateProjectCommand(tenant="ghost", slug="p", name="P"))),
+    "duplicate project": (Conflict, "already exists",
+        lambda a: a.create_project()(CreateProjectCommand(tenant="acme", slug="web", name="W"))),
+    "bad branch on update": (ValidationError, "default_branch",
+        lambda a: a.update_project()(UpdateProjectCommand(project_id=1, default_branch="a..b"))),
+    "short password": (ValidationError, "password",
+        lambda a: a.set_password()(SetPasswordCommand(email="owner@example.com", password="short"))),
+    "unknown role": (ValidationError, "not a role",
+        lambda a: a.add_member()(AddMemberCommand(tenant="acme", email="owner@example.com", role="god"))),
+    "seed without admin email": (ValidationError, "AIOPS_ADMIN_EMAIL",
+        lambda a: a.seed_defaults()(SeedCommand(admin_email=None))),
+}  # fmt: skip
+
+
+@pytest.fixture
+def populated(app: Container) -> Container:
+    app.create_tenant()(CreateTenantCommand(slug="acme", name="Acme"))
+    app.create_project()(CreateProjectCommand(tenant="acme", slug="web", name="Web"))
+    app.create_user()(CreateUserCommand(email="owner@example.com", name="Owner"))
+    app.add_member()(AddMemberCommand(tenant="acme", email="owner@example.com", role="owner"))
+    return app
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUT))
+def test_bad_input_is_refused_and_loses_nothing(populated: Container, case: str) -> None:
+    error, message, attempt = BAD_INPUT[case]
+    before = snapshot(populated.engine())
+
+    with pytest.raises(error, match=message):
+        attempt(populated)
+
+    assert snapshot(populated.engine()) == before
+
+
+def test_a_failure_after_writes_rolls_the_whole_use_case_back(populated: Container) -> None:
+    """The tenant row is written, then the audit insert fails: neither survives."""
+
+    class BrokenClock:
+        def now(self) -> None:  # an audit event without a time violates NOT NULL
+            return None
+
+    before = snapshot(populated.engine())
+    populated.clock.override(BrokenClock())  # type: ignore[arg-type]
+
+    with pytest.raises(IntegrityError):
+        populated.create_tenant()(CreateTenantCommand(slug="halfway", name="Half"))
+
+    assert snapshot(populated.engine()) == before
