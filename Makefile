@@ -37,7 +37,7 @@ _pip:
 	else echo "make: pip is missing: install python3-pip (or uv), then run make again" >&2; exit 1; fi
 
 sync: $(UV)  ## make .venv with aiops and its runtime dependencies
-	$(UV) sync --no-dev --python $(PYTHON)
+	$(UV) sync --no-dev --inexact --python $(PYTHON)
 	$(BIN)/python -m compileall -q src migrations
 
 sync-dev: $(UV)  ## make .venv with the development tools too

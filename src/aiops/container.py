@@ -26,7 +26,7 @@ from aiops.adapters.sqlalchemy.engine import make_engine
 from aiops.adapters.sqlalchemy.migrations import ensure_current
 from aiops.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from aiops.adapters.system_clock import SystemClock
-from aiops.config import Settings, load_settings
+from aiops.config import ConfigError, Settings, load_settings
 from aiops.domain.usecases.audit import ListAuditEvents
 from aiops.domain.usecases.memberships import AddMember, ListMembers
 from aiops.domain.usecases.projects import CreateProject, ListProjects, UpdateProject
@@ -36,7 +36,13 @@ from aiops.domain.usecases.users import CreateUser, ListUsers, SetPassword
 
 
 def _engine(settings: Settings) -> Iterator[Engine]:
-    settings.instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        settings.instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(
+            f"AIOPS_INSTANCE_PATH={settings.instance_path}: cannot create the instance folder "
+            f"({error.strerror})"
+        ) from None
     engine = make_engine(settings.database_url)
     try:
         yield engine

@@ -32,6 +32,12 @@ _SECRET_IN_TEXT = [
 ]
 
 
+def scrub(value: Any) -> Any:
+    """The value with secret-looking text and secret-named keys masked (used on every log event,
+    and by entrypoints on error text they show)."""
+    return _scrub(value)
+
+
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
         for pattern, replacement in _SECRET_IN_TEXT:

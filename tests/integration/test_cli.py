@@ -196,6 +196,16 @@ def test_invalid_settings_name_the_variable(cli: Cli) -> None:
     assert result.stderr.count("\n") == 1
 
 
+def test_an_instance_path_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "instance").write_text("not a folder")
+
+    result = Cli(tmp_path).run("db", "upgrade")
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("aiops: error: AIOPS_INSTANCE_PATH=")
+    assert "cannot create the instance folder" in result.stderr
+
+
 @pytest.mark.parametrize(
     "args",
     [

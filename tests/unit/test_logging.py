@@ -49,3 +49,12 @@ def test_console_format_is_key_value() -> None:
     assert "event=issues.synced" in line
     assert "created=3" in line
     assert "level=info" in line
+
+
+def test_scrub_masks_secrets_in_error_text() -> None:
+    from aiops.log import scrub
+
+    text = f"connect failed for postgresql://u:{CANARY}@h/db with api_key={CANARY}"
+
+    assert CANARY not in scrub(text)
+    assert scrub("nothing secret here") == "nothing secret here"

@@ -49,8 +49,11 @@ def main() -> None:
             sys.exit(1)
         if os.environ.get("AIOPS_TRACEBACK"):
             raise
+        from aiops.log import scrub
+
+        first_line = (str(error).strip().splitlines() or [""])[0]
         print(
-            f"aiops: unexpected error: {type(error).__name__}: {error} "
+            f"aiops: unexpected error: {type(error).__name__}: {scrub(first_line)} "
             "(set AIOPS_TRACEBACK=1 to see where)",
             file=sys.stderr,
         )

@@ -1,0 +1,32 @@
+"""The benchmark script keeps working (a quick run; the figures themselves go in the README)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).parents[2] / "bench" / "run.py"
+
+
+def test_quick_benchmark_runs_and_meets_its_targets(tmp_path: Path) -> None:
+    output = tmp_path / "bench.json"
+
+    result = subprocess.run(
+        [sys.executable, str(BENCH), "--quick", "--output", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = json.loads(output.read_text())["rows"]
+    assert [r["measurement"] for r in rows][:3] == [
+        "`aiops --help`",
+        "`aiops version`",
+        "`aiops db upgrade` (empty SQLite)",
+    ]
+    assert rows[3]["per_second"] > 0
+    assert "| measurement |" in result.stdout
