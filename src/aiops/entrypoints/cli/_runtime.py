@@ -17,7 +17,6 @@ import cattrs
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from aiops.adapters.errors import AdapterError
-from aiops.adapters.sqlalchemy.migrations import ensure_current
 from aiops.config import ConfigError, load_settings
 from aiops.container import Container, bootstrap
 from aiops.domain.errors import DomainError
@@ -78,6 +77,3 @@ def _cell(value: Any) -> str:
         return "yes" if value else "no"
     return str(value)
 
-
-def schema_ok(container: Container) -> str:
-    return ensure_current(container.engine())
