@@ -13,6 +13,7 @@ import attrs
 
 from aiops.domain.errors import Conflict, NotFound
 from aiops.domain.model.audit import AuditEvent
+from aiops.domain.model.auth import ApiToken
 from aiops.domain.model.projects import Project
 from aiops.domain.model.tenants import Membership, Tenant
 from aiops.domain.model.users import User
@@ -52,6 +53,8 @@ class State:
     memberships: dict[tuple[int, int], Membership] = attrs.field(factory=dict)
     projects: dict[int, Project] = attrs.field(factory=dict)
     audit: list[AuditEvent] = attrs.field(factory=list)
+    api_tokens: dict[int, ApiToken] = attrs.field(factory=dict)
+    login_failures: list[tuple[str, datetime]] = attrs.field(factory=list)
     next_id: int = 1
 
     def copy(self) -> State:
@@ -61,6 +64,8 @@ class State:
             memberships=dict(self.memberships),
             projects=dict(self.projects),
             audit=list(self.audit),
+            api_tokens=dict(self.api_tokens),
+            login_failures=list(self.login_failures),
             next_id=self.next_id,
         )
 
@@ -203,6 +208,42 @@ class FakeAuditLog(_Repo):
         return found[: query.limit]
 
 
+class FakeApiTokenRepository(_Repo):
+    def add(self, token: ApiToken) -> ApiToken:
+        if self.get_by_hash(token.token_hash) or token.user_id not in self._s.users:
+            raise Conflict("token conflicts with existing data")
+        token = attrs.evolve(token, id=self._s.new_id())
+        self._s.api_tokens[token.id] = token  # type: ignore[index]
+        return token
+
+    def update(self, token: ApiToken) -> ApiToken:
+        if token.id not in self._s.api_tokens:
+            raise NotFound(f"token {token.id} does not exist")
+        self._s.api_tokens[token.id] = token
+        return token
+
+    def get(self, token_id: int) -> ApiToken | None:
+        return self._s.api_tokens.get(token_id)
+
+    def get_by_hash(self, token_hash: str) -> ApiToken | None:
+        return next((t for t in self._s.api_tokens.values() if t.token_hash == token_hash), None)
+
+    def list_for_user(self, user_id: int) -> Sequence[ApiToken]:
+        found = [t for t in self._s.api_tokens.values() if t.user_id == user_id]
+        return sorted(found, key=lambda t: t.id or 0)
+
+
+class FakeLoginFailureLog(_Repo):
+    def add(self, key: str, at: datetime) -> None:
+        self._s.login_failures.append((key, at))
+
+    def count_since(self, key: str, since: datetime) -> int:
+        return sum(1 for k, at in self._s.login_failures if k == key and at >= since)
+
+    def clear(self, key: str) -> None:
+        self._s.login_failures[:] = [(k, at) for k, at in self._s.login_failures if k != key]
+
+
 class FakeUnitOfWork:
     """Works on a copy of the committed state; commit() publishes it, leaving discards it.
     Enter it as often as you like: each `with` block is one transaction."""
@@ -219,6 +260,8 @@ class FakeUnitOfWork:
         self.memberships = FakeMembershipRepository(self._work)
         self.projects = FakeProjectRepository(self._work)
         self.audit = FakeAuditLog(self._work)
+        self.api_tokens = FakeApiTokenRepository(self._work)
+        self.login_failures = FakeLoginFailureLog(self._work)
         return self
 
     def __exit__(

@@ -28,11 +28,19 @@ from aiops.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from aiops.adapters.system_clock import SystemClock
 from aiops.config import ConfigError, Settings, load_settings
 from aiops.domain.usecases.audit import ListAuditEvents
+from aiops.domain.usecases.auth import (
+    AuthenticateToken,
+    CreateToken,
+    ListTokens,
+    LoadActor,
+    RevokeToken,
+    SignIn,
+)
 from aiops.domain.usecases.memberships import AddMember, ListMembers
 from aiops.domain.usecases.projects import CreateProject, ListProjects, UpdateProject
 from aiops.domain.usecases.seed import SeedDefaults
 from aiops.domain.usecases.tenants import CreateTenant, ListTenants, UpdateTenant
-from aiops.domain.usecases.users import CreateUser, ListUsers, SetPassword
+from aiops.domain.usecases.users import CreateUser, ListUsers, SetAdmin, SetPassword
 
 
 def _engine(settings: Settings) -> Iterator[Engine]:
@@ -78,6 +86,13 @@ class Container(containers.DeclarativeContainer):
     list_members = providers.Factory(ListMembers, uow=uow.provider)
     list_audit_events = providers.Factory(ListAuditEvents, uow=uow.provider)
     seed_defaults = providers.Factory(SeedDefaults, uow=uow.provider, clock=clock, hasher=hasher)
+    set_admin = providers.Factory(SetAdmin, uow=uow.provider, clock=clock)
+    sign_in = providers.Singleton(SignIn, uow=uow.provider, clock=clock, hasher=hasher)
+    load_actor = providers.Factory(LoadActor, uow=uow.provider)
+    create_token = providers.Factory(CreateToken, uow=uow.provider, clock=clock)
+    list_tokens = providers.Factory(ListTokens, uow=uow.provider)
+    revoke_token = providers.Factory(RevokeToken, uow=uow.provider, clock=clock)
+    authenticate_token = providers.Factory(AuthenticateToken, uow=uow.provider, clock=clock)
 
 
 def bootstrap(

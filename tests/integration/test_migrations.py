@@ -63,6 +63,19 @@ def test_an_empty_database_is_refused_with_the_command_to_run(engine: Engine) ->
         migrations.ensure_current(engine)
 
 
+def test_a_database_behind_is_refused_naming_both_revisions(migrated: Engine) -> None:
+    (oldest, _), *_ = revisions_oldest_first()
+    migrations.downgrade(migrated, oldest)
+
+    with pytest.raises(SchemaOutOfDate) as raised:
+        migrations.ensure_current(migrated)
+
+    assert str(raised.value) == (
+        f"database is at revision {oldest}, this code needs {migrations.head_revision()}: "
+        "run `aiops db upgrade`"
+    )
+
+
 def test_a_revision_this_code_does_not_know_is_refused_with_both_revisions(
     migrated: Engine,
 ) -> None:

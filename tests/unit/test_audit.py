@@ -6,6 +6,7 @@ import pytest
 
 from aiops.container import Container
 from aiops.domain.errors import ValidationError
+from aiops.domain.model.access import Actor
 from aiops.domain.model.audit import REDACTED, AuditEvent
 from aiops.domain.usecases.tenants import CreateTenantCommand
 from aiops.ports.unit_of_work import AuditQuery
@@ -31,7 +32,11 @@ def test_audit_detail_never_keeps_a_secret_looking_value(clock: FakeClock) -> No
 
 def test_audit_list_filters_and_orders_newest_first(app: Container, clock: FakeClock) -> None:
     for slug in ("a", "b", "c"):
-        app.create_tenant()(CreateTenantCommand(slug=slug, name=slug, actor=f"user-{slug}"))
+        app.create_tenant()(
+            CreateTenantCommand(
+                slug=slug, name=slug, actor=Actor(name=f"user-{slug}", is_admin=True)
+            )
+        )
         clock.advance(minutes=1)
 
     newest_first = app.list_audit_events()(AuditQuery())

@@ -4,6 +4,7 @@ import pytest
 
 from aiops.container import Container
 from aiops.domain.errors import Conflict, NotFound, ValidationError
+from aiops.domain.model.access import Actor
 from aiops.domain.model.tenants import DEFAULT_COLOR
 from aiops.domain.usecases.tenants import CreateTenantCommand, UpdateTenantCommand
 from tests.fakes import FakeClock, FakeUnitOfWork
@@ -13,7 +14,12 @@ def test_create_tenant_stores_it_with_normalised_colour_and_audits(
     app: Container, uow: FakeUnitOfWork, clock: FakeClock
 ) -> None:
     tenant = app.create_tenant()(
-        CreateTenantCommand(slug="acme", name="  Acme   Corp ", color="#AABBCC", actor="ivo@x.io")
+        CreateTenantCommand(
+            slug="acme",
+            name="  Acme   Corp ",
+            color="#AABBCC",
+            actor=Actor(name="ivo@x.io", is_admin=True),
+        )
     )
 
     assert tenant.id is not None

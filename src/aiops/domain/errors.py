@@ -39,3 +39,17 @@ class Conflict(DomainError):
 
 class PermissionDenied(DomainError):
     code = "forbidden"
+
+
+class AuthenticationFailed(DomainError):
+    """Wrong email, password or token — deliberately without saying which."""
+
+    code = "unauthenticated"
+
+
+class TooManyAttempts(DomainError):
+    code = "throttled"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -15,6 +15,7 @@ from typing import Protocol, Self
 import attrs
 
 from aiops.domain.model.audit import AuditEvent
+from aiops.domain.model.auth import ApiToken
 from aiops.domain.model.projects import Project
 from aiops.domain.model.tenants import Membership, Tenant
 from aiops.domain.model.users import User
@@ -70,12 +71,30 @@ class AuditLog(Protocol):
         ...
 
 
+class ApiTokenRepository(Protocol):
+    def add(self, token: ApiToken) -> ApiToken: ...
+    def update(self, token: ApiToken) -> ApiToken: ...
+    def get(self, token_id: int) -> ApiToken | None: ...
+    def get_by_hash(self, token_hash: str) -> ApiToken | None: ...
+    def list_for_user(self, user_id: int) -> Sequence[ApiToken]: ...
+
+
+class LoginFailureLog(Protocol):
+    """Failed sign-ins by key ("email:..." or "address:..."), for throttling."""
+
+    def add(self, key: str, at: datetime) -> None: ...
+    def count_since(self, key: str, since: datetime) -> int: ...
+    def clear(self, key: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     tenants: TenantRepository
     users: UserRepository
     memberships: MembershipRepository
     projects: ProjectRepository
     audit: AuditLog
+    api_tokens: ApiTokenRepository
+    login_failures: LoginFailureLog
 
     def __enter__(self) -> Self: ...
 

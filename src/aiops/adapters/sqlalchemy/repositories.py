@@ -7,21 +7,34 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import attrs
-from sqlalchemy import ColumnElement, Connection, CursorResult, Row, Table, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    CursorResult,
+    Row,
+    Table,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from aiops.adapters.sqlalchemy import tables as t
 from aiops.domain.errors import Conflict, NotFound
 from aiops.domain.model.audit import AuditEvent
+from aiops.domain.model.auth import ApiToken
 from aiops.domain.model.projects import Project
 from aiops.domain.model.tenants import Membership, Role, Tenant
 from aiops.domain.model.users import User
 from aiops.ports.unit_of_work import AuditQuery
 
-E = TypeVar("E", Tenant, User, Project)
+E = TypeVar("E", Tenant, User, Project, ApiToken)
 
 
 @contextmanager
@@ -57,6 +70,19 @@ def project_from_row(row: Row[Any]) -> Project:
         name=row.name,
         repo_url=row.repo_url,
         default_branch=row.default_branch,
+    )
+
+
+def api_token_from_row(row: Row[Any]) -> ApiToken:
+    return ApiToken(
+        id=row.id,
+        user_id=row.user_id,
+        name=row.name,
+        token_hash=row.token_hash,
+        hint=row.hint,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
     )
 
 
@@ -241,3 +267,32 @@ class SqlAuditLog:
             .limit(query.limit)
         )
         return [audit_event_from_row(row) for row in rows]
+
+
+class SqlApiTokenRepository(_EntityTable[ApiToken]):
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection, t.api_tokens, "token", api_token_from_row)
+
+    def get_by_hash(self, token_hash: str) -> ApiToken | None:
+        return self._one(t.api_tokens.c.token_hash == token_hash)
+
+    def list_for_user(self, user_id: int) -> Sequence[ApiToken]:
+        return self._many(t.api_tokens.c.user_id == user_id)
+
+
+class SqlLoginFailureLog:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, key: str, at: datetime) -> None:
+        self._c.execute(insert(t.login_failures).values(key=key, at=at))
+
+    def count_since(self, key: str, since: datetime) -> int:
+        f = t.login_failures.c
+        query = (
+            select(func.count()).select_from(t.login_failures).where(f.key == key, f.at >= since)
+        )
+        return int(self._c.execute(query).scalar_one())
+
+    def clear(self, key: str) -> None:
+        self._c.execute(delete(t.login_failures).where(t.login_failures.c.key == key))

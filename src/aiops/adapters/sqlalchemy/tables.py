@@ -111,3 +111,26 @@ audit_events = Table(
     Index("ix_audit_events_tenant_at", "tenant", "at"),
     Index("ix_audit_events_action_at", "action", "at"),
 )
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("hint", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    Index("ix_api_tokens_user_id", "user_id"),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(300), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_login_failures_key_at", "key", "at"),
+)

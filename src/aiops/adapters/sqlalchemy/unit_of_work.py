@@ -10,7 +10,9 @@ from sqlalchemy.exc import DBAPIError
 
 from aiops.adapters.sqlalchemy.engine import unavailable
 from aiops.adapters.sqlalchemy.repositories import (
+    SqlApiTokenRepository,
     SqlAuditLog,
+    SqlLoginFailureLog,
     SqlMembershipRepository,
     SqlProjectRepository,
     SqlTenantRepository,
@@ -24,6 +26,8 @@ class SqlAlchemyUnitOfWork:
     memberships: SqlMembershipRepository
     projects: SqlProjectRepository
     audit: SqlAuditLog
+    api_tokens: SqlApiTokenRepository
+    login_failures: SqlLoginFailureLog
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -41,6 +45,8 @@ class SqlAlchemyUnitOfWork:
         self.memberships = SqlMembershipRepository(connection)
         self.projects = SqlProjectRepository(connection)
         self.audit = SqlAuditLog(connection)
+        self.api_tokens = SqlApiTokenRepository(connection)
+        self.login_failures = SqlLoginFailureLog(connection)
         return self
 
     def __exit__(

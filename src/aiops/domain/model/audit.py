@@ -34,6 +34,3 @@ class AuditEvent:
     tenant: str | None = None
     detail: Mapping[str, DetailValue] = attrs.field(factory=dict, converter=scrub)
     id: int | None = None
-
-
-SYSTEM_ACTOR = "system"

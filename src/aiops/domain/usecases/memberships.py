@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from aiops.domain.model.audit import SYSTEM_ACTOR
+from aiops.domain.model.access import SYSTEM, Actor, Permission
 from aiops.domain.model.tenants import Membership, Role
 from aiops.domain.model.users import User
 from aiops.domain.usecases._audit import record
@@ -23,7 +23,7 @@ class AddMemberCommand:
     tenant: str
     email: str
     role: str
-    actor: str = SYSTEM_ACTOR
+    actor: Actor = SYSTEM
 
 
 @attrs.frozen
@@ -41,6 +41,7 @@ class AddMember:
         role = Role.parse(cmd.role)
         with self._uow() as uow:
             tenant = require_tenant(uow, cmd.tenant)
+            cmd.actor.require(Permission.MANAGE, tenant)
             user = require_user(uow, cmd.email)
             assert tenant.id is not None
             assert user.id is not None
@@ -57,7 +58,7 @@ class AddMember:
             record(
                 uow,
                 self._clock,
-                actor=cmd.actor,
+                actor=cmd.actor.name,
                 action=action,
                 target=f"user:{user.email}",
                 tenant=tenant.slug,
@@ -72,9 +73,10 @@ class ListMembers:
     def __init__(self, *, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    def __call__(self, tenant_slug: str) -> Sequence[Member]:
+    def __call__(self, tenant_slug: str, actor: Actor = SYSTEM) -> Sequence[Member]:
         with self._uow() as uow:
             tenant = require_tenant(uow, tenant_slug)
+            actor.require(Permission.VIEW, tenant)
             assert tenant.id is not None
             members = []
             for membership in uow.memberships.list_for_tenant(tenant.id):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import attrs
 
 from aiops.domain.errors import Conflict, NotFound
-from aiops.domain.model.audit import SYSTEM_ACTOR
+from aiops.domain.model.access import SYSTEM, Actor, Permission
 from aiops.domain.model.projects import DEFAULT_BRANCH, Project
 from aiops.domain.usecases._audit import record
 from aiops.domain.usecases.tenants import require_tenant
@@ -22,7 +22,7 @@ class CreateProjectCommand:
     name: str
     repo_url: str | None = None
     default_branch: str = DEFAULT_BRANCH
-    actor: str = SYSTEM_ACTOR
+    actor: Actor = SYSTEM
 
 
 @attrs.frozen(kw_only=True)
@@ -33,12 +33,13 @@ class UpdateProjectCommand:
     name: str | None = None
     repo_url: str | None = None
     default_branch: str | None = None
-    actor: str = SYSTEM_ACTOR
+    actor: Actor = SYSTEM
 
 
 @attrs.frozen(kw_only=True)
 class ListProjectsQuery:
     tenant: str | None = None
+    actor: Actor = SYSTEM
 
 
 class CreateProject:
@@ -49,6 +50,7 @@ class CreateProject:
     def __call__(self, cmd: CreateProjectCommand) -> Project:
         with self._uow() as uow:
             tenant = require_tenant(uow, cmd.tenant)
+            cmd.actor.require(Permission.MANAGE, tenant)
             assert tenant.id is not None
             project = Project(
                 tenant_id=tenant.id,
@@ -63,7 +65,7 @@ class CreateProject:
             record(
                 uow,
                 self._clock,
-                actor=cmd.actor,
+                actor=cmd.actor.name,
                 action="project.created",
                 target=f"project:{project.id}",
                 tenant=tenant.slug,
@@ -83,8 +85,10 @@ class UpdateProject:
     def __call__(self, cmd: UpdateProjectCommand) -> Project:
         with self._uow() as uow:
             before = uow.projects.get(cmd.project_id)
-            if before is None:
+            tenant = uow.tenants.get(before.tenant_id) if before else None
+            if before is None or tenant is None:
                 raise NotFound(f"project {cmd.project_id} does not exist")
+            cmd.actor.require(Permission.MANAGE, tenant, f"project {cmd.project_id} does not exist")
             after = attrs.evolve(
                 before,
                 name=before.name if cmd.name is None else cmd.name,
@@ -96,14 +100,13 @@ class UpdateProject:
             if after == before:
                 return before
             after = uow.projects.update(after)
-            tenant = uow.tenants.get(after.tenant_id)
             record(
                 uow,
                 self._clock,
-                actor=cmd.actor,
+                actor=cmd.actor.name,
                 action="project.updated",
                 target=f"project:{after.id}",
-                tenant=tenant.slug if tenant else None,
+                tenant=tenant.slug,
                 name=after.name,
                 repo_url=after.repo_url,
                 default_branch=after.default_branch,
@@ -119,6 +122,9 @@ class ListProjects:
     def __call__(self, query: ListProjectsQuery) -> Sequence[Project]:
         with self._uow() as uow:
             if query.tenant is None:
-                return uow.projects.list()
-            tenant = require_tenant(uow, query.tenant)
-            return uow.projects.list(tenant.id)
+                projects = uow.projects.list()
+            else:
+                tenant = require_tenant(uow, query.tenant)
+                query.actor.require(Permission.VIEW, tenant)
+                projects = uow.projects.list(tenant.id)
+            return [p for p in projects if query.actor.may(Permission.VIEW, p.tenant_id)]

@@ -8,7 +8,7 @@ import attrs
 
 from aiops.domain.errors import ValidationError
 from aiops.domain.model import validation
-from aiops.domain.model.audit import SYSTEM_ACTOR
+from aiops.domain.model.access import SYSTEM, Actor
 from aiops.domain.model.projects import Project
 from aiops.domain.model.tenants import Tenant
 from aiops.domain.model.users import User
@@ -26,7 +26,7 @@ DEFAULT_PROJECT_SLUG = "aiops"
 class SeedCommand:
     admin_email: str | None
     admin_name: str = "Administrator"
-    actor: str = SYSTEM_ACTOR
+    actor: Actor = SYSTEM
 
 
 @attrs.frozen
@@ -49,6 +49,7 @@ class SeedDefaults:
                 "admin_email", "is required: set AIOPS_ADMIN_EMAIL or pass --admin-email"
             )
         email = validation.email(cmd.admin_email, field="admin_email")
+        cmd.actor.require_admin()
         with self._uow() as uow:
             admin, password, created = self._ensure_admin(uow, email, cmd)
             tenant = uow.tenants.get_by_slug(DEFAULT_TENANT.slug)
@@ -65,7 +66,7 @@ class SeedDefaults:
                 record(
                     uow,
                     self._clock,
-                    actor=cmd.actor,
+                    actor=cmd.actor.name,
                     action="seed.applied",
                     target="seed",
                     tenant=tenant.slug,
@@ -84,6 +85,8 @@ class SeedDefaults:
             admin = uow.users.update(attrs.evolve(admin, is_admin=True))
             return admin, None, [f"admin:{admin.email}"]
         password = secrets.token_urlsafe(18)
-        admin = new_user(uow, CreateUserCommand(email=email, name=cmd.admin_name, is_admin=True))
+        admin = new_user(
+            uow, CreateUserCommand(email=email, name=cmd.admin_name, is_admin=True, actor=cmd.actor)
+        )
         admin = uow.users.update(attrs.evolve(admin, password_hash=self._hasher.hash(password)))
         return admin, password, [f"user:{admin.email}"]

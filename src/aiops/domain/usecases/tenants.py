@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import attrs
 
 from aiops.domain.errors import Conflict, NotFound
-from aiops.domain.model.audit import SYSTEM_ACTOR
+from aiops.domain.model.access import SYSTEM, Actor, Permission
 from aiops.domain.model.tenants import DEFAULT_COLOR, Tenant
 from aiops.domain.usecases._audit import record
 from aiops.ports.clock import Clock
@@ -19,7 +19,7 @@ class CreateTenantCommand:
     slug: str
     name: str
     color: str = DEFAULT_COLOR
-    actor: str = SYSTEM_ACTOR
+    actor: Actor = SYSTEM
 
 
 @attrs.frozen(kw_only=True)
@@ -27,7 +27,7 @@ class UpdateTenantCommand:
     slug: str
     name: str | None = None
     color: str | None = None
-    actor: str = SYSTEM_ACTOR
+    actor: Actor = SYSTEM
 
 
 def require_tenant(uow: UnitOfWork, slug: str) -> Tenant:
@@ -43,6 +43,7 @@ class CreateTenant:
         self._clock = clock
 
     def __call__(self, cmd: CreateTenantCommand) -> Tenant:
+        cmd.actor.require_admin()
         tenant = Tenant(slug=cmd.slug, name=cmd.name, color=cmd.color)
         with self._uow() as uow:
             if uow.tenants.get_by_slug(tenant.slug) is not None:
@@ -51,7 +52,7 @@ class CreateTenant:
             record(
                 uow,
                 self._clock,
-                actor=cmd.actor,
+                actor=cmd.actor.name,
                 action="tenant.created",
                 target=f"tenant:{tenant.slug}",
                 tenant=tenant.slug,
@@ -70,6 +71,7 @@ class UpdateTenant:
     def __call__(self, cmd: UpdateTenantCommand) -> Tenant:
         with self._uow() as uow:
             before = require_tenant(uow, cmd.slug)
+            cmd.actor.require(Permission.MANAGE, before)
             after = attrs.evolve(
                 before,
                 name=before.name if cmd.name is None else cmd.name,
@@ -81,7 +83,7 @@ class UpdateTenant:
             record(
                 uow,
                 self._clock,
-                actor=cmd.actor,
+                actor=cmd.actor.name,
                 action="tenant.updated",
                 target=f"tenant:{after.slug}",
                 tenant=after.slug,
@@ -96,6 +98,6 @@ class ListTenants:
     def __init__(self, *, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    def __call__(self) -> Sequence[Tenant]:
+    def __call__(self, actor: Actor = SYSTEM) -> Sequence[Tenant]:
         with self._uow() as uow:
-            return uow.tenants.list()
+            return [t for t in uow.tenants.list() if actor.may(Permission.VIEW, t.id or 0)]

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import attrs
 
-from aiops.domain.errors import Conflict, NotFound, ValidationError
+from aiops.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from aiops.domain.model import validation
-from aiops.domain.model.audit import SYSTEM_ACTOR
+from aiops.domain.model.access import SYSTEM, Actor
 from aiops.domain.model.users import User
 from aiops.domain.usecases._audit import record
 from aiops.ports.clock import Clock
@@ -26,14 +26,14 @@ class CreateUserCommand:
     username: str | None = None
     is_admin: bool = False
     linux_username: str | None = None
-    actor: str = SYSTEM_ACTOR
+    actor: Actor = SYSTEM
 
 
 @attrs.frozen(kw_only=True)
 class SetPasswordCommand:
     email: str
     password: str = attrs.field(repr=False)
-    actor: str = SYSTEM_ACTOR
+    actor: Actor = SYSTEM
 
 
 def check_password(password: str) -> str:
@@ -74,12 +74,13 @@ class CreateUser:
         self._clock = clock
 
     def __call__(self, cmd: CreateUserCommand) -> User:
+        cmd.actor.require_admin()
         with self._uow() as uow:
             user = new_user(uow, cmd)
             record(
                 uow,
                 self._clock,
-                actor=cmd.actor,
+                actor=cmd.actor.name,
                 action="user.created",
                 target=f"user:{user.email}",
                 username=user.username,
@@ -100,11 +101,13 @@ class SetPassword:
         password = check_password(cmd.password)
         with self._uow() as uow:
             user = require_user(uow, cmd.email)
+            if not cmd.actor.is_admin and cmd.actor.user_id != user.id:
+                raise PermissionDenied("you may only change your own password")
             user = uow.users.update(attrs.evolve(user, password_hash=self._hasher.hash(password)))
             record(
                 uow,
                 self._clock,
-                actor=cmd.actor,
+                actor=cmd.actor.name,
                 action="user.password_set",
                 target=f"user:{user.email}",
             )
@@ -116,6 +119,41 @@ class ListUsers:
     def __init__(self, *, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    def __call__(self) -> Sequence[User]:
+    def __call__(self, actor: Actor = SYSTEM) -> Sequence[User]:
+        actor.require_admin()
         with self._uow() as uow:
             return uow.users.list()
+
+
+@attrs.frozen(kw_only=True)
+class SetAdminCommand:
+    email: str
+    is_admin: bool
+    actor: Actor = SYSTEM
+
+
+class SetAdmin:
+    """Make a user a global admin, or take it away. Only admins may; never their own."""
+
+    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def __call__(self, cmd: SetAdminCommand) -> User:
+        cmd.actor.require_admin()
+        with self._uow() as uow:
+            user = require_user(uow, cmd.email)
+            if user.id == cmd.actor.user_id and not cmd.is_admin:
+                raise PermissionDenied("you cannot remove your own admin rights")
+            if user.is_admin == cmd.is_admin:
+                return user
+            user = uow.users.update(attrs.evolve(user, is_admin=cmd.is_admin))
+            record(
+                uow,
+                self._clock,
+                actor=cmd.actor.name,
+                action="user.admin_granted" if cmd.is_admin else "user.admin_revoked",
+                target=f"user:{user.email}",
+            )
+            uow.commit()
+        return user

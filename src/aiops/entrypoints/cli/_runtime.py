@@ -20,6 +20,7 @@ from aiops.adapters.errors import AdapterError
 from aiops.config import ConfigError, load_settings
 from aiops.container import Container, bootstrap
 from aiops.domain.errors import DomainError
+from aiops.domain.model.access import Actor
 from aiops.domain.model.users import User
 from aiops.log import configure_logging
 
@@ -39,12 +40,13 @@ def open_container(*, check_schema: bool = True) -> Container:
     return bootstrap(settings, check_schema=check_schema)
 
 
-def actor() -> str:
-    """Who runs a CLI command: the local account, as the audit trail records it."""
+def actor() -> Actor:
+    """Who runs a CLI command: the local account (an operator with full rights), as the audit
+    trail records it."""
     try:
-        return f"cli:{pwd.getpwuid(os.getuid()).pw_name}"
+        return Actor.system(f"cli:{pwd.getpwuid(os.getuid()).pw_name}")
     except KeyError:
-        return f"cli:uid-{os.getuid()}"
+        return Actor.system(f"cli:uid-{os.getuid()}")
 
 
 def jsonable(value: Any) -> Any:
@@ -76,4 +78,3 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
-

@@ -1,0 +1,64 @@
+"""Who is acting, and what they may do.
+
+A global admin may do everything. In a tenant: an owner manages the tenant, its projects and
+members; a member uses its projects; a viewer reads. Someone with no role in a tenant must not
+learn that it exists: checks raise NotFound for them, PermissionDenied only for those who can
+see the thing but not change it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+import attrs
+
+from aiops.domain.errors import NotFound, PermissionDenied
+from aiops.domain.model.tenants import Role, Tenant
+
+
+class Permission(enum.IntEnum):
+    VIEW = 1
+    USE = 2
+    MANAGE = 3
+
+
+_GRANTS = {Role.VIEWER: Permission.VIEW, Role.MEMBER: Permission.USE, Role.OWNER: Permission.MANAGE}
+
+
+@attrs.frozen
+class Actor:
+    """The one acting: a signed-in user (with their roles by tenant id) or the system/CLI."""
+
+    name: str
+    user_id: int | None = None
+    is_admin: bool = False
+    roles: Mapping[int, Role] = attrs.field(factory=dict)
+
+    @classmethod
+    def system(cls, name: str = "system") -> Actor:
+        return cls(name=name, is_admin=True)
+
+    def may(self, permission: Permission, tenant_id: int) -> bool:
+        if self.is_admin:
+            return True
+        role = self.roles.get(tenant_id)
+        return role is not None and _GRANTS[role] >= permission
+
+    def require(self, permission: Permission, tenant: Tenant, what: str | None = None) -> None:
+        assert tenant.id is not None
+        if self.may(permission, tenant.id):
+            return
+        if not self.may(Permission.VIEW, tenant.id):
+            raise NotFound(what or f"tenant {tenant.slug!r} does not exist")
+        raise PermissionDenied(
+            f"your role in tenant {tenant.slug!r} does not allow this "
+            f"(needs {'owner' if permission is Permission.MANAGE else 'member'})"
+        )
+
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise PermissionDenied("only a global admin may do this")
+
+
+SYSTEM = Actor.system()

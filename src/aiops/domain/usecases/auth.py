@@ -1,0 +1,210 @@
+"""Sign-in with throttling, the actor behind a session or a token, personal access tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+import attrs
+
+from aiops.domain.errors import AuthenticationFailed, NotFound, TooManyAttempts
+from aiops.domain.model.access import SYSTEM, Actor
+from aiops.domain.model.auth import ApiToken, new_token_secret, token_digest
+from aiops.domain.model.users import User
+from aiops.domain.usecases._audit import record
+from aiops.domain.usecases.users import require_user
+from aiops.ports.clock import Clock
+from aiops.ports.password_hasher import PasswordHasher
+from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=1)
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def actor_for(uow: UnitOfWork, user: User) -> Actor:
+    assert user.id is not None
+    roles = {m.tenant_id: m.role for m in uow.memberships.list_for_user(user.id)}
+    return Actor(name=user.email, user_id=user.id, is_admin=user.is_admin, roles=roles)
+
+
+@attrs.frozen(kw_only=True)
+class SignInCommand:
+    email: str
+    password: str = attrs.field(repr=False)
+    address: str
+
+
+class SignIn:
+    """Check a password. After MAX_FAILURES failures in a minute for one account or one
+    address, refuse every attempt (each one extends the wait) until a minute passes quietly."""
+
+    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._hasher = hasher
+        self._decoy = hasher.hash("decoy password for unknown accounts")
+
+    def __call__(self, cmd: SignInCommand) -> Actor:
+        email = cmd.email.strip().lower()[:254]
+        keys = (f"email:{email}", f"address:{cmd.address}")
+        now = self._clock.now()
+        with self._uow() as uow:
+            throttled = any(
+                uow.login_failures.count_since(key, now - FAILURE_WINDOW) >= MAX_FAILURES
+                for key in keys
+            )
+            user = uow.users.get_by_email(email)
+            # Verify even for unknown users, so timing does not tell which accounts exist.
+            stored = user.password_hash if user and user.password_hash else self._decoy
+            matches = not throttled and self._hasher.verify(stored, cmd.password)
+            if not matches or user is None or user.password_hash is None:
+                for key in keys:
+                    uow.login_failures.add(key, now)
+                uow.commit()
+                if throttled:
+                    raise TooManyAttempts(
+                        "too many failed sign-ins: wait a minute and try again",
+                        retry_after=int(FAILURE_WINDOW.total_seconds()),
+                    )
+                raise AuthenticationFailed("wrong email or password")
+            uow.login_failures.clear(keys[0])
+            if self._hasher.needs_rehash(user.password_hash):
+                user = uow.users.update(
+                    attrs.evolve(user, password_hash=self._hasher.hash(cmd.password))
+                )
+            record(
+                uow,
+                self._clock,
+                actor=user.email,
+                action="user.signed_in",
+                target=f"user:{user.email}",
+                address=cmd.address,
+            )
+            uow.commit()
+            return actor_for(uow, user)
+
+
+class LoadActor:
+    """The actor for a signed-in session's user id; None when the user no longer exists."""
+
+    def __init__(self, *, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    def __call__(self, user_id: int) -> Actor | None:
+        with self._uow() as uow:
+            user = uow.users.get(user_id)
+            return None if user is None else actor_for(uow, user)
+
+
+@attrs.frozen(kw_only=True)
+class CreateTokenCommand:
+    email: str
+    name: str = "token"
+    actor: Actor = SYSTEM
+
+
+@attrs.frozen
+class CreatedToken:
+    token: ApiToken
+    secret: str = attrs.field(repr=False)  # shown once, never stored
+
+
+class CreateToken:
+    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def __call__(self, cmd: CreateTokenCommand) -> CreatedToken:
+        secret = new_token_secret()
+        with self._uow() as uow:
+            user = require_user(uow, cmd.email)
+            _require_self_or_admin(cmd.actor, user)
+            assert user.id is not None
+            token = uow.api_tokens.add(
+                ApiToken(
+                    user_id=user.id,
+                    name=cmd.name,
+                    token_hash=token_digest(secret),
+                    hint=secret[:10],
+                    created_at=self._clock.now(),
+                )
+            )
+            record(
+                uow,
+                self._clock,
+                actor=cmd.actor.name,
+                action="token.created",
+                target=f"user:{user.email}",
+                token_id=token.id,
+                name=token.name,
+            )
+            uow.commit()
+        return CreatedToken(token=token, secret=secret)
+
+
+class ListTokens:
+    def __init__(self, *, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    def __call__(self, email: str, actor: Actor = SYSTEM) -> Sequence[ApiToken]:
+        with self._uow() as uow:
+            user = require_user(uow, email)
+            _require_self_or_admin(actor, user)
+            assert user.id is not None
+            return uow.api_tokens.list_for_user(user.id)
+
+
+@attrs.frozen(kw_only=True)
+class RevokeTokenCommand:
+    token_id: int
+    actor: Actor = SYSTEM
+
+
+class RevokeToken:
+    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def __call__(self, cmd: RevokeTokenCommand) -> ApiToken:
+        with self._uow() as uow:
+            token = uow.api_tokens.get(cmd.token_id)
+            if token is None or not (cmd.actor.is_admin or cmd.actor.user_id == token.user_id):
+                raise NotFound(f"token {cmd.token_id} does not exist")
+            if not token.active:
+                return token
+            token = uow.api_tokens.update(attrs.evolve(token, revoked_at=self._clock.now()))
+            record(
+                uow,
+                self._clock,
+                actor=cmd.actor.name,
+                action="token.revoked",
+                target=f"token:{token.id}",
+            )
+            uow.commit()
+        return token
+
+
+class AuthenticateToken:
+    """The actor behind a bearer token; AuthenticationFailed for an unknown or revoked one."""
+
+    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def __call__(self, secret: str) -> Actor:
+        with self._uow() as uow:
+            token = uow.api_tokens.get_by_hash(token_digest(secret))
+            user = uow.users.get(token.user_id) if token and token.active else None
+            if token is None or user is None:
+                raise AuthenticationFailed("invalid or revoked token")
+            now = self._clock.now()
+            if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
+                uow.api_tokens.update(attrs.evolve(token, last_used_at=now))
+                uow.commit()
+            return actor_for(uow, user)
+
+
+def _require_self_or_admin(actor: Actor, user: User) -> None:
+    if not (actor.is_admin or actor.user_id == user.id):
+        raise NotFound(f"user {user.email!r} does not exist")

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import pytest
+
+from aiops.container import Container
+from aiops.domain.errors import AuthenticationFailed, NotFound, TooManyAttempts
+from aiops.domain.model.access import Actor
+from aiops.domain.usecases.auth import (
+    MAX_FAILURES,
+    CreateTokenCommand,
+    RevokeTokenCommand,
+    SignInCommand,
+)
+from aiops.domain.usecases.memberships import AddMemberCommand
+from aiops.domain.usecases.tenants import CreateTenantCommand
+from aiops.domain.usecases.users import CreateUserCommand, SetPasswordCommand
+from tests.fakes import FakeClock, FakeUnitOfWork
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def ivo(app: Container) -> None:
+    app.create_tenant()(CreateTenantCommand(slug="acme", name="Acme"))
+    app.create_user()(CreateUserCommand(email="ivo@example.com", name="Ivo"))
+    app.set_password()(SetPasswordCommand(email="ivo@example.com", password=PASSWORD))
+    app.add_member()(AddMemberCommand(tenant="acme", email="ivo@example.com", role="member"))
+
+
+def sign_in(
+    app: Container,
+    password: str = PASSWORD,
+    address: str = "10.0.0.1",
+    email: str = "Ivo@Example.com",
+) -> Actor:
+    return app.sign_in()(SignInCommand(email=email, password=password, address=address))
+
+
+def test_sign_in_gives_the_actor_with_roles(app: Container, uow: FakeUnitOfWork) -> None:
+    actor = sign_in(app)
+
+    assert actor.name == "ivo@example.com"
+    assert list(actor.roles.values()) == ["member"]
+    assert uow.committed.audit[-1].action == "user.signed_in"
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [("ivo@example.com", "wrong password!"), ("nobody@example.com", PASSWORD)],
+)
+def test_wrong_password_and_unknown_user_get_the_same_answer(
+    app: Container, email: str, password: str
+) -> None:
+    with pytest.raises(AuthenticationFailed, match=r"^wrong email or password$"):
+        sign_in(app, email=email, password=password)
+
+
+def test_five_failures_for_an_account_lock_it_for_a_while(app: Container, clock: FakeClock) -> None:
+    for i in range(MAX_FAILURES):
+        with pytest.raises(AuthenticationFailed):
+            sign_in(app, password="nope", address=f"10.0.0.{i}")
+
+    with pytest.raises(TooManyAttempts) as raised:
+        sign_in(app, address="10.9.9.9")  # even the right password, from elsewhere
+    assert raised.value.retry_after > 0
+
+    clock.advance(seconds=61)
+    assert sign_in(app).name == "ivo@example.com"
+
+
+def test_five_failures_from_an_address_lock_that_address(app: Container) -> None:
+    for i in range(MAX_FAILURES):
+        with pytest.raises(AuthenticationFailed):
+            sign_in(app, email=f"guess{i}@example.com", password="nope", address="10.6.6.6")
+
+    with pytest.raises(TooManyAttempts):
+        sign_in(app, address="10.6.6.6")
+    assert sign_in(app, address="10.0.0.2").name == "ivo@example.com"
+
+
+def test_a_token_is_shown_once_stored_hashed_and_revocable(
+    app: Container, uow: FakeUnitOfWork
+) -> None:
+    created = app.create_token()(CreateTokenCommand(email="ivo@example.com", name="ci"))
+
+    assert created.secret.startswith("aiops_")
+    assert created.secret not in repr(uow.committed.api_tokens)
+    assert app.authenticate_token()(created.secret).name == "ivo@example.com"
+    app.revoke_token()(RevokeTokenCommand(token_id=created.token.id))  # type: ignore[arg-type]
+    with pytest.raises(AuthenticationFailed):
+        app.authenticate_token()(created.secret)
+    assert [t.active for t in app.list_tokens()("ivo@example.com")] == [False]
+
+
+def test_users_cannot_see_or_revoke_each_others_tokens(app: Container) -> None:
+    created = app.create_token()(CreateTokenCommand(email="ivo@example.com"))
+    stranger = Actor(name="eve@example.com", user_id=4242)
+
+    with pytest.raises(NotFound):
+        app.revoke_token()(RevokeTokenCommand(token_id=created.token.id, actor=stranger))  # type: ignore[arg-type]
+    with pytest.raises(NotFound):
+        app.list_tokens()("ivo@example.com", stranger)
+
+
+def test_an_unknown_token_is_refused(app: Container) -> None:
+    with pytest.raises(AuthenticationFailed):
+        app.authenticate_token()("aiops_not-a-real-token")
