@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 OWASP_ARGON2_MIN_MEMORY_KIB = 19 * 1024
@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=2)
     argon2_memory_kib: int = Field(default=65536, ge=OWASP_ARGON2_MIN_MEMORY_KIB)
     argon2_parallelism: int = Field(default=4, ge=1, le=64)
+    secret_key: SecretStr | None = None
+    session_hours: int = Field(default=12, ge=1, le=12)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:
@@ -57,6 +60,7 @@ def load_settings(**overrides: Any) -> Settings:
         for item in error.errors():
             name = "AIOPS_" + "_".join(str(part) for part in item["loc"]).upper()
             given = item.get("input")
-            shown = "" if isinstance(given, dict) else f" (got {str(given)[:60]!r})"
+            secret = "secret" in name.lower()
+            shown = "" if isinstance(given, dict) or secret else f" (got {str(given)[:60]!r})"
             problems.append(f"{name}: {item['msg']}{shown}")
         raise ConfigError("invalid settings: " + "; ".join(problems)) from None

@@ -21,6 +21,7 @@ from typing import Any
 from dependency_injector import containers, providers
 from sqlalchemy import Engine
 
+from aiops.adapters import secret_key as secret_key_file
 from aiops.adapters.argon2_hasher import Argon2PasswordHasher
 from aiops.adapters.sqlalchemy.engine import make_engine
 from aiops.adapters.sqlalchemy.migrations import ensure_current
@@ -30,6 +31,7 @@ from aiops.config import ConfigError, Settings, load_settings
 from aiops.domain.usecases.audit import ListAuditEvents
 from aiops.domain.usecases.auth import (
     AuthenticateToken,
+    ChangePassword,
     CreateToken,
     ListTokens,
     LoadActor,
@@ -58,11 +60,18 @@ def _engine(settings: Settings) -> Iterator[Engine]:
         engine.dispose()
 
 
+def _secret_key(settings: Settings) -> str:
+    settings.instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    configured = settings.secret_key.get_secret_value() if settings.secret_key else None
+    return secret_key_file.load_or_create(settings.instance_path, configured)
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(load_settings)
 
     # Adapters
     engine = providers.Resource(_engine, settings=settings)
+    secret_key = providers.Singleton(_secret_key, settings=settings)
     uow = providers.Factory(SqlAlchemyUnitOfWork, engine=engine)
     clock = providers.Singleton(SystemClock)
     hasher = providers.Singleton(
@@ -89,6 +98,9 @@ class Container(containers.DeclarativeContainer):
     set_admin = providers.Factory(SetAdmin, uow=uow.provider, clock=clock)
     sign_in = providers.Singleton(SignIn, uow=uow.provider, clock=clock, hasher=hasher)
     load_actor = providers.Factory(LoadActor, uow=uow.provider)
+    change_password = providers.Factory(
+        ChangePassword, uow=uow.provider, clock=clock, hasher=hasher
+    )
     create_token = providers.Factory(CreateToken, uow=uow.provider, clock=clock)
     list_tokens = providers.Factory(ListTokens, uow=uow.provider)
     revoke_token = providers.Factory(RevokeToken, uow=uow.provider, clock=clock)

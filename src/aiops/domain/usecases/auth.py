@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import attrs
 
-from aiops.domain.errors import AuthenticationFailed, NotFound, TooManyAttempts
+from aiops.domain.errors import AuthenticationFailed, NotFound, TooManyAttempts, ValidationError
 from aiops.domain.model.access import SYSTEM, Actor
 from aiops.domain.model.auth import ApiToken, new_token_secret, token_digest
 from aiops.domain.model.users import User
 from aiops.domain.usecases._audit import record
-from aiops.domain.usecases.users import require_user
+from aiops.domain.usecases.users import check_password, require_user
 from aiops.ports.clock import Clock
 from aiops.ports.password_hasher import PasswordHasher
 from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -83,6 +83,40 @@ class SignIn:
             )
             uow.commit()
             return actor_for(uow, user)
+
+
+@attrs.frozen(kw_only=True)
+class ChangePasswordCommand:
+    current: str = attrs.field(repr=False)
+    new: str = attrs.field(repr=False)
+    actor: Actor
+
+
+class ChangePassword:
+    """A signed-in user changes their own password, proving they know the current one."""
+
+    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._hasher = hasher
+
+    def __call__(self, cmd: ChangePasswordCommand) -> None:
+        new = check_password(cmd.new)
+        with self._uow() as uow:
+            user = uow.users.get(cmd.actor.user_id) if cmd.actor.user_id else None
+            if user is None:
+                raise NotFound("your account no longer exists")
+            if not (user.password_hash and self._hasher.verify(user.password_hash, cmd.current)):
+                raise ValidationError("current_password", "is not your current password")
+            uow.users.update(attrs.evolve(user, password_hash=self._hasher.hash(new)))
+            record(
+                uow,
+                self._clock,
+                actor=user.email,
+                action="user.password_changed",
+                target=f"user:{user.email}",
+            )
+            uow.commit()
 
 
 class LoadActor:

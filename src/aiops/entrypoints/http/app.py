@@ -1,4 +1,4 @@
-"""The Starlette application: health and readiness now; the dashboard and API plug in here."""
+"""The Starlette application: middleware, routes and the error table, built from the container."""
 
 from __future__ import annotations
 
@@ -6,15 +6,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from aiops import __version__
 from aiops.adapters.errors import AdapterError
 from aiops.adapters.sqlalchemy.migrations import ensure_current
 from aiops.container import Container, bootstrap
+from aiops.entrypoints.http import admin, api, auth_routes, pages
+from aiops.entrypoints.http.errors import HANDLERS
+from aiops.entrypoints.http.middleware import BodyLimit, Csrf, SecurityHeaders, Sessions
+from aiops.entrypoints.http.web import HERE, call
 from aiops.log import configure_logging, get_logger
 
 log = get_logger(__name__)
@@ -27,7 +32,7 @@ async def healthz(_request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     container: Container = request.app.state.container
     try:
-        revision = await run_in_threadpool(ensure_current, container.engine())
+        revision = await call(ensure_current, container.engine())
     except AdapterError as error:
         return JSONResponse(
             {"error": {"code": error.code, "message": error.message}}, status_code=503
@@ -35,13 +40,16 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready", "revision": revision})
 
 
-async def home(_request: Request) -> Response:
-    return HTMLResponse(
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>aiops</title></head>"
-        f"<body><h1>aiops {__version__}</h1><p>The server is running. "
-        "See <a href=/readyz>/readyz</a> for the database; manage tenants, projects and users "
-        "with the <code>aiops</code> command line.</p></body></html>"
-    )
+def all_routes() -> list[BaseRoute]:
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        *auth_routes.routes,
+        *pages.routes,
+        *admin.routes,
+        *api.routes,
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
 
 
 def create_app(container: Container | None = None) -> Starlette:
@@ -56,11 +64,18 @@ def create_app(container: Container | None = None) -> Starlette:
         container.shutdown_resources()
 
     app = Starlette(
-        routes=[
-            Route("/", home),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
+        routes=all_routes(),
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(BodyLimit, limit=settings.max_body_bytes),
+            Middleware(
+                Sessions,
+                secret_key=container.secret_key(),
+                max_age=settings.session_hours * 3600,
+            ),
+            Middleware(Csrf),
         ],
+        exception_handlers=HANDLERS,
         lifespan=lifespan,
     )
     app.state.container = container

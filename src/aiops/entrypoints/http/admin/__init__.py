@@ -1,0 +1,7 @@
+"""Admin pages: tenants, projects, users, memberships, settings, audit."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []

@@ -1,0 +1,73 @@
+"""Sign in, sign out."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from aiops.domain.errors import AuthenticationFailed, TooManyAttempts
+from aiops.domain.usecases.auth import SignInCommand
+from aiops.entrypoints.http.middleware import csrf_token
+from aiops.entrypoints.http.web import (
+    call,
+    container,
+    current_actor,
+    field,
+    form,
+    redirect,
+    render,
+)
+
+
+def safe_next(target: str) -> str:
+    """Only a local path: never another host (`//evil`, `https://...`, `/\\evil`)."""
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/"
+
+
+async def login_page(request: Request) -> Response:
+    if await current_actor(request):
+        return redirect("/")
+    return render(request, "login.html", next=safe_next(request.query_params.get("next", "/")))
+
+
+async def login(request: Request) -> Response:
+    data = await form(request)
+    email, target = field(data, "email"), safe_next(field(data, "next", "/"))
+    address = request.client.host if request.client else "unknown"
+    try:
+        actor = await call(
+            container(request).sign_in(),
+            SignInCommand(email=email, password=field(data, "password"), address=address),
+        )
+    except (AuthenticationFailed, TooManyAttempts) as error:
+        status = 429 if isinstance(error, TooManyAttempts) else 401
+        response = render(
+            request,
+            "login.html",
+            status_code=status,
+            error=error.message,
+            email=email,
+            next=target,
+        )
+        if status == 429:
+            response.headers["Retry-After"] = str(error.retry_after)  # type: ignore[union-attr]
+        return response
+    request.session.clear()  # a new session on sign-in: no fixation
+    request.session["uid"] = actor.user_id
+    csrf_token(request.session)
+    return redirect(target)
+
+
+async def logout(request: Request) -> Response:
+    request.session.clear()
+    return redirect("/login")
+
+
+routes = [
+    Route("/login", login_page, methods=["GET"]),
+    Route("/login", login, methods=["POST"]),
+    Route("/logout", logout, methods=["POST"]),
+]

@@ -1,0 +1,103 @@
+"""The dashboard and the profile page."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from aiops.domain.errors import ValidationError
+from aiops.domain.usecases.auth import ChangePasswordCommand, CreateTokenCommand, RevokeTokenCommand
+from aiops.domain.usecases.projects import ListProjectsQuery
+from aiops.entrypoints.http.web import (
+    call,
+    container,
+    field,
+    flash,
+    form,
+    redirect,
+    render,
+    require_actor,
+)
+
+
+async def dashboard(request: Request) -> Response:
+    actor = await require_actor(request)
+    app = container(request)
+    tenants = await call(app.list_tenants(), actor)
+    projects = await call(app.list_projects(), ListProjectsQuery(actor=actor))
+    by_tenant = {
+        tenant_id: list(group)
+        for tenant_id, group in groupby(
+            sorted(projects, key=lambda p: p.tenant_id), key=lambda p: p.tenant_id
+        )
+    }
+    groups = [(tenant, by_tenant.get(tenant.id, [])) for tenant in tenants]
+    return render(request, "dashboard.html", groups=groups, project_count=len(projects))
+
+
+async def profile(request: Request) -> Response:
+    actor = await require_actor(request)
+    return await _profile(request, actor.name)
+
+
+async def _profile(
+    request: Request, email: str, status_code: int = 200, **extra: object
+) -> Response:
+    actor = await require_actor(request)
+    tokens = await call(container(request).list_tokens(), email, actor)
+    return render(request, "profile.html", status_code=status_code, tokens=tokens, **extra)
+
+
+async def change_password(request: Request) -> Response:
+    actor = await require_actor(request)
+    data = await form(request)
+    try:
+        if field(data, "new_password") != field(data, "confirm_password"):
+            raise ValidationError("confirm_password", "does not match the new password")
+        await call(
+            container(request).change_password(),
+            ChangePasswordCommand(
+                current=field(data, "current_password"),
+                new=field(data, "new_password"),
+                actor=actor,
+            ),
+        )
+    except ValidationError as error:
+        return await _profile(request, actor.name, 400, password_error=error.message)
+    flash(request, "Password changed.")
+    return redirect("/profile")
+
+
+async def create_token(request: Request) -> Response:
+    actor = await require_actor(request)
+    data = await form(request)
+    try:
+        created = await call(
+            container(request).create_token(),
+            CreateTokenCommand(email=actor.name, name=field(data, "name") or "token", actor=actor),
+        )
+    except ValidationError as error:
+        return await _profile(request, actor.name, 400, token_error=error.message)
+    return await _profile(request, actor.name, new_token=created.secret)
+
+
+async def revoke_token(request: Request) -> Response:
+    actor = await require_actor(request)
+    token_id = int(request.path_params["token_id"])
+    await call(
+        container(request).revoke_token(), RevokeTokenCommand(token_id=token_id, actor=actor)
+    )
+    flash(request, "Token revoked.")
+    return redirect("/profile")
+
+
+routes = [
+    Route("/", dashboard, methods=["GET"]),
+    Route("/profile", profile, methods=["GET"]),
+    Route("/profile/password", change_password, methods=["POST"]),
+    Route("/profile/tokens", create_token, methods=["POST"]),
+    Route("/profile/tokens/{token_id:int}/revoke", revoke_token, methods=["POST"]),
+]

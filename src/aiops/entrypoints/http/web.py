@@ -1,0 +1,101 @@
+"""What every page handler shares: templates, the signed-in actor, flash messages, forms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from aiops import __version__
+from aiops.container import Container
+from aiops.domain.errors import DomainError, ValidationError
+from aiops.domain.model.access import Actor
+from aiops.entrypoints.http.middleware import CSRF_FIELD, csrf_token
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html
+FIELD_MAX = 10_000
+
+
+class SignInRequired(Exception):
+    """Raised by pages for anonymous visitors: they are sent to /login."""
+
+
+def container(request: Request) -> Container:
+    app_container: Container = request.app.state.container
+    return app_container
+
+
+async def current_actor(request: Request) -> Actor | None:
+    """The signed-in user, loaded once per request (None for anonymous visitors)."""
+    if "actor" not in request.scope:
+        user_id = request.session.get("uid")
+        actor = None
+        if isinstance(user_id, int):
+            actor = await run_in_threadpool(container(request).load_actor(), user_id)
+            if actor is None:
+                request.session.clear()
+        request.scope["actor"] = actor
+    cached: Actor | None = request.scope["actor"]
+    return cached
+
+
+async def require_actor(request: Request) -> Actor:
+    actor = await current_actor(request)
+    if actor is None:
+        raise SignInRequired
+    return actor
+
+
+def flash(request: Request, message: str, kind: str = "info") -> None:
+    request.session.setdefault("flash", []).append({"kind": kind, "message": message})
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+async def form(request: Request) -> FormData:
+    data = await request.form(max_files=0, max_fields=200)
+    for key, value in data.items():
+        if isinstance(value, str) and len(value) > FIELD_MAX:
+            raise ValidationError(key, f"must be at most {FIELD_MAX} characters")
+    return data
+
+
+def field(data: FormData, name: str, default: str = "") -> str:
+    value = data.get(name, default)
+    return value if isinstance(value, str) else default
+
+
+async def call(fn: Any, *args: Any) -> Any:
+    """Run a (blocking) use case off the event loop."""
+    return await run_in_threadpool(fn, *args)
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    actor = request.scope.get("actor")
+    messages = request.session.pop("flash", []) if "session" in request.scope else []
+    response: Response = templates.TemplateResponse(
+        request,
+        template,
+        {
+            "actor": actor,
+            "version": __version__,
+            "messages": messages,
+            "csrf_field": CSRF_FIELD,
+            "csrf_token": csrf_token(request.session) if "session" in request.scope else "",
+            **context,
+        },
+        status_code=status_code,
+    )
+    return response
+
+
+def error_text(error: DomainError) -> str:
+    return error.message
