@@ -67,7 +67,7 @@ def world(app: Container) -> World:
             tenant, role = membership
             app.add_member()(AddMemberCommand(tenant=tenant, email=email, role=role))
         tokens[email] = app.create_token()(CreateTokenCommand(email=email, name="tests")).secret
-    assert acme.id and globex.id and web.id and api.id
+    assert None not in (acme.id, globex.id, web.id, api.id)
     return World(acme_id=acme.id, globex_id=globex.id, web_id=web.id, api_id=api.id, tokens=tokens)
 
 
