@@ -95,6 +95,7 @@ all: sync migrate seed start-dev  ## set up, migrate, seed, and serve with auto 
 
 bench: sync-dev  ## the benchmarks (figures for the README's Performance table)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/dashboard.py
 
 clean:  ## remove the virtualenv and caches (keeps instance/)
 	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -189,6 +189,9 @@ class FakeProjectRepository(_Repo):
 
 
 class FakeAuditLog(_Repo):
+    def latest_id(self) -> int:
+        return max((e.id or 0 for e in self._s.audit), default=0)
+
     def add(self, event: AuditEvent) -> AuditEvent:
         event = attrs.evolve(event, id=self._s.new_id())
         self._s.audit.append(event)

@@ -28,13 +28,13 @@ from aiops.adapters.sqlalchemy.migrations import ensure_current
 from aiops.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from aiops.adapters.system_clock import SystemClock
 from aiops.config import ConfigError, Settings, load_settings
-from aiops.domain.usecases.audit import ListAuditEvents
+from aiops.domain.usecases.audit import DataVersion, ListAuditEvents
 from aiops.domain.usecases.auth import (
     AuthenticateToken,
     ChangePassword,
     CreateToken,
     ListTokens,
-    LoadActor,
+    LoadViewer,
     RevokeToken,
     SignIn,
 )
@@ -94,10 +94,11 @@ class Container(containers.DeclarativeContainer):
     add_member = providers.Factory(AddMember, uow=uow.provider, clock=clock)
     list_members = providers.Factory(ListMembers, uow=uow.provider)
     list_audit_events = providers.Factory(ListAuditEvents, uow=uow.provider)
+    data_version = providers.Factory(DataVersion, uow=uow.provider)
     seed_defaults = providers.Factory(SeedDefaults, uow=uow.provider, clock=clock, hasher=hasher)
     set_admin = providers.Factory(SetAdmin, uow=uow.provider, clock=clock)
     sign_in = providers.Singleton(SignIn, uow=uow.provider, clock=clock, hasher=hasher)
-    load_actor = providers.Factory(LoadActor, uow=uow.provider)
+    load_viewer = providers.Factory(LoadViewer, uow=uow.provider)
     change_password = providers.Factory(
         ChangePassword, uow=uow.provider, clock=clock, hasher=hasher
     )

@@ -70,6 +70,11 @@ class AuditLog(Protocol):
         """Newest first."""
         ...
 
+    def latest_id(self) -> int:
+        """The newest event's id (0 when there is none). Every state change records an event
+        in its own transaction, so this is also a version number for all recorded data."""
+        ...
+
 
 class ApiTokenRepository(Protocol):
     def add(self, token: ApiToken) -> ApiToken: ...

@@ -153,6 +153,17 @@ def test_an_oversized_body_is_refused_with_413(client: TestClient) -> None:
     assert response.status_code == 413
 
 
+def test_an_oversized_api_body_gets_a_json_error(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/tenants",
+        content=b"{" + b" " * (1024 * 1024) + b"}",
+        headers={"content-type": "application/json"},
+    )
+
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+
+
 def test_unknown_pages_are_404_pages(client: TestClient) -> None:
     response = client.get("/no-such-page")
 

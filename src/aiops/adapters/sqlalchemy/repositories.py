@@ -242,6 +242,9 @@ class SqlAuditLog:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 
+    def latest_id(self) -> int:
+        return int(self._c.execute(select(func.max(t.audit_events.c.id))).scalar() or 0)
+
     def add(self, event: AuditEvent) -> AuditEvent:
         values = _values(event) | {"detail": dict(event.detail)}
         result = self._c.execute(insert(t.audit_events).values(values))

@@ -12,6 +12,17 @@ from aiops.ports.unit_of_work import AuditQuery, UnitOfWorkFactory
 AUDIT_LIMIT_MAX = 10_000
 
 
+class DataVersion:
+    """A number that changes whenever recorded data changes (caches key on it)."""
+
+    def __init__(self, *, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    def __call__(self) -> int:
+        with self._uow() as uow:
+            return uow.audit.latest_id()
+
+
 class ListAuditEvents:
     def __init__(self, *, uow: UnitOfWorkFactory) -> None:
         self._uow = uow

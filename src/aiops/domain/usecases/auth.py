@@ -119,16 +119,27 @@ class ChangePassword:
             uow.commit()
 
 
-class LoadActor:
-    """The actor for a signed-in session's user id; None when the user no longer exists."""
+@attrs.frozen
+class Viewer:
+    """Who is looking, and the data version at that moment (pages cache on it)."""
+
+    actor: Actor
+    data_version: int
+
+
+class LoadViewer:
+    """The actor for a signed-in session's user id (None when the user no longer exists),
+    read in one transaction with the data version."""
 
     def __init__(self, *, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    def __call__(self, user_id: int) -> Actor | None:
+    def __call__(self, user_id: int) -> Viewer | None:
         with self._uow() as uow:
             user = uow.users.get(user_id)
-            return None if user is None else actor_for(uow, user)
+            if user is None:
+                return None
+            return Viewer(actor=actor_for(uow, user), data_version=uow.audit.latest_id())
 
 
 @attrs.frozen(kw_only=True)

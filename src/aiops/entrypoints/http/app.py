@@ -19,6 +19,7 @@ from aiops.container import Container, bootstrap
 from aiops.entrypoints.http import admin, api, auth_routes, pages
 from aiops.entrypoints.http.errors import HANDLERS
 from aiops.entrypoints.http.middleware import BodyLimit, Csrf, SecurityHeaders, Sessions
+from aiops.entrypoints.http.page_cache import PageCache
 from aiops.entrypoints.http.web import HERE, call
 from aiops.log import configure_logging, get_logger
 
@@ -79,4 +80,5 @@ def create_app(container: Container | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.container = container
+    app.state.page_cache = PageCache()
     return app

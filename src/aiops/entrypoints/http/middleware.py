@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -67,7 +67,7 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await too_large(self.limit)(scope, receive, send)
+            await too_large(scope, self.limit)(scope, receive, send)
             return
         seen = 0
 
@@ -82,15 +82,19 @@ class BodyLimit:
         try:
             await self.app(scope, counted, send)
         except BodyTooLarge:
-            await too_large(self.limit)(scope, receive, send)
+            await too_large(scope, self.limit)(scope, receive, send)
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-def too_large(limit: int) -> Response:
-    return PlainTextResponse(f"request body larger than {limit} bytes", status_code=413)
+def too_large(scope: Scope, limit: int) -> Response:
+    message = f"request body larger than {limit} bytes"
+    if scope["path"].startswith("/api/"):
+        error = {"error": {"code": "too_large", "message": message}}
+        return JSONResponse(error, status_code=413)
+    return PlainTextResponse(message, status_code=413)
 
 
 class Sessions:

@@ -5,15 +5,18 @@ from __future__ import annotations
 from itertools import groupby
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from aiops.domain.errors import ValidationError
 from aiops.domain.usecases.auth import ChangePasswordCommand, CreateTokenCommand, RevokeTokenCommand
 from aiops.domain.usecases.projects import ListProjectsQuery
+from aiops.entrypoints.http.middleware import csrf_token
+from aiops.entrypoints.http.page_cache import PageCache
 from aiops.entrypoints.http.web import (
     call,
     container,
+    current_viewer,
     field,
     flash,
     form,
@@ -25,7 +28,15 @@ from aiops.entrypoints.http.web import (
 
 async def dashboard(request: Request) -> Response:
     actor = await require_actor(request)
+    viewer = await current_viewer(request)
+    assert viewer is not None
     app = container(request)
+    cache: PageCache = request.app.state.page_cache
+    key = None
+    if not request.session.get("flash"):
+        key = cache.key("dashboard", actor, csrf_token(request.session), viewer.data_version)
+        if (body := cache.get(key)) is not None:
+            return HTMLResponse(body)
     tenants = await call(app.list_tenants(), actor)
     projects = await call(app.list_projects(), ListProjectsQuery(actor=actor))
     by_tenant = {
@@ -35,7 +46,10 @@ async def dashboard(request: Request) -> Response:
         )
     }
     groups = [(tenant, by_tenant.get(tenant.id, [])) for tenant in tenants]
-    return render(request, "dashboard.html", groups=groups, project_count=len(projects))
+    response = render(request, "dashboard.html", groups=groups, project_count=len(projects))
+    if key is not None:
+        cache.put(key, bytes(response.body))
+    return response
 
 
 async def profile(request: Request) -> Response:

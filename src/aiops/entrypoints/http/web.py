@@ -15,6 +15,7 @@ from aiops import __version__
 from aiops.container import Container
 from aiops.domain.errors import DomainError, ValidationError
 from aiops.domain.model.access import Actor
+from aiops.domain.usecases.auth import Viewer
 from aiops.entrypoints.http.middleware import CSRF_FIELD, csrf_token
 
 HERE = Path(__file__).parent
@@ -33,15 +34,21 @@ def container(request: Request) -> Container:
 
 async def current_actor(request: Request) -> Actor | None:
     """The signed-in user, loaded once per request (None for anonymous visitors)."""
-    if "actor" not in request.scope:
+    viewer = await current_viewer(request)
+    return viewer.actor if viewer else None
+
+
+async def current_viewer(request: Request) -> Viewer | None:
+    if "viewer" not in request.scope:
         user_id = request.session.get("uid")
-        actor = None
+        viewer = None
         if isinstance(user_id, int):
-            actor = await run_in_threadpool(container(request).load_actor(), user_id)
-            if actor is None:
+            viewer = await run_in_threadpool(container(request).load_viewer(), user_id)
+            if viewer is None:
                 request.session.clear()
-        request.scope["actor"] = actor
-    cached: Actor | None = request.scope["actor"]
+        request.scope["viewer"] = viewer
+        request.scope["actor"] = viewer.actor if viewer else None
+    cached: Viewer | None = request.scope["viewer"]
     return cached
 
 

@@ -1,0 +1,42 @@
+"""A small LRU of rendered pages, keyed by who looks and by the data version.
+
+The data version (the newest audit event's id) changes in the same transaction as any state
+change, so a cached page is never stale. Keys include the viewer's roles and CSRF token:
+one person's page is never served to another.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+
+from aiops.domain.model.access import Actor
+
+
+class PageCache:
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._pages: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+
+    @staticmethod
+    def key(page: str, actor: Actor, csrf: str, version: int) -> Hashable:
+        roles = tuple(sorted((tenant, role.value) for tenant, role in actor.roles.items()))
+        return (page, actor.user_id, actor.is_admin, roles, csrf, version)
+
+    def get(self, key: Hashable) -> bytes | None:
+        with self._lock:
+            body = self._pages.get(key)
+            if body is not None:
+                self._pages.move_to_end(key)
+                self.hits += 1
+            return body
+
+    def put(self, key: Hashable, body: bytes) -> None:
+        with self._lock:
+            self._pages[key] = body
+            self._pages.move_to_end(key)
+            while len(self._pages) > self._size:
+                self._pages.popitem(last=False)
