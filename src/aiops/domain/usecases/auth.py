@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import timedelta
 
 import attrs
 
 from aiops.domain.errors import AuthenticationFailed, NotFound, TooManyAttempts, ValidationError
+from aiops.domain.model import validation
 from aiops.domain.model.access import SYSTEM, Actor
 from aiops.domain.model.auth import ApiToken, new_token_secret, token_digest
 from aiops.domain.model.users import User
@@ -46,15 +48,20 @@ class SignIn:
         self._decoy = hasher.hash("decoy password for unknown accounts")
 
     def __call__(self, cmd: SignInCommand) -> Actor:
-        email = cmd.email.strip().lower()[:254]
-        keys = (f"email:{email}", f"address:{cmd.address}")
+        email = _valid_email_or_none(cmd.email)
+        # Keys are digests: whatever was typed (NUL bytes, megabytes) never reaches a column.
+        typed = (email or cmd.email.strip().lower()).encode("utf-8", "replace")
+        keys = (
+            "email:" + hashlib.sha256(typed).hexdigest(),
+            "address:" + hashlib.sha256(cmd.address.encode("utf-8", "replace")).hexdigest(),
+        )
         now = self._clock.now()
         with self._uow() as uow:
             throttled = any(
                 uow.login_failures.count_since(key, now - FAILURE_WINDOW) >= MAX_FAILURES
                 for key in keys
             )
-            user = uow.users.get_by_email(email)
+            user = uow.users.get_by_email(email) if email else None
             # Verify even for unknown users, so timing does not tell which accounts exist.
             stored = user.password_hash if user and user.password_hash else self._decoy
             matches = not throttled and self._hasher.verify(stored, cmd.password)
@@ -125,6 +132,13 @@ class Viewer:
 
     actor: Actor
     data_version: int
+
+
+def _valid_email_or_none(value: str) -> str | None:
+    try:
+        return validation.email(value)
+    except ValidationError:
+        return None
 
 
 class LoadViewer:

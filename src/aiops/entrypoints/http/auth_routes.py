@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aiops.domain.errors import AuthenticationFailed, TooManyAttempts
+from aiops.domain.errors import AuthenticationFailed, TooManyAttempts, ValidationError
 from aiops.domain.usecases.auth import SignInCommand
 from aiops.entrypoints.http.middleware import csrf_token
 from aiops.entrypoints.http.web import (
@@ -34,7 +34,10 @@ async def login_page(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    data = await form(request)
+    try:
+        data = await form(request)
+    except ValidationError as error:
+        return render(request, "login.html", status_code=400, error=error.message, next="/")
     email, target = field(data, "email"), safe_next(field(data, "next", "/"))
     address = request.client.host if request.client else "unknown"
     try:

@@ -67,8 +67,8 @@ async def _profile(
 
 async def change_password(request: Request) -> Response:
     actor = await require_actor(request)
-    data = await form(request)
     try:
+        data = await form(request)
         if field(data, "new_password") != field(data, "confirm_password"):
             raise ValidationError("confirm_password", "does not match the new password")
         await call(
@@ -87,8 +87,8 @@ async def change_password(request: Request) -> Response:
 
 async def create_token(request: Request) -> Response:
     actor = await require_actor(request)
-    data = await form(request)
     try:
+        data = await form(request)
         created = await call(
             container(request).create_token(),
             CreateTokenCommand(email=actor.name, name=field(data, "name") or "token", actor=actor),
