@@ -206,3 +206,26 @@ def test_profile_changes_password_and_makes_tokens_shown_once(
     assert good.status_code == 303
     client.post("/logout", data={"csrf_token": csrf(client, "/")})
     sign_in(client, World.MEMBER, "n" * 14)
+
+
+def test_an_expired_session_is_anonymous(app: Container, world: World, client: TestClient) -> None:
+    import json
+    import time
+    from base64 import b64encode
+
+    from itsdangerous import TimestampSigner
+
+    class Signer13HoursAgo(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - 13 * 3600
+
+    member = next(u for u in app.list_users()() if u.email == World.MEMBER)
+    payload = b64encode(json.dumps({"uid": member.id, "csrf": "x"}).encode())
+    fresh = TimestampSigner(str(app.secret_key())).sign(payload).decode()
+    stale = Signer13HoursAgo(str(app.secret_key())).sign(payload).decode()
+
+    client.cookies.set("aiops_session", fresh)
+    assert client.get("/").status_code == 200
+    client.cookies.clear()
+    client.cookies.set("aiops_session", stale)
+    assert client.get("/").status_code == 303
