@@ -39,9 +39,14 @@ from aiops.domain.usecases.auth import (
     SignIn,
 )
 from aiops.domain.usecases.memberships import AddMember, ListMembers
-from aiops.domain.usecases.projects import CreateProject, ListProjects, UpdateProject
+from aiops.domain.usecases.projects import (
+    CreateProject,
+    GetProject,
+    ListProjects,
+    UpdateProject,
+)
 from aiops.domain.usecases.seed import SeedDefaults
-from aiops.domain.usecases.tenants import CreateTenant, ListTenants, UpdateTenant
+from aiops.domain.usecases.tenants import CreateTenant, GetTenant, ListTenants, UpdateTenant
 from aiops.domain.usecases.users import CreateUser, ListUsers, SetAdmin, SetPassword
 
 
@@ -85,9 +90,11 @@ class Container(containers.DeclarativeContainer):
     create_tenant = providers.Factory(CreateTenant, uow=uow.provider, clock=clock)
     update_tenant = providers.Factory(UpdateTenant, uow=uow.provider, clock=clock)
     list_tenants = providers.Factory(ListTenants, uow=uow.provider)
+    get_tenant = providers.Factory(GetTenant, uow=uow.provider)
     create_project = providers.Factory(CreateProject, uow=uow.provider, clock=clock)
     update_project = providers.Factory(UpdateProject, uow=uow.provider, clock=clock)
     list_projects = providers.Factory(ListProjects, uow=uow.provider)
+    get_project = providers.Factory(GetProject, uow=uow.provider)
     create_user = providers.Factory(CreateUser, uow=uow.provider, clock=clock)
     set_password = providers.Factory(SetPassword, uow=uow.provider, clock=clock, hasher=hasher)
     list_users = providers.Factory(ListUsers, uow=uow.provider)

@@ -71,6 +71,17 @@ def test_duplicate_tenant_slug_is_a_conflict(new_uow: Callable[[], UnitOfWork]) 
         uow.tenants.add(Tenant(slug="acme", name="Again"))
 
 
+@pytest.mark.parametrize("entity_id", [0, -1, 2**31, 2**63])
+def test_ids_no_row_can_have_are_simply_not_found(
+    new_uow: Callable[[], UnitOfWork], entity_id: int
+) -> None:
+    with new_uow() as uow:
+        assert uow.projects.get(entity_id) is None
+        assert uow.tenants.get(entity_id) is None
+        with pytest.raises(NotFound):
+            uow.tenants.update(Tenant(id=entity_id, slug="x", name="X"))
+
+
 def test_update_of_a_missing_row_is_not_found(new_uow: Callable[[], UnitOfWork]) -> None:
     with new_uow() as uow, pytest.raises(NotFound):
         uow.tenants.update(Tenant(id=999, slug="ghost", name="Ghost"))

@@ -47,7 +47,7 @@ def test_create_tenant_defaults_the_colour(app: Container) -> None:
         ("acme", "Acme", "#12345", "color"),
     ],
 )
-def test_create_tenant_with_invalid_input_stores_nothing(  # noqa: PLR0917
+def test_create_tenant_with_invalid_input_stores_nothing(
     app: Container, uow: FakeUnitOfWork, slug: str, name: str, color: str, field: str
 ) -> None:
     with pytest.raises(ValidationError) as raised:

@@ -35,6 +35,7 @@ from aiops.domain.model.users import User
 from aiops.ports.unit_of_work import AuditQuery
 
 E = TypeVar("E", Tenant, User, Project, ApiToken)
+MAX_ID = 2**31 - 1  # ids are INTEGER columns (32-bit on PostgreSQL)
 
 
 @contextmanager
@@ -130,6 +131,8 @@ class _EntityTable(Generic[E]):
         return attrs.evolve(entity, id=_new_id(result))
 
     def update(self, entity: E) -> E:
+        if entity.id is None or not 0 < entity.id <= MAX_ID:
+            raise NotFound(f"{self._what} {entity.id} does not exist")
         with _conflict_on_integrity_error(self._what):
             result = self._c.execute(
                 update(self._table).where(self._table.c.id == entity.id).values(_values(entity))
@@ -139,6 +142,8 @@ class _EntityTable(Generic[E]):
         return entity
 
     def get(self, entity_id: int) -> E | None:
+        if not 0 < entity_id <= MAX_ID:
+            return None  # cannot name a row, and the driver would refuse to send it
         return self._one(self._table.c.id == entity_id)
 
     def _one(self, *criteria: ColumnElement[bool]) -> E | None:

@@ -115,6 +115,21 @@ class UpdateProject:
         return after
 
 
+class GetProject:
+    def __init__(self, *, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    def __call__(self, project_id: int, actor: Actor = SYSTEM) -> Project:
+        missing = f"project {project_id} does not exist"
+        with self._uow() as uow:
+            project = uow.projects.get(project_id)
+            tenant = uow.tenants.get(project.tenant_id) if project else None
+            if project is None or tenant is None:
+                raise NotFound(missing)
+            actor.require(Permission.VIEW, tenant, missing)
+            return project
+
+
 class ListProjects:
     def __init__(self, *, uow: UnitOfWorkFactory) -> None:
         self._uow = uow

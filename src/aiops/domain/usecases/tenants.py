@@ -94,6 +94,17 @@ class UpdateTenant:
         return after
 
 
+class GetTenant:
+    def __init__(self, *, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    def __call__(self, slug: str, actor: Actor = SYSTEM) -> Tenant:
+        with self._uow() as uow:
+            tenant = require_tenant(uow, slug)
+            actor.require(Permission.VIEW, tenant)
+            return tenant
+
+
 class ListTenants:
     def __init__(self, *, uow: UnitOfWorkFactory) -> None:
         self._uow = uow

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
-routes: list[BaseRoute] = []
+from aiops.entrypoints.http.api import openapi
+from aiops.entrypoints.http.api.routes import PREFIX
+from aiops.entrypoints.http.api.routes import routes as resource_routes
+
+routes: list[BaseRoute] = [
+    *resource_routes,
+    Route(f"{PREFIX}/openapi.json", openapi.openapi, methods=["GET"]),
+]

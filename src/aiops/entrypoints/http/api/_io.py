@@ -1,0 +1,67 @@
+"""The API's boundary: bearer authentication, private cattrs converters in and out, JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+import cattrs
+from cattrs.gen import make_dict_unstructure_fn, override
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from aiops.domain.errors import AuthenticationFailed, ValidationError
+from aiops.domain.model.access import Actor
+from aiops.domain.model.users import User
+from aiops.entrypoints.http.web import call, container
+
+T = TypeVar("T")
+
+inbound = cattrs.Converter(forbid_extra_keys=True)
+
+
+def _strict(kind: type[Any]) -> Any:
+    def structure(value: Any, _type: Any) -> Any:
+        # bool is an int in Python; neither may pass for the other here.
+        if type(value) is not kind:
+            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+        return value
+
+    return structure
+
+
+for _kind in (str, bool, int):
+    inbound.register_structure_hook(_kind, _strict(_kind))
+outbound = cattrs.Converter()
+outbound.register_unstructure_hook(
+    User, make_dict_unstructure_fn(User, outbound, password_hash=override(omit=True))
+)
+
+
+async def api_actor(request: Request) -> Actor:
+    """The caller behind `Authorization: Bearer <token>`; 401 without a valid one."""
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise AuthenticationFailed("send a personal access token: Authorization: Bearer <token>")
+    actor: Actor = await call(container(request).authenticate_token(), secret.strip())
+    return actor
+
+
+async def body(request: Request, shape: type[T]) -> T:
+    """The JSON body as `shape`; invalid JSON, wrong types, missing or unknown fields -> 400."""
+    raw = await request.body()
+    try:
+        data = json.loads(raw or b"null")
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValidationError("body", f"is not valid JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise ValidationError("body", "must be a JSON object")
+    try:
+        return inbound.structure(data, shape)
+    except (cattrs.BaseValidationError, cattrs.ForbiddenExtraKeysError) as error:
+        details = cattrs.transform_error(error, path="body")
+        raise ValidationError("body", "; ".join(details)) from None
+
+
+def out(value: Any, status_code: int = 200) -> Response:
+    return JSONResponse(outbound.unstructure(value), status_code=status_code)

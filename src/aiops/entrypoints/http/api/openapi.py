@@ -1,0 +1,264 @@
+"""The OpenAPI 3.1 document for /api/v1, built in code. A test checks that every API route is
+described here, so a new route cannot ship undocumented."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from aiops import __version__
+
+STR = {"type": "string"}
+NULLABLE_STR = {"type": ["string", "null"]}
+SLUG = {"type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", "maxLength": 63}
+COLOR = {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}
+EMAIL = {"type": "string", "format": "email", "maxLength": 254}
+NAME = {"type": "string", "minLength": 1, "maxLength": 200}
+INT = {"type": "integer"}
+BOOL = {"type": "boolean"}
+
+
+def obj(properties: dict[str, Any], required: list[str], *, extra: bool = True) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties, "required": required}
+    if not extra:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": obj({"error": obj({"code": STR, "message": STR}, ["code", "message"])}, ["error"]),
+    "Tenant": obj(
+        {"id": INT, "slug": STR, "name": STR, "color": STR}, ["id", "slug", "name", "color"]
+    ),
+    "Project": obj(
+        {
+            "id": INT,
+            "tenant_id": INT,
+            "slug": STR,
+            "name": STR,
+            "repo_url": NULLABLE_STR,
+            "default_branch": STR,
+        },
+        ["id", "tenant_id", "slug", "name", "repo_url", "default_branch"],
+    ),
+    "User": obj(
+        {
+            "id": INT,
+            "email": STR,
+            "name": STR,
+            "username": STR,
+            "is_admin": BOOL,
+            "linux_username": NULLABLE_STR,
+        },
+        ["id", "email", "name", "username", "is_admin", "linux_username"],
+    ),
+    "Me": obj(
+        {
+            "id": INT,
+            "email": STR,
+            "is_admin": BOOL,
+            "roles": {"type": "object", "additionalProperties": STR},
+        },
+        ["id", "email", "is_admin", "roles"],
+    ),
+    "Member": obj(
+        {"user_id": INT, "email": STR, "name": STR, "role": STR},
+        ["user_id", "email", "name", "role"],
+    ),
+    "Membership": obj(
+        {"user_id": INT, "tenant_id": INT, "role": STR}, ["user_id", "tenant_id", "role"]
+    ),
+    "TenantIn": obj({"slug": SLUG, "name": NAME, "color": COLOR}, ["slug", "name"], extra=False),
+    "TenantPatch": obj({"name": NULLABLE_STR, "color": NULLABLE_STR}, [], extra=False),
+    "ProjectIn": obj(
+        {
+            "tenant": SLUG,
+            "slug": SLUG,
+            "name": NAME,
+            "repo_url": NULLABLE_STR,
+            "default_branch": STR,
+        },
+        ["tenant", "slug", "name"],
+        extra=False,
+    ),
+    "ProjectPatch": obj(
+        {"name": NULLABLE_STR, "repo_url": NULLABLE_STR, "default_branch": NULLABLE_STR},
+        [],
+        extra=False,
+    ),
+    "UserIn": obj(
+        {
+            "email": EMAIL,
+            "name": NAME,
+            "username": NULLABLE_STR,
+            "is_admin": BOOL,
+            "linux_username": NULLABLE_STR,
+        },
+        ["email", "name"],
+        extra=False,
+    ),
+    "MemberIn": obj(
+        {"email": EMAIL, "role": {"type": "string", "enum": ["owner", "member", "viewer"]}},
+        ["email", "role"],
+        extra=False,
+    ),
+}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    words = {
+        400: "Invalid input",
+        401: "No valid bearer token",
+        403: "Not allowed for your role",
+        404: "Not found (or not visible to you)",
+        409: "Conflicts with existing data",
+        413: "Body too large",
+    }
+    return {str(s): {"description": words[s], **_json(ref("Error"))} for s in statuses}
+
+
+def operation(
+    summary: str,
+    ok: int,
+    result: dict[str, Any],
+    *,
+    body: str | None = None,
+    errors: tuple[int, ...] = (401,),
+    params: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": summary,
+        "responses": {
+            str(ok): {"description": "OK" if ok == 200 else "Created", **_json(result)},
+            **_errors(*errors),
+        },
+    }
+    if body:
+        op["requestBody"] = {"required": True, **_json(ref(body))}
+        op["responses"].update(_errors(400, 413))
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def path_param(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+SLUG_PARAM = [path_param("slug", SLUG)]
+PROJECT_ID_PARAM = [
+    path_param("project_id", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1})
+]
+
+
+def array(name: str) -> dict[str, Any]:
+    return {"type": "array", "items": ref(name)}
+
+
+PATHS: dict[str, Any] = {
+    "/api/v1/tenants": {
+        "get": operation("Tenants you can see", 200, array("Tenant")),
+        "post": operation(
+            "Create a tenant (admins)", 201, ref("Tenant"), body="TenantIn", errors=(401, 403, 409)
+        ),
+    },
+    "/api/v1/tenants/{slug}": {
+        "get": operation("One tenant", 200, ref("Tenant"), errors=(401, 404), params=SLUG_PARAM),
+        "patch": operation(
+            "Change a tenant's name or colour (owners)",
+            200,
+            ref("Tenant"),
+            body="TenantPatch",
+            errors=(401, 403, 404),
+            params=SLUG_PARAM,
+        ),
+    },
+    "/api/v1/tenants/{slug}/members": {
+        "get": operation(
+            "A tenant's members", 200, array("Member"), errors=(401, 404), params=SLUG_PARAM
+        ),
+        "put": operation(
+            "Give a user a role in the tenant (owners)",
+            200,
+            ref("Membership"),
+            body="MemberIn",
+            errors=(401, 403, 404),
+            params=SLUG_PARAM,
+        ),
+    },
+    "/api/v1/projects": {
+        "get": operation(
+            "Projects you can see",
+            200,
+            array("Project"),
+            errors=(401, 404),
+            params=[{"name": "tenant", "in": "query", "required": False, "schema": STR}],
+        ),
+        "post": operation(
+            "Create a project (owners)",
+            201,
+            ref("Project"),
+            body="ProjectIn",
+            errors=(401, 403, 404, 409),
+        ),
+    },
+    "/api/v1/projects/{project_id}": {
+        "get": operation(
+            "One project", 200, ref("Project"), errors=(401, 404), params=PROJECT_ID_PARAM
+        ),
+        "patch": operation(
+            "Change a project (owners)",
+            200,
+            ref("Project"),
+            body="ProjectPatch",
+            errors=(401, 403, 404, 409),
+            params=PROJECT_ID_PARAM,
+        ),
+    },
+    "/api/v1/users": {
+        "get": operation("All users (admins)", 200, array("User"), errors=(401, 403)),
+        "post": operation(
+            "Create a user (admins)", 201, ref("User"), body="UserIn", errors=(401, 403, 409)
+        ),
+    },
+    "/api/v1/users/me": {"get": operation("The caller", 200, ref("Me"))},
+    "/api/v1/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "security": [],
+            "responses": {"200": {"description": "OpenAPI 3.1", **_json({"type": "object"})}},
+        },
+    },
+}
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "aiops API", "version": __version__},
+    "servers": [{"url": "/"}],
+    "security": [{"bearer": []}],
+    "paths": PATHS,
+    "components": {
+        "schemas": SCHEMAS,
+        "securitySchemes": {
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A personal access token (Profile page or `aiops token create`)",
+            }
+        },
+    },
+}
+
+
+async def openapi(_request: Request) -> Response:
+    return JSONResponse(DOCUMENT)

@@ -1,0 +1,168 @@
+"""/api/v1: tenants, projects, users and members. Thin: token -> command -> use case -> JSON."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from aiops.domain.usecases.memberships import AddMemberCommand
+from aiops.domain.usecases.projects import (
+    CreateProjectCommand,
+    ListProjectsQuery,
+    UpdateProjectCommand,
+)
+from aiops.domain.usecases.tenants import CreateTenantCommand, UpdateTenantCommand
+from aiops.domain.usecases.users import CreateUserCommand
+from aiops.entrypoints.http.api._io import api_actor, body, out
+from aiops.entrypoints.http.api.shapes import (
+    MemberIn,
+    ProjectIn,
+    ProjectPatch,
+    TenantIn,
+    TenantPatch,
+    UserIn,
+)
+from aiops.entrypoints.http.web import call, container
+
+PREFIX = "/api/v1"
+
+
+async def list_tenants(request: Request) -> Response:
+    actor = await api_actor(request)
+    return out(await call(container(request).list_tenants(), actor))
+
+
+async def create_tenant(request: Request) -> Response:
+    actor = await api_actor(request)
+    data = await body(request, TenantIn)
+    cmd = CreateTenantCommand(slug=data.slug, name=data.name, color=data.color, actor=actor)
+    return out(await call(container(request).create_tenant(), cmd), 201)
+
+
+async def get_tenant(request: Request) -> Response:
+    actor = await api_actor(request)
+    return out(await call(container(request).get_tenant(), request.path_params["slug"], actor))
+
+
+async def update_tenant(request: Request) -> Response:
+    actor = await api_actor(request)
+    data = await body(request, TenantPatch)
+    cmd = UpdateTenantCommand(
+        slug=request.path_params["slug"], name=data.name, color=data.color, actor=actor
+    )
+    return out(await call(container(request).update_tenant(), cmd))
+
+
+async def list_projects(request: Request) -> Response:
+    actor = await api_actor(request)
+    query = ListProjectsQuery(tenant=request.query_params.get("tenant"), actor=actor)
+    return out(await call(container(request).list_projects(), query))
+
+
+async def create_project(request: Request) -> Response:
+    actor = await api_actor(request)
+    data = await body(request, ProjectIn)
+    cmd = CreateProjectCommand(
+        tenant=data.tenant,
+        slug=data.slug,
+        name=data.name,
+        repo_url=data.repo_url,
+        default_branch=data.default_branch,
+        actor=actor,
+    )
+    return out(await call(container(request).create_project(), cmd), 201)
+
+
+async def get_project(request: Request) -> Response:
+    actor = await api_actor(request)
+    project_id = request.path_params["project_id"]
+    return out(await call(container(request).get_project(), project_id, actor))
+
+
+async def update_project(request: Request) -> Response:
+    actor = await api_actor(request)
+    data = await body(request, ProjectPatch)
+    cmd = UpdateProjectCommand(
+        project_id=request.path_params["project_id"],
+        name=data.name,
+        repo_url=data.repo_url,
+        default_branch=data.default_branch,
+        actor=actor,
+    )
+    return out(await call(container(request).update_project(), cmd))
+
+
+async def list_users(request: Request) -> Response:
+    actor = await api_actor(request)
+    return out(await call(container(request).list_users(), actor))
+
+
+async def create_user(request: Request) -> Response:
+    actor = await api_actor(request)
+    data = await body(request, UserIn)
+    cmd = CreateUserCommand(
+        email=data.email,
+        name=data.name,
+        username=data.username,
+        is_admin=data.is_admin,
+        linux_username=data.linux_username,
+        actor=actor,
+    )
+    return out(await call(container(request).create_user(), cmd), 201)
+
+
+async def me(request: Request) -> Response:
+    actor = await api_actor(request)
+    return out(
+        {
+            "id": actor.user_id,
+            "email": actor.name,
+            "is_admin": actor.is_admin,
+            "roles": {str(tenant): role.value for tenant, role in actor.roles.items()},
+        }
+    )
+
+
+async def list_members(request: Request) -> Response:
+    actor = await api_actor(request)
+    members = await call(container(request).list_members(), request.path_params["slug"], actor)
+    return out(
+        [
+            {"user_id": m.user.id, "email": m.user.email, "name": m.user.name, "role": m.role.value}
+            for m in members
+        ]
+    )
+
+
+async def put_member(request: Request) -> Response:
+    actor = await api_actor(request)
+    data = await body(request, MemberIn)
+    cmd = AddMemberCommand(
+        tenant=request.path_params["slug"], email=data.email, role=data.role, actor=actor
+    )
+    membership = await call(container(request).add_member(), cmd)
+    return out(
+        {
+            "user_id": membership.user_id,
+            "tenant_id": membership.tenant_id,
+            "role": membership.role.value,
+        }
+    )
+
+
+routes = [
+    Route(f"{PREFIX}/tenants", list_tenants, methods=["GET"]),
+    Route(f"{PREFIX}/tenants", create_tenant, methods=["POST"]),
+    Route(f"{PREFIX}/tenants/{{slug}}", get_tenant, methods=["GET"]),
+    Route(f"{PREFIX}/tenants/{{slug}}", update_tenant, methods=["PATCH"]),
+    Route(f"{PREFIX}/tenants/{{slug}}/members", list_members, methods=["GET"]),
+    Route(f"{PREFIX}/tenants/{{slug}}/members", put_member, methods=["PUT"]),
+    Route(f"{PREFIX}/projects", list_projects, methods=["GET"]),
+    Route(f"{PREFIX}/projects", create_project, methods=["POST"]),
+    Route(f"{PREFIX}/projects/{{project_id:int}}", get_project, methods=["GET"]),
+    Route(f"{PREFIX}/projects/{{project_id:int}}", update_project, methods=["PATCH"]),
+    Route(f"{PREFIX}/users", list_users, methods=["GET"]),
+    Route(f"{PREFIX}/users", create_user, methods=["POST"]),
+    Route(f"{PREFIX}/users/me", me, methods=["GET"]),
+]

@@ -1,0 +1,52 @@
+"""What API clients send: small frozen classes, structured strictly (unknown keys refused)."""
+
+from __future__ import annotations
+
+import attrs
+
+from aiops.domain.model.projects import DEFAULT_BRANCH
+from aiops.domain.model.tenants import DEFAULT_COLOR
+
+
+@attrs.frozen
+class TenantIn:
+    slug: str
+    name: str
+    color: str = DEFAULT_COLOR
+
+
+@attrs.frozen
+class TenantPatch:
+    name: str | None = None
+    color: str | None = None
+
+
+@attrs.frozen
+class ProjectIn:
+    tenant: str
+    slug: str
+    name: str
+    repo_url: str | None = None
+    default_branch: str = DEFAULT_BRANCH
+
+
+@attrs.frozen
+class ProjectPatch:
+    name: str | None = None
+    repo_url: str | None = None
+    default_branch: str | None = None
+
+
+@attrs.frozen
+class UserIn:
+    email: str
+    name: str
+    username: str | None = None
+    is_admin: bool = False
+    linux_username: str | None = None
+
+
+@attrs.frozen
+class MemberIn:
+    email: str
+    role: str
