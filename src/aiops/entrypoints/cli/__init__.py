@@ -12,7 +12,17 @@ import sys
 import typer
 
 from aiops import __version__
-from aiops.entrypoints.cli import audit, db, members, projects, seed, serve, tenants, users
+from aiops.entrypoints.cli import (
+    audit,
+    db,
+    members,
+    projects,
+    seed,
+    serve,
+    tenants,
+    tokens,
+    users,
+)
 
 app = typer.Typer(
     name="aiops",
@@ -28,6 +38,7 @@ app.add_typer(projects.app, name="project")
 app.add_typer(users.app, name="user")
 app.add_typer(members.app, name="member")
 app.add_typer(audit.app, name="audit")
+app.add_typer(tokens.app, name="token")
 app.command("seed")(seed.seed)
 app.command("serve")(serve.serve)
 
