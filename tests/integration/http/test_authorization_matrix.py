@@ -53,6 +53,17 @@ MANAGES_ACME = only(
     {"owner": 200, "admin": 200, "viewer": 403, "member": 403}, others=404, anonymous=401
 )
 
+# Admin pages (anonymous visitors are sent to /login: 303).
+MANAGERS = only({"owner": 200, "other_owner": 200, "admin": 200}, others=403, anonymous=303)
+ACME_MANAGERS_PAGE = only(
+    {"owner": 200, "admin": 200, "other_owner": 404}, others=403, anonymous=303
+)
+ACME_MANAGERS_POST = only(
+    {"owner": 303, "admin": 303, "other_owner": 404}, others=403, anonymous=303
+)
+ADMINS_200 = only({"admin": 200}, others=403, anonymous=303)
+ADMINS_303 = only({"admin": 303}, others=403, anonymous=303)
+
 # (method, path template) -> (expected status by role, form/JSON body for the role)
 MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
     ("GET", "/healthz"): (everyone(200), None),
@@ -78,6 +89,41 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
         only({"owner": 303, "admin": 303}, others=404, anonymous=303),
         lambda role: {},
     ),
+    # Admin pages: admins everything; owners their tenants; members and viewers nothing.
+    ("GET", "/admin/tenants"): (MANAGERS, None),
+    ("POST", "/admin/tenants"): (
+        ADMINS_303,
+        lambda role: {"slug": f"t-{slug(role)}", "name": "T", "color": "#000000"},
+    ),
+    ("GET", "/admin/tenants/{slug}"): (ACME_MANAGERS_PAGE, None),
+    ("POST", "/admin/tenants/{slug}"): (
+        ACME_MANAGERS_POST,
+        lambda role: {"name": "Acme", "color": "#ff8800"},
+    ),
+    ("GET", "/admin/projects"): (MANAGERS, None),
+    ("POST", "/admin/projects"): (
+        ACME_MANAGERS_POST,
+        lambda role: {"tenant": "acme", "slug": f"page-{slug(role)}", "name": "P"},
+    ),
+    ("GET", "/admin/projects/{project_id:int}"): (ACME_MANAGERS_PAGE, None),
+    ("POST", "/admin/projects/{project_id:int}"): (
+        ACME_MANAGERS_POST,
+        lambda role: {"name": "Web", "repo_url": "", "default_branch": "main"},
+    ),
+    ("GET", "/admin/memberships"): (MANAGERS, None),
+    ("POST", "/admin/memberships"): (
+        ACME_MANAGERS_POST,
+        lambda role: {"tenant": "acme", "email": World.NOBODY, "role": "viewer"},
+    ),
+    ("GET", "/admin/users"): (ADMINS_200, None),
+    ("POST", "/admin/users"): (
+        ADMINS_200,
+        lambda role: {"email": f"u-{slug(role)}@example.com", "name": "U"},
+    ),
+    ("POST", "/admin/users/{user_id:int}/password"): (ADMINS_200, lambda role: {}),
+    ("POST", "/admin/users/{user_id:int}/admin"): (ADMINS_303, lambda role: {"is_admin": "false"}),
+    ("GET", "/admin/settings"): (ADMINS_200, None),
+    ("GET", "/admin/audit"): (ADMINS_200, None),
     # The JSON API: anonymous gets 401; another tenant's resources are 404.
     ("GET", "/api/v1/openapi.json"): (everyone(200), None),
     ("GET", "/api/v1/users/me"): (everyone(200, anonymous=401), None),

@@ -4,4 +4,13 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-routes: list[BaseRoute] = []
+from aiops.entrypoints.http.admin import audit, memberships, projects, settings, tenants, users
+
+routes: list[BaseRoute] = [
+    *tenants.routes,
+    *projects.routes,
+    *users.routes,
+    *memberships.routes,
+    *settings.routes,
+    *audit.routes,
+]

@@ -1,0 +1,111 @@
+"""Admin -> Projects: the projects of tenants the actor manages; create and edit them."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from aiops.domain.model.access import Actor, Permission
+from aiops.domain.model.tenants import Tenant
+from aiops.domain.usecases.projects import (
+    CreateProjectCommand,
+    ListProjectsQuery,
+    UpdateProjectCommand,
+)
+from aiops.entrypoints.http.admin._common import (
+    FORM_ERRORS,
+    form_error,
+    require_manager,
+    status_for,
+)
+from aiops.entrypoints.http.web import call, container, field, flash, form, redirect, render
+
+FIELDS = ("tenant", "slug", "name", "repo_url", "default_branch")
+
+
+async def _manageable(request: Request, actor: Actor) -> list[Tenant]:
+    tenants = await call(container(request).list_tenants(), actor)
+    return [t for t in tenants if actor.may(Permission.MANAGE, t.id or 0)]
+
+
+async def projects_page(request: Request, status_code: int = 200, **context: object) -> Response:
+    actor = await require_manager(request)
+    tenants = await _manageable(request, actor)
+    by_id = {t.id: t for t in tenants}
+    projects = await call(container(request).list_projects(), ListProjectsQuery(actor=actor))
+    rows = [(by_id[p.tenant_id], p) for p in projects if p.tenant_id in by_id]
+    context.setdefault("values", {"default_branch": "main"})
+    return render(
+        request,
+        "admin/projects.html",
+        status_code=status_code,
+        rows=rows,
+        tenants=tenants,
+        **context,
+    )
+
+
+async def list_projects(request: Request) -> Response:
+    return await projects_page(request)
+
+
+async def create_project(request: Request) -> Response:
+    actor = await require_manager(request)
+    values: dict[str, str] = {}
+    try:
+        data = await form(request)
+        values = {key: field(data, key) for key in FIELDS}
+        cmd = CreateProjectCommand(
+            tenant=values["tenant"],
+            slug=values["slug"],
+            name=values["name"],
+            repo_url=values["repo_url"] or None,
+            default_branch=values["default_branch"] or "main",
+            actor=actor,
+        )
+        project = await call(container(request).create_project(), cmd)
+    except FORM_ERRORS as error:
+        return await projects_page(request, status_for(error), error=error.message, values=values)
+    flash(request, f"Project {project.name} created.")
+    return redirect("/admin/projects")
+
+
+async def edit_project(request: Request) -> Response:
+    actor = await require_manager(request)
+    project = await call(container(request).get_project(), request.path_params["project_id"], actor)
+    return render(request, "admin/project_edit.html", project=project, values=None)
+
+
+async def update_project(request: Request) -> Response:
+    actor = await require_manager(request)
+    project_id = request.path_params["project_id"]
+    project = await call(container(request).get_project(), project_id, actor)
+    values = {
+        "name": project.name,
+        "repo_url": project.repo_url or "",
+        "default_branch": project.default_branch,
+    }
+    try:
+        data = await form(request)
+        values = {key: field(data, key, values[key]) for key in values}
+        cmd = UpdateProjectCommand(
+            project_id=project_id,
+            name=values["name"],
+            repo_url=values["repo_url"],
+            default_branch=values["default_branch"],
+            actor=actor,
+        )
+        await call(container(request).update_project(), cmd)
+    except FORM_ERRORS as error:
+        return form_error(request, "admin/project_edit.html", error, project=project, values=values)
+    flash(request, f"Project {project.slug} saved.")
+    return redirect("/admin/projects")
+
+
+routes = [
+    Route("/admin/projects", list_projects, methods=["GET"]),
+    Route("/admin/projects", create_project, methods=["POST"]),
+    Route("/admin/projects/{project_id:int}", edit_project, methods=["GET"]),
+    Route("/admin/projects/{project_id:int}", update_project, methods=["POST"]),
+]
