@@ -1,0 +1,152 @@
+"""A user's git workspace of a project: where it lives, what state it is in, what can go wrong.
+
+Each user works in their own clone at `{root}/{username}/workspace/{project-slug}`. The names
+that make the path are validated here, before any filesystem or git call sees them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import PurePosixPath
+
+import attrs
+
+from aiops.domain.errors import Conflict, DomainError, NotFound, ValidationError
+from aiops.domain.model import validation
+
+
+def workspace_path(root: PurePosixPath, username: str, project_slug: str) -> PurePosixPath:
+    """The workspace folder; both names are validated, so the result always stays under root."""
+    if not root.is_absolute():
+        raise ValidationError("workspace_root", f"{str(root)!r} must be an absolute path")
+    name = validation.username(username)
+    slug = validation.slug(project_slug, field="project")
+    path = root / name / "workspace" / slug
+    # Belt and braces: validated names hold no '/', '..' or NUL, so this cannot fail.
+    if path.parent.parent.parent != root:
+        raise ValidationError("workspace", f"{path} is outside {root}")
+    return path
+
+
+@attrs.frozen
+class Commit:
+    sha: str
+    subject: str
+    author: str
+    committed_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class WorkspaceStatus:
+    """What `git status` would say, in numbers a card can show."""
+
+    branch: str | None  # None when HEAD is detached
+    upstream: str | None  # e.g. "origin/main"; None when the branch tracks nothing
+    ahead: int = 0
+    behind: int = 0
+    staged: int = 0
+    unstaged: int = 0
+    untracked: int = 0
+    conflicted: tuple[str, ...] = ()
+    last_commit: Commit | None = None  # None in a repository without commits
+
+    @property
+    def clean(self) -> bool:
+        return not (self.staged or self.unstaged or self.untracked or self.conflicted)
+
+
+@attrs.frozen(kw_only=True)
+class Branches:
+    current: str | None
+    local: tuple[str, ...]
+    remote: tuple[str, ...]  # "origin/main", ...
+
+
+class MergeKind(enum.StrEnum):
+    UP_TO_DATE = "up_to_date"
+    FAST_FORWARD = "fast_forward"
+    MERGE_COMMIT = "merge_commit"
+
+
+@attrs.frozen(kw_only=True)
+class MergeOutcome:
+    kind: MergeKind
+    head: str  # the sha HEAD points to afterwards
+
+
+@attrs.frozen(kw_only=True)
+class PushOutcome:
+    branch: str
+    remote_ref: str  # e.g. "refs/heads/main"
+    head: str
+    up_to_date: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class RemoteAccess:
+    """How to reach a project's remote: an SSH private key file, or an https token."""
+
+    ssh_key_path: str | None = None
+    https_token: str | None = attrs.field(default=None, repr=False)
+
+
+def _listing(files: Iterable[str], limit: int = 10) -> str:
+    names = sorted(files)
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+class WorkspaceMissing(NotFound):
+    code = "workspace_missing"
+
+
+class WorkspaceExists(Conflict):
+    """The folder exists but is not this project's clone (another repository, or not git)."""
+
+    code = "workspace_exists"
+
+
+class DirtyWorkTree(Conflict):
+    """Uncommitted changes the operation would overwrite; nothing was changed."""
+
+    code = "dirty_work_tree"
+
+    def __init__(self, operation: str, files: Iterable[str]) -> None:
+        self.files = tuple(sorted(files))
+        super().__init__(
+            f"{operation} would overwrite uncommitted changes in {_listing(self.files)}: "
+            "commit or stash them first"
+        )
+
+
+class MergeConflict(Conflict):
+    """The merge was abandoned: the work tree is as it was before."""
+
+    code = "merge_conflict"
+
+    def __init__(self, source: str, files: Iterable[str]) -> None:
+        self.files = tuple(sorted(files))
+        super().__init__(
+            f"merging {source} conflicts in {_listing(self.files)}; nothing was changed: "
+            "merge it by hand in your workspace"
+        )
+
+
+class PushRejected(Conflict):
+    code = "push_rejected"
+
+
+class BranchExists(Conflict):
+    code = "branch_exists"
+
+
+class BranchMissing(NotFound):
+    code = "branch_missing"
+
+
+class RemoteFailed(DomainError):
+    """The remote could not be reached, refused our credentials, or has no such repository."""
+
+    code = "remote_failed"
