@@ -6,17 +6,36 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 import attrs
 
-from aiops.domain.errors import Conflict, NotFound
+from aiops.domain.errors import Conflict, NotFound, ValidationError
 from aiops.domain.model.audit import AuditEvent
 from aiops.domain.model.auth import ApiToken
 from aiops.domain.model.projects import Project
 from aiops.domain.model.tenants import Membership, Tenant
 from aiops.domain.model.users import User
+from aiops.domain.model.workspaces import (
+    Branches,
+    BranchExists,
+    BranchMissing,
+    Commit,
+    DirtyWorkTree,
+    MergeConflict,
+    MergeKind,
+    MergeOutcome,
+    PushOutcome,
+    PushRejected,
+    RemoteAccess,
+    RemoteFailed,
+    WorkspaceExists,
+    WorkspaceMissing,
+    WorkspaceStatus,
+)
+from aiops.ports.linux_users import LinuxAccount
 from aiops.ports.unit_of_work import AuditQuery
 
 
@@ -283,3 +302,188 @@ class FakeUnitOfWork:
     def rollback(self) -> None:
         if self._work is not None:
             self.__enter__()
+
+
+# Git workspaces ------------------------------------------------------------------------------
+
+
+@attrs.define
+class FakeClone:
+    """A work tree: branch histories as lists of commit ids, the newest last."""
+
+    origin: str
+    branches: dict[str, list[str]]
+    remote: dict[str, list[str]]  # what origin had at the last fetch, by branch name
+    current: str
+    upstream: dict[str, str] = attrs.field(factory=dict)  # branch -> remote branch
+    dirty: set[str] = attrs.field(factory=set)  # tracked files with uncommitted changes
+    untracked: set[str] = attrs.field(factory=set)
+
+
+class FakeGitWorkspaces:
+    """Remotes are `{url: {branch: [commit, ...]}}`; clones live in `self.clones` by path.
+
+    Set `conflicts` to the files the next pull or merge conflicts in, `unreachable` to the
+    URLs whose remote fails. Operations never change a clone when they raise."""
+
+    def __init__(self, remotes: dict[str, dict[str, list[str]]] | None = None) -> None:
+        self.remotes = remotes if remotes is not None else {}
+        self.clones: dict[Path, FakeClone] = {}
+        self.conflicts: tuple[str, ...] = ()
+        self.unreachable: set[str] = set()
+        self.accesses: list[RemoteAccess] = []
+        self._commits = 0
+
+    def commit(self, path: Path, message: str = "work") -> str:
+        """A local commit on the current branch (as the user would make)."""
+        clone = self.clones[path]
+        self._commits += 1
+        sha = f"{message}-{self._commits}"
+        clone.branches[clone.current].append(sha)
+        return sha
+
+    def _remote(self, url: str, access: RemoteAccess) -> dict[str, list[str]]:
+        self.accesses.append(access)
+        if url in self.unreachable or url not in self.remotes:
+            raise RemoteFailed(f"cannot reach {url}: repository not found")
+        return self.remotes[url]
+
+    def _clone(self, path: Path) -> FakeClone:
+        if path not in self.clones:
+            raise WorkspaceMissing(f"{path} is not a git work tree")
+        return self.clones[path]
+
+    def origin(self, path: Path) -> str | None:
+        clone = self.clones.get(path)
+        return clone.origin if clone else None
+
+    def clone(self, url: str, path: Path, *, branch: str, access: RemoteAccess) -> None:
+        if path in self.clones:
+            raise WorkspaceExists(f"{path} already exists")
+        remote = self._remote(url, access)
+        current = branch if branch in remote else next(iter(remote), branch)
+        self.clones[path] = FakeClone(
+            origin=url,
+            branches={current: list(remote.get(current, []))},
+            remote={name: list(history) for name, history in remote.items()},
+            current=current,
+            upstream={current: current},
+        )
+
+    def status(self, path: Path) -> WorkspaceStatus:
+        clone = self._clone(path)
+        local = clone.branches[clone.current]
+        upstream = clone.upstream.get(clone.current)
+        remote = clone.remote.get(upstream, []) if upstream else []
+        return WorkspaceStatus(
+            branch=clone.current,
+            upstream=f"origin/{upstream}" if upstream else None,
+            ahead=len([c for c in local if c not in remote]) if upstream else 0,
+            behind=len([c for c in remote if c not in local]) if upstream else 0,
+            unstaged=len(clone.dirty),
+            untracked=len(clone.untracked),
+            last_commit=Commit(
+                sha=local[-1], subject=local[-1], author="fake", committed_at=FakeClock().now()
+            )
+            if local
+            else None,
+        )
+
+    def fetch(self, path: Path, access: RemoteAccess) -> None:
+        clone = self._clone(path)
+        remote = self._remote(clone.origin, access)
+        clone.remote = {name: list(history) for name, history in remote.items()}
+
+    def pull(self, path: Path, access: RemoteAccess) -> MergeOutcome:
+        self.fetch(path, access)
+        clone = self._clone(path)
+        upstream = clone.upstream.get(clone.current)
+        if upstream is None:
+            raise ValidationError("branch", f"{clone.current!r} tracks no remote branch")
+        return self._merge_into(clone, clone.remote[upstream], f"origin/{upstream}")
+
+    def push(self, path: Path, access: RemoteAccess) -> PushOutcome:
+        clone = self._clone(path)
+        remote = self._remote(clone.origin, access)
+        local = clone.branches[clone.current]
+        theirs = remote.get(clone.current, [])
+        if local[: len(theirs)] != theirs:
+            raise PushRejected("the remote has commits you do not have: pull first")
+        remote[clone.current] = list(local)
+        clone.remote[clone.current] = list(local)
+        clone.upstream.setdefault(clone.current, clone.current)
+        return PushOutcome(
+            branch=clone.current,
+            remote_ref=f"refs/heads/{clone.current}",
+            head=local[-1],
+            up_to_date=local == theirs,
+        )
+
+    def branches(self, path: Path) -> Branches:
+        clone = self._clone(path)
+        return Branches(
+            current=clone.current,
+            local=tuple(sorted(clone.branches)),
+            remote=tuple(sorted(f"origin/{name}" for name in clone.remote)),
+        )
+
+    def checkout(self, path: Path, branch: str) -> None:
+        clone = self._clone(path)
+        if branch not in clone.branches and branch not in clone.remote:
+            raise BranchMissing(f"no branch {branch!r}")
+        if clone.dirty:
+            raise DirtyWorkTree("checkout", clone.dirty)
+        if branch not in clone.branches:
+            clone.branches[branch] = list(clone.remote[branch])
+            clone.upstream[branch] = branch
+        clone.current = branch
+
+    def create_branch(self, path: Path, branch: str, base: str | None) -> None:
+        clone = self._clone(path)
+        if branch in clone.branches:
+            raise BranchExists(f"branch {branch!r} already exists")
+        start = self._history(clone, base) if base else clone.branches[clone.current]
+        clone.branches[branch] = list(start)
+        clone.current = branch
+
+    def merge(self, path: Path, branch: str) -> MergeOutcome:
+        clone = self._clone(path)
+        return self._merge_into(clone, self._history(clone, branch), branch)
+
+    def _history(self, clone: FakeClone, ref: str) -> list[str]:
+        name = ref.removeprefix("origin/")
+        history = clone.remote.get(name) if ref.startswith("origin/") else clone.branches.get(ref)
+        if history is None:
+            raise BranchMissing(f"no branch {ref!r}")
+        return history
+
+    def _merge_into(self, clone: FakeClone, theirs: list[str], source: str) -> MergeOutcome:
+        ours = clone.branches[clone.current]
+        if all(c in ours for c in theirs):
+            return MergeOutcome(kind=MergeKind.UP_TO_DATE, head=ours[-1] if ours else "")
+        if clone.dirty:
+            raise DirtyWorkTree("merge", clone.dirty)
+        if self.conflicts:
+            raise MergeConflict(source, self.conflicts)
+        if ours == theirs[: len(ours)]:
+            ours[:] = list(theirs)
+            return MergeOutcome(kind=MergeKind.FAST_FORWARD, head=ours[-1])
+        ours.extend([c for c in theirs if c not in ours] + [f"merge-{source}"])
+        return MergeOutcome(kind=MergeKind.MERGE_COMMIT, head=ours[-1])
+
+
+class FakeLinuxUsers:
+    """Accounts by name; `owners` records which account each handed-over path went to."""
+
+    def __init__(self, *names: str) -> None:
+        self.accounts = {
+            name: LinuxAccount(name=name, uid=1000 + i, gid=1000 + i, home=f"/home/{name}")
+            for i, name in enumerate(names)
+        }
+        self.owners: dict[Path, str] = {}
+
+    def lookup(self, name: str) -> LinuxAccount | None:
+        return self.accounts.get(name)
+
+    def hand_over(self, path: Path, account: LinuxAccount, *, recursive: bool = True) -> None:
+        self.owners[path] = account.name

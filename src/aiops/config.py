@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 OWASP_ARGON2_MIN_MEMORY_KIB = 19 * 1024
@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     session_hours: int = Field(default=12, ge=1, le=12)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    workspace_root: Path = Path("/home")
+    linux_user_strategy: Literal["mapping", "direct"] = "mapping"
+    ssh_accept_new_host_keys: bool = False
+    workspace_status_ttl_seconds: int = Field(default=30, ge=1, le=3600)
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:
@@ -49,6 +53,13 @@ class Settings(BaseSettings):
             database = (self.instance_path / "aiops.db").resolve()
             object.__setattr__(self, "database_url", f"sqlite:///{database}")
         return self
+
+    @field_validator("workspace_root")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        if not value.is_absolute():
+            raise ValueError("must be an absolute path")
+        return value
 
 
 def load_settings(**overrides: Any) -> Settings:

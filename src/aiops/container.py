@@ -16,6 +16,7 @@ use-case instance is safe to share between threads.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import PurePosixPath
 from typing import Any
 
 from dependency_injector import containers, providers
@@ -23,11 +24,16 @@ from sqlalchemy import Engine
 
 from aiops.adapters import secret_key as secret_key_file
 from aiops.adapters.argon2_hasher import Argon2PasswordHasher
+from aiops.adapters.git import DulwichGitWorkspaces
+from aiops.adapters.memory_snapshots import InMemoryWorkspaceSnapshots
+from aiops.adapters.posix_users import PosixLinuxUsers
 from aiops.adapters.sqlalchemy.engine import make_engine
 from aiops.adapters.sqlalchemy.migrations import ensure_current
 from aiops.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from aiops.adapters.system_clock import SystemClock
 from aiops.config import ConfigError, Settings, load_settings
+from aiops.domain.model.workspaces import WorkspacePolicy
+from aiops.domain.usecases._workspace import WorkspaceLocks, WorkspacePorts
 from aiops.domain.usecases.audit import DataVersion, ListAuditEvents
 from aiops.domain.usecases.auth import (
     AuthenticateToken,
@@ -48,6 +54,14 @@ from aiops.domain.usecases.projects import (
 from aiops.domain.usecases.seed import SeedDefaults
 from aiops.domain.usecases.tenants import CreateTenant, GetTenant, ListTenants, UpdateTenant
 from aiops.domain.usecases.users import CreateUser, ListUsers, SetAdmin, SetPassword
+from aiops.domain.usecases.workspaces import (
+    GetWorkspaceStatus,
+    InitWorkspace,
+    ListBranches,
+    OperateWorkspace,
+    ReadSnapshots,
+    RefreshSnapshot,
+)
 
 
 def _engine(settings: Settings) -> Iterator[Engine]:
@@ -71,6 +85,20 @@ def _secret_key(settings: Settings) -> str:
     return secret_key_file.load_or_create(settings.instance_path, configured)
 
 
+def _git_workspaces(settings: Settings) -> DulwichGitWorkspaces:
+    return DulwichGitWorkspaces(
+        known_hosts=settings.instance_path / "known_hosts",
+        accept_new_host_keys=settings.ssh_accept_new_host_keys,
+    )
+
+
+def _workspace_policy(settings: Settings) -> WorkspacePolicy:
+    return WorkspacePolicy(
+        root=PurePosixPath(settings.workspace_root),
+        linux_user_strategy=settings.linux_user_strategy,
+    )
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(load_settings)
 
@@ -84,6 +112,21 @@ class Container(containers.DeclarativeContainer):
         time_cost=settings.provided.argon2_time_cost,
         memory_cost_kib=settings.provided.argon2_memory_kib,
         parallelism=settings.provided.argon2_parallelism,
+    )
+    git_workspaces = providers.Singleton(_git_workspaces, settings=settings)
+    linux_users = providers.Singleton(PosixLinuxUsers)
+    workspace_snapshots = providers.Singleton(InMemoryWorkspaceSnapshots)
+    workspace_locks = providers.Singleton(WorkspaceLocks)
+    workspace_policy = providers.Singleton(_workspace_policy, settings=settings)
+    workspace_ports = providers.Singleton(
+        WorkspacePorts,
+        uow=uow.provider,
+        git=git_workspaces,
+        linux_users=linux_users,
+        snapshots=workspace_snapshots,
+        clock=clock,
+        policy=workspace_policy,
+        locks=workspace_locks,
     )
 
     # Use cases
@@ -113,6 +156,12 @@ class Container(containers.DeclarativeContainer):
     list_tokens = providers.Factory(ListTokens, uow=uow.provider)
     revoke_token = providers.Factory(RevokeToken, uow=uow.provider, clock=clock)
     authenticate_token = providers.Factory(AuthenticateToken, uow=uow.provider, clock=clock)
+    init_workspace = providers.Factory(InitWorkspace, ports=workspace_ports)
+    workspace_status = providers.Factory(GetWorkspaceStatus, ports=workspace_ports)
+    list_branches = providers.Factory(ListBranches, ports=workspace_ports)
+    operate_workspace = providers.Factory(OperateWorkspace, ports=workspace_ports)
+    refresh_snapshot = providers.Factory(RefreshSnapshot, ports=workspace_ports)
+    read_snapshots = providers.Factory(ReadSnapshots, ports=workspace_ports)
 
 
 def bootstrap(

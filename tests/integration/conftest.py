@@ -86,6 +86,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return load_settings(
         database_url=database_url,
         instance_path=tmp_path / "instance",
+        workspace_root=tmp_path / "home",
         argon2_time_cost=2,
         argon2_memory_kib=19 * 1024,
         argon2_parallelism=1,

@@ -8,6 +8,7 @@ Browser routes get the session's CSRF token; API routes a bearer token.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +16,11 @@ from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 from aiops.container import Container
+from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.auth import CreateTokenCommand
+from aiops.domain.usecases.projects import UpdateProjectCommand
 from aiops.entrypoints.http.app import create_app
+from tests.integration.git.conftest import make_remote
 from tests.integration.http.conftest import World, csrf, sign_in
 
 ROLES = {
@@ -62,6 +66,26 @@ ACME_MANAGERS_POST = only(
     {"owner": 303, "admin": 303, "other_owner": 404}, others=403, anonymous=303
 )
 ADMINS_200 = only({"admin": 200}, others=403, anonymous=303)
+
+# Workspaces: member, owner and admin have one (the test makes them); a viewer may not
+# create one; another tenant's owner cannot see the project. Card forms redirect (303).
+USES_WEB_PAGE = only(
+    {"member": 303, "owner": 303, "admin": 303, "viewer": 403}, others=404, anonymous=303
+)
+USES_WEB_API = only(
+    {"member": 200, "owner": 200, "admin": 200, "viewer": 403}, others=404, anonymous=401
+)
+READS_OWN_WORKSPACE = only({"member": 200, "owner": 200, "admin": 200}, others=404, anonymous=401)
+WORKSPACE = "/projects/{project_id:int}/workspace"
+API_WORKSPACE = "/api/v1" + WORKSPACE
+BRANCH_BODIES: dict[str, Body | None] = {
+    "fetch": None,
+    "pull": None,
+    "push": None,
+    "checkout": lambda role: {"branch": "main"},
+    "create-branch": lambda role: {"branch": f"new-{slug(role)}"},
+    "merge": lambda role: {"branch": "main"},
+}
 ADMINS_303 = only({"admin": 303}, others=403, anonymous=303)
 
 # (method, path template) -> (expected status by role, form/JSON body for the role)
@@ -146,6 +170,18 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
     ),
     ("GET", "/api/v1/projects/{project_id:int}"): (SEES_ACME, None),
     ("PATCH", "/api/v1/projects/{project_id:int}"): (MANAGES_ACME, lambda role: {"name": "Web"}),
+    ("POST", WORKSPACE): (USES_WEB_PAGE, lambda role: {}),
+    **{
+        ("POST", f"{WORKSPACE}/{op}"): (USES_WEB_PAGE, body or (lambda role: {}))
+        for op, body in BRANCH_BODIES.items()
+    },
+    ("GET", API_WORKSPACE): (READS_OWN_WORKSPACE, None),
+    ("POST", API_WORKSPACE): (USES_WEB_API, None),
+    ("GET", f"{API_WORKSPACE}/branches"): (READS_OWN_WORKSPACE, None),
+    **{
+        ("POST", f"{API_WORKSPACE}/{op}"): (USES_WEB_API, body)
+        for op, body in BRANCH_BODIES.items()
+    },
     ("GET", "/api/v1/users"): (only({"admin": 200}, others=403, anonymous=401), None),
     ("POST", "/api/v1/users"): (
         only({"admin": 201}, others=403, anonymous=401),
@@ -189,8 +225,19 @@ def test_every_route_has_a_row_in_the_matrix() -> None:
     assert not stale, f"these matrix rows name no route: {stale}"
 
 
+def with_workspaces(app: Container, world: World, tmp_path: Path) -> None:
+    """acme/web gets a real remote, and its member, owner and the admin a workspace."""
+    bare = make_remote(tmp_path)
+    app.update_project()(UpdateProjectCommand(project_id=world.web_id, repo_url=str(bare)))
+    for email in (World.MEMBER, World.OWNER, World.ADMIN):
+        app.init_workspace()(WorkspaceRef(project_id=world.web_id, user_email=email))
+
+
 @pytest.mark.parametrize("role", sorted(ROLES))
-def test_each_route_answers_each_role_as_expected(app: Container, world: World, role: str) -> None:
+def test_each_route_answers_each_role_as_expected(
+    app: Container, world: World, role: str, tmp_path: Path
+) -> None:
+    with_workspaces(app, world, tmp_path)
     failures = []
     # The owner's token to revoke (not the one the API rows authenticate with).
     revocable = app.create_token()(CreateTokenCommand(email=World.OWNER, name="revocable"))

@@ -150,3 +150,40 @@ class RemoteFailed(DomainError):
     """The remote could not be reached, refused our credentials, or has no such repository."""
 
     code = "remote_failed"
+
+
+class WorkspaceState(enum.StrEnum):
+    MISSING = "missing"  # no clone yet: "Initialize workspace"
+    READY = "ready"
+    ERROR = "error"  # the last operation or refresh failed; `error` says why
+
+
+@attrs.frozen(kw_only=True)
+class WorkspaceSnapshot:
+    """What a dashboard card shows: the last known state, read without touching git."""
+
+    state: WorkspaceState
+    path: str
+    checked_at: datetime
+    status: WorkspaceStatus | None = None
+    branches: Branches | None = None
+    error: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class WorkspacePolicy:
+    """Where workspaces live and which Linux account owns them (from the settings)."""
+
+    root: PurePosixPath
+    linux_user_strategy: str = "mapping"  # mapping: the user's linux_username; direct: username
+
+    def account_name(self, username: str, linux_username: str | None) -> str | None:
+        if linux_username:
+            return linux_username
+        return username if self.linux_user_strategy == "direct" else None
+
+    def path_for(
+        self, username: str, linux_username: str | None, project_slug: str
+    ) -> PurePosixPath:
+        owner = self.account_name(username, linux_username) or username
+        return workspace_path(self.root, owner, project_slug)

@@ -9,10 +9,11 @@ import attrs
 from aiops.domain.errors import Conflict, NotFound
 from aiops.domain.model.access import SYSTEM, Actor, Permission
 from aiops.domain.model.projects import DEFAULT_BRANCH, Project
+from aiops.domain.model.tenants import Tenant
 from aiops.domain.usecases._audit import record
 from aiops.domain.usecases.tenants import require_tenant
 from aiops.ports.clock import Clock
-from aiops.ports.unit_of_work import UnitOfWorkFactory
+from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
 @attrs.frozen(kw_only=True)
@@ -115,19 +116,24 @@ class UpdateProject:
         return after
 
 
+def require_project(uow: UnitOfWork, project_id: int, actor: Actor) -> tuple[Project, Tenant]:
+    """The project and its tenant, when the actor may see them (NotFound otherwise)."""
+    missing = f"project {project_id} does not exist"
+    project = uow.projects.get(project_id)
+    tenant = uow.tenants.get(project.tenant_id) if project else None
+    if project is None or tenant is None:
+        raise NotFound(missing)
+    actor.require(Permission.VIEW, tenant, missing)
+    return project, tenant
+
+
 class GetProject:
     def __init__(self, *, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
     def __call__(self, project_id: int, actor: Actor = SYSTEM) -> Project:
-        missing = f"project {project_id} does not exist"
         with self._uow() as uow:
-            project = uow.projects.get(project_id)
-            tenant = uow.tenants.get(project.tenant_id) if project else None
-            if project is None or tenant is None:
-                raise NotFound(missing)
-            actor.require(Permission.VIEW, tenant, missing)
-            return project
+            return require_project(uow, project_id, actor)[0]
 
 
 class ListProjects:

@@ -15,6 +15,7 @@ from aiops import __version__
 from aiops.entrypoints.cli import (
     audit,
     db,
+    git,
     members,
     projects,
     seed,
@@ -39,6 +40,8 @@ app.add_typer(users.app, name="user")
 app.add_typer(members.app, name="member")
 app.add_typer(audit.app, name="audit")
 app.add_typer(tokens.app, name="token")
+app.add_typer(git.app, name="git")
+app.command("init-workspace")(git.init_workspace)
 app.command("seed")(seed.seed)
 app.command("serve")(serve.serve)
 

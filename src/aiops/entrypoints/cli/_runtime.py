@@ -58,6 +58,11 @@ def print_json(items: Iterable[Any]) -> None:
     sys.stdout.write("\n")
 
 
+def print_object(value: Any) -> None:
+    json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
 def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, empty: str) -> None:
     if not rows:
         print(empty, file=sys.stderr)

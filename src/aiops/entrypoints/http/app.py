@@ -16,10 +16,11 @@ from aiops import __version__
 from aiops.adapters.errors import AdapterError
 from aiops.adapters.sqlalchemy.migrations import ensure_current
 from aiops.container import Container, bootstrap
-from aiops.entrypoints.http import admin, api, auth_routes, pages
+from aiops.entrypoints.http import admin, api, auth_routes, pages, workspaces
 from aiops.entrypoints.http.errors import HANDLERS
 from aiops.entrypoints.http.middleware import BodyLimit, Csrf, SecurityHeaders, Sessions
 from aiops.entrypoints.http.page_cache import PageCache
+from aiops.entrypoints.http.refresher import SnapshotRefresher
 from aiops.entrypoints.http.web import HERE, call
 from aiops.log import configure_logging, get_logger
 
@@ -47,6 +48,7 @@ def all_routes() -> list[BaseRoute]:
         Route("/readyz", readyz, methods=["GET"]),
         *auth_routes.routes,
         *pages.routes,
+        *workspaces.routes,
         *admin.routes,
         *api.routes,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
@@ -58,10 +60,13 @@ def create_app(container: Container | None = None) -> Starlette:
     settings = container.settings()
     configure_logging(fmt=settings.log_format, level=settings.log_level)
 
+    refresher = SnapshotRefresher(container.refresh_snapshot)
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         log.info("http.started", version=__version__)
         yield
+        refresher.shutdown()
         container.shutdown_resources()
 
     app = Starlette(
@@ -81,4 +86,5 @@ def create_app(container: Container | None = None) -> Starlette:
     )
     app.state.container = container
     app.state.page_cache = PageCache()
+    app.state.refresher = refresher
     return app

@@ -16,6 +16,7 @@ from aiops.domain.errors import (
     TooManyAttempts,
     ValidationError,
 )
+from aiops.domain.model.workspaces import RemoteFailed
 from aiops.entrypoints.http.web import SignInRequired, render
 from aiops.log import get_logger
 
@@ -28,6 +29,7 @@ STATUS: dict[type[Exception], int] = {
     NotFound: 404,
     Conflict: 409,
     TooManyAttempts: 429,
+    RemoteFailed: 502,
 }
 TITLES = {
     400: "Bad request",
@@ -39,6 +41,7 @@ TITLES = {
     413: "Too large",
     429: "Too many attempts",
     500: "Something went wrong",
+    502: "The git remote failed",
     503: "Unavailable",
 }
 
@@ -47,10 +50,12 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def error_response(request: Request, status: int, code: str, message: str) -> Response:
+def error_response(
+    request: Request, status: int, code: str, message: str, **details: object
+) -> Response:
     headers = {"Retry-After": "60"} if status == 429 else None
     if is_api(request):
-        body = {"error": {"code": code, "message": message}}
+        body = {"error": {"code": code, "message": message, **details}}
         return JSONResponse(body, status_code=status, headers=headers)
     response = render(
         request,
@@ -68,7 +73,9 @@ def error_response(request: Request, status: int, code: str, message: str) -> Re
 async def domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
     status = next((s for cls, s in STATUS.items() if isinstance(error, cls)), 400)
-    return error_response(request, status, error.code, error.message)
+    files = getattr(error, "files", None)  # merge conflicts and dirty trees name their files
+    details = {"files": list(files)} if files is not None else {}
+    return error_response(request, status, error.code, error.message, **details)
 
 
 async def adapter_error(request: Request, error: Exception) -> Response:

@@ -1,7 +1,8 @@
 """A small LRU of rendered pages, keyed by who looks and by the data version.
 
 The data version (the newest audit event's id) changes in the same transaction as any state
-change, so a cached page is never stale. Keys include the viewer's roles and CSRF token:
+change, and the workspace snapshots' version with every snapshot, so a cached page is never
+stale. Keys include the viewer's roles and CSRF token:
 one person's page is never served to another.
 """
 
@@ -11,32 +12,40 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 
+import attrs
+
 from aiops.domain.model.access import Actor
+
+
+@attrs.frozen
+class Page:
+    body: bytes
+    project_ids: tuple[int, ...] = ()  # the workspaces the page shows (dashboard)
 
 
 class PageCache:
     def __init__(self, size: int = 256) -> None:
         self._size = size
-        self._pages: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._pages: OrderedDict[Hashable, Page] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
 
     @staticmethod
-    def key(page: str, actor: Actor, csrf: str, version: int) -> Hashable:
+    def key(page: str, actor: Actor, csrf: str, version: Hashable) -> Hashable:
         roles = tuple(sorted((tenant, role.value) for tenant, role in actor.roles.items()))
         return (page, actor.user_id, actor.is_admin, roles, csrf, version)
 
-    def get(self, key: Hashable) -> bytes | None:
+    def get(self, key: Hashable) -> Page | None:
         with self._lock:
-            body = self._pages.get(key)
-            if body is not None:
+            page = self._pages.get(key)
+            if page is not None:
                 self._pages.move_to_end(key)
                 self.hits += 1
-            return body
+            return page
 
-    def put(self, key: Hashable, body: bytes) -> None:
+    def put(self, key: Hashable, page: Page) -> None:
         with self._lock:
-            self._pages[key] = body
+            self._pages[key] = page
             self._pages.move_to_end(key)
             while len(self._pages) > self._size:
                 self._pages.popitem(last=False)

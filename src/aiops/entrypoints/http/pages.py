@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import timedelta
 from itertools import groupby
 
 from starlette.requests import Request
@@ -9,10 +11,12 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from aiops.domain.errors import ValidationError
+from aiops.domain.model.access import Actor
 from aiops.domain.usecases.auth import ChangePasswordCommand, CreateTokenCommand, RevokeTokenCommand
 from aiops.domain.usecases.projects import ListProjectsQuery
+from aiops.domain.usecases.workspaces import SnapshotsView
 from aiops.entrypoints.http.middleware import csrf_token
-from aiops.entrypoints.http.page_cache import PageCache
+from aiops.entrypoints.http.page_cache import Page, PageCache
 from aiops.entrypoints.http.web import (
     call,
     container,
@@ -30,15 +34,20 @@ async def dashboard(request: Request) -> Response:
     actor = await require_actor(request)
     viewer = await current_viewer(request)
     assert viewer is not None
+    assert actor.user_id is not None
     app = container(request)
     cache: PageCache = request.app.state.page_cache
     key = None
     if not request.session.get("flash"):
-        key = cache.key("dashboard", actor, csrf_token(request.session), viewer.data_version)
-        if (body := cache.get(key)) is not None:
-            return HTMLResponse(body)
-    tenants = await call(app.list_tenants(), actor)
+        version = (viewer.data_version, app.workspace_snapshots().version())
+        key = cache.key("dashboard", actor, csrf_token(request.session), version)
+        if (page := cache.get(key)) is not None:
+            _refresh_stale(request, actor, page.project_ids)
+            return HTMLResponse(page.body)
     projects = await call(app.list_projects(), ListProjectsQuery(actor=actor))
+    remote_ids = tuple(p.id for p in projects if p.repo_url and p.id is not None)
+    workspaces = _refresh_stale(request, actor, remote_ids)
+    tenants = await call(app.list_tenants(), actor)
     by_tenant = {
         tenant_id: list(group)
         for tenant_id, group in groupby(
@@ -46,10 +55,27 @@ async def dashboard(request: Request) -> Response:
         )
     }
     groups = [(tenant, by_tenant.get(tenant.id, [])) for tenant in tenants]
-    response = render(request, "dashboard.html", groups=groups, project_count=len(projects))
+    response = render(
+        request,
+        "dashboard.html",
+        groups=groups,
+        project_count=len(projects),
+        workspaces=workspaces.snapshots,
+        now=app.clock().now(),
+    )
     if key is not None:
-        cache.put(key, bytes(response.body))
+        cache.put(key, Page(body=bytes(response.body), project_ids=remote_ids))
     return response
+
+
+def _refresh_stale(request: Request, actor: Actor, project_ids: Sequence[int]) -> SnapshotsView:
+    """The user's workspace snapshots (from memory); stale ones are refreshed in the background."""
+    app = container(request)
+    assert actor.user_id is not None
+    ttl = timedelta(seconds=app.settings().workspace_status_ttl_seconds)
+    workspaces = app.read_snapshots()(actor.user_id, project_ids, ttl)
+    request.app.state.refresher.request(actor, workspaces.stale)
+    return workspaces
 
 
 async def profile(request: Request) -> Response:

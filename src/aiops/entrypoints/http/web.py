@@ -16,10 +16,12 @@ from aiops.container import Container
 from aiops.domain.errors import DomainError, ValidationError
 from aiops.domain.model.access import Actor
 from aiops.domain.usecases.auth import Viewer
+from aiops.entrypoints import humanize
 from aiops.entrypoints.http.middleware import CSRF_FIELD, csrf_token
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html
+templates.env.filters.update(ago=humanize.ago, tracking=humanize.tracking, changes=humanize.changes)
 FIELD_MAX = 10_000
 
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, TypeVar
 
 import cattrs
-from cattrs.gen import make_dict_unstructure_fn, override
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from aiops.domain.errors import AuthenticationFailed, ValidationError
 from aiops.domain.model.access import Actor
 from aiops.domain.model.users import User
+from aiops.entrypoints.http.api.shapes import BranchIn
 from aiops.entrypoints.http.web import call, container
 
 T = TypeVar("T")
@@ -32,7 +34,14 @@ def _strict(kind: type[Any]) -> Any:
 
 for _kind in (str, bool, int):
     inbound.register_structure_hook(_kind, _strict(_kind))
+inbound.register_structure_hook(
+    BranchIn,
+    make_dict_structure_fn(
+        BranchIn, inbound, base=override(rename="from"), _cattrs_forbid_extra_keys=True
+    ),
+)
 outbound = cattrs.Converter()
+outbound.register_unstructure_hook(datetime, datetime.isoformat)
 outbound.register_unstructure_hook(
     User, make_dict_unstructure_fn(User, outbound, password_hash=override(omit=True))
 )
@@ -47,9 +56,12 @@ async def api_actor(request: Request) -> Actor:
     return actor
 
 
-async def body(request: Request, shape: type[T]) -> T:
-    """The JSON body as `shape`; invalid JSON, wrong types, missing or unknown fields -> 400."""
+async def body(request: Request, shape: type[T], *, empty_ok: bool = False) -> T:
+    """The JSON body as `shape`; invalid JSON, wrong types, missing or unknown fields -> 400.
+    With `empty_ok`, no body at all means `{}`."""
     raw = await request.body()
+    if empty_ok and not raw.strip():
+        raw = b"{}"
     try:
         data = json.loads(raw or b"null")
     except (UnicodeDecodeError, json.JSONDecodeError) as error:

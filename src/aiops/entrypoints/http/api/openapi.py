@@ -18,6 +18,7 @@ EMAIL = {"type": "string", "format": "email", "maxLength": 254}
 NAME = {"type": "string", "minLength": 1, "maxLength": 200}
 INT = {"type": "integer"}
 BOOL = {"type": "boolean"}
+DATETIME = {"type": "string", "format": "date-time"}
 
 
 def obj(properties: dict[str, Any], required: list[str], *, extra: bool = True) -> dict[str, Any]:
@@ -103,6 +104,51 @@ SCHEMAS: dict[str, Any] = {
         ["email", "name"],
         extra=False,
     ),
+    "Commit": obj(
+        {"sha": STR, "subject": STR, "author": STR, "committed_at": DATETIME},
+        ["sha", "subject", "author", "committed_at"],
+    ),
+    "WorkspaceStatus": obj(
+        {
+            "branch": NULLABLE_STR,
+            "upstream": NULLABLE_STR,
+            "ahead": INT,
+            "behind": INT,
+            "staged": INT,
+            "unstaged": INT,
+            "untracked": INT,
+            "conflicted": {"type": "array", "items": STR},
+            "last_commit": {"oneOf": [ref("Commit"), {"type": "null"}]},
+        },
+        ["branch", "upstream", "ahead", "behind", "staged", "unstaged", "untracked"],
+    ),
+    "Workspace": obj(
+        {
+            "project_id": INT,
+            "path": STR,
+            "status": ref("WorkspaceStatus"),
+            "created": BOOL,
+            "outcome": {
+                "description": "pull/merge: {kind, head}; push: {branch, remote_ref, head, "
+                "up_to_date}; otherwise null",
+                "type": ["object", "null"],
+            },
+        },
+        ["project_id", "path", "status", "created", "outcome"],
+    ),
+    "Branches": obj(
+        {
+            "current": NULLABLE_STR,
+            "local": {"type": "array", "items": STR},
+            "remote": {"type": "array", "items": STR},
+        },
+        ["current", "local", "remote"],
+    ),
+    "BranchIn": obj(
+        {"branch": {"type": "string", "maxLength": 255}, "from": NULLABLE_STR},
+        [],
+        extra=False,
+    ),
     "MemberIn": obj(
         {"email": EMAIL, "role": {"type": "string", "enum": ["owner", "member", "viewer"]}},
         ["email", "role"],
@@ -121,8 +167,9 @@ def _errors(*statuses: int) -> dict[str, Any]:
         401: "No valid bearer token",
         403: "Not allowed for your role",
         404: "Not found (or not visible to you)",
-        409: "Conflicts with existing data",
+        409: "Conflicts with existing data (or, for a workspace, with its state)",
         413: "Body too large",
+        502: "The git remote could not be reached or refused the credentials",
     }
     return {str(s): {"description": words[s], **_json(ref("Error"))} for s in statuses}
 
@@ -133,6 +180,7 @@ def operation(
     result: dict[str, Any],
     *,
     body: str | None = None,
+    optional_body: str | None = None,
     errors: tuple[int, ...] = (401,),
     params: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
@@ -143,8 +191,8 @@ def operation(
             **_errors(*errors),
         },
     }
-    if body:
-        op["requestBody"] = {"required": True, **_json(ref(body))}
+    if body or optional_body:
+        op["requestBody"] = {"required": bool(body), **_json(ref(body or optional_body or ""))}
         op["responses"].update(_errors(400, 413))
     if params:
         op["parameters"] = params
@@ -164,6 +212,59 @@ PROJECT_ID_PARAM = [
 def array(name: str) -> dict[str, Any]:
     return {"type": "array", "items": ref(name)}
 
+
+WORKSPACE = "/api/v1/projects/{project_id}/workspace"
+WORKSPACE_OPERATIONS = {
+    "fetch": ("Fetch from origin", False),
+    "pull": ("Fetch, then fast-forward or merge the upstream", False),
+    "push": ("Push the current branch (a non-fast-forward is refused: 409)", False),
+    "checkout": ("Switch to a local or origin branch: {branch}", True),
+    "create-branch": ("Create a branch and check it out: {branch, from?}", True),
+    "merge": ("Merge a branch into the current one: {branch}", True),
+}
+INIT_WORKSPACE = operation(
+    "Initialize your workspace: clone the project (200 when it already exists)",
+    201,
+    ref("Workspace"),
+    errors=(401, 400, 403, 404, 409, 502),
+    params=PROJECT_ID_PARAM,
+)
+INIT_WORKSPACE["responses"]["200"] = {"description": "Already there", **_json(ref("Workspace"))}
+WORKSPACE_PATHS: dict[str, Any] = {
+    WORKSPACE: {
+        "get": operation(
+            "Your workspace's status (404 workspace_missing when there is none)",
+            200,
+            ref("Workspace"),
+            errors=(401, 404),
+            params=PROJECT_ID_PARAM,
+        ),
+        "post": INIT_WORKSPACE,
+    },
+    f"{WORKSPACE}/branches": {
+        "get": operation(
+            "Local and remote branches of your workspace",
+            200,
+            ref("Branches"),
+            errors=(401, 404),
+            params=PROJECT_ID_PARAM,
+        ),
+    },
+    **{
+        f"{WORKSPACE}/{name}": {
+            "post": operation(
+                summary,
+                200,
+                ref("Workspace"),
+                body="BranchIn" if needs_branch else None,
+                optional_body=None if needs_branch else "BranchIn",
+                errors=(401, 400, 403, 404, 409, 502),
+                params=PROJECT_ID_PARAM,
+            )
+        }
+        for name, (summary, needs_branch) in WORKSPACE_OPERATIONS.items()
+    },
+}
 
 PATHS: dict[str, Any] = {
     "/api/v1/tenants": {
@@ -225,6 +326,7 @@ PATHS: dict[str, Any] = {
             params=PROJECT_ID_PARAM,
         ),
     },
+    **WORKSPACE_PATHS,
     "/api/v1/users": {
         "get": operation("All users (admins)", 200, array("User"), errors=(401, 403)),
         "post": operation(

@@ -50,3 +50,11 @@ class UserIn:
 class MemberIn:
     email: str
     role: str
+
+
+@attrs.frozen
+class BranchIn:
+    """checkout / merge: {"branch": "x"}; create-branch: {"branch": "x", "from": "origin/main"}."""
+
+    branch: str | None = None
+    base: str | None = None  # "from" in JSON

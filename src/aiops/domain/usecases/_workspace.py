@@ -1,0 +1,161 @@
+"""What every workspace use case shares: finding whose workspace, where, and whether they may."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import attrs
+
+from aiops.domain.errors import PermissionDenied
+from aiops.domain.model.access import SYSTEM, Actor, Permission
+from aiops.domain.model.projects import Project
+from aiops.domain.model.users import User
+from aiops.domain.model.workspaces import (
+    Branches,
+    RemoteAccess,
+    WorkspacePolicy,
+    WorkspaceSnapshot,
+    WorkspaceState,
+    WorkspaceStatus,
+)
+from aiops.domain.usecases._audit import record
+from aiops.domain.usecases.auth import actor_for
+from aiops.domain.usecases.projects import require_project
+from aiops.domain.usecases.users import require_user
+from aiops.ports.clock import Clock
+from aiops.ports.git_workspaces import GitWorkspaces
+from aiops.ports.linux_users import LinuxUsers
+from aiops.ports.unit_of_work import UnitOfWorkFactory
+from aiops.ports.workspace_snapshots import WorkspaceSnapshots
+
+
+@attrs.frozen(kw_only=True)
+class WorkspaceRef:
+    """Which workspace: a project, and whose (None: the actor's own)."""
+
+    project_id: int
+    user_email: str | None = None
+    actor: Actor = SYSTEM
+
+
+@attrs.frozen(kw_only=True)
+class Located:
+    project: Project
+    tenant_slug: str
+    user: User
+    path: Path
+    account_name: str | None
+    access: RemoteAccess
+
+    @property
+    def key(self) -> tuple[int, int]:
+        assert self.user.id is not None
+        assert self.project.id is not None
+        return self.user.id, self.project.id
+
+
+class WorkspaceLocks:
+    """One operation at a time per workspace in this process (a double click waits its turn)."""
+
+    def __init__(self) -> None:
+        self._locks: defaultdict[Path, threading.Lock] = defaultdict(threading.Lock)
+        self._guard = threading.Lock()
+
+    @contextmanager
+    def hold(self, path: Path) -> Iterator[None]:
+        with self._guard:
+            lock = self._locks[path]
+        with lock:
+            yield
+
+
+@attrs.frozen(kw_only=True)
+class WorkspacePorts:
+    """The ports every workspace use case gets, wired once by the container."""
+
+    uow: UnitOfWorkFactory
+    git: GitWorkspaces
+    linux_users: LinuxUsers
+    snapshots: WorkspaceSnapshots
+    clock: Clock
+    policy: WorkspacePolicy
+    locks: WorkspaceLocks
+
+
+class WorkspaceUseCase:
+    def __init__(self, *, ports: WorkspacePorts) -> None:
+        self._p = ports
+
+    def _locate(self, ref: WorkspaceRef, permission: Permission) -> Located:
+        """The workspace of `ref`, once the target user may use the project with `permission`
+        and the actor may act for that user (themselves; admins and the CLI for anyone)."""
+        missing = f"project {ref.project_id} does not exist"
+        with self._p.uow() as uow:
+            project, tenant = require_project(uow, ref.project_id, ref.actor)
+            user = require_user(uow, ref.user_email or ref.actor.name)
+            if user.id != ref.actor.user_id and not ref.actor.is_admin:
+                raise PermissionDenied("you may only work in your own workspace")
+            actor_for(uow, user).require(permission, tenant, missing)
+        name = self._p.policy.account_name(user.username, user.linux_username)
+        path = self._p.policy.path_for(user.username, user.linux_username, project.slug)
+        return Located(
+            project=project,
+            tenant_slug=tenant.slug,
+            user=user,
+            path=Path(path),
+            account_name=name,
+            access=RemoteAccess(),
+        )
+
+    def _settle(self, where: Located, *, new_tree: bool = False) -> None:
+        """Give the tree to the user's Linux account (when aiops runs as root and it exists)."""
+        account = self._p.linux_users.lookup(where.account_name) if where.account_name else None
+        if account is None:
+            return
+        if new_tree:
+            self._p.linux_users.hand_over(where.path.parent, account, recursive=False)
+        self._p.linux_users.hand_over(where.path, account)
+
+    def _snapshot(self, where: Located) -> WorkspaceStatus:
+        """Read the live status and branches, keep them for the dashboard, return the status."""
+        status = self._p.git.status(where.path)
+        branches: Branches = self._p.git.branches(where.path)
+        self._put(where, WorkspaceState.READY, status=status, branches=branches)
+        return status
+
+    def _put(
+        self,
+        where: Located,
+        state: WorkspaceState,
+        *,
+        status: WorkspaceStatus | None = None,
+        branches: Branches | None = None,
+        error: str | None = None,
+    ) -> None:
+        snapshot = WorkspaceSnapshot(
+            state=state,
+            path=str(where.path),
+            checked_at=self._p.clock.now(),
+            status=status,
+            branches=branches,
+            error=error,
+        )
+        self._p.snapshots.put(*where.key, snapshot)
+
+    def _record(self, where: Located, actor: Actor, action: str, **detail: str | None) -> None:
+        with self._p.uow() as uow:
+            record(
+                uow,
+                self._p.clock,
+                actor=actor.name,
+                action=action,
+                target=f"project:{where.project.id}",
+                tenant=where.tenant_slug,
+                user=where.user.email,
+                **detail,
+            )
+            uow.commit()

@@ -1,0 +1,217 @@
+"""A user's git workspace of a project: initialize it, read it, and drive it.
+
+Each use case finds the workspace (see _workspace.WorkspaceUseCase._locate), runs one git
+operation through the GitWorkspaces port, records it in the audit trail, and keeps a snapshot
+of the result for the dashboard. A failed operation leaves the workspace as it was (the port
+promises that) and its message on the dashboard card.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
+
+import attrs
+
+from aiops.domain.errors import DomainError, ValidationError
+from aiops.domain.model import validation
+from aiops.domain.model.access import Permission
+from aiops.domain.model.workspaces import (
+    Branches,
+    MergeOutcome,
+    PushOutcome,
+    WorkspaceExists,
+    WorkspaceMissing,
+    WorkspaceSnapshot,
+    WorkspaceState,
+    WorkspaceStatus,
+)
+from aiops.domain.usecases._workspace import Located, WorkspaceRef, WorkspaceUseCase
+
+
+@attrs.frozen(kw_only=True)
+class WorkspaceResult:
+    project_id: int
+    path: str
+    status: WorkspaceStatus
+    created: bool = False  # InitWorkspace: False when a healthy clone was already there
+    outcome: MergeOutcome | PushOutcome | None = None
+
+
+class InitWorkspace(WorkspaceUseCase):
+    """Clone the project's repository into the user's workspace, or report the clone that is
+    already there. A folder holding anything else is left alone and reported."""
+
+    def __call__(self, ref: WorkspaceRef) -> WorkspaceResult:
+        where = self._locate(ref, Permission.USE)
+        url = where.project.repo_url
+        if url is None:
+            raise ValidationError("repo_url", f"project {where.project.slug!r} has no repo_url")
+        with self._p.locks.hold(where.path):
+            origin = self._p.git.origin(where.path)
+            created = origin is None
+            if origin is not None and origin != url:
+                raise WorkspaceExists(f"{where.path} is a clone of {origin}, not of {url}")
+            if created:  # clone refuses (WorkspaceExists) a folder that holds anything else
+                self._p.git.clone(
+                    url, where.path, branch=where.project.default_branch, access=where.access
+                )
+                self._settle(where, new_tree=True)
+                self._record(where, ref.actor, "workspace.initialized", path=str(where.path))
+            status = self._snapshot(where)
+        assert where.project.id is not None
+        return WorkspaceResult(
+            project_id=where.project.id, path=str(where.path), status=status, created=created
+        )
+
+
+class GetWorkspaceStatus(WorkspaceUseCase):
+    """The live status (and a fresh snapshot for the dashboard)."""
+
+    def __call__(self, ref: WorkspaceRef) -> WorkspaceResult:
+        where = self._locate(ref, Permission.VIEW)
+        try:
+            status = self._snapshot(where)
+        except WorkspaceMissing:
+            self._put(where, WorkspaceState.MISSING)
+            raise WorkspaceMissing(_missing(where)) from None
+        assert where.project.id is not None
+        return WorkspaceResult(project_id=where.project.id, path=str(where.path), status=status)
+
+
+class ListBranches(WorkspaceUseCase):
+    def __call__(self, ref: WorkspaceRef) -> Branches:
+        where = self._locate(ref, Permission.VIEW)
+        try:
+            return self._p.git.branches(where.path)
+        except WorkspaceMissing:
+            raise WorkspaceMissing(_missing(where)) from None
+
+
+class GitOperation(enum.StrEnum):
+    FETCH = "fetch"
+    PULL = "pull"
+    PUSH = "push"
+    CHECKOUT = "checkout"
+    CREATE_BRANCH = "create-branch"
+    MERGE = "merge"
+
+    @property
+    def needs_branch(self) -> bool:
+        return self in {GitOperation.CHECKOUT, GitOperation.CREATE_BRANCH, GitOperation.MERGE}
+
+
+@attrs.frozen(kw_only=True)
+class OperateCommand(WorkspaceRef):
+    operation: GitOperation
+    branch: str | None = None  # checkout, create-branch, merge
+    base: str | None = None  # create-branch: where the new branch starts (default: HEAD)
+
+
+class OperateWorkspace(WorkspaceUseCase):
+    """fetch, pull, push, checkout, create-branch or merge, in the user's own workspace."""
+
+    def __call__(self, cmd: OperateCommand) -> WorkspaceResult:
+        branch, base = _branch_arguments(cmd)
+        where = self._locate(cmd, Permission.USE)
+        git, path, access = self._p.git, where.path, where.access
+        runs: Mapping[GitOperation, Callable[[], MergeOutcome | PushOutcome | None]] = {
+            GitOperation.FETCH: lambda: git.fetch(path, access),
+            GitOperation.PULL: lambda: git.pull(path, access),
+            GitOperation.PUSH: lambda: git.push(path, access),
+            GitOperation.CHECKOUT: lambda: git.checkout(path, branch),
+            GitOperation.CREATE_BRANCH: lambda: git.create_branch(path, branch, base),
+            GitOperation.MERGE: lambda: git.merge(path, branch),
+        }
+        with self._p.locks.hold(path):
+            if git.origin(path) is None:
+                self._put(where, WorkspaceState.MISSING)
+                raise WorkspaceMissing(_missing(where))
+            try:
+                outcome = runs[cmd.operation]()
+            except DomainError as error:
+                self._put_failure(where, error)
+                raise
+            self._settle(where)
+            self._record(
+                where, cmd.actor, f"workspace.{cmd.operation.value}", branch=cmd.branch, base=base
+            )
+            status = self._snapshot(where)
+        assert where.project.id is not None
+        return WorkspaceResult(
+            project_id=where.project.id, path=str(path), status=status, outcome=outcome
+        )
+
+    def _put_failure(self, where: Located, error: DomainError) -> None:
+        previous = self._p.snapshots.get(*where.key)
+        self._put(
+            where,
+            WorkspaceState.ERROR,
+            status=previous.status if previous else None,
+            branches=previous.branches if previous else None,
+            error=error.message,
+        )
+
+
+def _branch_arguments(cmd: OperateCommand) -> tuple[str, str | None]:
+    """Validated before anything touches git: the branch (where one is needed) and the base."""
+    if not cmd.operation.needs_branch:
+        return "", None
+    if not cmd.branch:
+        raise ValidationError("branch", f"{cmd.operation.value} needs a branch name")
+    branch = validation.branch(cmd.branch)
+    base = None
+    if cmd.base and cmd.operation is GitOperation.CREATE_BRANCH:
+        base = validation.branch(cmd.base, field="from")
+    return branch, base
+
+
+def _missing(where: Located) -> str:
+    return (
+        f"{where.user.email} has no workspace for project {where.project.slug!r} at "
+        f"{where.path}: initialize it first"
+    )
+
+
+class RefreshSnapshot(WorkspaceUseCase):
+    """Bring one dashboard snapshot up to date; failures become the snapshot's error."""
+
+    def __call__(self, ref: WorkspaceRef) -> WorkspaceSnapshot | None:
+        try:
+            where = self._locate(ref, Permission.VIEW)
+        except DomainError:
+            return None  # the user or project is gone, or access was withdrawn
+        try:
+            with self._p.locks.hold(where.path):
+                self._snapshot(where)
+        except WorkspaceMissing:
+            self._put(where, WorkspaceState.MISSING)
+        except DomainError as error:
+            self._put(where, WorkspaceState.ERROR, error=error.message)
+        return self._p.snapshots.get(*where.key)
+
+
+@attrs.frozen(kw_only=True)
+class SnapshotsView:
+    snapshots: Mapping[int, WorkspaceSnapshot]  # by project id
+    stale: tuple[int, ...]  # project ids whose snapshot is missing or older than the TTL
+    version: int
+
+
+class ReadSnapshots(WorkspaceUseCase):
+    """The dashboard's view of a user's workspaces: memory only, never git or the disk."""
+
+    def __call__(self, user_id: int, project_ids: Sequence[int], ttl: timedelta) -> SnapshotsView:
+        oldest = self._p.clock.now() - ttl
+        found: dict[int, WorkspaceSnapshot] = {}
+        stale = []
+        for project_id in project_ids:
+            snapshot = self._p.snapshots.get(user_id, project_id)
+            if snapshot is not None:
+                found[project_id] = snapshot
+            if snapshot is None or snapshot.checked_at < oldest:
+                stale.append(project_id)
+        return SnapshotsView(
+            snapshots=found, stale=tuple(stale), version=self._p.snapshots.version()
+        )

@@ -1,0 +1,74 @@
+"""The dashboard cards' git controls: initialize, fetch, pull, push, checkout, branch, merge.
+
+Each form posts here; the result (or the refusal) comes back as a flash message and on the
+card, whose snapshot the use case has just refreshed.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from aiops.domain.errors import Conflict, ValidationError
+from aiops.domain.model.workspaces import BranchMissing, RemoteFailed, WorkspaceMissing
+from aiops.domain.usecases._workspace import WorkspaceRef
+from aiops.domain.usecases.workspaces import GitOperation, OperateCommand
+from aiops.entrypoints.http.web import call, container, field, flash, form, redirect, require_actor
+
+BASE = "/projects/{project_id:int}/workspace"
+# Refusals a user can act on go back to the card; NotFound for the project itself and
+# PermissionDenied reach the error pages (404 / 403) like everywhere else.
+CARD_ERRORS = (WorkspaceMissing, BranchMissing, Conflict, RemoteFailed, ValidationError)
+
+
+def _back(project_id: int) -> Response:
+    return redirect(f"/#project-{project_id}")
+
+
+async def initialize(request: Request) -> Response:
+    actor = await require_actor(request)
+    project_id = request.path_params["project_id"]
+    await form(request)  # the CSRF middleware has checked it; nothing else is sent
+    try:
+        result = await call(
+            container(request).init_workspace(), WorkspaceRef(project_id=project_id, actor=actor)
+        )
+    except CARD_ERRORS as error:
+        flash(request, f"Initialize: {error.message}", "error")
+        return _back(project_id)
+    verb = "cloned into" if result.created else "already at"
+    flash(request, f"Workspace {verb} {result.path}.")
+    return _back(project_id)
+
+
+def _operation(operation: GitOperation) -> Route:
+    async def operate(request: Request) -> Response:
+        actor = await require_actor(request)
+        project_id = request.path_params["project_id"]
+        try:
+            data = await form(request)
+            cmd = OperateCommand(
+                project_id=project_id,
+                actor=actor,
+                operation=operation,
+                branch=field(data, "branch").strip() or None,
+                base=field(data, "from").strip() or None,
+            )
+            result = await call(container(request).operate_workspace(), cmd)
+        except CARD_ERRORS as error:
+            flash(request, f"{operation.value.capitalize()}: {error.message}", "error")
+            return _back(project_id)
+        kind = getattr(result.outcome, "kind", None)
+        done = kind.value.replace("_", " ") if kind else "done"
+        flash(request, f"{operation.value.capitalize()}: {done} (on {result.status.branch}).")
+        return _back(project_id)
+
+    operate.__name__ = f"workspace_{operation.name.lower()}"
+    return Route(f"{BASE}/{operation.value}", operate, methods=["POST"])
+
+
+routes = [
+    Route(BASE, initialize, methods=["POST"]),
+    *(_operation(operation) for operation in GitOperation),
+]

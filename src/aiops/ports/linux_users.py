@@ -1,0 +1,28 @@
+"""The Linux accounts that own users' workspaces."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import attrs
+
+
+@attrs.frozen
+class LinuxAccount:
+    name: str
+    uid: int
+    gid: int
+    home: str
+
+
+class LinuxUsers(Protocol):
+    def lookup(self, name: str) -> LinuxAccount | None:
+        """The account of that name; None when there is none, or when it is root (uid 0): a
+        workspace never belongs to root."""
+        ...
+
+    def hand_over(self, path: Path, account: LinuxAccount, *, recursive: bool = True) -> None:
+        """Make `account` own `path` (and everything below it, without following symlinks).
+        Does nothing unless this process may change owners (it runs as root)."""
+        ...
