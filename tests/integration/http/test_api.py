@@ -209,3 +209,12 @@ def test_unknown_api_paths_are_json_404(client: TestClient, world: World) -> Non
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_tenant_filter_that_is_no_slug_is_404_on_every_backend(
+    client: TestClient, world: World
+) -> None:
+    response = client.get("/api/v1/projects?tenant=%00", headers=bearer(world, World.ADMIN))
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
