@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 
 from aiops.adapters import secret_key as secret_key_file
 from aiops.adapters.argon2_hasher import Argon2PasswordHasher
+from aiops.adapters.filesystem_key_store import FilesystemKeyStore
 from aiops.adapters.sqlalchemy.engine import make_engine
 from aiops.adapters.sqlalchemy.migrations import ensure_current
 from aiops.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
@@ -38,6 +39,7 @@ from aiops.domain.usecases.auth import (
     RevokeToken,
     SignIn,
 )
+from aiops.domain.usecases.identities import AddIdentity, ListIdentities, SeedIdentities
 from aiops.domain.usecases.memberships import AddMember, ListMembers
 from aiops.domain.usecases.projects import (
     CreateProject,
@@ -71,6 +73,10 @@ def _secret_key(settings: Settings) -> str:
     return secret_key_file.load_or_create(settings.instance_path, configured)
 
 
+def _key_store(settings: Settings) -> FilesystemKeyStore:
+    return FilesystemKeyStore(settings.instance_path / "keys")
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(load_settings)
 
@@ -79,6 +85,7 @@ class Container(containers.DeclarativeContainer):
     secret_key = providers.Singleton(_secret_key, settings=settings)
     uow = providers.Factory(SqlAlchemyUnitOfWork, engine=engine)
     clock = providers.Singleton(SystemClock)
+    key_store = providers.Singleton(_key_store, settings=settings)
     hasher = providers.Singleton(
         Argon2PasswordHasher,
         time_cost=settings.provided.argon2_time_cost,
@@ -113,6 +120,11 @@ class Container(containers.DeclarativeContainer):
     list_tokens = providers.Factory(ListTokens, uow=uow.provider)
     revoke_token = providers.Factory(RevokeToken, uow=uow.provider, clock=clock)
     authenticate_token = providers.Factory(AuthenticateToken, uow=uow.provider, clock=clock)
+    add_identity = providers.Factory(AddIdentity, uow=uow.provider, clock=clock)
+    list_identities = providers.Factory(ListIdentities, uow=uow.provider)
+    seed_identities = providers.Factory(
+        SeedIdentities, uow=uow.provider, clock=clock, keys=key_store
+    )
 
 
 def bootstrap(

@@ -33,6 +33,7 @@ def test_tenants_and_projects_for_an_owner(client: TestClient, world: World) -> 
         "name": "Web",
         "repo_url": None,
         "default_branch": "main",
+        "identity_id": None,
     }
     assert (patched.status_code, patched.json()["color"]) == (200, "#abcdef")
     assert (created.status_code, created.json()["slug"]) == (201, "mobile")

@@ -18,6 +18,7 @@ EMAIL = {"type": "string", "format": "email", "maxLength": 254}
 NAME = {"type": "string", "minLength": 1, "maxLength": 200}
 INT = {"type": "integer"}
 BOOL = {"type": "boolean"}
+NULLABLE_INT = {"type": ["integer", "null"]}
 
 
 def obj(properties: dict[str, Any], required: list[str], *, extra: bool = True) -> dict[str, Any]:
@@ -44,8 +45,9 @@ SCHEMAS: dict[str, Any] = {
             "name": STR,
             "repo_url": NULLABLE_STR,
             "default_branch": STR,
+            "identity_id": NULLABLE_INT,
         },
-        ["id", "tenant_id", "slug", "name", "repo_url", "default_branch"],
+        ["id", "tenant_id", "slug", "name", "repo_url", "default_branch", "identity_id"],
     ),
     "User": obj(
         {
@@ -83,12 +85,22 @@ SCHEMAS: dict[str, Any] = {
             "name": NAME,
             "repo_url": NULLABLE_STR,
             "default_branch": STR,
+            "identity_id": NULLABLE_INT,
         },
         ["tenant", "slug", "name"],
         extra=False,
     ),
     "ProjectPatch": obj(
-        {"name": NULLABLE_STR, "repo_url": NULLABLE_STR, "default_branch": NULLABLE_STR},
+        {
+            "name": NULLABLE_STR,
+            "repo_url": NULLABLE_STR,
+            "default_branch": NULLABLE_STR,
+            "identity_id": {
+                **NULLABLE_INT,
+                "description": "an identity's id; null or absent keeps the current one",
+            },
+            "clear_identity": {**BOOL, "description": "true removes the project's identity"},
+        },
         [],
         extra=False,
     ),

@@ -69,6 +69,7 @@ async def create_project(request: Request) -> Response:
         name=data.name,
         repo_url=data.repo_url,
         default_branch=data.default_branch,
+        identity_id=data.identity_id,
         actor=actor,
     )
     return out(await call(container(request).create_project(), cmd), 201)
@@ -88,6 +89,8 @@ async def update_project(request: Request) -> Response:
         name=data.name,
         repo_url=data.repo_url,
         default_branch=data.default_branch,
+        identity_id=data.identity_id,
+        clear_identity=data.clear_identity,
         actor=actor,
     )
     return out(await call(container(request).update_project(), cmd))
