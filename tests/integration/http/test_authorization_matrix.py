@@ -18,6 +18,7 @@ from aiops.container import Container
 from aiops.domain.usecases.auth import CreateTokenCommand
 from aiops.entrypoints.http.app import create_app
 from tests.integration.http.conftest import World, csrf, sign_in
+from tests.strategies import public_key
 
 ROLES = {
     "anonymous": None,
@@ -115,6 +116,11 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
         ACME_MANAGERS_POST,
         lambda role: {"tenant": "acme", "email": World.NOBODY, "role": "viewer"},
     ),
+    ("GET", "/admin/identities"): (MANAGERS, None),
+    ("POST", "/admin/identities"): (
+        ADMINS_303,
+        lambda role: {"name": f"k-{slug(role)}", "public_key": public_key(key=role.encode())},
+    ),
     ("GET", "/admin/users"): (ADMINS_200, None),
     ("POST", "/admin/users"): (
         ADMINS_200,
@@ -146,6 +152,10 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
     ),
     ("GET", "/api/v1/projects/{project_id:int}"): (SEES_ACME, None),
     ("PATCH", "/api/v1/projects/{project_id:int}"): (MANAGES_ACME, lambda role: {"name": "Web"}),
+    ("GET", "/api/v1/identities"): (
+        only({"owner": 200, "other_owner": 200, "admin": 200}, others=403, anonymous=401),
+        None,
+    ),
     ("GET", "/api/v1/users"): (only({"admin": 200}, others=403, anonymous=401), None),
     ("POST", "/api/v1/users"): (
         only({"admin": 201}, others=403, anonymous=401),

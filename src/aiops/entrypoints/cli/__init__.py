@@ -15,6 +15,7 @@ from aiops import __version__
 from aiops.entrypoints.cli import (
     audit,
     db,
+    identities,
     members,
     projects,
     seed,
@@ -39,7 +40,9 @@ app.add_typer(users.app, name="user")
 app.add_typer(members.app, name="member")
 app.add_typer(audit.app, name="audit")
 app.add_typer(tokens.app, name="token")
+app.add_typer(identities.app, name="identity")
 app.command("seed")(seed.seed)
+app.command("seed-identities")(identities.seed_identities)
 app.command("serve")(serve.serve)
 
 

@@ -49,6 +49,18 @@ SCHEMAS: dict[str, Any] = {
         },
         ["id", "tenant_id", "slug", "name", "repo_url", "default_branch", "identity_id"],
     ),
+    "Identity": obj(
+        {
+            "id": INT,
+            "name": STR,
+            "public_key": STR,
+            "fingerprint": STR,
+            "has_private_key": BOOL,
+            "owner_email": NULLABLE_STR,
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+        ["id", "name", "public_key", "fingerprint", "has_private_key", "owner_email", "created_at"],
+    ),
     "User": obj(
         {
             "id": INT,
@@ -235,6 +247,14 @@ PATHS: dict[str, Any] = {
             body="ProjectPatch",
             errors=(401, 403, 404, 409),
             params=PROJECT_ID_PARAM,
+        ),
+    },
+    "/api/v1/identities": {
+        "get": operation(
+            "SSH identities, to pick a project's (admins and tenant owners)",
+            200,
+            array("Identity"),
+            errors=(401, 403),
         ),
     },
     "/api/v1/users": {
