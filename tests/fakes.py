@@ -15,6 +15,7 @@ import attrs
 from aiops.domain.errors import Conflict, NotFound, ValidationError
 from aiops.domain.model.audit import AuditEvent
 from aiops.domain.model.auth import ApiToken
+from aiops.domain.model.identities import KeyRefused, SshIdentity
 from aiops.domain.model.projects import Project
 from aiops.domain.model.tenants import Membership, Tenant
 from aiops.domain.model.users import User
@@ -35,6 +36,7 @@ from aiops.domain.model.workspaces import (
     WorkspaceMissing,
     WorkspaceStatus,
 )
+from aiops.ports.key_store import ImportedKey
 from aiops.ports.linux_users import LinuxAccount
 from aiops.ports.unit_of_work import AuditQuery
 
@@ -71,6 +73,7 @@ class State:
     users: dict[int, User] = attrs.field(factory=dict)
     memberships: dict[tuple[int, int], Membership] = attrs.field(factory=dict)
     projects: dict[int, Project] = attrs.field(factory=dict)
+    identities: dict[int, SshIdentity] = attrs.field(factory=dict)
     audit: list[AuditEvent] = attrs.field(factory=list)
     api_tokens: dict[int, ApiToken] = attrs.field(factory=dict)
     login_failures: list[tuple[str, datetime]] = attrs.field(factory=list)
@@ -82,6 +85,7 @@ class State:
             users=dict(self.users),
             memberships=dict(self.memberships),
             projects=dict(self.projects),
+            identities=dict(self.identities),
             audit=list(self.audit),
             api_tokens=dict(self.api_tokens),
             login_failures=list(self.login_failures),
@@ -179,8 +183,10 @@ class FakeMembershipRepository(_Repo):
 
 class FakeProjectRepository(_Repo):
     def add(self, project: Project) -> Project:
-        if self.get_by_slug(project.tenant_id, project.slug) or (
-            project.tenant_id not in self._s.tenants
+        if (
+            self.get_by_slug(project.tenant_id, project.slug)
+            or project.tenant_id not in self._s.tenants
+            or project.identity_id not in (None, *self._s.identities)
         ):
             raise Conflict("project conflicts with existing data")
         project = attrs.evolve(project, id=self._s.new_id())
@@ -190,6 +196,8 @@ class FakeProjectRepository(_Repo):
     def update(self, project: Project) -> Project:
         if project.id not in self._s.projects:
             raise NotFound(f"project {project.id} does not exist")
+        if project.identity_id not in (None, *self._s.identities):
+            raise Conflict("project conflicts with existing data")
         self._s.projects[project.id] = project
         return project
 
@@ -205,6 +213,30 @@ class FakeProjectRepository(_Repo):
     def list(self, tenant_id: int | None = None) -> Sequence[Project]:
         found = [p for p in self._s.projects.values() if tenant_id in (None, p.tenant_id)]
         return sorted(found, key=lambda p: p.id or 0)
+
+
+class FakeIdentityRepository(_Repo):
+    def add(self, identity: SshIdentity) -> SshIdentity:
+        if self.get_by_name(identity.name) or identity.owner_id not in (None, *self._s.users):
+            raise Conflict("identity conflicts with existing data")
+        identity = attrs.evolve(identity, id=self._s.new_id())
+        self._s.identities[identity.id] = identity  # type: ignore[index]
+        return identity
+
+    def update(self, identity: SshIdentity) -> SshIdentity:
+        if identity.id not in self._s.identities:
+            raise NotFound(f"identity {identity.id} does not exist")
+        self._s.identities[identity.id] = identity
+        return identity
+
+    def get(self, identity_id: int) -> SshIdentity | None:
+        return self._s.identities.get(identity_id)
+
+    def get_by_name(self, name: str) -> SshIdentity | None:
+        return next((i for i in self._s.identities.values() if i.name == name), None)
+
+    def list(self) -> Sequence[SshIdentity]:
+        return sorted(self._s.identities.values(), key=lambda i: i.id or 0)
 
 
 class FakeAuditLog(_Repo):
@@ -281,6 +313,7 @@ class FakeUnitOfWork:
         self.users = FakeUserRepository(self._work)
         self.memberships = FakeMembershipRepository(self._work)
         self.projects = FakeProjectRepository(self._work)
+        self.identities = FakeIdentityRepository(self._work)
         self.audit = FakeAuditLog(self._work)
         self.api_tokens = FakeApiTokenRepository(self._work)
         self.login_failures = FakeLoginFailureLog(self._work)
@@ -302,6 +335,48 @@ class FakeUnitOfWork:
     def rollback(self) -> None:
         if self._work is not None:
             self.__enter__()
+
+
+@attrs.frozen
+class FakeKeyFile:
+    """A key file in a FakeKeyStore's source folders: its public key, or why it is refused."""
+
+    public_key: str | None = None
+    refusal: str | None = None
+
+
+class FakeKeyStore:
+    """Source folders as a dict of path -> FakeKeyFile; records what it imported, by name."""
+
+    def __init__(self, keys_dir: Path = Path("/instance/keys")) -> None:
+        self.keys_dir = keys_dir
+        self.files: dict[Path, FakeKeyFile] = {}
+        self.stored: dict[str, str] = {}  # name -> public key of the stored private key
+
+    def add_key(self, path: Path, public_key: str) -> None:
+        self.files[path] = FakeKeyFile(public_key=public_key)
+
+    def add_bad_file(self, path: Path, refusal: str) -> None:
+        self.files[path] = FakeKeyFile(refusal=refusal)
+
+    def private_keys_in(self, source_dir: Path) -> Sequence[Path]:
+        found = sorted(p for p in self.files if p.parent == source_dir)
+        if not found:
+            raise NotFound(f"source folder {str(source_dir)!r} does not exist")
+        return found
+
+    def public_key_of(self, source: Path) -> str:
+        file = self.files.get(source)
+        if file is None:
+            raise KeyRefused("no such file")
+        if file.public_key is None:
+            raise KeyRefused(file.refusal or "refused")
+        return file.public_key
+
+    def import_private_key(self, name: str, source: Path) -> ImportedKey:
+        public_key = self.public_key_of(source)
+        self.stored[name] = public_key
+        return ImportedKey(path=self.keys_dir / name, public_key=public_key)
 
 
 # Git workspaces ------------------------------------------------------------------------------

@@ -59,3 +59,25 @@ def emails(draw: st.DrawFn) -> str:
     labels = draw(st.lists(_LABEL, min_size=1, max_size=3))
     tld = draw(st.text("abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=6))
     return f"{local[:64]}@{'.'.join([*labels, tld])}"
+
+
+def public_key(key_type: str = "ssh-ed25519", key: bytes = b"k" * 32, comment: str = "") -> str:
+    """An OpenSSH public key line whose blob starts with its length-prefixed type."""
+    import base64
+
+    def field(data: bytes) -> bytes:
+        return len(data).to_bytes(4, "big") + data
+
+    blob = field(key_type.encode()) + field(key)
+    return f"{key_type} {base64.b64encode(blob).decode()} {comment}".rstrip()
+
+
+def public_keys() -> st.SearchStrategy[str]:
+    from aiops.domain.model.identities import KEY_TYPES
+
+    return st.builds(
+        public_key,
+        st.sampled_from(KEY_TYPES),
+        st.binary(min_size=1, max_size=600),
+        st.text("abcdefghijklmnopqrstuvwxyz0123456789@.- ", max_size=40),
+    )

@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 
 from aiops.adapters import secret_key as secret_key_file
 from aiops.adapters.argon2_hasher import Argon2PasswordHasher
+from aiops.adapters.filesystem_key_store import FilesystemKeyStore
 from aiops.adapters.git import DulwichGitWorkspaces
 from aiops.adapters.memory_snapshots import InMemoryWorkspaceSnapshots
 from aiops.adapters.posix_users import PosixLinuxUsers
@@ -44,6 +45,7 @@ from aiops.domain.usecases.auth import (
     RevokeToken,
     SignIn,
 )
+from aiops.domain.usecases.identities import AddIdentity, ListIdentities, SeedIdentities
 from aiops.domain.usecases.memberships import AddMember, ListMembers
 from aiops.domain.usecases.projects import (
     CreateProject,
@@ -99,6 +101,10 @@ def _workspace_policy(settings: Settings) -> WorkspacePolicy:
     )
 
 
+def _key_store(settings: Settings) -> FilesystemKeyStore:
+    return FilesystemKeyStore(settings.instance_path / "keys")
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(load_settings)
 
@@ -107,6 +113,7 @@ class Container(containers.DeclarativeContainer):
     secret_key = providers.Singleton(_secret_key, settings=settings)
     uow = providers.Factory(SqlAlchemyUnitOfWork, engine=engine)
     clock = providers.Singleton(SystemClock)
+    key_store = providers.Singleton(_key_store, settings=settings)
     hasher = providers.Singleton(
         Argon2PasswordHasher,
         time_cost=settings.provided.argon2_time_cost,
@@ -162,6 +169,11 @@ class Container(containers.DeclarativeContainer):
     operate_workspace = providers.Factory(OperateWorkspace, ports=workspace_ports)
     refresh_snapshot = providers.Factory(RefreshSnapshot, ports=workspace_ports)
     read_snapshots = providers.Factory(ReadSnapshots, ports=workspace_ports)
+    add_identity = providers.Factory(AddIdentity, uow=uow.provider, clock=clock)
+    list_identities = providers.Factory(ListIdentities, uow=uow.provider)
+    seed_identities = providers.Factory(
+        SeedIdentities, uow=uow.provider, clock=clock, keys=key_store
+    )
 
 
 def bootstrap(

@@ -23,6 +23,7 @@ TABLES = (
     "projects",
     "audit_events",
     "api_tokens",
+    "ssh_identities",
     "alembic_version",
 )
 

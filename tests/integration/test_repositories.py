@@ -15,12 +15,14 @@ from aiops.adapters.sqlalchemy.engine import make_engine
 from aiops.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from aiops.domain.errors import Conflict, NotFound
 from aiops.domain.model.audit import AuditEvent
+from aiops.domain.model.identities import SshIdentity
 from aiops.domain.model.projects import Project
 from aiops.domain.model.tenants import Membership, Role, Tenant
 from aiops.domain.model.users import User
 from aiops.ports.unit_of_work import AuditQuery, UnitOfWork
 from tests.fakes import FakeUnitOfWork
 from tests.integration.conftest import empty_database
+from tests.strategies import public_key
 
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -122,6 +124,59 @@ def test_projects_are_unique_per_tenant_and_need_a_tenant(
             uow.projects.add(Project(tenant_id=acme.id, slug="web", name="Again"))
     with new_uow() as uow, pytest.raises(Conflict):
         uow.projects.add(Project(tenant_id=424242, slug="orphan", name="Orphan"))
+
+
+def test_identities_round_trip_and_are_unique_by_name(new_uow: Callable[[], UnitOfWork]) -> None:
+    with new_uow() as uow:
+        owner = uow.users.add(User(email="ivo@example.com", name="Ivo", username="ivo"))
+        deploy = uow.identities.add(
+            SshIdentity(
+                name="deploy",
+                public_key=public_key(comment="ops@host"),
+                created_at=T0,
+                private_key_path="/srv/aiops/instance/keys/deploy",
+                owner_id=owner.id,
+            )
+        )
+        bare = uow.identities.add(
+            SshIdentity(name="bare", public_key=public_key("ssh-rsa"), created_at=T0)
+        )
+        uow.commit()
+
+    with new_uow() as uow:
+        assert uow.identities.get(deploy.id) == deploy  # type: ignore[arg-type]
+        assert uow.identities.get_by_name("deploy") == deploy
+        assert uow.identities.get_by_name("ghost") is None
+        assert uow.identities.list() == [deploy, bare]
+        assert deploy.created_at.tzinfo is not None
+        moved = uow.identities.update(attrs.evolve(bare, private_key_path="/k/bare"))
+        uow.commit()
+        with pytest.raises(Conflict):
+            uow.identities.add(attrs.evolve(bare, id=None, public_key=public_key(key=b"x")))
+    with new_uow() as uow:
+        assert uow.identities.get_by_name("bare") == moved
+        assert moved.fingerprint == bare.fingerprint
+
+
+def test_a_project_names_an_identity_that_exists(new_uow: Callable[[], UnitOfWork]) -> None:
+    acme = seed_tenant(new_uow)
+    assert acme.id is not None
+    with new_uow() as uow:
+        deploy = uow.identities.add(
+            SshIdentity(name="deploy", public_key=public_key(), created_at=T0)
+        )
+        web = uow.projects.add(
+            Project(tenant_id=acme.id, slug="web", name="Web", identity_id=deploy.id)
+        )
+        uow.commit()
+
+    with new_uow() as uow:
+        assert uow.projects.get(web.id) == web  # type: ignore[arg-type]
+        assert uow.projects.update(attrs.evolve(web, identity_id=None)).identity_id is None
+        with pytest.raises(Conflict):
+            uow.projects.add(Project(tenant_id=acme.id, slug="api", name="API", identity_id=999))
+    with new_uow() as uow, pytest.raises(Conflict):
+        uow.projects.update(attrs.evolve(web, identity_id=999))
 
 
 def test_memberships_round_trip(new_uow: Callable[[], UnitOfWork]) -> None:

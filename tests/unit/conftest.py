@@ -4,7 +4,7 @@ import pytest
 
 from aiops import bootstrap
 from aiops.container import Container
-from tests.fakes import FakeClock, FakePasswordHasher, FakeUnitOfWork
+from tests.fakes import FakeClock, FakeKeyStore, FakePasswordHasher, FakeUnitOfWork
 
 
 @pytest.fixture
@@ -23,6 +23,13 @@ def hasher() -> FakePasswordHasher:
 
 
 @pytest.fixture
-def app(uow: FakeUnitOfWork, clock: FakeClock, hasher: FakePasswordHasher) -> Container:
+def keys() -> FakeKeyStore:
+    return FakeKeyStore()
+
+
+@pytest.fixture
+def app(
+    uow: FakeUnitOfWork, clock: FakeClock, hasher: FakePasswordHasher, keys: FakeKeyStore
+) -> Container:
     """The real container, every port replaced by an in-memory fake (as library users can)."""
-    return bootstrap(uow=uow, clock=clock, hasher=hasher)
+    return bootstrap(uow=uow, clock=clock, hasher=hasher, key_store=keys)

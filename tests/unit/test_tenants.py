@@ -115,3 +115,9 @@ def test_list_tenants_in_creation_order(app: Container) -> None:
         app.create_tenant()(CreateTenantCommand(slug=slug, name=slug.upper()))
 
     assert [t.slug for t in app.list_tenants()()] == ["b", "a", "c"]
+
+
+@pytest.mark.parametrize("slug", ["\x00", "Acme", "a" * 300, ""])
+def test_a_text_that_is_no_slug_names_no_tenant(app: Container, slug: str) -> None:
+    with pytest.raises(NotFound, match="does not exist"):
+        app.get_tenant()(slug)

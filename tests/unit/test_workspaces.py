@@ -11,6 +11,7 @@ from aiops import bootstrap
 from aiops.container import Container
 from aiops.domain.errors import NotFound, PermissionDenied, ValidationError
 from aiops.domain.model.access import Actor
+from aiops.domain.model.identities import SshIdentity
 from aiops.domain.model.workspaces import (
     MergeConflict,
     MergeKind,
@@ -24,13 +25,16 @@ from aiops.domain.model.workspaces import (
 from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.auth import actor_for
 from aiops.domain.usecases.memberships import AddMemberCommand
-from aiops.domain.usecases.projects import CreateProjectCommand
+from aiops.domain.usecases.projects import CreateProjectCommand, UpdateProjectCommand
 from aiops.domain.usecases.tenants import CreateTenantCommand
 from aiops.domain.usecases.users import CreateUserCommand
 from aiops.domain.usecases.workspaces import GitOperation, OperateCommand
 from tests.fakes import FakeClock, FakeGitWorkspaces, FakeLinuxUsers, FakeUnitOfWork
 
 URL = "/srv/git/web.git"
+PUBLIC_KEY = (
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE5/AlMjRYvWYu24XMVekWVcYP8J9jEeMODxbYLAcJlT me@host"
+)
 WEB, BARE = 3, 5  # the fake numbers entities and audit events from one sequence
 IVO = "ivo@example.com"
 
@@ -371,3 +375,24 @@ def test_a_refresh_that_finds_nothing_new_keeps_cached_pages_valid(
     snapshot = snapshots.get(user_id, WEB)
     assert snapshot is not None
     assert snapshot.checked_at == clock.now()
+
+
+def test_remote_operations_use_the_projects_ssh_identity(
+    app: Container, uow: FakeUnitOfWork, git: FakeGitWorkspaces
+) -> None:
+    with uow:
+        identity = uow.identities.add(
+            SshIdentity(
+                name="deploy",
+                public_key=PUBLIC_KEY,
+                created_at=FakeClock().now(),
+                private_key_path="/srv/aiops/instance/keys/deploy",
+            )
+        )
+        uow.commit()
+    app.update_project()(UpdateProjectCommand(project_id=WEB, identity_id=identity.id))
+
+    app.init_workspace()(ref(uow))
+    app.operate_workspace()(op(uow, "fetch"))
+
+    assert [a.ssh_key_path for a in git.accesses] == ["/srv/aiops/instance/keys/deploy"] * 2

@@ -22,3 +22,7 @@ class DatabaseUnavailable(AdapterError):
 
 class SchemaOutOfDate(AdapterError):
     code = "schema_out_of_date"
+
+
+class KeyStoreUnavailable(AdapterError):
+    code = "key_store_unavailable"

@@ -16,6 +16,7 @@ import attrs
 
 from aiops.domain.model.audit import AuditEvent
 from aiops.domain.model.auth import ApiToken
+from aiops.domain.model.identities import SshIdentity
 from aiops.domain.model.projects import Project
 from aiops.domain.model.tenants import Membership, Tenant
 from aiops.domain.model.users import User
@@ -52,6 +53,14 @@ class ProjectRepository(Protocol):
     def get(self, project_id: int) -> Project | None: ...
     def get_by_slug(self, tenant_id: int, slug: str) -> Project | None: ...
     def list(self, tenant_id: int | None = None) -> Sequence[Project]: ...
+
+
+class IdentityRepository(Protocol):
+    def add(self, identity: SshIdentity) -> SshIdentity: ...
+    def update(self, identity: SshIdentity) -> SshIdentity: ...
+    def get(self, identity_id: int) -> SshIdentity | None: ...
+    def get_by_name(self, name: str) -> SshIdentity | None: ...
+    def list(self) -> Sequence[SshIdentity]: ...
 
 
 @attrs.frozen
@@ -97,6 +106,7 @@ class UnitOfWork(Protocol):
     users: UserRepository
     memberships: MembershipRepository
     projects: ProjectRepository
+    identities: IdentityRepository
     audit: AuditLog
     api_tokens: ApiTokenRepository
     login_failures: LoginFailureLog

@@ -33,6 +33,7 @@ def test_tenants_and_projects_for_an_owner(client: TestClient, world: World) -> 
         "name": "Web",
         "repo_url": None,
         "default_branch": "main",
+        "identity_id": None,
     }
     assert (patched.status_code, patched.json()["color"]) == (200, "#abcdef")
     assert (created.status_code, created.json()["slug"]) == (201, "mobile")
@@ -206,6 +207,15 @@ def test_bad_bodies_get_a_json_error_and_change_nothing(
 
 def test_unknown_api_paths_are_json_404(client: TestClient, world: World) -> None:
     response = client.get("/api/v1/nothing-here", headers=bearer(world, World.ADMIN))
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_tenant_filter_that_is_no_slug_is_404_on_every_backend(
+    client: TestClient, world: World
+) -> None:
+    response = client.get("/api/v1/projects?tenant=%00", headers=bearer(world, World.ADMIN))
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"

@@ -22,6 +22,7 @@ from aiops.domain.usecases.projects import UpdateProjectCommand
 from aiops.entrypoints.http.app import create_app
 from tests.integration.git.conftest import make_remote
 from tests.integration.http.conftest import World, csrf, sign_in
+from tests.strategies import public_key
 
 ROLES = {
     "anonymous": None,
@@ -139,6 +140,11 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
         ACME_MANAGERS_POST,
         lambda role: {"tenant": "acme", "email": World.NOBODY, "role": "viewer"},
     ),
+    ("GET", "/admin/identities"): (MANAGERS, None),
+    ("POST", "/admin/identities"): (
+        ADMINS_303,
+        lambda role: {"name": f"k-{slug(role)}", "public_key": public_key(key=role.encode())},
+    ),
     ("GET", "/admin/users"): (ADMINS_200, None),
     ("POST", "/admin/users"): (
         ADMINS_200,
@@ -182,6 +188,10 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
         ("POST", f"{API_WORKSPACE}/{op}"): (USES_WEB_API, body)
         for op, body in BRANCH_BODIES.items()
     },
+    ("GET", "/api/v1/identities"): (
+        only({"owner": 200, "other_owner": 200, "admin": 200}, others=403, anonymous=401),
+        None,
+    ),
     ("GET", "/api/v1/users"): (only({"admin": 200}, others=403, anonymous=401), None),
     ("POST", "/api/v1/users"): (
         only({"admin": 201}, others=403, anonymous=401),

@@ -29,12 +29,13 @@ from aiops.adapters.sqlalchemy import tables as t
 from aiops.domain.errors import Conflict, NotFound
 from aiops.domain.model.audit import AuditEvent
 from aiops.domain.model.auth import ApiToken
+from aiops.domain.model.identities import SshIdentity
 from aiops.domain.model.projects import Project
 from aiops.domain.model.tenants import Membership, Role, Tenant
 from aiops.domain.model.users import User
 from aiops.ports.unit_of_work import AuditQuery
 
-E = TypeVar("E", Tenant, User, Project, ApiToken)
+E = TypeVar("E", Tenant, User, Project, ApiToken, SshIdentity)
 MAX_ID = 2**31 - 1  # ids are INTEGER columns (32-bit on PostgreSQL)
 
 
@@ -71,6 +72,18 @@ def project_from_row(row: Row[Any]) -> Project:
         name=row.name,
         repo_url=row.repo_url,
         default_branch=row.default_branch,
+        identity_id=row.identity_id,
+    )
+
+
+def identity_from_row(row: Row[Any]) -> SshIdentity:
+    return SshIdentity(
+        id=row.id,
+        name=row.name,
+        public_key=row.public_key,
+        private_key_path=row.private_key_path,
+        owner_id=row.owner_id,
+        created_at=row.created_at,
     )
 
 
@@ -191,6 +204,17 @@ class SqlProjectRepository(_EntityTable[Project]):
         if tenant_id is None:
             return self._many()
         return self._many(t.projects.c.tenant_id == tenant_id)
+
+
+class SqlIdentityRepository(_EntityTable[SshIdentity]):
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection, t.ssh_identities, "identity", identity_from_row)
+
+    def get_by_name(self, name: str) -> SshIdentity | None:
+        return self._one(t.ssh_identities.c.name == name)
+
+    def list(self) -> Sequence[SshIdentity]:
+        return self._many()
 
 
 class SqlMembershipRepository:

@@ -93,7 +93,26 @@ projects = Table(
     Column("name", String(200), nullable=False),
     Column("repo_url", String(2048), nullable=True),
     Column("default_branch", String(255), nullable=False),
+    Column(
+        "identity_id",
+        Integer,
+        ForeignKey("ssh_identities.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
     UniqueConstraint("tenant_id", "slug", name="uq_projects_tenant_id_slug"),
+    Index("ix_projects_identity_id", "identity_id"),
+)
+
+ssh_identities = Table(
+    "ssh_identities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(63), nullable=False, unique=True),
+    Column("public_key", Text, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("private_key_path", String(4096), nullable=True),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 audit_events = Table(

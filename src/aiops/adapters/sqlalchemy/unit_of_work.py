@@ -12,6 +12,7 @@ from aiops.adapters.sqlalchemy.engine import unavailable
 from aiops.adapters.sqlalchemy.repositories import (
     SqlApiTokenRepository,
     SqlAuditLog,
+    SqlIdentityRepository,
     SqlLoginFailureLog,
     SqlMembershipRepository,
     SqlProjectRepository,
@@ -25,6 +26,7 @@ class SqlAlchemyUnitOfWork:
     users: SqlUserRepository
     memberships: SqlMembershipRepository
     projects: SqlProjectRepository
+    identities: SqlIdentityRepository
     audit: SqlAuditLog
     api_tokens: SqlApiTokenRepository
     login_failures: SqlLoginFailureLog
@@ -44,6 +46,7 @@ class SqlAlchemyUnitOfWork:
         self.users = SqlUserRepository(connection)
         self.memberships = SqlMembershipRepository(connection)
         self.projects = SqlProjectRepository(connection)
+        self.identities = SqlIdentityRepository(connection)
         self.audit = SqlAuditLog(connection)
         self.api_tokens = SqlApiTokenRepository(connection)
         self.login_failures = SqlLoginFailureLog(connection)

@@ -27,3 +27,5 @@ class Project:
     repo_url: str | None = attrs.field(default=None, converter=_optional_repo_url)
     default_branch: str = attrs.field(default=DEFAULT_BRANCH, converter=_branch)
     id: int | None = None
+    # The SSH identity its git remote is reached with (None: the user's own keys).
+    identity_id: int | None = None

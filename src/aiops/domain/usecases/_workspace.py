@@ -100,6 +100,7 @@ class WorkspaceUseCase:
             if user.id != ref.actor.user_id and not ref.actor.is_admin:
                 raise PermissionDenied("you may only work in your own workspace")
             actor_for(uow, user).require(permission, tenant, missing)
+            identity = uow.identities.get(project.identity_id) if project.identity_id else None
         name = self._p.policy.account_name(user.username, user.linux_username)
         path = self._p.policy.path_for(user.username, user.linux_username, project.slug)
         return Located(
@@ -108,7 +109,8 @@ class WorkspaceUseCase:
             user=user,
             path=Path(path),
             account_name=name,
-            access=RemoteAccess(),
+            # The project's SSH identity, when it has a private key aiops holds.
+            access=RemoteAccess(ssh_key_path=identity.private_key_path if identity else None),
         )
 
     def _settle(self, where: Located, *, new_tree: bool = False) -> None:

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 
 import attrs
 
-from aiops.domain.errors import Conflict, NotFound
+from aiops.domain.errors import Conflict, NotFound, ValidationError
 from aiops.domain.model.access import SYSTEM, Actor, Permission
 from aiops.domain.model.projects import DEFAULT_BRANCH, Project
 from aiops.domain.model.tenants import Tenant
 from aiops.domain.usecases._audit import record
+from aiops.domain.usecases.identities import require_identity
 from aiops.domain.usecases.tenants import require_tenant
 from aiops.ports.clock import Clock
 from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -23,18 +24,29 @@ class CreateProjectCommand:
     name: str
     repo_url: str | None = None
     default_branch: str = DEFAULT_BRANCH
+    identity_id: int | None = None
     actor: Actor = SYSTEM
 
 
 @attrs.frozen(kw_only=True)
 class UpdateProjectCommand:
-    """None keeps a field as it is; an empty repo_url removes it."""
+    """None keeps a field as it is; an empty repo_url removes it; clear_identity removes the
+    identity (and may not be combined with an identity_id)."""
 
     project_id: int
     name: str | None = None
     repo_url: str | None = None
     default_branch: str | None = None
+    identity_id: int | None = None
+    clear_identity: bool = False
     actor: Actor = SYSTEM
+
+    def new_identity_id(self, current: int | None) -> int | None:
+        if self.clear_identity and self.identity_id is not None:
+            raise ValidationError("identity_id", "give an identity or clear it, not both at once")
+        if self.clear_identity:
+            return None
+        return current if self.identity_id is None else self.identity_id
 
 
 @attrs.frozen(kw_only=True)
@@ -59,7 +71,9 @@ class CreateProject:
                 name=cmd.name,
                 repo_url=cmd.repo_url,
                 default_branch=cmd.default_branch,
+                identity_id=cmd.identity_id,
             )
+            require_identity(uow, project.identity_id, cmd.actor)
             if uow.projects.get_by_slug(tenant.id, project.slug) is not None:
                 raise Conflict(f"project {project.slug!r} already exists in tenant {tenant.slug!r}")
             project = uow.projects.add(project)
@@ -73,6 +87,7 @@ class CreateProject:
                 slug=project.slug,
                 name=project.name,
                 repo_url=project.repo_url,
+                identity_id=project.identity_id,
             )
             uow.commit()
         return project
@@ -97,9 +112,11 @@ class UpdateProject:
                 default_branch=before.default_branch
                 if cmd.default_branch is None
                 else cmd.default_branch,
+                identity_id=cmd.new_identity_id(before.identity_id),
             )
             if after == before:
                 return before
+            require_identity(uow, after.identity_id, cmd.actor, before.identity_id)
             after = uow.projects.update(after)
             record(
                 uow,
@@ -111,6 +128,7 @@ class UpdateProject:
                 name=after.name,
                 repo_url=after.repo_url,
                 default_branch=after.default_branch,
+                identity_id=after.identity_id,
             )
             uow.commit()
         return after

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import attrs
 
-from aiops.domain.errors import Conflict, NotFound
+from aiops.domain.errors import Conflict, NotFound, ValidationError
+from aiops.domain.model import validation
 from aiops.domain.model.access import SYSTEM, Actor, Permission
 from aiops.domain.model.tenants import DEFAULT_COLOR, Tenant
 from aiops.domain.usecases._audit import record
@@ -31,9 +32,15 @@ class UpdateTenantCommand:
 
 
 def require_tenant(uow: UnitOfWork, slug: str) -> Tenant:
-    tenant = uow.tenants.get_by_slug(slug)
+    """The tenant of that slug; NotFound for any other text (which is never sent to the
+    database: PostgreSQL refuses a NUL byte with an error, not an empty result)."""
+    missing = NotFound(f"tenant {slug[:80]!r} does not exist")
+    try:
+        tenant = uow.tenants.get_by_slug(validation.slug(slug))
+    except ValidationError:
+        raise missing from None
     if tenant is None:
-        raise NotFound(f"tenant {slug[:80]!r} does not exist")
+        raise missing
     return tenant
 
 

@@ -16,6 +16,7 @@ from aiops.entrypoints.cli import (
     audit,
     db,
     git,
+    identities,
     members,
     projects,
     seed,
@@ -42,7 +43,9 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(tokens.app, name="token")
 app.add_typer(git.app, name="git")
 app.command("init-workspace")(git.init_workspace)
+app.add_typer(identities.app, name="identity")
 app.command("seed")(seed.seed)
+app.command("seed-identities")(identities.seed_identities)
 app.command("serve")(serve.serve)
 
 

@@ -16,6 +16,9 @@ def create(
     name: Annotated[str, typer.Option(help="Display name.")],
     repo_url: Annotated[str | None, typer.Option(help="Git remote to clone.")] = None,
     default_branch: Annotated[str, typer.Option(help="Branch new workspaces start on.")] = "main",
+    identity_id: Annotated[
+        int | None, typer.Option(help="SSH identity for the remote (aiops identity list).")
+    ] = None,
 ) -> None:
     """Create a project in a tenant."""
     from aiops.domain.usecases.projects import CreateProjectCommand
@@ -28,6 +31,7 @@ def create(
             name=name,
             repo_url=repo_url,
             default_branch=default_branch,
+            identity_id=identity_id,
             actor=actor(),
         )
     )
@@ -40,8 +44,12 @@ def update(
     name: Annotated[str | None, typer.Option(help="New display name.")] = None,
     repo_url: Annotated[str | None, typer.Option(help="New git remote ('' removes it).")] = None,
     default_branch: Annotated[str | None, typer.Option(help="New default branch.")] = None,
+    identity_id: Annotated[int | None, typer.Option(help="New SSH identity (its id).")] = None,
+    clear_identity: Annotated[
+        bool, typer.Option("--clear-identity", help="Remove the SSH identity.")
+    ] = False,
 ) -> None:
-    """Change a project's name, remote or default branch."""
+    """Change a project's name, remote, default branch or SSH identity."""
     from aiops.domain.usecases.projects import UpdateProjectCommand
     from aiops.entrypoints.cli._runtime import actor, open_container
 
@@ -51,6 +59,8 @@ def update(
             name=name,
             repo_url=repo_url,
             default_branch=default_branch,
+            identity_id=identity_id,
+            clear_identity=clear_identity,
             actor=actor(),
         )
     )
@@ -72,6 +82,6 @@ def list_(
         return
     print_table(
         [jsonable(p) for p in projects],
-        ["id", "tenant_id", "slug", "name", "default_branch", "repo_url"],
+        ["id", "tenant_id", "slug", "name", "default_branch", "repo_url", "identity_id"],
         empty="no projects yet: aiops project create --tenant T --slug S --name N",
     )

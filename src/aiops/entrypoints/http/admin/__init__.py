@@ -1,16 +1,25 @@
-"""Admin pages: tenants, projects, users, memberships, settings, audit."""
+"""Admin pages: tenants, projects, users, memberships, identities, settings, audit."""
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from aiops.entrypoints.http.admin import audit, memberships, projects, settings, tenants, users
+from aiops.entrypoints.http.admin import (
+    audit,
+    identities,
+    memberships,
+    projects,
+    settings,
+    tenants,
+    users,
+)
 
 routes: list[BaseRoute] = [
     *tenants.routes,
     *projects.routes,
     *users.routes,
     *memberships.routes,
+    *identities.routes,
     *settings.routes,
     *audit.routes,
 ]

@@ -6,7 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from aiops.domain.errors import ValidationError
 from aiops.domain.model.access import Actor, Permission
+from aiops.domain.model.identities import SshIdentity
 from aiops.domain.model.tenants import Tenant
 from aiops.domain.usecases.projects import (
     CreateProjectCommand,
@@ -21,7 +23,21 @@ from aiops.entrypoints.http.admin._common import (
 )
 from aiops.entrypoints.http.web import call, container, field, flash, form, redirect, render
 
-FIELDS = ("tenant", "slug", "name", "repo_url", "default_branch")
+FIELDS = ("tenant", "slug", "name", "repo_url", "default_branch", "identity_id")
+
+
+def _identity_id(value: str) -> int | None:
+    """The form's identity select: '' is none, else an identity's id."""
+    if value == "":
+        return None
+    if not value.isascii() or not value.isdigit() or len(value) > 10:
+        raise ValidationError("identity_id", "choose an identity from the list")
+    return int(value)
+
+
+async def _identities(request: Request, actor: Actor) -> list[SshIdentity]:
+    listed = await call(container(request).list_identities(), actor)
+    return [item.identity for item in listed]
 
 
 async def _manageable(request: Request, actor: Actor) -> list[Tenant]:
@@ -34,6 +50,7 @@ async def projects_page(request: Request, status_code: int = 200, **context: obj
     tenants = await _manageable(request, actor)
     by_id = {t.id: t for t in tenants}
     projects = await call(container(request).list_projects(), ListProjectsQuery(actor=actor))
+    identities = await _identities(request, actor)
     rows = [(by_id[p.tenant_id], p) for p in projects if p.tenant_id in by_id]
     context.setdefault("values", {"default_branch": "main"})
     return render(
@@ -42,6 +59,8 @@ async def projects_page(request: Request, status_code: int = 200, **context: obj
         status_code=status_code,
         rows=rows,
         tenants=tenants,
+        identities=identities,
+        identity_names={i.id: i.name for i in identities},
         **context,
     )
 
@@ -62,6 +81,7 @@ async def create_project(request: Request) -> Response:
             name=values["name"],
             repo_url=values["repo_url"] or None,
             default_branch=values["default_branch"] or "main",
+            identity_id=_identity_id(values["identity_id"]),
             actor=actor,
         )
         project = await call(container(request).create_project(), cmd)
@@ -74,7 +94,10 @@ async def create_project(request: Request) -> Response:
 async def edit_project(request: Request) -> Response:
     actor = await require_manager(request)
     project = await call(container(request).get_project(), request.path_params["project_id"], actor)
-    return render(request, "admin/project_edit.html", project=project, values=None)
+    identities = await _identities(request, actor)
+    return render(
+        request, "admin/project_edit.html", project=project, identities=identities, values=None
+    )
 
 
 async def update_project(request: Request) -> Response:
@@ -85,20 +108,32 @@ async def update_project(request: Request) -> Response:
         "name": project.name,
         "repo_url": project.repo_url or "",
         "default_branch": project.default_branch,
+        "identity_id": "" if project.identity_id is None else str(project.identity_id),
     }
     try:
         data = await form(request)
         values = {key: field(data, key, values[key]) for key in values}
+        identity_id = _identity_id(values["identity_id"])
         cmd = UpdateProjectCommand(
             project_id=project_id,
             name=values["name"],
             repo_url=values["repo_url"],
             default_branch=values["default_branch"],
+            identity_id=identity_id,
+            clear_identity=identity_id is None,
             actor=actor,
         )
         await call(container(request).update_project(), cmd)
     except FORM_ERRORS as error:
-        return form_error(request, "admin/project_edit.html", error, project=project, values=values)
+        identities = await _identities(request, actor)
+        return form_error(
+            request,
+            "admin/project_edit.html",
+            error,
+            project=project,
+            identities=identities,
+            values=values,
+        )
     flash(request, f"Project {project.slug} saved.")
     return redirect("/admin/projects")
 

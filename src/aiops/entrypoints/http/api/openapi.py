@@ -19,6 +19,7 @@ NAME = {"type": "string", "minLength": 1, "maxLength": 200}
 INT = {"type": "integer"}
 BOOL = {"type": "boolean"}
 DATETIME = {"type": "string", "format": "date-time"}
+NULLABLE_INT = {"type": ["integer", "null"]}
 
 
 def obj(properties: dict[str, Any], required: list[str], *, extra: bool = True) -> dict[str, Any]:
@@ -45,8 +46,21 @@ SCHEMAS: dict[str, Any] = {
             "name": STR,
             "repo_url": NULLABLE_STR,
             "default_branch": STR,
+            "identity_id": NULLABLE_INT,
         },
-        ["id", "tenant_id", "slug", "name", "repo_url", "default_branch"],
+        ["id", "tenant_id", "slug", "name", "repo_url", "default_branch", "identity_id"],
+    ),
+    "Identity": obj(
+        {
+            "id": INT,
+            "name": STR,
+            "public_key": STR,
+            "fingerprint": STR,
+            "has_private_key": BOOL,
+            "owner_email": NULLABLE_STR,
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+        ["id", "name", "public_key", "fingerprint", "has_private_key", "owner_email", "created_at"],
     ),
     "User": obj(
         {
@@ -84,12 +98,22 @@ SCHEMAS: dict[str, Any] = {
             "name": NAME,
             "repo_url": NULLABLE_STR,
             "default_branch": STR,
+            "identity_id": NULLABLE_INT,
         },
         ["tenant", "slug", "name"],
         extra=False,
     ),
     "ProjectPatch": obj(
-        {"name": NULLABLE_STR, "repo_url": NULLABLE_STR, "default_branch": NULLABLE_STR},
+        {
+            "name": NULLABLE_STR,
+            "repo_url": NULLABLE_STR,
+            "default_branch": NULLABLE_STR,
+            "identity_id": {
+                **NULLABLE_INT,
+                "description": "an identity's id; null or absent keeps the current one",
+            },
+            "clear_identity": {**BOOL, "description": "true removes the project's identity"},
+        },
         [],
         extra=False,
     ),
@@ -327,6 +351,14 @@ PATHS: dict[str, Any] = {
         ),
     },
     **WORKSPACE_PATHS,
+    "/api/v1/identities": {
+        "get": operation(
+            "SSH identities, to pick a project's (admins and tenant owners)",
+            200,
+            array("Identity"),
+            errors=(401, 403),
+        ),
+    },
     "/api/v1/users": {
         "get": operation("All users (admins)", 200, array("User"), errors=(401, 403)),
         "post": operation(

@@ -1,4 +1,4 @@
-"""/api/v1: tenants, projects, users and members. Thin: token -> command -> use case -> JSON."""
+"""/api/v1 (tenants, projects, identities, users, members): token -> command -> use case -> JSON."""
 
 from __future__ import annotations
 
@@ -69,6 +69,7 @@ async def create_project(request: Request) -> Response:
         name=data.name,
         repo_url=data.repo_url,
         default_branch=data.default_branch,
+        identity_id=data.identity_id,
         actor=actor,
     )
     return out(await call(container(request).create_project(), cmd), 201)
@@ -88,9 +89,30 @@ async def update_project(request: Request) -> Response:
         name=data.name,
         repo_url=data.repo_url,
         default_branch=data.default_branch,
+        identity_id=data.identity_id,
+        clear_identity=data.clear_identity,
         actor=actor,
     )
     return out(await call(container(request).update_project(), cmd))
+
+
+async def list_identities(request: Request) -> Response:
+    actor = await api_actor(request)
+    listed = await call(container(request).list_identities(), actor)
+    return out(
+        [
+            {
+                "id": item.identity.id,
+                "name": item.identity.name,
+                "public_key": item.identity.public_key,
+                "fingerprint": item.identity.fingerprint,
+                "has_private_key": item.identity.has_private_key,
+                "owner_email": item.owner_email,
+                "created_at": item.identity.created_at.isoformat(),
+            }
+            for item in listed
+        ]
+    )
 
 
 async def list_users(request: Request) -> Response:
@@ -162,6 +184,7 @@ routes = [
     Route(f"{PREFIX}/projects", create_project, methods=["POST"]),
     Route(f"{PREFIX}/projects/{{project_id:int}}", get_project, methods=["GET"]),
     Route(f"{PREFIX}/projects/{{project_id:int}}", update_project, methods=["PATCH"]),
+    Route(f"{PREFIX}/identities", list_identities, methods=["GET"]),
     Route(f"{PREFIX}/users", list_users, methods=["GET"]),
     Route(f"{PREFIX}/users", create_user, methods=["POST"]),
     Route(f"{PREFIX}/users/me", me, methods=["GET"]),

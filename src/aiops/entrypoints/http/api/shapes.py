@@ -28,13 +28,18 @@ class ProjectIn:
     name: str
     repo_url: str | None = None
     default_branch: str = DEFAULT_BRANCH
+    identity_id: int | None = None
 
 
 @attrs.frozen
 class ProjectPatch:
+    """None (or absent) keeps a field; clear_identity: true removes the identity."""
+
     name: str | None = None
     repo_url: str | None = None
     default_branch: str | None = None
+    identity_id: int | None = None
+    clear_identity: bool = False
 
 
 @attrs.frozen
