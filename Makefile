@@ -55,6 +55,7 @@ lint: sync-dev  ## ruff and mypy (strict on src/)
 
 system-deps:  ## install the system tools the tests need (as root), or say which are missing
 	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	[ -x /usr/sbin/sshd ] || missing="$$missing openssh-server"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -96,6 +97,7 @@ all: sync migrate seed start-dev  ## set up, migrate, seed, and serve with auto 
 bench: sync-dev  ## the benchmarks (figures for the README's Performance table)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/git_status.py
 
 clean:  ## remove the virtualenv and caches (keeps instance/)
 	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis

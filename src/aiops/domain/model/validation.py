@@ -91,13 +91,14 @@ def username_from_email(address: str) -> str:
 
 
 def branch(value: str, *, field: str = "branch") -> str:
-    """git check-ref-format --branch rules, plus: a branch never starts with '-'."""
+    """git check-ref-format --branch rules, plus: a branch never starts with '-' and is never
+    '@' alone (git's shorthand for HEAD in revisions)."""
     problems = (
         not value
         or len(value) > 255
         or value.startswith(("-", "/", "."))
         or value.endswith(("/", ".", ".lock"))
-        or value == "@"
+        or value in ("@", "HEAD")
         or ".." in value
         or "//" in value
         or "@{" in value

@@ -1,0 +1,5 @@
+"""Git workspaces with dulwich (writes, transport) and the git CLI (status)."""
+
+from aiops.adapters.git.workspaces import DulwichGitWorkspaces
+
+__all__ = ["DulwichGitWorkspaces"]

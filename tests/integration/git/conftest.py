@@ -1,0 +1,124 @@
+"""Real repositories on disk for the git adapter: a bare "remote" made with the git CLI, and
+user clones (alice, bob) to make divergence and conflicts. The git CLI checks every result."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from aiops.adapters.git import DulwichGitWorkspaces
+from aiops.domain.model.workspaces import RemoteAccess
+
+# Commits made by the tests never depend on the machine's global git config.
+GIT_ENV = {
+    **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.com",
+    "GIT_COMMITTER_NAME": "Test Author",
+    "GIT_COMMITTER_EMAIL": "author@example.com",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_TERMINAL_PROMPT": "0",
+    "LC_ALL": "C",
+}
+NO_ACCESS = RemoteAccess()
+
+
+class Git:
+    """The git CLI in one folder: the independent witness of what the adapter did."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(self, *args: str, check: bool = True) -> str:
+        result = subprocess.run(
+            ["git", "-C", str(self.path), *args],
+            capture_output=True,
+            text=True,
+            env=GIT_ENV,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"git {' '.join(args)} failed: {result.stderr}")
+        return result.stdout
+
+    def commit(self, files: dict[str, str], message: str) -> str:
+        for name, content in files.items():
+            (self.path / name).parent.mkdir(parents=True, exist_ok=True)
+            (self.path / name).write_text(content)
+        self("add", "--", *files)
+        self("commit", "-q", "-m", message)
+        return self.sha("HEAD")
+
+    def sha(self, rev: str) -> str:
+        return self("rev-parse", "--verify", "-q", f"{rev}^{{commit}}").strip()
+
+    def porcelain(self) -> str:
+        return self("status", "--porcelain")
+
+    def snapshot(self) -> tuple[str, dict[str, str], str]:
+        """Status, every file's content, HEAD and the local branches: to prove nothing changed."""
+        files = {
+            str(p.relative_to(self.path)): p.read_text()
+            for p in sorted(self.path.rglob("*"))
+            if p.is_file() and ".git" not in p.relative_to(self.path).parts
+        }
+        return self.porcelain(), files, self("show-ref", "--head", "--heads", check=False)
+
+    def fsck(self) -> None:
+        result = subprocess.run(
+            ["git", "-C", str(self.path), "fsck", "--full", "--no-dangling"],
+            capture_output=True,
+            text=True,
+            env=GIT_ENV,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def git_clone(source: Path | str, target: Path) -> Git:
+    subprocess.run(
+        ["git", "clone", "-q", str(source), str(target)],
+        check=True,
+        env=GIT_ENV,
+        capture_output=True,
+    )
+    clone = Git(target)
+    clone("config", "user.name", target.name.title())
+    clone("config", "user.email", f"{target.name}@example.com")
+    return clone
+
+
+@pytest.fixture
+def remote(tmp_path: Path) -> Path:
+    """A bare repository on `main` (README, src/app.py) with a `feature` branch."""
+    bare = tmp_path / "remote.git"
+    subprocess.run(
+        ["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True, env=GIT_ENV
+    )
+    seed = git_clone(bare, tmp_path / "seed")
+    seed("symbolic-ref", "HEAD", "refs/heads/main")
+    seed.commit({"README.md": "hello\n", "src/app.py": "print('v1')\n"}, "Initial commit")
+    seed("push", "-q", "origin", "main")
+    seed("checkout", "-q", "-b", "feature")
+    seed.commit({"feature.txt": "feature\n"}, "Add the feature")
+    seed("push", "-q", "origin", "feature")
+    return bare
+
+
+@pytest.fixture
+def workspaces(tmp_path: Path) -> DulwichGitWorkspaces:
+    return DulwichGitWorkspaces(known_hosts=tmp_path / "known_hosts")
+
+
+@pytest.fixture
+def alice(remote: Path, tmp_path: Path) -> Git:
+    return git_clone(remote, tmp_path / "alice")
+
+
+@pytest.fixture
+def bob(remote: Path, tmp_path: Path) -> Git:
+    return git_clone(remote, tmp_path / "bob")
