@@ -92,8 +92,7 @@ def git_clone(source: Path | str, target: Path) -> Git:
     return clone
 
 
-@pytest.fixture
-def remote(tmp_path: Path) -> Path:
+def make_remote(tmp_path: Path) -> Path:
     """A bare repository on `main` (README, src/app.py) with a `feature` branch."""
     bare = tmp_path / "remote.git"
     subprocess.run(
@@ -107,6 +106,11 @@ def remote(tmp_path: Path) -> Path:
     seed.commit({"feature.txt": "feature\n"}, "Add the feature")
     seed("push", "-q", "origin", "feature")
     return bare
+
+
+@pytest.fixture
+def remote(tmp_path: Path) -> Path:
+    return make_remote(tmp_path)
 
 
 @pytest.fixture

@@ -181,15 +181,20 @@ def test_a_refused_merge_shows_on_the_card_and_changes_nothing(
     sign_in(client, World.MEMBER)
     post_form(client, f"/projects/{world.web_id}/workspace", {})
     ws = workspace_of(app, "max")
-    (ws.path / "README.md").write_text("edited, not committed\n")
+    (ws.path / "feature.txt").write_text("mine, not committed\n")  # in the merge's way
     before = ws.snapshot()
 
     post_form(client, f"/projects/{world.web_id}/workspace/merge", {"branch": "origin/feature"})
-    page = client.get("/").text
+    flashed = client.get("/").text
+    shown = card(client, world)
 
-    assert "Merge: " in page  # the flash
-    assert "would overwrite uncommitted changes" in card(client, world) or "README" in page
+    assert "Merge: merging origin/feature would overwrite uncommitted changes in feature.txt" in (
+        flashed
+    )
+    assert 'class="card-error error"' in shown
+    assert "feature.txt" in shown
     assert ws.snapshot() == before
+    ws.fsck()
 
 
 def test_the_dashboard_reads_snapshots_not_git(
