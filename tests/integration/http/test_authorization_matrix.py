@@ -78,13 +78,14 @@ USES_WEB_API = only(
 )
 READS_OWN_WORKSPACE = only({"member": 200, "owner": 200, "admin": 200}, others=404, anonymous=401)
 WORKSPACE = "/projects/{project_id:int}/workspace"
+REMOTE = {"url": ""}  # acme/web's remote, made per test by with_workspaces
 API_WORKSPACE = "/api/v1" + WORKSPACE
 BRANCH_BODIES: dict[str, Body | None] = {
     "fetch": None,
     "pull": None,
     "push": None,
     "checkout": lambda role: {"branch": "main"},
-    "create-branch": lambda role: {"branch": f"new-{slug(role)}"},
+    "create-branch": lambda role: {"branch": f"new-{slug(role)}", "from": "origin/main"},
     "merge": lambda role: {"branch": "main"},
 }
 ADMINS_303 = only({"admin": 303}, others=403, anonymous=303)
@@ -133,7 +134,7 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
     ("GET", "/admin/projects/{project_id:int}"): (ACME_MANAGERS_PAGE, None),
     ("POST", "/admin/projects/{project_id:int}"): (
         ACME_MANAGERS_POST,
-        lambda role: {"name": "Web", "repo_url": "", "default_branch": "main"},
+        lambda role: {"name": "Web", "repo_url": REMOTE["url"], "default_branch": "main"},
     ),
     ("GET", "/admin/memberships"): (MANAGERS, None),
     ("POST", "/admin/memberships"): (
@@ -237,8 +238,8 @@ def test_every_route_has_a_row_in_the_matrix() -> None:
 
 def with_workspaces(app: Container, world: World, tmp_path: Path) -> None:
     """acme/web gets a real remote, and its member, owner and the admin a workspace."""
-    bare = make_remote(tmp_path)
-    app.update_project()(UpdateProjectCommand(project_id=world.web_id, repo_url=str(bare)))
+    REMOTE["url"] = str(make_remote(tmp_path))
+    app.update_project()(UpdateProjectCommand(project_id=world.web_id, repo_url=REMOTE["url"]))
     for email in (World.MEMBER, World.OWNER, World.ADMIN):
         app.init_workspace()(WorkspaceRef(project_id=world.web_id, user_email=email))
 
