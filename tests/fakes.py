@@ -419,6 +419,8 @@ class FakeGitWorkspaces:
 
     def _remote(self, url: str, access: RemoteAccess) -> dict[str, list[str]]:
         self.accesses.append(access)
+        if access.url is not None and url != access.url:
+            raise RemoteFailed(f"this workspace's origin is {url}, not {access.url}")
         if url in self.unreachable or url not in self.remotes:
             raise RemoteFailed(f"cannot reach {url}: repository not found")
         return self.remotes[url]

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from aiops.adapters.posix_users import PosixLinuxUsers
+from aiops.config import Settings
 from aiops.container import Container
 from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.memberships import AddMemberCommand
@@ -21,6 +25,16 @@ from tests.integration.git.conftest import git_clone, make_remote
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="changing owners needs root")
 NOBODY = pwd.getpwnam("nobody")
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Iterator[Settings]:
+    """Workspaces under a folder every account may traverse, as /home is (pytest's own
+    temporary folders are root's alone)."""
+    home = Path(tempfile.mkdtemp(prefix="aiops-home-"))
+    home.chmod(0o755)
+    yield settings.model_copy(update={"workspace_root": home})
+    shutil.rmtree(home)
 
 
 def owners(path: Path) -> set[int]:

@@ -396,3 +396,17 @@ def test_remote_operations_use_the_projects_ssh_identity(
     app.operate_workspace()(op(uow, "fetch"))
 
     assert [a.ssh_key_path for a in git.accesses] == ["/srv/aiops/instance/keys/deploy"] * 2
+
+
+def test_a_workspace_whose_origin_was_changed_is_not_fetched_with_the_projects_credentials(
+    app: Container, uow: FakeUnitOfWork, git: FakeGitWorkspaces
+) -> None:
+    app.init_workspace()(ref(uow))
+    git.remotes["/srv/git/elsewhere.git"] = {"main": ["secret"]}
+    git.clones[WORKSPACE].origin = "/srv/git/elsewhere.git"
+
+    with pytest.raises(RemoteFailed, match=r"not /srv/git/web\.git"):
+        app.operate_workspace()(op(uow, "fetch"))
+
+    assert "main" in git.clones[WORKSPACE].remote
+    assert git.clones[WORKSPACE].remote["main"] == ["c1", "c2"]

@@ -13,10 +13,11 @@ from aiops.domain.model.workspaces import (
     MergeConflict,
     MergeKind,
     PushRejected,
+    RemoteAccess,
     RemoteFailed,
 )
 
-from .conftest import NO_ACCESS, Git
+from .conftest import NO_ACCESS, Git, make_remote
 
 
 def test_fetch_updates_remote_tracking_branches_only(
@@ -195,3 +196,23 @@ def test_push_from_a_detached_head_is_refused(
         workspaces.pull(alice.path, NO_ACCESS)
 
     assert Git(remote)("show-ref") == before
+
+
+def test_a_rewritten_origin_is_refused_when_the_projects_url_is_given(
+    workspaces: DulwichGitWorkspaces, remote: Path, tmp_path: Path
+) -> None:
+    """A user who points origin elsewhere cannot borrow the project's credentials for it."""
+    elsewhere = make_remote(tmp_path / "elsewhere")
+    path = tmp_path / "ws"
+    workspaces.clone(str(remote), path, branch="main", access=NO_ACCESS)
+    Git(path)("remote", "set-url", "origin", str(elsewhere))
+    refs = Git(path)("show-ref")
+    project = RemoteAccess(url=str(remote))
+
+    with pytest.raises(RemoteFailed, match="not the project's remote"):
+        workspaces.fetch(path, project)
+    with pytest.raises(RemoteFailed, match="not the project's remote"):
+        workspaces.push(path, project)
+
+    assert Git(path)("show-ref") == refs
+    assert Git(elsewhere)("show-ref") == Git(tmp_path / "elsewhere" / "seed")("show-ref", "--heads")

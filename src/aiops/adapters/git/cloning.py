@@ -34,7 +34,7 @@ def fresh_folder(path: Path) -> Iterator[None]:
 
 def clone_into(path: Path, url: str, client: GitClient, remote_path: str, *, branch: str) -> None:
     """Initialise `path`, fetch origin, check out `branch` (or origin's HEAD) with tracking."""
-    with Repo.init(str(path)) as repo:
+    with repos.harden(Repo.init(str(path))) as repo:
         config = repo.get_config()
         section = (b"remote", repos.ORIGIN.encode())
         config.set(section, b"url", url.encode())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+from dulwich.config import ConfigDict
 from dulwich.graph import can_fast_forward, find_merge_base
 from dulwich.merge import Merger, recursive_merge
 from dulwich.objects import Commit, ObjectID
@@ -52,7 +53,8 @@ def integrate(
 
 def _merged_tree(repo: Repo, ours: Commit, theirs: Commit, source: str) -> ObjectID:
     bases = find_merge_base(repo, [ours.id, theirs.id])
-    merger = Merger(repo.object_store, repo.get_gitattributes(), repo.get_config())
+    # No config: a merge driver named there is a command, and the config is the user's.
+    merger = Merger(repo.object_store, repo.get_gitattributes(), ConfigDict())
     tree, conflicts = recursive_merge(repo.object_store, bases, ours, theirs, merger=merger)
     if conflicts:
         raise MergeConflict(source, (p.decode("utf-8", "surrogateescape") for p in conflicts))

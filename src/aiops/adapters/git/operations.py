@@ -91,7 +91,7 @@ class DulwichOperations:
             branch = repos.attached_branch(repo, "push")
             if repos.head_commit(repo) is None:
                 raise DomainError(f"{branch} has no commits yet: commit something first")
-            url = _origin_url(repo)
+            url = _origin_url(repo, access)
             client, remote_path = self._remote(url, access, "push")
             with remote_errors(url), client_closed(client):
                 changed = push_branch(repo, client, remote_path, branch)
@@ -163,7 +163,7 @@ class DulwichOperations:
         )
 
     def _fetch(self, repo: Repo, access: RemoteAccess) -> None:
-        url = _origin_url(repo)
+        url = _origin_url(repo, access)
         client, remote_path = self._remote(url, access, "fetch")
         with remote_errors(url), client_closed(client):
             fetch_origin(repo, client, remote_path)
@@ -179,8 +179,15 @@ class DulwichOperations:
         )
 
 
-def _origin_url(repo: Repo) -> str:
+def _origin_url(repo: Repo, access: RemoteAccess) -> str:
+    """Where to fetch from and push to: the URL the caller names (the project's), never
+    another one a user wrote into .git/config to borrow the project's credentials."""
     url = repos.origin_url(repo)
     if url is None:
         raise RemoteFailed("this workspace has no origin remote")
+    if access.url is not None and url != access.url:
+        raise RemoteFailed(
+            f"this workspace's origin is {url}, not the project's remote {access.url}: "
+            "set it back with `git remote set-url origin` or initialize a new workspace"
+        )
     return url

@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from dulwich.config import ConfigDict
 from dulwich.errors import NotGitRepository
+from dulwich.filters import FilterContext, FilterDriver, FilterRegistry
 from dulwich.objects import Commit, ObjectID
 from dulwich.refs import HEADREF, LOCAL_BRANCH_PREFIX, Ref
 from dulwich.repo import Repo
@@ -20,6 +22,24 @@ REMOTE_PREFIX = b"refs/remotes/origin/"
 FALLBACK_IDENTITY = b"aiops <aiops@localhost>"
 
 
+class _NoCommandFilters(FilterRegistry):
+    """A user's own .git/config and .gitattributes may name filter commands (and LFS a
+    server); aiops, perhaps running as root, never runs them. Line endings still apply."""
+
+    def _create_from_config(self, name: str) -> FilterDriver | None:
+        return None
+
+    def get_driver(self, name: str) -> FilterDriver | None:
+        return super().get_driver(name) if name == "text" else None
+
+
+def harden(repo: Repo) -> Repo:
+    """No hooks, no filter commands: nothing a user wrote into the repository runs here."""
+    repo.hooks.clear()
+    repo.filter_context = FilterContext(_NoCommandFilters(ConfigDict(), repo))
+    return repo
+
+
 @contextmanager
 def open_repo(path: Path) -> Iterator[Repo]:
     """The work tree at `path` (WorkspaceMissing when it is not one), closed afterwards."""
@@ -27,7 +47,7 @@ def open_repo(path: Path) -> Iterator[Repo]:
     if not (path / ".git").exists():
         raise WorkspaceMissing(f"{path} is not a git work tree")
     try:
-        repo = Repo(str(path))
+        repo = harden(Repo(str(path)))
     except NotGitRepository as error:
         raise WorkspaceMissing(f"{path} is not a git work tree") from error
     try:

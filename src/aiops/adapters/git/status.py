@@ -8,10 +8,12 @@ trees, and a one-shot process need not import dulwich at all (see ADR 0003).
 from __future__ import annotations
 
 import os
+import pwd
 import subprocess
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -43,6 +45,26 @@ def git_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return kept | {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
 
 
+def as_owner(path: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    """subprocess arguments that run git as the owner of the tree when aiops runs as root:
+    a user's .git/config may name commands (filters, hooks), which must never run as root."""
+    if os.geteuid() != 0:
+        return {"env": env}
+    info = path.stat()
+    if info.st_uid == 0:
+        return {"env": env}
+    try:
+        home = pwd.getpwuid(info.st_uid).pw_dir
+    except KeyError:
+        home = "/nonexistent"
+    return {
+        "env": {**env, "HOME": home},
+        "user": info.st_uid,
+        "group": info.st_gid,
+        "extra_groups": [],
+    }
+
+
 def _run(git: str, env: Mapping[str, str], path: Path, args: list[str]) -> bytes:
     assert path.is_absolute(), path
     if not (path / ".git").exists():
@@ -60,13 +82,14 @@ def _run(git: str, env: Mapping[str, str], path: Path, args: list[str]) -> bytes
         str(path),
         *args,
     ]
-    result = subprocess.run(argv, capture_output=True, env=env, check=False)
+    result = subprocess.run(argv, capture_output=True, check=False, **as_owner(path, env))
     if result.returncode != 0:
         message = result.stderr.decode("utf-8", "replace").strip()
         if "not a git repository" in message:
             raise WorkspaceMissing(f"{path} is not a git work tree")
         raise DomainError(f"git {args[0]} failed in {path}: {message}")
-    return result.stdout
+    output: bytes = result.stdout
+    return output
 
 
 def run_status(git: str, env: Mapping[str, str], path: Path, *, untracked: str) -> bytes:

@@ -86,8 +86,10 @@ class PushOutcome:
 
 @attrs.frozen(kw_only=True)
 class RemoteAccess:
-    """How to reach a project's remote: an SSH private key file, or an https token."""
+    """How to reach a project's remote: its URL (a workspace whose origin says otherwise is
+    refused), and an SSH private key file or an https token."""
 
+    url: str | None = None
     ssh_key_path: str | None = None
     https_token: str | None = attrs.field(default=None, repr=False)
 

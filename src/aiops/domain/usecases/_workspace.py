@@ -110,7 +110,10 @@ class WorkspaceUseCase:
             path=Path(path),
             account_name=name,
             # The project's SSH identity, when it has a private key aiops holds.
-            access=RemoteAccess(ssh_key_path=identity.private_key_path if identity else None),
+            access=RemoteAccess(
+                url=project.repo_url,
+                ssh_key_path=identity.private_key_path if identity else None,
+            ),
         )
 
     def _settle(self, where: Located, *, new_tree: bool = False) -> None:
