@@ -125,11 +125,16 @@ class WorkspaceUseCase:
             self._p.linux_users.hand_over(where.path.parent, account, recursive=False)
         self._p.linux_users.hand_over(where.path, account)
 
-    def _snapshot(self, where: Located) -> WorkspaceStatus:
-        """Read the live status and branches, keep them for the dashboard, return the status."""
+    def _snapshot(self, where: Located, *, branches: bool = True) -> WorkspaceStatus:
+        """Read the live status (and the branches, unless told to keep the last known ones),
+        keep them for the dashboard, return the status."""
         status = self._p.git.status(where.path)
-        branches: Branches = self._p.git.branches(where.path)
-        self._put(where, WorkspaceState.READY, status=status, branches=branches)
+        if branches:
+            listed: Branches | None = self._p.git.branches(where.path)
+        else:
+            previous = self._p.snapshots.get(*where.key)
+            listed = previous.branches if previous else None
+        self._put(where, WorkspaceState.READY, status=status, branches=listed)
         return status
 
     def _put(

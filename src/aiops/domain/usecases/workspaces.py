@@ -67,12 +67,13 @@ class InitWorkspace(WorkspaceUseCase):
 
 
 class GetWorkspaceStatus(WorkspaceUseCase):
-    """The live status (and a fresh snapshot for the dashboard)."""
+    """The live status (and a fresh snapshot for the dashboard). Only the status: listing
+    branches is a second read, left to refreshes and operations."""
 
     def __call__(self, ref: WorkspaceRef) -> WorkspaceResult:
         where = self._locate(ref, Permission.VIEW)
         try:
-            status = self._snapshot(where)
+            status = self._snapshot(where, branches=False)
         except WorkspaceMissing:
             self._put(where, WorkspaceState.MISSING)
             raise WorkspaceMissing(_missing(where)) from None
