@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import attrs
 import pytest
@@ -92,7 +93,7 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:
     assert response.headers["location"] == "/"
 
 
-def post_form(client: TestClient, path: str, data: dict[str, str]) -> object:
+def post_form(client: TestClient, path: str, data: dict[str, str]) -> Any:
     """POST a form the way a browser does: with the session's CSRF token."""
     return client.post(path, data={**data, "csrf_token": csrf(client, "/profile")})
 

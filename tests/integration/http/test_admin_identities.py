@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from starlette.testclient import TestClient
 
 from aiops.container import Container
 from aiops.domain.usecases.identities import AddIdentityCommand
-from tests.integration.http.conftest import World, csrf, sign_in
+from tests.integration.http.conftest import World, sign_in
+from tests.integration.http.conftest import post_form as post
 from tests.strategies import public_key
 
 KEY = public_key(comment="deploy@ci")
-
-
-def post(client: TestClient, path: str, data: dict[str, str]) -> Any:
-    return client.post(path, data={**data, "csrf_token": csrf(client, "/profile")})
 
 
 def test_an_admin_adds_an_identity_and_sees_its_fingerprint(

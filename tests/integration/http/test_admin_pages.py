@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
 from aiops.container import Container
 from aiops.domain.usecases.projects import ListProjectsQuery
-from tests.integration.http.conftest import World, csrf, sign_in
-
-
-def post(client: TestClient, path: str, data: dict[str, str]) -> Any:
-    return client.post(path, data={**data, "csrf_token": csrf(client, "/profile")})
+from tests.integration.http.conftest import World, sign_in
+from tests.integration.http.conftest import post_form as post
 
 
 def test_an_admin_creates_and_edits_a_tenant(

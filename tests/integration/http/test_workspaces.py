@@ -166,7 +166,7 @@ def test_the_card_offers_to_initialize_then_shows_branch_and_buttons(
 
     response = post_form(client, f"/projects/{world.web_id}/workspace", {})
 
-    assert response.status_code == 303  # type: ignore[attr-defined]
+    assert response.status_code == 303
     shown = card(client, world)
     assert "main -&gt; origin/main" in shown
     assert "clean" in shown

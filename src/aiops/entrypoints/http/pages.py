@@ -42,7 +42,8 @@ async def dashboard(request: Request) -> Response:
         version = (viewer.data_version, app.workspace_snapshots().version())
         key = cache.key("dashboard", actor, csrf_token(request.session), version)
         if (page := cache.get(key)) is not None:
-            _refresh_stale(request, actor, page.project_ids)
+            if request.app.state.refresher.due(actor):
+                _refresh_stale(request, actor, page.project_ids)
             return HTMLResponse(page.body)
     projects = await call(app.list_projects(), ListProjectsQuery(actor=actor))
     remote_ids = tuple(p.id for p in projects if p.repo_url and p.id is not None)

@@ -7,6 +7,7 @@ date, each (user, project) at most once at a time. The next page view shows the 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,11 +20,25 @@ Refresh = Callable[[WorkspaceRef], object]
 
 
 class SnapshotRefresher:
-    def __init__(self, refresh: Callable[[], Refresh], workers: int = 2) -> None:
+    def __init__(
+        self, refresh: Callable[[], Refresh], workers: int = 2, check_every: float = 1.0
+    ) -> None:
         self._refresh = refresh
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="refresh")
         self._pending: set[tuple[int | None, int]] = set()
         self._lock = threading.Lock()
+        self._check_every = check_every
+        self._checked: dict[int | None, float] = {}
+
+    def due(self, actor: Actor) -> bool:
+        """Whether a page served from cache should look for stale snapshots: at most once
+        every `check_every` seconds per user (a page may show a thousand workspaces)."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._checked.get(actor.user_id, -self._check_every) < self._check_every:
+                return False
+            self._checked[actor.user_id] = now
+            return True
 
     def request(self, actor: Actor, project_ids: Iterable[int]) -> None:
         for project_id in project_ids:
