@@ -101,3 +101,10 @@ def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path: Path) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     engine.dispose()
+
+
+def test_the_head_read_from_the_revision_files_is_alembics_head() -> None:
+    config = Config()
+    config.set_main_option("script_location", str(migrations.script_location()))
+
+    assert migrations.head_revision() == ScriptDirectory.from_config(config).get_current_head()

@@ -1,21 +1,29 @@
 """Alembic, driven from code: upgrade, downgrade, current revision and the schema check that
-every command and the server run before they touch the database."""
+every command and the server run before they touch the database.
+
+The check runs on every command, so it imports no alembic (about 100 ms): the current
+revision is one SELECT, the head is read from the revision files (a test holds it to
+alembic's own answer). Alembic is imported when there is migrating to do.
+"""
 
 from __future__ import annotations
 
+import ast
+import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from aiops.adapters.errors import SchemaOutOfDate
 from aiops.adapters.sqlalchemy.engine import unavailable
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+_ASSIGNMENT = re.compile(r"^(revision|down_revision) = (.+)$", re.MULTILINE)
 
 
 def script_location() -> Path:
@@ -28,6 +36,8 @@ def script_location() -> Path:
 
 
 def _config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(script_location()))
     config.attributes["connection"] = connection
@@ -35,24 +45,41 @@ def _config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_config()).get_current_head()
-    assert head is not None, "no migration revisions"
-    return head
+    """The one revision no other revision builds on, from the files' `revision` and
+    `down_revision` lines."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (script_location() / "versions").glob("*.py"):
+        fields = dict(_ASSIGNMENT.findall(path.read_text()))
+        revisions.add(ast.literal_eval(fields["revision"]))
+        down = ast.literal_eval(fields["down_revision"])
+        parents.update(down if isinstance(down, tuple) else [down] if down else [])
+    heads = revisions - parents
+    assert len(heads) == 1, f"the migrations have {len(heads)} heads: {sorted(heads)}"
+    return heads.pop()
 
 
 def current_revision(engine: Engine) -> str | None:
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            version = connection.execute(text("SELECT version_num FROM alembic_version"))
+            current: str | None = version.scalar()
+            return current
     except DBAPIError as error:
         raise unavailable(engine, error) from None
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
     _run(engine, lambda config: command.upgrade(config, revision))
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
     _run(engine, lambda config: command.downgrade(config, revision))
 
 
@@ -65,6 +92,9 @@ def _run(engine: Engine, step: Callable[[Config], None]) -> None:
 
 
 def _known(revision: str) -> bool:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
     try:
         return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
     except CommandError:
