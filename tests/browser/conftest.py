@@ -48,6 +48,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     home = tmp_path_factory.mktemp("live")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIOPS_")} | {
         "AIOPS_INSTANCE_PATH": str(home / "instance"),
+        "AIOPS_WORKSPACE_ROOT": str(home / "workspaces"),
         "AIOPS_ARGON2_TIME_COST": "2",
         "AIOPS_ARGON2_MEMORY_KIB": str(19 * 1024),
         "AIOPS_ARGON2_PARALLELISM": "1",

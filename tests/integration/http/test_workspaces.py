@@ -210,3 +210,39 @@ def test_the_dashboard_reads_snapshots_not_git(
 
     assert "Initial commit" in shown
     assert "A commit the dashboard has not seen" not in shown
+
+
+def test_each_card_form_says_what_it_did(
+    client: TestClient, app: Container, world: World, remote: Path, tmp_path: Path
+) -> None:
+    sign_in(client, World.MEMBER)
+    base = f"/projects/{world.web_id}/workspace"
+    post_form(client, base, {})
+    other = git_clone(remote, tmp_path / "other")
+    other.commit({"other.txt": "o\n"}, "Theirs")
+    other("push", "-q", "origin", "main")
+    ws = workspace_of(app, "max")
+
+    said = []
+    for operation, form in [
+        ("fetch", {}),
+        ("pull", {}),
+        ("create-branch", {"branch": "topic", "from": "origin/feature"}),
+        ("checkout", {"branch": "main"}),
+        ("merge", {"branch": "topic"}),
+        ("push", {}),
+    ]:
+        assert post_form(client, f"{base}/{operation}", form).status_code == 303
+        page = client.get("/").text
+        said.append(page.split('role="status">')[1].split("</div>")[0])
+
+    assert said == [
+        "Fetched origin.",
+        "Pulled into main (fast forward).",
+        "Created topic and checked it out.",
+        "Checked out main.",
+        "Merged topic into main (merge commit).",
+        "Pushed main.",
+    ]
+    assert Git(remote).sha("main") == ws.sha("HEAD")
+    ws.fsck()

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from aiops.domain.errors import Conflict, ValidationError
 from aiops.domain.model.workspaces import BranchMissing, RemoteFailed, WorkspaceMissing
 from aiops.domain.usecases._workspace import WorkspaceRef
-from aiops.domain.usecases.workspaces import GitOperation, OperateCommand
+from aiops.domain.usecases.workspaces import GitOperation, OperateCommand, WorkspaceResult
 from aiops.entrypoints.http.web import call, container, field, flash, form, redirect, require_actor
 
 BASE = "/projects/{project_id:int}/workspace"
@@ -59,13 +59,28 @@ def _operation(operation: GitOperation) -> Route:
         except CARD_ERRORS as error:
             flash(request, f"{operation.value.capitalize()}: {error.message}", "error")
             return _back(project_id)
-        kind = getattr(result.outcome, "kind", None)
-        done = kind.value.replace("_", " ") if kind else "done"
-        flash(request, f"{operation.value.capitalize()}: {done} (on {result.status.branch}).")
+        flash(request, _done(cmd, result))
         return _back(project_id)
 
     operate.__name__ = f"workspace_{operation.name.lower()}"
     return Route(f"{BASE}/{operation.value}", operate, methods=["POST"])
+
+
+def _done(cmd: OperateCommand, result: WorkspaceResult) -> str:
+    """What happened, in a sentence for the flash message."""
+    kind = getattr(result.outcome, "kind", None)
+    how = f" ({kind.value.replace('_', ' ')})" if kind else ""
+    up_to_date = getattr(result.outcome, "up_to_date", False)
+    sentences = {
+        GitOperation.FETCH: "Fetched origin.",
+        GitOperation.PULL: f"Pulled into {result.status.branch}{how}.",
+        GitOperation.PUSH: f"Pushed {result.status.branch}"
+        + (" (already up to date)." if up_to_date else "."),
+        GitOperation.CHECKOUT: f"Checked out {cmd.branch}.",
+        GitOperation.CREATE_BRANCH: f"Created {cmd.branch} and checked it out.",
+        GitOperation.MERGE: f"Merged {cmd.branch} into {result.status.branch}{how}.",
+    }
+    return sentences[cmd.operation]
 
 
 routes = [
