@@ -3,6 +3,8 @@ same uniqueness rules, and record effects so tests assert on state, never on cal
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -12,7 +14,7 @@ from typing import Self
 
 import attrs
 
-from aiops.domain.errors import Conflict, NotFound, ValidationError
+from aiops.domain.errors import Conflict, NotFound, SecretUnreadable, ValidationError
 from aiops.domain.model.audit import AuditEvent
 from aiops.domain.model.auth import ApiToken
 from aiops.domain.model.identities import KeyRefused, SshIdentity
@@ -63,6 +65,28 @@ class FakePasswordHasher:
 
     def needs_rehash(self, password_hash: str) -> bool:
         return False
+
+
+class FakeSecretBox:
+    """Reversible and plainly not the plaintext: "sealed:" + base64. Records what it sealed."""
+
+    PREFIX = "sealed:"
+
+    def __init__(self) -> None:
+        self.sealed: list[str] = []
+
+    def seal(self, plaintext: str) -> str:
+        sealed = self.PREFIX + base64.b64encode(plaintext.encode()).decode()
+        self.sealed.append(sealed)
+        return sealed
+
+    def open(self, sealed: str) -> str:
+        if not sealed.startswith(self.PREFIX):
+            raise SecretUnreadable("a stored secret cannot be read; set it again")
+        try:
+            return base64.b64decode(sealed.removeprefix(self.PREFIX), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise SecretUnreadable("a stored secret cannot be read; set it again") from None
 
 
 @attrs.define

@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 
 from aiops.adapters import secret_key as secret_key_file
 from aiops.adapters.argon2_hasher import Argon2PasswordHasher
+from aiops.adapters.fernet_secret_box import FernetSecretBox
 from aiops.adapters.filesystem_key_store import FilesystemKeyStore
 from aiops.adapters.git import DulwichGitWorkspaces
 from aiops.adapters.memory_snapshots import InMemoryWorkspaceSnapshots
@@ -111,6 +112,7 @@ class Container(containers.DeclarativeContainer):
     # Adapters
     engine = providers.Resource(_engine, settings=settings)
     secret_key = providers.Singleton(_secret_key, settings=settings)
+    secret_box = providers.Singleton(FernetSecretBox, secret_key=secret_key)
     uow = providers.Factory(SqlAlchemyUnitOfWork, engine=engine)
     clock = providers.Singleton(SystemClock)
     key_store = providers.Singleton(_key_store, settings=settings)
@@ -134,6 +136,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         policy=workspace_policy,
         locks=workspace_locks,
+        secret_box=secret_box,
     )
 
     # Use cases
@@ -141,8 +144,12 @@ class Container(containers.DeclarativeContainer):
     update_tenant = providers.Factory(UpdateTenant, uow=uow.provider, clock=clock)
     list_tenants = providers.Factory(ListTenants, uow=uow.provider)
     get_tenant = providers.Factory(GetTenant, uow=uow.provider)
-    create_project = providers.Factory(CreateProject, uow=uow.provider, clock=clock)
-    update_project = providers.Factory(UpdateProject, uow=uow.provider, clock=clock)
+    create_project = providers.Factory(
+        CreateProject, uow=uow.provider, clock=clock, secret_box=secret_box
+    )
+    update_project = providers.Factory(
+        UpdateProject, uow=uow.provider, clock=clock, secret_box=secret_box
+    )
     list_projects = providers.Factory(ListProjects, uow=uow.provider)
     get_project = providers.Factory(GetProject, uow=uow.provider)
     create_user = providers.Factory(CreateUser, uow=uow.provider, clock=clock)

@@ -4,7 +4,13 @@ import pytest
 
 from aiops import bootstrap
 from aiops.container import Container
-from tests.fakes import FakeClock, FakeKeyStore, FakePasswordHasher, FakeUnitOfWork
+from tests.fakes import (
+    FakeClock,
+    FakeKeyStore,
+    FakePasswordHasher,
+    FakeSecretBox,
+    FakeUnitOfWork,
+)
 
 
 @pytest.fixture
@@ -28,8 +34,17 @@ def keys() -> FakeKeyStore:
 
 
 @pytest.fixture
+def secret_box() -> FakeSecretBox:
+    return FakeSecretBox()
+
+
+@pytest.fixture
 def app(
-    uow: FakeUnitOfWork, clock: FakeClock, hasher: FakePasswordHasher, keys: FakeKeyStore
+    uow: FakeUnitOfWork,
+    clock: FakeClock,
+    hasher: FakePasswordHasher,
+    keys: FakeKeyStore,
+    secret_box: FakeSecretBox,
 ) -> Container:
     """The real container, every port replaced by an in-memory fake (as library users can)."""
-    return bootstrap(uow=uow, clock=clock, hasher=hasher, key_store=keys)
+    return bootstrap(uow=uow, clock=clock, hasher=hasher, key_store=keys, secret_box=secret_box)

@@ -27,6 +27,7 @@ FRAMEWORKS = {
     "structlog",
     "argon2",
     "psycopg",
+    "cryptography",
 }
 # What each layer may not import from aiops itself.
 FORBIDDEN = {

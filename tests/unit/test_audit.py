@@ -30,6 +30,21 @@ def test_audit_detail_never_keeps_a_secret_looking_value(clock: FakeClock) -> No
     }
 
 
+def test_audit_detail_keeps_what_happened_to_a_secret_but_never_its_value(
+    clock: FakeClock,
+) -> None:
+    detail = {"https_token": "set", "token": "cleared", "secret": "ghp_x", "api_token": None}
+
+    event = AuditEvent(actor="a", action="x", target="t", at=clock.now(), detail=detail)
+
+    assert event.detail == {
+        "https_token": "set",
+        "token": "cleared",
+        "secret": REDACTED,
+        "api_token": REDACTED,
+    }
+
+
 def test_audit_list_filters_and_orders_newest_first(app: Container, clock: FakeClock) -> None:
     for slug in ("a", "b", "c"):
         app.create_tenant()(

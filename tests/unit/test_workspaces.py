@@ -29,7 +29,13 @@ from aiops.domain.usecases.projects import CreateProjectCommand, UpdateProjectCo
 from aiops.domain.usecases.tenants import CreateTenantCommand
 from aiops.domain.usecases.users import CreateUserCommand
 from aiops.domain.usecases.workspaces import GitOperation, OperateCommand
-from tests.fakes import FakeClock, FakeGitWorkspaces, FakeLinuxUsers, FakeUnitOfWork
+from tests.fakes import (
+    FakeClock,
+    FakeGitWorkspaces,
+    FakeLinuxUsers,
+    FakeSecretBox,
+    FakeUnitOfWork,
+)
 
 URL = "/srv/git/web.git"
 PUBLIC_KEY = (
@@ -51,9 +57,15 @@ def linux_users() -> FakeLinuxUsers:
 
 @pytest.fixture
 def app(
-    uow: FakeUnitOfWork, clock: FakeClock, git: FakeGitWorkspaces, linux_users: FakeLinuxUsers
+    uow: FakeUnitOfWork,
+    clock: FakeClock,
+    git: FakeGitWorkspaces,
+    linux_users: FakeLinuxUsers,
+    secret_box: FakeSecretBox,
 ) -> Container:
-    app = bootstrap(uow=uow, clock=clock, git_workspaces=git, linux_users=linux_users)
+    app = bootstrap(
+        uow=uow, clock=clock, git_workspaces=git, linux_users=linux_users, secret_box=secret_box
+    )
     app.create_tenant()(CreateTenantCommand(slug="acme", name="Acme"))
     web = app.create_project()(
         CreateProjectCommand(tenant="acme", slug="web", name="Web", repo_url=URL)
@@ -410,3 +422,14 @@ def test_a_workspace_whose_origin_was_changed_is_not_fetched_with_the_projects_c
 
     assert "main" in git.clones[WORKSPACE].remote
     assert git.clones[WORKSPACE].remote["main"] == ["c1", "c2"]
+
+
+def test_init_reaches_the_remote_with_the_projects_opened_token(
+    app: Container, uow: FakeUnitOfWork, git: FakeGitWorkspaces
+) -> None:
+    app.update_project()(UpdateProjectCommand(project_id=WEB, https_token="ghp_t0ken"))
+
+    app.init_workspace()(ref(uow))
+
+    assert git.accesses[-1].https_token == "ghp_t0ken"
+    assert "ghp_t0ken" not in repr(git.accesses[-1])

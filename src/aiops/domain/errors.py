@@ -47,6 +47,12 @@ class AuthenticationFailed(DomainError):
     code = "unauthenticated"
 
 
+class SecretUnreadable(DomainError):
+    """A sealed secret was altered, or sealed under another secret key; it must be set again."""
+
+    code = "secret_unreadable"
+
+
 class TooManyAttempts(DomainError):
     code = "throttled"
 

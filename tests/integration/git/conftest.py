@@ -3,11 +3,21 @@ user clones (alice, bob) to make divergence and conflicts. The git CLI checks ev
 
 from __future__ import annotations
 
+import base64
+import gc
 import os
 import subprocess
+import threading
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
+from dulwich.repo import Repo
+from dulwich.server import DictBackend
+from dulwich.web import make_wsgi_chain
 
 from aiops.adapters.git import DulwichGitWorkspaces
 from aiops.domain.model.workspaces import RemoteAccess
@@ -126,3 +136,49 @@ def alice(remote: Path, tmp_path: Path) -> Git:
 @pytest.fixture
 def bob(remote: Path, tmp_path: Path) -> Git:
     return git_clone(remote, tmp_path / "bob")
+
+
+# The token the smart-HTTP remote below requires (as basic auth, user x-access-token).
+HTTP_TOKEN = "ghs_s3cr3t-t0ken"
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def requiring_token(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+    expected = "Basic " + base64.b64encode(f"x-access-token:{HTTP_TOKEN}".encode()).decode()
+
+    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("HTTP_AUTHORIZATION") != expected:
+            start_response(
+                "401 Unauthorized",
+                [("WWW-Authenticate", 'Basic realm="git"'), ("Content-Length", "0")],
+            )
+            return [b""]
+        return app(environ, start_response)
+
+    return guarded
+
+
+@pytest.fixture
+def http_remote(remote: Path) -> Iterator[str]:
+    """The bare remote over smart HTTP at http://127.0.0.1:PORT/, behind a token check."""
+    repo = Repo(str(remote))
+    app = requiring_token(make_wsgi_chain(DictBackend({"/": repo})))
+    server: WSGIServer = make_server("127.0.0.1", 0, app, handler_class=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        repo.close()
+        # dulwich does not release a 401/404 response (preload_content=False), so its socket
+        # waits in a reference cycle; collect it here rather than warn in a later test.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()

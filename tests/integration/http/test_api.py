@@ -34,6 +34,7 @@ def test_tenants_and_projects_for_an_owner(client: TestClient, world: World) -> 
         "repo_url": None,
         "default_branch": "main",
         "identity_id": None,
+        "has_https_token": False,
     }
     assert (patched.status_code, patched.json()["color"]) == (200, "#abcdef")
     assert (created.status_code, created.json()["slug"]) == (201, "mobile")

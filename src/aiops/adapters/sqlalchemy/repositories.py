@@ -73,6 +73,7 @@ def project_from_row(row: Row[Any]) -> Project:
         repo_url=row.repo_url,
         default_branch=row.default_branch,
         identity_id=row.identity_id,
+        https_token_sealed=row.https_token_sealed,
     )
 
 

@@ -99,6 +99,8 @@ projects = Table(
         ForeignKey("ssh_identities.id", ondelete="SET NULL"),
         nullable=True,
     ),
+    # The SecretBox's sealed https token (Fernet: ~1.4x the token, base64), never the token.
+    Column("https_token_sealed", Text, nullable=True),
     UniqueConstraint("tenant_id", "slug", name="uq_projects_tenant_id_slug"),
     Index("ix_projects_identity_id", "identity_id"),
 )

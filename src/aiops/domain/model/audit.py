@@ -18,11 +18,16 @@ _WORDS = [
 ]  # fmt: skip
 SECRET_WORDS = "|".join(_WORDS)
 SECRET_NAME = re.compile(SECRET_WORDS, re.I)
+# What happened to a secret, never the secret: kept under a secret-looking key ("https_token").
+CHANGE_MARKERS = frozenset({"set", "cleared"})
 
 
 def scrub(detail: Mapping[str, DetailValue]) -> dict[str, DetailValue]:
-    """Copy the detail, replacing the value of any secret-looking key."""
-    return {key: REDACTED if SECRET_NAME.search(key) else value for key, value in detail.items()}
+    """Copy the detail, replacing the value of any secret-looking key (but a change marker)."""
+    return {
+        key: REDACTED if SECRET_NAME.search(key) and value not in CHANGE_MARKERS else value
+        for key, value in detail.items()
+    }
 
 
 @attrs.frozen

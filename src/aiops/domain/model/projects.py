@@ -29,3 +29,6 @@ class Project:
     id: int | None = None
     # The SSH identity its git remote is reached with (None: the user's own keys).
     identity_id: int | None = None
+    # The https token for its git remote, sealed by the SecretBox (never the token itself);
+    # kept out of repr so it never reaches a log line.
+    https_token_sealed: str | None = attrs.field(default=None, repr=False)

@@ -18,6 +18,7 @@ _EMAIL_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'
 _DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _SCP_LIKE = re.compile(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+")
 _URL_SCHEMES = ("https://", "http://", "ssh://", "git://", "file://")
+HTTPS_TOKEN_MAX = 4096
 
 
 def slug(value: str, *, field: str = "slug") -> str:
@@ -131,3 +132,17 @@ def repo_url(value: str, *, field: str = "repo_url") -> str:
             "user@host:path or an absolute path",
         )
     return candidate
+
+
+def https_token(value: str, *, field: str = "https_token") -> str:
+    """A git host's access token, as given: 1-4096 visible ASCII characters (it travels in an
+    HTTP basic-auth header), so no whitespace or control characters. Messages never repeat
+    the value: it is a secret."""
+    if not 0 < len(value) <= HTTPS_TOKEN_MAX:
+        raise ValidationError(field, f"must be 1-{HTTPS_TOKEN_MAX} characters")
+    if any(not 33 <= ord(ch) <= 126 for ch in value):
+        raise ValidationError(
+            field,
+            "must be visible ASCII characters only: no spaces, line breaks or control characters",
+        )
+    return value

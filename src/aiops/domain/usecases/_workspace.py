@@ -29,6 +29,7 @@ from aiops.domain.usecases.users import require_user
 from aiops.ports.clock import Clock
 from aiops.ports.git_workspaces import GitWorkspaces
 from aiops.ports.linux_users import LinuxUsers
+from aiops.ports.secret_box import SecretBox
 from aiops.ports.unit_of_work import UnitOfWorkFactory
 from aiops.ports.workspace_snapshots import WorkspaceSnapshots
 
@@ -84,6 +85,7 @@ class WorkspacePorts:
     clock: Clock
     policy: WorkspacePolicy
     locks: WorkspaceLocks
+    secret_box: SecretBox
 
 
 class WorkspaceUseCase:
@@ -101,6 +103,7 @@ class WorkspaceUseCase:
                 raise PermissionDenied("you may only work in your own workspace")
             actor_for(uow, user).require(permission, tenant, missing)
             identity = uow.identities.get(project.identity_id) if project.identity_id else None
+        sealed = project.https_token_sealed
         name = self._p.policy.account_name(user.username, user.linux_username)
         path = self._p.policy.path_for(user.username, user.linux_username, project.slug)
         return Located(
@@ -109,10 +112,11 @@ class WorkspaceUseCase:
             user=user,
             path=Path(path),
             account_name=name,
-            # The project's SSH identity, when it has a private key aiops holds.
+            # The project's SSH identity, when it has a private key aiops holds, and its token.
             access=RemoteAccess(
                 url=project.repo_url,
                 ssh_key_path=identity.private_key_path if identity else None,
+                https_token=self._p.secret_box.open(sealed) if sealed else None,
             ),
         )
 

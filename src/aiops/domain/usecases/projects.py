@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import attrs
 
 from aiops.domain.errors import Conflict, NotFound, ValidationError
+from aiops.domain.model import validation
 from aiops.domain.model.access import SYSTEM, Actor, Permission
 from aiops.domain.model.projects import DEFAULT_BRANCH, Project
 from aiops.domain.model.tenants import Tenant
@@ -14,6 +15,7 @@ from aiops.domain.usecases._audit import record
 from aiops.domain.usecases.identities import require_identity
 from aiops.domain.usecases.tenants import require_tenant
 from aiops.ports.clock import Clock
+from aiops.ports.secret_box import SecretBox
 from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
@@ -25,13 +27,15 @@ class CreateProjectCommand:
     repo_url: str | None = None
     default_branch: str = DEFAULT_BRANCH
     identity_id: int | None = None
+    https_token: str | None = attrs.field(default=None, repr=False)
     actor: Actor = SYSTEM
 
 
 @attrs.frozen(kw_only=True)
 class UpdateProjectCommand:
     """None keeps a field as it is; an empty repo_url removes it; clear_identity removes the
-    identity (and may not be combined with an identity_id)."""
+    identity (and may not be combined with an identity_id); clear_https_token removes the
+    https token (and may not be combined with an https_token)."""
 
     project_id: int
     name: str | None = None
@@ -39,6 +43,8 @@ class UpdateProjectCommand:
     default_branch: str | None = None
     identity_id: int | None = None
     clear_identity: bool = False
+    https_token: str | None = attrs.field(default=None, repr=False)
+    clear_https_token: bool = False
     actor: Actor = SYSTEM
 
     def new_identity_id(self, current: int | None) -> int | None:
@@ -49,6 +55,21 @@ class UpdateProjectCommand:
         return current if self.identity_id is None else self.identity_id
 
 
+def sealed_token(box: SecretBox, token: str | None) -> str | None:
+    """The validated https token sealed for storage (None stays None)."""
+    return None if token is None else box.seal(validation.https_token(token))
+
+
+def token_change(cmd: UpdateProjectCommand) -> str | None:
+    """What the command does to the https token: "set", "cleared" or None (keeps it).
+    The audit log records this word, never the token."""
+    if cmd.clear_https_token and cmd.https_token is not None:
+        raise ValidationError("https_token", "give a token or clear it, not both at once")
+    if cmd.clear_https_token:
+        return "cleared"
+    return None if cmd.https_token is None else "set"
+
+
 @attrs.frozen(kw_only=True)
 class ListProjectsQuery:
     tenant: str | None = None
@@ -56,9 +77,10 @@ class ListProjectsQuery:
 
 
 class CreateProject:
-    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock, secret_box: SecretBox) -> None:
         self._uow = uow
         self._clock = clock
+        self._box = secret_box
 
     def __call__(self, cmd: CreateProjectCommand) -> Project:
         with self._uow() as uow:
@@ -72,6 +94,7 @@ class CreateProject:
                 repo_url=cmd.repo_url,
                 default_branch=cmd.default_branch,
                 identity_id=cmd.identity_id,
+                https_token_sealed=sealed_token(self._box, cmd.https_token),
             )
             require_identity(uow, project.identity_id, cmd.actor)
             if uow.projects.get_by_slug(tenant.id, project.slug) is not None:
@@ -88,15 +111,17 @@ class CreateProject:
                 name=project.name,
                 repo_url=project.repo_url,
                 identity_id=project.identity_id,
+                **({"https_token": "set"} if project.https_token_sealed else {}),
             )
             uow.commit()
         return project
 
 
 class UpdateProject:
-    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock, secret_box: SecretBox) -> None:
         self._uow = uow
         self._clock = clock
+        self._box = secret_box
 
     def __call__(self, cmd: UpdateProjectCommand) -> Project:
         with self._uow() as uow:
@@ -105,6 +130,7 @@ class UpdateProject:
             if before is None or tenant is None:
                 raise NotFound(f"project {cmd.project_id} does not exist")
             cmd.actor.require(Permission.MANAGE, tenant, f"project {cmd.project_id} does not exist")
+            token = token_change(cmd)
             after = attrs.evolve(
                 before,
                 name=before.name if cmd.name is None else cmd.name,
@@ -113,6 +139,9 @@ class UpdateProject:
                 if cmd.default_branch is None
                 else cmd.default_branch,
                 identity_id=cmd.new_identity_id(before.identity_id),
+                https_token_sealed=before.https_token_sealed
+                if token is None
+                else sealed_token(self._box, cmd.https_token),
             )
             if after == before:
                 return before
@@ -129,6 +158,7 @@ class UpdateProject:
                 repo_url=after.repo_url,
                 default_branch=after.default_branch,
                 identity_id=after.identity_id,
+                **({} if token is None else {"https_token": token}),
             )
             uow.commit()
         return after

@@ -21,6 +21,7 @@ from aiops.config import ConfigError, load_settings
 from aiops.container import Container, bootstrap
 from aiops.domain.errors import DomainError
 from aiops.domain.model.access import Actor
+from aiops.domain.model.projects import Project
 from aiops.domain.model.users import User
 from aiops.log import configure_logging
 
@@ -30,6 +31,11 @@ _json = cattrs.Converter()
 _json.register_unstructure_hook(datetime, datetime.isoformat)
 _json.register_unstructure_hook(
     User, make_dict_unstructure_fn(User, _json, password_hash=override(omit=True))
+)
+_project_fields = make_dict_unstructure_fn(Project, _json, https_token_sealed=override(omit=True))
+_json.register_unstructure_hook(
+    Project,
+    lambda p: {**_project_fields(p), "has_https_token": p.https_token_sealed is not None},
 )
 
 

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
 app = typer.Typer(help="Projects: a tenant's git repositories.", no_args_is_help=True)
+
+TokenStdin = Annotated[
+    bool,
+    typer.Option(
+        "--https-token-stdin",
+        help="Read the git remote's https token from the first line of standard input "
+        "(never an argument: it would land in the shell history).",
+    ),
+]
+
+
+def _read_token(from_stdin: bool) -> str | None:
+    """The token on stdin's first line (its line break removed), when asked for."""
+    if not from_stdin:
+        return None
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 @app.command()
@@ -19,6 +36,7 @@ def create(
     identity_id: Annotated[
         int | None, typer.Option(help="SSH identity for the remote (aiops identity list).")
     ] = None,
+    https_token_stdin: TokenStdin = False,
 ) -> None:
     """Create a project in a tenant."""
     from aiops.domain.usecases.projects import CreateProjectCommand
@@ -32,6 +50,7 @@ def create(
             repo_url=repo_url,
             default_branch=default_branch,
             identity_id=identity_id,
+            https_token=_read_token(https_token_stdin),
             actor=actor(),
         )
     )
@@ -48,8 +67,12 @@ def update(
     clear_identity: Annotated[
         bool, typer.Option("--clear-identity", help="Remove the SSH identity.")
     ] = False,
+    https_token_stdin: TokenStdin = False,
+    clear_https_token: Annotated[
+        bool, typer.Option("--clear-https-token", help="Remove the https token.")
+    ] = False,
 ) -> None:
-    """Change a project's name, remote, default branch or SSH identity."""
+    """Change a project's name, remote, default branch, SSH identity or https token."""
     from aiops.domain.usecases.projects import UpdateProjectCommand
     from aiops.entrypoints.cli._runtime import actor, open_container
 
@@ -61,6 +84,8 @@ def update(
             default_branch=default_branch,
             identity_id=identity_id,
             clear_identity=clear_identity,
+            https_token=_read_token(https_token_stdin),
+            clear_https_token=clear_https_token,
             actor=actor(),
         )
     )
@@ -82,6 +107,15 @@ def list_(
         return
     print_table(
         [jsonable(p) for p in projects],
-        ["id", "tenant_id", "slug", "name", "default_branch", "repo_url", "identity_id"],
+        [
+            "id",
+            "tenant_id",
+            "slug",
+            "name",
+            "default_branch",
+            "repo_url",
+            "identity_id",
+            "has_https_token",
+        ],
         empty="no projects yet: aiops project create --tenant T --slug S --name N",
     )

@@ -82,6 +82,7 @@ async def create_project(request: Request) -> Response:
             repo_url=values["repo_url"] or None,
             default_branch=values["default_branch"] or "main",
             identity_id=_identity_id(values["identity_id"]),
+            https_token=field(data, "https_token") or None,  # never put back into a page
             actor=actor,
         )
         project = await call(container(request).create_project(), cmd)
@@ -121,6 +122,9 @@ async def update_project(request: Request) -> Response:
             default_branch=values["default_branch"],
             identity_id=identity_id,
             clear_identity=identity_id is None,
+            # An empty token field keeps the token; the checkbox removes it.
+            https_token=field(data, "https_token") or None,  # never put back into a page
+            clear_https_token=field(data, "clear_https_token") == "on",
             actor=actor,
         )
         await call(container(request).update_project(), cmd)

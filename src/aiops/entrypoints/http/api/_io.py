@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from aiops.domain.errors import AuthenticationFailed, ValidationError
 from aiops.domain.model.access import Actor
+from aiops.domain.model.projects import Project
 from aiops.domain.model.users import User
 from aiops.entrypoints.http.api.shapes import BranchIn
 from aiops.entrypoints.http.web import call, container
@@ -45,6 +46,17 @@ outbound.register_unstructure_hook(datetime, datetime.isoformat)
 outbound.register_unstructure_hook(
     User, make_dict_unstructure_fn(User, outbound, password_hash=override(omit=True))
 )
+_project_fields = make_dict_unstructure_fn(
+    Project, outbound, https_token_sealed=override(omit=True)
+)
+
+
+def _project_out(project: Project) -> dict[str, Any]:
+    """A project without its sealed token; only whether it has one."""
+    return {**_project_fields(project), "has_https_token": project.https_token_sealed is not None}
+
+
+outbound.register_unstructure_hook(Project, _project_out)
 
 
 async def api_actor(request: Request) -> Actor:

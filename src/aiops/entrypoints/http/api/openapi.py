@@ -20,6 +20,15 @@ INT = {"type": "integer"}
 BOOL = {"type": "boolean"}
 DATETIME = {"type": "string", "format": "date-time"}
 NULLABLE_INT = {"type": ["integer", "null"]}
+HTTPS_TOKEN = {
+    "type": ["string", "null"],
+    "minLength": 1,
+    "maxLength": 4096,
+    "pattern": "^[!-~]+$",
+    "writeOnly": True,
+    "description": "the git remote's https token (sent as basic auth); stored encrypted, "
+    "never returned",
+}
 
 
 def obj(properties: dict[str, Any], required: list[str], *, extra: bool = True) -> dict[str, Any]:
@@ -47,8 +56,18 @@ SCHEMAS: dict[str, Any] = {
             "repo_url": NULLABLE_STR,
             "default_branch": STR,
             "identity_id": NULLABLE_INT,
+            "has_https_token": {**BOOL, "description": "whether an https token is set"},
         },
-        ["id", "tenant_id", "slug", "name", "repo_url", "default_branch", "identity_id"],
+        [
+            "id",
+            "tenant_id",
+            "slug",
+            "name",
+            "repo_url",
+            "default_branch",
+            "identity_id",
+            "has_https_token",
+        ],
     ),
     "Identity": obj(
         {
@@ -99,6 +118,7 @@ SCHEMAS: dict[str, Any] = {
             "repo_url": NULLABLE_STR,
             "default_branch": STR,
             "identity_id": NULLABLE_INT,
+            "https_token": HTTPS_TOKEN,
         },
         ["tenant", "slug", "name"],
         extra=False,
@@ -113,6 +133,12 @@ SCHEMAS: dict[str, Any] = {
                 "description": "an identity's id; null or absent keeps the current one",
             },
             "clear_identity": {**BOOL, "description": "true removes the project's identity"},
+            "https_token": {
+                **HTTPS_TOKEN,
+                "description": "a new https token for the git remote; null or absent keeps the "
+                "current one. Stored encrypted, never returned",
+            },
+            "clear_https_token": {**BOOL, "description": "true removes the https token"},
         },
         [],
         extra=False,

@@ -70,6 +70,7 @@ async def create_project(request: Request) -> Response:
         repo_url=data.repo_url,
         default_branch=data.default_branch,
         identity_id=data.identity_id,
+        https_token=data.https_token,
         actor=actor,
     )
     return out(await call(container(request).create_project(), cmd), 201)
@@ -91,6 +92,8 @@ async def update_project(request: Request) -> Response:
         default_branch=data.default_branch,
         identity_id=data.identity_id,
         clear_identity=data.clear_identity,
+        https_token=data.https_token,
+        clear_https_token=data.clear_https_token,
         actor=actor,
     )
     return out(await call(container(request).update_project(), cmd))

@@ -29,17 +29,21 @@ class ProjectIn:
     repo_url: str | None = None
     default_branch: str = DEFAULT_BRANCH
     identity_id: int | None = None
+    https_token: str | None = attrs.field(default=None, repr=False)  # write-only
 
 
 @attrs.frozen
 class ProjectPatch:
-    """None (or absent) keeps a field; clear_identity: true removes the identity."""
+    """None (or absent) keeps a field; clear_identity: true removes the identity;
+    clear_https_token: true removes the https token (write-only, never sent back)."""
 
     name: str | None = None
     repo_url: str | None = None
     default_branch: str | None = None
     identity_id: int | None = None
     clear_identity: bool = False
+    https_token: str | None = attrs.field(default=None, repr=False)
+    clear_https_token: bool = False
 
 
 @attrs.frozen
