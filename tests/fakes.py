@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -20,6 +20,14 @@ from aiops.domain.model.auth import ApiToken
 from aiops.domain.model.identities import KeyRefused, SshIdentity
 from aiops.domain.model.projects import Project
 from aiops.domain.model.tenants import Membership, Tenant
+from aiops.domain.model.trackers import (
+    Issue,
+    IssueState,
+    RemoteIssue,
+    SyncRun,
+    TrackerAuthFailed,
+    TrackerConnection,
+)
 from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import (
     Branches,
@@ -38,9 +46,10 @@ from aiops.domain.model.workspaces import (
     WorkspaceMissing,
     WorkspaceStatus,
 )
+from aiops.ports.issue_tracker import IssueChanges, TrackerTarget
 from aiops.ports.key_store import ImportedKey
 from aiops.ports.linux_users import LinuxAccount
-from aiops.ports.unit_of_work import AuditQuery
+from aiops.ports.unit_of_work import AuditQuery, IssueQuery
 
 
 class FakeClock:
@@ -101,6 +110,9 @@ class State:
     audit: list[AuditEvent] = attrs.field(factory=list)
     api_tokens: dict[int, ApiToken] = attrs.field(factory=dict)
     login_failures: list[tuple[str, datetime]] = attrs.field(factory=list)
+    trackers: dict[int, TrackerConnection] = attrs.field(factory=dict)
+    issues: dict[int, Issue] = attrs.field(factory=dict)
+    sync_runs: list[SyncRun] = attrs.field(factory=list)
     next_id: int = 1
 
     def copy(self) -> State:
@@ -113,6 +125,9 @@ class State:
             audit=list(self.audit),
             api_tokens=dict(self.api_tokens),
             login_failures=list(self.login_failures),
+            trackers=dict(self.trackers),
+            issues=dict(self.issues),
+            sync_runs=list(self.sync_runs),
             next_id=self.next_id,
         )
 
@@ -263,6 +278,73 @@ class FakeIdentityRepository(_Repo):
         return sorted(self._s.identities.values(), key=lambda i: i.id or 0)
 
 
+class FakeTrackerConnectionRepository(_Repo):
+    def add(self, connection: TrackerConnection) -> TrackerConnection:
+        connection = attrs.evolve(connection, id=self._s.new_id())
+        self._s.trackers[connection.id] = connection  # type: ignore[index]
+        return connection
+
+    def update(self, connection: TrackerConnection) -> TrackerConnection:
+        if connection.id not in self._s.trackers:
+            raise NotFound(f"tracker connection {connection.id} does not exist")
+        self._s.trackers[connection.id] = connection
+        return connection
+
+    def get(self, connection_id: int) -> TrackerConnection | None:
+        return self._s.trackers.get(connection_id)
+
+    def list(self, project_id: int | None = None) -> Sequence[TrackerConnection]:
+        found = [c for c in self._s.trackers.values() if project_id in (None, c.project_id)]
+        return sorted(found, key=lambda c: c.id or 0)
+
+    def remove(self, connection_id: int) -> None:
+        self._s.trackers.pop(connection_id, None)
+        for issue_id in [i for i, x in self._s.issues.items() if x.connection_id == connection_id]:
+            del self._s.issues[issue_id]
+        self._s.sync_runs[:] = [r for r in self._s.sync_runs if r.connection_id != connection_id]
+
+
+class FakeIssueRepository(_Repo):
+    def for_connection(self, connection_id: int) -> Mapping[str, Issue]:
+        return {
+            i.remote.external_id: i
+            for i in self._s.issues.values()
+            if i.connection_id == connection_id
+        }
+
+    def add_many(self, issues: Sequence[Issue]) -> None:
+        for issue in issues:
+            if issue.remote.external_id in self.for_connection(issue.connection_id):
+                raise Conflict("issue conflicts with existing data")
+            stored = attrs.evolve(issue, id=self._s.new_id())
+            self._s.issues[stored.id] = stored  # type: ignore[index]
+
+    def update_remote_many(self, issues: Sequence[Issue]) -> None:
+        for issue in issues:
+            stored = self._s.issues[issue.id]  # type: ignore[index]
+            self._s.issues[issue.id] = attrs.evolve(stored, remote=issue.remote)  # type: ignore[index]
+
+    def list(self, query: IssueQuery) -> Sequence[Issue]:
+        found = [
+            i
+            for i in self._s.issues.values()
+            if query.project_ids is None or i.project_id in query.project_ids
+        ]
+        found.sort(key=lambda i: (i.remote.updated_at, i.id or 0), reverse=True)
+        return found[query.offset : query.offset + query.limit]
+
+
+class FakeSyncRunLog(_Repo):
+    def add(self, run: SyncRun) -> SyncRun:
+        run = attrs.evolve(run, id=self._s.new_id())
+        self._s.sync_runs.append(run)
+        return run
+
+    def list(self, connection_id: int, limit: int = 20) -> Sequence[SyncRun]:
+        runs = [r for r in self._s.sync_runs if r.connection_id == connection_id]
+        return sorted(runs, key=lambda r: (r.started_at, r.id or 0), reverse=True)[:limit]
+
+
 class FakeAuditLog(_Repo):
     def latest_id(self) -> int:
         return max((e.id or 0 for e in self._s.audit), default=0)
@@ -338,6 +420,9 @@ class FakeUnitOfWork:
         self.memberships = FakeMembershipRepository(self._work)
         self.projects = FakeProjectRepository(self._work)
         self.identities = FakeIdentityRepository(self._work)
+        self.trackers = FakeTrackerConnectionRepository(self._work)
+        self.issues = FakeIssueRepository(self._work)
+        self.sync_runs = FakeSyncRunLog(self._work)
         self.audit = FakeAuditLog(self._work)
         self.api_tokens = FakeApiTokenRepository(self._work)
         self.login_failures = FakeLoginFailureLog(self._work)
@@ -588,3 +673,45 @@ class FakeLinuxUsers:
 
     def hand_over(self, path: Path, account: LinuxAccount, *, recursive: bool = True) -> None:
         self.owners[path] = account.name
+
+
+# Issue trackers -------------------------------------------------------------------------------
+
+
+class FakeIssueTracker:
+    """One tracker's remote issues by external id, as the tests change them. It answers like
+    the real APIs: `since` is inclusive, a known etag with nothing changed is a free 304."""
+
+    def __init__(self, token: str = "good-token") -> None:  # noqa: S107 - a test value
+        self.issues: dict[str, RemoteIssue] = {}
+        self.token = token
+        self.requests = 0
+        self._version = 0
+
+    def put(self, issue: RemoteIssue) -> None:
+        self.issues[issue.external_id] = issue
+        self._version += 1
+
+    def delete(self, external_id: str) -> None:
+        self.issues.pop(external_id, None)
+        self._version += 1
+
+    def changed_since(
+        self, target: TrackerTarget, since: datetime | None, etag: str | None
+    ) -> IssueChanges:
+        self.requests += 1
+        if target.token != self.token:
+            raise TrackerAuthFailed("the token was refused")
+        current = f'"{self._version}-{since}"'
+        if etag == current:
+            return IssueChanges(issues=(), etag=etag, not_modified=True, requests=1)
+        found = sorted(
+            (i for i in self.issues.values() if since is None or i.updated_at >= since),
+            key=lambda i: (i.updated_at, i.external_id),
+        )
+        return IssueChanges(issues=tuple(found), etag=current, requests=1)
+
+    def check(self, target: TrackerTarget) -> str:
+        if target.token != self.token:
+            raise TrackerAuthFailed("the token was refused")
+        return f"{target.key}: {sum(i.state is IssueState.OPEN for i in self.issues.values())} open"

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     linux_user_strategy: Literal["mapping", "direct"] = "mapping"
     ssh_accept_new_host_keys: bool = False
     workspace_status_ttl_seconds: int = Field(default=30, ge=1, le=3600)
+    tracker_allow_private_networks: bool = False
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

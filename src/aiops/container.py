@@ -34,6 +34,7 @@ from aiops.adapters.sqlalchemy.migrations import ensure_current
 from aiops.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from aiops.adapters.system_clock import SystemClock
 from aiops.config import ConfigError, Settings, load_settings
+from aiops.domain.model.trackers import Provider
 from aiops.domain.model.workspaces import WorkspacePolicy
 from aiops.domain.usecases._workspace import WorkspaceLocks, WorkspacePorts
 from aiops.domain.usecases.audit import DataVersion, ListAuditEvents
@@ -55,7 +56,9 @@ from aiops.domain.usecases.projects import (
     UpdateProject,
 )
 from aiops.domain.usecases.seed import SeedDefaults
+from aiops.domain.usecases.sync_issues import ListIssues, SyncIssues
 from aiops.domain.usecases.tenants import CreateTenant, GetTenant, ListTenants, UpdateTenant
+from aiops.domain.usecases.trackers import AddTracker, ListTrackers, RemoveTracker, TestTracker
 from aiops.domain.usecases.users import CreateUser, ListUsers, SetAdmin, SetPassword
 from aiops.domain.usecases.workspaces import (
     GetWorkspaceStatus,
@@ -65,6 +68,7 @@ from aiops.domain.usecases.workspaces import (
     ReadSnapshots,
     RefreshSnapshot,
 )
+from aiops.ports.issue_tracker import IssueTracker
 
 
 def _engine(settings: Settings) -> Iterator[Engine]:
@@ -104,6 +108,12 @@ def _workspace_policy(settings: Settings) -> WorkspacePolicy:
 
 def _key_store(settings: Settings) -> FilesystemKeyStore:
     return FilesystemKeyStore(settings.instance_path / "keys")
+
+
+def _issue_trackers(settings: Settings) -> dict[Provider, IssueTracker]:
+    """The tracker adapters by provider (GitLab and Jira are still to come)."""
+    del settings  # the adapters' network policy comes from here once they exist
+    return {}
 
 
 class Container(containers.DeclarativeContainer):
@@ -170,6 +180,19 @@ class Container(containers.DeclarativeContainer):
     list_tokens = providers.Factory(ListTokens, uow=uow.provider)
     revoke_token = providers.Factory(RevokeToken, uow=uow.provider, clock=clock)
     authenticate_token = providers.Factory(AuthenticateToken, uow=uow.provider, clock=clock)
+    issue_trackers = providers.Singleton(_issue_trackers, settings=settings)
+    add_tracker = providers.Factory(
+        AddTracker, uow=uow.provider, clock=clock, secret_box=secret_box
+    )
+    list_trackers = providers.Factory(ListTrackers, uow=uow.provider)
+    remove_tracker = providers.Factory(RemoveTracker, uow=uow.provider, clock=clock)
+    test_tracker = providers.Factory(
+        TestTracker, uow=uow.provider, secret_box=secret_box, trackers=issue_trackers
+    )
+    sync_issues = providers.Factory(
+        SyncIssues, uow=uow.provider, clock=clock, secret_box=secret_box, trackers=issue_trackers
+    )
+    list_issues = providers.Factory(ListIssues, uow=uow.provider)
     init_workspace = providers.Factory(InitWorkspace, ports=workspace_ports)
     workspace_status = providers.Factory(GetWorkspaceStatus, ports=workspace_ports)
     list_branches = providers.Factory(ListBranches, ports=workspace_ports)

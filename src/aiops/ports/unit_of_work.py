@@ -7,7 +7,7 @@ Repositories never commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -19,6 +19,7 @@ from aiops.domain.model.auth import ApiToken
 from aiops.domain.model.identities import SshIdentity
 from aiops.domain.model.projects import Project
 from aiops.domain.model.tenants import Membership, Tenant
+from aiops.domain.model.trackers import Issue, SyncRun, TrackerConnection
 from aiops.domain.model.users import User
 
 
@@ -101,6 +102,47 @@ class LoginFailureLog(Protocol):
     def clear(self, key: str) -> None: ...
 
 
+@attrs.frozen
+class IssueQuery:
+    project_ids: Sequence[int] | None = None  # None: every project
+    limit: int = 100
+    offset: int = 0
+
+
+class TrackerConnectionRepository(Protocol):
+    def add(self, connection: TrackerConnection) -> TrackerConnection: ...
+    def update(self, connection: TrackerConnection) -> TrackerConnection: ...
+    def get(self, connection_id: int) -> TrackerConnection | None: ...
+    def list(self, project_id: int | None = None) -> Sequence[TrackerConnection]: ...
+    def remove(self, connection_id: int) -> None:
+        """The connection, its issues and its sync runs."""
+        ...
+
+
+class IssueRepository(Protocol):
+    def for_connection(self, connection_id: int) -> Mapping[str, Issue]:
+        """Every issue of a connection, by external id."""
+        ...
+
+    def add_many(self, issues: Sequence[Issue]) -> None: ...
+
+    def update_remote_many(self, issues: Sequence[Issue]) -> None:
+        """Write what the tracker says (the `remote` part) of issues that have ids; their
+        triage is never touched."""
+        ...
+
+    def list(self, query: IssueQuery) -> Sequence[Issue]:
+        """Newest update first."""
+        ...
+
+
+class SyncRunLog(Protocol):
+    def add(self, run: SyncRun) -> SyncRun: ...
+    def list(self, connection_id: int, limit: int = 20) -> Sequence[SyncRun]:
+        """Newest first."""
+        ...
+
+
 class UnitOfWork(Protocol):
     tenants: TenantRepository
     users: UserRepository
@@ -110,6 +152,9 @@ class UnitOfWork(Protocol):
     audit: AuditLog
     api_tokens: ApiTokenRepository
     login_failures: LoginFailureLog
+    trackers: TrackerConnectionRepository
+    issues: IssueRepository
+    sync_runs: SyncRunLog
 
     def __enter__(self) -> Self: ...
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     CursorResult,
     Row,
     Table,
+    bindparam,
     delete,
     func,
     insert,
@@ -32,10 +33,21 @@ from aiops.domain.model.auth import ApiToken
 from aiops.domain.model.identities import SshIdentity
 from aiops.domain.model.projects import Project
 from aiops.domain.model.tenants import Membership, Role, Tenant
+from aiops.domain.model.trackers import (
+    Issue,
+    IssueState,
+    Provider,
+    RemoteIssue,
+    Severity,
+    SyncRun,
+    TrackerConnection,
+    Triage,
+    TriageStatus,
+)
 from aiops.domain.model.users import User
-from aiops.ports.unit_of_work import AuditQuery
+from aiops.ports.unit_of_work import AuditQuery, IssueQuery
 
-E = TypeVar("E", Tenant, User, Project, ApiToken, SshIdentity)
+E = TypeVar("E", Tenant, User, Project, ApiToken, SshIdentity, TrackerConnection)
 MAX_ID = 2**31 - 1  # ids are INTEGER columns (32-bit on PostgreSQL)
 
 
@@ -329,3 +341,174 @@ class SqlLoginFailureLog:
 
     def clear(self, key: str) -> None:
         self._c.execute(delete(t.login_failures).where(t.login_failures.c.key == key))
+
+
+def tracker_from_row(row: Row[Any]) -> TrackerConnection:
+    return TrackerConnection(
+        id=row.id,
+        project_id=row.project_id,
+        provider=Provider(row.provider),
+        base_url=row.base_url,
+        key=row.key,
+        token_sealed=row.token_sealed,
+        webhook_secret_sealed=row.webhook_secret_sealed,
+        cursor=row.cursor,
+        etag=row.etag,
+        last_error=row.last_error,
+    )
+
+
+class SqlTrackerConnectionRepository(_EntityTable[TrackerConnection]):
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection, t.tracker_connections, "tracker connection", tracker_from_row)
+
+    def list(self, project_id: int | None = None) -> Sequence[TrackerConnection]:
+        if project_id is None:
+            return self._many()
+        return self._many(self._table.c.project_id == project_id)
+
+    def remove(self, connection_id: int) -> None:
+        # Children first: SQLite enforces ON DELETE CASCADE only with its foreign_keys pragma.
+        self._c.execute(delete(t.issues).where(t.issues.c.connection_id == connection_id))
+        self._c.execute(delete(t.sync_runs).where(t.sync_runs.c.connection_id == connection_id))
+        self._c.execute(delete(self._table).where(self._table.c.id == connection_id))
+
+
+def issue_from_row(row: Row[Any]) -> Issue:
+    return Issue(
+        id=row.id,
+        connection_id=row.connection_id,
+        project_id=row.project_id,
+        provider=Provider(row.provider),
+        remote=RemoteIssue(
+            external_id=row.external_id,
+            number=row.number,
+            title=row.title,
+            body=row.body,
+            state=IssueState(row.state),
+            labels=tuple(row.labels),
+            assignees=tuple(row.assignees),
+            url=row.url,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        ),
+        triage=Triage(
+            status=TriageStatus(row.triage_status),
+            severity=None if row.severity is None else Severity(row.severity),
+            owner_id=row.owner_id,
+            note=row.note,
+        ),
+    )
+
+
+def _remote_values(remote: RemoteIssue) -> dict[str, Any]:
+    return {
+        "external_id": remote.external_id,
+        "number": remote.number,
+        "title": remote.title,
+        "body": remote.body,
+        "state": remote.state.value,
+        "labels": list(remote.labels),
+        "assignees": list(remote.assignees),
+        "url": remote.url,
+        "created_at": remote.created_at,
+        "updated_at": remote.updated_at,
+    }
+
+
+class SqlIssueRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def for_connection(self, connection_id: int) -> Mapping[str, Issue]:
+        rows = self._c.execute(select(t.issues).where(t.issues.c.connection_id == connection_id))
+        return {row.external_id: issue_from_row(row) for row in rows}
+
+    def add_many(self, issues: Sequence[Issue]) -> None:
+        if not issues:
+            return
+        rows = [
+            {
+                "connection_id": issue.connection_id,
+                "project_id": issue.project_id,
+                "provider": issue.provider.value,
+                **_remote_values(issue.remote),
+                "triage_status": issue.triage.status.value,
+                "severity": None if issue.triage.severity is None else issue.triage.severity.value,
+                "owner_id": issue.triage.owner_id,
+                "note": issue.triage.note,
+            }
+            for issue in issues
+        ]
+        with _conflict_on_integrity_error("issue"):
+            self._c.execute(insert(t.issues), rows)
+
+    def update_remote_many(self, issues: Sequence[Issue]) -> None:
+        if not issues:
+            return
+        statement = (
+            update(t.issues)
+            .where(t.issues.c.id == bindparam("issue_id"))
+            .values({name: bindparam(name) for name in _REMOTE_COLUMNS})
+        )
+        rows = [{"issue_id": i.id, **_remote_values(i.remote)} for i in issues]
+        self._c.execute(statement, rows)
+
+    def list(self, query: IssueQuery) -> Sequence[Issue]:
+        statement = select(t.issues)
+        if query.project_ids is not None:
+            statement = statement.where(t.issues.c.project_id.in_(list(query.project_ids)))
+        statement = (
+            statement.order_by(t.issues.c.updated_at.desc(), t.issues.c.id.desc())
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        return [issue_from_row(row) for row in self._c.execute(statement)]
+
+
+_REMOTE_COLUMNS = (
+    "external_id",
+    "number",
+    "title",
+    "body",
+    "state",
+    "labels",
+    "assignees",
+    "url",
+    "created_at",
+    "updated_at",
+)
+
+
+def sync_run_from_row(row: Row[Any]) -> SyncRun:
+    return SyncRun(
+        id=row.id,
+        connection_id=row.connection_id,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        full=row.full,
+        created=row.created,
+        updated=row.updated,
+        unchanged=row.unchanged,
+        removed=row.removed,
+        requests=row.requests,
+        error=row.error,
+    )
+
+
+class SqlSyncRunLog:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, run: SyncRun) -> SyncRun:
+        result = self._c.execute(insert(t.sync_runs).values(_values(run)))
+        return attrs.evolve(run, id=_new_id(result))
+
+    def list(self, connection_id: int, limit: int = 20) -> Sequence[SyncRun]:
+        rows = self._c.execute(
+            select(t.sync_runs)
+            .where(t.sync_runs.c.connection_id == connection_id)
+            .order_by(t.sync_runs.c.started_at.desc(), t.sync_runs.c.id.desc())
+            .limit(limit)
+        )
+        return [sync_run_from_row(row) for row in rows]

@@ -155,3 +155,74 @@ login_failures = Table(
     Column("at", UtcDateTime, nullable=False),
     Index("ix_login_failures_key_at", "key", "at"),
 )
+
+tracker_connections = Table(
+    "tracker_connections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("provider", String(16), nullable=False),
+    Column("base_url", String(2048), nullable=False),
+    Column("key", String(300), nullable=False),
+    # SecretBox-sealed: never the token or secret itself.
+    Column("token_sealed", Text, nullable=False),
+    Column("webhook_secret_sealed", Text, nullable=True),
+    Column("cursor", UtcDateTime, nullable=True),
+    Column("etag", String(300), nullable=True),
+    Column("last_error", Text, nullable=True),
+    CheckConstraint("provider IN ('github', 'gitlab', 'jira')", name="provider"),
+    Index("ix_tracker_connections_project_id", "project_id"),
+)
+
+issues = Table(
+    "issues",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "connection_id",
+        Integer,
+        ForeignKey("tracker_connections.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("provider", String(16), nullable=False),
+    Column("external_id", String(100), nullable=False),
+    Column("number", String(100), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("labels", JSON, nullable=False),
+    Column("assignees", JSON, nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    # Local triage: written by people, never by a sync.
+    Column("triage_status", String(16), nullable=False),
+    Column("severity", String(8), nullable=True),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("note", Text, nullable=False),
+    UniqueConstraint("connection_id", "external_id", name="uq_issues_connection_id_external_id"),
+    Index("ix_issues_project_id_updated_at", "project_id", "updated_at"),
+)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "connection_id",
+        Integer,
+        ForeignKey("tracker_connections.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=False),
+    Column("full", Boolean, nullable=False),
+    Column("created", Integer, nullable=False),
+    Column("updated", Integer, nullable=False),
+    Column("unchanged", Integer, nullable=False),
+    Column("removed", Integer, nullable=False),
+    Column("requests", Integer, nullable=False),
+    Column("error", Text, nullable=True),
+    Index("ix_sync_runs_connection_id_started_at", "connection_id", "started_at"),
+)

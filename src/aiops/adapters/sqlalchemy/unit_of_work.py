@@ -13,10 +13,13 @@ from aiops.adapters.sqlalchemy.repositories import (
     SqlApiTokenRepository,
     SqlAuditLog,
     SqlIdentityRepository,
+    SqlIssueRepository,
     SqlLoginFailureLog,
     SqlMembershipRepository,
     SqlProjectRepository,
+    SqlSyncRunLog,
     SqlTenantRepository,
+    SqlTrackerConnectionRepository,
     SqlUserRepository,
 )
 
@@ -30,6 +33,9 @@ class SqlAlchemyUnitOfWork:
     audit: SqlAuditLog
     api_tokens: SqlApiTokenRepository
     login_failures: SqlLoginFailureLog
+    trackers: SqlTrackerConnectionRepository
+    issues: SqlIssueRepository
+    sync_runs: SqlSyncRunLog
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -50,6 +56,9 @@ class SqlAlchemyUnitOfWork:
         self.audit = SqlAuditLog(connection)
         self.api_tokens = SqlApiTokenRepository(connection)
         self.login_failures = SqlLoginFailureLog(connection)
+        self.trackers = SqlTrackerConnectionRepository(connection)
+        self.issues = SqlIssueRepository(connection)
+        self.sync_runs = SqlSyncRunLog(connection)
         return self
 
     def __exit__(

@@ -125,3 +125,24 @@ class TrackerRateLimited(TrackerError):
 
 class TrackerUnreachable(TrackerError):
     code = "tracker_unreachable"
+
+
+@attrs.frozen(kw_only=True)
+class SyncRun:
+    """One connection's sync: what it found, what it cost, and what went wrong."""
+
+    connection_id: int
+    started_at: datetime
+    finished_at: datetime
+    full: bool = False
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    requests: int = 0
+    error: str | None = None
+    id: int | None = None
+
+    @property
+    def duration_s(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()

@@ -23,6 +23,7 @@ from aiops.entrypoints.cli import (
     serve,
     tenants,
     tokens,
+    trackers,
     users,
 )
 
@@ -44,6 +45,9 @@ app.add_typer(tokens.app, name="token")
 app.add_typer(git.app, name="git")
 app.command("init-workspace")(git.init_workspace)
 app.add_typer(identities.app, name="identity")
+app.add_typer(trackers.app, name="tracker")
+app.add_typer(trackers.issues_app, name="issues")
+app.command("sync-issues")(trackers.sync_issues)
 app.command("seed")(seed.seed)
 app.command("seed-identities")(identities.seed_identities)
 app.command("serve")(serve.serve)

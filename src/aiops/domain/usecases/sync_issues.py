@@ -1,0 +1,198 @@
+"""SyncIssues: bring each tracker connection's issues into aiops, incrementally.
+
+The decisions live in `plan_sync`, a pure function (property-tested); the use case fetches,
+applies the plan in one transaction per connection, moves the cursor and records the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+
+import attrs
+
+from aiops.domain.errors import DomainError
+from aiops.domain.model.access import SYSTEM, Actor, Permission
+from aiops.domain.model.trackers import (
+    Issue,
+    IssueState,
+    Provider,
+    RemoteIssue,
+    SyncRun,
+    TrackerConnection,
+)
+from aiops.domain.usecases._audit import record
+from aiops.domain.usecases.trackers import adapter_for, target
+from aiops.ports.clock import Clock
+from aiops.ports.issue_tracker import IssueTracker
+from aiops.ports.secret_box import SecretBox
+from aiops.ports.unit_of_work import IssueQuery, UnitOfWorkFactory
+
+# Re-read a little before the newest update seen: an issue updated in the same second as the
+# cursor (or on a tracker whose clock runs behind) is not missed; it comes back unchanged.
+OVERLAP = timedelta(seconds=2)
+
+
+@attrs.frozen(kw_only=True)
+class SyncPlan:
+    create: tuple[RemoteIssue, ...] = ()
+    update: tuple[Issue, ...] = ()  # local issues with their new remote part, triage kept
+    remove: tuple[Issue, ...] = ()  # gone from the tracker: marked REMOVED, triage kept
+    unchanged: int = 0
+
+
+def plan_sync(remote: Sequence[RemoteIssue], local: Mapping[str, Issue], *, full: bool) -> SyncPlan:
+    """What to write so that local matches remote. Only a full listing can tell that an
+    issue was removed; an incremental one names just what changed."""
+    create: list[RemoteIssue] = []
+    update: list[Issue] = []
+    unchanged = 0
+    seen = set()
+    for issue in remote:
+        seen.add(issue.external_id)
+        known = local.get(issue.external_id)
+        if known is None:
+            create.append(issue)
+        elif known.remote != issue:
+            update.append(attrs.evolve(known, remote=issue))
+        else:
+            unchanged += 1
+    remove: tuple[Issue, ...] = ()
+    if full:
+        remove = tuple(
+            attrs.evolve(i, remote=attrs.evolve(i.remote, state=IssueState.REMOVED))
+            for external_id, i in sorted(local.items())
+            if external_id not in seen and i.remote.state is not IssueState.REMOVED
+        )
+    return SyncPlan(create=tuple(create), update=tuple(update), remove=remove, unchanged=unchanged)
+
+
+@attrs.frozen(kw_only=True)
+class SyncIssuesCommand:
+    project_id: int | None = None  # None: every connection the actor may use
+    connection_id: int | None = None  # a webhook's targeted sync
+    full: bool = False  # list everything (and notice removed issues), not just what changed
+    actor: Actor = SYSTEM
+
+
+class SyncIssues:
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        secret_box: SecretBox,
+        trackers: Mapping[Provider, IssueTracker],
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._box = secret_box
+        self._trackers = trackers
+
+    def __call__(self, cmd: SyncIssuesCommand) -> list[SyncRun]:
+        """One run per connection; a failing connection never stops the others."""
+        return [self.sync_one(connection, cmd) for connection in self._connections(cmd)]
+
+    def _connections(self, cmd: SyncIssuesCommand) -> list[TrackerConnection]:
+        with self._uow() as uow:
+            tenants = {p.id: p.tenant_id for p in uow.projects.list()}
+            return [
+                c
+                for c in uow.trackers.list(cmd.project_id)
+                if (cmd.connection_id is None or c.id == cmd.connection_id)
+                and cmd.actor.may(Permission.USE, tenants[c.project_id])
+            ]
+
+    def sync_one(self, connection: TrackerConnection, cmd: SyncIssuesCommand) -> SyncRun:
+        assert connection.id is not None
+        started = self._clock.now()
+        run = SyncRun(connection_id=connection.id, started_at=started, finished_at=started)
+        try:
+            since = None if cmd.full or connection.cursor is None else connection.cursor - OVERLAP
+            changes = adapter_for(self._trackers, connection).changed_since(
+                target(connection, self._box), since, None if cmd.full else connection.etag
+            )
+            run = attrs.evolve(run, requests=changes.requests, full=cmd.full)
+            with self._uow() as uow:
+                plan = plan_sync(
+                    changes.issues, uow.issues.for_connection(connection.id), full=cmd.full
+                )
+                uow.issues.add_many(
+                    [
+                        Issue(
+                            connection_id=connection.id,
+                            project_id=connection.project_id,
+                            provider=connection.provider,
+                            remote=remote,
+                        )
+                        for remote in plan.create
+                    ]
+                )
+                uow.issues.update_remote_many([*plan.update, *plan.remove])
+                newest = max((i.updated_at for i in changes.issues), default=None)
+                uow.trackers.update(
+                    attrs.evolve(
+                        connection,
+                        cursor=max(filter(None, (connection.cursor, newest)), default=None),
+                        etag=connection.etag if changes.not_modified else changes.etag,
+                        last_error=None,
+                    )
+                )
+                run = uow.sync_runs.add(
+                    attrs.evolve(
+                        run,
+                        finished_at=self._clock.now(),
+                        created=len(plan.create),
+                        updated=len(plan.update),
+                        removed=len(plan.remove),
+                        unchanged=plan.unchanged,
+                    )
+                )
+                uow.commit()
+        except DomainError as error:
+            run = self._failed(connection, attrs.evolve(run, finished_at=self._clock.now()), error)
+        return run
+
+    def _failed(self, connection: TrackerConnection, run: SyncRun, error: DomainError) -> SyncRun:
+        """Nothing synced before is lost: only the connection's status and the run change."""
+        with self._uow() as uow:
+            current = uow.trackers.get(connection.id or 0)
+            if current is not None:
+                uow.trackers.update(attrs.evolve(current, last_error=error.message))
+            run = uow.sync_runs.add(attrs.evolve(run, error=error.message))
+            record(
+                uow,
+                self._clock,
+                actor=SYSTEM.name,
+                action="tracker.sync_failed",
+                target=f"tracker:{connection.id}",
+                error=error.message,
+            )
+            uow.commit()
+        return run
+
+
+@attrs.frozen(kw_only=True)
+class ListIssuesQuery:
+    project_id: int | None = None
+    limit: int = 100
+    offset: int = 0
+    actor: Actor = SYSTEM
+
+
+class ListIssues:
+    def __init__(self, *, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    def __call__(self, query: ListIssuesQuery) -> Sequence[Issue]:
+        with self._uow() as uow:
+            visible = [
+                p.id
+                for p in uow.projects.list()
+                if p.id is not None
+                and query.actor.may(Permission.VIEW, p.tenant_id)
+                and (query.project_id is None or p.id == query.project_id)
+            ]
+            return uow.issues.list(
+                IssueQuery(project_ids=visible, limit=query.limit, offset=query.offset)
+            )
