@@ -1,0 +1,78 @@
+"""The network guard: which hosts a tracker adapter may reach with a token.
+
+Only http and https. Link-local addresses (169.254.0.0/16 and fe80::/10, where cloud metadata
+services answer) are always refused; loopback and private ranges unless the adapter allows
+private networks (a GitHub Enterprise or GitLab inside the company network). Checked on every
+request and every redirect hop, against every address the host resolves to.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable
+
+import attrs
+import httpx
+
+from aiops.domain.model.trackers import TrackerError, TrackerUnreachable
+
+Resolver = Callable[[str, int], list[str]]
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+LINK_LOCAL = tuple(ipaddress.ip_network(n) for n in ("169.254.0.0/16", "fe80::/10"))
+PRIVATE = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "127.0.0.0/8",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "::/128",
+        "::1/128",
+        "fc00::/7",
+    )
+)
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (an IP literal resolves to itself, without a lookup)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise TrackerUnreachable(f"{host}: the name does not resolve") from None
+    return [str(info[4][0]) for info in infos]
+
+
+def refusal(address: Address, *, allow_private_networks: bool) -> str | None:
+    """Why `address` may not be reached, or None."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    if any(address in network for network in LINK_LOCAL):
+        return f"{address} is a link-local address (cloud metadata)"
+    if not allow_private_networks and any(address in network for network in PRIVATE):
+        return f"{address} is a loopback or private address (private networks are not allowed)"
+    return None
+
+
+@attrs.frozen(kw_only=True)
+class NetworkGuard:
+    allow_private_networks: bool = False
+    resolve: Resolver = resolve
+
+    def check(self, url: httpx.URL) -> None:
+        host = url.host
+        if url.scheme not in ("http", "https"):
+            raise TrackerError(f"{host or url.scheme}: only http and https URLs are allowed")
+        if not host:
+            raise TrackerError("the tracker URL has no host")
+        port = url.port or (443 if url.scheme == "https" else 80)
+        for text in self.resolve(host, port):
+            try:
+                address = ipaddress.ip_address(text)
+            except ValueError:
+                raise TrackerError(f"{host}: resolves to {text!r}, not an address") from None
+            reason = refusal(address, allow_private_networks=self.allow_private_networks)
+            if reason:
+                raise TrackerError(f"{host}: refused, {reason}")

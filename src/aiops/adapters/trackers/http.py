@@ -1,0 +1,207 @@
+"""HTTP for tracker adapters (GitHub now, GitLab and Jira later): one pooled httpx client, the
+network guard on every hop, manual redirects, per-token rate limits and concurrency, bounded
+retries. Every failure leaves as a Tracker* error that names the host, never the token."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+
+import attrs
+import httpx
+import stamina
+
+from aiops.adapters.system_clock import SystemClock
+from aiops.adapters.trackers.budgets import TokenBudgets
+from aiops.adapters.trackers.guard import NetworkGuard, Resolver, resolve
+from aiops.domain.model.trackers import (
+    TrackerAuthFailed,
+    TrackerError,
+    TrackerNotFound,
+    TrackerUnreachable,
+)
+from aiops.ports.clock import Clock
+
+MAX_REDIRECTS = 5
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """How often and how patiently a failed request (5xx, connection error, timeout) is retried:
+    exponential backoff with jitter, bounded in attempts and in total time."""
+
+    attempts: int = 3
+    wait_initial: float = 0.5
+    wait_max: float = 4.0
+    wait_jitter: float = 0.5
+    total_timeout: float = 60.0
+
+
+@attrs.define
+class RequestCount:
+    """Counts every HTTP request sent (retries and redirect hops included)."""
+
+    sent: int = 0
+
+
+class _ServerFailed(Exception):
+    """A 5xx answer, raised inside the retry loop so that stamina retries it."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"answered {status}")
+        self.status = status
+
+
+def origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return (url.scheme, url.host, url.port or default)
+
+
+class TrackerHttp:
+    """GETs with a bearer token, for one adapter; reuse it (it pools connections), close it."""
+
+    def __init__(
+        self,
+        *,
+        allow_private_networks: bool = False,
+        timeout: float = 10.0,
+        max_in_flight: int = 4,
+        clock: Clock | None = None,
+        retry: RetryPolicy | None = None,
+        resolver: Resolver = resolve,
+    ) -> None:
+        self._guard = NetworkGuard(allow_private_networks=allow_private_networks, resolve=resolver)
+        self._budgets = TokenBudgets(clock=clock or SystemClock(), max_in_flight=max_in_flight)
+        self._retry = retry or RetryPolicy()
+        self._timeout = timeout
+        connections = max(10, 4 * max_in_flight)
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,  # followed by hand: each hop goes through the guard
+            trust_env=False,  # no proxy from the environment between us and the guard's check
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=10),
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> TrackerHttp:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def get(
+        self,
+        url: str,
+        *,
+        token: str,
+        headers: Mapping[str, str],
+        not_found: str,
+        count: RequestCount,
+    ) -> httpx.Response:
+        """A 2xx or 304 answer; any other ends as a Tracker* error (`not_found` for a 404)."""
+        target = httpx.URL(url)
+        host = target.host
+        policy = self._retry
+        try:
+            for attempt in stamina.retry_context(
+                on=(_ServerFailed, httpx.TransportError),
+                attempts=policy.attempts,
+                timeout=policy.total_timeout,
+                wait_initial=policy.wait_initial,
+                wait_max=policy.wait_max,
+                wait_jitter=policy.wait_jitter,
+            ):
+                with attempt:
+                    response = self._follow(target, token, headers, count)
+        except _ServerFailed as error:
+            raise TrackerError(
+                f"{host}: the server failed ({error.status}) {policy.attempts} times; "
+                "try again later"
+            ) from None
+        except httpx.TimeoutException:
+            raise TrackerUnreachable(
+                f"{host}: no answer within {self._timeout:g}s ({policy.attempts} attempts)"
+            ) from None
+        except httpx.TransportError as error:
+            raise TrackerUnreachable(
+                f"{host}: cannot connect ({type(error).__name__}, {policy.attempts} attempts)"
+            ) from None
+        return _checked(response, host, not_found)
+
+    def _follow(
+        self, url: httpx.URL, token: str, headers: Mapping[str, str], count: RequestCount
+    ) -> httpx.Response:
+        start = origin(url)
+        sent = {**headers, "Authorization": f"Bearer {token}"}
+        for _ in range(MAX_REDIRECTS + 1):
+            self._guard.check(url)
+            if origin(url) != start:
+                raise TrackerError(
+                    f"{start[1]}: refused a redirect to {url.host}: the token is only sent "
+                    "to the host it belongs to"
+                )
+            with self._budgets.slot(token, url.host):
+                count.sent += 1
+                response = self._client.get(url, headers=sent)
+            self._budgets.observe(token, response, url.host)
+            if response.status_code >= 500:
+                raise _ServerFailed(response.status_code)
+            if not response.has_redirect_location:
+                return response
+            url = url.join(response.headers["location"])
+        raise TrackerError(f"{start[1]}: more than {MAX_REDIRECTS} redirects")
+
+
+def _checked(response: httpx.Response, host: str, not_found: str) -> httpx.Response:
+    status = response.status_code
+    if 200 <= status < 300 or status == 304:
+        return response
+    if status == 401:
+        raise TrackerAuthFailed(f"{host}: the token was refused")
+    if status == 403:
+        raise TrackerAuthFailed(f"{host}: the token may not do this (403 Forbidden)")
+    if status == 404:
+        raise TrackerNotFound(not_found)
+    raise TrackerError(f"{host}: unexpected answer {status}")
+
+
+def json_of(response: httpx.Response) -> object:
+    try:
+        return response.json()
+    except ValueError:
+        raise TrackerError(f"{response.url.host}: the answer is not valid JSON") from None
+
+
+def next_link(response: httpx.Response) -> httpx.URL | None:
+    """The `Link: <...>; rel="next"` page, only on the origin the request went to."""
+    link = response.links.get("next", {}).get("url")
+    if not link:
+        return None
+    url = response.url.join(link)
+    if origin(url) != origin(response.url):
+        raise TrackerError(f"{response.url.host}: refused a next page on another host ({url.host})")
+    return url
+
+
+@attrs.define
+class PageGuard:
+    """Stops a pagination that never ends: too many pages, or a next URL seen before."""
+
+    host: str
+    max_pages: int = 10_000
+    _seen: set[str] = attrs.field(factory=set)
+
+    def visit(self, url: httpx.URL) -> None:
+        key = str(url)
+        if key in self._seen:
+            raise TrackerError(f"{self.host}: pagination loops (a next page repeats)")
+        if len(self._seen) >= self.max_pages:
+            raise TrackerError(f"{self.host}: more than {self.max_pages} pages; stopped")
+        self._seen.add(key)
