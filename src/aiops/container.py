@@ -110,10 +110,16 @@ def _key_store(settings: Settings) -> FilesystemKeyStore:
     return FilesystemKeyStore(settings.instance_path / "keys")
 
 
-def _issue_trackers(settings: Settings) -> dict[Provider, IssueTracker]:
-    """The tracker adapters by provider (GitLab and Jira are still to come)."""
-    del settings  # the adapters' network policy comes from here once they exist
-    return {}
+def _issue_trackers(settings: Settings) -> Iterator[dict[Provider, IssueTracker]]:
+    """The tracker adapters by provider (GitLab and Jira are still to come). httpx is imported
+    here, on first use: most commands never talk to a tracker."""
+    from aiops.adapters.trackers import GitHubTracker  # noqa: PLC0415 - see the docstring
+
+    github = GitHubTracker(allow_private_networks=settings.tracker_allow_private_networks)
+    try:
+        yield {Provider.GITHUB: github}
+    finally:
+        github.close()
 
 
 class Container(containers.DeclarativeContainer):
@@ -180,7 +186,7 @@ class Container(containers.DeclarativeContainer):
     list_tokens = providers.Factory(ListTokens, uow=uow.provider)
     revoke_token = providers.Factory(RevokeToken, uow=uow.provider, clock=clock)
     authenticate_token = providers.Factory(AuthenticateToken, uow=uow.provider, clock=clock)
-    issue_trackers = providers.Singleton(_issue_trackers, settings=settings)
+    issue_trackers = providers.Resource(_issue_trackers, settings=settings)
     add_tracker = providers.Factory(
         AddTracker, uow=uow.provider, clock=clock, secret_box=secret_box
     )

@@ -103,8 +103,10 @@ def configure_logging(*, fmt: str = "console", level: str = "info", stream: Any 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # alembic narrates every migration context at INFO; our commands say what they did.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+    # alembic narrates every migration context at INFO, httpx every request: our commands and
+    # use cases say what they did.
+    for chatty in ("alembic", "httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
 
 
 def get_logger(name: str | None = None) -> Any:

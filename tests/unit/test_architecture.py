@@ -28,6 +28,7 @@ FRAMEWORKS = {
     "argon2",
     "psycopg",
     "cryptography",
+    "stamina",
 }
 # What each layer may not import from aiops itself.
 FORBIDDEN = {

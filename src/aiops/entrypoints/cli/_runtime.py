@@ -5,6 +5,7 @@ Imported lazily by the commands so that `aiops --help` and `aiops version` stay 
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import pwd
@@ -40,10 +41,16 @@ _json.register_unstructure_hook(
 
 
 def open_container(*, check_schema: bool = True) -> Container:
-    """Settings validated, logging configured, and (by default) the schema known to be current."""
+    """Settings validated, logging configured, and (by default) the schema known to be current.
+
+    The container lives until the command ends, then closes its resources (the database
+    engine, the trackers' HTTP clients): a command may drop its reference and keep using
+    what it built."""
     settings = load_settings()
     configure_logging(fmt=settings.log_format, level=settings.log_level)
-    return bootstrap(settings, check_schema=check_schema)
+    container = bootstrap(settings, check_schema=check_schema)
+    atexit.register(container.shutdown_resources)
+    return container
 
 
 def actor() -> Actor:
