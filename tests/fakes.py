@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -305,11 +305,14 @@ class FakeTrackerConnectionRepository(_Repo):
 
 
 class FakeIssueRepository(_Repo):
-    def for_connection(self, connection_id: int) -> Mapping[str, Issue]:
+    def for_connection(
+        self, connection_id: int, external_ids: Collection[str] | None = None
+    ) -> Mapping[str, Issue]:
         return {
             i.remote.external_id: i
             for i in self._s.issues.values()
             if i.connection_id == connection_id
+            and (external_ids is None or i.remote.external_id in external_ids)
         }
 
     def add_many(self, issues: Sequence[Issue]) -> None:

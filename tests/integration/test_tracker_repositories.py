@@ -140,3 +140,29 @@ def test_removing_a_connection_removes_its_issues_and_runs(
         assert uow.trackers.get(connection.id) is None
         assert uow.issues.for_connection(connection.id) == {}
         assert uow.sync_runs.list(connection.id) == []
+
+
+def test_issues_can_be_read_by_external_id(new_uow: Callable[[], UnitOfWork]) -> None:
+    connection = seed_connection(new_uow)
+    assert connection.id is not None
+    with new_uow() as uow:
+        uow.issues.add_many(
+            [
+                Issue(
+                    connection_id=connection.id,
+                    project_id=connection.project_id,
+                    provider=Provider.GITHUB,
+                    remote=remote(n),
+                )
+                for n in range(1, 1203)
+            ]
+        )
+        uow.commit()
+    with new_uow() as uow:
+        named = uow.issues.for_connection(connection.id, [str(n) for n in range(2, 1203, 2)])
+        none = uow.issues.for_connection(connection.id, [])
+        everything = uow.issues.for_connection(connection.id)
+
+    assert sorted(named, key=int) == [str(n) for n in range(2, 1203, 2)]
+    assert none == {}
+    assert len(everything) == 1202

@@ -7,7 +7,7 @@ Repositories never commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -120,8 +120,10 @@ class TrackerConnectionRepository(Protocol):
 
 
 class IssueRepository(Protocol):
-    def for_connection(self, connection_id: int) -> Mapping[str, Issue]:
-        """Every issue of a connection, by external id."""
+    def for_connection(
+        self, connection_id: int, external_ids: Collection[str] | None = None
+    ) -> Mapping[str, Issue]:
+        """A connection's issues by external id: every one, or only those named."""
         ...
 
     def add_many(self, issues: Sequence[Issue]) -> None: ...

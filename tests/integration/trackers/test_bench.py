@@ -1,4 +1,5 @@
-"""bench/trackers.py keeps working (a quick run: 1,000 issues in 10 requests, then one 304)."""
+"""bench/trackers.py keeps working (a quick run: 1,000 issues in 10 requests through the
+adapter and through SyncIssues on SQLite, then an idle re-sync answered 304)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def test_the_quick_tracker_benchmark_runs_and_counts_its_requests(tmp_path: Path
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
-    first, again = json.loads(output.read_text())["rows"]
-    assert first["measurement"] == "first sync of 1,000 issues (10 requests)"
+    adapter, first, idle = json.loads(output.read_text())["rows"]
+    assert adapter["measurement"] == "adapter: list 1,000 issues (10 requests)"
+    assert first["measurement"] == "SyncIssues, first sync of 1,000 issues on SQLite (10 requests)"
     assert first["per_second"] > 0
-    assert again["measurement"] == "re-sync, 1 request answered 304"
+    assert idle["measurement"] == "SyncIssues, idle re-sync (1 request, answered 304)"

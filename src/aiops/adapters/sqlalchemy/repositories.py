@@ -5,7 +5,7 @@ Repositories never commit: the unit of work owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -420,9 +420,18 @@ class SqlIssueRepository:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 
-    def for_connection(self, connection_id: int) -> Mapping[str, Issue]:
-        rows = self._c.execute(select(t.issues).where(t.issues.c.connection_id == connection_id))
-        return {row.external_id: issue_from_row(row) for row in rows}
+    def for_connection(
+        self, connection_id: int, external_ids: Collection[str] | None = None
+    ) -> Mapping[str, Issue]:
+        statement = select(t.issues).where(t.issues.c.connection_id == connection_id)
+        found: dict[str, Issue] = {}
+        if external_ids is None:
+            return {row.external_id: issue_from_row(row) for row in self._c.execute(statement)}
+        wanted = list(external_ids)
+        for start in range(0, len(wanted), 1000):  # below every driver's parameter limit
+            chunk = statement.where(t.issues.c.external_id.in_(wanted[start : start + 1000]))
+            found.update((row.external_id, issue_from_row(row)) for row in self._c.execute(chunk))
+        return found
 
     def add_many(self, issues: Sequence[Issue]) -> None:
         if not issues:

@@ -114,9 +114,10 @@ class SyncIssues:
             )
             run = attrs.evolve(run, requests=changes.requests, full=cmd.full)
             with self._uow() as uow:
-                plan = plan_sync(
-                    changes.issues, uow.issues.for_connection(connection.id), full=cmd.full
-                )
+                # A full sync compares everything; an incremental one only what was listed.
+                named = None if cmd.full else {i.external_id for i in changes.issues}
+                local = uow.issues.for_connection(connection.id, named)
+                plan = plan_sync(changes.issues, local, full=cmd.full)
                 uow.issues.add_many(
                     [
                         Issue(
