@@ -27,6 +27,7 @@ from aiops.domain.model.trackers import (
     SyncRun,
     TrackerAuthFailed,
     TrackerConnection,
+    Triage,
 )
 from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import (
@@ -328,13 +329,57 @@ class FakeIssueRepository(_Repo):
             self._s.issues[issue.id] = attrs.evolve(stored, remote=issue.remote)  # type: ignore[index]
 
     def list(self, query: IssueQuery) -> Sequence[Issue]:
-        found = [
-            i
-            for i in self._s.issues.values()
-            if query.project_ids is None or i.project_id in query.project_ids
-        ]
-        found.sort(key=lambda i: (i.remote.updated_at, i.id or 0), reverse=True)
+        found = [i for i in self._s.issues.values() if _matches(i, query)]
+        orders = {
+            "created": lambda i: (i.remote.created_at, i.id or 0),
+            "number": lambda i: (i.remote.number, -(i.id or 0)),
+        }
+        found.sort(
+            key=orders.get(query.sort, lambda i: (i.remote.updated_at, i.id or 0)),
+            reverse=query.sort != "number",
+        )
+        if query.sort == "severity":
+            found.sort(key=lambda i: (i.triage.severity is None, i.triage.severity or ""))
         return found[query.offset : query.offset + query.limit]
+
+    def count(self, query: IssueQuery) -> int:
+        return sum(1 for i in self._s.issues.values() if _matches(i, query))
+
+    def get(self, issue_id: int) -> Issue | None:
+        return self._s.issues.get(issue_id)
+
+    def set_triage(self, issue_id: int, triage: Triage) -> None:
+        self._s.issues[issue_id] = attrs.evolve(self._s.issues[issue_id], triage=triage)
+
+    def incident_counts(
+        self, project_ids: Sequence[int], incident_labels: Sequence[str]
+    ) -> Mapping[int, int]:
+        query = IssueQuery(project_ids=project_ids, state="open", incident_labels=incident_labels)
+        counts: dict[int, int] = {}
+        for issue in self._s.issues.values():
+            if _matches(issue, query):
+                counts[issue.project_id] = counts.get(issue.project_id, 0) + 1
+        return counts
+
+
+def _matches(issue: Issue, query: IssueQuery) -> bool:
+    remote, triage = issue.remote, issue.triage
+    text = (query.text or "").lower()
+    return (
+        (query.project_ids is None or issue.project_id in query.project_ids)
+        and query.provider in (None, issue.provider.value)
+        and query.state in (None, remote.state.value)
+        and (query.label is None or query.label in remote.labels)
+        and (query.assignee is None or query.assignee in remote.assignees)
+        and query.severity in (None, triage.severity.value if triage.severity else None)
+        and query.triage_status in (None, triage.status.value)
+        and (not text or text in remote.title.lower() or query.text == remote.number)
+        and (
+            query.incident_labels is None
+            or triage.severity is not None
+            or any(label in remote.labels for label in query.incident_labels)
+        )
+    )
 
 
 class FakeSyncRunLog(_Repo):

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     ssh_accept_new_host_keys: bool = False
     workspace_status_ttl_seconds: int = Field(default=30, ge=1, le=3600)
     tracker_allow_private_networks: bool = False
+    incident_labels: str = "incident"  # comma-separated; see incident_label_list
+
+    @property
+    def incident_label_list(self) -> tuple[str, ...]:
+        return tuple(label.strip() for label in self.incident_labels.split(",") if label.strip())
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

@@ -59,6 +59,7 @@ from aiops.domain.usecases.seed import SeedDefaults
 from aiops.domain.usecases.sync_issues import ListIssues, SyncIssues
 from aiops.domain.usecases.tenants import CreateTenant, GetTenant, ListTenants, UpdateTenant
 from aiops.domain.usecases.trackers import AddTracker, ListTrackers, RemoveTracker, TestTracker
+from aiops.domain.usecases.triage import IncidentCounts, SearchIssues, TriageIssues
 from aiops.domain.usecases.users import CreateUser, ListUsers, SetAdmin, SetPassword
 from aiops.domain.usecases.workspaces import (
     GetWorkspaceStatus,
@@ -199,6 +200,17 @@ class Container(containers.DeclarativeContainer):
         SyncIssues, uow=uow.provider, clock=clock, secret_box=secret_box, trackers=issue_trackers
     )
     list_issues = providers.Factory(ListIssues, uow=uow.provider)
+    search_issues = providers.Factory(
+        SearchIssues,
+        uow=uow.provider,
+        incident_labels=settings.provided.incident_label_list,
+    )
+    incident_counts = providers.Factory(
+        IncidentCounts,
+        uow=uow.provider,
+        incident_labels=settings.provided.incident_label_list,
+    )
+    triage_issues = providers.Factory(TriageIssues, uow=uow.provider, clock=clock)
     init_workspace = providers.Factory(InitWorkspace, ports=workspace_ports)
     workspace_status = providers.Factory(GetWorkspaceStatus, ports=workspace_ports)
     list_branches = providers.Factory(ListBranches, ports=workspace_ports)

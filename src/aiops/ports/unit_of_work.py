@@ -19,7 +19,7 @@ from aiops.domain.model.auth import ApiToken
 from aiops.domain.model.identities import SshIdentity
 from aiops.domain.model.projects import Project
 from aiops.domain.model.tenants import Membership, Tenant
-from aiops.domain.model.trackers import Issue, SyncRun, TrackerConnection
+from aiops.domain.model.trackers import Issue, SyncRun, TrackerConnection, Triage
 from aiops.domain.model.users import User
 
 
@@ -104,7 +104,18 @@ class LoginFailureLog(Protocol):
 
 @attrs.frozen
 class IssueQuery:
+    """Filters (all optional, combined with AND), an order and a page."""
+
     project_ids: Sequence[int] | None = None  # None: every project
+    provider: str | None = None
+    state: str | None = None
+    label: str | None = None
+    assignee: str | None = None
+    severity: str | None = None
+    triage_status: str | None = None
+    text: str | None = None  # in the title, or the number ("#12", "OPS-7")
+    incident_labels: Sequence[str] | None = None  # set: only incidents (these labels or a severity)
+    sort: str = "updated"  # updated | created | severity | number
     limit: int = 100
     offset: int = 0
 
@@ -134,7 +145,21 @@ class IssueRepository(Protocol):
         ...
 
     def list(self, query: IssueQuery) -> Sequence[Issue]:
-        """Newest update first."""
+        """One page, in the query's order (newest update first by default)."""
+        ...
+
+    def count(self, query: IssueQuery) -> int:
+        """How many issues match (every page)."""
+        ...
+
+    def get(self, issue_id: int) -> Issue | None: ...
+
+    def set_triage(self, issue_id: int, triage: Triage) -> None: ...
+
+    def incident_counts(
+        self, project_ids: Sequence[int], incident_labels: Sequence[str]
+    ) -> Mapping[int, int]:
+        """Open incidents by project (projects without any are left out)."""
         ...
 
 

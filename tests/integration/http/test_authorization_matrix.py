@@ -8,6 +8,7 @@ Browser routes get the session's CSRF token; API routes a bearer token.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,11 @@ from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 from aiops.container import Container
+from aiops.domain.model.trackers import Issue, IssueState, Provider, RemoteIssue
 from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.auth import CreateTokenCommand
 from aiops.domain.usecases.projects import UpdateProjectCommand
+from aiops.domain.usecases.trackers import AddTrackerCommand
 from aiops.entrypoints.http.app import create_app
 from tests.integration.git.conftest import make_remote
 from tests.integration.http.conftest import World, csrf, sign_in
@@ -79,6 +82,7 @@ USES_WEB_API = only(
 READS_OWN_WORKSPACE = only({"member": 200, "owner": 200, "admin": 200}, others=404, anonymous=401)
 WORKSPACE = "/projects/{project_id:int}/workspace"
 REMOTE = {"url": ""}  # acme/web's remote, made per test by with_workspaces
+ISSUE = {"id": 0}  # an issue of acme/web, made per test by with_an_issue
 API_WORKSPACE = "/api/v1" + WORKSPACE
 BRANCH_BODIES: dict[str, Body | None] = {
     "fetch": None,
@@ -193,6 +197,13 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
         only({"owner": 200, "other_owner": 200, "admin": 200}, others=403, anonymous=401),
         None,
     ),
+    ("GET", "/issues"): (everyone(200, anonymous=303), None),
+    ("POST", "/issues/triage"): (
+        only({"member": 303, "owner": 303, "admin": 303, "viewer": 403}, others=404, anonymous=303),
+        lambda role: {"issue": str(ISSUE["id"]), "status": "triaged"},
+    ),
+    ("GET", "/api/v1/issues"): (everyone(200, anonymous=401), None),
+    ("PATCH", "/api/v1/issues/{issue_id:int}"): (USES_WEB_API, lambda role: {"status": "triaged"}),
     ("GET", "/api/v1/users"): (only({"admin": 200}, others=403, anonymous=401), None),
     ("POST", "/api/v1/users"): (
         only({"admin": 201}, others=403, anonymous=401),
@@ -208,6 +219,7 @@ def concrete(path: str, app: Container, world: World, revocable: int) -> str:
         .replace("{project_id:int}", str(world.web_id))
         .replace("{user_id:int}", str(member.id))
         .replace("{token_id:int}", str(revocable))
+        .replace("{issue_id:int}", str(ISSUE["id"]))
     )
 
 
@@ -244,11 +256,45 @@ def with_workspaces(app: Container, world: World, tmp_path: Path) -> None:
         app.init_workspace()(WorkspaceRef(project_id=world.web_id, user_email=email))
 
 
+def with_an_issue(app: Container, world: World) -> None:
+    """acme/web gets a tracker connection and one synced issue."""
+    connection = app.add_tracker()(
+        AddTrackerCommand(
+            project_id=world.web_id,
+            provider="github",
+            base_url="https://api.github.com",
+            key="acme/web",
+            token="matrix-token",
+        )
+    )
+    assert connection.id is not None
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    issue = Issue(
+        connection_id=connection.id,
+        project_id=world.web_id,
+        provider=Provider.GITHUB,
+        remote=RemoteIssue(
+            external_id="1",
+            number="#1",
+            title="Disk full",
+            body="",
+            state=IssueState.OPEN,
+            created_at=moment,
+            updated_at=moment,
+        ),
+    )
+    with app.uow() as uow:
+        uow.issues.add_many([issue])
+        uow.commit()
+        ISSUE["id"] = next(iter(uow.issues.for_connection(connection.id).values())).id or 0
+
+
 @pytest.mark.parametrize("role", sorted(ROLES))
 def test_each_route_answers_each_role_as_expected(
     app: Container, world: World, role: str, tmp_path: Path
 ) -> None:
     with_workspaces(app, world, tmp_path)
+    with_an_issue(app, world)
     failures = []
     # The owner's token to revoke (not the one the API rows authenticate with).
     revocable = app.create_token()(CreateTokenCommand(email=World.OWNER, name="revocable"))

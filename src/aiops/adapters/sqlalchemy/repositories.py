@@ -5,6 +5,7 @@ Repositories never commit: the unit of work owns the transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -17,10 +18,13 @@ from sqlalchemy import (
     CursorResult,
     Row,
     Table,
+    Text,
     bindparam,
+    cast,
     delete,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -464,15 +468,97 @@ class SqlIssueRepository:
         self._c.execute(statement, rows)
 
     def list(self, query: IssueQuery) -> Sequence[Issue]:
-        statement = select(t.issues)
-        if query.project_ids is not None:
-            statement = statement.where(t.issues.c.project_id.in_(list(query.project_ids)))
         statement = (
-            statement.order_by(t.issues.c.updated_at.desc(), t.issues.c.id.desc())
+            select(t.issues)
+            .where(*_issue_filters(query))
+            .order_by(*_ISSUE_ORDERS.get(query.sort, _ISSUE_ORDERS["updated"]))
             .limit(query.limit)
             .offset(query.offset)
         )
         return [issue_from_row(row) for row in self._c.execute(statement)]
+
+    def count(self, query: IssueQuery) -> int:
+        statement = select(func.count()).select_from(t.issues).where(*_issue_filters(query))
+        return int(self._c.execute(statement).scalar_one())
+
+    def get(self, issue_id: int) -> Issue | None:
+        if not 0 < issue_id <= MAX_ID:
+            return None
+        row = self._c.execute(select(t.issues).where(t.issues.c.id == issue_id)).first()
+        return None if row is None else issue_from_row(row)
+
+    def set_triage(self, issue_id: int, triage: Triage) -> None:
+        self._c.execute(
+            update(t.issues)
+            .where(t.issues.c.id == issue_id)
+            .values(
+                triage_status=triage.status.value,
+                severity=None if triage.severity is None else triage.severity.value,
+                owner_id=triage.owner_id,
+                note=triage.note,
+            )
+        )
+
+    def incident_counts(
+        self, project_ids: Sequence[int], incident_labels: Sequence[str]
+    ) -> Mapping[int, int]:
+        query = IssueQuery(
+            project_ids=project_ids, state=IssueState.OPEN.value, incident_labels=incident_labels
+        )
+        statement = (
+            select(t.issues.c.project_id, func.count())
+            .where(*_issue_filters(query))
+            .group_by(t.issues.c.project_id)
+        )
+        return {int(project): int(n) for project, n in self._c.execute(statement)}
+
+
+def _containing(text: str) -> str:
+    """A LIKE pattern (escape character: backslash) matching values that contain `text`."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _json_contains(column: ColumnElement[Any], value: str) -> ColumnElement[bool]:
+    """A JSON array of strings holds `value` (as text, portable to SQLite and PostgreSQL)."""
+    return cast(column, Text).like(_containing(json.dumps(value)), escape="\\")
+
+
+def _issue_filters(query: IssueQuery) -> list[ColumnElement[bool]]:
+    c = t.issues.c
+    found: list[ColumnElement[bool]] = []
+    if query.project_ids is not None:
+        found.append(c.project_id.in_(list(query.project_ids)))
+    for column, value in (
+        (c.provider, query.provider),
+        (c.state, query.state),
+        (c.severity, query.severity),
+        (c.triage_status, query.triage_status),
+    ):
+        if value is not None:
+            found.append(column == value)
+    if query.label is not None:
+        found.append(_json_contains(c.labels, query.label))
+    if query.assignee is not None:
+        found.append(_json_contains(c.assignees, query.assignee))
+    if query.text:
+        pattern = _containing(query.text)
+        found.append(or_(c.title.ilike(pattern, escape="\\"), c.number == query.text))
+    if query.incident_labels is not None:
+        found.append(
+            or_(
+                c.severity.is_not(None),
+                *(_json_contains(c.labels, label) for label in query.incident_labels),
+            )
+        )
+    return found
+
+
+_ISSUE_ORDERS: dict[str, tuple[ColumnElement[Any], ...]] = {
+    "updated": (t.issues.c.updated_at.desc(), t.issues.c.id.desc()),
+    "created": (t.issues.c.created_at.desc(), t.issues.c.id.desc()),
+    "severity": (t.issues.c.severity.is_(None), t.issues.c.severity, t.issues.c.updated_at.desc()),
+    "number": (t.issues.c.number, t.issues.c.id),
+}
 
 
 _REMOTE_COLUMNS = (

@@ -149,6 +149,17 @@ class SyncIssues:
                         unchanged=plan.unchanged,
                     )
                 )
+                if plan.create or plan.update or plan.remove:  # pages cache on the audit trail
+                    record(
+                        uow,
+                        self._clock,
+                        actor=cmd.actor.name,
+                        action="tracker.synced",
+                        target=f"tracker:{connection.id}",
+                        created=run.created,
+                        updated=run.updated,
+                        removed=run.removed,
+                    )
                 uow.commit()
         except DomainError as error:
             run = self._failed(connection, attrs.evolve(run, finished_at=self._clock.now()), error)

@@ -16,7 +16,7 @@ from aiops import __version__
 from aiops.adapters.errors import AdapterError
 from aiops.adapters.sqlalchemy.migrations import ensure_current
 from aiops.container import Container, bootstrap
-from aiops.entrypoints.http import admin, api, auth_routes, pages, workspaces
+from aiops.entrypoints.http import admin, api, auth_routes, issues, pages, workspaces
 from aiops.entrypoints.http.errors import HANDLERS
 from aiops.entrypoints.http.middleware import BodyLimit, Csrf, SecurityHeaders, Sessions
 from aiops.entrypoints.http.page_cache import PageCache
@@ -49,6 +49,7 @@ def all_routes() -> list[BaseRoute]:
         *auth_routes.routes,
         *pages.routes,
         *workspaces.routes,
+        *issues.routes,
         *admin.routes,
         *api.routes,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

@@ -56,12 +56,15 @@ async def dashboard(request: Request) -> Response:
         )
     }
     groups = [(tenant, by_tenant.get(tenant.id, [])) for tenant in tenants]
+    ids = [p.id for p in projects if p.id is not None]
+    incidents = await call(app.incident_counts(), actor, ids)
     response = render(
         request,
         "dashboard.html",
         groups=groups,
         project_count=len(projects),
         workspaces=workspaces.snapshots,
+        incidents=incidents,
         now=app.clock().now(),
     )
     if key is not None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from aiops.entrypoints.http.api import openapi, workspaces
+from aiops.entrypoints.http.api import issues, openapi, workspaces
 from aiops.entrypoints.http.api.routes import PREFIX
 from aiops.entrypoints.http.api.routes import routes as resource_routes
 
 routes: list[BaseRoute] = [
     *resource_routes,
     *workspaces.routes,
+    *issues.routes,
     Route(f"{PREFIX}/openapi.json", openapi.openapi, methods=["GET"]),
 ]

@@ -199,6 +199,63 @@ SCHEMAS: dict[str, Any] = {
         [],
         extra=False,
     ),
+    "RemoteIssue": obj(
+        {
+            "external_id": STR,
+            "number": STR,
+            "title": STR,
+            "body": STR,
+            "state": {"type": "string", "enum": ["open", "closed", "removed"]},
+            "labels": {"type": "array", "items": STR},
+            "assignees": {"type": "array", "items": STR},
+            "url": STR,
+            "created_at": DATETIME,
+            "updated_at": DATETIME,
+        },
+        ["external_id", "number", "title", "state", "labels", "assignees", "updated_at"],
+    ),
+    "Triage": obj(
+        {
+            "status": {"type": "string", "enum": ["new", "triaged", "in_progress", "resolved"]},
+            "severity": {"type": ["string", "null"]},
+            "owner_id": {"type": ["integer", "null"]},
+            "note": STR,
+        },
+        ["status", "severity", "owner_id", "note"],
+    ),
+    "Issue": obj(
+        {
+            "id": INT,
+            "connection_id": INT,
+            "project_id": INT,
+            "provider": {"type": "string", "enum": ["github", "gitlab", "jira"]},
+            "remote": ref("RemoteIssue"),
+            "triage": ref("Triage"),
+        },
+        ["id", "connection_id", "project_id", "provider", "remote", "triage"],
+    ),
+    "IssuePage": obj(
+        {
+            "issues": {"type": "array", "items": ref("Issue")},
+            "total": INT,
+            "page": INT,
+            "per_page": INT,
+            "pages": INT,
+        },
+        ["issues", "total", "page", "per_page", "pages"],
+    ),
+    "TriageIn": obj(
+        {
+            "status": NULLABLE_STR,
+            "severity": NULLABLE_STR,
+            "clear_severity": BOOL,
+            "owner_email": NULLABLE_STR,
+            "clear_owner": BOOL,
+            "note": NULLABLE_STR,
+        },
+        [],
+        extra=False,
+    ),
     "MemberIn": obj(
         {"email": EMAIL, "role": {"type": "string", "enum": ["owner", "member", "viewer"]}},
         ["email", "role"],
@@ -377,6 +434,44 @@ PATHS: dict[str, Any] = {
         ),
     },
     **WORKSPACE_PATHS,
+    "/api/v1/issues": {
+        "get": operation(
+            "Issues you may see, filtered, sorted and paginated (the Issues page's filters)",
+            200,
+            ref("IssuePage"),
+            errors=(401, 400, 404),
+            params=[
+                {"name": name, "in": "query", "required": False, "schema": STR}
+                for name in (
+                    "tenant",
+                    "project",
+                    "provider",
+                    "state",
+                    "label",
+                    "assignee",
+                    "severity",
+                    "triage",
+                    "q",
+                    "incidents",
+                    "sort",
+                    "page",
+                    "per_page",
+                )
+            ],
+        ),
+    },
+    "/api/v1/issues/{issue_id}": {
+        "patch": operation(
+            "Triage one issue (members and owners of its tenant)",
+            200,
+            ref("Issue"),
+            body="TriageIn",
+            errors=(401, 403, 404),
+            params=[
+                path_param("issue_id", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1})
+            ],
+        ),
+    },
     "/api/v1/identities": {
         "get": operation(
             "SSH identities, to pick a project's (admins and tenant owners)",

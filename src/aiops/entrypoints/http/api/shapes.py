@@ -67,3 +67,15 @@ class BranchIn:
 
     branch: str | None = None
     base: str | None = None  # "from" in JSON
+
+
+@attrs.frozen
+class TriageIn:
+    """PATCH /api/v1/issues/{id}: each field optional; null or absent keeps it."""
+
+    status: str | None = None
+    severity: str | None = None
+    clear_severity: bool = False
+    owner_email: str | None = None
+    clear_owner: bool = False
+    note: str | None = None

@@ -1,0 +1,213 @@
+"""The triage view: find issues across every project a user may see, and triage them.
+
+Incidents are issues that carry one of the configured incident labels, or that someone gave a
+severity. Triage fields belong to aiops: a sync never changes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+
+import attrs
+
+from aiops.domain.errors import NotFound, ValidationError
+from aiops.domain.model.access import SYSTEM, Actor, Permission
+from aiops.domain.model.trackers import Issue, IssueState, Provider, Severity, TriageStatus
+from aiops.domain.usecases._audit import record
+from aiops.domain.usecases.users import require_user
+from aiops.ports.clock import Clock
+from aiops.ports.unit_of_work import IssueQuery, UnitOfWork, UnitOfWorkFactory
+
+SORTS = ("updated", "created", "severity", "number")
+PER_PAGE_MAX = 100
+BULK_MAX = 500
+
+
+def _choice(kind: type[StrEnum], value: str | None, field: str) -> str | None:
+    if value in (None, ""):
+        return None
+    try:
+        return kind(value).value
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise ValidationError(field, f"{str(value)[:40]!r} is not one of {allowed}") from None
+
+
+@attrs.frozen(kw_only=True)
+class IssueFilters:
+    tenant: str | None = None
+    project_id: int | None = None
+    provider: str | None = None
+    state: str | None = None
+    label: str | None = None
+    assignee: str | None = None
+    severity: str | None = None
+    triage_status: str | None = None
+    text: str | None = None
+    incidents: bool = False
+    sort: str = "updated"
+    page: int = 1
+    per_page: int = 50
+
+
+@attrs.frozen(kw_only=True)
+class IssuePage:
+    issues: tuple[Issue, ...]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _short(value: str | None, field: str, limit: int = 200) -> str | None:
+    if value is None or value.strip() == "":
+        return None
+    if len(value) > limit or any(ord(ch) < 32 for ch in value):
+        raise ValidationError(field, f"must be at most {limit} printable characters")
+    return value.strip()
+
+
+class SearchIssues:
+    def __init__(self, *, uow: UnitOfWorkFactory, incident_labels: Sequence[str]) -> None:
+        self._uow = uow
+        self._incident_labels = tuple(incident_labels)
+
+    def __call__(self, filters: IssueFilters, actor: Actor = SYSTEM) -> IssuePage:
+        if filters.sort not in SORTS:
+            raise ValidationError("sort", f"use one of {', '.join(SORTS)}")
+        if not 1 <= filters.per_page <= PER_PAGE_MAX or not 1 <= filters.page <= 100_000:
+            raise ValidationError("page", f"pages are 1 or more, of 1-{PER_PAGE_MAX} issues")
+        with self._uow() as uow:
+            query = IssueQuery(
+                project_ids=self._visible_projects(uow, filters, actor),
+                provider=_choice(Provider, filters.provider, "provider"),
+                state=_choice(IssueState, filters.state, "state"),
+                label=_short(filters.label, "label", 100),
+                assignee=_short(filters.assignee, "assignee", 100),
+                severity=_choice(Severity, filters.severity, "severity"),
+                triage_status=_choice(TriageStatus, filters.triage_status, "triage_status"),
+                text=_short(filters.text, "q"),
+                incident_labels=self._incident_labels if filters.incidents else None,
+                sort=filters.sort,
+                limit=filters.per_page,
+                offset=(filters.page - 1) * filters.per_page,
+            )
+            return IssuePage(
+                issues=tuple(uow.issues.list(query)),
+                total=uow.issues.count(query),
+                page=filters.page,
+                per_page=filters.per_page,
+            )
+
+    @staticmethod
+    def _visible_projects(uow: UnitOfWork, filters: IssueFilters, actor: Actor) -> list[int]:
+        tenant_id = None
+        if filters.tenant:
+            tenant = uow.tenants.get_by_slug(filters.tenant)
+            if tenant is None or not actor.may(Permission.VIEW, tenant.id or 0):
+                raise NotFound(f"tenant {filters.tenant[:63]!r} does not exist")
+            tenant_id = tenant.id
+        return [
+            p.id
+            for p in uow.projects.list(tenant_id)
+            if p.id is not None
+            and actor.may(Permission.VIEW, p.tenant_id)
+            and filters.project_id in (None, p.id)
+        ]
+
+
+class IncidentCounts:
+    """Open incidents per project, for the dashboard's cards."""
+
+    def __init__(self, *, uow: UnitOfWorkFactory, incident_labels: Sequence[str]) -> None:
+        self._uow = uow
+        self._incident_labels = tuple(incident_labels)
+
+    def __call__(self, actor: Actor, project_ids: Sequence[int]) -> Mapping[int, int]:
+        with self._uow() as uow:
+            visible = {p.id for p in uow.projects.list() if actor.may(Permission.VIEW, p.tenant_id)}
+            wanted = [p for p in project_ids if p in visible]
+            return uow.issues.incident_counts(wanted, self._incident_labels) if wanted else {}
+
+
+@attrs.frozen(kw_only=True)
+class TriageCommand:
+    """None keeps a field; `clear_severity` / `clear_owner` remove one."""
+
+    issue_ids: Sequence[int]
+    status: str | None = None
+    severity: str | None = None
+    clear_severity: bool = False
+    owner_email: str | None = None
+    clear_owner: bool = False
+    note: str | None = None
+    actor: Actor = SYSTEM
+
+
+class TriageIssues:
+    """Set the triage fields of one issue or many at once (members and owners of the issues'
+    tenants; viewers may not; issues of tenants the actor is not in do not exist for them).
+    All or nothing: one refused issue refuses the whole batch."""
+
+    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def __call__(self, cmd: TriageCommand) -> list[Issue]:
+        """The issues as they are afterwards (changed or not), by id."""
+        if not 0 < len(cmd.issue_ids) <= BULK_MAX:
+            raise ValidationError("issues", f"select 1-{BULK_MAX} issues")
+        status = _choice(TriageStatus, cmd.status, "status")
+        severity = _choice(Severity, cmd.severity, "severity")
+        if (cmd.clear_severity and severity) or (cmd.clear_owner and cmd.owner_email):
+            raise ValidationError("triage", "set a field or clear it, not both at once")
+        note = None if cmd.note is None else _note(cmd.note)
+        result = []
+        with self._uow() as uow:
+            owner_id = None
+            if cmd.owner_email:
+                owner = require_user(uow, cmd.owner_email)
+                owner_id = owner.id
+            tenants = {p.id: p.tenant_id for p in uow.projects.list()}
+            for issue_id in sorted(set(cmd.issue_ids)):
+                issue = uow.issues.get(issue_id)
+                missing = f"issue {issue_id} does not exist"
+                if issue is None or not cmd.actor.may(Permission.VIEW, tenants[issue.project_id]):
+                    raise NotFound(missing)
+                tenant = uow.tenants.get(tenants[issue.project_id])
+                assert tenant is not None
+                cmd.actor.require(Permission.USE, tenant, missing)
+                triage = attrs.evolve(
+                    issue.triage,
+                    status=TriageStatus(status) if status else issue.triage.status,
+                    severity=None
+                    if cmd.clear_severity
+                    else (Severity(severity) if severity else issue.triage.severity),
+                    owner_id=None if cmd.clear_owner else (owner_id or issue.triage.owner_id),
+                    note=issue.triage.note if note is None else note,
+                )
+                result.append(attrs.evolve(issue, triage=triage))
+                if triage != issue.triage:
+                    uow.issues.set_triage(issue_id, triage)
+                    record(
+                        uow,
+                        self._clock,
+                        actor=cmd.actor.name,
+                        action="issue.triaged",
+                        target=f"issue:{issue_id}",
+                        tenant=tenant.slug,
+                        status=triage.status.value,
+                        severity=triage.severity.value if triage.severity else None,
+                    )
+            uow.commit()
+        return result
+
+
+def _note(value: str) -> str:
+    if len(value) > 4000 or "\x00" in value:
+        raise ValidationError("note", "must be at most 4000 characters")
+    return value.strip()

@@ -1,0 +1,122 @@
+"""Issues: the triage view across every project the user may see, and (bulk) triage."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from aiops.domain.errors import NotFound, ValidationError
+from aiops.domain.model.trackers import IssueState, Provider, Severity, TriageStatus
+from aiops.domain.usecases.projects import ListProjectsQuery
+from aiops.domain.usecases.triage import IssueFilters, TriageCommand
+from aiops.entrypoints.http.web import call, container, flash, form, redirect, render, require_actor
+
+FILTERS = (
+    "tenant",
+    "project",
+    "provider",
+    "state",
+    "label",
+    "assignee",
+    "severity",
+    "triage",
+    "q",
+    "incidents",
+    "sort",
+    "page",
+)
+
+
+def number(name: str, text: str, default: int) -> int:
+    if not text:
+        return default
+    if not text.isdigit() or len(text) > 9:
+        raise ValidationError(name, "must be a whole number")
+    return int(text)
+
+
+def filters_from(values: dict[str, str]) -> IssueFilters:
+    return IssueFilters(
+        tenant=values["tenant"] or None,
+        project_id=number("project", values["project"], 0) or None,
+        provider=values["provider"] or None,
+        state=values["state"] or None,
+        label=values["label"] or None,
+        assignee=values["assignee"] or None,
+        severity=values["severity"] or None,
+        triage_status=values["triage"] or None,
+        text=values["q"] or None,
+        incidents=values["incidents"] in ("1", "on", "true"),
+        sort=values["sort"] or "updated",
+        page=number("page", values["page"], 1),
+    )
+
+
+async def issues_page(request: Request) -> Response:
+    actor = await require_actor(request)
+    app = container(request)
+    values = {key: request.query_params.get(key, "")[:200] for key in FILTERS}
+    projects = await call(app.list_projects(), ListProjectsQuery(actor=actor))
+    context: dict[str, Any] = {
+        "values": values,
+        "projects": {p.id: p for p in projects},
+        "choices": {
+            "provider": [p.value for p in Provider],
+            "state": [s.value for s in IssueState],
+            "severity": [s.value for s in Severity],
+            "triage": [s.value for s in TriageStatus],
+        },
+        "incident_labels": list(app.settings().incident_label_list),
+        "back_url": request.url.path + ("?" + request.url.query if request.url.query else ""),
+    }
+    try:
+        page = await call(app.search_issues(), filters_from(values), actor)
+    except (ValidationError, NotFound) as error:
+        status = 404 if isinstance(error, NotFound) else 400
+        return render(request, "issues.html", status_code=status, error=error.message, **context)
+    links = {
+        target: "/issues?" + urlencode({**values, "page": str(target)})
+        for target in (page.page - 1, page.page + 1)
+        if 1 <= target <= page.pages
+    }
+    return render(request, "issues.html", page=page, links=links, **context)
+
+
+def _back_to(target: str) -> str:
+    """Only back to the issues view (never an absolute or protocol-relative URL)."""
+    return target if target.startswith("/issues") and not target.startswith("//") else "/issues"
+
+
+async def triage(request: Request) -> Response:
+    actor = await require_actor(request)
+    data = await form(request)
+    back = _back_to(str(data.get("next", "/issues")))
+    try:
+        ids = [number("issue", str(value), 0) for value in data.getlist("issue")]
+        severity = str(data.get("severity", ""))  # "none" removes it
+        cmd = TriageCommand(
+            issue_ids=ids,
+            status=str(data.get("status", "")) or None,
+            severity=None if severity in ("", "none") else severity,
+            clear_severity=severity == "none",
+            owner_email=str(data.get("owner", "")).strip() or None,
+            clear_owner=data.get("clear_owner") == "on",
+            note=str(data["note"]) if data.get("note") else None,
+            actor=actor,
+        )
+        changed = await call(container(request).triage_issues(), cmd)
+    except ValidationError as error:
+        flash(request, f"Triage: {error.message}", "error")
+        return redirect(back)
+    flash(request, f"Triaged {len(changed)} issue{'s' if len(changed) != 1 else ''}.")
+    return redirect(back)
+
+
+routes = [
+    Route("/issues", issues_page, methods=["GET"]),
+    Route("/issues/triage", triage, methods=["POST"]),
+]
