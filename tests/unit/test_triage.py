@@ -1,0 +1,171 @@
+"""The triage view's use cases: search across visible projects, triage one or many, incidents."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from aiops import bootstrap
+from aiops.container import Container
+from aiops.domain.errors import NotFound, PermissionDenied, ValidationError
+from aiops.domain.model.access import Actor
+from aiops.domain.model.tenants import Role
+from aiops.domain.model.trackers import (
+    Issue,
+    IssueState,
+    Provider,
+    RemoteIssue,
+    Severity,
+    TriageStatus,
+)
+from aiops.domain.usecases.projects import CreateProjectCommand
+from aiops.domain.usecases.tenants import CreateTenantCommand
+from aiops.domain.usecases.triage import IssueFilters, TriageCommand
+from aiops.domain.usecases.users import CreateUserCommand
+from tests.fakes import FakeClock, FakeUnitOfWork
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class World:
+    def __init__(self) -> None:
+        self.uow = FakeUnitOfWork()
+        self.app: Container = bootstrap(uow=self.uow, clock=FakeClock())
+        self.ids: dict[str, int] = {}
+        for slug in ("acme", "globex"):
+            tenant = self.app.create_tenant()(CreateTenantCommand(slug=slug, name=slug.title()))
+            project = self.app.create_project()(
+                CreateProjectCommand(tenant=slug, slug="web", name=f"{slug} web")
+            )
+            assert tenant.id is not None
+            assert project.id is not None
+            self.ids[slug] = tenant.id
+            self.ids[f"{slug}/web"] = project.id
+        self.app.create_user()(CreateUserCommand(email="olga@example.com", name="Olga"))
+        issues = [
+            self.issue("acme/web", 1, "Disk full on db-1", labels=("incident",)),
+            self.issue("acme/web", 2, "Typo in README", labels=("docs",)),
+            self.issue("acme/web", 3, "Flaky deploy", state=IssueState.CLOSED),
+            self.issue("globex/web", 4, "Secret globex outage", labels=("incident",)),
+        ]
+        with self.uow:
+            self.uow.issues.add_many(issues)
+            self.uow.commit()
+
+    def issue(self, project: str, n: int, title: str, **fields: object) -> Issue:
+        remote = RemoteIssue(
+            external_id=str(n),
+            number=f"#{n}",
+            title=title,
+            body="",
+            state=fields.pop("state", IssueState.OPEN),  # type: ignore[arg-type]
+            labels=fields.pop("labels", ()),  # type: ignore[arg-type]
+            created_at=T0,
+            updated_at=T0 + timedelta(minutes=n),
+        )
+        return Issue(
+            connection_id=99, project_id=self.ids[project], provider=Provider.GITHUB, remote=remote
+        )
+
+    def actor(self, role: Role | None, tenant: str = "acme") -> Actor:
+        roles = {self.ids[tenant]: role} if role else {}
+        return Actor(f"{role}@example.com", user_id=70, roles=roles)
+
+    def numbers(self, actor: Actor, **filters: object) -> list[str]:
+        page = self.app.search_issues()(IssueFilters(**filters), actor)  # type: ignore[arg-type]
+        return [i.remote.number for i in page.issues]
+
+    def issue_id(self, number: str) -> int:
+        return next(i.id for i in self.uow.committed.issues.values() if i.remote.number == number)  # type: ignore[return-value]
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def test_a_member_sees_only_their_tenants_issues_newest_first(world: World) -> None:
+    assert world.numbers(world.actor(Role.VIEWER)) == ["#3", "#2", "#1"]
+    assert world.numbers(Actor.system()) == ["#4", "#3", "#2", "#1"]
+    assert world.numbers(world.actor(None)) == []
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"state": "closed"}, ["#3"]),
+        ({"label": "docs"}, ["#2"]),
+        ({"text": "disk"}, ["#1"]),
+        ({"text": "#2"}, ["#2"]),
+        ({"incidents": True}, ["#1"]),
+        ({"sort": "number"}, ["#1", "#2", "#3"]),
+        ({"per_page": 2, "page": 2}, ["#1"]),
+    ],
+)
+def test_filters_sort_and_pages(
+    world: World, filters: dict[str, object], expected: list[str]
+) -> None:
+    assert world.numbers(world.actor(Role.VIEWER), **filters) == expected
+
+
+def test_another_tenant_named_in_the_filter_does_not_exist(world: World) -> None:
+    with pytest.raises(NotFound, match="tenant 'globex' does not exist"):
+        world.numbers(world.actor(Role.OWNER), tenant="globex")
+
+
+@pytest.mark.parametrize(
+    ("filters", "field"),
+    [({"severity": "sev9"}, "severity"), ({"sort": "random"}, "sort"), ({"per_page": 500}, "page")],
+)
+def test_bad_filters_are_refused(world: World, filters: dict[str, object], field: str) -> None:
+    with pytest.raises(ValidationError, match=field):
+        world.numbers(world.actor(Role.VIEWER), **filters)
+
+
+def test_a_member_triages_several_issues_at_once(world: World) -> None:
+    ids = [world.issue_id("#1"), world.issue_id("#2")]
+
+    triaged = world.app.triage_issues()(
+        TriageCommand(
+            issue_ids=ids,
+            status="in_progress",
+            severity="sev2",
+            owner_email="olga@example.com",
+            note="paged",
+            actor=world.actor(Role.MEMBER),
+        )
+    )
+
+    assert [i.triage.status for i in triaged] == [TriageStatus.IN_PROGRESS] * 2
+    stored = world.uow.committed.issues[ids[1]]
+    assert (stored.triage.severity, stored.triage.note) == (Severity.SEV2, "paged")
+    assert stored.triage.owner_id is not None
+    assert world.numbers(world.actor(Role.VIEWER), incidents=True) == ["#2", "#1"]
+    assert world.uow.committed.audit[-1].action == "issue.triaged"
+
+
+def test_triage_is_all_or_nothing_and_never_reaches_another_tenant(world: World) -> None:
+    mine, theirs = world.issue_id("#1"), world.issue_id("#4")
+    member = world.actor(Role.MEMBER)
+
+    with pytest.raises(NotFound, match=f"issue {theirs} does not exist"):
+        world.app.triage_issues()(
+            TriageCommand(issue_ids=[mine, theirs], status="triaged", actor=member)
+        )
+    with pytest.raises(PermissionDenied):
+        world.app.triage_issues()(
+            TriageCommand(issue_ids=[mine], status="triaged", actor=world.actor(Role.VIEWER))
+        )
+    with pytest.raises(ValidationError, match="not one of"):
+        world.app.triage_issues()(TriageCommand(issue_ids=[mine], status="done", actor=member))
+
+    assert world.uow.committed.issues[mine].triage.status is TriageStatus.NEW
+
+
+def test_incident_counts_cover_open_incidents_of_visible_projects(world: World) -> None:
+    counts = world.app.incident_counts()(
+        world.actor(Role.VIEWER), [world.ids["acme/web"], world.ids["globex/web"]]
+    )
+
+    assert counts == {world.ids["acme/web"]: 1}
