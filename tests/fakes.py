@@ -352,12 +352,16 @@ class FakeIssueRepository(_Repo):
         self._s.issues[issue_id] = attrs.evolve(self._s.issues[issue_id], triage=triage)
 
     def incident_counts(
-        self, project_ids: Sequence[int], incident_labels: Sequence[str]
+        self,
+        project_ids: Sequence[int],
+        incident_labels: Sequence[str],
+        tenant_ids: Sequence[int] | None = None,
     ) -> Mapping[int, int]:
         query = IssueQuery(project_ids=project_ids, state="open", incident_labels=incident_labels)
         counts: dict[int, int] = {}
         for issue in self._s.issues.values():
-            if _matches(issue, query):
+            tenant_id = self._s.projects[issue.project_id].tenant_id
+            if _matches(issue, query) and (tenant_ids is None or tenant_id in tenant_ids):
                 counts[issue.project_id] = counts.get(issue.project_id, 0) + 1
         return counts
 

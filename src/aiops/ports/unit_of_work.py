@@ -157,9 +157,13 @@ class IssueRepository(Protocol):
     def set_triage(self, issue_id: int, triage: Triage) -> None: ...
 
     def incident_counts(
-        self, project_ids: Sequence[int], incident_labels: Sequence[str]
+        self,
+        project_ids: Sequence[int],
+        incident_labels: Sequence[str],
+        tenant_ids: Sequence[int] | None = None,
     ) -> Mapping[int, int]:
-        """Open incidents by project (projects without any are left out)."""
+        """Open incidents by project (projects without any are left out), only in the given
+        tenants when `tenant_ids` is set."""
         ...
 
 

@@ -54,7 +54,7 @@ def test_the_dashboard_costs_the_same_queries_for_2_or_62_projects(
     large = statements_for(client, app.engine(), "/")
 
     assert large == small
-    assert small <= 6
+    assert small <= 7  # viewer, projects, tenants, incident counts: the same for any number
 
 
 def test_the_cached_dashboard_changes_as_soon_as_the_data_does(

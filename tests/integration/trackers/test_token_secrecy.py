@@ -34,6 +34,8 @@ def test_a_canary_token_never_appears_in_errors_or_logs(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    for chatty in ("httpx", "httpcore"):  # configure_logging quiets them; listen to everything
+        caplog.set_level(logging.DEBUG, logger=chatty)
     github.token = CANARY
     canary = TrackerTarget(base_url=target.base_url, key="acme/web", token=CANARY)
     wrong = TrackerTarget(base_url=target.base_url, key="acme/web", token=CANARY + "x")

@@ -500,16 +500,22 @@ class SqlIssueRepository:
         )
 
     def incident_counts(
-        self, project_ids: Sequence[int], incident_labels: Sequence[str]
+        self,
+        project_ids: Sequence[int],
+        incident_labels: Sequence[str],
+        tenant_ids: Sequence[int] | None = None,
     ) -> Mapping[int, int]:
         query = IssueQuery(
             project_ids=project_ids, state=IssueState.OPEN.value, incident_labels=incident_labels
         )
         statement = (
             select(t.issues.c.project_id, func.count())
+            .join(t.projects, t.projects.c.id == t.issues.c.project_id)
             .where(*_issue_filters(query))
             .group_by(t.issues.c.project_id)
         )
+        if tenant_ids is not None:
+            statement = statement.where(t.projects.c.tenant_id.in_(list(tenant_ids)))
         return {int(project): int(n) for project, n in self._c.execute(statement)}
 
 
