@@ -34,6 +34,9 @@ def test_a_canary_token_never_appears_in_errors_or_logs(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # An app made by an earlier test quiets httpx to WARNING (configure_logging): hear it all.
+    caplog.set_level(logging.DEBUG, logger="httpx")
+    caplog.set_level(logging.DEBUG, logger="httpcore")
     github.token = CANARY
     canary = TrackerTarget(base_url=target.base_url, key="acme/web", token=CANARY)
     wrong = TrackerTarget(base_url=target.base_url, key="acme/web", token=CANARY + "x")
