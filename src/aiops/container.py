@@ -60,6 +60,7 @@ from aiops.domain.usecases.sync_issues import ListIssues, SyncIssues
 from aiops.domain.usecases.tenants import CreateTenant, GetTenant, ListTenants, UpdateTenant
 from aiops.domain.usecases.trackers import AddTracker, ListTrackers, RemoveTracker, TestTracker
 from aiops.domain.usecases.users import CreateUser, ListUsers, SetAdmin, SetPassword
+from aiops.domain.usecases.webhooks import ReceiveWebhook
 from aiops.domain.usecases.workspaces import (
     GetWorkspaceStatus,
     InitWorkspace,
@@ -199,6 +200,9 @@ class Container(containers.DeclarativeContainer):
         SyncIssues, uow=uow.provider, clock=clock, secret_box=secret_box, trackers=issue_trackers
     )
     list_issues = providers.Factory(ListIssues, uow=uow.provider)
+    receive_webhook = providers.Factory(
+        ReceiveWebhook, uow=uow.provider, clock=clock, secret_box=secret_box
+    )
     init_workspace = providers.Factory(InitWorkspace, ports=workspace_ports)
     workspace_status = providers.Factory(GetWorkspaceStatus, ports=workspace_ports)
     list_branches = providers.Factory(ListBranches, ports=workspace_ports)
