@@ -114,6 +114,7 @@ class State:
     trackers: dict[int, TrackerConnection] = attrs.field(factory=dict)
     issues: dict[int, Issue] = attrs.field(factory=dict)
     sync_runs: list[SyncRun] = attrs.field(factory=list)
+    webhook_deliveries: dict[tuple[int, str], datetime] = attrs.field(factory=dict)
     next_id: int = 1
 
     def copy(self) -> State:
@@ -129,6 +130,7 @@ class State:
             trackers=dict(self.trackers),
             issues=dict(self.issues),
             sync_runs=list(self.sync_runs),
+            webhook_deliveries=dict(self.webhook_deliveries),
             next_id=self.next_id,
         )
 
@@ -303,6 +305,8 @@ class FakeTrackerConnectionRepository(_Repo):
         for issue_id in [i for i, x in self._s.issues.items() if x.connection_id == connection_id]:
             del self._s.issues[issue_id]
         self._s.sync_runs[:] = [r for r in self._s.sync_runs if r.connection_id != connection_id]
+        for key in [k for k in self._s.webhook_deliveries if k[0] == connection_id]:
+            del self._s.webhook_deliveries[key]
 
 
 class FakeIssueRepository(_Repo):
@@ -397,6 +401,14 @@ class FakeSyncRunLog(_Repo):
         return sorted(runs, key=lambda r: (r.started_at, r.id or 0), reverse=True)[:limit]
 
 
+class FakeWebhookDeliveryLog(_Repo):
+    def add(self, connection_id: int, delivery_id: str, received_at: datetime) -> bool:
+        if (connection_id, delivery_id) in self._s.webhook_deliveries:
+            return False
+        self._s.webhook_deliveries[connection_id, delivery_id] = received_at
+        return True
+
+
 class FakeAuditLog(_Repo):
     def latest_id(self) -> int:
         return max((e.id or 0 for e in self._s.audit), default=0)
@@ -475,6 +487,7 @@ class FakeUnitOfWork:
         self.trackers = FakeTrackerConnectionRepository(self._work)
         self.issues = FakeIssueRepository(self._work)
         self.sync_runs = FakeSyncRunLog(self._work)
+        self.webhook_deliveries = FakeWebhookDeliveryLog(self._work)
         self.audit = FakeAuditLog(self._work)
         self.api_tokens = FakeApiTokenRepository(self._work)
         self.login_failures = FakeLoginFailureLog(self._work)

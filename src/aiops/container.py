@@ -61,6 +61,7 @@ from aiops.domain.usecases.tenants import CreateTenant, GetTenant, ListTenants, 
 from aiops.domain.usecases.trackers import AddTracker, ListTrackers, RemoveTracker, TestTracker
 from aiops.domain.usecases.triage import IncidentCounts, SearchIssues, TriageIssues
 from aiops.domain.usecases.users import CreateUser, ListUsers, SetAdmin, SetPassword
+from aiops.domain.usecases.webhooks import ReceiveWebhook
 from aiops.domain.usecases.workspaces import (
     GetWorkspaceStatus,
     InitWorkspace,
@@ -211,6 +212,9 @@ class Container(containers.DeclarativeContainer):
         incident_labels=settings.provided.incident_label_list,
     )
     triage_issues = providers.Factory(TriageIssues, uow=uow.provider, clock=clock)
+    receive_webhook = providers.Factory(
+        ReceiveWebhook, uow=uow.provider, clock=clock, secret_box=secret_box
+    )
     init_workspace = providers.Factory(InitWorkspace, ports=workspace_ports)
     workspace_status = providers.Factory(GetWorkspaceStatus, ports=workspace_ports)
     list_branches = providers.Factory(ListBranches, ports=workspace_ports)

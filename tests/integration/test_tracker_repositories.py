@@ -166,3 +166,25 @@ def test_issues_can_be_read_by_external_id(new_uow: Callable[[], UnitOfWork]) ->
     assert sorted(named, key=int) == [str(n) for n in range(2, 1203, 2)]
     assert none == {}
     assert len(everything) == 1202
+
+
+def test_a_webhook_delivery_is_recorded_once_per_connection(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    connection = seed_connection(new_uow)
+    assert connection.id is not None
+    with new_uow() as uow:
+        other = uow.trackers.add(attrs.evolve(connection, id=None, key="acme/api"))
+        assert other.id is not None
+        first = uow.webhook_deliveries.add(connection.id, "d-1", T0)
+        again = uow.webhook_deliveries.add(connection.id, "d-1", T0)
+        elsewhere = uow.webhook_deliveries.add(other.id, "d-1", T0)
+        uow.commit()
+    with new_uow() as uow:
+        after_commit = uow.webhook_deliveries.add(connection.id, "d-1", T0)
+        uow.trackers.remove(connection.id)  # its deliveries go with it
+        uow.commit()
+    with new_uow() as uow:
+        kept = uow.webhook_deliveries.add(other.id, "d-1", T0)
+
+    assert (first, again, elsewhere, after_commit, kept) == (True, False, True, False, False)

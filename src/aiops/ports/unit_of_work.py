@@ -126,7 +126,7 @@ class TrackerConnectionRepository(Protocol):
     def get(self, connection_id: int) -> TrackerConnection | None: ...
     def list(self, project_id: int | None = None) -> Sequence[TrackerConnection]: ...
     def remove(self, connection_id: int) -> None:
-        """The connection, its issues and its sync runs."""
+        """The connection, its issues, its sync runs and its webhook deliveries."""
         ...
 
 
@@ -174,6 +174,14 @@ class SyncRunLog(Protocol):
         ...
 
 
+class WebhookDeliveryLog(Protocol):
+    """The deliveries each connection's webhook has received, by the tracker's delivery id."""
+
+    def add(self, connection_id: int, delivery_id: str, received_at: datetime) -> bool:
+        """Record a delivery: False, and nothing written, when it was recorded before."""
+        ...
+
+
 class UnitOfWork(Protocol):
     tenants: TenantRepository
     users: UserRepository
@@ -186,6 +194,7 @@ class UnitOfWork(Protocol):
     trackers: TrackerConnectionRepository
     issues: IssueRepository
     sync_runs: SyncRunLog
+    webhook_deliveries: WebhookDeliveryLog
 
     def __enter__(self) -> Self: ...
 

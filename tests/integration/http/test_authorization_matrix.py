@@ -209,6 +209,11 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
         only({"admin": 201}, others=403, anonymous=401),
         lambda role: {"email": f"new-{slug(role)}@example.com", "name": "New"},
     ),
+    # Tracker webhooks: the signature is the only credential, so every role (session or not)
+    # gets the same 401 for an unsigned delivery.
+    ("POST", "/hooks/github"): (everyone(401), lambda role: {}),
+    ("POST", "/hooks/gitlab"): (everyone(401), lambda role: {}),
+    ("POST", "/hooks/jira"): (everyone(401), lambda role: {}),
 }
 
 

@@ -375,6 +375,8 @@ class SqlTrackerConnectionRepository(_EntityTable[TrackerConnection]):
         # Children first: SQLite enforces ON DELETE CASCADE only with its foreign_keys pragma.
         self._c.execute(delete(t.issues).where(t.issues.c.connection_id == connection_id))
         self._c.execute(delete(t.sync_runs).where(t.sync_runs.c.connection_id == connection_id))
+        deliveries = t.webhook_deliveries
+        self._c.execute(delete(deliveries).where(deliveries.c.connection_id == connection_id))
         self._c.execute(delete(self._table).where(self._table.c.id == connection_id))
 
 

@@ -226,3 +226,20 @@ sync_runs = Table(
     Column("error", Text, nullable=True),
     Index("ix_sync_runs_connection_id_started_at", "connection_id", "started_at"),
 )
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "connection_id",
+        Integer,
+        ForeignKey("tracker_connections.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("delivery_id", String(100), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    UniqueConstraint(
+        "connection_id", "delivery_id", name="uq_webhook_deliveries_connection_id_delivery_id"
+    ),
+)

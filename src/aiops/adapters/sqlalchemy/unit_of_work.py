@@ -22,6 +22,7 @@ from aiops.adapters.sqlalchemy.repositories import (
     SqlTrackerConnectionRepository,
     SqlUserRepository,
 )
+from aiops.adapters.sqlalchemy.webhook_deliveries import SqlWebhookDeliveryLog
 
 
 class SqlAlchemyUnitOfWork:
@@ -36,6 +37,7 @@ class SqlAlchemyUnitOfWork:
     trackers: SqlTrackerConnectionRepository
     issues: SqlIssueRepository
     sync_runs: SqlSyncRunLog
+    webhook_deliveries: SqlWebhookDeliveryLog
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -59,6 +61,7 @@ class SqlAlchemyUnitOfWork:
         self.trackers = SqlTrackerConnectionRepository(connection)
         self.issues = SqlIssueRepository(connection)
         self.sync_runs = SqlSyncRunLog(connection)
+        self.webhook_deliveries = SqlWebhookDeliveryLog(connection)
         return self
 
     def __exit__(

@@ -16,12 +16,15 @@ from aiops import __version__
 from aiops.adapters.errors import AdapterError
 from aiops.adapters.sqlalchemy.migrations import ensure_current
 from aiops.container import Container, bootstrap
-from aiops.entrypoints.http import admin, api, auth_routes, issues, pages, workspaces
+from aiops.domain.model.access import SYSTEM
+from aiops.domain.usecases.sync_issues import SyncIssuesCommand
+from aiops.entrypoints.http import admin, api, auth_routes, issues, pages, webhooks, workspaces
 from aiops.entrypoints.http.errors import HANDLERS
 from aiops.entrypoints.http.middleware import BodyLimit, Csrf, SecurityHeaders, Sessions
 from aiops.entrypoints.http.page_cache import PageCache
 from aiops.entrypoints.http.refresher import SnapshotRefresher
 from aiops.entrypoints.http.web import HERE, call
+from aiops.entrypoints.http.webhook_syncs import SyncConnection, WebhookSyncs
 from aiops.log import configure_logging, get_logger
 
 log = get_logger(__name__)
@@ -52,8 +55,26 @@ def all_routes() -> list[BaseRoute]:
         *issues.routes,
         *admin.routes,
         *api.routes,
+        *webhooks.routes,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
+
+
+def webhook_sync(container: Container) -> SyncConnection:
+    """A targeted sync of one connection, as a verified webhook delivery asks for."""
+    sync = container.sync_issues()
+
+    def run(connection_id: int) -> None:
+        for run in sync(SyncIssuesCommand(connection_id=connection_id, actor=SYSTEM)):
+            log.info(
+                "webhook.synced",
+                connection=connection_id,
+                created=run.created,
+                updated=run.updated,
+                error=run.error,
+            )
+
+    return run
 
 
 def create_app(container: Container | None = None) -> Starlette:
@@ -62,12 +83,14 @@ def create_app(container: Container | None = None) -> Starlette:
     configure_logging(fmt=settings.log_format, level=settings.log_level)
 
     refresher = SnapshotRefresher(container.refresh_snapshot)
+    webhook_syncs = WebhookSyncs(lambda: webhook_sync(container))
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         log.info("http.started", version=__version__)
         yield
         refresher.shutdown()
+        webhook_syncs.shutdown()
         container.shutdown_resources()
 
     app = Starlette(
@@ -88,4 +111,5 @@ def create_app(container: Container | None = None) -> Starlette:
     app.state.container = container
     app.state.page_cache = PageCache()
     app.state.refresher = refresher
+    app.state.webhook_syncs = webhook_syncs
     return app

@@ -17,6 +17,7 @@ from aiops.domain.errors import (
     ValidationError,
 )
 from aiops.domain.model.workspaces import RemoteFailed
+from aiops.entrypoints.http.middleware import JSON_PATHS
 from aiops.entrypoints.http.web import SignInRequired, render
 from aiops.log import get_logger
 
@@ -47,7 +48,7 @@ TITLES = {
 
 
 def is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    return request.url.path.startswith(JSON_PATHS)
 
 
 def error_response(

@@ -32,6 +32,8 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = b"x-csrf-token"
 # Bearer-token API and signed webhooks carry no cookies, so CSRF cannot touch them.
 CSRF_EXEMPT = ("/api/", "/hooks/")
+# Machine clients: errors are JSON, never a page.
+JSON_PATHS = ("/api/", "/hooks/")
 
 
 class SecurityHeaders:
@@ -91,7 +93,7 @@ class BodyTooLarge(Exception):
 
 def too_large(scope: Scope, limit: int) -> Response:
     message = f"request body larger than {limit} bytes"
-    if scope["path"].startswith("/api/"):
+    if scope["path"].startswith(JSON_PATHS):
         error = {"error": {"code": "too_large", "message": message}}
         return JSONResponse(error, status_code=413)
     return PlainTextResponse(message, status_code=413)

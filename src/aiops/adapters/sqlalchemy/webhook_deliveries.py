@@ -1,0 +1,29 @@
+"""SqlWebhookDeliveryLog: the delivery ids a connection's webhook has seen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from aiops.adapters.sqlalchemy import tables as t
+
+
+class SqlWebhookDeliveryLog:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, connection_id: int, delivery_id: str, received_at: datetime) -> bool:
+        d = t.webhook_deliveries.c
+        seen = select(d.id).where(d.connection_id == connection_id, d.delivery_id == delivery_id)
+        if self._c.execute(seen).first() is not None:
+            return False
+        row = {"connection_id": connection_id, "delivery_id": delivery_id}
+        try:
+            # A savepoint: a concurrent twin's insert must not abort the whole transaction.
+            with self._c.begin_nested():
+                self._c.execute(insert(t.webhook_deliveries).values(**row, received_at=received_at))
+        except IntegrityError:
+            return False
+        return True

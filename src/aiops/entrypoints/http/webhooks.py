@@ -1,0 +1,69 @@
+"""POST /hooks/{github,gitlab,jira}?connection=<id>: a tracker's signed delivery.
+
+No session, no CSRF token (the Csrf middleware exempts /hooks/): the signature is the
+authentication. A verified delivery is answered 202 at once and synced in the background;
+a repeated one 200 {"status": "duplicate"}; anything else 401, logged without body or secrets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from aiops.domain.model.trackers import Provider
+from aiops.domain.model.webhooks import SCHEMES, WebhookOutcome, WebhookRejected
+from aiops.domain.usecases.webhooks import ReceiveWebhookCommand
+from aiops.entrypoints.http.web import call, container
+from aiops.log import get_logger
+
+log = get_logger(__name__)
+PREFIX = "/hooks"
+ID_DIGITS = 9  # ids are 32-bit INTEGER columns
+
+
+def connection_id(value: str | None) -> int | None:
+    """The `connection` query parameter, or None when it is not an id."""
+    if value is None or not value.isascii() or not value.isdigit() or len(value) > ID_DIGITS:
+        return None
+    return int(value)
+
+
+async def receive(request: Request, provider: Provider) -> Response:
+    body = await request.body()
+    wanted = SCHEMES[provider].headers
+    cmd = ReceiveWebhookCommand(
+        provider=provider,
+        connection_id=connection_id(request.query_params.get("connection")),
+        headers={name: request.headers[name] for name in wanted if name in request.headers},
+        body=body,
+    )
+    event = {"provider": provider.value, "connection": cmd.connection_id}
+    try:
+        outcome = await call(container(request).receive_webhook(), cmd)
+    except WebhookRejected as error:
+        log.warning("webhook.rejected", reason=error.reason, **event)
+        raise
+    if outcome is WebhookOutcome.DUPLICATE:
+        log.info("webhook.duplicate", **event)
+        return JSONResponse({"status": outcome.value})
+    assert cmd.connection_id is not None
+    request.app.state.webhook_syncs.request(cmd.connection_id)
+    log.info("webhook.accepted", **event)
+    return JSONResponse({"status": outcome.value}, status_code=202)
+
+
+def endpoint(provider: Provider) -> Callable[[Request], Awaitable[Response]]:
+    async def hook(request: Request) -> Response:
+        return await receive(request, provider)
+
+    hook.__name__ = f"{provider.value}_hook"
+    return hook
+
+
+routes = [
+    Route(f"{PREFIX}/{provider.value}", endpoint(provider), methods=["POST"])
+    for provider in Provider
+]
