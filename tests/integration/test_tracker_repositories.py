@@ -62,6 +62,17 @@ def remote(n: int, **fields: object) -> RemoteIssue:
     return RemoteIssue(**(values | fields))  # type: ignore[arg-type]
 
 
+def issue_of(connection: TrackerConnection, n: int, triage: Triage | None = None) -> Issue:
+    assert connection.id is not None
+    return Issue(
+        connection_id=connection.id,
+        project_id=connection.project_id,
+        provider=Provider.GITHUB,
+        remote=remote(n),
+        triage=triage or Triage(),
+    )
+
+
 def test_connections_round_trip_and_move_their_cursor(new_uow: Callable[[], UnitOfWork]) -> None:
     connection = seed_connection(new_uow)
 
@@ -82,18 +93,7 @@ def test_issues_keep_their_triage_when_a_sync_rewrites_them(
     assert connection.id is not None
     triage = Triage(status=TriageStatus.IN_PROGRESS, severity=Severity.SEV1, note="on it")
     with new_uow() as uow:
-        uow.issues.add_many(
-            [
-                Issue(
-                    connection_id=connection.id,
-                    project_id=connection.project_id,
-                    provider=Provider.GITHUB,
-                    remote=remote(n),
-                    triage=triage if n == 1 else Triage(),
-                )
-                for n in (1, 2)
-            ]
-        )
+        uow.issues.add_many([issue_of(connection, n, triage if n == 1 else None) for n in (1, 2)])
         uow.commit()
     with new_uow() as uow:
         stored = uow.issues.for_connection(connection.id)
@@ -118,16 +118,7 @@ def test_removing_a_connection_removes_its_issues_and_runs(
     connection = seed_connection(new_uow)
     assert connection.id is not None
     with new_uow() as uow:
-        uow.issues.add_many(
-            [
-                Issue(
-                    connection_id=connection.id,
-                    project_id=connection.project_id,
-                    provider=Provider.GITHUB,
-                    remote=remote(1),
-                )
-            ]
-        )
+        uow.issues.add_many([issue_of(connection, 1)])
         run = uow.sync_runs.add(
             SyncRun(connection_id=connection.id, started_at=T0, finished_at=T0, created=1)
         )
@@ -146,17 +137,7 @@ def test_issues_can_be_read_by_external_id(new_uow: Callable[[], UnitOfWork]) ->
     connection = seed_connection(new_uow)
     assert connection.id is not None
     with new_uow() as uow:
-        uow.issues.add_many(
-            [
-                Issue(
-                    connection_id=connection.id,
-                    project_id=connection.project_id,
-                    provider=Provider.GITHUB,
-                    remote=remote(n),
-                )
-                for n in range(1, 1203)
-            ]
-        )
+        uow.issues.add_many([issue_of(connection, n) for n in range(1, 1203)])
         uow.commit()
     with new_uow() as uow:
         named = uow.issues.for_connection(connection.id, [str(n) for n in range(2, 1203, 2)])

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from aiops import __version__
+from aiops.entrypoints.http.issues import FILTERS as ISSUE_FILTERS
 
 STR = {"type": "string"}
 NULLABLE_STR = {"type": ["string", "null"]}
@@ -442,21 +443,7 @@ PATHS: dict[str, Any] = {
             errors=(401, 400, 404),
             params=[
                 {"name": name, "in": "query", "required": False, "schema": STR}
-                for name in (
-                    "tenant",
-                    "project",
-                    "provider",
-                    "state",
-                    "label",
-                    "assignee",
-                    "severity",
-                    "triage",
-                    "q",
-                    "incidents",
-                    "sort",
-                    "page",
-                    "per_page",
-                )
+                for name in (*ISSUE_FILTERS, "per_page")
             ],
         ),
     },
