@@ -1,4 +1,4 @@
-"""HTTP for tracker adapters (GitHub now, GitLab and Jira later): one pooled httpx client, the
+"""HTTP for tracker adapters (GitHub, GitLab, Jira): one pooled httpx client, the
 network guard on every hop, manual redirects, per-token rate limits and concurrency, bounded
 retries. Every failure leaves as a Tracker* error that names the host, never the token."""
 
@@ -104,8 +104,12 @@ class TrackerHttp:
         headers: Mapping[str, str],
         not_found: str,
         count: RequestCount,
+        authorization: str | None = None,
     ) -> httpx.Response:
-        """A 2xx or 304 answer; any other ends as a Tracker* error (`not_found` for a 404)."""
+        """A 2xx or 304 answer; any other ends as a Tracker* error (`not_found` for a 404).
+
+        `token` keys the rate-limit budget; the Authorization header is `Bearer <token>` unless
+        the adapter gives its own (`authorization`, e.g. Basic for Jira Cloud)."""
         target = httpx.URL(url)
         host = target.host
         policy = self._retry
@@ -119,7 +123,9 @@ class TrackerHttp:
                 wait_jitter=policy.wait_jitter,
             ):
                 with attempt:
-                    response = self._follow(target, token, headers, count)
+                    response = self._follow(
+                        target, token, headers, count, authorization or f"Bearer {token}"
+                    )
         except _ServerFailed as error:
             raise TrackerError(
                 f"{host}: the server failed ({error.status}) {policy.attempts} times; "
@@ -136,10 +142,15 @@ class TrackerHttp:
         return _checked(response, host, not_found)
 
     def _follow(
-        self, url: httpx.URL, token: str, headers: Mapping[str, str], count: RequestCount
+        self,
+        url: httpx.URL,
+        token: str,
+        headers: Mapping[str, str],
+        count: RequestCount,
+        authorization: str,
     ) -> httpx.Response:
         start = origin(url)
-        sent = {**headers, "Authorization": f"Bearer {token}"}
+        sent = {**headers, "Authorization": authorization}
         for _ in range(MAX_REDIRECTS + 1):
             self._guard.check(url)
             if origin(url) != start:
