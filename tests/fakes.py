@@ -50,7 +50,7 @@ from aiops.domain.model.workspaces import (
 from aiops.ports.issue_tracker import IssueChanges, TrackerTarget
 from aiops.ports.key_store import ImportedKey
 from aiops.ports.linux_users import LinuxAccount
-from aiops.ports.unit_of_work import AuditQuery, IssueQuery
+from aiops.ports.unit_of_work import AuditQuery, IssueQuery, SealedSecret
 
 
 class FakeClock:
@@ -78,11 +78,11 @@ class FakePasswordHasher:
 
 
 class FakeSecretBox:
-    """Reversible and plainly not the plaintext: "sealed:" + base64. Records what it sealed."""
+    """Reversible and plainly not the plaintext: "sealed:" + base64. Records what it sealed.
+    Another `key` gives another prefix: a box opens only what a box with its key sealed."""
 
-    PREFIX = "sealed:"
-
-    def __init__(self) -> None:
+    def __init__(self, key: str = "") -> None:
+        self.PREFIX = f"sealed{key}:"
         self.sealed: list[str] = []
 
     def seal(self, plaintext: str) -> str:
@@ -115,6 +115,7 @@ class State:
     issues: dict[int, Issue] = attrs.field(factory=dict)
     sync_runs: list[SyncRun] = attrs.field(factory=list)
     webhook_deliveries: dict[tuple[int, str], datetime] = attrs.field(factory=dict)
+    secret_probe: str | None = None
     next_id: int = 1
 
     def copy(self) -> State:
@@ -131,6 +132,7 @@ class State:
             issues=dict(self.issues),
             sync_runs=list(self.sync_runs),
             webhook_deliveries=dict(self.webhook_deliveries),
+            secret_probe=self.secret_probe,
             next_id=self.next_id,
         )
 
@@ -409,6 +411,36 @@ class FakeWebhookDeliveryLog(_Repo):
         return True
 
 
+class FakeSealedSecretStore(_Repo):
+    def probe(self) -> str | None:
+        return self._s.secret_probe
+
+    def set_probe(self, sealed: str) -> None:
+        self._s.secret_probe = sealed
+
+    def all(self) -> Sequence[SealedSecret]:
+        found = [
+            SealedSecret("project https token", p.id, p.https_token_sealed)
+            for p in self._s.projects.values()
+            if p.id is not None and p.https_token_sealed is not None
+        ]
+        for c in self._s.trackers.values():
+            assert c.id is not None
+            found.append(SealedSecret("tracker token", c.id, c.token_sealed))
+            if c.webhook_secret_sealed is not None:
+                found.append(SealedSecret("tracker webhook secret", c.id, c.webhook_secret_sealed))
+        return found
+
+    def replace(self, secret: SealedSecret, sealed: str) -> None:
+        if secret.kind == "project https token":
+            project = self._s.projects[secret.owner_id]
+            self._s.projects[secret.owner_id] = attrs.evolve(project, https_token_sealed=sealed)
+            return
+        connection = self._s.trackers[secret.owner_id]
+        field = "token_sealed" if secret.kind == "tracker token" else "webhook_secret_sealed"
+        self._s.trackers[secret.owner_id] = attrs.evolve(connection, **{field: sealed})
+
+
 class FakeAuditLog(_Repo):
     def latest_id(self) -> int:
         return max((e.id or 0 for e in self._s.audit), default=0)
@@ -488,6 +520,7 @@ class FakeUnitOfWork:
         self.issues = FakeIssueRepository(self._work)
         self.sync_runs = FakeSyncRunLog(self._work)
         self.webhook_deliveries = FakeWebhookDeliveryLog(self._work)
+        self.sealed_secrets = FakeSealedSecretStore(self._work)
         self.audit = FakeAuditLog(self._work)
         self.api_tokens = FakeApiTokenRepository(self._work)
         self.login_failures = FakeLoginFailureLog(self._work)

@@ -55,6 +55,7 @@ from aiops.domain.usecases.projects import (
     ListProjects,
     UpdateProject,
 )
+from aiops.domain.usecases.secrets import RotateSecretKey, VerifySecretKey
 from aiops.domain.usecases.seed import SeedDefaults
 from aiops.domain.usecases.sync_issues import ListIssues, SyncIssues
 from aiops.domain.usecases.tenants import CreateTenant, GetTenant, ListTenants, UpdateTenant
@@ -194,6 +195,8 @@ class Container(containers.DeclarativeContainer):
     )
     list_trackers = providers.Factory(ListTrackers, uow=uow.provider)
     remove_tracker = providers.Factory(RemoveTracker, uow=uow.provider, clock=clock)
+    verify_secret_key = providers.Factory(VerifySecretKey, uow=uow.provider, secret_box=secret_box)
+    rotate_secret_key = providers.Factory(RotateSecretKey, uow=uow.provider, clock=clock)
     test_tracker = providers.Factory(
         TestTracker, uow=uow.provider, secret_box=secret_box, trackers=issue_trackers
     )

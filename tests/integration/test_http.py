@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+from pydantic import SecretStr
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
@@ -9,6 +11,7 @@ from aiops import __version__
 from aiops.adapters.sqlalchemy import migrations
 from aiops.config import Settings
 from aiops.container import Container, bootstrap
+from aiops.domain.errors import SecretKeyMismatch
 from aiops.entrypoints.http.app import create_app
 
 
@@ -33,3 +36,21 @@ def test_readyz_is_503_with_the_reason_when_migrations_are_behind(
     assert ready.json()["error"]["code"] == "schema_out_of_date"
     assert "aiops db upgrade" in ready.json()["error"]["message"]
     assert health.status_code == 200
+
+
+def test_the_app_refuses_a_secret_key_that_does_not_open_the_database(
+    settings: Settings, migrated: Engine
+) -> None:
+    first = bootstrap(settings)
+    create_app(first)  # adopts the generated key: stores its probe
+    first.shutdown_resources()
+    other = settings.model_copy(update={"secret_key": SecretStr("z" * 40)})
+
+    refused, accepted = bootstrap(other), bootstrap(settings)
+    try:
+        with pytest.raises(SecretKeyMismatch, match="does not open the secrets stored"):
+            create_app(refused)
+        assert create_app(accepted).state.container is accepted
+    finally:
+        refused.shutdown_resources()
+        accepted.shutdown_resources()

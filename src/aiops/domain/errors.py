@@ -53,6 +53,12 @@ class SecretUnreadable(DomainError):
     code = "secret_unreadable"
 
 
+class SecretKeyMismatch(DomainError):
+    """The secret key cannot open what the database holds: the wrong key, or none at all."""
+
+    code = "secret_key_mismatch"
+
+
 class TooManyAttempts(DomainError):
     code = "throttled"
 

@@ -182,6 +182,32 @@ class WebhookDeliveryLog(Protocol):
         ...
 
 
+@attrs.frozen
+class SealedSecret:
+    """One sealed value in storage: what it is (e.g. "tracker token"), whose, and the sealed
+    text. Never the plaintext."""
+
+    kind: str
+    owner_id: int
+    sealed: str = attrs.field(repr=False)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.owner_id}"
+
+
+class SealedSecretStore(Protocol):
+    """Every sealed secret, wherever it is stored, and the key probe: a constant sealed under
+    the current secret key, which tells a wrong key from the right one before anything else
+    is opened."""
+
+    def probe(self) -> str | None: ...
+    def set_probe(self, sealed: str) -> None: ...
+    def all(self) -> Sequence[SealedSecret]: ...
+    def replace(self, secret: SealedSecret, sealed: str) -> None:
+        """Store `sealed` in the place `secret` came from."""
+        ...
+
+
 class UnitOfWork(Protocol):
     tenants: TenantRepository
     users: UserRepository
@@ -195,6 +221,7 @@ class UnitOfWork(Protocol):
     issues: IssueRepository
     sync_runs: SyncRunLog
     webhook_deliveries: WebhookDeliveryLog
+    sealed_secrets: SealedSecretStore
 
     def __enter__(self) -> Self: ...
 

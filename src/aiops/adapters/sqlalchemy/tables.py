@@ -243,3 +243,11 @@ webhook_deliveries = Table(
         "connection_id", "delivery_id", name="uq_webhook_deliveries_connection_id_delivery_id"
     ),
 )
+
+# One row: a constant sealed under the current secret key (see domain/usecases/secrets.py).
+secret_key_probe = Table(
+    "secret_key_probe",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sealed", Text, nullable=False),
+)

@@ -22,6 +22,7 @@ from aiops.adapters.sqlalchemy.repositories import (
     SqlTrackerConnectionRepository,
     SqlUserRepository,
 )
+from aiops.adapters.sqlalchemy.sealed_secrets import SqlSealedSecretStore
 from aiops.adapters.sqlalchemy.webhook_deliveries import SqlWebhookDeliveryLog
 
 
@@ -38,6 +39,7 @@ class SqlAlchemyUnitOfWork:
     issues: SqlIssueRepository
     sync_runs: SqlSyncRunLog
     webhook_deliveries: SqlWebhookDeliveryLog
+    sealed_secrets: SqlSealedSecretStore
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -62,6 +64,7 @@ class SqlAlchemyUnitOfWork:
         self.issues = SqlIssueRepository(connection)
         self.sync_runs = SqlSyncRunLog(connection)
         self.webhook_deliveries = SqlWebhookDeliveryLog(connection)
+        self.sealed_secrets = SqlSealedSecretStore(connection)
         return self
 
     def __exit__(

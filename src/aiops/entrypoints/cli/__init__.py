@@ -19,6 +19,7 @@ from aiops.entrypoints.cli import (
     identities,
     members,
     projects,
+    secrets,
     seed,
     serve,
     tenants,
@@ -48,6 +49,7 @@ app.add_typer(identities.app, name="identity")
 app.add_typer(trackers.app, name="tracker")
 app.add_typer(trackers.issues_app, name="issues")
 app.command("sync-issues")(trackers.sync_issues)
+app.add_typer(secrets.app, name="secrets")
 app.command("seed")(seed.seed)
 app.command("seed-identities")(identities.seed_identities)
 app.command("serve")(serve.serve)

@@ -13,12 +13,15 @@ def serve(
     reload: Annotated[bool, typer.Option("--reload", help="Restart on code changes.")] = False,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
-    """Run the web server (uvicorn). Refuses to start on a database behind its migrations."""
+    """Run the web server (uvicorn). Refuses to start on a database behind its migrations, or
+    with a secret key that does not open the secrets stored in it."""
     import uvicorn
 
     from aiops.entrypoints.cli._runtime import open_container
+    from aiops.entrypoints.startup import check_secret_key
 
     container = open_container()  # stops here, with one line, on a database behind its migrations
+    check_secret_key(container)  # and here on a wrong or missing secret key
     settings = container.settings()
     container.shutdown_resources()
     uvicorn.run(

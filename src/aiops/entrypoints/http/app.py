@@ -25,6 +25,7 @@ from aiops.entrypoints.http.page_cache import PageCache
 from aiops.entrypoints.http.refresher import SnapshotRefresher
 from aiops.entrypoints.http.web import HERE, call
 from aiops.entrypoints.http.webhook_syncs import SyncConnection, WebhookSyncs
+from aiops.entrypoints.startup import check_secret_key_when_ready
 from aiops.log import configure_logging, get_logger
 
 log = get_logger(__name__)
@@ -81,6 +82,7 @@ def create_app(container: Container | None = None) -> Starlette:
     container = container or bootstrap()
     settings = container.settings()
     configure_logging(fmt=settings.log_format, level=settings.log_level)
+    check_secret_key_when_ready(container)  # before anything (Sessions) asks for the key
 
     refresher = SnapshotRefresher(container.refresh_snapshot)
     webhook_syncs = WebhookSyncs(lambda: webhook_sync(container))
