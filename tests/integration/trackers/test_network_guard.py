@@ -78,6 +78,49 @@ def test_loopback_is_refused_unless_private_networks_are_allowed(
         assert tracker.check(local) == "acme/web: 0 open issues"
 
 
+def named(target: TrackerTarget, host: str) -> TrackerTarget:
+    """`target` reached through the name `host` instead of 127.0.0.1."""
+    return TrackerTarget(
+        base_url=target.base_url.replace("127.0.0.1", host), key=target.key, token=target.token
+    )
+
+
+def test_the_connection_goes_to_the_very_address_the_guard_checked(
+    github: FakeGitHub, target: TrackerTarget
+) -> None:
+    lookups: list[str] = []
+
+    def resolver(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return ["127.0.0.2", "127.0.0.1"]  # nothing listens on the first: the next is tried
+
+    with GitHubTracker(allow_private_networks=True, retry=FAST_RETRY, resolver=resolver) as tracker:
+        found = tracker.check(named(target, "tracker.test"))  # a name no real DNS knows
+
+    assert found == "acme/web: 0 open issues"
+    assert set(lookups) == {"tracker.test"}
+    assert len(github.requests) == 1
+
+
+def test_a_name_that_rebinds_to_a_private_address_after_the_check_never_gets_the_token(
+    github: FakeGitHub, target: TrackerTarget
+) -> None:
+    """The first lookup answers a public address; every later one the loopback address where
+    the fake listens (as the system's own lookup of "localhost" would). Connecting through a
+    second lookup of our own would reach the fake with the token."""
+    answers = iter([["203.0.113.5"]])
+
+    def rebinding(host: str, port: int) -> list[str]:
+        return next(answers, ["127.0.0.1"])
+
+    with (
+        GitHubTracker(retry=FAST_RETRY, resolver=rebinding) as tracker,
+        pytest.raises(TrackerError, match=r"^localhost: refused, 127\.0\.0\.1 is a loopback"),
+    ):
+        tracker.check(named(target, "localhost"))
+    assert github.requests == []
+
+
 @pytest.mark.parametrize(
     "location",
     [

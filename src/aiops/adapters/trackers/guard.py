@@ -3,16 +3,20 @@
 Only http and https. Link-local addresses (169.254.0.0/16 and fe80::/10, where cloud metadata
 services answer) are always refused; loopback and private ranges unless the adapter allows
 private networks (a GitHub Enterprise or GitLab inside the company network). Checked on every
-request and every redirect hop, against every address the host resolves to.
+request and every redirect hop, against every address the host resolves to, and checked again
+where it matters: GuardedBackend opens each connection to exactly the addresses it has just
+checked, so a name that resolves to a public address for the check and to 169.254.169.254 for
+the connection (DNS rebinding) never gets the token.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import attrs
+import httpcore
 import httpx
 
 from aiops.domain.model.trackers import TrackerError, TrackerUnreachable
@@ -67,7 +71,11 @@ class NetworkGuard:
             raise TrackerError(f"{host or url.scheme}: only http and https URLs are allowed")
         if not host:
             raise TrackerError("the tracker URL has no host")
-        port = url.port or (443 if url.scheme == "https" else 80)
+        self.addresses(host, url.port or (443 if url.scheme == "https" else 80))
+
+    def addresses(self, host: str, port: int) -> list[str]:
+        """Every address `host` resolves to, once each, if the guard allows them all."""
+        allowed: list[str] = []
         for text in self.resolve(host, port):
             try:
                 address = ipaddress.ip_address(text)
@@ -76,3 +84,34 @@ class NetworkGuard:
             reason = refusal(address, allow_private_networks=self.allow_private_networks)
             if reason:
                 raise TrackerError(f"{host}: refused, {reason}")
+            if text not in allowed:
+                allowed.append(text)
+        return allowed
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """httpcore's network backend, connecting only to addresses the guard has just allowed (in
+    the resolver's order, the next one when a connection fails). TLS still verifies the host's
+    name: httpcore hands it to the handshake, not the address."""
+
+    def __init__(self, guard: NetworkGuard) -> None:
+        self._guard = guard
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        failure: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
+        for address in self._guard.addresses(host, port):
+            try:
+                return super().connect_tcp(
+                    address, port, timeout, local_address, socket_options=socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as error:
+                failure = error
+        assert failure is not None  # addresses() returned at least one, or raised
+        raise failure

@@ -8,12 +8,13 @@ from collections.abc import Mapping
 from types import TracebackType
 
 import attrs
+import httpcore
 import httpx
 import stamina
 
 from aiops.adapters.system_clock import SystemClock
 from aiops.adapters.trackers.budgets import TokenBudgets
-from aiops.adapters.trackers.guard import NetworkGuard, Resolver, resolve
+from aiops.adapters.trackers.guard import GuardedBackend, NetworkGuard, Resolver, resolve
 from aiops.domain.model.trackers import (
     TrackerAuthFailed,
     TrackerError,
@@ -74,12 +75,13 @@ class TrackerHttp:
         self._budgets = TokenBudgets(clock=clock or SystemClock(), max_in_flight=max_in_flight)
         self._retry = retry or RetryPolicy()
         self._timeout = timeout
-        connections = max(10, 4 * max_in_flight)
+        limits = httpx.Limits(
+            max_connections=max(10, 4 * max_in_flight), max_keepalive_connections=10
+        )
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,  # followed by hand: each hop goes through the guard
-            trust_env=False,  # no proxy from the environment between us and the guard's check
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=10),
+            transport=guarded_transport(self._guard, limits),
         )
 
     def close(self) -> None:
@@ -168,6 +170,21 @@ class TrackerHttp:
                 return response
             url = url.join(response.headers["location"])
         raise TrackerError(f"{start[1]}: more than {MAX_REDIRECTS} redirects")
+
+
+def guarded_transport(guard: NetworkGuard, limits: httpx.Limits) -> httpx.HTTPTransport:
+    """httpx's transport, its connection pool rebuilt on the GuardedBackend (httpx has no
+    public way to pass a network backend; tests/integration/trackers/test_network_guard.py
+    fails if this stops taking effect). No proxy: nothing between us and the checked address."""
+    transport = httpx.HTTPTransport(limits=limits, trust_env=False)
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=GuardedBackend(guard),
+    )
+    return transport
 
 
 def _checked(response: httpx.Response, host: str, not_found: str) -> httpx.Response:
