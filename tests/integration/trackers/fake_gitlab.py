@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import attrs
 from starlette.applications import Starlette
@@ -47,6 +48,7 @@ class FakeGitLab:
     keyset: bool = True  # answer pagination=keyset with Link pages, else offset (X-Next-Page)
     rate_limit: int = 2000  # requests left in the window
     rate_reset: int = attrs.field(factory=lambda: int(time.time()) + 60)
+    clock: datetime | None = None  # sent as the Date header while set
     retry_after: int | None = None  # answer 429 with this Retry-After while set
     fail_next: int = 0  # transient 500s before answering
     garbage: tuple[bytes, str] | None = None  # (body, content type) instead of the issues
@@ -89,11 +91,14 @@ class FakeGitLab:
 
 
 def _rate_headers(fake: FakeGitLab) -> dict[str, str]:
-    return {
+    headers = {
         "RateLimit-Limit": "2000",
         "RateLimit-Remaining": str(max(fake.rate_limit, 0)),
         "RateLimit-Reset": str(fake.rate_reset),
     }
+    if fake.clock is not None:
+        headers["Date"] = format_datetime(fake.clock, usegmt=True)
+    return headers
 
 
 def _gate(fake: FakeGitLab, request: Request) -> Response | FakeProject:

@@ -82,3 +82,31 @@ def test_a_429_without_retry_after_holds_the_token_until_ratelimit_reset(
 
     assert caught.value.resume_at == clock.now() + timedelta(seconds=60)
     assert len(gitlab.requests) == 1
+
+
+@pytest.mark.parametrize(("minutes", "side"), [(10, "ahead of"), (-10, "behind")])
+def test_a_reset_on_a_skewed_tracker_clock_is_moved_to_ours_and_the_message_says_so(
+    gitlab: FakeGitLab,
+    limited: GitLabTracker,
+    gitlab_target: TrackerTarget,
+    clock: FakeClock,
+    minutes: int,
+    side: str,
+) -> None:
+    gitlab.clock = clock.now() + timedelta(minutes=minutes)
+    gitlab.rate_reset = int(gitlab.clock.timestamp()) + 60  # a minute on the tracker's clock
+    gitlab.rate_limit = 1
+
+    limited.check(gitlab_target)  # answered, with RateLimit-Remaining: 0
+    with pytest.raises(TrackerRateLimited) as caught:
+        limited.check(gitlab_target)
+
+    assert caught.value.resume_at == clock.now() + timedelta(seconds=60)
+    assert str(caught.value) == (
+        "127.0.0.1: rate limit reached; requests resume at 2026-01-01 12:01:00 UTC "
+        f"(the tracker's clock is 600s {side} ours)"
+    )
+    assert len(gitlab.requests) == 1
+    clock.advance(seconds=60)
+    gitlab.rate_limit = 2000
+    assert limited.check(gitlab_target) == "acme/platform/web: 0 open issues"
