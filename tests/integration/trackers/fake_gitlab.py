@@ -46,12 +46,13 @@ class FakeGitLab:
     requests: list[Recorded] = attrs.field(factory=list)
     raw_paths: list[str] = attrs.field(factory=list)  # as sent, %2F and all
     keyset: bool = True  # answer pagination=keyset with Link pages, else offset (X-Next-Page)
+    keyset_refused: bool = False  # answer pagination=keyset with 405, as some GitLabs do
     rate_limit: int = 2000  # requests left in the window
     rate_reset: int = attrs.field(factory=lambda: int(time.time()) + 60)
     clock: datetime | None = None  # sent as the Date header while set
     retry_after: int | None = None  # answer 429 with this Retry-After while set
     fail_next: int = 0  # transient 500s before answering
-    garbage: tuple[bytes, str] | None = None  # (body, content type) instead of the issues
+    garbage: tuple[bytes, str] | None = None  # (body, content type) instead of any answer
     endless: str | None = None  # "repeat" (next = this page) or "grow" (next = page + 1)
     _next_id: int = 5000
 
@@ -184,6 +185,9 @@ def make_app(current: Callable[[], FakeGitLab]) -> Starlette:
         found = _gate(fake, request)
         if isinstance(found, Response):
             return found
+        if fake.garbage is not None:
+            content, kind = fake.garbage
+            return Response(content, media_type=kind)
         body: Item = {"id": found.id, "path_with_namespace": found.path}
         if found.issues_enabled:
             body["open_issues_count"] = sum(1 for i in found.issues if i["state"] == "opened")
@@ -194,6 +198,9 @@ def make_app(current: Callable[[], FakeGitLab]) -> Starlette:
         found = _gate(fake, request)
         if isinstance(found, Response):
             return found
+        if fake.keyset_refused and request.query_params.get("pagination") == "keyset":
+            message = {"message": "Keyset pagination is not yet available for this type of request"}
+            return JSONResponse(message, status_code=405)
         if fake.garbage is not None:
             content, kind = fake.garbage
             return Response(content, media_type=kind)

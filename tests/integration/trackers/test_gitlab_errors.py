@@ -125,6 +125,29 @@ def test_an_answer_that_is_not_gitlabs_issue_list_is_a_clear_tracker_error(
         gitlab_tracker.changed_since(gitlab_target, None, None)
 
 
+@pytest.mark.parametrize(
+    ("body", "kind", "message"),
+    [
+        (b"<html><body>Welcome to nginx!</body></html>", "text/html", "answered an HTML page"),
+        (b'{"name": "web"}', "application/json", "the answer is not a GitLab project"),
+        (b"[]", "application/json", "the answer is not a GitLab project"),
+        (b"{", "application/json", "the answer is not valid JSON"),
+    ],
+)
+def test_check_says_when_the_base_url_is_not_a_gitlab(
+    gitlab: FakeGitLab,
+    gitlab_tracker: GitLabTracker,
+    gitlab_target: TrackerTarget,
+    body: bytes,
+    kind: str,
+    message: str,
+) -> None:
+    gitlab.garbage = (body, kind)
+
+    with pytest.raises(TrackerError, match=r"^127\.0\.0\.1: " + message):
+        gitlab_tracker.check(gitlab_target)
+
+
 @pytest.mark.parametrize("keyset", [True, False])
 def test_a_next_page_that_repeats_is_stopped(
     gitlab: FakeGitLab, gitlab_tracker: GitLabTracker, gitlab_target: TrackerTarget, keyset: bool

@@ -47,6 +47,22 @@ def test_without_keyset_links_the_offset_pages_are_followed_by_x_next_page(
     assert [r.query.get("page") for r in gitlab.list_requests()] == [None, "2", "3"]
 
 
+def test_a_gitlab_that_refuses_keyset_pages_is_asked_for_offset_pages_from_then_on(
+    gitlab: FakeGitLab, gitlab_tracker: GitLabTracker, gitlab_target: TrackerTarget
+) -> None:
+    gitlab.keyset_refused = True
+    for _ in range(150):
+        gitlab.add_issue("acme/platform/web")
+
+    first = gitlab_tracker.changed_since(gitlab_target, None, None)
+    again = gitlab_tracker.changed_since(gitlab_target, None, None)
+
+    assert [i.number for i in first.issues] == numbers(150)
+    assert (first.requests, again.requests) == (3, 2)
+    asked = [(r.query.get("pagination"), r.query.get("page")) for r in gitlab.list_requests()]
+    assert asked == [("keyset", None), (None, None), (None, "2"), (None, None), (None, "2")]
+
+
 def test_the_first_request_asks_for_keyset_pages_by_update_time_of_the_encoded_project(
     gitlab: FakeGitLab, gitlab_tracker: GitLabTracker, gitlab_target: TrackerTarget
 ) -> None:

@@ -30,6 +30,7 @@ T = TypeVar("T")
 PROJECT_ID = re.compile(r"[0-9]{1,12}")
 PROJECT_PATH = re.compile(r"[A-Za-z0-9_.-]{1,255}(?:/[A-Za-z0-9_.-]{1,255}){1,20}")
 STATES = {"opened": IssueState.OPEN, "closed": IssueState.CLOSED}
+KEYSET_REFUSED = 405  # "Keyset pagination is not yet available for this type of request"
 
 
 @attrs.frozen
@@ -65,6 +66,17 @@ def api_root(base_url: str) -> str:
     return root if root.endswith("/api/v4") else f"{root}/api/v4"
 
 
+def issues_url(
+    root: str, project: ProjectKey, since: datetime | None, *, keyset: bool
+) -> httpx.URL:
+    params = {"per_page": "100", "order_by": "updated_at", "sort": "asc"}
+    if keyset:
+        params["pagination"] = "keyset"
+    if since is not None:
+        params["updated_after"] = iso8601(since)
+    return httpx.URL(f"{root}/{project.path}/issues", params=params)
+
+
 def iso8601(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -94,6 +106,7 @@ class GitLabTracker:
             resolver=resolver,
         )
         self._max_pages = max_pages
+        self._offset_only: set[str] = set()  # API roots that refused keyset pages for issues
 
     def close(self) -> None:
         self._http.close()
@@ -115,36 +128,46 @@ class GitLabTracker:
         """Every state (the endpoint's default), oldest update first, keyset pages when the
         server gives a `Link: rel="next"`, else offset pages by X-Next-Page."""
         project = ProjectKey.parse(target.key)
-        params = {
-            "per_page": "100",
-            "order_by": "updated_at",
-            "sort": "asc",
-            "pagination": "keyset",
-        }
-        if since is not None:
-            params["updated_after"] = iso8601(since)
-        first_url = httpx.URL(f"{api_root(target.base_url)}/{project.path}/issues", params=params)
-        url: httpx.URL | None = first_url
-        pages = PageGuard(first_url.host, max_pages=self._max_pages)
         count = RequestCount()
-        issues: list[RemoteIssue] = []
-        first_etag: str | None = None
+        first = self._first_page(target, project, since, etag, count)
+        if first.status_code == 304:
+            return IssueChanges(issues=(), etag=etag, not_modified=True, requests=count.sent)
+        pages = PageGuard(first.url.host, max_pages=self._max_pages)
+        pages.visit(first.url)
+        issues = issues_of(gitlab_json(first))
+        url = next_page(first)
         while url is not None:
             pages.visit(url)
-            first = count.sent == 0
-            headers = dict(HEADERS)
-            if first and etag:
-                headers["If-None-Match"] = etag
-            response = self._get(url, target, project, count, headers)
+            response = self._get(url, target, project, count)
             if response.status_code == 304:
-                if not first:
-                    raise TrackerError(f"{url.host}: a later page answered 304 Not Modified")
-                return IssueChanges(issues=(), etag=etag, not_modified=True, requests=count.sent)
-            if first:
-                first_etag = response.headers.get("etag")
+                raise TrackerError(f"{url.host}: a later page answered 304 Not Modified")
             issues.extend(issues_of(gitlab_json(response)))
             url = next_page(response)
-        return IssueChanges(issues=tuple(issues), etag=first_etag, requests=count.sent)
+        return IssueChanges(
+            issues=tuple(issues), etag=first.headers.get("etag"), requests=count.sent
+        )
+
+    def _first_page(
+        self,
+        target: TrackerTarget,
+        project: ProjectKey,
+        since: datetime | None,
+        etag: str | None,
+        count: RequestCount,
+    ) -> httpx.Response:
+        """Keyset pages where this GitLab offers them; a GitLab that answers 405 (keyset not
+        available for this request) is asked for offset pages, from then on."""
+        root = api_root(target.base_url)
+        headers = dict(HEADERS) | ({"If-None-Match": etag} if etag else {})
+        keyset = root not in self._offset_only
+        url = issues_url(root, project, since, keyset=keyset)
+        expected = frozenset({KEYSET_REFUSED}) if keyset else frozenset()
+        response = self._get(url, target, project, count, headers=headers, expected=expected)
+        if response.status_code == KEYSET_REFUSED:
+            self._offset_only.add(root)
+            url = issues_url(root, project, since, keyset=False)
+            response = self._get(url, target, project, count, headers=headers)
+        return response
 
     def check(self, target: TrackerTarget) -> str:
         project = ProjectKey.parse(target.key)
@@ -166,7 +189,9 @@ class GitLabTracker:
         target: TrackerTarget,
         project: ProjectKey,
         count: RequestCount,
+        *,
         headers: Mapping[str, str] = HEADERS,
+        expected: frozenset[int] = frozenset(),
     ) -> httpx.Response:
         """GitLab takes personal and project access tokens as OAuth-style Bearer tokens, the
         TrackerHttp default, so the token goes in no header of its own."""
@@ -176,6 +201,7 @@ class GitLabTracker:
             headers=headers,
             not_found=f"project {project} not found (or the token cannot see it)",
             count=count,
+            expected=expected,
         )
 
 
