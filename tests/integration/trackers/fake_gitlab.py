@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -54,6 +55,9 @@ class FakeGitLab:
     fail_next: int = 0  # transient 500s before answering
     garbage: tuple[bytes, str] | None = None  # (body, content type) instead of any answer
     endless: str | None = None  # "repeat" (next = this page) or "grow" (next = page + 1)
+    delay: float = 0.0  # seconds each answer takes
+    in_flight: int = 0
+    max_in_flight: int = 0
     _next_id: int = 5000
 
     def add_project(self, path: str) -> FakeProject:
@@ -102,7 +106,7 @@ def _rate_headers(fake: FakeGitLab) -> dict[str, str]:
     return headers
 
 
-def _gate(fake: FakeGitLab, request: Request) -> Response | FakeProject:
+async def _gate(fake: FakeGitLab, request: Request) -> Response | FakeProject:
     """Record the request, then refuse it or give the project it names."""
     secret = ("authorization", "private-token")
     headers = {k: v for k, v in request.headers.items() if k not in secret}
@@ -110,6 +114,13 @@ def _gate(fake: FakeGitLab, request: Request) -> Response | FakeProject:
         Recorded(request.method, request.url.path, dict(request.query_params), headers)
     )
     fake.raw_paths.append(request.scope["raw_path"].decode())
+    fake.in_flight += 1
+    fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+    try:
+        if fake.delay:
+            await asyncio.sleep(fake.delay)
+    finally:
+        fake.in_flight -= 1
     if fake.fail_next > 0:
         fake.fail_next -= 1
         return JSONResponse({"message": "500 Internal Server Error"}, status_code=500)
@@ -182,7 +193,7 @@ def _page(fake: FakeGitLab, request: Request, items: list[Item]) -> Response:
 def make_app(current: Callable[[], FakeGitLab]) -> Starlette:
     async def project(request: Request) -> Response:
         fake = current()
-        found = _gate(fake, request)
+        found = await _gate(fake, request)
         if isinstance(found, Response):
             return found
         if fake.garbage is not None:
@@ -195,7 +206,7 @@ def make_app(current: Callable[[], FakeGitLab]) -> Starlette:
 
     async def issues(request: Request) -> Response:
         fake = current()
-        found = _gate(fake, request)
+        found = await _gate(fake, request)
         if isinstance(found, Response):
             return found
         if fake.keyset_refused and request.query_params.get("pagination") == "keyset":

@@ -1,9 +1,11 @@
 """GitLab's rate limits, read by the shared budgets: a 429's Retry-After and a spent
-RateLimit-Remaining hold every request for the token until GitLab says it may come back."""
+RateLimit-Remaining hold every request for the token until GitLab says it may come back, and
+no more than four requests per token are in flight at once."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -110,3 +112,17 @@ def test_a_reset_on_a_skewed_tracker_clock_is_moved_to_ours_and_the_message_says
     clock.advance(seconds=60)
     gitlab.rate_limit = 2000
     assert limited.check(gitlab_target) == "acme/platform/web: 0 open issues"
+
+
+def test_at_most_four_requests_are_in_flight_at_once_per_token(
+    gitlab: FakeGitLab, gitlab_target: TrackerTarget
+) -> None:
+    gitlab.delay = 0.15
+    with (
+        GitLabTracker(allow_private_networks=True, retry=FAST_RETRY) as tracker,
+        ThreadPoolExecutor(max_workers=8) as pool,
+    ):
+        answers = list(pool.map(lambda _: tracker.check(gitlab_target), range(8)))
+
+    assert answers == ["acme/platform/web: 0 open issues"] * 8
+    assert gitlab.max_in_flight == 4
