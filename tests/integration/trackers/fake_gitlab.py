@@ -56,6 +56,7 @@ class FakeGitLab:
     garbage: tuple[bytes, str] | None = None  # (body, content type) instead of any answer
     endless: str | None = None  # "repeat" (next = this page) or "grow" (next = page + 1)
     delay: float = 0.0  # seconds each answer takes
+    etag: str | None = None  # GitLab promises no ETag on issue lists; sent (and matched) if set
     in_flight: int = 0
     max_in_flight: int = 0
     _next_id: int = 5000
@@ -177,6 +178,10 @@ def _page(fake: FakeGitLab, request: Request, items: list[Item]) -> Response:
         start = (page - 1) * per_page
     body = json.dumps(items[start : start + per_page]).encode()
     headers = _rate_headers(fake) | {"X-Per-Page": str(per_page), "X-Page": str(page)}
+    if fake.etag is not None and start == 0:
+        headers["ETag"] = fake.etag
+        if request.headers.get("if-none-match") == fake.etag:
+            return Response(status_code=304, headers=headers)
     following = {"repeat": page, "grow": page + 1}.get(fake.endless or "")
     if following is None and start + per_page < len(items):
         following = page + 1

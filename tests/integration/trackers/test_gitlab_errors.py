@@ -100,6 +100,30 @@ def test_a_base_url_where_nothing_listens_is_unreachable_after_retries() -> None
             tracker.changed_since(target, None, None)
 
 
+def test_a_slow_gitlab_times_out_as_unreachable(
+    gitlab: FakeGitLab, gitlab_target: TrackerTarget
+) -> None:
+    gitlab.delay = 0.5
+    policy = RetryPolicy(attempts=2, wait_initial=0.01, wait_max=0.01, wait_jitter=0)
+    with (
+        GitLabTracker(allow_private_networks=True, timeout=0.1, retry=policy) as tracker,
+        pytest.raises(TrackerUnreachable, match=r"no answer within 0\.1s \(2 attempts\)"),
+    ):
+        tracker.changed_since(gitlab_target, None, None)
+    assert len(gitlab.requests) == 2
+
+
+def test_a_loopback_gitlab_is_refused_unless_private_networks_are_allowed(
+    gitlab: FakeGitLab, gitlab_target: TrackerTarget
+) -> None:
+    with (
+        GitLabTracker(retry=FAST_RETRY) as tracker,
+        pytest.raises(TrackerError, match="private networks are not allowed"),
+    ):
+        tracker.check(gitlab_target)
+    assert gitlab.requests == []
+
+
 @pytest.mark.parametrize(
     ("body", "kind", "message"),
     [

@@ -145,3 +145,23 @@ def test_an_issue_is_mapped_with_its_labels_assignees_and_utc_times(
     assert third.updated_at.tzinfo is UTC
     assert issues["#7"].body == ""
     assert issues["#10"].state is IssueState.CLOSED
+
+
+def test_an_etag_is_sent_back_only_when_gitlab_gave_one_and_a_304_lists_nothing(
+    gitlab: FakeGitLab, gitlab_tracker: GitLabTracker, gitlab_target: TrackerTarget
+) -> None:
+    gitlab.add_issue("acme/platform/web")
+    gitlab.etag = 'W/"abc"'
+
+    first = gitlab_tracker.changed_since(gitlab_target, None, None)
+    again = gitlab_tracker.changed_since(gitlab_target, None, first.etag)
+
+    assert (first.etag, [i.number for i in first.issues]) == ('W/"abc"', ["#1"])
+    assert "if-none-match" not in gitlab.requests[0].headers
+    assert gitlab.requests[-1].headers["if-none-match"] == 'W/"abc"'
+    assert (again.not_modified, again.issues, again.etag, again.requests) == (
+        True,
+        (),
+        'W/"abc"',
+        1,
+    )
