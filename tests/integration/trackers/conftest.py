@@ -1,4 +1,5 @@
-"""One fake GitHub server per session; each test gets fresh state and an adapter for it."""
+"""One fake GitHub and one fake GitLab server per session; each test gets fresh state and an
+adapter for it."""
 
 from __future__ import annotations
 
@@ -6,15 +7,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from aiops.adapters.trackers import GitHubTracker, RetryPolicy
+from aiops.adapters.trackers import GitHubTracker, GitLabTracker, RetryPolicy
 from aiops.ports.issue_tracker import TrackerTarget
+from tests.integration.trackers import fake_gitlab
 from tests.integration.trackers.fake_github import TOKEN, FakeGitHub, serve
+from tests.integration.trackers.fake_gitlab import FakeGitLab
 
 FAST_RETRY = RetryPolicy(attempts=3, wait_initial=0.01, wait_max=0.02, wait_jitter=0.01)
 
 
 class _Current:
     fake = FakeGitHub()
+    gitlab = FakeGitLab()
 
 
 @pytest.fixture(scope="session")
@@ -38,4 +42,28 @@ def target(github_url: str) -> TrackerTarget:
 @pytest.fixture
 def tracker() -> Iterator[GitHubTracker]:
     with GitHubTracker(allow_private_networks=True, timeout=2.0, retry=FAST_RETRY) as adapter:
+        yield adapter
+
+
+@pytest.fixture(scope="session")
+def gitlab_url() -> Iterator[str]:
+    with fake_gitlab.serve(lambda: _Current.gitlab) as url:
+        yield url
+
+
+@pytest.fixture
+def gitlab(gitlab_url: str) -> FakeGitLab:
+    _Current.gitlab = FakeGitLab()
+    _Current.gitlab.add_project("acme/platform/web")
+    return _Current.gitlab
+
+
+@pytest.fixture
+def gitlab_target(gitlab_url: str) -> TrackerTarget:
+    return TrackerTarget(base_url=gitlab_url, key="acme/platform/web", token=fake_gitlab.TOKEN)
+
+
+@pytest.fixture
+def gitlab_tracker() -> Iterator[GitLabTracker]:
+    with GitLabTracker(allow_private_networks=True, timeout=2.0, retry=FAST_RETRY) as adapter:
         yield adapter

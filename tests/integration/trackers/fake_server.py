@@ -28,7 +28,9 @@ def serve_app(app: ASGIApp, *, name: str = "fake tracker") -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    config = uvicorn.Config(  # no Date of uvicorn's: a fake's clock is its test's to set
+        app, log_level="warning", lifespan="off", access_log=False, date_header=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

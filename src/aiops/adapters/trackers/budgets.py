@@ -2,7 +2,9 @@
 
 The tracker says how many requests are left and when the window resets (X-RateLimit-Remaining
 and X-RateLimit-Reset on GitHub, RateLimit-* on GitLab) or how long to wait (Retry-After).
-Once it says none are left, no request for that token leaves before the reset.
+Once it says none are left, no request for that token leaves before the reset. A reset is a
+time on the tracker's clock: when its Date header shows that clock off from ours, the reset is
+moved by the difference, and the message says so.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import attrs
 import httpx
@@ -20,6 +23,7 @@ from aiops.domain.model.trackers import TrackerRateLimited
 from aiops.ports.clock import Clock
 
 DEFAULT_WAIT = timedelta(seconds=60)  # told to stop without being told for how long
+SKEW_TOLERANCE = timedelta(seconds=5)  # Date has whole seconds, and the answer took a while
 
 
 def token_key(token: str) -> str:
@@ -30,6 +34,7 @@ def token_key(token: str) -> str:
 class _Budget:
     slots: threading.BoundedSemaphore
     resume_at: datetime | None = None
+    note: str = ""  # why resume_at is not the tracker's own reset time
 
 
 def _header_int(headers: Mapping[str, str], *names: str) -> int | None:
@@ -41,6 +46,27 @@ def _header_int(headers: Mapping[str, str], *names: str) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+def clock_skew(headers: Mapping[str, str], now: datetime) -> timedelta:
+    """How far the tracker's clock (its Date header) runs ahead of ours; zero when it does not
+    say or is within SKEW_TOLERANCE."""
+    try:
+        server = parsedate_to_datetime(headers.get("date", ""))
+    except (TypeError, ValueError, IndexError):
+        return timedelta(0)
+    if server.tzinfo is None:
+        server = server.replace(tzinfo=UTC)
+    skew = server - now
+    return skew if abs(skew) > SKEW_TOLERANCE else timedelta(0)
+
+
+def skew_note(skew: timedelta) -> str:
+    if not skew:
+        return ""
+    seconds = round(abs(skew.total_seconds()))
+    side = "ahead of" if skew > timedelta(0) else "behind"
+    return f" (the tracker's clock is {seconds}s {side} ours)"
 
 
 class TokenBudgets:
@@ -74,7 +100,8 @@ class TokenBudgets:
         resume_at = budget.resume_at
         if resume_at is not None and self._clock.now() < resume_at:
             raise TrackerRateLimited(
-                f"{host}: rate limit reached; requests resume at {resume_at:%Y-%m-%d %H:%M:%S} UTC",
+                f"{host}: rate limit reached; requests resume at {resume_at:%Y-%m-%d %H:%M:%S} UTC"
+                + budget.note,
                 resume_at,
             )
 
@@ -88,18 +115,21 @@ class TokenBudgets:
         )
         now = self._clock.now()
         resume_at: datetime | None = None
+        skew = timedelta(0)
         if limited and "retry-after" in headers:
             seconds = _header_int(headers, "retry-after")
             resume_at = now + (DEFAULT_WAIT if seconds is None else timedelta(seconds=seconds))
-        elif remaining == 0:
-            resume_at = datetime.fromtimestamp(reset, UTC) if reset else now + DEFAULT_WAIT
-        elif limited:
+        elif remaining == 0 and reset:
+            skew = clock_skew(headers, now)
+            resume_at = datetime.fromtimestamp(reset, UTC) - skew
+        elif limited or remaining == 0:
             resume_at = now + DEFAULT_WAIT
         budget = self._budget(token)
         if resume_at is not None:
             with self._lock:
                 if budget.resume_at is None or budget.resume_at < resume_at:
                     budget.resume_at = resume_at
+                    budget.note = skew_note(skew)
         if limited:
             self._ensure_open(budget, host)
             raise TrackerRateLimited(  # a reset already past: still do not hammer

@@ -107,8 +107,10 @@ class TrackerHttp:
         not_found: str,
         count: RequestCount,
         authorization: str | None = None,
+        expected: frozenset[int] = frozenset(),
     ) -> httpx.Response:
-        """A 2xx or 304 answer; any other ends as a Tracker* error (`not_found` for a 404).
+        """A 2xx or 304 answer, or one whose status the adapter `expected` (a 4xx it handles);
+        any other ends as a Tracker* error (`not_found` for a 404).
 
         `token` keys the rate-limit budget; the Authorization header is `Bearer <token>` unless
         the adapter gives its own (`authorization`, e.g. Basic for Jira Cloud)."""
@@ -141,7 +143,7 @@ class TrackerHttp:
             raise TrackerUnreachable(
                 f"{host}: cannot connect ({type(error).__name__}, {policy.attempts} attempts)"
             ) from None
-        return _checked(response, host, not_found)
+        return response if response.status_code in expected else _checked(response, host, not_found)
 
     def _follow(
         self,

@@ -1,0 +1,285 @@
+"""GitLabTracker: the IssueTracker port over GitLab's REST API v4 (gitlab.com or self-hosted)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import TypeVar
+from urllib.parse import quote
+
+import attrs
+import httpx
+
+from aiops.adapters.trackers.guard import Resolver, resolve
+from aiops.adapters.trackers.http import (
+    PageGuard,
+    RequestCount,
+    RetryPolicy,
+    TrackerHttp,
+    json_of,
+    next_link,
+)
+from aiops.domain.model.trackers import IssueState, RemoteIssue, TrackerError
+from aiops.ports.clock import Clock
+from aiops.ports.issue_tracker import IssueChanges, TrackerTarget
+
+HEADERS = {"Accept": "application/json"}
+T = TypeVar("T")
+PROJECT_ID = re.compile(r"[0-9]{1,12}")
+PROJECT_PATH = re.compile(r"[A-Za-z0-9_.-]{1,255}(?:/[A-Za-z0-9_.-]{1,255}){1,20}")
+STATES = {"opened": IssueState.OPEN, "closed": IssueState.CLOSED}
+KEYSET_REFUSED = 405  # "Keyset pagination is not yet available for this type of request"
+
+
+@attrs.frozen
+class ProjectKey:
+    """A numeric project id or a group/subgroup/project path: one URL segment either way."""
+
+    key: str
+
+    @classmethod
+    def parse(cls, key: str) -> ProjectKey:
+        path = PROJECT_PATH.fullmatch(key) and ".." not in key
+        if not (PROJECT_ID.fullmatch(key) or path):
+            raise TrackerError(
+                f"{key[:80]!r} is not a GitLab project (a project id or group/project path)"
+            )
+        return cls(key)
+
+    @property
+    def path(self) -> str:
+        return f"projects/{quote(self.key, safe='')}"
+
+    def __str__(self) -> str:
+        return self.key
+
+
+def api_root(base_url: str) -> str:
+    """<base>/api/v4, for https://gitlab.com or a self-hosted GitLab (maybe under a path
+    prefix); a base URL that already ends with /api/v4 is taken as it is."""
+    url = httpx.URL(base_url.strip())
+    if url.scheme not in ("http", "https") or not url.host or url.query or url.fragment:
+        raise TrackerError(f"{base_url[:80]!r} is not a GitLab URL (https://gitlab.com)")
+    root = str(url).rstrip("/")
+    return root if root.endswith("/api/v4") else f"{root}/api/v4"
+
+
+def issues_url(
+    root: str, project: ProjectKey, since: datetime | None, *, keyset: bool
+) -> httpx.URL:
+    params = {"per_page": "100", "order_by": "updated_at", "sort": "asc"}
+    if keyset:
+        params["pagination"] = "keyset"
+    if since is not None:
+        params["updated_after"] = iso8601(since)
+    return httpx.URL(f"{root}/{project.path}/issues", params=params)
+
+
+def iso8601(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class GitLabTracker:
+    """Lists changed issues and checks a connection; one pooled client, closed by close()."""
+
+    def __init__(
+        self,
+        *,
+        allow_private_networks: bool = False,
+        timeout: float = 10.0,
+        max_in_flight: int = 4,
+        clock: Clock | None = None,
+        retry: RetryPolicy | None = None,
+        max_pages: int = 10_000,
+        resolver: Resolver = resolve,
+    ) -> None:
+        self._http = TrackerHttp(
+            allow_private_networks=allow_private_networks,
+            timeout=timeout,
+            max_in_flight=max_in_flight,
+            clock=clock,
+            retry=retry,
+            resolver=resolver,
+        )
+        self._max_pages = max_pages
+        self._offset_only: set[str] = set()  # API roots that refused keyset pages for issues
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> GitLabTracker:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def changed_since(
+        self, target: TrackerTarget, since: datetime | None, etag: str | None
+    ) -> IssueChanges:
+        """Every state (the endpoint's default), oldest update first, keyset pages when the
+        server gives a `Link: rel="next"`, else offset pages by X-Next-Page."""
+        project = ProjectKey.parse(target.key)
+        count = RequestCount()
+        first = self._first_page(target, project, since, etag, count)
+        if first.status_code == 304:
+            return IssueChanges(issues=(), etag=etag, not_modified=True, requests=count.sent)
+        pages = PageGuard(first.url.host, max_pages=self._max_pages)
+        pages.visit(first.url)
+        issues = issues_of(gitlab_json(first))
+        url = next_page(first)
+        while url is not None:
+            pages.visit(url)
+            response = self._get(url, target, project, count)
+            if response.status_code == 304:
+                raise TrackerError(f"{url.host}: a later page answered 304 Not Modified")
+            issues.extend(issues_of(gitlab_json(response)))
+            url = next_page(response)
+        return IssueChanges(
+            issues=tuple(issues), etag=first.headers.get("etag"), requests=count.sent
+        )
+
+    def _first_page(
+        self,
+        target: TrackerTarget,
+        project: ProjectKey,
+        since: datetime | None,
+        etag: str | None,
+        count: RequestCount,
+    ) -> httpx.Response:
+        """Keyset pages where this GitLab offers them; a GitLab that answers 405 (keyset not
+        available for this request) is asked for offset pages, from then on."""
+        root = api_root(target.base_url)
+        headers = dict(HEADERS) | ({"If-None-Match": etag} if etag else {})
+        keyset = root not in self._offset_only
+        url = issues_url(root, project, since, keyset=keyset)
+        expected = frozenset({KEYSET_REFUSED}) if keyset else frozenset()
+        response = self._get(url, target, project, count, headers=headers, expected=expected)
+        if response.status_code == KEYSET_REFUSED:
+            self._offset_only.add(root)
+            url = issues_url(root, project, since, keyset=False)
+            response = self._get(url, target, project, count, headers=headers)
+        return response
+
+    def check(self, target: TrackerTarget) -> str:
+        project = ProjectKey.parse(target.key)
+        url = httpx.URL(f"{api_root(target.base_url)}/{project.path}")
+        payload = gitlab_json(self._get(url, target, project, RequestCount()))
+        if not isinstance(payload, Mapping) or not isinstance(
+            payload.get("path_with_namespace"), str
+        ):
+            raise TrackerError(f"{url.host}: the answer is not a GitLab project")
+        name = payload["path_with_namespace"]
+        count = payload.get("open_issues_count")
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise TrackerError(f"{name}: issues are disabled for this project (no issue count)")
+        return f"{name}: {count} open issues"
+
+    def _get(
+        self,
+        url: httpx.URL,
+        target: TrackerTarget,
+        project: ProjectKey,
+        count: RequestCount,
+        *,
+        headers: Mapping[str, str] = HEADERS,
+        expected: frozenset[int] = frozenset(),
+    ) -> httpx.Response:
+        """GitLab takes personal and project access tokens as OAuth-style Bearer tokens, the
+        TrackerHttp default, so the token goes in no header of its own."""
+        return self._http.get(
+            str(url),
+            token=target.token,
+            headers=headers,
+            not_found=f"project {project} not found (or the token cannot see it)",
+            count=count,
+            expected=expected,
+        )
+
+
+def gitlab_json(response: httpx.Response) -> object:
+    """The JSON body; an HTML page (a login page, a proxy, a wiki) says the URL is no GitLab."""
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind in ("text/html", "application/xhtml+xml") or response.content.lstrip()[:1] == b"<":
+        raise TrackerError(
+            f"{response.url.host}: answered an HTML page, not GitLab's API "
+            "(is the base URL a GitLab server?)"
+        )
+    return json_of(response)
+
+
+def next_page(response: httpx.Response) -> httpx.URL | None:
+    """The keyset `Link: rel="next"`, or the offset X-Next-Page (empty on the last page)."""
+    link = next_link(response)
+    if link is not None:
+        return link
+    following = response.headers.get("x-next-page", "").strip()
+    if not following:
+        return None
+    if not following.isdigit() or int(following) < 1:
+        raise TrackerError(f"{response.url.host}: X-Next-Page is {following[:20]!r}, not a page")
+    return response.url.copy_set_param("page", following)
+
+
+def issues_of(payload: object) -> list[RemoteIssue]:
+    if not isinstance(payload, list):
+        raise TrackerError(f"GitLab sent {type(payload).__name__} where a list of issues belongs")
+    return [issue_from_gitlab(item) for item in payload]
+
+
+def issue_from_gitlab(item: object) -> RemoteIssue:
+    if not isinstance(item, Mapping):
+        raise TrackerError(f"GitLab sent {type(item).__name__} where an issue belongs")
+    state = _field(item, "state", str)
+    if state not in STATES:
+        raise TrackerError(f"GitLab sent an issue whose state is {state[:20]!r}")
+    description = item.get("description")
+    return RemoteIssue(
+        external_id=str(_field(item, "id", int)),
+        number=f"#{_field(item, 'iid', int)}",
+        title=_field(item, "title", str),
+        body="" if description is None else _field(item, "description", str),
+        state=STATES[state],
+        labels=tuple(_label(label) for label in _field(item, "labels", list)),
+        assignees=tuple(_field(_obj(a), "username", str) for a in _field(item, "assignees", list)),
+        url=_field(item, "web_url", str),
+        created_at=_time(item, "created_at"),
+        updated_at=_time(item, "updated_at"),
+    )
+
+
+def _field(item: Mapping[str, object], name: str, kind: type[T]) -> T:
+    value = item.get(name)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TrackerError(f"GitLab sent an issue whose {name!r} is not a {kind.__name__}")
+    return value
+
+
+def _obj(value: object) -> Mapping[str, object]:
+    if not isinstance(value, Mapping):
+        raise TrackerError(f"GitLab sent {type(value).__name__} where an object belongs")
+    return value
+
+
+def _label(label: object) -> str:
+    """A name, or an object with one (when asked `with_labels_details`)."""
+    return label if isinstance(label, str) else _field(_obj(label), "name", str)
+
+
+def _time(item: Mapping[str, object], name: str) -> datetime:
+    text = _field(item, name, str)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise TrackerError(f"GitLab sent an issue whose {name!r} is not a time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
