@@ -113,15 +113,18 @@ def _key_store(settings: Settings) -> FilesystemKeyStore:
 
 
 def _issue_trackers(settings: Settings) -> Iterator[dict[Provider, IssueTracker]]:
-    """The tracker adapters by provider (GitLab and Jira are still to come). httpx is imported
-    here, on first use: most commands never talk to a tracker."""
-    from aiops.adapters.trackers import GitHubTracker  # noqa: PLC0415 - see the docstring
+    """The tracker adapters by provider (GitLab is still to come). httpx is imported here, on
+    first use: most commands never talk to a tracker."""
+    from aiops.adapters.trackers import GitHubTracker, JiraTracker  # noqa: PLC0415 - see above
 
-    github = GitHubTracker(allow_private_networks=settings.tracker_allow_private_networks)
+    private = settings.tracker_allow_private_networks
+    github = GitHubTracker(allow_private_networks=private)
+    jira = JiraTracker(allow_private_networks=private)
     try:
-        yield {Provider.GITHUB: github}
+        yield {Provider.GITHUB: github, Provider.JIRA: jira}
     finally:
         github.close()
+        jira.close()
 
 
 class Container(containers.DeclarativeContainer):

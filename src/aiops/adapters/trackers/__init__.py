@@ -1,8 +1,10 @@
-"""Adapters of the IssueTracker port: GitHubTracker, over the shared machinery of http.py."""
+"""Adapters of the IssueTracker port: GitHubTracker and JiraTracker, over the shared machinery of
+http.py."""
 
 from __future__ import annotations
 
 from aiops.adapters.trackers.github import GitHubTracker
 from aiops.adapters.trackers.http import RetryPolicy
+from aiops.adapters.trackers.jira import JiraTracker
 
-__all__ = ["GitHubTracker", "RetryPolicy"]
+__all__ = ["GitHubTracker", "JiraTracker", "RetryPolicy"]

@@ -4,7 +4,7 @@ retries. Every failure leaves as a Tracker* error that names the host, never the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from types import TracebackType
 
 import attrs
@@ -105,11 +105,13 @@ class TrackerHttp:
         not_found: str,
         count: RequestCount,
         authorization: str | None = None,
+        passthrough: Collection[int] = (),
     ) -> httpx.Response:
         """A 2xx or 304 answer; any other ends as a Tracker* error (`not_found` for a 404).
 
         `token` keys the rate-limit budget; the Authorization header is `Bearer <token>` unless
-        the adapter gives its own (`authorization`, e.g. Basic for Jira Cloud)."""
+        the adapter gives its own (`authorization`, e.g. Basic for Jira Cloud). Statuses in
+        `passthrough` come back as answers for the adapter to read (Jira explains a 400)."""
         target = httpx.URL(url)
         host = target.host
         policy = self._retry
@@ -139,6 +141,8 @@ class TrackerHttp:
             raise TrackerUnreachable(
                 f"{host}: cannot connect ({type(error).__name__}, {policy.attempts} attempts)"
             ) from None
+        if response.status_code in passthrough:
+            return response
         return _checked(response, host, not_found)
 
     def _follow(
