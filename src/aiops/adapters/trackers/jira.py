@@ -177,7 +177,7 @@ class JiraTracker:
         deployment = self.deployment(root, target, count)
         url = f"{root}/{deployment.api}/project/{key}"
         project = _object(_json(self._get(url, target, count, _missing(key))), "a project")
-        return f"{key}: {_field(project, 'name', str, 'project')}"
+        return f"{key}: {_field(project, 'name', str, 'a project')}"
 
     def deployment(self, root: str, target: TrackerTarget, count: RequestCount) -> Deployment:
         """Cloud or Server/Data Center, asked once per base URL (see the module docstring)."""
@@ -237,7 +237,7 @@ class JiraTracker:
             seen.update(i.external_id for i in batch)
             yield from batch
             start += len(batch)
-            if not batch or start >= _field(page, "total", int, "search answer"):
+            if not batch or start >= _field(page, "total", int, "a search answer"):
                 return
 
     def _search(
@@ -319,23 +319,23 @@ def _json(response: httpx.Response) -> object:
 
 
 def issues_of(page: Mapping[str, object], root: str) -> list[RemoteIssue]:
-    return [issue_from_jira(item, root) for item in _field(page, "issues", list, "search answer")]
+    return [issue_from_jira(item, root) for item in _field(page, "issues", list, "a search answer")]
 
 
 def issue_from_jira(item: object, root: str) -> RemoteIssue:
     issue = _object(item, "an issue")
     fields = _object(issue.get("fields"), "an issue's fields")
-    key = _field(issue, "key", str, "issue")
+    key = _field(issue, "key", str, "an issue")
     issue_id = issue.get("id")
     if not isinstance(issue_id, str | int) or isinstance(issue_id, bool):
         raise TrackerError("Jira sent an issue whose 'id' is not a string")
     return RemoteIssue(
         external_id=str(issue_id),
         number=key,
-        title=_field(fields, "summary", str, "issue"),
+        title=_field(fields, "summary", str, "an issue"),
         body=_body(fields.get("description")),
         state=_state(fields.get("status")),
-        labels=tuple(_label(label) for label in _field(fields, "labels", list, "issue")),
+        labels=tuple(_label(label) for label in _field(fields, "labels", list, "an issue")),
         assignees=_assignees(fields.get("assignee")),
         url=f"{root}/browse/{key}",
         created_at=_time(fields, "created"),
@@ -378,7 +378,7 @@ def _label(label: object) -> str:
 
 def _time(fields: Mapping[str, object], name: str) -> datetime:
     """Jira's "2026-01-01T10:00:00.000+0000", in UTC."""
-    text = _field(fields, name, str, "issue")
+    text = _field(fields, name, str, "an issue")
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -397,9 +397,9 @@ def _object(value: object, what: str) -> Mapping[str, object]:
 def _field(item: Mapping[str, object], name: str, kind: type[T], what: str) -> T:
     value = item.get(name)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise TrackerError(f"Jira sent a {what} whose {name!r} is not a {kind.__name__}")
+        raise TrackerError(f"Jira sent {what} whose {name!r} is not a {kind.__name__}")
     return value
 
 
 def _optional(item: Mapping[str, object], name: str, kind: type[T]) -> T | None:
-    return _field(item, name, kind, "search answer") if item.get(name) is not None else None
+    return _field(item, name, kind, "a search answer") if item.get(name) is not None else None
