@@ -5,6 +5,7 @@ JQL it is sent (the project and `updated >=`, in its user's time zone) and filte
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -59,6 +60,9 @@ class FakeJira:
     web_page: bool = False  # answer everything with an HTML page (a base URL that is not Jira)
     jql_error: str | None = None  # refuse every search with this 400 message
     not_jira: bool = False  # serverInfo answers JSON that is not Jira's
+    delay: float = 0.0  # seconds each answer takes
+    in_flight: int = 0
+    max_in_flight: int = 0
     endless: str | None = None  # cloud "repeat"; server "stuck", "repeat" or "lying"
     _next_id: int = 10_000
 
@@ -131,8 +135,15 @@ def _error(status: int, *messages: str) -> JSONResponse:
     return JSONResponse({"errorMessages": list(messages), "errors": {}}, status_code=status)
 
 
-def _gate(fake: FakeJira, request: Request, version: str | None = None) -> Response | None:
+async def _gate(fake: FakeJira, request: Request, version: str | None = None) -> Response | None:
     """Record the request, then answer what applies to every route (or None)."""
+    fake.in_flight += 1
+    fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+    try:
+        if fake.delay:
+            await asyncio.sleep(fake.delay)
+    finally:
+        fake.in_flight -= 1
     headers = {k: v for k, v in request.headers.items() if k != "authorization"}
     fake.requests.append(
         Recorded(request.method, request.url.path, dict(request.query_params), headers)
@@ -184,7 +195,7 @@ def _page_size(request: Request) -> int:
 def make_app(current: Callable[[], FakeJira]) -> Starlette:
     async def server_info(request: Request) -> Response:
         fake = current()
-        if answer := _gate(fake, request):
+        if answer := await _gate(fake, request):
             return answer
         if fake.not_jira:
             return JSONResponse({"status": "ok"})
@@ -195,13 +206,13 @@ def make_app(current: Callable[[], FakeJira]) -> Starlette:
 
     async def myself(request: Request) -> Response:
         fake = current()
-        if answer := _gate(fake, request, request.path_params["version"]):
+        if answer := await _gate(fake, request, request.path_params["version"]):
             return answer
         return JSONResponse({"emailAddress": EMAIL, "timeZone": fake.time_zone, "active": True})
 
     async def project(request: Request) -> Response:
         fake = current()
-        if answer := _gate(fake, request, request.path_params["version"]):
+        if answer := await _gate(fake, request, request.path_params["version"]):
             return answer
         key = request.path_params["key"]
         if key not in fake.projects:
@@ -210,7 +221,7 @@ def make_app(current: Callable[[], FakeJira]) -> Starlette:
 
     async def cloud_search(request: Request) -> Response:
         fake = current()
-        if answer := _gate(fake, request, "3"):
+        if answer := await _gate(fake, request, "3"):
             return answer
         if fake.mode != "cloud":
             return _error(404, "Not found")
@@ -234,7 +245,7 @@ def make_app(current: Callable[[], FakeJira]) -> Starlette:
 
     async def server_search(request: Request) -> Response:
         fake = current()
-        if answer := _gate(fake, request, "2"):
+        if answer := await _gate(fake, request, "2"):
             return answer
         if fake.mode != "server":
             return _error(410, "The requested API has been removed. Use /rest/api/3/search/jql.")
