@@ -49,6 +49,8 @@ class FakeJira:
     """State of the fake; every switch may be changed by a test between requests."""
 
     mode: Mode = "cloud"
+    cloud_token: str = CLOUD_TOKEN
+    server_token: str = SERVER_TOKEN
     time_zone: str = "UTC"  # the token's user's: JQL dates are read in it
     projects: dict[str, str] = attrs.field(factory=dict)  # key -> name
     issues: dict[str, list[dict[str, object]]] = attrs.field(factory=dict)
@@ -68,7 +70,7 @@ class FakeJira:
 
     @property
     def token(self) -> str:
-        return CLOUD_TOKEN if self.mode == "cloud" else SERVER_TOKEN
+        return self.cloud_token if self.mode == "cloud" else self.server_token
 
     def add_project(self, key: str, name: str) -> None:
         self.projects[key] = name
@@ -106,8 +108,8 @@ class FakeJira:
 
     def accepts(self, authorization: str) -> bool:
         if self.mode == "cloud":
-            return authorization == "Basic " + base64.b64encode(CLOUD_TOKEN.encode()).decode()
-        return authorization == f"Bearer {SERVER_TOKEN}"
+            return authorization == "Basic " + base64.b64encode(self.cloud_token.encode()).decode()
+        return authorization == f"Bearer {self.server_token}"
 
     def wire(self, item: dict[str, object]) -> dict[str, object]:
         """An issue as this mode's search sends it."""

@@ -267,3 +267,14 @@ def test_another_refused_search_repeats_jiras_reason(
     ) as caught:
         jira_tracker.changed_since(jira_target, None, None)
     assert not isinstance(caught.value, TrackerNotFound)
+
+
+def test_a_loopback_base_url_is_refused_unless_private_networks_are_allowed(
+    jira: FakeJira, jira_target: TrackerTarget
+) -> None:
+    with (
+        JiraTracker() as tracker,
+        pytest.raises(TrackerError, match=r"^127\.0\.0\.1: refused, 127\.0\.0\.1 is a loopback"),
+    ):
+        tracker.changed_since(jira_target, None, None)
+    assert jira.requests == []
