@@ -35,12 +35,10 @@ import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from types import TracebackType
-from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
-from aiops.adapters.trackers.adf import adf_to_text
 from aiops.adapters.trackers.budgets import token_key
 from aiops.adapters.trackers.guard import Resolver, resolve
 from aiops.adapters.trackers.http import (
@@ -50,7 +48,13 @@ from aiops.adapters.trackers.http import (
     TrackerHttp,
     json_of,
 )
-from aiops.domain.model.trackers import IssueState, RemoteIssue, TrackerError, TrackerNotFound
+from aiops.adapters.trackers.jira_payloads import (
+    issues_of,
+    payload_field,
+    payload_object,
+    payload_optional,
+)
+from aiops.domain.model.trackers import RemoteIssue, TrackerError, TrackerNotFound
 from aiops.ports.clock import Clock
 from aiops.ports.issue_tracker import IssueChanges, TrackerTarget
 
@@ -59,7 +63,6 @@ FIELDS = "summary,description,status,labels,assignee,created,updated"
 PAGE_SIZE = 100
 HEADERS = {"Accept": "application/json"}
 UNKNOWN_ZONE_MARGIN = timedelta(hours=14)
-T = TypeVar("T")
 
 
 class Deployment(enum.Enum):
@@ -159,7 +162,7 @@ class JiraTracker:
         key = project_key(target.key)
         root = site_root(target.base_url)
         count = RequestCount()
-        deployment = self.deployment(root, target, count)
+        deployment = self._deployment(root, target, count)
         window = None if since is None else jql_time(since, self._zone(root, target, count))
         query = jql(key, window)
         pages = PageGuard(httpx.URL(root).host, max_pages=self._max_pages)
@@ -174,12 +177,12 @@ class JiraTracker:
         key = project_key(target.key)
         root = site_root(target.base_url)
         count = RequestCount()
-        deployment = self.deployment(root, target, count)
+        deployment = self._deployment(root, target, count)
         url = f"{root}/{deployment.api}/project/{key}"
-        project = _object(_json(self._get(url, target, count, _missing(key))), "a project")
-        return f"{key}: {_field(project, 'name', str, 'a project')}"
+        project = payload_object(_json(self._get(url, target, count, _missing(key))), "a project")
+        return f"{key}: {payload_field(project, 'name', str, 'a project')}"
 
-    def deployment(self, root: str, target: TrackerTarget, count: RequestCount) -> Deployment:
+    def _deployment(self, root: str, target: TrackerTarget, count: RequestCount) -> Deployment:
         """Cloud or Server/Data Center, asked once per base URL (see the module docstring)."""
         known = self._deployments.get(root)
         if known is None:
@@ -194,10 +197,10 @@ class JiraTracker:
         """The time zone Jira reads the token's JQL dates in, asked once per site and token."""
         cache_key = (root, token_key(target.token))
         if cache_key not in self._zones:
-            deployment = self.deployment(root, target, count)
+            deployment = self._deployment(root, target, count)
             url = f"{root}/{deployment.api}/myself"
             absent = f"{httpx.URL(root).host}: Jira has no {deployment.api}/myself"
-            me = _object(_json(self._get(url, target, count, absent)), "the current user")
+            me = payload_object(_json(self._get(url, target, count, absent)), "the current user")
             self._zones[cache_key] = _time_zone(me.get("timeZone"))
         return self._zones[cache_key]
 
@@ -212,7 +215,7 @@ class JiraTracker:
             pages.visit(url)
             page = self._search(url, target, count)
             yield from issues_of(page, root)
-            page_token = _optional(page, "nextPageToken", str)
+            page_token = payload_optional(page, "nextPageToken", str)
             if page.get("isLast") is True or not page_token:
                 return
 
@@ -226,7 +229,7 @@ class JiraTracker:
             url = httpx.URL(f"{root}/rest/api/2/search", params=params | {"startAt": str(start)})
             pages.visit(url)
             page = self._search(url, target, count)
-            answered = _optional(page, "startAt", int)
+            answered = payload_optional(page, "startAt", int)
             if answered is not None and answered != start:
                 raise TrackerError(
                     f"{url.host}: asked for issues from {start}, got them from {answered}; stopped"
@@ -237,7 +240,7 @@ class JiraTracker:
             seen.update(i.external_id for i in batch)
             yield from batch
             start += len(batch)
-            if not batch or start >= _field(page, "total", int, "a search answer"):
+            if not batch or start >= payload_field(page, "total", int, "a search answer"):
                 return
 
     def _search(
@@ -255,7 +258,7 @@ class JiraTracker:
         )
         if response.status_code == 400:
             raise search_refused(response, key)
-        return _object(_json(response), "a search answer")
+        return payload_object(_json(response), "a search answer")
 
     def _get(
         self, url: str, target: TrackerTarget, count: RequestCount, not_found: str
@@ -304,7 +307,7 @@ def _time_zone(name: object) -> tzinfo | None:
         return None
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return None
 
 
@@ -316,90 +319,3 @@ def _json(response: httpx.Response) -> object:
             "(is the base URL right?)"
         )
     return json_of(response)
-
-
-def issues_of(page: Mapping[str, object], root: str) -> list[RemoteIssue]:
-    return [issue_from_jira(item, root) for item in _field(page, "issues", list, "a search answer")]
-
-
-def issue_from_jira(item: object, root: str) -> RemoteIssue:
-    issue = _object(item, "an issue")
-    fields = _object(issue.get("fields"), "an issue's fields")
-    key = _field(issue, "key", str, "an issue")
-    issue_id = issue.get("id")
-    if not isinstance(issue_id, str | int) or isinstance(issue_id, bool):
-        raise TrackerError("Jira sent an issue whose 'id' is not a string")
-    return RemoteIssue(
-        external_id=str(issue_id),
-        number=key,
-        title=_field(fields, "summary", str, "an issue"),
-        body=_body(fields.get("description")),
-        state=_state(fields.get("status")),
-        labels=tuple(_label(label) for label in _field(fields, "labels", list, "an issue")),
-        assignees=_assignees(fields.get("assignee")),
-        url=f"{root}/browse/{key}",
-        created_at=_time(fields, "created"),
-        updated_at=_time(fields, "updated"),
-    )
-
-
-def _body(description: object) -> str:
-    """Cloud's v3 sends ADF, Server's v2 a string; none is an empty body."""
-    if description is None:
-        return ""
-    if isinstance(description, str):
-        return description
-    if isinstance(description, Mapping):
-        return adf_to_text(description)
-    raise TrackerError(f"Jira sent a description that is a {type(description).__name__}")
-
-
-def _state(status: object) -> IssueState:
-    category = _object(_object(status, "a status").get("statusCategory"), "a status category")
-    return IssueState.CLOSED if category.get("key") == "done" else IssueState.OPEN
-
-
-def _assignees(assignee: object) -> tuple[str, ...]:
-    if assignee is None:
-        return ()
-    person = _object(assignee, "an assignee")
-    for name in ("displayName", "name", "accountId"):
-        value = person.get(name)
-        if isinstance(value, str) and value:
-            return (value,)
-    raise TrackerError("Jira sent an assignee without a name")
-
-
-def _label(label: object) -> str:
-    if not isinstance(label, str):
-        raise TrackerError(f"Jira sent a label that is a {type(label).__name__}")
-    return label
-
-
-def _time(fields: Mapping[str, object], name: str) -> datetime:
-    """Jira's "2026-01-01T10:00:00.000+0000", in UTC."""
-    text = _field(fields, name, str, "an issue")
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise TrackerError(f"Jira sent an issue whose {name!r} is not a time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def _object(value: object, what: str) -> Mapping[str, object]:
-    if not isinstance(value, Mapping):
-        raise TrackerError(f"Jira sent {type(value).__name__} where {what} belongs")
-    return value
-
-
-def _field(item: Mapping[str, object], name: str, kind: type[T], what: str) -> T:
-    value = item.get(name)
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise TrackerError(f"Jira sent {what} whose {name!r} is not a {kind.__name__}")
-    return value
-
-
-def _optional(item: Mapping[str, object], name: str, kind: type[T]) -> T | None:
-    return _field(item, name, kind, "a search answer") if item.get(name) is not None else None
