@@ -114,18 +114,25 @@ def _key_store(settings: Settings) -> FilesystemKeyStore:
 
 
 def _issue_trackers(settings: Settings) -> Iterator[dict[Provider, IssueTracker]]:
-    """The tracker adapters by provider (Jira is still to come). httpx is imported here, on
-    first use: most commands never talk to a tracker."""
-    from aiops.adapters.trackers import GitHubTracker, GitLabTracker  # noqa: PLC0415 - see the docstring
+    """The tracker adapters by provider. httpx is imported here, on first use: most commands
+    never talk to a tracker."""
+    from aiops.adapters.trackers import (  # noqa: PLC0415 - see the docstring
+        GitHubTracker,
+        GitLabTracker,
+        JiraTracker,
+    )
 
     private = settings.tracker_allow_private_networks
-    github = GitHubTracker(allow_private_networks=private)
-    gitlab = GitLabTracker(allow_private_networks=private)
+    adapters: dict[Provider, IssueTracker] = {
+        Provider.GITHUB: GitHubTracker(allow_private_networks=private),
+        Provider.GITLAB: GitLabTracker(allow_private_networks=private),
+        Provider.JIRA: JiraTracker(allow_private_networks=private),
+    }
     try:
-        yield {Provider.GITHUB: github, Provider.GITLAB: gitlab}
+        yield adapters
     finally:
-        github.close()
-        gitlab.close()
+        for adapter in adapters.values():
+            adapter.close()  # type: ignore[attr-defined]
 
 
 class Container(containers.DeclarativeContainer):

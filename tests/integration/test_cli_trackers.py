@@ -91,17 +91,25 @@ def test_the_token_is_never_an_argument(cli: Cli) -> None:
 
 
 def test_sync_reports_each_connection_and_fails_when_one_fails(cli: Cli) -> None:
-    add(cli)
+    cli.ok(
+        "tracker", "add", "--project-id", "1", "--provider", "jira",
+        "--base-url", "http://127.0.0.1:9", "--key", "OPS", "--token-stdin", stdin=CANARY + "\n",
+    )  # fmt: skip
+    refused = (
+        "127.0.0.1: refused, 127.0.0.1 is a loopback or private address "
+        "(private networks are not allowed)"
+    )
 
     text = cli.run("sync-issues")
     as_json = cli.run("sync-issues", "--json")
 
     assert text.returncode == as_json.returncode == 1
-    assert "jira OPS (#1): error: aiops cannot talk to jira trackers yet" in text.stderr
+    assert f"jira OPS (#1): error: {refused}" in text.stderr
+    assert CANARY not in text.stderr + as_json.stdout
     assert "synced 1 connections, 1 failed" in text.stdout
     (run,) = json.loads(as_json.stdout)
     assert run["connection_id"] == 1
-    assert run["error"] == "aiops cannot talk to jira trackers yet"
+    assert run["error"] == refused
     assert set(run) == {
         "connection_id", "created", "updated", "unchanged", "removed", "requests",
         "duration_s", "error",

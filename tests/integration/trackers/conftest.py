@@ -1,4 +1,4 @@
-"""One fake GitHub and one fake GitLab server per session; each test gets fresh state and an
+"""One fake GitHub, GitLab and Jira server per session; each test gets fresh state and an
 adapter for it."""
 
 from __future__ import annotations
@@ -7,11 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from aiops.adapters.trackers import GitHubTracker, GitLabTracker, RetryPolicy
+from aiops.adapters.trackers import GitHubTracker, GitLabTracker, JiraTracker, RetryPolicy
 from aiops.ports.issue_tracker import TrackerTarget
-from tests.integration.trackers import fake_gitlab
+from tests.integration.trackers import fake_gitlab, fake_jira
 from tests.integration.trackers.fake_github import TOKEN, FakeGitHub, serve
 from tests.integration.trackers.fake_gitlab import FakeGitLab
+from tests.integration.trackers.fake_jira import FakeJira
 
 FAST_RETRY = RetryPolicy(attempts=3, wait_initial=0.01, wait_max=0.02, wait_jitter=0.01)
 
@@ -19,6 +20,7 @@ FAST_RETRY = RetryPolicy(attempts=3, wait_initial=0.01, wait_max=0.02, wait_jitt
 class _Current:
     fake = FakeGitHub()
     gitlab = FakeGitLab()
+    jira = FakeJira()
 
 
 @pytest.fixture(scope="session")
@@ -66,4 +68,29 @@ def gitlab_target(gitlab_url: str) -> TrackerTarget:
 @pytest.fixture
 def gitlab_tracker() -> Iterator[GitLabTracker]:
     with GitLabTracker(allow_private_networks=True, timeout=2.0, retry=FAST_RETRY) as adapter:
+        yield adapter
+
+
+@pytest.fixture(scope="session")
+def jira_url() -> Iterator[str]:
+    with fake_jira.serve(lambda: _Current.jira) as url:
+        yield url
+
+
+@pytest.fixture
+def jira(jira_url: str, request: pytest.FixtureRequest) -> FakeJira:
+    """A fake Jira Cloud with project OPS; `indirect` parametrisation picks "server" instead."""
+    _Current.jira = FakeJira(mode=getattr(request, "param", "cloud"))
+    _Current.jira.add_project("OPS", "Operations")
+    return _Current.jira
+
+
+@pytest.fixture
+def jira_target(jira: FakeJira, jira_url: str) -> TrackerTarget:
+    return TrackerTarget(base_url=jira_url, key="OPS", token=jira.token)
+
+
+@pytest.fixture
+def jira_tracker() -> Iterator[JiraTracker]:
+    with JiraTracker(allow_private_networks=True, timeout=2.0, retry=FAST_RETRY) as adapter:
         yield adapter

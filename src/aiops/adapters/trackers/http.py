@@ -4,7 +4,7 @@ retries. Every failure leaves as a Tracker* error that names the host, never the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from types import TracebackType
 
 import attrs
@@ -107,13 +107,15 @@ class TrackerHttp:
         not_found: str,
         count: RequestCount,
         authorization: str | None = None,
-        expected: frozenset[int] = frozenset(),
+        expected: Collection[int] = (),
     ) -> httpx.Response:
         """A 2xx or 304 answer, or one whose status the adapter `expected` (a 4xx it handles);
         any other ends as a Tracker* error (`not_found` for a 404).
 
         `token` keys the rate-limit budget; the Authorization header is `Bearer <token>` unless
-        the adapter gives its own (`authorization`, e.g. Basic for Jira Cloud)."""
+        the adapter gives its own (`authorization`, e.g. Basic for Jira Cloud). Statuses in
+        `expected` come back as answers for the adapter to read (Jira explains a 400; GitLab's
+        405 means "no keyset pagination here")."""
         target = httpx.URL(url)
         host = target.host
         policy = self._retry

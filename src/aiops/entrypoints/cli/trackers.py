@@ -19,11 +19,19 @@ def add(
     project_id: Annotated[int, typer.Option("--project-id", help="The project's id.")],
     provider: Annotated[str, typer.Option(help="github, gitlab or jira.")],
     base_url: Annotated[
-        str, typer.Option(help="e.g. https://api.github.com or https://git.example.com")
+        str,
+        typer.Option(
+            help="e.g. https://api.github.com, https://git.example.com, https://acme.atlassian.net"
+        ),
     ],
     key: Annotated[str, typer.Option(help="owner/repo, GitLab project id or path, Jira key.")],
     token_stdin: Annotated[
-        bool, typer.Option("--token-stdin", help="Read the token from standard input.")
+        bool,
+        typer.Option(
+            "--token-stdin",
+            help="Read the token from standard input. Jira: email:api-token is sent as Basic "
+            "auth (Cloud), anything else as a Bearer personal access token (Server/DC).",
+        ),
     ] = False,
     webhook_secret_stdin: Annotated[
         bool,

@@ -1,0 +1,321 @@
+"""JiraTracker: the IssueTracker port over Jira's REST API, Cloud (v3) and Server/Data Center (v2).
+
+Which Jira: `GET /rest/api/2/serverInfo` answers on both; its `deploymentType` is "Cloud" or
+"Server"/"DataCenter" (a Server old enough to lack it is Server). The answer is cached per base
+URL for the adapter's life, so only a connection's first request of a process pays for it. A
+host name (*.atlassian.net) would cost nothing but says nothing about a custom domain or a
+test server; serverInfo is the signal Atlassian documents.
+
+Search: JQL `project = "KEY" AND updated >= "yyyy/MM/dd HH:mm" ORDER BY updated ASC`. Cloud
+uses `GET /rest/api/3/search/jql` and follows `nextPageToken` until it is absent or `isLast`;
+Server uses `GET /rest/api/2/search` with `startAt`, until a page is empty or `total` is
+reached. Either loop is guarded: a token, URL or page of issues that repeats stops with an
+error instead of running forever.
+
+Authentication: a token shaped "email:api-token" is sent as Basic (Jira Cloud's API tokens
+belong to an account's email); anything else as `Bearer` (a Server/Data Center personal access
+token).
+
+Time: JQL dates have minute precision and are read in the time zone of the user the token
+belongs to. The adapter asks `/myself` for that zone once per base URL and token, writes
+`since` as that zone's wall time and drops the seconds, so the query starts at or before
+`since`. A zone Python does not know is replaced by UTC less fourteen hours (the widest
+offset). Both only ever re-list an issue, which SyncIssues upserts as unchanged. `since` comes
+from Jira's own `updated` times, so a skew between this machine's clock and Jira's never moves
+the window; waits come from Retry-After, which is relative.
+
+Jira has no ETags for search: `etag` is always None.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta, tzinfo
+from types import TracebackType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+
+from aiops.adapters.trackers.budgets import token_key
+from aiops.adapters.trackers.guard import Resolver, resolve
+from aiops.adapters.trackers.http import (
+    PageGuard,
+    RequestCount,
+    RetryPolicy,
+    TrackerHttp,
+    json_of,
+)
+from aiops.adapters.trackers.jira_payloads import (
+    issues_of,
+    payload_field,
+    payload_object,
+    payload_optional,
+)
+from aiops.domain.model.trackers import RemoteIssue, TrackerError, TrackerNotFound
+from aiops.ports.clock import Clock
+from aiops.ports.issue_tracker import IssueChanges, TrackerTarget
+
+KEY = re.compile(r"[A-Z][A-Z0-9_]{0,254}")
+FIELDS = "summary,description,status,labels,assignee,created,updated"
+PAGE_SIZE = 100
+HEADERS = {"Accept": "application/json"}
+UNKNOWN_ZONE_MARGIN = timedelta(hours=14)
+
+
+class Deployment(enum.Enum):
+    CLOUD = "3"  # the REST API version each speaks
+    SERVER = "2"
+
+    @property
+    def api(self) -> str:
+        return f"rest/api/{self.value}"
+
+
+def project_key(key: str) -> str:
+    """The key, checked: it goes into JQL between double quotes and into a URL path."""
+    if not KEY.fullmatch(key):
+        raise TrackerError(f"{key[:80]!r} is not a Jira project key (such as OPS)")
+    return key
+
+
+def site_root(base_url: str) -> str:
+    """https://acme.atlassian.net, or https://jira.example.com/jira with a context path."""
+    url = httpx.URL(base_url.strip())
+    if url.scheme not in ("http", "https") or not url.host or url.query or url.fragment:
+        raise TrackerError(f"{base_url[:80]!r} is not a Jira URL (https://acme.atlassian.net)")
+    return str(url).rstrip("/")
+
+
+def authorization(token: str) -> str:
+    """Basic for "email:api-token" (Jira Cloud), Bearer for anything else (a Server PAT)."""
+    user, colon, secret = token.partition(":")
+    if colon and "@" in user and secret:
+        return "Basic " + base64.b64encode(token.encode()).decode("ascii")
+    return f"Bearer {token}"
+
+
+def jql_time(since: datetime, zone: tzinfo | None) -> str:
+    """`since` as a JQL date in `zone` (the token's user's), floored to the minute, never later
+    than `since`. An hour that a change from summer time repeats is moved back an hour."""
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    if zone is None:
+        local = since.astimezone(UTC) - UNKNOWN_ZONE_MARGIN
+    else:
+        local = since.astimezone(zone)
+        if local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset():
+            local -= timedelta(hours=1)
+    return local.strftime("%Y/%m/%d %H:%M")
+
+
+def jql(key: str, since: str | None) -> str:
+    window = f' AND updated >= "{since}"' if since else ""
+    return f'project = "{key}"{window} ORDER BY updated ASC'
+
+
+class JiraTracker:
+    """Lists changed issues and checks a connection; one pooled client, closed by close()."""
+
+    def __init__(
+        self,
+        *,
+        allow_private_networks: bool = False,
+        timeout: float = 10.0,
+        max_in_flight: int = 4,
+        clock: Clock | None = None,
+        retry: RetryPolicy | None = None,
+        max_pages: int = 10_000,
+        resolver: Resolver = resolve,
+    ) -> None:
+        self._http = TrackerHttp(
+            allow_private_networks=allow_private_networks,
+            timeout=timeout,
+            max_in_flight=max_in_flight,
+            clock=clock,
+            retry=retry,
+            resolver=resolver,
+        )
+        self._max_pages = max_pages
+        self._deployments: dict[str, Deployment] = {}
+        self._zones: dict[tuple[str, str], tzinfo | None] = {}
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> JiraTracker:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def changed_since(
+        self, target: TrackerTarget, since: datetime | None, etag: str | None
+    ) -> IssueChanges:
+        key = project_key(target.key)
+        root = site_root(target.base_url)
+        count = RequestCount()
+        deployment = self._deployment(root, target, count)
+        window = None if since is None else jql_time(since, self._zone(root, target, count))
+        query = jql(key, window)
+        pages = PageGuard(httpx.URL(root).host, max_pages=self._max_pages)
+        if deployment is Deployment.CLOUD:
+            found = self._cloud_search(root, query, target, count, pages)
+        else:
+            found = self._server_search(root, query, target, count, pages)
+        latest = {issue.external_id: issue for issue in found}  # a moved issue: its last copy
+        return IssueChanges(issues=tuple(latest.values()), etag=None, requests=count.sent)
+
+    def check(self, target: TrackerTarget) -> str:
+        key = project_key(target.key)
+        root = site_root(target.base_url)
+        count = RequestCount()
+        deployment = self._deployment(root, target, count)
+        url = f"{root}/{deployment.api}/project/{key}"
+        project = payload_object(_json(self._get(url, target, count, _missing(key))), "a project")
+        return f"{key}: {payload_field(project, 'name', str, 'a project')}"
+
+    def _deployment(self, root: str, target: TrackerTarget, count: RequestCount) -> Deployment:
+        """Cloud or Server/Data Center, asked once per base URL (see the module docstring)."""
+        known = self._deployments.get(root)
+        if known is None:
+            host = httpx.URL(root).host
+            url = f"{root}/rest/api/2/serverInfo"
+            absent = f"{host}: no Jira REST API under {root} (is the base URL right?)"
+            known = deployment_of(_json(self._get(url, target, count, absent)), host)
+            self._deployments[root] = known
+        return known
+
+    def _zone(self, root: str, target: TrackerTarget, count: RequestCount) -> tzinfo | None:
+        """The time zone Jira reads the token's JQL dates in, asked once per site and token."""
+        cache_key = (root, token_key(target.token))
+        if cache_key not in self._zones:
+            deployment = self._deployment(root, target, count)
+            url = f"{root}/{deployment.api}/myself"
+            absent = f"{httpx.URL(root).host}: Jira has no {deployment.api}/myself"
+            me = payload_object(_json(self._get(url, target, count, absent)), "the current user")
+            self._zones[cache_key] = _time_zone(me.get("timeZone"))
+        return self._zones[cache_key]
+
+    def _cloud_search(
+        self, root: str, query: str, target: TrackerTarget, count: RequestCount, pages: PageGuard
+    ) -> Iterator[RemoteIssue]:
+        params = {"jql": query, "maxResults": str(PAGE_SIZE), "fields": FIELDS}
+        page_token: str | None = None
+        while True:
+            following = {"nextPageToken": page_token} if page_token else {}
+            url = httpx.URL(f"{root}/rest/api/3/search/jql", params=params | following)
+            pages.visit(url)
+            page = self._search(url, target, count)
+            yield from issues_of(page, root)
+            page_token = payload_optional(page, "nextPageToken", str)
+            if page.get("isLast") is True or not page_token:
+                return
+
+    def _server_search(
+        self, root: str, query: str, target: TrackerTarget, count: RequestCount, pages: PageGuard
+    ) -> Iterator[RemoteIssue]:
+        params = {"jql": query, "maxResults": str(PAGE_SIZE), "fields": FIELDS}
+        start = 0
+        seen: set[str] = set()
+        while True:
+            url = httpx.URL(f"{root}/rest/api/2/search", params=params | {"startAt": str(start)})
+            pages.visit(url)
+            page = self._search(url, target, count)
+            answered = payload_optional(page, "startAt", int)
+            if answered is not None and answered != start:
+                raise TrackerError(
+                    f"{url.host}: asked for issues from {start}, got them from {answered}; stopped"
+                )
+            batch = issues_of(page, root)
+            if batch and seen.issuperset(i.external_id for i in batch):
+                raise TrackerError(f"{url.host}: pagination loops (a page repeats its issues)")
+            seen.update(i.external_id for i in batch)
+            yield from batch
+            start += len(batch)
+            if not batch or start >= payload_field(page, "total", int, "a search answer"):
+                return
+
+    def _search(
+        self, url: httpx.URL, target: TrackerTarget, count: RequestCount
+    ) -> Mapping[str, object]:
+        key = target.key
+        response = self._http.get(
+            str(url),
+            token=target.token,
+            headers=HEADERS,
+            not_found=f"{url.host}: Jira has no {url.path} (is the base URL right?)",
+            count=count,
+            authorization=authorization(target.token),
+            expected=(400,),
+        )
+        if response.status_code == 400:
+            raise search_refused(response, key)
+        return payload_object(_json(response), "a search answer")
+
+    def _get(
+        self, url: str, target: TrackerTarget, count: RequestCount, not_found: str
+    ) -> httpx.Response:
+        return self._http.get(
+            url,
+            token=target.token,
+            headers=HEADERS,
+            not_found=not_found,
+            count=count,
+            authorization=authorization(target.token),
+        )
+
+
+def deployment_of(payload: object, host: str) -> Deployment:
+    info = payload if isinstance(payload, Mapping) else {}
+    kind = info.get("deploymentType")
+    if kind == "Cloud":
+        return Deployment.CLOUD
+    if kind in ("Server", "DataCenter") or (kind is None and isinstance(info.get("version"), str)):
+        return Deployment.SERVER
+    raise TrackerError(f"{host}: does not answer like Jira (serverInfo has no deploymentType)")
+
+
+def search_refused(response: httpx.Response, key: str) -> TrackerError:
+    """Jira answers 400 with errorMessages for bad JQL, an unknown project among them."""
+    host = response.url.host
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = {}
+    messages = payload.get("errorMessages") if isinstance(payload, Mapping) else None
+    texts = [m for m in messages if isinstance(m, str)] if isinstance(messages, list) else []
+    if any("'project'" in text or '"project"' in text for text in texts):
+        return TrackerNotFound(_missing(key))
+    reason = " ".join(" ".join(texts).split())[:200] or "no reason given"
+    return TrackerError(f"{host}: Jira refused the search (400): {reason}")
+
+
+def _missing(key: str) -> str:
+    return f"Jira project {key} not found (or the token cannot see it)"
+
+
+def _time_zone(name: object) -> tzinfo | None:
+    if not isinstance(name, str) or not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def _json(response: httpx.Response) -> object:
+    """The JSON of an answer; a web page (a wrong base URL, a login page) is named as such."""
+    if "html" in response.headers.get("content-type", ""):
+        raise TrackerError(
+            f"{response.url.host}: answered with a web page, not Jira's REST API "
+            "(is the base URL right?)"
+        )
+    return json_of(response)
