@@ -410,6 +410,16 @@ class FakeWebhookDeliveryLog(_Repo):
         self._s.webhook_deliveries[connection_id, delivery_id] = received_at
         return True
 
+    def forget_before(self, connection_id: int, moment: datetime) -> int:
+        old = [
+            key
+            for key, at in self._s.webhook_deliveries.items()
+            if key[0] == connection_id and at < moment
+        ]
+        for key in old:
+            del self._s.webhook_deliveries[key]
+        return len(old)
+
 
 class FakeSealedSecretStore(_Repo):
     def probe(self) -> str | None:

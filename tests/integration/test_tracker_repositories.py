@@ -169,3 +169,27 @@ def test_a_webhook_delivery_is_recorded_once_per_connection(
         kept = uow.webhook_deliveries.add(other.id, "d-1", T0)
 
     assert (first, again, elsewhere, after_commit, kept) == (True, False, True, False, False)
+
+
+def test_old_webhook_deliveries_are_forgotten_per_connection(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    connection = seed_connection(new_uow)
+    assert connection.id is not None
+    with new_uow() as uow:
+        other = uow.trackers.add(attrs.evolve(connection, id=None, key="acme/api"))
+        assert other.id is not None
+        uow.webhook_deliveries.add(connection.id, "old", T0)
+        uow.webhook_deliveries.add(connection.id, "new", T0 + timedelta(days=8))
+        uow.webhook_deliveries.add(other.id, "old", T0)
+        forgotten = uow.webhook_deliveries.forget_before(connection.id, T0 + timedelta(days=1))
+        uow.commit()
+    with new_uow() as uow:
+        again = [
+            uow.webhook_deliveries.add(connection.id, "old", T0),
+            uow.webhook_deliveries.add(connection.id, "new", T0),
+            uow.webhook_deliveries.add(other.id, "old", T0),
+        ]
+
+    assert forgotten == 1
+    assert again == [True, False, False]

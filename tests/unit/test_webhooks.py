@@ -92,7 +92,8 @@ def test_delivery_id_is_the_header_or_a_digest_of_the_body() -> None:
 class World:
     def __init__(self) -> None:
         self.uow = FakeUnitOfWork()
-        self.app: Container = bootstrap(uow=self.uow, clock=FakeClock(), secret_box=FakeSecretBox())
+        self.clock = FakeClock()
+        self.app: Container = bootstrap(uow=self.uow, clock=self.clock, secret_box=FakeSecretBox())
         self.app.create_tenant()(CreateTenantCommand(slug="acme", name="Acme"))
         project = self.app.create_project()(
             CreateProjectCommand(tenant="acme", slug="web", name="Web")
@@ -165,6 +166,18 @@ def test_a_repeated_delivery_is_a_duplicate_and_audited_once(world: World) -> No
     assert world.receive(world.github, github_headers()) is WebhookOutcome.DUPLICATE
     assert world.receive(world.github, github_headers(delivery="d-2")) is WebhookOutcome.ACCEPTED
     assert len(world.webhook_events()) == 2
+
+
+def test_a_delivery_is_remembered_for_a_week_then_forgotten(world: World) -> None:
+    world.receive(world.github, github_headers(delivery="d-old"))
+    world.clock.advance(days=6, hours=23)
+    within_a_week = world.receive(world.github, github_headers(delivery="d-old"))
+    world.clock.advance(hours=2)
+    world.receive(world.github, github_headers(delivery="d-new"))  # prunes as it records
+
+    assert within_a_week is WebhookOutcome.DUPLICATE
+    assert list(world.uow.committed.webhook_deliveries) == [(world.github, "d-new")]
+    assert world.receive(world.github, github_headers(delivery="d-old")) is WebhookOutcome.ACCEPTED
 
 
 def test_gitlab_and_jira_deliveries_are_verified_their_own_way(world: World) -> None:

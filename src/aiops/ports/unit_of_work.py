@@ -181,6 +181,10 @@ class WebhookDeliveryLog(Protocol):
         """Record a delivery: False, and nothing written, when it was recorded before."""
         ...
 
+    def forget_before(self, connection_id: int, moment: datetime) -> int:
+        """Drop a connection's deliveries received before `moment`; how many went."""
+        ...
+
 
 @attrs.frozen
 class SealedSecret:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from aiops.adapters.sqlalchemy import tables as t
@@ -27,3 +27,10 @@ class SqlWebhookDeliveryLog:
         except IntegrityError:
             return False
         return True
+
+    def forget_before(self, connection_id: int, moment: datetime) -> int:
+        d = t.webhook_deliveries.c
+        gone = delete(t.webhook_deliveries).where(
+            d.connection_id == connection_id, d.received_at < moment
+        )
+        return self._c.execute(gone).rowcount

@@ -8,6 +8,7 @@ its reason, and nothing of the body is kept or recorded.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 
 import attrs
 
@@ -19,6 +20,10 @@ from aiops.domain.usecases._audit import record
 from aiops.ports.clock import Clock
 from aiops.ports.secret_box import SecretBox
 from aiops.ports.unit_of_work import UnitOfWorkFactory
+
+# How long a delivery id is remembered. Trackers redeliver within hours (GitHub's redelivery is
+# by hand, from the last days' deliveries); a week keeps duplicates out without a growing table.
+DELIVERY_MEMORY = timedelta(days=7)
 
 
 @attrs.frozen(kw_only=True)
@@ -41,8 +46,10 @@ class ReceiveWebhook:
         scheme = SCHEMES[cmd.provider]
         delivery = delivery_id(cmd.headers.get(scheme.delivery_header), cmd.body)
         with self._uow() as uow:
-            if not uow.webhook_deliveries.add(connection.id, delivery, self._clock.now()):
+            now = self._clock.now()
+            if not uow.webhook_deliveries.add(connection.id, delivery, now):
                 return WebhookOutcome.DUPLICATE
+            uow.webhook_deliveries.forget_before(connection.id, now - DELIVERY_MEMORY)
             project = uow.projects.get(connection.project_id)
             tenant = uow.tenants.get(project.tenant_id) if project else None
             record(
