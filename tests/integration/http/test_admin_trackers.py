@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from starlette.testclient import TestClient
 
@@ -282,3 +283,21 @@ def test_a_bad_replacement_is_400_and_keeps_the_old_secrets(
     assert message in response.text
     assert connections(app) == [before]
     admin.assert_no_secret_shown()
+
+
+def test_a_token_sealed_under_another_key_fails_the_test_with_a_flash_not_a_crash(
+    app: Container, client: TestClient, world: World, github_url: str
+) -> None:
+    admin = Browser(client, World.ADMIN)
+    admin.post("/admin/trackers", add_form(world.web_id, github_url))
+    [connection] = connections(app)
+    with app.uow() as uow:
+        uow.trackers.update(attrs.evolve(connection, token_sealed="sealed-under-another-key"))
+        uow.commit()
+
+    tested = admin.post(f"/admin/trackers/{connection.id}/test", {})
+
+    assert tested.status_code == 303
+    [(kind, message)] = admin.flashes()
+    assert kind == "error"
+    assert message.startswith(f"Connection {connection.id} failed: a stored secret cannot be read")

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aiops.domain.errors import ValidationError
+from aiops.domain.errors import SecretUnreadable, ValidationError
 from aiops.domain.model.access import Actor, Permission
 from aiops.domain.model.projects import Project
 from aiops.domain.model.tenants import Tenant
@@ -115,12 +115,13 @@ async def replace_secrets(request: Request) -> Response:
 
 
 async def test_tracker(request: Request) -> Response:
-    """One request to the tracker; its answer, or why it failed, comes back as a flash."""
+    """One request to the tracker; its answer, or why it failed, comes back as a flash (a token
+    sealed under an old key fails too: the page's "Replace token" is the remedy)."""
     actor = await require_manager(request)
     connection_id = request.path_params["connection_id"]
     try:
         result = await call(container(request).test_tracker(), connection_id, actor)
-    except TrackerError as error:
+    except (TrackerError, SecretUnreadable) as error:
         flash(request, f"Connection {connection_id} failed: {error.message}", "error")
     else:
         flash(request, f"Connection {connection_id} works: {result}")
