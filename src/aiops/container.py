@@ -59,7 +59,14 @@ from aiops.domain.usecases.secrets import RotateSecretKey, VerifySecretKey
 from aiops.domain.usecases.seed import SeedDefaults
 from aiops.domain.usecases.sync_issues import ListIssues, SyncIssues
 from aiops.domain.usecases.tenants import CreateTenant, GetTenant, ListTenants, UpdateTenant
-from aiops.domain.usecases.trackers import AddTracker, ListTrackers, RemoveTracker, TestTracker
+from aiops.domain.usecases.trackers import (
+    AddTracker,
+    ListManagedTrackers,
+    ListTrackers,
+    RemoveTracker,
+    ReplaceTrackerSecrets,
+    TestTracker,
+)
 from aiops.domain.usecases.triage import IncidentCounts, SearchIssues, TriageIssues
 from aiops.domain.usecases.users import CreateUser, ListUsers, SetAdmin, SetPassword
 from aiops.domain.usecases.webhooks import ReceiveWebhook
@@ -204,6 +211,10 @@ class Container(containers.DeclarativeContainer):
         AddTracker, uow=uow.provider, clock=clock, secret_box=secret_box
     )
     list_trackers = providers.Factory(ListTrackers, uow=uow.provider)
+    list_managed_trackers = providers.Factory(ListManagedTrackers, uow=uow.provider)
+    replace_tracker_secrets = providers.Factory(
+        ReplaceTrackerSecrets, uow=uow.provider, clock=clock, secret_box=secret_box
+    )
     remove_tracker = providers.Factory(RemoveTracker, uow=uow.provider, clock=clock)
     verify_secret_key = providers.Factory(VerifySecretKey, uow=uow.provider, secret_box=secret_box)
     rotate_secret_key = providers.Factory(RotateSecretKey, uow=uow.provider, clock=clock)

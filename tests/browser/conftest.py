@@ -44,7 +44,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server_env() -> dict[str, str]:
+    """More settings for the module's server: a test module overrides this fixture to add some."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, live_server_env: dict[str, str]
+) -> Iterator[LiveServer]:
     home = tmp_path_factory.mktemp("live")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIOPS_")} | {
         "AIOPS_INSTANCE_PATH": str(home / "instance"),
@@ -52,6 +60,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "AIOPS_ARGON2_TIME_COST": "2",
         "AIOPS_ARGON2_MEMORY_KIB": str(19 * 1024),
         "AIOPS_ARGON2_PARALLELISM": "1",
+        **live_server_env,
     }
     subprocess.run([AIOPS, "db", "upgrade"], env=env, check=True, capture_output=True)
     seeded = subprocess.run(

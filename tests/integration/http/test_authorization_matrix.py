@@ -83,6 +83,11 @@ READS_OWN_WORKSPACE = only({"member": 200, "owner": 200, "admin": 200}, others=4
 WORKSPACE = "/projects/{project_id:int}/workspace"
 REMOTE = {"url": ""}  # acme/web's remote, made per test by with_workspaces
 ISSUE = {"id": 0}  # an issue of acme/web, made per test by with_an_issue
+# acme/web's tracker connection (with_an_issue) and a spare one for the remove row, so the
+# rows sorted after it still find theirs. Both point at loopback, which the network guard
+# refuses at once: "Test connection" never leaves the machine.
+TRACKER = {"project": 0, "connection": 0, "spare": 0}
+TRACKER_URL = "http://127.0.0.1:9"
 API_WORKSPACE = "/api/v1" + WORKSPACE
 BRANCH_BODIES: dict[str, Body | None] = {
     "fetch": None,
@@ -150,6 +155,23 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
         ADMINS_303,
         lambda role: {"name": f"k-{slug(role)}", "public_key": public_key(key=role.encode())},
     ),
+    ("GET", "/admin/trackers"): (MANAGERS, None),
+    ("POST", "/admin/trackers"): (
+        ACME_MANAGERS_POST,
+        lambda role: {
+            "project_id": str(TRACKER["project"]),
+            "provider": "github",
+            "base_url": TRACKER_URL,
+            "key": f"acme/{slug(role)}",
+            "token": "matrix-token",
+        },
+    ),
+    ("POST", "/admin/trackers/{connection_id:int}/secrets"): (
+        ACME_MANAGERS_POST,
+        lambda role: {"token": f"new-{slug(role)}"},
+    ),
+    ("POST", "/admin/trackers/{connection_id:int}/test"): (ACME_MANAGERS_POST, lambda role: {}),
+    ("POST", "/admin/trackers/{connection_id:int}/remove"): (ACME_MANAGERS_POST, lambda role: {}),
     ("GET", "/admin/users"): (ADMINS_200, None),
     ("POST", "/admin/users"): (
         ADMINS_200,
@@ -225,6 +247,8 @@ def concrete(path: str, app: Container, world: World, revocable: int) -> str:
         .replace("{user_id:int}", str(member.id))
         .replace("{token_id:int}", str(revocable))
         .replace("{issue_id:int}", str(ISSUE["id"]))
+        .replace("{connection_id:int}/remove", f"{TRACKER['spare']}/remove")
+        .replace("{connection_id:int}", str(TRACKER["connection"]))
     )
 
 
@@ -262,17 +286,22 @@ def with_workspaces(app: Container, world: World, tmp_path: Path) -> None:
 
 
 def with_an_issue(app: Container, world: World) -> None:
-    """acme/web gets a tracker connection and one synced issue."""
-    connection = app.add_tracker()(
-        AddTrackerCommand(
-            project_id=world.web_id,
-            provider="github",
-            base_url="https://api.github.com",
-            key="acme/web",
-            token="matrix-token",
+    """acme/web gets two tracker connections and one synced issue."""
+    connection, spare = (
+        app.add_tracker()(
+            AddTrackerCommand(
+                project_id=world.web_id,
+                provider="github",
+                base_url=TRACKER_URL,
+                key=key,
+                token="matrix-token",
+            )
         )
+        for key in ("acme/web", "acme/spare")
     )
     assert connection.id is not None
+    assert spare.id is not None
+    TRACKER.update(project=world.web_id, connection=connection.id, spare=spare.id)
     moment = datetime(2026, 1, 1, tzinfo=UTC)
     issue = Issue(
         connection_id=connection.id,

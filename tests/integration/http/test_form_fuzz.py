@@ -76,3 +76,29 @@ def test_any_form_input_gets_a_clear_answer_never_a_500(
     if response.status_code == 400:
         assert "<form" in response.text
         assert 'role="alert"' in response.text
+
+
+@pytest.fixture
+def admin(app: Container, world: World) -> Iterator[TestClient]:
+    with TestClient(create_app(app), follow_redirects=False) as client:
+        sign_in(client, World.ADMIN)
+        yield client
+
+
+@FUZZ
+@given(
+    provider=st.one_of(TEXT, st.sampled_from(["github", "gitlab", "jira"])),
+    values=st.lists(TEXT, min_size=3, max_size=3),
+)
+def test_any_tracker_connection_input_gets_a_clear_answer_never_a_500(
+    admin: TestClient, world: World, provider: str, values: list[str]
+) -> None:
+    fields = dict(zip(("base_url", "key", "token"), values, strict=True))
+    data = {"project_id": str(world.web_id), "provider": provider, **fields}
+
+    response = admin.post("/admin/trackers", data={**data, "csrf_token": csrf(admin, "/profile")})
+
+    assert response.status_code in {303, 400}, response.text[:300]
+    if response.status_code == 400:
+        assert 'action="/admin/trackers"' in response.text
+        assert 'role="alert"' in response.text

@@ -356,6 +356,7 @@ def tracker_from_row(row: Row[Any]) -> TrackerConnection:
         key=row.key,
         token_sealed=row.token_sealed,
         webhook_secret_sealed=row.webhook_secret_sealed,
+        token_saved_at=row.token_saved_at,
         cursor=row.cursor,
         etag=row.etag,
         last_error=row.last_error,

@@ -167,6 +167,7 @@ tracker_connections = Table(
     # SecretBox-sealed: never the token or secret itself.
     Column("token_sealed", Text, nullable=False),
     Column("webhook_secret_sealed", Text, nullable=True),
+    Column("token_saved_at", UtcDateTime, nullable=True),
     Column("cursor", UtcDateTime, nullable=True),
     Column("etag", String(300), nullable=True),
     Column("last_error", Text, nullable=True),

@@ -91,6 +91,7 @@ class TrackerConnection:
     key: str  # owner/repo (GitHub), project id or path (GitLab), project key (Jira)
     token_sealed: str = attrs.field(repr=False)
     webhook_secret_sealed: str | None = attrs.field(default=None, repr=False)
+    token_saved_at: datetime | None = None  # when the token was last set (pages show the date)
     cursor: datetime | None = None  # the newest updated_at seen: incremental syncs start here
     etag: str | None = None  # of the last first page, for a free 304 when nothing changed
     last_error: str | None = None

@@ -1,4 +1,4 @@
-"""A project's tracker connections: add (token sealed), list, test, remove."""
+"""A project's tracker connections: add (token sealed), list, replace secrets, test, remove."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import attrs
 from aiops.domain.errors import NotFound, ValidationError
 from aiops.domain.model import validation
 from aiops.domain.model.access import SYSTEM, Actor, Permission
+from aiops.domain.model.projects import Project
 from aiops.domain.model.tenants import Tenant
-from aiops.domain.model.trackers import Provider, TrackerConnection, TrackerError
+from aiops.domain.model.trackers import Provider, SyncRun, TrackerConnection, TrackerError
 from aiops.domain.usecases._audit import record
 from aiops.domain.usecases.projects import require_project
 from aiops.ports.clock import Clock
@@ -98,6 +99,7 @@ class AddTracker:
             base_url=base_url(cmd.base_url),
             key=tracker_key(provider, cmd.key),
             token_sealed=self._box.seal(token),
+            token_saved_at=self._clock.now(),
             webhook_secret_sealed=None
             if secret is None
             else self._box.seal(validation.https_token(secret, field="webhook_secret")),
@@ -136,6 +138,123 @@ class ListTrackers:
                 for c in uow.trackers.list(project_id)
                 if actor.may(Permission.VIEW, visible[c.project_id])
             ]
+
+
+@attrs.frozen(kw_only=True)
+class ManagedTracker:
+    """A connection as its admin page shows it: where it belongs and how its last sync went."""
+
+    connection: TrackerConnection
+    project: Project
+    tenant: Tenant
+    last_run: SyncRun | None
+
+
+class ListManagedTrackers:
+    """The connections the actor may manage (an admin: all; an owner: their tenants')."""
+
+    def __init__(self, *, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    def __call__(self, actor: Actor, project_id: int | None = None) -> Sequence[ManagedTracker]:
+        with self._uow() as uow:
+            tenants = {t.id: t for t in uow.tenants.list()}
+            projects = {p.id: p for p in uow.projects.list()}
+            return [
+                ManagedTracker(
+                    connection=c,
+                    project=projects[c.project_id],
+                    tenant=tenants[projects[c.project_id].tenant_id],
+                    last_run=_last_run(uow, c),
+                )
+                for c in uow.trackers.list(project_id)
+                if actor.may(Permission.MANAGE, projects[c.project_id].tenant_id)
+            ]
+
+
+def _last_run(uow: UnitOfWork, connection: TrackerConnection) -> SyncRun | None:
+    assert connection.id is not None
+    runs = uow.sync_runs.list(connection.id, limit=1)
+    return runs[0] if runs else None
+
+
+@attrs.frozen(kw_only=True)
+class ReplaceTrackerSecretsCommand:
+    """A new token and/or webhook secret; None leaves each as it is."""
+
+    connection_id: int
+    token: str | None = attrs.field(default=None, repr=False)
+    webhook_secret: str | None = attrs.field(default=None, repr=False)
+    clear_webhook_secret: bool = False
+    actor: Actor = SYSTEM
+
+
+class ReplaceTrackerSecrets:
+    """Reseal a connection's token or webhook secret; the audit says what changed, never to what."""
+
+    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock, secret_box: SecretBox) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._box = secret_box
+
+    def __call__(self, cmd: ReplaceTrackerSecretsCommand) -> TrackerConnection:
+        changes = secret_changes(cmd)
+        with self._uow() as uow:
+            connection, tenant = require_connection(
+                uow, cmd.connection_id, cmd.actor, Permission.MANAGE
+            )
+            connection = uow.trackers.update(self._resealed(connection, cmd))
+            record(
+                uow,
+                self._clock,
+                actor=cmd.actor.name,
+                action="tracker.secrets_replaced",
+                target=f"tracker:{cmd.connection_id}",
+                tenant=tenant.slug,
+                **changes,
+            )
+            uow.commit()
+        return connection
+
+    def _resealed(
+        self, connection: TrackerConnection, cmd: ReplaceTrackerSecretsCommand
+    ) -> TrackerConnection:
+        if cmd.token is not None:
+            connection = attrs.evolve(
+                connection, token_sealed=self._box.seal(cmd.token), token_saved_at=self._clock.now()
+            )
+        if cmd.clear_webhook_secret:
+            connection = attrs.evolve(connection, webhook_secret_sealed=None)
+        elif cmd.webhook_secret is not None:
+            connection = attrs.evolve(
+                connection, webhook_secret_sealed=self._box.seal(cmd.webhook_secret)
+            )
+        return connection
+
+
+def secret_changes(cmd: ReplaceTrackerSecretsCommand) -> dict[str, str]:
+    """What the command changes ("set" / "cleared" by secret), after checking the new values;
+    a command that changes nothing is refused."""
+    if cmd.clear_webhook_secret and cmd.webhook_secret is not None:
+        raise ValidationError("webhook_secret", "either give a new webhook secret or clear it")
+    changes = {
+        "token": _checked(cmd.token, "token"),
+        "webhook_secret": "cleared"
+        if cmd.clear_webhook_secret
+        else _checked(cmd.webhook_secret, "webhook_secret"),
+    }
+    made = {name: change for name, change in changes.items() if change is not None}
+    if not made:
+        raise ValidationError("token", "give a new token or webhook secret (nothing was changed)")
+    return made
+
+
+def _checked(secret: str | None, field: str) -> str | None:
+    """ "set" for a valid new secret, None for no new one."""
+    if secret is None:
+        return None
+    validation.https_token(secret, field=field)
+    return "set"
 
 
 class RemoveTracker:

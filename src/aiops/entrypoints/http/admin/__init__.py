@@ -1,4 +1,4 @@
-"""Admin pages: tenants, projects, users, memberships, identities, settings, audit."""
+"""Admin pages: tenants, projects, users, memberships, identities, trackers, settings, audit."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from aiops.entrypoints.http.admin import (
     projects,
     settings,
     tenants,
+    trackers,
     users,
 )
 
@@ -20,6 +21,7 @@ routes: list[BaseRoute] = [
     *users.routes,
     *memberships.routes,
     *identities.routes,
+    *trackers.routes,
     *settings.routes,
     *audit.routes,
 ]

@@ -15,6 +15,7 @@ from aiops.domain.usecases.projects import (
     ListProjectsQuery,
     UpdateProjectCommand,
 )
+from aiops.domain.usecases.trackers import ManagedTracker
 from aiops.entrypoints.http.admin._common import (
     FORM_ERRORS,
     form_error,
@@ -38,6 +39,13 @@ def _identity_id(value: str) -> int | None:
 async def _identities(request: Request, actor: Actor) -> list[SshIdentity]:
     listed = await call(container(request).list_identities(), actor)
     return [item.identity for item in listed]
+
+
+async def _trackers(request: Request, actor: Actor, project_id: int) -> list[ManagedTracker]:
+    listed: list[ManagedTracker] = await call(
+        container(request).list_managed_trackers(), actor, project_id
+    )
+    return listed
 
 
 async def _manageable(request: Request, actor: Actor) -> list[Tenant]:
@@ -97,7 +105,12 @@ async def edit_project(request: Request) -> Response:
     project = await call(container(request).get_project(), request.path_params["project_id"], actor)
     identities = await _identities(request, actor)
     return render(
-        request, "admin/project_edit.html", project=project, identities=identities, values=None
+        request,
+        "admin/project_edit.html",
+        project=project,
+        identities=identities,
+        trackers=await _trackers(request, actor, project.id),
+        values=None,
     )
 
 
@@ -136,6 +149,7 @@ async def update_project(request: Request) -> Response:
             error,
             project=project,
             identities=identities,
+            trackers=await _trackers(request, actor, project_id),
             values=values,
         )
     flash(request, f"Project {project.slug} saved.")
