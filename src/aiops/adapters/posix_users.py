@@ -17,7 +17,13 @@ class PosixLinuxUsers:
             return None
         if entry.pw_uid == 0:
             return None
-        return LinuxAccount(name=name, uid=entry.pw_uid, gid=entry.pw_gid, home=entry.pw_dir)
+        return LinuxAccount(
+            name=name,
+            uid=entry.pw_uid,
+            gid=entry.pw_gid,
+            home=entry.pw_dir,
+            shell=entry.pw_shell or "/bin/sh",
+        )
 
     def hand_over(self, path: Path, account: LinuxAccount, *, recursive: bool = True) -> None:
         if os.geteuid() != 0 or account.uid == 0:

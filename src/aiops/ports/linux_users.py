@@ -14,6 +14,7 @@ class LinuxAccount:
     uid: int
     gid: int
     home: str
+    shell: str = "/bin/sh"
 
 
 class LinuxUsers(Protocol):

@@ -1,0 +1,78 @@
+"""TmuxSessions: tmux servers (one per Linux account, reached through its socket path), their
+project sessions and the windows agents run in.
+
+The adapter starts a server as the window's Linux account (dropping to that account before
+exec), then drives it through the socket. Every name it is given is a domain-validated tmux
+name; every command is an argv list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+import attrs
+
+from aiops.ports.linux_users import LinuxAccount
+
+
+@attrs.frozen(kw_only=True)
+class WindowSpec:
+    """A window to have: where (socket, session, window), run as whom, in which folder, what.
+
+    `argv` is run directly, or through the account's login shell when `login_shell` is set (so
+    .profile and .bashrc load); either way no user text is ever parsed by a shell. `env` is the
+    whole environment besides HOME, USER, LOGNAME, SHELL and PATH: nothing of aiops's own
+    environment is inherited. `secret_env` values never appear in a command line."""
+
+    socket: str
+    session: str
+    window: str
+    account: LinuxAccount
+    cwd: str
+    argv: tuple[str, ...]
+    env: Mapping[str, str] = attrs.field(factory=dict)
+    secret_env: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+    login_shell: bool = True
+
+
+@attrs.frozen(kw_only=True)
+class Launched:
+    window: TmuxWindow
+    created: bool  # False: the window was there already and has been selected instead
+
+
+@attrs.frozen(kw_only=True)
+class TmuxWindow:
+    socket: str
+    session: str
+    window: str
+    pane_pid: int | None = None
+    foreground: str | None = None  # the pane's current command (its foreground process)
+    alive: bool = True  # False when the pane's process has exited (pane dead)
+    last_activity: datetime | None = None
+
+
+class TmuxSessions(Protocol):
+    def launch(self, spec: WindowSpec) -> Launched:
+        """Start the server and session when missing, then the window; when the window exists,
+        select it (focus) instead of starting a second one."""
+        ...
+
+    def windows(self, sockets: Sequence[str]) -> Sequence[TmuxWindow]:
+        """Every window of every session on these servers: one tmux call per server, however
+        many sessions it holds (a server that is not running has none)."""
+        ...
+
+    def capture(self, socket: str, session: str, window: str, *, lines: int = 200) -> str:
+        """The pane's visible text and up to `lines` of its history."""
+        ...
+
+    def send_text(self, socket: str, session: str, window: str, text: str) -> None:
+        """Type `text` literally (send-keys -l), then Enter as its own key."""
+        ...
+
+    def kill_window(self, socket: str, session: str, window: str) -> None: ...
+
+    def kill_session(self, socket: str, session: str) -> None: ...
