@@ -19,6 +19,7 @@ from aiops.domain.model.audit import AuditEvent
 from aiops.domain.model.auth import ApiToken
 from aiops.domain.model.identities import KeyRefused, SshIdentity
 from aiops.domain.model.projects import Project
+from aiops.domain.model.sessions import AgentSession, AgentStatus
 from aiops.domain.model.tenants import Membership, Tenant
 from aiops.domain.model.trackers import (
     Issue,
@@ -50,6 +51,7 @@ from aiops.domain.model.workspaces import (
 from aiops.ports.issue_tracker import IssueChanges, TrackerTarget
 from aiops.ports.key_store import ImportedKey
 from aiops.ports.linux_users import LinuxAccount
+from aiops.ports.tmux import Launched, TmuxWindow, WindowSpec
 from aiops.ports.unit_of_work import AuditQuery, IssueQuery, SealedSecret
 
 
@@ -116,6 +118,7 @@ class State:
     sync_runs: list[SyncRun] = attrs.field(factory=list)
     webhook_deliveries: dict[tuple[int, str], datetime] = attrs.field(factory=dict)
     secret_probe: str | None = None
+    agent_sessions: dict[int, AgentSession] = attrs.field(factory=dict)
     next_id: int = 1
 
     def copy(self) -> State:
@@ -133,6 +136,7 @@ class State:
             sync_runs=list(self.sync_runs),
             webhook_deliveries=dict(self.webhook_deliveries),
             secret_probe=self.secret_probe,
+            agent_sessions=dict(self.agent_sessions),
             next_id=self.next_id,
         )
 
@@ -421,6 +425,38 @@ class FakeWebhookDeliveryLog(_Repo):
         return len(old)
 
 
+class FakeAgentSessionRepository(_Repo):
+    def add(self, session: AgentSession) -> AgentSession:
+        session = attrs.evolve(session, id=self._s.new_id())
+        assert session.id is not None
+        self._s.agent_sessions[session.id] = session
+        return session
+
+    def update(self, session: AgentSession) -> AgentSession:
+        if session.id not in self._s.agent_sessions:
+            raise NotFound(f"session {session.id} does not exist")
+        self._s.agent_sessions[session.id] = session
+        return session
+
+    def get(self, session_id: int) -> AgentSession | None:
+        return self._s.agent_sessions.get(session_id)
+
+    def list(
+        self,
+        *,
+        project_id: int | None = None,
+        user_id: int | None = None,
+        live: bool = False,
+    ) -> Sequence[AgentSession]:
+        return [
+            s
+            for _, s in sorted(self._s.agent_sessions.items())
+            if (project_id is None or s.project_id == project_id)
+            and (user_id is None or s.user_id == user_id)
+            and not (live and s.status is AgentStatus.EXITED)
+        ]
+
+
 class FakeSealedSecretStore(_Repo):
     def probe(self) -> str | None:
         return self._s.secret_probe
@@ -531,6 +567,7 @@ class FakeUnitOfWork:
         self.sync_runs = FakeSyncRunLog(self._work)
         self.webhook_deliveries = FakeWebhookDeliveryLog(self._work)
         self.sealed_secrets = FakeSealedSecretStore(self._work)
+        self.agent_sessions = FakeAgentSessionRepository(self._work)
         self.audit = FakeAuditLog(self._work)
         self.api_tokens = FakeApiTokenRepository(self._work)
         self.login_failures = FakeLoginFailureLog(self._work)
@@ -823,3 +860,67 @@ class FakeIssueTracker:
         if target.token != self.token:
             raise TrackerAuthFailed("the token was refused")
         return f"{target.key}: {sum(i.state is IssueState.OPEN for i in self.issues.values())} open"
+
+
+# AI sessions ----------------------------------------------------------------------------------
+
+
+class FakeTmuxSessions:
+    """tmux servers as `{socket: {session: {window: TmuxWindow}}}`. Records each launch's spec,
+    which windows were focused instead, and how many servers each listing asked."""
+
+    def __init__(self) -> None:
+        self.servers: dict[str, dict[str, dict[str, TmuxWindow]]] = {}
+        self.launched: list[WindowSpec] = []
+        self.focused: list[str] = []
+        self.servers_asked = 0
+        self.typed: list[tuple[str, str]] = []
+        self._pids = 4000
+
+    def launch(self, spec: WindowSpec) -> Launched:
+        windows = self.servers.setdefault(spec.socket, {}).setdefault(spec.session, {})
+        window = windows.get(spec.window)
+        if window is not None and window.alive:
+            self.focused.append(f"{spec.session}:{spec.window}")
+            return Launched(window=window, created=False)
+        self._pids += 1
+        window = TmuxWindow(
+            socket=spec.socket,
+            session=spec.session,
+            window=spec.window,
+            pane_pid=self._pids,
+            foreground=spec.argv[0],
+        )
+        windows[spec.window] = window
+        self.launched.append(spec)
+        return Launched(window=window, created=True)
+
+    def windows(self, sockets: Sequence[str]) -> Sequence[TmuxWindow]:
+        self.servers_asked += len(sockets)
+        return [
+            window
+            for socket in sockets
+            for session in self.servers.get(socket, {}).values()
+            for window in session.values()
+        ]
+
+    def capture(self, socket: str, session: str, window: str, *, lines: int = 200) -> str:
+        found = self.servers.get(socket, {}).get(session, {}).get(window)
+        return "" if found is None else f"{found.foreground} running in {session}:{window}\n"
+
+    def send_text(self, socket: str, session: str, window: str, text: str) -> None:
+        self.typed.append((f"{session}:{window}", text))
+
+    def kill_window(self, socket: str, session: str, window: str) -> None:
+        windows = self.servers.get(socket, {}).get(session, {})
+        windows.pop(window, None)
+        if not windows:
+            self.servers.get(socket, {}).pop(session, None)
+
+    def kill_session(self, socket: str, session: str) -> None:
+        self.servers.get(socket, {}).pop(session, None)
+
+    def set(self, socket: str, session: str, window: str, **changes: object) -> None:
+        """Change what tmux reports of a window (its foreground, activity, a dead pane)."""
+        windows = self.servers[socket][session]
+        windows[window] = attrs.evolve(windows[window], **changes)

@@ -5,6 +5,7 @@ Every setting is listed, with its default, in .env.example.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -48,6 +49,17 @@ class Settings(BaseSettings):
     workspace_status_ttl_seconds: int = Field(default=30, ge=1, le=3600)
     tracker_allow_private_networks: bool = False
     incident_labels: str = "incident"  # comma-separated; see incident_label_list
+    linux_user_mapping: dict[str, str] = Field(default_factory=dict)  # email -> Linux account
+    use_login_shell: bool = True
+    tmux_socket_name: str = Field(default="default", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    tmux_tmpdir: Path = Path("/tmp")  # noqa: S108 - tmux's own default (TMUX_TMPDIR)
+    agent_tools: str = "codex,gemini,claude,shell"  # the allowlist; see agent_tool_list
+    agent_commands: dict[str, list[str]] = Field(default_factory=dict)  # tool -> argv override
+    ssh_host: str = ""  # in the attach command shown for a session; empty: this host's name
+
+    @property
+    def agent_tool_list(self) -> tuple[str, ...]:
+        return tuple(tool.strip() for tool in self.agent_tools.split(",") if tool.strip())
 
     @property
     def incident_label_list(self) -> tuple[str, ...]:
@@ -60,7 +72,16 @@ class Settings(BaseSettings):
             object.__setattr__(self, "database_url", f"sqlite:///{database}")
         return self
 
-    @field_validator("workspace_root")
+    @field_validator("linux_user_mapping")
+    @classmethod
+    def _accounts(cls, value: dict[str, str]) -> dict[str, str]:
+        account = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+        for email, name in value.items():
+            if "@" not in email or not account.fullmatch(name):
+                raise ValueError(f"{email[:60]!r}: {name[:40]!r} is not a Linux account name")
+        return {email.strip().lower(): name for email, name in value.items()}
+
+    @field_validator("workspace_root", "tmux_tmpdir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         if not value.is_absolute():

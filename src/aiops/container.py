@@ -113,6 +113,7 @@ def _workspace_policy(settings: Settings) -> WorkspacePolicy:
     return WorkspacePolicy(
         root=PurePosixPath(settings.workspace_root),
         linux_user_strategy=settings.linux_user_strategy,
+        linux_user_mapping=settings.linux_user_mapping,
     )
 
 

@@ -18,6 +18,7 @@ from aiops.domain.model.audit import AuditEvent
 from aiops.domain.model.auth import ApiToken
 from aiops.domain.model.identities import SshIdentity
 from aiops.domain.model.projects import Project
+from aiops.domain.model.sessions import AgentSession
 from aiops.domain.model.tenants import Membership, Tenant
 from aiops.domain.model.trackers import Issue, SyncRun, TrackerConnection, Triage
 from aiops.domain.model.users import User
@@ -186,6 +187,21 @@ class WebhookDeliveryLog(Protocol):
         ...
 
 
+class AgentSessionRepository(Protocol):
+    def add(self, session: AgentSession) -> AgentSession: ...
+    def update(self, session: AgentSession) -> AgentSession: ...
+    def get(self, session_id: int) -> AgentSession | None: ...
+    def list(
+        self,
+        *,
+        project_id: int | None = None,
+        user_id: int | None = None,
+        live: bool = False,
+    ) -> Sequence[AgentSession]:
+        """Oldest first; `live`: only those not exited."""
+        ...
+
+
 @attrs.frozen
 class SealedSecret:
     """One sealed value in storage: what it is (e.g. "tracker token"), whose, and the sealed
@@ -226,6 +242,7 @@ class UnitOfWork(Protocol):
     sync_runs: SyncRunLog
     webhook_deliveries: WebhookDeliveryLog
     sealed_secrets: SealedSecretStore
+    agent_sessions: AgentSessionRepository
 
     def __enter__(self) -> Self: ...
 

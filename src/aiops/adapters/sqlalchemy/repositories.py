@@ -36,6 +36,7 @@ from aiops.domain.model.audit import AuditEvent
 from aiops.domain.model.auth import ApiToken
 from aiops.domain.model.identities import SshIdentity
 from aiops.domain.model.projects import Project
+from aiops.domain.model.sessions import AgentSession
 from aiops.domain.model.tenants import Membership, Role, Tenant
 from aiops.domain.model.trackers import (
     Issue,
@@ -51,7 +52,7 @@ from aiops.domain.model.trackers import (
 from aiops.domain.model.users import User
 from aiops.ports.unit_of_work import AuditQuery, IssueQuery
 
-E = TypeVar("E", Tenant, User, Project, ApiToken, SshIdentity, TrackerConnection)
+E = TypeVar("E", Tenant, User, Project, ApiToken, SshIdentity, TrackerConnection, AgentSession)
 MAX_ID = 2**31 - 1  # ids are INTEGER columns (32-bit on PostgreSQL)
 
 

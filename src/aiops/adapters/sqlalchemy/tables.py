@@ -252,3 +252,25 @@ secret_key_probe = Table(
     Column("id", Integer, primary_key=True),
     Column("sealed", Text, nullable=False),
 )
+
+# AI coding sessions launched in tmux (domain/model/sessions.py).
+agent_sessions = Table(
+    "agent_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("tool", String(16), nullable=False),
+    Column("issue_id", Integer, ForeignKey("issues.id", ondelete="SET NULL"), nullable=True),
+    Column("linux_user", String(32), nullable=False),
+    Column("tmux_socket", String(1024), nullable=False),
+    Column("tmux_session", String(100), nullable=False),
+    Column("tmux_window", String(100), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("last_activity", UtcDateTime, nullable=True),
+    Column("ended_at", UtcDateTime, nullable=True),
+    CheckConstraint("tool IN ('codex', 'gemini', 'claude', 'shell')", name="tool"),
+    CheckConstraint("status IN ('running', 'waiting', 'idle', 'exited')", name="status"),
+    Index("ix_agent_sessions_project_id_status", "project_id", "status"),
+)

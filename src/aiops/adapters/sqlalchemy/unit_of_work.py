@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from aiops.adapters.sqlalchemy.agent_sessions import SqlAgentSessionRepository
 from aiops.adapters.sqlalchemy.engine import unavailable
 from aiops.adapters.sqlalchemy.repositories import (
     SqlApiTokenRepository,
@@ -40,6 +41,7 @@ class SqlAlchemyUnitOfWork:
     sync_runs: SqlSyncRunLog
     webhook_deliveries: SqlWebhookDeliveryLog
     sealed_secrets: SqlSealedSecretStore
+    agent_sessions: SqlAgentSessionRepository
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -65,6 +67,7 @@ class SqlAlchemyUnitOfWork:
         self.sync_runs = SqlSyncRunLog(connection)
         self.webhook_deliveries = SqlWebhookDeliveryLog(connection)
         self.sealed_secrets = SqlSealedSecretStore(connection)
+        self.agent_sessions = SqlAgentSessionRepository(connection)
         return self
 
     def __exit__(

@@ -7,7 +7,7 @@ that make the path are validated here, before any filesystem or git call sees th
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import PurePosixPath
 
@@ -178,14 +178,24 @@ class WorkspacePolicy:
 
     root: PurePosixPath
     linux_user_strategy: str = "mapping"  # mapping: the user's linux_username; direct: username
+    linux_user_mapping: Mapping[str, str] = attrs.field(factory=dict)  # email -> Linux account
 
-    def account_name(self, username: str, linux_username: str | None) -> str | None:
-        if linux_username:
-            return linux_username
+    def account_name(
+        self, username: str, linux_username: str | None, email: str | None = None
+    ) -> str | None:
+        """The user's Linux account: AIOPS_LINUX_USER_MAPPING's entry for their email, else
+        their linux_username, else (strategy direct) their username; None: no account."""
+        mapped = self.linux_user_mapping.get(email.lower()) if email else None
+        if mapped or linux_username:
+            return mapped or linux_username
         return username if self.linux_user_strategy == "direct" else None
 
     def path_for(
-        self, username: str, linux_username: str | None, project_slug: str
+        self,
+        username: str,
+        linux_username: str | None,
+        project_slug: str,
+        email: str | None = None,
     ) -> PurePosixPath:
-        owner = self.account_name(username, linux_username) or username
+        owner = self.account_name(username, linux_username, email) or username
         return workspace_path(self.root, owner, project_slug)

@@ -104,8 +104,8 @@ class WorkspaceUseCase:
             actor_for(uow, user).require(permission, tenant, missing)
             identity = uow.identities.get(project.identity_id) if project.identity_id else None
         sealed = project.https_token_sealed
-        name = self._p.policy.account_name(user.username, user.linux_username)
-        path = self._p.policy.path_for(user.username, user.linux_username, project.slug)
+        name = self._p.policy.account_name(user.username, user.linux_username, user.email)
+        path = self._p.policy.path_for(user.username, user.linux_username, project.slug, user.email)
         return Located(
             project=project,
             tenant_slug=tenant.slug,

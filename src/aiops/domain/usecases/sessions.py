@@ -1,0 +1,423 @@
+"""AI coding sessions: launch a tool in tmux as the user's Linux account, list them with their
+status, stop them, reconcile the records with the tmux servers, resync missing windows.
+
+Listing asks each tmux server once (every window of every session in one call), however many
+sessions it holds; the records are then brought in line with what the servers say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+import attrs
+
+from aiops.domain.errors import NotFound, PermissionDenied
+from aiops.domain.model.access import SYSTEM, Actor, Permission
+from aiops.domain.model.projects import Project
+from aiops.domain.model.sessions import (
+    DEFAULT_TOOLS,
+    AgentSession,
+    AgentStatus,
+    SessionRefused,
+    Tool,
+    ToolSpec,
+    agent_status,
+    project_id_of,
+    session_name,
+    window_name,
+)
+from aiops.domain.model.users import User
+from aiops.domain.model.workspaces import WorkspacePolicy
+from aiops.domain.usecases._audit import record
+from aiops.domain.usecases._workspace import WorkspaceRef
+from aiops.domain.usecases.auth import actor_for
+from aiops.domain.usecases.projects import require_project
+from aiops.domain.usecases.users import require_user
+from aiops.domain.usecases.workspaces import WorkspaceResult
+from aiops.ports.clock import Clock
+from aiops.ports.linux_users import LinuxAccount, LinuxUsers
+from aiops.ports.tmux import TmuxSessions, TmuxWindow, WindowSpec
+from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+
+def tool_specs(
+    enabled: Iterable[str], commands: Mapping[str, Sequence[str]]
+) -> dict[Tool, ToolSpec]:
+    """The allowlist from the settings: the enabled tools, each with its default spec or
+    another argv (AIOPS_AGENT_COMMANDS)."""
+    specs: dict[Tool, ToolSpec] = {}
+    for name in enabled:
+        tool = Tool.parse(name)
+        spec = DEFAULT_TOOLS[tool]
+        argv = commands.get(tool.value)
+        specs[tool] = attrs.evolve(spec, argv=tuple(argv)) if argv else spec
+    for name in commands:
+        if Tool.parse(name) not in specs:
+            raise SessionRefused(f"AIOPS_AGENT_COMMANDS names {name!r}, which is not enabled")
+    return specs
+
+
+@attrs.frozen(kw_only=True)
+class SessionPolicy:
+    """What the settings say about sessions."""
+
+    tools: Mapping[Tool, ToolSpec]
+    workspace: WorkspacePolicy
+    tmux_tmpdir: str = "/tmp"  # noqa: S108 - tmux's own default
+    socket_name: str = "default"
+    login_shell: bool = True
+    host: str = "localhost"
+
+    def spec(self, tool: Tool) -> ToolSpec:
+        spec = self.tools.get(tool)
+        if spec is None:
+            enabled = ", ".join(t.value for t in self.tools) or "none"
+            raise SessionRefused(f"{tool.value} is not enabled here (AIOPS_AGENT_TOOLS: {enabled})")
+        return spec
+
+    def socket_for(self, account: LinuxAccount) -> str:
+        """The account's own tmux server, where tmux itself would put it."""
+        return f"{self.tmux_tmpdir.rstrip('/')}/tmux-{account.uid}/{self.socket_name}"
+
+
+class ContextWriter(Protocol):
+    def __call__(self, user: User, project: Project, issue_id: int, workspace: str) -> None:
+        """Write the issue's context into the workspace's AGENTS.override.md."""
+        ...
+
+
+class CredentialMirror(Protocol):
+    def __call__(self, user: User, tool: Tool, account: LinuxAccount) -> Mapping[str, str]:
+        """Mirror the user's stored credentials into the tool's config folder; the secret
+        environment the session needs (e.g. CLAUDE_CODE_OAUTH_TOKEN)."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class SessionPorts:
+    uow: UnitOfWorkFactory
+    tmux: TmuxSessions
+    linux_users: LinuxUsers
+    clock: Clock
+    policy: SessionPolicy
+    init_workspace: Callable[[WorkspaceRef], WorkspaceResult]
+    context: ContextWriter | None = None
+    credentials: CredentialMirror | None = None
+
+
+@attrs.frozen(kw_only=True)
+class LaunchSessionCommand:
+    project_id: int
+    tool: str
+    user_email: str | None = None  # None: the actor
+    issue_id: int | None = None
+    actor: Actor = SYSTEM
+
+
+@attrs.frozen(kw_only=True)
+class LaunchResult:
+    session: AgentSession
+    created: bool  # False: the window was running already and has been focused
+
+
+@attrs.frozen(kw_only=True)
+class SessionView:
+    session: AgentSession
+    status: AgentStatus
+    last_activity: datetime | None
+    attach: str  # the command that attaches from a terminal
+
+
+class LaunchSession:
+    def __init__(self, *, ports: SessionPorts) -> None:
+        self._p = ports
+
+    def __call__(self, cmd: LaunchSessionCommand) -> LaunchResult:
+        tool = Tool.parse(cmd.tool)
+        spec = self._p.policy.spec(tool)
+        user, project = self._allowed(cmd)
+        account = account_of(user, self._p.policy.workspace, self._p.linux_users)
+        workspace = self._p.init_workspace(
+            WorkspaceRef(project_id=cmd.project_id, user_email=user.email, actor=cmd.actor)
+        )
+        if cmd.issue_id is not None and self._p.context is not None:
+            self._p.context(user, project, cmd.issue_id, workspace.path)
+        secret_env = self._p.credentials(user, tool, account) if self._p.credentials else {}
+        env = dict(spec.env)
+        if spec.config_dir:
+            env |= dict.fromkeys(spec.config_env, f"{account.home}/{spec.config_dir}")
+        assert project.id is not None
+        assert user.id is not None
+        window = WindowSpec(
+            socket=self._p.policy.socket_for(account),
+            session=session_name(project.slug, project.id),
+            window=window_name(user.username, tool, cmd.issue_id),
+            account=account,
+            cwd=workspace.path,
+            argv=spec.argv,
+            env=env,
+            secret_env=secret_env,
+            login_shell=self._p.policy.login_shell,
+        )
+        launched = self._p.tmux.launch(window)
+        now = self._p.clock.now()
+        with self._p.uow() as uow:
+            known = _recorded(uow, window)
+            if known is not None and not launched.created:
+                return LaunchResult(session=known, created=False)
+            if known is not None:  # its window had gone: that record ends here
+                uow.agent_sessions.update(_ended(known, now))
+            session = uow.agent_sessions.add(
+                AgentSession(
+                    user_id=user.id,
+                    project_id=project.id,
+                    tool=tool,
+                    issue_id=cmd.issue_id,
+                    linux_user=account.name,
+                    tmux_socket=window.socket,
+                    tmux_session=window.session,
+                    tmux_window=window.window,
+                    started_at=now,
+                    last_activity=now,
+                )
+            )
+            record(
+                uow,
+                self._p.clock,
+                actor=cmd.actor.name,
+                action="session.launched",
+                target=f"session:{session.id}",
+                tool=tool.value,
+                project=project.slug,
+                linux_user=account.name,
+                window=session.target,
+            )
+            uow.commit()
+        return LaunchResult(session=session, created=True)
+
+    def _allowed(self, cmd: LaunchSessionCommand) -> tuple[User, Project]:
+        missing = f"project {cmd.project_id} does not exist"
+        with self._p.uow() as uow:
+            project, tenant = require_project(uow, cmd.project_id, cmd.actor)
+            user = require_user(uow, cmd.user_email or cmd.actor.name)
+            if user.id != cmd.actor.user_id and not cmd.actor.is_admin:
+                raise PermissionDenied("you may only launch sessions as yourself")
+            actor_for(uow, user).require(Permission.USE, tenant, missing)
+            if cmd.issue_id is not None:
+                issue = uow.issues.get(cmd.issue_id)
+                if issue is None or issue.project_id != project.id:
+                    raise NotFound(f"issue {cmd.issue_id} does not exist in project {project.slug}")
+        return user, project
+
+
+def account_of(user: User, policy: WorkspacePolicy, linux_users: LinuxUsers) -> LinuxAccount:
+    name = policy.account_name(user.username, user.linux_username, user.email)
+    if name is None:
+        raise SessionRefused(
+            f"{user.email} has no Linux account: map it in AIOPS_LINUX_USER_MAPPING or set the "
+            "user's Linux username (or use AIOPS_LINUX_USER_STRATEGY=direct)"
+        )
+    account = linux_users.lookup(name)
+    if account is None:
+        raise SessionRefused(
+            f"the Linux account {name!r} does not exist (or is root, which never runs sessions)"
+        )
+    return account
+
+
+def _recorded(uow: UnitOfWork, window: WindowSpec) -> AgentSession | None:
+    for session in uow.agent_sessions.list(live=True):
+        if (session.tmux_socket, session.tmux_session, session.tmux_window) == (
+            window.socket,
+            window.session,
+            window.window,
+        ):
+            return session
+    return None
+
+
+def _ended(session: AgentSession, now: datetime) -> AgentSession:
+    return attrs.evolve(session, status=AgentStatus.EXITED, ended_at=session.ended_at or now)
+
+
+def _index(windows: Iterable[TmuxWindow]) -> dict[tuple[str, str, str], TmuxWindow]:
+    return {(w.socket, w.session, w.window): w for w in windows}
+
+
+class ListSessions:
+    """The live sessions the actor may see, their status read from tmux (one call per
+    server); records whose window has gone are marked exited on the way."""
+
+    def __init__(self, *, ports: SessionPorts) -> None:
+        self._p = ports
+
+    def __call__(self, actor: Actor = SYSTEM, project_id: int | None = None) -> list[SessionView]:
+        with self._p.uow() as uow:
+            sessions = [
+                s
+                for s in uow.agent_sessions.list(project_id=project_id, live=True)
+                if _may_see(uow, actor, s)
+            ]
+        return refresh(self._p, sessions)
+
+
+def refresh(ports: SessionPorts, sessions: Sequence[AgentSession]) -> list[SessionView]:
+    """Views of `sessions` from one tmux call per server; changed records saved."""
+    windows = _index(ports.tmux.windows(sorted({s.tmux_socket for s in sessions})))
+    now = ports.clock.now()
+    views: list[SessionView] = []
+    changed: list[AgentSession] = []
+    for session in sessions:
+        window = windows.get((session.tmux_socket, session.tmux_session, session.tmux_window))
+        status = agent_status(
+            alive=window is not None and window.alive,
+            foreground=window.foreground if window else None,
+            tool=session.tool,
+            last_activity=window.last_activity if window else session.last_activity,
+            now=now,
+        )
+        activity = window.last_activity if window else session.last_activity
+        current = attrs.evolve(session, status=status, last_activity=activity)
+        if status is AgentStatus.EXITED:
+            current = _ended(current, now)
+        if current != session:
+            changed.append(current)
+        host = ports.policy.host
+        views.append(
+            SessionView(
+                session=current,
+                status=status,
+                last_activity=activity,
+                attach=current.attach_command(host),
+            )
+        )
+    if changed:
+        with ports.uow() as uow:
+            for session in changed:
+                uow.agent_sessions.update(session)
+            uow.commit()
+    return views
+
+
+def _may_see(uow: UnitOfWork, actor: Actor, session: AgentSession) -> bool:
+    """Your own sessions; every session of a tenant you manage (admins: all)."""
+    if actor.is_admin or session.user_id == actor.user_id:
+        return True
+    project = uow.projects.get(session.project_id)
+    return project is not None and actor.may(Permission.MANAGE, project.tenant_id)
+
+
+class StopSession:
+    def __init__(self, *, ports: SessionPorts) -> None:
+        self._p = ports
+
+    def __call__(self, session_id: int, actor: Actor = SYSTEM) -> AgentSession:
+        with self._p.uow() as uow:
+            session = uow.agent_sessions.get(session_id)
+            if session is None or not _may_see(uow, actor, session):
+                raise NotFound(f"session {session_id} does not exist")
+        self._p.tmux.kill_window(session.tmux_socket, session.tmux_session, session.tmux_window)
+        stopped = _ended(session, self._p.clock.now())
+        with self._p.uow() as uow:
+            uow.agent_sessions.update(stopped)
+            record(
+                uow,
+                self._p.clock,
+                actor=actor.name,
+                action="session.stopped",
+                target=f"session:{session_id}",
+                window=session.target,
+            )
+            uow.commit()
+        return stopped
+
+
+class ReconcileSessions:
+    """At server start: every recorded live session checked against its tmux server. Live
+    ones are adopted (their status refreshed), vanished ones marked exited."""
+
+    def __init__(self, *, ports: SessionPorts) -> None:
+        self._p = ports
+
+    def __call__(self) -> tuple[int, int]:
+        """(adopted, exited)."""
+        with self._p.uow() as uow:
+            sessions = list(uow.agent_sessions.list(live=True))
+        views = refresh(self._p, sessions)
+        exited = sum(1 for view in views if view.status is AgentStatus.EXITED)
+        return len(views) - exited, exited
+
+
+@attrs.frozen(kw_only=True)
+class ResyncReport:
+    recreated: tuple[str, ...] = ()  # session:window targets started again
+    pruned: tuple[str, ...] = ()  # tmux sessions of projects that no longer exist
+    exited: tuple[str, ...] = ()  # records whose window could not be recreated
+    dry_run: bool = False
+
+
+class ResyncTmux:
+    """Recreate the missing windows of recorded sessions and prune `-p<ID>` sessions whose
+    project is gone, on every tmux server aiops has used. With dry_run, only say what it
+    would do."""
+
+    def __init__(self, *, ports: SessionPorts, launch: LaunchSession) -> None:
+        self._p = ports
+        self._launch = launch
+
+    def __call__(self, *, dry_run: bool = False, actor: Actor = SYSTEM) -> ResyncReport:
+        with self._p.uow() as uow:
+            recorded = list(uow.agent_sessions.list())
+            projects = {p.id for p in uow.projects.list()}
+            users = {u.id: u for u in uow.users.list()}
+        sockets = sorted({s.tmux_socket for s in recorded})
+        windows = list(self._p.tmux.windows(sockets))
+        present = _index(windows)
+        live = [s for s in recorded if s.status is not AgentStatus.EXITED]
+        missing = [s for s in live if (s.tmux_socket, s.tmux_session, s.tmux_window) not in present]
+        orphans = sorted(
+            {
+                (w.socket, w.session)
+                for w in windows
+                if (pid := project_id_of(w.session)) is not None and pid not in projects
+            }
+        )
+        recreated: list[str] = []
+        failed: list[str] = []
+        for session in missing:
+            user = users.get(session.user_id)
+            if dry_run:
+                recreated.append(session.target)
+                continue
+            try:
+                if user is None:
+                    raise NotFound(f"user {session.user_id} does not exist")
+                self._launch(
+                    LaunchSessionCommand(
+                        project_id=session.project_id,
+                        tool=session.tool.value,
+                        user_email=user.email,
+                        issue_id=session.issue_id,
+                        actor=actor,
+                    )
+                )
+                recreated.append(session.target)
+            except (NotFound, PermissionDenied, SessionRefused):
+                failed.append(session.target)
+                self._end(session)
+        if not dry_run:
+            for socket, name in orphans:
+                self._p.tmux.kill_session(socket, name)
+        return ResyncReport(
+            recreated=tuple(recreated),
+            pruned=tuple(name for _, name in orphans),
+            exited=tuple(failed),
+            dry_run=dry_run,
+        )
+
+    def _end(self, session: AgentSession) -> None:
+        with self._p.uow() as uow:
+            uow.agent_sessions.update(_ended(session, self._p.clock.now()))
+            uow.commit()

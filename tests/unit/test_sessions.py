@@ -1,0 +1,317 @@
+"""Session use cases against the in-memory tmux, Linux users and git fakes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import PurePosixPath
+
+import pytest
+
+from aiops import bootstrap
+from aiops.container import Container
+from aiops.domain.errors import NotFound, PermissionDenied
+from aiops.domain.model.access import Actor
+from aiops.domain.model.sessions import AgentStatus, SessionRefused, Tool
+from aiops.domain.model.trackers import IssueState, Provider
+from aiops.domain.model.workspaces import WorkspacePolicy
+from aiops.domain.usecases.auth import actor_for
+from aiops.domain.usecases.memberships import AddMemberCommand
+from aiops.domain.usecases.projects import CreateProjectCommand
+from aiops.domain.usecases.sessions import (
+    LaunchSession,
+    LaunchSessionCommand,
+    ListSessions,
+    ReconcileSessions,
+    ResyncTmux,
+    SessionPolicy,
+    SessionPorts,
+    StopSession,
+    tool_specs,
+)
+from aiops.domain.usecases.tenants import CreateTenantCommand
+from aiops.domain.usecases.trackers import AddTrackerCommand
+from aiops.domain.usecases.users import CreateUserCommand
+from aiops.ports.tmux import TmuxWindow
+from aiops.ports.unit_of_work import UnitOfWork
+from tests.fakes import (
+    FakeClock,
+    FakeGitWorkspaces,
+    FakeLinuxUsers,
+    FakeSecretBox,
+    FakeTmuxSessions,
+    FakeUnitOfWork,
+)
+from tests.integration.test_tracker_repositories import remote
+
+URL = "/srv/git/web.git"
+IVO, VERA, OWNER = "ivo@example.com", "vera@example.com", "olga@example.com"
+SOCKET = "/tmp/tmux-1000/default"  # noqa: S108 - ivan's server: FakeLinuxUsers numbers uids from 1000
+
+
+class World:
+    def __init__(self, *, tools: str = "codex,gemini,claude,shell") -> None:
+        self.uow = FakeUnitOfWork()
+        self.clock = FakeClock()
+        self.tmux = FakeTmuxSessions()
+        self.users = FakeLinuxUsers("ivan", "vera")
+        self.context: list[tuple[str, int, str]] = []
+        workspaces = WorkspacePolicy(
+            root=PurePosixPath("/home"), linux_user_mapping={IVO: "ivan", VERA: "vera"}
+        )
+        app: Container = bootstrap(
+            workspace_policy=workspaces,
+            uow=self.uow,
+            clock=self.clock,
+            git_workspaces=FakeGitWorkspaces({URL: {"main": ["c1"]}}),
+            linux_users=self.users,
+            secret_box=FakeSecretBox(),
+        )
+        app.create_tenant()(CreateTenantCommand(slug="acme", name="Acme"))
+        app.create_tenant()(CreateTenantCommand(slug="other", name="Other"))
+        web = app.create_project()(
+            CreateProjectCommand(tenant="acme", slug="web", name="Web", repo_url=URL)
+        )
+        assert web.id is not None
+        self.web = web.id
+        for email, role in ((IVO, "member"), (VERA, "viewer"), (OWNER, "owner")):
+            app.create_user()(CreateUserCommand(email=email, name=email.split("@")[0]))
+            app.add_member()(AddMemberCommand(tenant="acme", email=email, role=role))
+        connection = app.add_tracker()(
+            AddTrackerCommand(project_id=self.web, provider="github",
+                              base_url="https://api.github.com", key="acme/web", token="t")
+        )  # fmt: skip
+        self.issue = self._issue(connection.id or 0)
+        policy = SessionPolicy(
+            tools=tool_specs(tools.split(","), {}),
+            workspace=workspaces,
+            host="aiops.example.com",
+        )
+        self.ports = SessionPorts(
+            uow=lambda: self.uow,
+            tmux=self.tmux,
+            linux_users=self.users,
+            clock=self.clock,
+            policy=policy,
+            init_workspace=app.init_workspace(),
+            context=lambda user, project, issue_id, ws: self.context.append(
+                (user.username, issue_id, ws)
+            ),
+            credentials=lambda user, tool, account: (
+                {"CLAUDE_CODE_OAUTH_TOKEN": "canary-key"} if tool is Tool.CLAUDE else {}
+            ),
+        )
+        self.launch = LaunchSession(ports=self.ports)
+        self.list = ListSessions(ports=self.ports)
+        self.stop = StopSession(ports=self.ports)
+
+    def _issue(self, connection_id: int) -> int:
+        from aiops.domain.model.trackers import Issue
+
+        with self.uow as uow:
+            uow.issues.add_many(
+                [Issue(connection_id=connection_id, project_id=self.web,
+                       provider=Provider.GITHUB, remote=remote(7, state=IssueState.OPEN))]
+            )  # fmt: skip
+            uow.commit()
+            [issue] = uow.issues.for_connection(connection_id).values()
+        assert issue.id is not None
+        return issue.id
+
+    def actor(self, email: str) -> Actor:
+        with self.uow as uow:
+            user = uow.users.get_by_email(email)
+            assert user is not None
+            return actor_for(uow, user)
+
+    def cmd(self, email: str = IVO, tool: str = "codex", **kw: object) -> LaunchSessionCommand:
+        return LaunchSessionCommand(
+            project_id=self.web,
+            tool=tool,
+            actor=self.actor(email),
+            **kw,  # type: ignore[arg-type]
+        )
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def audit_actions(uow: UnitOfWork) -> list[str]:
+    with uow:
+        from aiops.ports.unit_of_work import AuditQuery
+
+        return [e.action for e in uow.audit.list(AuditQuery())]
+
+
+def test_launch_starts_the_tool_in_the_projects_session_as_the_users_account(
+    world: World,
+) -> None:
+    result = world.launch(world.cmd(tool="claude", issue_id=world.issue))
+
+    [spec] = world.tmux.launched
+    assert result.created
+    assert (spec.socket, spec.session, spec.window) == (SOCKET, f"web-p{world.web}",
+                                                        f"ivo-claude-i{world.issue}")  # fmt: skip
+    assert spec.account.name == "ivan"
+    assert spec.cwd == "/home/ivan/workspace/web"
+    assert spec.argv == ("claude",)
+    assert spec.env == {"CLAUDE_CONFIG_DIR": "/home/ivan/.claude"}
+    assert spec.secret_env == {"CLAUDE_CODE_OAUTH_TOKEN": "canary-key"}
+    assert world.context == [("ivo", world.issue, "/home/ivan/workspace/web")]
+    assert result.session.linux_user == "ivan"
+    assert result.session.status is AgentStatus.RUNNING
+    assert "session.launched" in audit_actions(world.uow)
+    assert "canary-key" not in repr(world.uow.committed.audit) + repr(result)
+
+
+def test_relaunching_focuses_the_window_instead_of_starting_another(world: World) -> None:
+    first = world.launch(world.cmd())
+    again = world.launch(world.cmd())
+
+    assert not again.created
+    assert again.session.id == first.session.id
+    assert len(world.tmux.launched) == 1
+    assert world.tmux.focused == [first.session.target]
+    assert len(world.uow.committed.agent_sessions) == 1
+
+
+def test_a_window_that_vanished_is_started_again_and_the_old_record_ends(world: World) -> None:
+    first = world.launch(world.cmd())
+    world.tmux.kill_window(SOCKET, first.session.tmux_session, first.session.tmux_window)
+
+    again = world.launch(world.cmd())
+
+    assert again.created
+    assert again.session.id != first.session.id
+    old = world.uow.committed.agent_sessions[first.session.id or 0]
+    assert old.status is AgentStatus.EXITED
+    assert old.ended_at == world.clock.now()
+
+
+@pytest.mark.parametrize(
+    ("email", "tool", "error", "message"),
+    [
+        (OWNER, "codex", SessionRefused, "has no Linux account"),
+        (IVO, "vim", Exception, "is not one of codex"),
+        (VERA, "codex", PermissionDenied, "."),  # a viewer may look, not launch
+    ],
+)
+def test_refusals_launch_nothing_and_record_nothing(
+    world: World, email: str, tool: str, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        world.launch(world.cmd(email=email, tool=tool))
+
+    assert world.tmux.launched == []
+    assert world.uow.committed.agent_sessions == {}
+
+
+def test_a_mapped_account_that_does_not_exist_is_refused(world: World) -> None:
+    del world.users.accounts["ivan"]
+
+    with pytest.raises(SessionRefused, match="'ivan' does not exist"):
+        world.launch(world.cmd())
+
+
+def test_a_tool_left_out_of_the_allowlist_is_refused() -> None:
+    world = World(tools="codex,shell")
+
+    with pytest.raises(SessionRefused, match="gemini is not enabled here"):
+        world.launch(world.cmd(tool="gemini"))
+
+
+def test_nobody_launches_as_someone_else_unless_admin(world: World) -> None:
+    with pytest.raises(PermissionDenied, match="only launch sessions as yourself"):
+        world.launch(world.cmd(email=VERA, user_email=IVO))
+
+
+def test_an_issue_of_another_project_is_not_found(world: World) -> None:
+    with pytest.raises(NotFound, match="issue 999 does not exist"):
+        world.launch(world.cmd(issue_id=999))
+
+
+def test_listing_asks_each_server_once_and_derives_status_from_the_pane(world: World) -> None:
+    codex = world.launch(world.cmd()).session
+    shell = world.launch(world.cmd(tool="shell")).session
+    now = world.clock.now()
+    world.tmux.set(SOCKET, codex.tmux_session, codex.tmux_window,
+                   foreground="node", last_activity=now - timedelta(minutes=2))  # fmt: skip
+    world.tmux.set(SOCKET, shell.tmux_session, shell.tmux_window,
+                   foreground="bash", last_activity=now)  # fmt: skip
+    world.tmux.servers_asked = 0
+
+    views = world.list(world.actor(IVO))
+
+    assert world.tmux.servers_asked == 1
+    assert [(v.session.tool, v.status) for v in views] == [
+        (Tool.CODEX, AgentStatus.WAITING),
+        (Tool.SHELL, AgentStatus.RUNNING),
+    ]
+    assert views[0].attach == (
+        f"ssh aiops.example.com -t tmux -S {SOCKET} attach -t web-p{world.web}:ivo-codex"
+    )
+
+
+def test_a_vanished_window_is_listed_once_as_exited_then_no_longer(world: World) -> None:
+    codex = world.launch(world.cmd()).session
+    world.tmux.kill_session(SOCKET, codex.tmux_session)
+
+    first = world.list(world.actor(IVO))
+    later = world.list(world.actor(IVO))
+
+    assert [v.status for v in first] == [AgentStatus.EXITED]
+    assert later == []
+
+
+def test_others_see_only_what_they_may(world: World) -> None:
+    world.launch(world.cmd())
+
+    assert world.list(world.actor(VERA)) == []  # another member's session
+    assert len(world.list(world.actor(OWNER))) == 1  # the tenant's owner sees it
+
+
+def test_stop_kills_the_window_and_ends_the_record(world: World) -> None:
+    session = world.launch(world.cmd()).session
+    assert session.id is not None
+
+    with pytest.raises(NotFound):
+        world.stop(session.id, world.actor(VERA))
+    stopped = world.stop(session.id, world.actor(IVO))
+
+    assert stopped.status is AgentStatus.EXITED
+    assert world.tmux.servers[SOCKET] == {}
+    assert "session.stopped" in audit_actions(world.uow)
+
+
+def test_reconcile_adopts_live_sessions_and_ends_vanished_ones(world: World) -> None:
+    world.launch(world.cmd())
+    gone = world.launch(world.cmd(tool="shell")).session
+    world.tmux.kill_window(SOCKET, gone.tmux_session, gone.tmux_window)
+
+    adopted, exited = ReconcileSessions(ports=world.ports)()
+
+    assert (adopted, exited) == (1, 1)
+    assert world.uow.committed.agent_sessions[gone.id or 0].status is AgentStatus.EXITED
+
+
+def test_resync_recreates_missing_windows_and_prunes_orphan_sessions(world: World) -> None:
+    session = world.launch(world.cmd()).session
+    world.tmux.kill_session(SOCKET, session.tmux_session)
+    for name in ("gone-p999", "scratch"):  # a deleted project's session; one not aiops's
+        world.tmux.servers[SOCKET][name] = {
+            "x": TmuxWindow(socket=SOCKET, session=name, window="x")
+        }
+    resync = ResyncTmux(ports=world.ports, launch=world.launch)
+
+    planned = resync(dry_run=True)
+    assert planned.recreated == (session.target,)
+    assert planned.pruned == ("gone-p999",)
+    assert "gone-p999" in world.tmux.servers[SOCKET]
+
+    done = resync()
+
+    assert done.recreated == (session.target,)
+    assert done.pruned == ("gone-p999",)
+    assert set(world.tmux.servers[SOCKET]) == {session.tmux_session, "scratch"}
+    assert session.tmux_window in world.tmux.servers[SOCKET][session.tmux_session]
