@@ -31,9 +31,9 @@ FRAGMENTS = [
     "# Heading",
 ]
 # Text made to look like markers, fences and odd line endings, mixed with anything at all.
-texts = st.lists(
-    st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=30
-).map("".join)
+texts = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=30).map(
+    "".join
+)
 lines_of_notes = st.lists(
     st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20).filter(
         lambda s: s.strip() not in (START, END) and s.strip()
@@ -135,9 +135,7 @@ def test_clear_empties_the_block_and_keeps_the_markers(existing: str) -> None:
 def test_a_missing_file_becomes_the_block_alone() -> None:
     text = ac.write(None, ac.render(IssueContext(id="OPS-7", title="Fix login"), "look at x"))
 
-    assert text == (
-        f"{START}\n# Issue OPS-7: Fix login\n\n## Notes\n\nlook at x\n{END}\n"
-    )
+    assert text == (f"{START}\n# Issue OPS-7: Fix login\n\n## Notes\n\nlook at x\n{END}\n")
 
 
 def test_a_file_without_markers_gets_the_block_at_its_end_after_an_empty_line() -> None:
@@ -239,9 +237,7 @@ def test_render_lists_what_aiops_synced() -> None:
         (ac.notes, "a\x00b", "notes: must be at most 65536 characters"),
     ],
 )
-def test_bad_input_is_a_one_line_validation_error(
-    check: object, value: str, message: str
-) -> None:
+def test_bad_input_is_a_one_line_validation_error(check: object, value: str, message: str) -> None:
     with pytest.raises(ValidationError, match=message) as raised:
         check(value)  # type: ignore[operator]
 
