@@ -820,6 +820,26 @@ class FakeLinuxUsers:
         self.owners[path] = account.name
 
 
+class FakeAgentContextFiles:
+    """AGENTS.override.md files by path, in workspaces (folders) the test declares."""
+
+    def __init__(self, *workspaces: Path) -> None:
+        self.workspaces = set(workspaces)
+        self.files: dict[Path, str] = {}
+        self.writes = 0
+
+    def is_workspace(self, path: Path) -> bool:
+        return path in self.workspaces
+
+    def read(self, path: Path) -> str | None:
+        return self.files.get(path)
+
+    def write(self, path: Path, text: str) -> None:
+        assert path.parent in self.workspaces, f"{path} is outside every workspace"
+        self.files[path] = text
+        self.writes += 1
+
+
 # Issue trackers -------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from aiops.adapters import secret_key as secret_key_file
 from aiops.adapters.argon2_hasher import Argon2PasswordHasher
 from aiops.adapters.fernet_secret_box import FernetSecretBox
+from aiops.adapters.file_agent_contexts import FileAgentContexts
 from aiops.adapters.filesystem_key_store import FilesystemKeyStore
 from aiops.adapters.git import DulwichGitWorkspaces
 from aiops.adapters.memory_snapshots import InMemoryWorkspaceSnapshots
@@ -37,6 +38,11 @@ from aiops.config import ConfigError, Settings, load_settings
 from aiops.domain.model.trackers import Provider
 from aiops.domain.model.workspaces import WorkspacePolicy
 from aiops.domain.usecases._workspace import WorkspaceLocks, WorkspacePorts
+from aiops.domain.usecases.agent_context import (
+    EditAgentContext,
+    LookUpIssue,
+    PopulateAgentContext,
+)
 from aiops.domain.usecases.audit import DataVersion, ListAuditEvents
 from aiops.domain.usecases.auth import (
     AuthenticateToken,
@@ -163,6 +169,7 @@ class Container(containers.DeclarativeContainer):
     linux_users = providers.Singleton(PosixLinuxUsers)
     workspace_snapshots = providers.Singleton(InMemoryWorkspaceSnapshots)
     workspace_locks = providers.Singleton(WorkspaceLocks)
+    agent_context_files = providers.Singleton(FileAgentContexts)
     workspace_policy = providers.Singleton(_workspace_policy, settings=settings)
     workspace_ports = providers.Singleton(
         WorkspacePorts,
@@ -246,6 +253,15 @@ class Container(containers.DeclarativeContainer):
     operate_workspace = providers.Factory(OperateWorkspace, ports=workspace_ports)
     refresh_snapshot = providers.Factory(RefreshSnapshot, ports=workspace_ports)
     read_snapshots = providers.Factory(ReadSnapshots, ports=workspace_ports)
+    look_up_issue = providers.Factory(LookUpIssue, uow=uow.provider, git=git_workspaces)
+    edit_agent_context = providers.Factory(EditAgentContext, files=agent_context_files)
+    populate_agent_context = providers.Factory(
+        PopulateAgentContext,
+        uow=uow.provider,
+        files=agent_context_files,
+        policy=workspace_policy,
+        clock=clock,
+    )
     add_identity = providers.Factory(AddIdentity, uow=uow.provider, clock=clock)
     list_identities = providers.Factory(ListIdentities, uow=uow.provider)
     seed_identities = providers.Factory(

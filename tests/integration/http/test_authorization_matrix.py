@@ -224,6 +224,15 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
         only({"member": 303, "owner": 303, "admin": 303, "viewer": 403}, others=404, anonymous=303),
         lambda role: {"issue": str(ISSUE["id"]), "status": "triaged"},
     ),
+    # The issue into the user's own workspace (member, owner and admin have one).
+    ("POST", "/issues/{issue_id:int}/agent-context"): (
+        only({"member": 303, "owner": 303, "admin": 303, "viewer": 403}, others=404, anonymous=303),
+        lambda role: {"next": "/issues"},
+    ),
+    ("POST", "/api/v1/issues/{issue_id:int}/agent-context"): (
+        USES_WEB_API,
+        lambda role: {"notes": f"from {role}"},
+    ),
     ("GET", "/api/v1/issues"): (everyone(200, anonymous=401), None),
     ("PATCH", "/api/v1/issues/{issue_id:int}"): (USES_WEB_API, lambda role: {"status": "triaged"}),
     ("GET", "/api/v1/users"): (only({"admin": 200}, others=403, anonymous=401), None),

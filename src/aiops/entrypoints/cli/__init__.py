@@ -13,6 +13,7 @@ import typer
 
 from aiops import __version__
 from aiops.entrypoints.cli import (
+    agent_context,
     audit,
     db,
     git,
@@ -53,6 +54,7 @@ app.add_typer(secrets.app, name="secrets")
 app.command("seed")(seed.seed)
 app.command("seed-identities")(identities.seed_identities)
 app.command("serve")(serve.serve)
+app.add_typer(agent_context.app, name="agent-context")
 
 
 @app.command()

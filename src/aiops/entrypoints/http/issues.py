@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -9,8 +10,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aiops.domain.errors import NotFound, ValidationError
+from aiops.domain.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from aiops.domain.model.trackers import IssueState, Provider, Severity, TriageStatus
+from aiops.domain.model.workspaces import WorkspaceMissing
+from aiops.domain.usecases.agent_context import PopulateCommand
 from aiops.domain.usecases.projects import ListProjectsQuery
 from aiops.domain.usecases.triage import IssueFilters, TriageCommand
 from aiops.entrypoints.http.web import call, container, flash, form, redirect, render, require_actor
@@ -116,7 +119,29 @@ async def triage(request: Request) -> Response:
     return redirect(back)
 
 
+async def agent_context(request: Request) -> Response:
+    """The "Populate AGENTS.override.md" button: the issue into the user's own workspace of
+    its project. An issue the user may not see is a 404 and a viewer's click a 403; anything
+    the user can fix (no workspace yet, an unwritable file) comes back as a flash message."""
+    actor = await require_actor(request)
+    data = await form(request)
+    back = _back_to(str(data.get("next", "/issues")))
+    cmd = PopulateCommand(issue_id=request.path_params["issue_id"], actor=actor)
+    try:
+        result = await call(container(request).populate_agent_context(), cmd)
+    except DomainError as error:
+        if isinstance(error, PermissionDenied | NotFound) and not isinstance(
+            error, WorkspaceMissing
+        ):
+            raise
+        flash(request, f"AGENTS.override.md: {error.message}", "error")
+        return redirect(back)
+    flash(request, f"wrote AGENTS.override.md in {Path(result.path).parent}")
+    return redirect(back)
+
+
 routes = [
     Route("/issues", issues_page, methods=["GET"]),
     Route("/issues/triage", triage, methods=["POST"]),
+    Route("/issues/{issue_id:int}/agent-context", agent_context, methods=["POST"]),
 ]

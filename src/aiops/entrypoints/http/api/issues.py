@@ -7,9 +7,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from aiops.domain.usecases.agent_context import PopulateCommand
 from aiops.domain.usecases.triage import TriageCommand
 from aiops.entrypoints.http.api._io import api_actor, body, out
-from aiops.entrypoints.http.api.shapes import TriageIn
+from aiops.entrypoints.http.api.shapes import AgentContextIn, TriageIn
 from aiops.entrypoints.http.issues import FILTERS, filters_from, number
 from aiops.entrypoints.http.web import call, container
 
@@ -49,7 +50,19 @@ async def triage(request: Request) -> Response:
     return out(issue)
 
 
+async def agent_context(request: Request) -> Response:
+    """Write the issue into AGENTS.override.md of the caller's workspace of its project."""
+    actor = await api_actor(request)
+    data = await body(request, AgentContextIn, empty_ok=True)
+    cmd = PopulateCommand(
+        issue_id=request.path_params["issue_id"], notes=data.notes or "", actor=actor
+    )
+    result = await call(container(request).populate_agent_context(), cmd)
+    return out({"path": result.path, "changed": result.changed})
+
+
 routes = [
     Route("/api/v1/issues", search, methods=["GET"]),
     Route("/api/v1/issues/{issue_id:int}", triage, methods=["PATCH"]),
+    Route("/api/v1/issues/{issue_id:int}/agent-context", agent_context, methods=["POST"]),
 ]

@@ -257,6 +257,8 @@ SCHEMAS: dict[str, Any] = {
         [],
         extra=False,
     ),
+    "AgentContextIn": obj({"notes": NULLABLE_STR}, [], extra=False),
+    "AgentContextResult": obj({"path": STR, "changed": BOOL}, ["path", "changed"]),
     "MemberIn": obj(
         {"email": EMAIL, "role": {"type": "string", "enum": ["owner", "member", "viewer"]}},
         ["email", "role"],
@@ -453,6 +455,19 @@ PATHS: dict[str, Any] = {
             200,
             ref("Issue"),
             body="TriageIn",
+            errors=(401, 403, 404),
+            params=[
+                path_param("issue_id", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1})
+            ],
+        ),
+    },
+    "/api/v1/issues/{issue_id}/agent-context": {
+        "post": operation(
+            "Write the issue into AGENTS.override.md of your workspace of its project "
+            "(404 workspace_missing when you have none yet)",
+            200,
+            ref("AgentContextResult"),
+            optional_body="AgentContextIn",
             errors=(401, 403, 404),
             params=[
                 path_param("issue_id", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1})

@@ -79,3 +79,10 @@ class TriageIn:
     owner_email: str | None = None
     clear_owner: bool = False
     note: str | None = None
+
+
+@attrs.frozen
+class AgentContextIn:
+    """POST /api/v1/issues/{id}/agent-context: notes to add below the issue (optional)."""
+
+    notes: str | None = None

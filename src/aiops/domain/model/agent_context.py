@@ -1,0 +1,246 @@
+"""The issue-context block of an AGENTS.override.md: what an AI coding CLI reads about the
+issue it works on, kept between two marker lines so the rest of the file stays the user's.
+
+Pure functions on text. How a file is read:
+
+- A *marker line* is a line that holds exactly `<!-- issue-context:start -->` or
+  `<!-- issue-context:end -->`, give or take spaces and tabs around it. A marker inside other
+  text on a line (or both markers on one line) is ordinary text.
+- A start marker inside a fenced code block (``` or ~~~, CommonMark style: up to three spaces
+  of indent, closed by a fence of the same character at least as long) is ordinary text, so a
+  README can show the markers in an example.
+- *The block* is the first well-formed pair: the first end marker line that follows a start
+  marker line, paired with the nearest start marker line before it. Once a start marker is
+  seen, fences are not tracked until its end marker (the block holds tracker text, which may
+  open a fence and never close it). A start marker without an end, an end marker without a
+  start, and every block after the first are ordinary text, left as they are.
+- Everything outside the block's body survives every operation byte for byte: the marker
+  lines themselves, CRLF line endings, a missing final newline, undecodable bytes (the file
+  adapter reads them with surrogateescape).
+
+When there is no block, `write` and `append` add one at the end of the file: a line ending
+first when the file does not end with one, an empty line when the file is not empty, and a
+closing fence when the file ends inside an unclosed code fence (so the new markers are not
+read as part of it). The original text stays, unchanged, at the head of the result. A new
+block's lines end like the file's first line (CRLF or LF); a block's body uses its start
+marker's line ending. A marker line inside the issue's title, body or notes is written with a
+leading backslash, so text from a tracker cannot end the block early.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import attrs
+
+from aiops.domain.errors import ValidationError
+
+START = "<!-- issue-context:start -->"
+END = "<!-- issue-context:end -->"
+FILENAME = "AGENTS.override.md"
+
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_LINE_TRIM = " \t\r\n"
+
+
+@attrs.frozen(kw_only=True)
+class IssueContext:
+    """What the block says about an issue: the id and title given, and what aiops has synced
+    when it knows the issue (None and empty fields are left out)."""
+
+    id: str
+    title: str
+    url: str | None = None
+    provider: str | None = None
+    key: str | None = None  # the tracker's number: "#12", "OPS-7"
+    state: str | None = None
+    labels: tuple[str, ...] = ()
+    triage_status: str | None = None
+    severity: str | None = None
+    owner: str | None = None
+    note: str | None = None
+    body: str | None = None
+
+
+@attrs.frozen
+class Block:
+    """Where the block's body lies in the text: text[body_start:body_end]."""
+
+    body_start: int
+    body_end: int
+    newline: str
+
+
+def issue_id(value: str) -> str:
+    text = value.strip()
+    if not text or len(text) > 100 or any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise ValidationError("issue", "must be 1-100 printable characters without spaces")
+    return text
+
+
+def title(value: str) -> str:
+    text = value.strip()
+    if not text or len(text) > 500 or any(not ch.isprintable() for ch in text):
+        raise ValidationError("title", "must be 1-500 printable characters on one line")
+    return text
+
+
+def notes(value: str) -> str:
+    if len(value) > 65_536 or "\x00" in value:
+        raise ValidationError("notes", "must be at most 65536 characters, without NUL")
+    return value.strip("\r\n")
+
+
+def render(context: IssueContext, notes: str = "") -> str:
+    """The block's body (LF line endings; `write` converts them to the file's)."""
+    facts = [
+        ("Link", context.url),
+        ("Tracker", " ".join(p for p in (context.provider, context.key) if p) or None),
+        ("State", context.state),
+        ("Labels", ", ".join(context.labels) or None),
+        ("Triage", context.triage_status),
+        ("Severity", context.severity),
+        ("Owner", context.owner),
+        ("Triage note", " ".join(context.note.split()) if context.note else None),
+    ]
+    parts = [f"# Issue {context.id}: {context.title}"]
+    listed = [f"- {name}: {value}" for name, value in facts if value]
+    if listed:
+        parts.append("\n".join(listed))
+    if context.body and context.body.strip():
+        parts.append("## Description\n\n" + _lines(context.body).strip("\n"))
+    if notes.strip():
+        parts.append("## Notes\n\n" + _lines(notes).strip("\n"))
+    return _defuse("\n\n".join(parts)) + "\n"
+
+
+def find_block(text: str) -> Block | None:
+    """The first well-formed block (see the module docstring), or None."""
+    start: tuple[int, str] | None = None  # the candidate's body offset and line ending
+    fence: str | None = None
+    for offset, line in _split(text):
+        content = line.strip(_LINE_TRIM)
+        if start is not None:
+            if content == START:
+                start = (offset + len(line), _ending(line))
+            elif content == END:
+                return Block(start[0], offset, start[1])
+        elif fence is not None:
+            fence = _after_fence_line(fence, line)
+        elif content == START and line.endswith("\n"):
+            start = (offset + len(line), _ending(line))
+        else:
+            fence = _opened_fence(line)
+    return None
+
+
+def write(existing: str | None, block: str) -> str:
+    """`existing` with the block's body replaced by `block` (from `render`)."""
+    text = existing or ""
+    found = find_block(text)
+    if found is None:
+        return _add_block(text, block)
+    return text[: found.body_start] + _with(block, found.newline) + text[found.body_end :]
+
+
+def append(existing: str | None, notes: str) -> str:
+    """`existing` with `notes` added at the end of the block, after an empty line."""
+    text = existing or ""
+    found = find_block(text)
+    addition = _defuse(_lines(notes).strip("\n")) + "\n"
+    if found is None:
+        return _add_block(text, addition)
+    body = text[found.body_start : found.body_end]
+    separator = found.newline if body.strip() else ""  # a body ends with its line ending
+    merged = body + separator + _with(addition, found.newline)
+    return text[: found.body_start] + merged + text[found.body_end :]
+
+
+def clear(existing: str) -> str:
+    """`existing` with an empty block (the markers stay); unchanged when it has none."""
+    found = find_block(existing)
+    if found is None:
+        return existing
+    return existing[: found.body_start] + existing[found.body_end :]
+
+
+def _add_block(text: str, body: str) -> str:
+    newline = _first_ending(text)
+    head = text
+    if head and not head.endswith("\n"):
+        head += newline
+    fence = _fence_at_end(head)
+    if fence is not None:
+        head += fence + newline
+    if head:
+        head += newline
+    return head + START + newline + _with(body, newline) + END + newline
+
+
+def _split(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, line with its ending) for each line; only LF ends a line (CRLF is LF with a
+    CR before it; a lone CR or a Unicode separator is ordinary text)."""
+    offset = 0
+    while offset < len(text):
+        stop = text.find("\n", offset)
+        end = len(text) if stop < 0 else stop + 1
+        yield offset, text[offset:end]
+        offset = end
+
+
+def _ending(line: str) -> str:
+    return "\r\n" if line.endswith("\r\n") else "\n"
+
+
+def _first_ending(text: str) -> str:
+    stop = text.find("\n")
+    return "\r\n" if stop > 0 and text[stop - 1] == "\r" else "\n"
+
+
+def _opened_fence(line: str) -> str | None:
+    match = _FENCE.match(line)
+    if match is None:
+        return None
+    fence = match.group(1)
+    if fence[0] == "`" and "`" in line[match.end() :]:
+        return None  # CommonMark: a backtick fence's info string holds no backtick
+    return fence
+
+
+def _after_fence_line(fence: str, line: str) -> str | None:
+    """The open fence after `line`: None when the line closes it."""
+    match = _FENCE.match(line)
+    if match is None or line[match.end() :].strip(_LINE_TRIM):
+        return fence
+    closing = match.group(1)
+    return None if closing[0] == fence[0] and len(closing) >= len(fence) else fence
+
+
+def _fence_at_end(text: str) -> str | None:
+    """The fence still open at the end of `text` outside any start marker (None when closed
+    or when a start marker is pending: then fences are not tracked)."""
+    fence: str | None = None
+    for _, line in _split(text):
+        if fence is not None:
+            fence = _after_fence_line(fence, line)
+        elif line.strip(_LINE_TRIM) == START and line.endswith("\n"):
+            return None
+        else:
+            fence = _opened_fence(line)
+    return fence
+
+
+def _lines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _with(body: str, newline: str) -> str:
+    return body if newline == "\n" else body.replace("\n", newline)
+
+
+def _defuse(text: str) -> str:
+    """A backslash before any line that would read as a marker."""
+    return "\n".join(
+        "\\" + line if line.strip(_LINE_TRIM) in (START, END) else line for line in text.split("\n")
+    )

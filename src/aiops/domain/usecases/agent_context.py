@@ -1,0 +1,233 @@
+"""The issue-context block of a workspace's AGENTS.override.md: write, append and clear it.
+
+Three use cases. `LookUpIssue` finds what aiops has synced about an issue named on the
+command line. `EditAgentContext` changes the file of a workspace given by its path (the CLI,
+which works without a server: a block with just the id, title and notes is still useful).
+`PopulateAgentContext` writes an issue into a user's own workspace of the issue's project (the
+Issues page's button, the API, and a session launch); it is audited.
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+
+import attrs
+
+from aiops.domain.errors import NotFound, PermissionDenied, ValidationError
+from aiops.domain.model import agent_context
+from aiops.domain.model.access import SYSTEM, Actor, Permission
+from aiops.domain.model.agent_context import IssueContext
+from aiops.domain.model.projects import Project
+from aiops.domain.model.trackers import Issue
+from aiops.domain.model.workspaces import WorkspaceMissing, WorkspacePolicy
+from aiops.domain.usecases._audit import record
+from aiops.domain.usecases.auth import actor_for
+from aiops.domain.usecases.users import require_user
+from aiops.ports.agent_context_files import AgentContextFiles
+from aiops.ports.clock import Clock
+from aiops.ports.git_workspaces import GitWorkspaces
+from aiops.ports.unit_of_work import IssueQuery, UnitOfWork, UnitOfWorkFactory
+
+
+class ContextAction(enum.StrEnum):
+    WRITE = "write"
+    APPEND = "append"
+    CLEAR = "clear"
+
+
+@attrs.frozen(kw_only=True)
+class AgentContextResult:
+    path: str
+    changed: bool
+    issue: IssueContext | None = None  # what `write` put in the block
+
+
+def context_of(
+    issue: Issue, owner: str | None = None, *, shown_id: str | None = None
+) -> IssueContext:
+    """An issue's synced facts, as the block shows them."""
+    remote, triage = issue.remote, issue.triage
+    return IssueContext(
+        id=shown_id or str(issue.id),
+        title=remote.title,
+        url=remote.url or None,
+        provider=issue.provider.value,
+        key=remote.number,
+        state=remote.state.value,
+        labels=remote.labels,
+        triage_status=triage.status.value,
+        severity=triage.severity.value if triage.severity else None,
+        owner=owner,
+        note=triage.note or None,
+        body=remote.body,
+    )
+
+
+def _owner(uow: UnitOfWork, issue: Issue) -> str | None:
+    owner = uow.users.get(issue.triage.owner_id) if issue.triage.owner_id else None
+    return owner.email if owner else None
+
+
+def _visible(uow: UnitOfWork, issue: Issue | None, actor: Actor) -> Issue | None:
+    project = uow.projects.get(issue.project_id) if issue else None
+    return issue if project and actor.may(Permission.VIEW, project.tenant_id) else None
+
+
+@attrs.frozen(kw_only=True)
+class LookUpCommand:
+    issue: str  # an aiops issue id ("42") or a tracker number ("OPS-7", "#12")
+    workspace: Path | None = None  # its project (by origin URL) scopes a tracker number
+    actor: Actor = SYSTEM
+
+
+class LookUpIssue:
+    """A synced issue by aiops id, else by its tracker number within the workspace's project;
+    None when aiops does not know it (or the actor may not see it)."""
+
+    def __init__(self, *, uow: UnitOfWorkFactory, git: GitWorkspaces) -> None:
+        self._uow = uow
+        self._git = git
+
+    def __call__(self, cmd: LookUpCommand) -> IssueContext | None:
+        ref = agent_context.issue_id(cmd.issue)
+        with self._uow() as uow:
+            issue = None
+            if ref.isdigit() and len(ref) <= 12:
+                issue = _visible(uow, uow.issues.get(int(ref)), cmd.actor)
+            project = self._project_of(uow, cmd.workspace, cmd.actor) if issue is None else None
+            if project is not None:
+                issue = _by_number(uow, project, ref)
+            if issue is None:
+                return None
+            return context_of(issue, _owner(uow, issue), shown_id=ref)
+
+    def _project_of(self, uow: UnitOfWork, workspace: Path | None, actor: Actor) -> Project | None:
+        """The project whose repository the workspace is a clone of (when exactly one is;
+        several projects of one repository are told apart by the folder's name)."""
+        origin = self._git.origin(workspace) if workspace else None
+        if origin is None or workspace is None:
+            return None
+        clones = [
+            p
+            for p in uow.projects.list()
+            if p.repo_url == origin and actor.may(Permission.VIEW, p.tenant_id)
+        ]
+        if len(clones) > 1:
+            clones = [p for p in clones if p.slug == workspace.name]
+        return clones[0] if len(clones) == 1 else None
+
+
+def _by_number(uow: UnitOfWork, project: Project, ref: str) -> Issue | None:
+    numbers = {ref, f"#{ref}"} if ref.isdigit() else {ref}
+    for number in sorted(numbers):
+        query = IssueQuery(project_ids=[project.id or 0], text=number, limit=100)
+        for issue in uow.issues.list(query):
+            if issue.remote.number == number:
+                return issue
+    return None
+
+
+@attrs.frozen(kw_only=True)
+class EditCommand:
+    workspace: Path  # the git work tree whose root holds AGENTS.override.md
+    action: ContextAction
+    context: IssueContext | None = None  # write: the issue (id and title at least)
+    notes: str = ""
+
+
+class EditAgentContext:
+    """Write, append to or clear the block of the file at a workspace's root."""
+
+    def __init__(self, *, files: AgentContextFiles) -> None:
+        self._files = files
+
+    def __call__(self, cmd: EditCommand) -> AgentContextResult:
+        notes = agent_context.notes(cmd.notes)
+        if cmd.action is ContextAction.WRITE and cmd.context is None:
+            raise ValidationError("issue", "write needs the issue's id and title")
+        if cmd.action is ContextAction.APPEND and not notes.strip():
+            raise ValidationError("notes", "nothing to append: give the notes on stdin")
+        if not self._files.is_workspace(cmd.workspace):
+            raise WorkspaceMissing(f"{cmd.workspace} is not a git workspace (no .git in it)")
+        path = cmd.workspace / agent_context.FILENAME
+        existing = self._files.read(path)
+        if cmd.action is ContextAction.CLEAR:
+            text = None if existing is None else agent_context.clear(existing)
+        elif cmd.action is ContextAction.APPEND:
+            text = agent_context.append(existing, notes)
+        else:
+            assert cmd.context is not None
+            text = agent_context.write(existing, agent_context.render(cmd.context, notes))
+        changed = text is not None and text != existing
+        if changed:
+            assert text is not None
+            self._files.write(path, text)
+        return AgentContextResult(path=str(path), changed=changed, issue=cmd.context)
+
+
+@attrs.frozen(kw_only=True)
+class PopulateCommand:
+    issue_id: int
+    notes: str = ""
+    user_email: str | None = None  # whose workspace; None: the actor's own
+    actor: Actor = SYSTEM
+
+
+class PopulateAgentContext:
+    """Write an issue's context into a user's workspace of the issue's project. The
+    workspace must exist already; the actor must be the user (or an admin or the system) and
+    may use the project. Another tenant's issue does not exist for the actor."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        files: AgentContextFiles,
+        policy: WorkspacePolicy,
+        clock: Clock,
+    ) -> None:
+        self._uow = uow
+        self._edit = EditAgentContext(files=files)
+        self._files = files
+        self._policy = policy
+        self._clock = clock
+
+    def __call__(self, cmd: PopulateCommand) -> AgentContextResult:
+        missing = f"issue {cmd.issue_id} does not exist"
+        with self._uow() as uow:
+            issue = _visible(uow, uow.issues.get(cmd.issue_id), cmd.actor)
+            project = uow.projects.get(issue.project_id) if issue else None
+            tenant = uow.tenants.get(project.tenant_id) if project else None
+            if issue is None or project is None or tenant is None:
+                raise NotFound(missing)
+            cmd.actor.require(Permission.USE, tenant, missing)
+            user = require_user(uow, cmd.user_email or cmd.actor.name)
+            if user.id != cmd.actor.user_id and not cmd.actor.is_admin:
+                raise PermissionDenied("you may only work in your own workspace")
+            actor_for(uow, user).require(Permission.USE, tenant, missing)
+            context = context_of(issue, _owner(uow, issue))
+        workspace = Path(self._policy.path_for(user.username, user.linux_username, project.slug))
+        if not self._files.is_workspace(workspace):
+            raise WorkspaceMissing(
+                f"{user.email} has no workspace for project {project.slug!r} at {workspace}: "
+                "initialise the workspace first"
+            )
+        result = self._edit(
+            EditCommand(
+                workspace=workspace, action=ContextAction.WRITE, context=context, notes=cmd.notes
+            )
+        )
+        with self._uow() as uow:
+            record(
+                uow,
+                self._clock,
+                actor=cmd.actor.name,
+                action="agent_context.written",
+                target=f"issue:{cmd.issue_id}",
+                tenant=tenant.slug,
+                user=user.email,
+                path=result.path,
+            )
+            uow.commit()
+        return result
