@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     workspace_status_ttl_seconds: int = Field(default=30, ge=1, le=3600)
     tracker_allow_private_networks: bool = False
     incident_labels: str = "incident"  # comma-separated; see incident_label_list
+    npm: str = Field(default="npm", min_length=1)  # the npm that installs the AI CLIs
 
     @property
     def incident_label_list(self) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ import typer
 from aiops import __version__
 from aiops.entrypoints.cli import (
     audit,
+    cli_tools,
     db,
     git,
     identities,
@@ -53,6 +54,7 @@ app.add_typer(secrets.app, name="secrets")
 app.command("seed")(seed.seed)
 app.command("seed-identities")(identities.seed_identities)
 app.command("serve")(serve.serve)
+app.add_typer(cli_tools.app, name="cli-tools")
 
 
 @app.command()
