@@ -128,13 +128,14 @@ class NpmCliInstaller:
         timer = threading.Timer(self.timeout, _kill_group, args=(process, expired))
         timer.daemon = True
         timer.start()
-        try:
-            assert process.stdout is not None
-            for line in process.stdout:
-                emit(line.rstrip("\r\n"))
-            returncode = process.wait()
-        finally:
-            timer.cancel()
+        with process:
+            try:
+                assert process.stdout is not None
+                for line in process.stdout:
+                    emit(line.rstrip("\r\n"))
+                returncode = process.wait()
+            finally:
+                timer.cancel()
         if expired.is_set():
             emit(f"aiops: {self.npm} was stopped after {self.timeout:g} s")
         return returncode, expired.is_set()
