@@ -832,15 +832,15 @@ class FakeIssueTracker:
 
 
 class FakeCliInstaller:
-    """Installed versions by package; `installs` records each package asked for. `gate`, when
-    set, holds an install until the test releases it (to overlap two installs)."""
+    """Installed versions by package; `installs` records each package asked for. A package's
+    event in `gates` holds its install until the test sets it (to overlap two installs)."""
 
     def __init__(self, returncode: int = 0, version: str = "1.0.0") -> None:
         self.versions: dict[str, str] = {}
         self.installs: list[str] = []
         self.returncode = returncode
         self.version = version
-        self.gate: threading.Event | None = None
+        self.gates: dict[str, threading.Event] = {}
         self.started = threading.Event()
 
     def status(
@@ -855,8 +855,8 @@ class FakeCliInstaller:
         self.installs.append(package)
         self.started.set()
         on_output(f"added 1 package: {package}")
-        if self.gate is not None:
-            self.gate.wait(10)
+        if package in self.gates:
+            self.gates[package].wait(10)
         if self.returncode == 0:
             self.versions[package] = self.version
         return InstallResult(
