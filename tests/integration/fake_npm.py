@@ -1,6 +1,6 @@
 """A fake `npm` executable for the installer tests: a small Python script that records each
 argv, answers `ls -g --depth=0 --json` from a JSON file, and for `install -g` prints a few
-lines with small sleeps, "installs" the package (the next `ls` shows it) and exits with the
+lines with small sleeps (or hangs, with a child that also holds its output), "installs" the package (the next `ls` shows it) and exits with the
 code the test chose. It never touches the network or the real global packages."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 SCRIPT = """#!{python}
-import json, os, sys, time
+import json, os, subprocess, sys, time
 from pathlib import Path
 here = Path({folder!r})
 with open(here / "argv.log", "a") as log:
@@ -28,6 +28,7 @@ if args[:1] == ["ls"]:
 if args[:2] == ["install", "-g"]:
     if config.get("hang"):
         print("hanging", flush=True)
+        subprocess.Popen(["sleep", "600"])  # a child holding stdout, as npm's scripts do
         time.sleep(600)
     for i in range(config.get("lines", 3)):
         print(f"line {{i + 1}} of {{args[2]}}", flush=True)

@@ -140,7 +140,7 @@ def test_install_returns_npms_exit_code_and_installs_nothing_on_failure(npm: Fak
     assert (result.returncode, result.version) == (3, None)
 
 
-def test_install_that_runs_too_long_is_killed(npm: FakeNpm) -> None:
+def test_install_that_runs_too_long_is_killed_with_its_children(npm: FakeNpm) -> None:
     npm.configure(hang=True)
     lines: list[str] = []
     started = time.monotonic()
