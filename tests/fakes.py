@@ -6,7 +6,8 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Collection, Mapping, Sequence
+import threading
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -19,7 +20,7 @@ from aiops.domain.model.audit import AuditEvent
 from aiops.domain.model.auth import ApiToken
 from aiops.domain.model.identities import KeyRefused, SshIdentity
 from aiops.domain.model.projects import Project
-from aiops.domain.model.sessions import AgentSession, AgentStatus
+from aiops.domain.model.sessions import AgentSession, AgentStatus, Tool
 from aiops.domain.model.tenants import Membership, Tenant
 from aiops.domain.model.trackers import (
     Issue,
@@ -48,6 +49,7 @@ from aiops.domain.model.workspaces import (
     WorkspaceMissing,
     WorkspaceStatus,
 )
+from aiops.ports.cli_installer import CliToolStatus, InstallResult
 from aiops.ports.issue_tracker import IssueChanges, TrackerTarget
 from aiops.ports.key_store import ImportedKey
 from aiops.ports.linux_users import LinuxAccount
@@ -944,3 +946,43 @@ class FakeTmuxSessions:
         """Change what tmux reports of a window (its foreground, activity, a dead pane)."""
         windows = self.servers[socket][session]
         windows[window] = attrs.evolve(windows[window], **changes)
+
+
+# AI CLI installs ------------------------------------------------------------------------------
+
+
+class FakeCliInstaller:
+    """Installed versions by package; `installs` records each package asked for. A package's
+    event in `gates` holds its install until the test sets it (to overlap two installs)."""
+
+    def __init__(self, returncode: int = 0, version: str = "1.0.0") -> None:
+        self.versions: dict[str, str] = {}
+        self.installs: list[str] = []
+        self.returncode = returncode
+        self.version = version
+        self.gates: dict[str, threading.Event] = {}
+        self.started = threading.Event()
+
+    def status(
+        self, packages: Mapping[Tool, str], commands: Mapping[Tool, str] | None = None
+    ) -> list[CliToolStatus]:
+        return [
+            CliToolStatus(tool=tool, package=package, installed=self.versions.get(package))
+            for tool, package in packages.items()
+        ]
+
+    def install(self, tool: Tool, package: str, on_output: Callable[[str], None]) -> InstallResult:
+        self.installs.append(package)
+        self.started.set()
+        on_output(f"added 1 package: {package}")
+        if package in self.gates:
+            self.gates[package].wait(10)
+        if self.returncode == 0:
+            self.versions[package] = self.version
+        return InstallResult(
+            tool=tool,
+            package=package,
+            returncode=self.returncode,
+            version=self.versions.get(package),
+            output_tail=f"added 1 package: {package}",
+        )

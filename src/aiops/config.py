@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     def agent_tool_list(self) -> tuple[str, ...]:
         return tuple(tool.strip() for tool in self.agent_tools.split(",") if tool.strip())
 
+    npm: str = Field(default="npm", min_length=1)  # the npm that installs the AI CLIs
+
     @property
     def incident_label_list(self) -> tuple[str, ...]:
         return tuple(label.strip() for label in self.incident_labels.split(",") if label.strip())

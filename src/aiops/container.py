@@ -29,6 +29,7 @@ from aiops.adapters.file_agent_contexts import FileAgentContexts
 from aiops.adapters.filesystem_key_store import FilesystemKeyStore
 from aiops.adapters.git import DulwichGitWorkspaces
 from aiops.adapters.memory_snapshots import InMemoryWorkspaceSnapshots
+from aiops.adapters.npm_installer import NpmCliInstaller
 from aiops.adapters.posix_users import PosixLinuxUsers
 from aiops.adapters.sqlalchemy.engine import make_engine
 from aiops.adapters.sqlalchemy.migrations import ensure_current
@@ -53,6 +54,7 @@ from aiops.domain.usecases.auth import (
     RevokeToken,
     SignIn,
 )
+from aiops.domain.usecases.cli_tools import CliToolsStatus, InstallCliTool, InstallLocks
 from aiops.domain.usecases.identities import AddIdentity, ListIdentities, SeedIdentities
 from aiops.domain.usecases.memberships import AddMember, ListMembers
 from aiops.domain.usecases.projects import (
@@ -168,6 +170,8 @@ class Container(containers.DeclarativeContainer):
     git_workspaces = providers.Singleton(_git_workspaces, settings=settings)
     linux_users = providers.Singleton(PosixLinuxUsers)
     workspace_snapshots = providers.Singleton(InMemoryWorkspaceSnapshots)
+    cli_installer = providers.Singleton(NpmCliInstaller, npm=settings.provided.npm)
+    cli_install_locks = providers.Singleton(InstallLocks)
     workspace_locks = providers.Singleton(WorkspaceLocks)
     agent_context_files = providers.Singleton(FileAgentContexts)
     workspace_policy = providers.Singleton(_workspace_policy, settings=settings)
@@ -264,6 +268,14 @@ class Container(containers.DeclarativeContainer):
     )
     add_identity = providers.Factory(AddIdentity, uow=uow.provider, clock=clock)
     list_identities = providers.Factory(ListIdentities, uow=uow.provider)
+    cli_tools_status = providers.Factory(CliToolsStatus, installer=cli_installer)
+    install_cli_tool = providers.Factory(
+        InstallCliTool,
+        uow=uow.provider,
+        clock=clock,
+        installer=cli_installer,
+        locks=cli_install_locks,
+    )
     seed_identities = providers.Factory(
         SeedIdentities, uow=uow.provider, clock=clock, keys=key_store
     )

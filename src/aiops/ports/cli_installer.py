@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 import attrs
@@ -17,6 +17,7 @@ class CliToolStatus:
     package: str
     installed: str | None  # the version, None when not installed
     path: str | None = None
+    note: str | None = None  # why the status is unknown (npm missing, unreadable answer)
 
 
 @attrs.frozen(kw_only=True)
@@ -26,10 +27,16 @@ class InstallResult:
     returncode: int
     version: str | None  # installed afterwards
     output_tail: str  # the last lines of npm's output
+    timed_out: bool = False
 
 
 class CliInstaller(Protocol):
-    def status(self, packages: dict[Tool, str]) -> list[CliToolStatus]: ...
+    def status(
+        self, packages: Mapping[Tool, str], commands: Mapping[Tool, str] | None = None
+    ) -> list[CliToolStatus]:
+        """Each tool's installed version; `commands` names the executable looked up on PATH
+        for its path (the tool's name by default)."""
+        ...
 
     def install(self, tool: Tool, package: str, on_output: Callable[[str], None]) -> InstallResult:
         """`npm install -g <package>@latest`, each output line passed to `on_output` as it

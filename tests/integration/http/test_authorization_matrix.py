@@ -98,6 +98,10 @@ BRANCH_BODIES: dict[str, Body | None] = {
     "merge": lambda role: {"branch": "main"},
 }
 ADMINS_303 = only({"admin": 303}, others=403, anonymous=303)
+# AI CLI installs: the matrix asks for a shell (refused: nothing is ever installed here) and
+# for a run that does not exist.
+CLI_TOOL = "shell"
+CLI_RUN = 999
 
 # (method, path template) -> (expected status by role, form/JSON body for the role)
 MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
@@ -180,6 +184,15 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
     ("POST", "/admin/users/{user_id:int}/password"): (ADMINS_200, lambda role: {}),
     ("POST", "/admin/users/{user_id:int}/admin"): (ADMINS_303, lambda role: {"is_admin": "false"}),
     ("GET", "/admin/settings"): (ADMINS_200, None),
+    ("POST", "/admin/cli-tools/{tool}/install"): (ADMINS_303, lambda role: {}),
+    ("GET", "/admin/cli-tools/runs/{run_id:int}"): (
+        only({"admin": 404}, others=403, anonymous=303),
+        None,
+    ),
+    ("GET", "/admin/cli-tools/runs/{run_id:int}/output"): (
+        only({"admin": 404}, others=403, anonymous=303),
+        None,
+    ),
     ("GET", "/admin/audit"): (ADMINS_200, None),
     # The JSON API: anonymous gets 401; another tenant's resources are 404.
     ("GET", "/api/v1/openapi.json"): (everyone(200), None),
@@ -256,6 +269,8 @@ def concrete(path: str, app: Container, world: World, revocable: int) -> str:
         .replace("{user_id:int}", str(member.id))
         .replace("{token_id:int}", str(revocable))
         .replace("{issue_id:int}", str(ISSUE["id"]))
+        .replace("{tool}", CLI_TOOL)
+        .replace("{run_id:int}", str(CLI_RUN))
         .replace("{connection_id:int}/remove", f"{TRACKER['spare']}/remove")
         .replace("{connection_id:int}", str(TRACKER["connection"]))
     )

@@ -15,6 +15,7 @@ from aiops import __version__
 from aiops.entrypoints.cli import (
     agent_context,
     audit,
+    cli_tools,
     db,
     git,
     identities,
@@ -55,6 +56,7 @@ app.command("seed")(seed.seed)
 app.command("seed-identities")(identities.seed_identities)
 app.command("serve")(serve.serve)
 app.add_typer(agent_context.app, name="agent-context")
+app.add_typer(cli_tools.app, name="cli-tools")
 
 
 @app.command()

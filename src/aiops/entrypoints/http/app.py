@@ -19,6 +19,7 @@ from aiops.container import Container, bootstrap
 from aiops.domain.model.access import SYSTEM
 from aiops.domain.usecases.sync_issues import SyncIssuesCommand
 from aiops.entrypoints.http import admin, api, auth_routes, issues, pages, webhooks, workspaces
+from aiops.entrypoints.http.admin.cli_tools import CliRuns
 from aiops.entrypoints.http.errors import HANDLERS
 from aiops.entrypoints.http.middleware import BodyLimit, Csrf, SecurityHeaders, Sessions
 from aiops.entrypoints.http.page_cache import PageCache
@@ -114,4 +115,5 @@ def create_app(container: Container | None = None) -> Starlette:
     app.state.page_cache = PageCache()
     app.state.refresher = refresher
     app.state.webhook_syncs = webhook_syncs
+    app.state.cli_runs = CliRuns()
     return app

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from aiops import __version__
 from aiops.adapters.sqlalchemy import migrations
 from aiops.adapters.sqlalchemy.engine import masked
+from aiops.entrypoints.http.admin import cli_tools
 from aiops.entrypoints.http.admin._common import require_admin
 from aiops.entrypoints.http.web import call, container, render
 
@@ -44,7 +45,7 @@ async def settings_page(request: Request) -> Response:
         ),
         ("About", [("Version", __version__), ("Instance folder", str(settings.instance_path))]),
     ]
-    return render(request, "admin/settings.html", cards=cards)
+    return render(request, "admin/settings.html", cards=cards, **await cli_tools.statuses(request))
 
 
 routes = [Route("/admin/settings", settings_page, methods=["GET"])]
