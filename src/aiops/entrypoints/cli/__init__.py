@@ -14,6 +14,7 @@ import typer
 from aiops import __version__
 from aiops.entrypoints.cli import (
     audit,
+    credentials,
     db,
     git,
     identities,
@@ -50,6 +51,7 @@ app.add_typer(trackers.app, name="tracker")
 app.add_typer(trackers.issues_app, name="issues")
 app.command("sync-issues")(trackers.sync_issues)
 app.add_typer(secrets.app, name="secrets")
+app.add_typer(credentials.app, name="credentials")
 app.command("seed")(seed.seed)
 app.command("seed-identities")(identities.seed_identities)
 app.command("serve")(serve.serve)
