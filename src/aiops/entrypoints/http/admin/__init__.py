@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute
 
 from aiops.entrypoints.http.admin import (
     audit,
+    credentials,
     identities,
     memberships,
     projects,
@@ -23,5 +24,6 @@ routes: list[BaseRoute] = [
     *identities.routes,
     *trackers.routes,
     *settings.routes,
+    *credentials.routes,
     *audit.routes,
 ]
