@@ -180,6 +180,10 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
     ("POST", "/admin/users/{user_id:int}/password"): (ADMINS_200, lambda role: {}),
     ("POST", "/admin/users/{user_id:int}/admin"): (ADMINS_303, lambda role: {"is_admin": "false"}),
     ("GET", "/admin/settings"): (ADMINS_200, None),
+    ("POST", "/admin/credentials/{tool}"): (
+        ADMINS_303,
+        lambda role: {"user_id": "1", "key": f"sk-ant-oat01-matrix-{slug(role)}-0123456789"},
+    ),
     ("GET", "/admin/audit"): (ADMINS_200, None),
     # The JSON API: anonymous gets 401; another tenant's resources are 404.
     ("GET", "/api/v1/openapi.json"): (everyone(200), None),
@@ -247,6 +251,7 @@ def concrete(path: str, app: Container, world: World, revocable: int) -> str:
         .replace("{user_id:int}", str(member.id))
         .replace("{token_id:int}", str(revocable))
         .replace("{issue_id:int}", str(ISSUE["id"]))
+        .replace("{tool}", "claude")
         .replace("{connection_id:int}/remove", f"{TRACKER['spare']}/remove")
         .replace("{connection_id:int}", str(TRACKER["connection"]))
     )
