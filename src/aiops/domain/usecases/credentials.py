@@ -64,6 +64,9 @@ class MirrorCredentials:
     """Copy a user's stored credentials for a tool into its config folder in their HOME, and
     say what the launched tool's environment (only) must add. The lead's LaunchSession calls
     it before every launch, so a tool that rewrote or lost its files starts from the saved ones.
+    The environment it returns holds a secret: it belongs in the tool's process only (never
+    in argv, a log line or the session's record). Raises CredentialsRefused when the config
+    folder cannot be written safely (a symlink planted in HOME).
     """
 
     def __init__(
