@@ -8,6 +8,7 @@ import html
 import json
 import logging
 import re
+from pathlib import Path
 
 import pytest
 import structlog
@@ -16,6 +17,7 @@ from starlette.testclient import TestClient
 from aiops.container import Container
 from aiops.domain.model.access import SYSTEM
 from aiops.domain.model.sessions import Tool
+from aiops.ports.linux_users import LinuxAccount
 from aiops.ports.unit_of_work import AuditQuery
 from tests.integration.http.conftest import CSRF_INPUT, World, sign_in
 
@@ -63,6 +65,7 @@ def test_an_admin_saves_each_tools_credentials_and_the_cards_show_only_when_and_
     client: TestClient,
     world: World,
     caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     admin = Admin(client)
@@ -99,6 +102,10 @@ def test_an_admin_saves_each_tools_credentials_and_the_cards_show_only_when_and_
     assert overview.saved[Tool.GEMINI][0].info.files == ("google_accounts.json", "oauth_creds.json")
     store = app.credential_store()
     assert store.secret(int(max_id), Tool.CLAUDE, "key") == CLAUDE
+    nobody = LinuxAccount(name="max", uid=65534, gid=65534, home=str(tmp_path / "max"))
+    launch_env = app.mirror_credentials()(int(max_id), Tool.CLAUDE, nobody)
+    assert launch_env == {"ANTHROPIC_API_KEY": CLAUDE}  # and no file written into HOME
+    assert not (tmp_path / "max").exists()
     audit = app.list_audit_events()(AuditQuery(action="credentials.saved"))
     assert sorted(str(e.detail["tool"]) for e in audit) == ["claude", "codex", "gemini"]
     texts = [*admin.pages, repr(events), repr(audit)]
