@@ -18,6 +18,7 @@ import attrs
 from aiops.domain.errors import Conflict, NotFound, SecretUnreadable, ValidationError
 from aiops.domain.model.audit import AuditEvent
 from aiops.domain.model.auth import ApiToken
+from aiops.domain.model.credentials import CredentialsRefused, fingerprint
 from aiops.domain.model.identities import KeyRefused, SshIdentity
 from aiops.domain.model.projects import Project
 from aiops.domain.model.sessions import AgentSession, AgentStatus, Tool
@@ -50,6 +51,7 @@ from aiops.domain.model.workspaces import (
     WorkspaceStatus,
 )
 from aiops.ports.cli_installer import CliToolStatus, InstallResult
+from aiops.ports.credentials import CredentialInfo
 from aiops.ports.issue_tracker import IssueChanges, TrackerTarget
 from aiops.ports.key_store import ImportedKey
 from aiops.ports.linux_users import LinuxAccount
@@ -840,6 +842,63 @@ class FakeAgentContextFiles:
         assert path.parent in self.workspaces, f"{path} is outside every workspace"
         self.files[path] = text
         self.writes += 1
+
+
+class FakeCredentialStore:
+    """Credentials by (user, tool); `homes` records what each mirror wrote, by path, and
+    `refuse` makes mirroring fail as the real store does on a planted symlink."""
+
+    def __init__(self) -> None:
+        self.stored: dict[tuple[int, Tool], tuple[dict[str, bytes], CredentialInfo]] = {}
+        self.owners: dict[tuple[int, Tool], str | None] = {}
+        self.homes: dict[str, bytes] = {}
+        self.refuse: str | None = None
+
+    def save(
+        self,
+        user_id: int,
+        tool: Tool,
+        files: Mapping[str, bytes],
+        owner: LinuxAccount | None,
+        saved_at: datetime,
+    ) -> CredentialInfo:
+        info = CredentialInfo(
+            tool=tool,
+            user_id=user_id,
+            files=tuple(sorted(files)),
+            saved_at=saved_at,
+            fingerprint=fingerprint(files),
+        )
+        self.stored[user_id, tool] = (dict(files), info)
+        self.owners[user_id, tool] = owner.name if owner else None
+        return info
+
+    def info(self, user_id: int, tool: Tool) -> CredentialInfo | None:
+        found = self.stored.get((user_id, tool))
+        return found[1] if found else None
+
+    def mirror(
+        self,
+        user_id: int,
+        tool: Tool,
+        config_dir: str,
+        owner: LinuxAccount,
+        names: Collection[str] | None = None,
+    ) -> bool:
+        found = self.stored.get((user_id, tool))
+        if found is None:
+            return False
+        if self.refuse:
+            raise CredentialsRefused(self.refuse)
+        for name, content in found[0].items():
+            if names is None or name in names:
+                self.homes[f"{owner.home}/{config_dir}/{name}"] = content
+        return True
+
+    def secret(self, user_id: int, tool: Tool, name: str) -> str | None:
+        found = self.stored.get((user_id, tool))
+        content = found[0].get(name) if found else None
+        return content.decode() if content is not None else None
 
 
 # Issue trackers -------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from aiops.adapters import secret_key as secret_key_file
 from aiops.adapters.argon2_hasher import Argon2PasswordHasher
 from aiops.adapters.fernet_secret_box import FernetSecretBox
 from aiops.adapters.file_agent_contexts import FileAgentContexts
+from aiops.adapters.file_credentials import FileCredentialStore
 from aiops.adapters.filesystem_key_store import FilesystemKeyStore
 from aiops.adapters.git import DulwichGitWorkspaces
 from aiops.adapters.memory_snapshots import InMemoryWorkspaceSnapshots
@@ -55,6 +56,11 @@ from aiops.domain.usecases.auth import (
     SignIn,
 )
 from aiops.domain.usecases.cli_tools import CliToolsStatus, InstallCliTool, InstallLocks
+from aiops.domain.usecases.credentials import (
+    ListCredentials,
+    MirrorCredentials,
+    SetCredentials,
+)
 from aiops.domain.usecases.identities import AddIdentity, ListIdentities, SeedIdentities
 from aiops.domain.usecases.memberships import AddMember, ListMembers
 from aiops.domain.usecases.projects import (
@@ -129,6 +135,11 @@ def _key_store(settings: Settings) -> FilesystemKeyStore:
     return FilesystemKeyStore(settings.instance_path / "keys")
 
 
+def _credential_store(settings: Settings) -> FileCredentialStore:
+    """Each user's AI tool credentials, under <instance>/<tool>/user-<id>/."""
+    return FileCredentialStore(settings.instance_path)
+
+
 def _issue_trackers(settings: Settings) -> Iterator[dict[Provider, IssueTracker]]:
     """The tracker adapters by provider. httpx is imported here, on first use: most commands
     never talk to a tracker."""
@@ -175,6 +186,7 @@ class Container(containers.DeclarativeContainer):
     workspace_locks = providers.Singleton(WorkspaceLocks)
     agent_context_files = providers.Singleton(FileAgentContexts)
     workspace_policy = providers.Singleton(_workspace_policy, settings=settings)
+    credential_store = providers.Singleton(_credential_store, settings=settings)
     workspace_ports = providers.Singleton(
         WorkspacePorts,
         uow=uow.provider,
@@ -279,6 +291,16 @@ class Container(containers.DeclarativeContainer):
     seed_identities = providers.Factory(
         SeedIdentities, uow=uow.provider, clock=clock, keys=key_store
     )
+    set_credentials = providers.Factory(
+        SetCredentials,
+        uow=uow.provider,
+        clock=clock,
+        store=credential_store,
+        linux_users=linux_users,
+        policy=workspace_policy,
+    )
+    list_credentials = providers.Factory(ListCredentials, uow=uow.provider, store=credential_store)
+    mirror_credentials = providers.Factory(MirrorCredentials, store=credential_store)
 
 
 def bootstrap(

@@ -4,7 +4,7 @@ account; never shown back, only when they were saved and a fingerprint."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Protocol
 
@@ -37,9 +37,17 @@ class CredentialStore(Protocol):
 
     def info(self, user_id: int, tool: Tool) -> CredentialInfo | None: ...
 
-    def mirror(self, user_id: int, tool: Tool, config_dir: str, owner: LinuxAccount) -> bool:
-        """Copy the stored files into `config_dir` (created 0700), owned by `owner`; False when
-        nothing is stored."""
+    def mirror(
+        self,
+        user_id: int,
+        tool: Tool,
+        config_dir: str,
+        owner: LinuxAccount,
+        names: Collection[str] | None = None,
+    ) -> bool:
+        """Copy the stored files (those in `names`, or all) into `config_dir`, a folder under
+        `owner.home` (created 0700), owned by `owner`; False when nothing is stored. Refuses
+        (CredentialsRefused) a symlink on the way: the user controls their HOME."""
         ...
 
     def secret(self, user_id: int, tool: Tool, name: str) -> str | None:

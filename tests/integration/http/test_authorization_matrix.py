@@ -193,6 +193,10 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
         only({"admin": 404}, others=403, anonymous=303),
         None,
     ),
+    ("POST", "/admin/credentials/{tool}"): (
+        ADMINS_303,
+        lambda role: {"user_id": "1", "key": f"sk-ant-oat01-matrix-{slug(role)}-0123456789"},
+    ),
     ("GET", "/admin/audit"): (ADMINS_200, None),
     # The JSON API: anonymous gets 401; another tenant's resources are 404.
     ("GET", "/api/v1/openapi.json"): (everyone(200), None),
@@ -269,6 +273,7 @@ def concrete(path: str, app: Container, world: World, revocable: int) -> str:
         .replace("{user_id:int}", str(member.id))
         .replace("{token_id:int}", str(revocable))
         .replace("{issue_id:int}", str(ISSUE["id"]))
+        .replace("/admin/credentials/{tool}", "/admin/credentials/claude")
         .replace("{tool}", CLI_TOOL)
         .replace("{run_id:int}", str(CLI_RUN))
         .replace("{connection_id:int}/remove", f"{TRACKER['spare']}/remove")

@@ -16,6 +16,7 @@ from aiops.entrypoints.cli import (
     agent_context,
     audit,
     cli_tools,
+    credentials,
     db,
     git,
     identities,
@@ -52,6 +53,7 @@ app.add_typer(trackers.app, name="tracker")
 app.add_typer(trackers.issues_app, name="issues")
 app.command("sync-issues")(trackers.sync_issues)
 app.add_typer(secrets.app, name="secrets")
+app.add_typer(credentials.app, name="credentials")
 app.command("seed")(seed.seed)
 app.command("seed-identities")(identities.seed_identities)
 app.command("serve")(serve.serve)

@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 from aiops.entrypoints.http.admin import (
     audit,
     cli_tools,
+    credentials,
     identities,
     memberships,
     projects,
@@ -25,5 +26,6 @@ routes: list[BaseRoute] = [
     *trackers.routes,
     *settings.routes,
     *cli_tools.routes,
+    *credentials.routes,
     *audit.routes,
 ]

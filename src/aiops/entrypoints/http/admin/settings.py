@@ -11,11 +11,12 @@ from aiops.adapters.sqlalchemy import migrations
 from aiops.adapters.sqlalchemy.engine import masked
 from aiops.entrypoints.http.admin import cli_tools
 from aiops.entrypoints.http.admin._common import require_admin
+from aiops.entrypoints.http.admin.credentials import credential_cards
 from aiops.entrypoints.http.web import call, container, render
 
 
 async def settings_page(request: Request) -> Response:
-    await require_admin(request)
+    actor = await require_admin(request)
     app = container(request)
     settings = app.settings()
     engine = app.engine()
@@ -45,7 +46,13 @@ async def settings_page(request: Request) -> Response:
         ),
         ("About", [("Version", __version__), ("Instance folder", str(settings.instance_path))]),
     ]
-    return render(request, "admin/settings.html", cards=cards, **await cli_tools.statuses(request))
+    return render(
+        request,
+        "admin/settings.html",
+        cards=cards,
+        **await cli_tools.statuses(request),
+        **await credential_cards(request, actor),
+    )
 
 
 routes = [Route("/admin/settings", settings_page, methods=["GET"])]
