@@ -29,8 +29,16 @@ from aiops.domain.model.sessions import SessionRefused, tmux_name
 from aiops.ports.tmux import Launched, TmuxWindow, WindowSpec
 
 # What tmux says when a server, session or window is not there (not an error for a listing
-# or a kill).
-MISSING = ("no server running", "error connecting to", "can't find", "no such file")
+# or a kill): "no current target" and "server exited" come from a server whose last session
+# has just gone and which is on its way out.
+MISSING = (
+    "no server running",
+    "error connecting to",
+    "can't find",
+    "no such file",
+    "no current target",
+    "server exited unexpectedly",
+)
 
 
 class TmuxCommandFailed(RuntimeError):
