@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -127,12 +128,10 @@ def test_a_secret_reaches_the_tool_but_no_command_line_and_no_other_window(
 
     assert watch.hits == []
     for launched in (first, second):
-        assert launched.window.pane_pid is not None
-        wait_for(
-            lambda w=launched.window: "OPENAI_API_KEY" in environ(w.pane_pid),  # type: ignore[misc]
-            "the secret in the tool's environment",
-        )
-        assert environ(launched.window.pane_pid)["OPENAI_API_KEY"] == SECRET_CANARY
+        pid = launched.window.pane_pid
+        assert pid is not None
+        wait_for(lambda p=pid: "OPENAI_API_KEY" in environ(p), "the secret in the tool's env")
+        assert environ(pid)["OPENAI_API_KEY"] == SECRET_CANARY
     assert plain.window.pane_pid is not None
     assert "OPENAI_API_KEY" not in environ(plain.window.pane_pid)
     shown = subprocess.run(
@@ -223,3 +222,19 @@ def test_a_socket_folder_of_another_user_is_refused(
 
     with pytest.raises(SessionRefused, match="does not belong"):
         sessions.launch(spec(socket=str(foreign / "tmux")))
+
+
+def test_a_secrets_file_no_window_read_is_removed_by_a_later_launch(
+    sessions: LibtmuxSessions, spec: Spec, socket: str
+) -> None:
+    sessions.launch(spec())
+    stale = Path(socket).parent / ".aiops-env-0123456789abcdef"
+    stale.write_text("export OPENAI_API_KEY='x'\n")
+    os.utime(stale, (time.time() - 600, time.time() - 600))
+    fresh = Path(socket).parent / ".aiops-env-fedcba9876543210"
+    fresh.write_text("export OPENAI_API_KEY='y'\n")
+
+    sessions.launch(spec(window="bob-codex"))
+
+    assert not stale.exists()
+    assert fresh.exists()  # a window may be about to read it

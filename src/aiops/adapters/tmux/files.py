@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +36,21 @@ def private_folder(socket: str, account: LinuxAccount, *, switch: bool) -> Path:
     return folder
 
 
+SECRETS_PREFIX = ".aiops-env-"
+STALE_AFTER = 300  # seconds: a window's wrapper reads its file as it starts
+
+
+def remove_stale_secrets(folder: Path) -> None:
+    """Secrets files no wrapper read (its window's shell failed before it ran) do not stay."""
+    cutoff = time.time() - STALE_AFTER
+    for path in folder.glob(f"{SECRETS_PREFIX}*"):
+        try:
+            if path.lstat().st_mtime < cutoff:
+                path.unlink()
+        except FileNotFoundError:
+            continue
+
+
 @contextmanager
 def secrets_file(
     folder: Path, account: LinuxAccount, text: str, *, switch: bool
@@ -45,7 +61,7 @@ def secrets_file(
     if not text:
         yield None
         return
-    path = folder / f".aiops-env-{secrets.token_hex(8)}"
+    path = folder / f"{SECRETS_PREFIX}{secrets.token_hex(8)}"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
         if switch:

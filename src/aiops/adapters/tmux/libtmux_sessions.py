@@ -22,20 +22,20 @@ from aiops.adapters.tmux.commands import (
     session_target,
     window_target,
 )
-from aiops.adapters.tmux.files import private_folder, secrets_file
+from aiops.adapters.tmux.files import private_folder, remove_stale_secrets, secrets_file
 from aiops.adapters.user_switch import run_as, switch_needed
 from aiops.domain.errors import NotFound
 from aiops.domain.model.sessions import SessionRefused, tmux_name
 from aiops.ports.tmux import Launched, TmuxWindow, WindowSpec
 
 # What tmux says when a server, session or window is not there (not an error for a listing
-# or a kill): "no current target" and "server exited" come from a server whose last session
-# has just gone and which is on its way out.
+# or a kill): no socket, a stale one, no such target, or a server whose last session has just
+# gone and which is on its way out. "Permission denied" is not among them.
 MISSING = (
     "no server running",
-    "error connecting to",
+    "(no such file or directory)",
+    "(connection refused)",
     "can't find",
-    "no such file",
     "no current target",
     "server exited unexpectedly",
 )
@@ -55,6 +55,7 @@ class LibtmuxSessions:
         window = tmux_name(spec.window, field="window")
         switch = switch_needed(spec.account)
         folder = private_folder(spec.socket, spec.account, switch=switch)
+        remove_stale_secrets(folder)
         rows = self._rows(spec.socket)
         found = next((w for w in rows if (w.session, w.window) == (session, window)), None)
         if found is not None and found.alive:
@@ -153,6 +154,8 @@ class LibtmuxSessions:
         )
         if result.returncode != 0:
             error = result.stderr.decode(errors="replace").splitlines()
+            if "duplicate session" in " ".join(error):  # another launch made it meanwhile
+                return self._new_window(spec, argv)
             raise SessionRefused(f"tmux could not start the session: {_first(error)}")
         return result.stdout.decode(errors="replace").splitlines()
 
