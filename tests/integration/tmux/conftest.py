@@ -58,14 +58,27 @@ def account() -> Iterator[LinuxAccount]:
         assert found is not None
         yield found
     finally:
-        subprocess.run(["pkill", "-KILL", "-u", name], check=False, capture_output=True)
-        subprocess.run(["userdel", "-r", name], check=False, capture_output=True)
+        remove_account(name)
+
+
+def remove_account(name: str) -> None:
+    """Its processes first (userdel refuses an account still in use), then it and its HOME."""
+    deadline = time.monotonic() + 10
+    while subprocess.run(["pgrep", "-u", name], capture_output=True, check=False).returncode == 0:
+        subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True, check=False)
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    removed = subprocess.run(["userdel", "-r", name], capture_output=True, text=True, check=False)
+    assert removed.returncode in (0, 12), (
+        f"userdel {name}: {removed.stderr.strip()}"
+    )  # 12: no mail spool
 
 
 @pytest.fixture
-def place() -> Iterator[Path]:
+def place(account: LinuxAccount) -> Iterator[Path]:
     """A folder every account can pass through (pytest's tmp_path is root's alone); each tmux
-    server whose socket lies below it is killed at the end."""
+    server whose socket lies below it is killed at the end (before the account goes)."""
     folder = Path(tempfile.mkdtemp(prefix="aiops-tmux-test-"))
     folder.chmod(0o711)
     try:
