@@ -52,7 +52,14 @@ def bench_account() -> Iterator[LinuxAccount]:
         assert found is not None
         yield found
     finally:
-        subprocess.run(["pkill", "-KILL", "-u", name], check=False)
+        deadline = time.monotonic() + 10
+        while (
+            subprocess.run(["pgrep", "-u", name], check=False, capture_output=True).returncode == 0
+        ):
+            subprocess.run(["pkill", "-KILL", "-u", name], check=False)
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         subprocess.run(["userdel", "-r", name], check=False, capture_output=True)
 
 
