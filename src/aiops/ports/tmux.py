@@ -23,8 +23,10 @@ class WindowSpec:
 
     `argv` is run directly, or through the account's login shell when `login_shell` is set (so
     .profile and .bashrc load); either way no user text is ever parsed by a shell. `env` is the
-    whole environment besides HOME, USER, LOGNAME, SHELL and PATH: nothing of aiops's own
-    environment is inherited. `secret_env` values never appear in a command line."""
+    window's own environment (this window only), on top of the account's HOME, USER, LOGNAME and
+    SHELL (which it cannot override), a default PATH and LANG (which it can) and tmux's TERM and
+    TMUX: nothing of aiops's own environment is inherited. A login shell's profile may set PATH
+    again. `secret_env` values never appear in a command line."""
 
     socket: str
     session: str

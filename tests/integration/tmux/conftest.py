@@ -1,0 +1,206 @@
+"""Real tmux servers for the adapter's tests: a private socket per test (never the default
+server), killed at teardown; a throwaway Linux account when the tests run as root (CI does),
+otherwise the current, unprivileged user."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import secrets
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import attrs
+import pytest
+
+from aiops.adapters.posix_users import PosixLinuxUsers
+from aiops.adapters.tmux import LibtmuxSessions
+from aiops.ports.linux_users import LinuxAccount
+from aiops.ports.tmux import TmuxWindow, WindowSpec
+
+IS_ROOT = os.geteuid() == 0
+needs_root = pytest.mark.skipif(
+    not IS_ROOT, reason="switching to another Linux account needs root (CI runs as root)"
+)
+# The fake AI CLI: what it sees of its world, names (never values) of its environment, then a
+# wait so the pane stays alive.
+FAKE_CLI = """#!/bin/sh
+echo "cwd=$(pwd)"
+echo "uid=$(id -u)"
+echo "home=$HOME user=$USER logname=$LOGNAME"
+if [ -f "$HOME/.codex/auth.json" ]; then echo "credentials=found"; else echo "credentials=missing"; fi
+echo "env=$(env | sed -n 's/^\\([A-Za-z_][A-Za-z0-9_]*\\)=.*/\\1/p' | sort | tr '\\n' ' ')"
+echo "ready"
+exec sleep 600
+"""
+
+
+@pytest.fixture
+def account() -> Iterator[LinuxAccount]:
+    """A throwaway account (root), or the current user (without root)."""
+    if not IS_ROOT:
+        name = pwd.getpwuid(os.getuid()).pw_name
+        found = PosixLinuxUsers().lookup(name)
+        assert found is not None
+        yield found
+        return
+    name = f"aiops-t-{secrets.token_hex(3)}"
+    subprocess.run(
+        ["useradd", "--create-home", "--shell", "/bin/bash", name], check=True, capture_output=True
+    )
+    try:
+        found = PosixLinuxUsers().lookup(name)
+        assert found is not None
+        yield found
+    finally:
+        remove_account(name)
+
+
+def remove_account(name: str) -> None:
+    """Its processes first (userdel refuses an account still in use), then it and its HOME."""
+    deadline = time.monotonic() + 10
+    while subprocess.run(["pgrep", "-u", name], capture_output=True, check=False).returncode == 0:
+        subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True, check=False)
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    removed = subprocess.run(["userdel", "-r", name], capture_output=True, text=True, check=False)
+    assert removed.returncode in (0, 12), (
+        f"userdel {name}: {removed.stderr.strip()}"
+    )  # 12: no mail spool
+
+
+@pytest.fixture
+def place(account: LinuxAccount) -> Iterator[Path]:
+    """A folder every account can pass through (pytest's tmp_path is root's alone); each tmux
+    server whose socket lies below it is killed at the end (before the account goes)."""
+    folder = Path(tempfile.mkdtemp(prefix="aiops-tmux-test-"))
+    folder.chmod(0o711)
+    try:
+        yield folder
+    finally:
+        for socket in folder.rglob("*"):
+            if socket.is_socket():
+                subprocess.run(
+                    ["tmux", "-S", str(socket), "kill-server"], check=False, capture_output=True
+                )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def sessions() -> LibtmuxSessions:
+    return LibtmuxSessions()
+
+
+@pytest.fixture
+def socket(place: Path, account: LinuxAccount) -> str:
+    return str(place / account.name / "tmux")
+
+
+@pytest.fixture
+def fake_cli(place: Path) -> Path:
+    """`codex`, the fake AI CLI, in a folder of its own (put on PATH through the spec's env)."""
+    folder = place / "bin"
+    folder.mkdir(mode=0o755)
+    cli = folder / "codex"
+    cli.write_text(FAKE_CLI)
+    cli.chmod(0o755)
+    return cli
+
+
+@pytest.fixture
+def workspace(place: Path, account: LinuxAccount) -> Path:
+    folder = place / "workspaces" / "acme-web"
+    folder.mkdir(parents=True)
+    (place / "workspaces").chmod(0o755)
+    PosixLinuxUsers().hand_over(place / "workspaces", account)
+    return folder
+
+
+@pytest.fixture
+def spec(socket: str, account: LinuxAccount, workspace: Path) -> Callable[..., WindowSpec]:
+    def make(**changes: object) -> WindowSpec:
+        base = WindowSpec(
+            socket=socket,
+            session="acme-web-p1",
+            window="alice-codex",
+            account=account,
+            cwd=str(workspace),
+            argv=("sleep", "600"),
+            login_shell=False,
+        )
+        return attrs.evolve(base, **changes)
+
+    return make
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def wait_for_output(
+    sessions: LibtmuxSessions, window: TmuxWindow, text: str, timeout: float = 10
+) -> str:
+    screen = ""
+
+    def shown() -> bool:
+        nonlocal screen
+        screen = sessions.capture(window.socket, window.session, window.window)
+        return text in screen
+
+    try:
+        wait_for(shown, f"{text!r} in the pane", timeout)
+    except AssertionError:
+        raise AssertionError(f"{text!r} never showed; the pane holds:\n{screen}") from None
+    return screen
+
+
+@attrs.define
+class CmdlineWatch:
+    """Reads every process's command line until stopped; keeps any that holds the canary."""
+
+    canary: str
+    hits: list[str] = attrs.field(factory=list)
+    rounds: int = 0
+    _stop: threading.Event = attrs.field(factory=threading.Event)
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            for entry in Path("/proc").iterdir():
+                if entry.name.isdigit():
+                    try:
+                        cmdline = (entry / "cmdline").read_bytes().decode("utf-8", "replace")
+                    except OSError:
+                        continue
+                    if self.canary in cmdline:
+                        self.hits.append(cmdline)
+            self.rounds += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+@pytest.fixture
+def cmdline_watch() -> Iterator[Callable[[str], CmdlineWatch]]:
+    started: list[tuple[CmdlineWatch, threading.Thread]] = []
+
+    def watch(canary: str) -> CmdlineWatch:
+        watcher = CmdlineWatch(canary)
+        thread = threading.Thread(target=watcher.run, daemon=True)
+        thread.start()
+        started.append((watcher, thread))
+        return watcher
+
+    yield watch
+    for watcher, thread in started:
+        watcher.stop()
+        thread.join(timeout=5)
