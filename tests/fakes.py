@@ -950,7 +950,8 @@ class FakeTmuxSessions:
     """tmux servers as `{socket: {session: {window: TmuxWindow}}}`. Records each launch's spec,
     which windows were focused instead, and how many servers each listing asked."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: FakeClock | None = None) -> None:
+        self._clock = clock
         self.servers: dict[str, dict[str, dict[str, TmuxWindow]]] = {}
         self.launched: list[WindowSpec] = []
         self.focused: list[str] = []
@@ -971,6 +972,7 @@ class FakeTmuxSessions:
             window=spec.window,
             pane_pid=self._pids,
             foreground=spec.argv[0],
+            last_activity=self._clock.now() if self._clock else datetime.now(UTC),
         )
         windows[spec.window] = window
         self.launched.append(spec)

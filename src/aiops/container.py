@@ -15,6 +15,7 @@ use-case instance is safe to share between threads.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any
@@ -71,6 +72,17 @@ from aiops.domain.usecases.projects import (
 )
 from aiops.domain.usecases.secrets import RotateSecretKey, VerifySecretKey
 from aiops.domain.usecases.seed import SeedDefaults
+from aiops.domain.usecases.sessions import (
+    LaunchSession,
+    ListSessions,
+    ReconcileSessions,
+    ResyncTmux,
+    SessionPolicy,
+    SessionPorts,
+    StopSession,
+    ViewSession,
+    tool_specs,
+)
 from aiops.domain.usecases.sync_issues import ListIssues, SyncIssues
 from aiops.domain.usecases.tenants import CreateTenant, GetTenant, ListTenants, UpdateTenant
 from aiops.domain.usecases.trackers import (
@@ -93,6 +105,7 @@ from aiops.domain.usecases.workspaces import (
     RefreshSnapshot,
 )
 from aiops.ports.issue_tracker import IssueTracker
+from aiops.ports.tmux import TmuxSessions
 
 
 def _engine(settings: Settings) -> Iterator[Engine]:
@@ -160,6 +173,24 @@ def _issue_trackers(settings: Settings) -> Iterator[dict[Provider, IssueTracker]
     finally:
         for adapter in adapters.values():
             adapter.close()  # type: ignore[attr-defined]
+
+
+def _tmux_sessions() -> TmuxSessions:
+    """libtmux is imported on first use: most commands never talk to tmux."""
+    from aiops.adapters.tmux import LibtmuxSessions  # noqa: PLC0415 - see the docstring
+
+    return LibtmuxSessions()
+
+
+def _session_policy(settings: Settings, workspace_policy: WorkspacePolicy) -> SessionPolicy:
+    return SessionPolicy(
+        tools=tool_specs(settings.agent_tool_list, settings.agent_commands),
+        workspace=workspace_policy,
+        tmux_tmpdir=str(settings.tmux_tmpdir),
+        socket_name=settings.tmux_socket_name,
+        login_shell=settings.use_login_shell,
+        host=settings.ssh_host or socket.gethostname(),
+    )
 
 
 class Container(containers.DeclarativeContainer):
@@ -301,6 +332,29 @@ class Container(containers.DeclarativeContainer):
     )
     list_credentials = providers.Factory(ListCredentials, uow=uow.provider, store=credential_store)
     mirror_credentials = providers.Factory(MirrorCredentials, store=credential_store)
+
+    # AI sessions
+    tmux_sessions = providers.Singleton(_tmux_sessions)
+    session_policy = providers.Singleton(
+        _session_policy, settings=settings, workspace_policy=workspace_policy
+    )
+    session_ports = providers.Singleton(
+        SessionPorts,
+        uow=uow.provider,
+        tmux=tmux_sessions,
+        linux_users=linux_users,
+        clock=clock,
+        policy=session_policy,
+        init_workspace=init_workspace,
+        context=populate_agent_context,
+        credentials=mirror_credentials,
+    )
+    launch_session = providers.Factory(LaunchSession, ports=session_ports)
+    list_sessions = providers.Factory(ListSessions, ports=session_ports)
+    view_session = providers.Factory(ViewSession, ports=session_ports)
+    stop_session = providers.Factory(StopSession, ports=session_ports)
+    reconcile_sessions = providers.Factory(ReconcileSessions, ports=session_ports)
+    resync_tmux = providers.Factory(ResyncTmux, ports=session_ports, launch=launch_session)
 
 
 def bootstrap(

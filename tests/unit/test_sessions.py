@@ -52,9 +52,9 @@ class World:
     def __init__(self, *, tools: str = "codex,gemini,claude,shell") -> None:
         self.uow = FakeUnitOfWork()
         self.clock = FakeClock()
-        self.tmux = FakeTmuxSessions()
+        self.tmux = FakeTmuxSessions(self.clock)
         self.users = FakeLinuxUsers("ivan", "vera")
-        self.context: list[tuple[str, int, str]] = []
+        self.context: list[tuple[str | None, int]] = []
         workspaces = WorkspacePolicy(
             root=PurePosixPath("/home"), linux_user_mapping={IVO: "ivan", VERA: "vera"}
         )
@@ -93,10 +93,8 @@ class World:
             clock=self.clock,
             policy=policy,
             init_workspace=app.init_workspace(),
-            context=lambda user, project, issue_id, ws: self.context.append(
-                (user.username, issue_id, ws)
-            ),
-            credentials=lambda user, tool, account: (
+            context=lambda cmd: self.context.append((cmd.user_email, cmd.issue_id)),
+            credentials=lambda user_id, tool, account: (
                 {"CLAUDE_CODE_OAUTH_TOKEN": "canary-key"} if tool is Tool.CLAUDE else {}
             ),
         )
@@ -158,7 +156,7 @@ def test_launch_starts_the_tool_in_the_projects_session_as_the_users_account(
     assert spec.argv == ("claude",)
     assert spec.env == {"CLAUDE_CONFIG_DIR": "/home/ivan/.claude"}
     assert spec.secret_env == {"CLAUDE_CODE_OAUTH_TOKEN": "canary-key"}
-    assert world.context == [("ivo", world.issue, "/home/ivan/workspace/web")]
+    assert world.context == [(IVO, world.issue)]
     assert result.session.linux_user == "ivan"
     assert result.session.status is AgentStatus.RUNNING
     assert "session.launched" in audit_actions(world.uow)
@@ -315,3 +313,17 @@ def test_resync_recreates_missing_windows_and_prunes_orphan_sessions(world: Worl
     assert done.pruned == ("gone-p999",)
     assert set(world.tmux.servers[SOCKET]) == {session.tmux_session, "scratch"}
     assert session.tmux_window in world.tmux.servers[SOCKET][session.tmux_session]
+
+
+def test_view_shows_the_pane_to_those_who_may_see_the_session(world: World) -> None:
+    from aiops.domain.usecases.sessions import ViewSession
+
+    session = world.launch(world.cmd()).session
+    view = ViewSession(ports=world.ports)
+
+    shown, pane = view(session.id or 0, world.actor(IVO))
+
+    assert shown.session.id == session.id
+    assert pane == f"codex running in {session.target}\n"
+    with pytest.raises(NotFound):
+        view(session.id or 0, world.actor(VERA))

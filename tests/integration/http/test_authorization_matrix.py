@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
+from dependency_injector import providers
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
@@ -21,8 +23,10 @@ from aiops.domain.model.trackers import Issue, IssueState, Provider, RemoteIssue
 from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.auth import CreateTokenCommand
 from aiops.domain.usecases.projects import UpdateProjectCommand
+from aiops.domain.usecases.sessions import LaunchSessionCommand
 from aiops.domain.usecases.trackers import AddTrackerCommand
 from aiops.entrypoints.http.app import create_app
+from tests.fakes import FakeLinuxUsers, FakeTmuxSessions
 from tests.integration.git.conftest import make_remote
 from tests.integration.http.conftest import World, csrf, sign_in
 from tests.strategies import public_key
@@ -102,6 +106,12 @@ ADMINS_303 = only({"admin": 303}, others=403, anonymous=303)
 # for a run that does not exist.
 CLI_TOOL = "shell"
 CLI_RUN = 999
+# The member's AI session in acme/web (with_a_session): theirs, and visible to acme's owner
+# and the admin; nobody else learns it exists.
+SESSION = {"id": 0}
+SEES_SESSION = only({"member": 200, "owner": 200, "admin": 200}, others=404, anonymous=303)
+STOPS_SESSION = only({"member": 303, "owner": 303, "admin": 303}, others=404, anonymous=303)
+SEES_SESSION_API = only({"member": 200, "owner": 200, "admin": 200}, others=404, anonymous=401)
 
 # (method, path template) -> (expected status by role, form/JSON body for the role)
 MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
@@ -259,6 +269,18 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
     ),
     # Tracker webhooks: the signature is the only credential, so every role (session or not)
     # gets the same 401 for an unsigned delivery.
+    ("GET", "/sessions"): (everyone(200, anonymous=303), None),
+    ("POST", "/sessions"): (USES_WEB_PAGE, lambda role: {"project": "{project}", "tool": "shell"}),
+    ("GET", "/sessions/{session_id:int}"): (SEES_SESSION, None),
+    ("GET", "/sessions/{session_id:int}/pane"): (SEES_SESSION, None),
+    ("POST", "/sessions/{session_id:int}/stop"): (STOPS_SESSION, lambda role: {}),
+    ("GET", "/api/v1/sessions"): (everyone(200, anonymous=401), None),
+    ("POST", "/api/v1/sessions"): (
+        only({"member": 201, "owner": 201, "admin": 201, "viewer": 403}, others=404, anonymous=401),
+        lambda role: {"project_id": "{project}", "tool": "shell"},
+    ),
+    ("GET", "/api/v1/sessions/{session_id:int}"): (SEES_SESSION_API, None),
+    ("DELETE", "/api/v1/sessions/{session_id:int}"): (SEES_SESSION_API, None),
     ("POST", "/hooks/github"): (everyone(401), lambda role: {}),
     ("POST", "/hooks/gitlab"): (everyone(401), lambda role: {}),
     ("POST", "/hooks/jira"): (everyone(401), lambda role: {}),
@@ -278,6 +300,7 @@ def concrete(path: str, app: Container, world: World, revocable: int) -> str:
         .replace("{run_id:int}", str(CLI_RUN))
         .replace("{connection_id:int}/remove", f"{TRACKER['spare']}/remove")
         .replace("{connection_id:int}", str(TRACKER["connection"]))
+        .replace("{session_id:int}", str(SESSION["id"]))
     )
 
 
@@ -352,12 +375,31 @@ def with_an_issue(app: Container, world: World) -> None:
         ISSUE["id"] = next(iter(uow.issues.for_connection(connection.id).values())).id or 0
 
 
+def with_a_session(app: Container, world: World) -> None:
+    """In-memory tmux and Linux accounts named after the users; the member's shell session in
+    acme/web (after with_workspaces)."""
+    app.tmux_sessions.override(providers.Object(FakeTmuxSessions()))
+    app.linux_users.override(providers.Object(FakeLinuxUsers("max", "olga", "ada", "vera")))
+    app.workspace_policy.override(
+        providers.Object(attrs.evolve(app.workspace_policy(), linux_user_strategy="direct"))
+    )
+    launched = app.launch_session()(
+        LaunchSessionCommand(project_id=world.web_id, tool="shell", user_email=World.MEMBER)
+    )
+    SESSION["id"] = launched.session.id or 0
+
+
+def filled(body: dict[str, Any], world: World) -> dict[str, Any]:
+    return {k: world.web_id if v == "{project}" else v for k, v in body.items()}
+
+
 @pytest.mark.parametrize("role", sorted(ROLES))
 def test_each_route_answers_each_role_as_expected(
     app: Container, world: World, role: str, tmp_path: Path
 ) -> None:
     with_workspaces(app, world, tmp_path)
     with_an_issue(app, world)
+    with_a_session(app, world)
     failures = []
     # The owner's token to revoke (not the one the API rows authenticate with).
     revocable = app.create_token()(CreateTokenCommand(email=World.OWNER, name="revocable"))
@@ -371,13 +413,13 @@ def test_each_route_answers_each_role_as_expected(
             if path.startswith("/api/"):
                 headers = {"Authorization": f"Bearer {world.tokens[email]}"} if email else {}
                 response = client.request(
-                    method, path, json=body(role) if body else None, headers=headers
+                    method, path, json=filled(body(role), world) if body else None, headers=headers
                 )
             elif method == "GET":
                 response = client.get(path)
             else:
                 token = csrf(client, "/profile" if email else "/login")
-                data = {**(body(role) if body else {}), "csrf_token": token}
+                data = {**(filled(body(role), world) if body else {}), "csrf_token": token}
                 response = client.request(method, path, data=data)
             if response.status_code != expected[role]:
                 failures.append(

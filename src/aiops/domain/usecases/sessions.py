@@ -32,6 +32,7 @@ from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import WorkspacePolicy
 from aiops.domain.usecases._audit import record
 from aiops.domain.usecases._workspace import WorkspaceRef
+from aiops.domain.usecases.agent_context import PopulateCommand
 from aiops.domain.usecases.auth import actor_for
 from aiops.domain.usecases.projects import require_project
 from aiops.domain.usecases.users import require_user
@@ -82,14 +83,8 @@ class SessionPolicy:
         return f"{self.tmux_tmpdir.rstrip('/')}/tmux-{account.uid}/{self.socket_name}"
 
 
-class ContextWriter(Protocol):
-    def __call__(self, user: User, project: Project, issue_id: int, workspace: str) -> None:
-        """Write the issue's context into the workspace's AGENTS.override.md."""
-        ...
-
-
 class CredentialMirror(Protocol):
-    def __call__(self, user: User, tool: Tool, account: LinuxAccount) -> Mapping[str, str]:
+    def __call__(self, user_id: int, tool: Tool, account: LinuxAccount) -> Mapping[str, str]:
         """Mirror the user's stored credentials into the tool's config folder; the secret
         environment the session needs (e.g. CLAUDE_CODE_OAUTH_TOKEN)."""
         ...
@@ -103,7 +98,7 @@ class SessionPorts:
     clock: Clock
     policy: SessionPolicy
     init_workspace: Callable[[WorkspaceRef], WorkspaceResult]
-    context: ContextWriter | None = None
+    context: Callable[[PopulateCommand], object] | None = None  # AGENTS.override.md
     credentials: CredentialMirror | None = None
 
 
@@ -143,8 +138,11 @@ class LaunchSession:
             WorkspaceRef(project_id=cmd.project_id, user_email=user.email, actor=cmd.actor)
         )
         if cmd.issue_id is not None and self._p.context is not None:
-            self._p.context(user, project, cmd.issue_id, workspace.path)
-        secret_env = self._p.credentials(user, tool, account) if self._p.credentials else {}
+            self._p.context(
+                PopulateCommand(issue_id=cmd.issue_id, user_email=user.email, actor=cmd.actor)
+            )
+        assert user.id is not None
+        secret_env = self._p.credentials(user.id, tool, account) if self._p.credentials else {}
         env = dict(spec.env)
         if spec.config_dir:
             env |= dict.fromkeys(spec.config_env, f"{account.home}/{spec.config_dir}")
@@ -265,6 +263,8 @@ class ListSessions:
 
 def refresh(ports: SessionPorts, sessions: Sequence[AgentSession]) -> list[SessionView]:
     """Views of `sessions` from one tmux call per server; changed records saved."""
+    if not sessions:
+        return []
     windows = _index(ports.tmux.windows(sorted({s.tmux_socket for s in sessions})))
     now = ports.clock.now()
     views: list[SessionView] = []
@@ -345,6 +345,8 @@ class ReconcileSessions:
         """(adopted, exited)."""
         with self._p.uow() as uow:
             sessions = list(uow.agent_sessions.list(live=True))
+        if not sessions:
+            return 0, 0
         views = refresh(self._p, sessions)
         exited = sum(1 for view in views if view.status is AgentStatus.EXITED)
         return len(views) - exited, exited
@@ -421,3 +423,21 @@ class ResyncTmux:
         with self._p.uow() as uow:
             uow.agent_sessions.update(_ended(session, self._p.clock.now()))
             uow.commit()
+
+
+class ViewSession:
+    """One session the actor may see, its status, and what its pane shows now (read-only)."""
+
+    def __init__(self, *, ports: SessionPorts) -> None:
+        self._p = ports
+
+    def __call__(self, session_id: int, actor: Actor = SYSTEM) -> tuple[SessionView, str]:
+        with self._p.uow() as uow:
+            session = uow.agent_sessions.get(session_id)
+            if session is None or not _may_see(uow, actor, session):
+                raise NotFound(f"session {session_id} does not exist")
+        [view] = refresh(self._p, [session])
+        if view.status is AgentStatus.EXITED:
+            return view, ""
+        pane = self._p.tmux.capture(session.tmux_socket, session.tmux_session, session.tmux_window)
+        return view, pane

@@ -25,6 +25,7 @@ from aiops.entrypoints.cli import (
     secrets,
     seed,
     serve,
+    sessions,
     tenants,
     tokens,
     trackers,
@@ -54,6 +55,8 @@ app.add_typer(trackers.issues_app, name="issues")
 app.command("sync-issues")(trackers.sync_issues)
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(credentials.app, name="credentials")
+app.add_typer(sessions.app, name="session")
+app.add_typer(sessions.tmux_app, name="tmux")
 app.command("seed")(seed.seed)
 app.command("seed-identities")(identities.seed_identities)
 app.command("serve")(serve.serve)

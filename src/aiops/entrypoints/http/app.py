@@ -18,7 +18,16 @@ from aiops.adapters.sqlalchemy.migrations import ensure_current
 from aiops.container import Container, bootstrap
 from aiops.domain.model.access import SYSTEM
 from aiops.domain.usecases.sync_issues import SyncIssuesCommand
-from aiops.entrypoints.http import admin, api, auth_routes, issues, pages, webhooks, workspaces
+from aiops.entrypoints.http import (
+    admin,
+    api,
+    auth_routes,
+    issues,
+    pages,
+    sessions,
+    webhooks,
+    workspaces,
+)
 from aiops.entrypoints.http.admin.cli_tools import CliRuns
 from aiops.entrypoints.http.errors import HANDLERS
 from aiops.entrypoints.http.middleware import BodyLimit, Csrf, SecurityHeaders, Sessions
@@ -55,6 +64,7 @@ def all_routes() -> list[BaseRoute]:
         *pages.routes,
         *workspaces.routes,
         *issues.routes,
+        *sessions.routes,
         *admin.routes,
         *api.routes,
         *webhooks.routes,
@@ -79,6 +89,18 @@ def webhook_sync(container: Container) -> SyncConnection:
     return run
 
 
+async def reconcile_sessions(container: Container) -> None:
+    """Bring the recorded AI sessions in line with the tmux servers: nothing is left claiming
+    to run. A failure (no tmux, a database not ready) is logged; serving goes on."""
+    try:
+        adopted, exited = await call(container.reconcile_sessions())
+    except Exception as error:  # startup must not fail on this
+        log.warning("sessions.reconcile_failed", error=f"{type(error).__name__}: {error}")
+        return
+    if adopted or exited:
+        log.info("sessions.reconciled", adopted=adopted, exited=exited)
+
+
 def create_app(container: Container | None = None) -> Starlette:
     container = container or bootstrap()
     settings = container.settings()
@@ -91,6 +113,7 @@ def create_app(container: Container | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         log.info("http.started", version=__version__)
+        await reconcile_sessions(container)
         yield
         refresher.shutdown()
         webhook_syncs.shutdown()

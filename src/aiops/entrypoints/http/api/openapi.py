@@ -258,6 +258,52 @@ SCHEMAS: dict[str, Any] = {
         extra=False,
     ),
     "AgentContextIn": obj({"notes": NULLABLE_STR}, [], extra=False),
+    "Session": obj(
+        {
+            "id": INT,
+            "project_id": INT,
+            "user_id": INT,
+            "tool": {"type": "string", "enum": ["codex", "gemini", "claude", "shell"]},
+            "issue_id": NULLABLE_INT,
+            "linux_user": STR,
+            "tmux_socket": STR,
+            "tmux_session": STR,
+            "tmux_window": STR,
+            "status": {"type": "string", "enum": ["running", "waiting", "idle", "exited"]},
+            "started_at": DATETIME,
+            "last_activity": {"type": ["string", "null"], "format": "date-time"},
+            "attach": {**STR, "description": "the command that attaches from a terminal"},
+            "created": {
+                **BOOL,
+                "description": "launch only: false when an existing window was focused instead",
+            },
+            "pane": {**STR, "description": "one session only: the pane's text now"},
+        },
+        [
+            "id",
+            "project_id",
+            "user_id",
+            "tool",
+            "issue_id",
+            "linux_user",
+            "tmux_socket",
+            "tmux_session",
+            "tmux_window",
+            "status",
+            "started_at",
+            "last_activity",
+            "attach",
+        ],
+    ),
+    "SessionIn": obj(
+        {
+            "project_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+            "tool": {"type": "string", "enum": ["codex", "gemini", "claude", "shell"]},
+            "issue_id": {"type": ["integer", "null"], "minimum": 1, "maximum": 2**31 - 1},
+        },
+        ["project_id", "tool"],
+        extra=False,
+    ),
     "AgentContextResult": obj({"path": STR, "changed": BOOL}, ["path", "changed"]),
     "MemberIn": obj(
         {"email": EMAIL, "role": {"type": "string", "enum": ["owner", "member", "viewer"]}},
@@ -472,6 +518,39 @@ PATHS: dict[str, Any] = {
             params=[
                 path_param("issue_id", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1})
             ],
+        ),
+    },
+    "/api/v1/sessions": {
+        "get": operation(
+            "Live AI sessions you may see (yours; all of tenants you own), status read from tmux",
+            200,
+            array("Session"),
+            errors=(401, 400),
+            params=[{"name": "project_id", "in": "query", "required": False, "schema": INT}],
+        ),
+        "post": operation(
+            "Launch a tool in tmux as your Linux account in your workspace (an existing window "
+            "is focused instead: 200)",
+            201,
+            ref("Session"),
+            body="SessionIn",
+            errors=(401, 403, 404),
+        ),
+    },
+    "/api/v1/sessions/{session_id}": {
+        "get": operation(
+            "One session, with its pane's text",
+            200,
+            ref("Session"),
+            errors=(401, 404),
+            params=[path_param("session_id", {"type": "integer", "minimum": 1})],
+        ),
+        "delete": operation(
+            "Stop a session (its window is closed, the tool ended)",
+            200,
+            ref("Session"),
+            errors=(401, 404),
+            params=[path_param("session_id", {"type": "integer", "minimum": 1})],
         ),
     },
     "/api/v1/identities": {

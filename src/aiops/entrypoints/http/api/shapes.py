@@ -82,6 +82,16 @@ class TriageIn:
 
 
 @attrs.frozen
+class SessionIn:
+    """POST /api/v1/sessions: launch a tool as the caller in a project (optionally for an
+    issue)."""
+
+    project_id: int
+    tool: str
+    issue_id: int | None = None
+
+
+@attrs.frozen
 class AgentContextIn:
     """POST /api/v1/issues/{id}/agent-context: notes to add below the issue (optional)."""
 

@@ -18,4 +18,19 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
   }
+  const pane = document.getElementById("pane");
+  if (pane) {
+    // The session page's read-only live view: the pane's text, fetched every second.
+    const status = document.getElementById("session-status");
+    const refresh = async () => {
+      const response = await fetch(pane.dataset.paneUrl, { cache: "no-store" });
+      if (!response.ok) return;
+      const atBottom = pane.scrollTop + pane.clientHeight >= pane.scrollHeight - 4;
+      pane.textContent = await response.text();
+      if (atBottom) pane.scrollTop = pane.scrollHeight;
+      if (status) status.textContent = response.headers.get("X-Session-Status") || status.textContent;
+      if (status && status.textContent === "exited") clearInterval(timer);
+    };
+    const timer = setInterval(refresh, 1000);
+  }
 });

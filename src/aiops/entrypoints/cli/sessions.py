@@ -1,0 +1,124 @@
+"""aiops session launch | list | stop, and aiops tmux resync."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from aiops.domain.usecases.sessions import SessionView
+
+app = typer.Typer(help="AI coding sessions in tmux.", no_args_is_help=True)
+tmux_app = typer.Typer(help="The tmux servers sessions run in.", no_args_is_help=True)
+
+Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _row(view: SessionView) -> dict[str, Any]:
+    s = view.session
+    return {
+        "id": s.id,
+        "project_id": s.project_id,
+        "user_id": s.user_id,
+        "tool": s.tool.value,
+        "issue_id": s.issue_id,
+        "linux_user": s.linux_user,
+        "tmux_socket": s.tmux_socket,
+        "tmux_session": s.tmux_session,
+        "tmux_window": s.tmux_window,
+        "status": view.status.value,
+        "started_at": s.started_at.isoformat(),
+        "last_activity": view.last_activity.isoformat() if view.last_activity else None,
+        "attach": view.attach,
+    }
+
+
+@app.command()
+def launch(
+    user_email: Annotated[str, typer.Option("--user-email", help="Whose session it is.")],
+    project_id: Annotated[int, typer.Option("--project-id", help="The project's id.")],
+    tool: Annotated[str, typer.Option(help="codex, gemini, claude or shell.")],
+    issue_id: Annotated[
+        int | None, typer.Option("--issue-id", help="An issue to prime the agent with.")
+    ] = None,
+    json: Json = False,
+) -> None:
+    """Start a tool in tmux as the user's Linux account, in their workspace (a running one is
+    focused instead)."""
+    from aiops.domain.usecases.sessions import LaunchSessionCommand
+    from aiops.entrypoints.cli._runtime import actor, open_container, print_object
+
+    app_ = open_container()
+    result = app_.launch_session()(
+        LaunchSessionCommand(
+            project_id=project_id,
+            tool=tool,
+            user_email=user_email,
+            issue_id=issue_id,
+            actor=actor(),
+        )
+    )
+    s = result.session
+    attach = s.attach_command(app_.session_policy().host)
+    if json:
+        print_object({"id": s.id, "created": result.created, "tmux_session": s.tmux_session,
+                      "tmux_window": s.tmux_window, "linux_user": s.linux_user,
+                      "tmux_socket": s.tmux_socket, "attach": attach})  # fmt: skip
+        return
+    verb = "launched" if result.created else "already running, focused"
+    print(f"session {s.id}: {s.tool.value} {verb} in {s.target} as {s.linux_user}")
+    print(f"attach: {attach}")
+
+
+@app.command("list")
+def list_(
+    project_id: Annotated[
+        int | None, typer.Option("--project-id", help="Only this project.")
+    ] = None,
+    json: Json = False,
+) -> None:
+    """The live sessions with their status (running, waiting, idle, exited), read from tmux."""
+    from aiops.entrypoints.cli._runtime import actor, open_container, print_json, print_table
+
+    rows = [_row(view) for view in open_container().list_sessions()(actor(), project_id)]
+    if json:
+        print_json(rows)
+        return
+    print_table(
+        rows,
+        ["id", "project_id", "tool", "linux_user", "tmux_session", "tmux_window", "status",
+         "last_activity"],
+        empty="no live sessions: aiops session launch --user-email E --project-id N --tool T",
+    )  # fmt: skip
+
+
+@app.command()
+def stop(session_id: Annotated[int, typer.Argument(metavar="SESSION_ID")]) -> None:
+    """Close the session's tmux window (the tool is ended) and record it as exited."""
+    from aiops.entrypoints.cli._runtime import actor, open_container
+
+    stopped = open_container().stop_session()(session_id, actor())
+    print(f"session {stopped.id} stopped ({stopped.target})")
+
+
+@tmux_app.command()
+def resync(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only say what would be done.")
+    ] = False,
+) -> None:
+    """Recreate missing windows of recorded sessions; prune -p<ID> sessions of deleted
+    projects."""
+    from aiops.entrypoints.cli._runtime import actor, open_container
+
+    report = open_container().resync_tmux()(dry_run=dry_run, actor=actor())
+    would = "would " if dry_run else ""
+    for target in report.recreated:
+        print(f"{would}recreate {target}")
+    for name in report.pruned:
+        print(f"{would}prune {name}")
+    for target in report.exited:
+        print(f"could not recreate {target}: marked exited")
+    if not (report.recreated or report.pruned or report.exited):
+        print("nothing to do: every recorded window is there and no orphan session is left")

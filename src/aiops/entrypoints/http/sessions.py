@@ -1,0 +1,110 @@
+"""Sessions: the AI coding sessions a user may see, launching one, stopping one, and a
+read-only live view of its pane (the page polls the pane's text)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from aiops.domain.errors import ValidationError
+from aiops.domain.model.sessions import SessionRefused
+from aiops.domain.model.workspaces import RemoteFailed, WorkspaceExists
+from aiops.domain.usecases.projects import ListProjectsQuery
+from aiops.domain.usecases.sessions import LaunchSessionCommand
+from aiops.entrypoints.http.web import (
+    call,
+    container,
+    field,
+    flash,
+    form,
+    redirect,
+    render,
+    require_actor,
+)
+
+# Refusals shown on the page; NotFound and PermissionDenied reach the error pages.
+LAUNCH_ERRORS = (SessionRefused, ValidationError, WorkspaceExists, RemoteFailed)
+
+
+def _number(text: str, name: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 9:
+        raise ValidationError(name, "must be a whole number")
+    return int(text)
+
+
+async def sessions_page(request: Request) -> Response:
+    actor = await require_actor(request)
+    app = container(request)
+    views = await call(app.list_sessions(), actor)
+    projects = await call(app.list_projects(), ListProjectsQuery(actor=actor))
+    return render(
+        request,
+        "sessions.html",
+        views=views,
+        projects={p.id: p for p in projects},
+        tools=[tool.value for tool in app.session_policy().tools],
+    )
+
+
+async def launch(request: Request) -> Response:
+    actor = await require_actor(request)
+    data = await form(request)
+    try:
+        project_id = _number(field(data, "project"), "project")
+        if project_id is None:
+            raise ValidationError("project", "choose a project")
+        cmd = LaunchSessionCommand(
+            project_id=project_id,
+            tool=field(data, "tool"),
+            issue_id=_number(field(data, "issue"), "issue"),
+            actor=actor,
+        )
+        result = await call(container(request).launch_session(), cmd)
+    except LAUNCH_ERRORS as error:
+        flash(request, f"Launch: {error.message}", "error")
+        return redirect("/sessions")
+    session = result.session
+    verb = "launched" if result.created else "was running already: focused"
+    flash(request, f"{session.tool.value} {verb} in {session.target} as {session.linux_user}.")
+    return redirect(f"/sessions/{session.id}")
+
+
+async def session_page(request: Request) -> Response:
+    actor = await require_actor(request)
+    view, pane = await call(
+        container(request).view_session(), request.path_params["session_id"], actor
+    )
+    return render(request, "session.html", view=view, pane=pane)
+
+
+async def pane(request: Request) -> Response:
+    """The pane's text now, for the page's live view (never cached)."""
+    actor = await require_actor(request)
+    view, text = await call(
+        container(request).view_session(), request.path_params["session_id"], actor
+    )
+    headers = {"Cache-Control": "no-store", "X-Session-Status": view.status.value}
+    return PlainTextResponse(text, headers=headers)
+
+
+async def stop(request: Request) -> Response:
+    actor = await require_actor(request)
+    await form(request)
+    stopped = await call(
+        container(request).stop_session(), request.path_params["session_id"], actor
+    )
+    flash(request, f"Session {stopped.id} stopped ({stopped.target}).")
+    return redirect("/sessions")
+
+
+routes = [
+    Route("/sessions", sessions_page, methods=["GET"]),
+    Route("/sessions", launch, methods=["POST"]),
+    Route("/sessions/{session_id:int}", session_page, methods=["GET"]),
+    Route("/sessions/{session_id:int}/pane", pane, methods=["GET"]),
+    Route("/sessions/{session_id:int}/stop", stop, methods=["POST"]),
+]
