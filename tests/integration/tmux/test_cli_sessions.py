@@ -1,0 +1,108 @@
+"""`aiops session ...` and `aiops tmux resync` end to end: subprocesses of the CLI, a real tmux
+server started as a throwaway Linux account, the fake AI CLI reading its world back through the
+pane, credentials mirrored into the account's HOME."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from aiops.ports.linux_users import LinuxAccount
+from tests.integration.git.conftest import make_remote
+from tests.integration.test_cli import Cli
+from tests.integration.tmux.conftest import needs_root
+
+pytestmark = needs_root
+AUTH = {"OPENAI_API_KEY": "sk-canary-cli-sessions-1"}
+
+
+def pane(socket: Path, target: str) -> str:
+    shown = subprocess.run(
+        ["tmux", "-S", str(socket), "capture-pane", "-p", "-J", "-t", target],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return shown.stdout
+
+
+def wait_for_pane(socket: Path, target: str, text: str) -> str:
+    deadline = time.monotonic() + 15
+    while text not in (screen := pane(socket, target)):
+        assert time.monotonic() < deadline, f"{text!r} never showed in {target}:\n{screen}"
+        time.sleep(0.05)
+    return screen
+
+
+@pytest.fixture
+def cli(tmp_path: Path, place: Path, account: LinuxAccount, fake_cli: Path) -> Cli:
+    cli = Cli(
+        tmp_path,
+        AIOPS_WORKSPACE_ROOT=str(place / "home"),
+        AIOPS_TMUX_TMPDIR=str(place / "tmux"),
+        AIOPS_TMUX_SOCKET_NAME="aiops-test",
+        AIOPS_LINUX_USER_MAPPING=json.dumps({"ana@example.com": account.name}),
+        AIOPS_AGENT_COMMANDS=json.dumps({"codex": [str(fake_cli)]}),
+        AIOPS_SSH_HOST="ops.example.com",
+    )
+    (place / "home").mkdir(mode=0o755)
+    remote = make_remote(tmp_path)
+    cli.ok("db", "upgrade")
+    cli.ok("tenant", "create", "--slug", "acme", "--name", "Acme")
+    cli.ok("project", "create", "--tenant", "acme", "--slug", "web", "--name", "Web",
+           "--repo-url", str(remote))  # fmt: skip
+    cli.ok("user", "create", "--email", "ana@example.com", "--name", "Ana")
+    cli.ok("member", "add", "--tenant", "acme", "--email", "ana@example.com", "--role", "member")
+    cli.ok("credentials", "set", "--user-email", "ana@example.com", "--tool", "codex", "--stdin",
+           stdin=json.dumps(AUTH))  # fmt: skip
+    return cli
+
+
+def test_launch_list_relaunch_resync_and_stop(cli: Cli, place: Path, account: LinuxAccount) -> None:
+    socket = place / "tmux" / f"tmux-{account.uid}" / "aiops-test"
+    launch = ("session", "launch", "--user-email", "ana@example.com", "--project-id", "1",
+              "--tool", "codex")  # fmt: skip
+
+    launched = json.loads(cli.ok(*launch, "--json"))
+    target = f"={launched['tmux_session']}:={launched['tmux_window']}"
+    screen = wait_for_pane(socket, target, "ready")
+    again = cli.ok(*launch)
+    listed = cli.json("session", "list")
+    subprocess.run(["tmux", "-S", str(socket), "kill-window", "-t", target], check=True)
+    planned = cli.ok("tmux", "resync", "--dry-run")
+    resynced = cli.ok("tmux", "resync")
+    recreated = wait_for_pane(socket, target, "ready")
+    relisted = cli.json("session", "list")
+    stopped = cli.ok("session", "stop", str(relisted[0]["id"]))
+    after = cli.json("session", "list")
+
+    workspace = place / "home" / account.name / "workspace" / "web"
+    assert (launched["tmux_session"], launched["tmux_window"]) == ("web-p1", "ana-codex")
+    assert launched["linux_user"] == account.name
+    assert (
+        launched["attach"] == f"ssh ops.example.com -t tmux -S {socket} attach -t web-p1:ana-codex"
+    )
+    assert f"cwd={workspace}" in screen
+    assert f"uid={account.uid}" in screen
+    assert f"home={account.home} user={account.name}" in screen
+    assert "credentials=found" in screen
+    assert "CODEX_HOME" in screen
+    assert "AIOPS_" not in screen.split("env=", 1)[1]
+    assert "sk-canary" not in screen
+    assert "already running, focused" in again
+    assert [(s["tmux_window"], s["linux_user"]) for s in listed] == [("ana-codex", account.name)]
+    assert listed[0]["status"] in ("running", "waiting")
+    assert "would recreate web-p1:ana-codex" in planned
+    assert "recreate web-p1:ana-codex" in resynced
+    assert "ready" in recreated
+    assert len(relisted) == 1
+    assert relisted[0]["id"] != listed[0]["id"]
+    assert "stopped (web-p1:ana-codex)" in stopped
+    assert after == []
+    deadline = time.monotonic() + 5  # the stopped tool's process goes with its window
+    while subprocess.run(["pgrep", "-u", account.name, "-f", "sleep 600"], check=False,
+                         capture_output=True).returncode == 0:  # fmt: skip
+        assert time.monotonic() < deadline, "the stopped session's tool is still running"
+        time.sleep(0.05)
