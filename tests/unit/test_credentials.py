@@ -175,7 +175,10 @@ def test_a_fingerprint_is_short_and_changes_with_the_content(files: dict[str, by
 def test_claude_gets_its_key_in_the_variable_that_fits_it_and_others_get_nothing() -> None:
     oauth, api = CLAUDE_OAUTH.decode().strip(), CLAUDE_API.decode()
     assert session_env(Tool.CLAUDE, oauth) == {"CLAUDE_CODE_OAUTH_TOKEN": oauth}
-    assert session_env(Tool.CLAUDE, api) == {"ANTHROPIC_API_KEY": api}
+    assert session_env(Tool.CLAUDE, api) == {
+        "CLAUDE_CODE_OAUTH_TOKEN": api,
+        "ANTHROPIC_API_KEY": api,
+    }
     assert session_env(Tool.CODEX, "whatever") == {}
     assert session_env(Tool.CLAUDE, None) == {}
 

@@ -104,7 +104,7 @@ def test_an_admin_saves_each_tools_credentials_and_the_cards_show_only_when_and_
     assert store.secret(int(max_id), Tool.CLAUDE, "key") == CLAUDE
     nobody = LinuxAccount(name="max", uid=65534, gid=65534, home=str(tmp_path / "max"))
     launch_env = app.mirror_credentials()(int(max_id), Tool.CLAUDE, nobody)
-    assert launch_env == {"ANTHROPIC_API_KEY": CLAUDE}  # and no file written into HOME
+    assert launch_env == {"CLAUDE_CODE_OAUTH_TOKEN": CLAUDE, "ANTHROPIC_API_KEY": CLAUDE}  # no file
     assert not (tmp_path / "max").exists()
     audit = app.list_audit_events()(AuditQuery(action="credentials.saved"))
     assert sorted(str(e.detail["tool"]) for e in audit) == ["claude", "codex", "gemini"]

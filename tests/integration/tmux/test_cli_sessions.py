@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from aiops.ports.linux_users import LinuxAccount
 from tests.integration.git.conftest import make_remote
 from tests.integration.test_cli import Cli
-from tests.integration.tmux.conftest import needs_root
+from tests.integration.tmux.conftest import CmdlineWatch, needs_root
 
 pytestmark = needs_root
 AUTH = {"OPENAI_API_KEY": "sk-canary-cli-sessions-1"}
@@ -44,7 +45,7 @@ def cli(tmp_path: Path, place: Path, account: LinuxAccount, fake_cli: Path) -> C
         AIOPS_TMUX_TMPDIR=str(place / "tmux"),
         AIOPS_TMUX_SOCKET_NAME="aiops-test",
         AIOPS_LINUX_USER_MAPPING=json.dumps({"ana@example.com": account.name}),
-        AIOPS_AGENT_COMMANDS=json.dumps({"codex": [str(fake_cli)]}),
+        AIOPS_AGENT_COMMANDS=json.dumps({"codex": [str(fake_cli)], "claude": [str(fake_cli)]}),
         AIOPS_SSH_HOST="ops.example.com",
     )
     (place / "home").mkdir(mode=0o755)
@@ -106,3 +107,28 @@ def test_launch_list_relaunch_resync_and_stop(cli: Cli, place: Path, account: Li
                          capture_output=True).returncode == 0:  # fmt: skip
         assert time.monotonic() < deadline, "the stopped session's tool is still running"
         time.sleep(0.05)
+
+
+def test_a_claude_key_reaches_only_the_tools_environment(
+    cli: Cli, place: Path, account: LinuxAccount, cmdline_watch: Callable[[str], CmdlineWatch]
+) -> None:
+    key = "sk-ant-oat01-canary-" + "7" * 24
+    socket = place / "tmux" / f"tmux-{account.uid}" / "aiops-test"
+    cli.ok("credentials", "set", "--user-email", "ana@example.com", "--tool", "claude",
+           "--stdin", stdin=key + "\n")  # fmt: skip
+    watch = cmdline_watch(key)
+
+    launched = cli.run("session", "launch", "--user-email", "ana@example.com",
+                       "--project-id", "1", "--tool", "claude")  # fmt: skip
+    screen = wait_for_pane(socket, "=web-p1:=ana-claude", "ready")
+    listed = cli.run("session", "list", "--json")
+    watch.stop()
+
+    assert launched.returncode == 0, launched.stderr
+    assert "CLAUDE_CODE_OAUTH_TOKEN" in screen.split("env=", 1)[1]
+    assert key not in screen
+    assert key not in launched.stdout + launched.stderr + listed.stdout + listed.stderr
+    assert watch.rounds > 0
+    assert watch.hits == []
+    home = Path(account.home)
+    assert not any(key in p.read_text(errors="replace") for p in home.rglob("*") if p.is_file())

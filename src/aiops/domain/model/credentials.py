@@ -212,11 +212,12 @@ def fingerprint(files: Mapping[str, bytes]) -> str:
 
 
 def session_env(tool: Tool, secret: str | None) -> dict[str, str]:
-    """What a launched tool's environment gets (and nothing else does): Claude's key or token.
-    An OAuth token (`sk-ant-oat...`) goes into CLAUDE_CODE_OAUTH_TOKEN; an API key
-    (`sk-ant-api...`) into ANTHROPIC_API_KEY, the only variable Claude Code reads it from."""
+    """What a launched tool's environment gets (and nothing else does): Claude's key or token,
+    always as CLAUDE_CODE_OAUTH_TOKEN (the name scripts rely on); an API key (`sk-ant-api...`)
+    also as ANTHROPIC_API_KEY, the variable Claude Code reads API keys from."""
     if tool is not Tool.CLAUDE or not secret:
         return {}
+    env = {"CLAUDE_CODE_OAUTH_TOKEN": secret}
     if secret.startswith("sk-ant-api"):
-        return {"ANTHROPIC_API_KEY": secret}
-    return {"CLAUDE_CODE_OAUTH_TOKEN": secret}
+        env["ANTHROPIC_API_KEY"] = secret
+    return env
