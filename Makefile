@@ -10,7 +10,7 @@ PORT ?= 8000
 AIOPS_ADMIN_EMAIL ?= admin@example.com
 PID_FILE ?= instance/aiops.pid
 LOG_FILE ?= /tmp/aiops.log
-SYSTEM_TOOLS ?= git tmux chromium
+SYSTEM_TOOLS ?= git tmux chromium npm
 # The integration tests create (and drop) a fresh database on this server.
 AIOPS_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 export AIOPS_TEST_POSTGRES_URL
