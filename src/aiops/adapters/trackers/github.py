@@ -4,30 +4,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from types import TracebackType
-from typing import TypeVar
+from datetime import datetime
 from urllib.parse import quote
 
 import attrs
 import httpx
 
-from aiops.adapters.trackers.guard import Resolver, resolve
 from aiops.adapters.trackers.http import (
     PageGuard,
     RequestCount,
-    RetryPolicy,
-    TrackerHttp,
+    TrackerAdapter,
     json_of,
     next_link,
 )
+from aiops.adapters.trackers.payloads import Payload, iso8601
 from aiops.domain.model.trackers import IssueState, RemoteIssue, TrackerError
-from aiops.ports.clock import Clock
 from aiops.ports.issue_tracker import IssueChanges, TrackerTarget
 
 HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
-T = TypeVar("T")
+GITHUB = Payload("GitHub")
 REPO = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
@@ -61,49 +57,8 @@ def api_root(base_url: str) -> str:
     return str(url).rstrip("/")
 
 
-def iso8601(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class GitHubTracker:
+class GitHubTracker(TrackerAdapter):
     """Lists changed issues and checks a connection; one pooled client, closed by close()."""
-
-    def __init__(
-        self,
-        *,
-        allow_private_networks: bool = False,
-        timeout: float = 10.0,
-        max_in_flight: int = 4,
-        clock: Clock | None = None,
-        retry: RetryPolicy | None = None,
-        max_pages: int = 10_000,
-        resolver: Resolver = resolve,
-    ) -> None:
-        self._http = TrackerHttp(
-            allow_private_networks=allow_private_networks,
-            timeout=timeout,
-            max_in_flight=max_in_flight,
-            clock=clock,
-            retry=retry,
-            resolver=resolver,
-        )
-        self._max_pages = max_pages
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> GitHubTracker:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def changed_since(
         self, target: TrackerTarget, since: datetime | None, etag: str | None
@@ -176,47 +131,26 @@ def _is_pull_request(item: object) -> bool:
 def issue_from_github(item: object) -> RemoteIssue:
     if not isinstance(item, Mapping):
         raise TrackerError(f"GitHub sent {type(item).__name__} where an issue belongs")
-    state = _field(item, "state", str)
+    state = GITHUB.field(item, "state", str)
     if state not in ("open", "closed"):
         raise TrackerError(f"GitHub sent an issue whose state is {state[:20]!r}")
     body = item.get("body")
     return RemoteIssue(
-        external_id=str(_field(item, "id", int)),
-        number=f"#{_field(item, 'number', int)}",
-        title=_field(item, "title", str),
-        body="" if body is None else _field(item, "body", str),
+        external_id=str(GITHUB.field(item, "id", int)),
+        number=f"#{GITHUB.field(item, 'number', int)}",
+        title=GITHUB.field(item, "title", str),
+        body="" if body is None else GITHUB.field(item, "body", str),
         state=IssueState(state),
-        labels=tuple(_label(label) for label in _field(item, "labels", list)),
-        assignees=tuple(_field(_obj(a), "login", str) for a in _field(item, "assignees", list)),
-        url=_field(item, "html_url", str),
-        created_at=_time(item, "created_at"),
-        updated_at=_time(item, "updated_at"),
+        labels=tuple(_label(label) for label in GITHUB.field(item, "labels", list)),
+        assignees=tuple(
+            GITHUB.field(GITHUB.mapping(a), "login", str)
+            for a in GITHUB.field(item, "assignees", list)
+        ),
+        url=GITHUB.field(item, "html_url", str),
+        created_at=GITHUB.time(item, "created_at"),
+        updated_at=GITHUB.time(item, "updated_at"),
     )
 
 
-def _field(item: Mapping[str, object], name: str, kind: type[T]) -> T:
-    value = item.get(name)
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise TrackerError(f"GitHub sent an issue whose {name!r} is not a {kind.__name__}")
-    return value
-
-
-def _obj(value: object) -> Mapping[str, object]:
-    if not isinstance(value, Mapping):
-        raise TrackerError(f"GitHub sent {type(value).__name__} where an object belongs")
-    return value
-
-
 def _label(label: object) -> str:
-    return label if isinstance(label, str) else _field(_obj(label), "name", str)
-
-
-def _time(item: Mapping[str, object], name: str) -> datetime:
-    text = _field(item, name, str)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise TrackerError(f"GitHub sent an issue whose {name!r} is not a time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return label if isinstance(label, str) else GITHUB.field(GITHUB.mapping(label), "name", str)

@@ -4,29 +4,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from types import TracebackType
-from typing import TypeVar
+from datetime import datetime
+from typing import Unpack
 from urllib.parse import quote
 
 import attrs
 import httpx
 
-from aiops.adapters.trackers.guard import Resolver, resolve
 from aiops.adapters.trackers.http import (
     PageGuard,
     RequestCount,
-    RetryPolicy,
-    TrackerHttp,
+    TrackerAdapter,
+    TrackerOptions,
     json_of,
     next_link,
 )
+from aiops.adapters.trackers.payloads import Payload, iso8601
 from aiops.domain.model.trackers import IssueState, RemoteIssue, TrackerError
-from aiops.ports.clock import Clock
 from aiops.ports.issue_tracker import IssueChanges, TrackerTarget
 
 HEADERS = {"Accept": "application/json"}
-T = TypeVar("T")
+GITLAB = Payload("GitLab")
 PROJECT_ID = re.compile(r"[0-9]{1,12}")
 PROJECT_PATH = re.compile(r"[A-Za-z0-9_.-]{1,255}(?:/[A-Za-z0-9_.-]{1,255}){1,20}")
 STATES = {"opened": IssueState.OPEN, "closed": IssueState.CLOSED}
@@ -77,50 +75,12 @@ def issues_url(
     return httpx.URL(f"{root}/{project.path}/issues", params=params)
 
 
-def iso8601(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class GitLabTracker:
+class GitLabTracker(TrackerAdapter):
     """Lists changed issues and checks a connection; one pooled client, closed by close()."""
 
-    def __init__(
-        self,
-        *,
-        allow_private_networks: bool = False,
-        timeout: float = 10.0,
-        max_in_flight: int = 4,
-        clock: Clock | None = None,
-        retry: RetryPolicy | None = None,
-        max_pages: int = 10_000,
-        resolver: Resolver = resolve,
-    ) -> None:
-        self._http = TrackerHttp(
-            allow_private_networks=allow_private_networks,
-            timeout=timeout,
-            max_in_flight=max_in_flight,
-            clock=clock,
-            retry=retry,
-            resolver=resolver,
-        )
-        self._max_pages = max_pages
+    def __init__(self, **options: Unpack[TrackerOptions]) -> None:
+        super().__init__(**options)
         self._offset_only: set[str] = set()  # API roots that refused keyset pages for issues
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> GitLabTracker:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def changed_since(
         self, target: TrackerTarget, since: datetime | None, etag: str | None
@@ -238,48 +198,27 @@ def issues_of(payload: object) -> list[RemoteIssue]:
 def issue_from_gitlab(item: object) -> RemoteIssue:
     if not isinstance(item, Mapping):
         raise TrackerError(f"GitLab sent {type(item).__name__} where an issue belongs")
-    state = _field(item, "state", str)
+    state = GITLAB.field(item, "state", str)
     if state not in STATES:
         raise TrackerError(f"GitLab sent an issue whose state is {state[:20]!r}")
     description = item.get("description")
     return RemoteIssue(
-        external_id=str(_field(item, "id", int)),
-        number=f"#{_field(item, 'iid', int)}",
-        title=_field(item, "title", str),
-        body="" if description is None else _field(item, "description", str),
+        external_id=str(GITLAB.field(item, "id", int)),
+        number=f"#{GITLAB.field(item, 'iid', int)}",
+        title=GITLAB.field(item, "title", str),
+        body="" if description is None else GITLAB.field(item, "description", str),
         state=STATES[state],
-        labels=tuple(_label(label) for label in _field(item, "labels", list)),
-        assignees=tuple(_field(_obj(a), "username", str) for a in _field(item, "assignees", list)),
-        url=_field(item, "web_url", str),
-        created_at=_time(item, "created_at"),
-        updated_at=_time(item, "updated_at"),
+        labels=tuple(_label(label) for label in GITLAB.field(item, "labels", list)),
+        assignees=tuple(
+            GITLAB.field(GITLAB.mapping(a), "username", str)
+            for a in GITLAB.field(item, "assignees", list)
+        ),
+        url=GITLAB.field(item, "web_url", str),
+        created_at=GITLAB.time(item, "created_at"),
+        updated_at=GITLAB.time(item, "updated_at"),
     )
-
-
-def _field(item: Mapping[str, object], name: str, kind: type[T]) -> T:
-    value = item.get(name)
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise TrackerError(f"GitLab sent an issue whose {name!r} is not a {kind.__name__}")
-    return value
-
-
-def _obj(value: object) -> Mapping[str, object]:
-    if not isinstance(value, Mapping):
-        raise TrackerError(f"GitLab sent {type(value).__name__} where an object belongs")
-    return value
 
 
 def _label(label: object) -> str:
     """A name, or an object with one (when asked `with_labels_details`)."""
-    return label if isinstance(label, str) else _field(_obj(label), "name", str)
-
-
-def _time(item: Mapping[str, object], name: str) -> datetime:
-    text = _field(item, name, str)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise TrackerError(f"GitLab sent an issue whose {name!r} is not a time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return label if isinstance(label, str) else GITLAB.field(GITLAB.mapping(label), "name", str)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from types import TracebackType
+from typing import Self, TypedDict, Unpack
 
 import attrs
 import httpcore
@@ -174,6 +175,46 @@ class TrackerHttp:
                 return response
             url = url.join(response.headers["location"])
         raise TrackerError(f"{start[1]}: more than {MAX_REDIRECTS} redirects")
+
+
+class TrackerOptions(TypedDict, total=False):
+    allow_private_networks: bool
+    timeout: float
+    max_in_flight: int
+    clock: Clock | None
+    retry: RetryPolicy | None
+    max_pages: int
+    resolver: Resolver
+
+
+class TrackerAdapter:
+    """What every tracker adapter shares: one TrackerHttp (pooled; close() or `with` closes
+    it) and the most pages one listing may take."""
+
+    def __init__(self, **options: Unpack[TrackerOptions]) -> None:
+        self._http = TrackerHttp(
+            allow_private_networks=options.get("allow_private_networks", False),
+            timeout=options.get("timeout", 10.0),
+            max_in_flight=options.get("max_in_flight", 4),
+            clock=options.get("clock"),
+            retry=options.get("retry"),
+            resolver=options.get("resolver", resolve),
+        )
+        self._max_pages = options.get("max_pages", 10_000)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def guarded_transport(guard: NetworkGuard, limits: httpx.Limits) -> httpx.HTTPTransport:

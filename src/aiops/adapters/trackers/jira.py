@@ -34,28 +34,24 @@ import enum
 import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
-from types import TracebackType
+from typing import Unpack
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
 from aiops.adapters.trackers.budgets import token_key
-from aiops.adapters.trackers.guard import Resolver, resolve
 from aiops.adapters.trackers.http import (
     PageGuard,
     RequestCount,
-    RetryPolicy,
-    TrackerHttp,
+    TrackerAdapter,
+    TrackerOptions,
     json_of,
 )
 from aiops.adapters.trackers.jira_payloads import (
+    JIRA,
     issues_of,
-    payload_field,
-    payload_object,
-    payload_optional,
 )
 from aiops.domain.model.trackers import RemoteIssue, TrackerError, TrackerNotFound
-from aiops.ports.clock import Clock
 from aiops.ports.issue_tracker import IssueChanges, TrackerTarget
 
 KEY = re.compile(r"[A-Z][A-Z0-9_]{0,254}")
@@ -116,45 +112,13 @@ def jql(key: str, since: str | None) -> str:
     return f'project = "{key}"{window} ORDER BY updated ASC'
 
 
-class JiraTracker:
+class JiraTracker(TrackerAdapter):
     """Lists changed issues and checks a connection; one pooled client, closed by close()."""
 
-    def __init__(
-        self,
-        *,
-        allow_private_networks: bool = False,
-        timeout: float = 10.0,
-        max_in_flight: int = 4,
-        clock: Clock | None = None,
-        retry: RetryPolicy | None = None,
-        max_pages: int = 10_000,
-        resolver: Resolver = resolve,
-    ) -> None:
-        self._http = TrackerHttp(
-            allow_private_networks=allow_private_networks,
-            timeout=timeout,
-            max_in_flight=max_in_flight,
-            clock=clock,
-            retry=retry,
-            resolver=resolver,
-        )
-        self._max_pages = max_pages
+    def __init__(self, **options: Unpack[TrackerOptions]) -> None:
+        super().__init__(**options)
         self._deployments: dict[str, Deployment] = {}
         self._zones: dict[tuple[str, str], tzinfo | None] = {}
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> JiraTracker:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def changed_since(
         self, target: TrackerTarget, since: datetime | None, etag: str | None
@@ -179,8 +143,8 @@ class JiraTracker:
         count = RequestCount()
         deployment = self._deployment(root, target, count)
         url = f"{root}/{deployment.api}/project/{key}"
-        project = payload_object(_json(self._get(url, target, count, _missing(key))), "a project")
-        return f"{key}: {payload_field(project, 'name', str, 'a project')}"
+        project = JIRA.mapping(_json(self._get(url, target, count, _missing(key))), "a project")
+        return f"{key}: {JIRA.field(project, 'name', str, 'a project')}"
 
     def _deployment(self, root: str, target: TrackerTarget, count: RequestCount) -> Deployment:
         """Cloud or Server/Data Center, asked once per base URL (see the module docstring)."""
@@ -200,7 +164,7 @@ class JiraTracker:
             deployment = self._deployment(root, target, count)
             url = f"{root}/{deployment.api}/myself"
             absent = f"{httpx.URL(root).host}: Jira has no {deployment.api}/myself"
-            me = payload_object(_json(self._get(url, target, count, absent)), "the current user")
+            me = JIRA.mapping(_json(self._get(url, target, count, absent)), "the current user")
             self._zones[cache_key] = _time_zone(me.get("timeZone"))
         return self._zones[cache_key]
 
@@ -215,7 +179,7 @@ class JiraTracker:
             pages.visit(url)
             page = self._search(url, target, count)
             yield from issues_of(page, root)
-            page_token = payload_optional(page, "nextPageToken", str)
+            page_token = JIRA.optional(page, "nextPageToken", str, "a search answer")
             if page.get("isLast") is True or not page_token:
                 return
 
@@ -229,7 +193,7 @@ class JiraTracker:
             url = httpx.URL(f"{root}/rest/api/2/search", params=params | {"startAt": str(start)})
             pages.visit(url)
             page = self._search(url, target, count)
-            answered = payload_optional(page, "startAt", int)
+            answered = JIRA.optional(page, "startAt", int, "a search answer")
             if answered is not None and answered != start:
                 raise TrackerError(
                     f"{url.host}: asked for issues from {start}, got them from {answered}; stopped"
@@ -240,7 +204,7 @@ class JiraTracker:
             seen.update(i.external_id for i in batch)
             yield from batch
             start += len(batch)
-            if not batch or start >= payload_field(page, "total", int, "a search answer"):
+            if not batch or start >= JIRA.field(page, "total", int, "a search answer"):
                 return
 
     def _search(
@@ -258,7 +222,7 @@ class JiraTracker:
         )
         if response.status_code == 400:
             raise search_refused(response, key)
-        return payload_object(_json(response), "a search answer")
+        return JIRA.mapping(_json(response), "a search answer")
 
     def _get(
         self, url: str, target: TrackerTarget, count: RequestCount, not_found: str

@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
-
-if TYPE_CHECKING:
-    from aiops.domain.usecases.sessions import SessionView
 
 app = typer.Typer(help="AI coding sessions in tmux.", no_args_is_help=True)
 tmux_app = typer.Typer(help="The tmux servers sessions run in.", no_args_is_help=True)
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def _row(view: SessionView) -> dict[str, Any]:
-    s = view.session
-    return {
-        "id": s.id,
-        "project_id": s.project_id,
-        "user_id": s.user_id,
-        "tool": s.tool.value,
-        "issue_id": s.issue_id,
-        "linux_user": s.linux_user,
-        "tmux_socket": s.tmux_socket,
-        "tmux_session": s.tmux_session,
-        "tmux_window": s.tmux_window,
-        "status": view.status.value,
-        "started_at": s.started_at.isoformat(),
-        "last_activity": view.last_activity.isoformat() if view.last_activity else None,
-        "attach": view.attach,
-    }
 
 
 @app.command()
@@ -80,8 +58,9 @@ def list_(
 ) -> None:
     """The live sessions with their status (running, waiting, idle, exited), read from tmux."""
     from aiops.entrypoints.cli._runtime import actor, open_container, print_json, print_table
+    from aiops.entrypoints.presenters import session_row
 
-    rows = [_row(view) for view in open_container().list_sessions()(actor(), project_id)]
+    rows = [session_row(view) for view in open_container().list_sessions()(actor(), project_id)]
     if json:
         print_json(rows)
         return

@@ -2,43 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aiops.domain.usecases.sessions import LaunchSessionCommand, SessionView
+from aiops.domain.usecases.sessions import LaunchSessionCommand
 from aiops.entrypoints.http.api._io import api_actor, body, out
 from aiops.entrypoints.http.api.shapes import SessionIn
 from aiops.entrypoints.http.issues import number
 from aiops.entrypoints.http.web import call, container
-
-
-def session_json(view: SessionView) -> dict[str, Any]:
-    s = view.session
-    return {
-        "id": s.id,
-        "project_id": s.project_id,
-        "user_id": s.user_id,
-        "tool": s.tool.value,
-        "issue_id": s.issue_id,
-        "linux_user": s.linux_user,
-        "tmux_socket": s.tmux_socket,
-        "tmux_session": s.tmux_session,
-        "tmux_window": s.tmux_window,
-        "status": view.status.value,
-        "started_at": s.started_at.isoformat(),
-        "last_activity": view.last_activity.isoformat() if view.last_activity else None,
-        "attach": view.attach,
-    }
+from aiops.entrypoints.presenters import session_row
 
 
 async def list_sessions(request: Request) -> Response:
     actor = await api_actor(request)
     project_id = number("project_id", request.query_params.get("project_id", ""), 0) or None
     views = await call(container(request).list_sessions(), actor, project_id)
-    return out([session_json(view) for view in views])
+    return out([session_row(view) for view in views])
 
 
 async def launch(request: Request) -> Response:
@@ -50,7 +30,7 @@ async def launch(request: Request) -> Response:
     )
     result = await call(app.launch_session(), cmd)
     view, _ = await call(app.view_session(), result.session.id, actor)
-    return out(session_json(view) | {"created": result.created}, 201 if result.created else 200)
+    return out(session_row(view) | {"created": result.created}, 201 if result.created else 200)
 
 
 async def show(request: Request) -> Response:
@@ -58,7 +38,7 @@ async def show(request: Request) -> Response:
     view, pane = await call(
         container(request).view_session(), request.path_params["session_id"], actor
     )
-    return out(session_json(view) | {"pane": pane})
+    return out(session_row(view) | {"pane": pane})
 
 
 async def stop(request: Request) -> Response:
@@ -66,7 +46,7 @@ async def stop(request: Request) -> Response:
     app = container(request)
     await call(app.stop_session(), request.path_params["session_id"], actor)
     view, _ = await call(app.view_session(), request.path_params["session_id"], actor)
-    return out(session_json(view))
+    return out(session_row(view))
 
 
 routes = [
