@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
+from dependency_injector import providers
 from starlette.testclient import TestClient
 
 from aiops.container import Container
@@ -18,6 +20,7 @@ from aiops.domain.usecases.projects import CreateProjectCommand
 from aiops.domain.usecases.tenants import CreateTenantCommand
 from aiops.domain.usecases.users import CreateUserCommand, SetPasswordCommand
 from aiops.entrypoints.http.app import create_app
+from tests.fakes import FakeLinuxUsers, FakeTmuxSessions
 
 PASSWORD = "correct horse battery staple"
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -76,6 +79,33 @@ def world(app: Container) -> World:
 def client(app: Container) -> Iterator[TestClient]:
     with TestClient(create_app(app), follow_redirects=False) as client:
         yield client
+
+
+@attrs.define
+class Sessions:
+    client: TestClient
+    tmux: FakeTmuxSessions
+    world: World
+    app: Container
+
+
+@pytest.fixture
+def sessions(app: Container, world: World, tmp_path: Path) -> Iterator[Sessions]:
+    """The app with tmux and the Linux accounts (max, ada) in memory, acme/web with a remote
+    and workspaces, and a client."""
+    from tests.integration.http.test_authorization_matrix import (
+        with_workspaces,
+    )
+
+    tmux = FakeTmuxSessions()
+    app.tmux_sessions.override(providers.Object(tmux))
+    app.linux_users.override(providers.Object(FakeLinuxUsers("max", "ada")))
+    app.workspace_policy.override(
+        providers.Object(attrs.evolve(app.workspace_policy(), linux_user_strategy="direct"))
+    )
+    with_workspaces(app, world, tmp_path)
+    with TestClient(create_app(app), follow_redirects=False) as client:
+        yield Sessions(client, tmux, world, app)
 
 
 def csrf(client: TestClient, path: str = "/login") -> str:

@@ -207,6 +207,7 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
         ADMINS_303,
         lambda role: {"user_id": "1", "key": f"sk-ant-oat01-matrix-{slug(role)}-0123456789"},
     ),
+    ("POST", "/admin/tmux/resync"): (ADMINS_303, lambda role: {"dry_run": "1"}),
     ("GET", "/admin/audit"): (ADMINS_200, None),
     # The JSON API: anonymous gets 401; another tenant's resources are 404.
     ("GET", "/api/v1/openapi.json"): (everyone(200), None),

@@ -3,40 +3,15 @@ in memory (tests/integration/tmux drives a real tmux)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
-import attrs
-import pytest
-from dependency_injector import providers
 from starlette.testclient import TestClient
 
-from aiops.container import Container
 from aiops.domain.model.sessions import AgentStatus
-from aiops.entrypoints.http.app import create_app
-from tests.fakes import FakeLinuxUsers, FakeTmuxSessions
-from tests.integration.http.conftest import World, post_form, sign_in
-from tests.integration.http.test_authorization_matrix import with_workspaces
-
-
-@attrs.define
-class Sessions:
-    client: TestClient
-    tmux: FakeTmuxSessions
-    world: World
-
-
-@pytest.fixture
-def sessions(app: Container, world: World, tmp_path: Path) -> Iterator[Sessions]:
-    tmux = FakeTmuxSessions()
-    app.tmux_sessions.override(providers.Object(tmux))
-    app.linux_users.override(providers.Object(FakeLinuxUsers("max", "ada")))
-    app.workspace_policy.override(
-        providers.Object(attrs.evolve(app.workspace_policy(), linux_user_strategy="direct"))
-    )
-    with_workspaces(app, world, tmp_path)
-    with TestClient(create_app(app), follow_redirects=False) as client:
-        yield Sessions(client, tmux, world)
+from tests.integration.http.conftest import Sessions, World, post_form, sign_in
+from tests.integration.http.test_agent_context import add_issue
 
 
 def test_a_member_launches_watches_and_stops_a_session(sessions: Sessions) -> None:
@@ -97,3 +72,96 @@ def test_the_api_launches_focuses_lists_and_stops(sessions: Sessions) -> None:
     assert stopped.json()["status"] == AgentStatus.EXITED.value
     assert bad.status_code == 400
     assert "is not one of codex" in bad.json()["error"]["message"]
+
+
+class _Forms(HTMLParser):
+    """The page's forms as a browser submits them: a form's own fields plus the fields
+    elsewhere that name it with form="..." (a select sends its first option)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.actions: dict[str, str] = {}  # form id -> action
+        self.fields: dict[str, dict[str, str]] = {}  # form id -> name -> value
+        self._form = ""  # the id of the form being read
+        self._select: tuple[str, str] | None = None  # (form id, name)
+
+    def handle_starttag(self, tag: str, attributes: list[tuple[str, str | None]]) -> None:
+        a = {key: value or "" for key, value in attributes}
+        owner = a.get("form", self._form)
+        if tag == "form":
+            self._form = a.get("id", "")
+            self.actions[self._form] = a.get("action", "")
+        elif tag == "input" and "name" in a:
+            self.fields.setdefault(owner, {})[a["name"]] = a.get("value", "")
+        elif tag == "select" and "name" in a:
+            self._select = (owner, a["name"])
+        elif tag == "option" and self._select is not None:
+            form_id, name = self._select
+            self.fields.setdefault(form_id, {}).setdefault(name, a.get("value", ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = ""
+        elif tag == "select":
+            self._select = None
+
+
+def submit(client: TestClient, page: str, form_id: str) -> Any:
+    """Post the form `form_id` of `page` with what a browser would send."""
+    forms = _Forms()
+    forms.feed(page)
+    return client.post(forms.actions[form_id], data=forms.fields[form_id])
+
+
+def test_a_member_launches_an_ai_cli_from_an_issue_primed_with_it(sessions: Sessions) -> None:
+    client, world, app = sessions.client, sessions.world, sessions.app
+    issue_id = add_issue(app, world.web_id, "#12")
+    sign_in(client, World.MEMBER)
+
+    page = client.get("/issues").text
+    launched = submit(client, page, f"launch-{issue_id}")
+    shown = client.get(launched.headers["location"])
+
+    [spec] = sessions.tmux.launched
+    assert '<option value="codex">codex</option>' in page
+    assert f'form="launch-{issue_id}"' in page
+    assert launched.status_code == 303
+    assert launched.headers["location"].startswith("/sessions/")
+    assert (spec.session, spec.window) == (f"web-p{world.web_id}", f"max-codex-i{issue_id}")
+    assert "codex launched in" in shown.text
+    context = (Path(spec.cwd) / "AGENTS.override.md").read_text()
+    assert f"# Issue {issue_id}: Disk full on db-1" in context
+
+
+def test_a_viewer_gets_no_launch_button_on_issues(sessions: Sessions) -> None:
+    client, world, app = sessions.client, sessions.world, sessions.app
+    issue_id = add_issue(app, world.web_id, "#12")
+    sign_in(client, World.VIEWER)
+
+    page = client.get("/issues").text
+
+    assert "Disk full on db-1" in page
+    assert f"launch-{issue_id}" not in page
+
+
+def test_a_member_launches_from_the_project_card(sessions: Sessions) -> None:
+    client, world = sessions.client, sessions.world
+    sign_in(client, World.MEMBER)
+
+    page = client.get("/").text
+    launched = submit(client, page, f"launch-project-{world.web_id}")
+
+    [spec] = sessions.tmux.launched
+    assert launched.status_code == 303
+    assert launched.headers["location"].startswith("/sessions/")
+    assert (spec.session, spec.window) == (f"web-p{world.web_id}", "max-codex")
+
+
+def test_a_viewer_gets_no_launch_form_on_the_project_card(sessions: Sessions) -> None:
+    client, world = sessions.client, sessions.world
+    sign_in(client, World.VIEWER)
+
+    page = client.get("/").text
+
+    assert f'id="project-{world.web_id}"' in page
+    assert f"launch-project-{world.web_id}" not in page

@@ -370,6 +370,7 @@ class ResyncTmux:
         self._launch = launch
 
     def __call__(self, *, dry_run: bool = False, actor: Actor = SYSTEM) -> ResyncReport:
+        actor.require_admin()
         with self._p.uow() as uow:
             recorded = list(uow.agent_sessions.list())
             projects = {p.id for p in uow.projects.list()}
@@ -409,15 +410,32 @@ class ResyncTmux:
             except (NotFound, PermissionDenied, SessionRefused):
                 failed.append(session.target)
                 self._end(session)
-        if not dry_run:
-            for socket, name in orphans:
-                self._p.tmux.kill_session(socket, name)
-        return ResyncReport(
+        report = ResyncReport(
             recreated=tuple(recreated),
             pruned=tuple(name for _, name in orphans),
             exited=tuple(failed),
             dry_run=dry_run,
         )
+        if not dry_run:
+            for socket, name in orphans:
+                self._p.tmux.kill_session(socket, name)
+            self._audit(report, actor)
+        return report
+
+    def _audit(self, report: ResyncReport, actor: Actor) -> None:
+        """Only a real resync is recorded: a dry run changes nothing."""
+        with self._p.uow() as uow:
+            record(
+                uow,
+                self._p.clock,
+                actor=actor.name,
+                action="tmux.resynced",
+                target="tmux",
+                recreated=len(report.recreated),
+                pruned=len(report.pruned),
+                exited=len(report.exited),
+            )
+            uow.commit()
 
     def _end(self, session: AgentSession) -> None:
         with self._p.uow() as uow:

@@ -11,11 +11,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aiops.domain.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from aiops.domain.model.access import Actor, Permission
+from aiops.domain.model.projects import Project
 from aiops.domain.model.trackers import IssueState, Provider, Severity, TriageStatus
 from aiops.domain.model.workspaces import WorkspaceMissing
 from aiops.domain.usecases.agent_context import PopulateCommand
 from aiops.domain.usecases.projects import ListProjectsQuery
 from aiops.domain.usecases.triage import IssueFilters, TriageCommand
+from aiops.entrypoints.http.sessions import session_tools
 from aiops.entrypoints.http.web import call, container, flash, form, redirect, render, require_actor
 
 FILTERS = (
@@ -74,6 +77,7 @@ async def issues_page(request: Request) -> Response:
             "triage": [s.value for s in TriageStatus],
         },
         "incident_labels": list(app.settings().incident_label_list),
+        "session_tools": session_tools(app),
         "back_url": request.url.path + ("?" + request.url.query if request.url.query else ""),
     }
     try:
@@ -86,7 +90,14 @@ async def issues_page(request: Request) -> Response:
         for target in (page.page - 1, page.page + 1)
         if 1 <= target <= page.pages
     }
-    return render(request, "issues.html", page=page, links=links, **context)
+    launchable = {i.id for i in page.issues if _may_use(actor, context["projects"], i.project_id)}
+    return render(request, "issues.html", page=page, links=links, launchable=launchable, **context)
+
+
+def _may_use(actor: Actor, projects: dict[int, Project], project_id: int) -> bool:
+    """Whether the issue's row gets a Launch button (a viewer's click would be refused)."""
+    project = projects.get(project_id)
+    return project is not None and actor.may(Permission.USE, project.tenant_id)
 
 
 def _back_to(target: str) -> str:

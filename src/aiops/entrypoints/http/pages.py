@@ -17,6 +17,7 @@ from aiops.domain.usecases.projects import ListProjectsQuery
 from aiops.domain.usecases.workspaces import SnapshotsView
 from aiops.entrypoints.http.middleware import csrf_token
 from aiops.entrypoints.http.page_cache import Page, PageCache
+from aiops.entrypoints.http.sessions import session_tools
 from aiops.entrypoints.http.web import (
     call,
     container,
@@ -65,6 +66,7 @@ async def dashboard(request: Request) -> Response:
         project_count=len(projects),
         workspaces=workspaces.snapshots,
         incidents=incidents,
+        session_tools=session_tools(app),
         now=app.clock().now(),
     )
     if key is not None:

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from aiops.container import Container
 from aiops.domain.errors import ValidationError
 from aiops.domain.model.sessions import SessionRefused
 from aiops.domain.model.workspaces import RemoteFailed, WorkspaceExists
@@ -36,6 +37,11 @@ def _number(text: str, name: str) -> int | None:
     return int(text)
 
 
+def session_tools(app: Container) -> list[str]:
+    """The tools a launch form offers: the allowlist from the settings (no database)."""
+    return [tool.value for tool in app.session_policy().tools]
+
+
 async def sessions_page(request: Request) -> Response:
     actor = await require_actor(request)
     app = container(request)
@@ -46,7 +52,7 @@ async def sessions_page(request: Request) -> Response:
         "sessions.html",
         views=views,
         projects={p.id: p for p in projects},
-        tools=[tool.value for tool in app.session_policy().tools],
+        tools=session_tools(app),
     )
 
 

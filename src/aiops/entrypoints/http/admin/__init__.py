@@ -13,6 +13,7 @@ from aiops.entrypoints.http.admin import (
     projects,
     settings,
     tenants,
+    tmux,
     trackers,
     users,
 )
@@ -27,5 +28,6 @@ routes: list[BaseRoute] = [
     *settings.routes,
     *cli_tools.routes,
     *credentials.routes,
+    *tmux.routes,
     *audit.routes,
 ]
