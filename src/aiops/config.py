@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     tmux_tmpdir: Path = Path("/tmp")  # noqa: S108 - tmux's own default (TMUX_TMPDIR)
     agent_tools: str = "codex,gemini,claude,shell"  # the allowlist; see agent_tool_list
     agent_commands: dict[str, list[str]] = Field(default_factory=dict)  # tool -> argv override
+    agent_env: dict[str, dict[str, str]] = Field(default_factory=dict)  # tool -> more env
     ssh_host: str = ""  # in the attach command shown for a session; empty: this host's name
 
     @property

@@ -184,7 +184,7 @@ def _tmux_sessions() -> TmuxSessions:
 
 def _session_policy(settings: Settings, workspace_policy: WorkspacePolicy) -> SessionPolicy:
     return SessionPolicy(
-        tools=tool_specs(settings.agent_tool_list, settings.agent_commands),
+        tools=tool_specs(settings.agent_tool_list, settings.agent_commands, settings.agent_env),
         workspace=workspace_policy,
         tmux_tmpdir=str(settings.tmux_tmpdir),
         socket_name=settings.tmux_socket_name,

@@ -94,3 +94,21 @@ def test_a_shell_session_at_its_shell_is_not_idle_for_that() -> None:
     )
 
     assert status is AgentStatus.RUNNING
+
+
+def test_the_settings_allowlist_sets_commands_and_environment() -> None:
+    from aiops.domain.model.sessions import SessionRefused
+    from aiops.domain.usecases.sessions import tool_specs
+
+    specs = tool_specs(
+        ["codex", "shell"], {"codex": ["/opt/codex"]}, {"codex": {"CODEX_MODEL": "o4"}}
+    )
+
+    assert set(specs) == {Tool.CODEX, Tool.SHELL}
+    assert specs[Tool.CODEX].argv == ("/opt/codex",)
+    assert specs[Tool.CODEX].env == {"CODEX_MODEL": "o4"}
+    assert specs[Tool.SHELL] == DEFAULT_TOOLS[Tool.SHELL]
+    with pytest.raises(SessionRefused, match="AIOPS_AGENT_ENV names 'gemini'"):
+        tool_specs(["codex"], {}, {"gemini": {"X": "1"}})
+    with pytest.raises(ValidationError, match="environment variable name"):
+        tool_specs(["codex"], {}, {"codex": {"bad name": "1"}})

@@ -44,19 +44,27 @@ from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
 def tool_specs(
-    enabled: Iterable[str], commands: Mapping[str, Sequence[str]]
+    enabled: Iterable[str],
+    commands: Mapping[str, Sequence[str]],
+    envs: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[Tool, ToolSpec]:
-    """The allowlist from the settings: the enabled tools, each with its default spec or
-    another argv (AIOPS_AGENT_COMMANDS)."""
+    """The allowlist from the settings: the enabled tools, each with its default spec, another
+    argv (AIOPS_AGENT_COMMANDS) and more environment (AIOPS_AGENT_ENV)."""
+    envs = envs or {}
     specs: dict[Tool, ToolSpec] = {}
     for name in enabled:
         tool = Tool.parse(name)
         spec = DEFAULT_TOOLS[tool]
         argv = commands.get(tool.value)
-        specs[tool] = attrs.evolve(spec, argv=tuple(argv)) if argv else spec
-    for name in commands:
-        if Tool.parse(name) not in specs:
-            raise SessionRefused(f"AIOPS_AGENT_COMMANDS names {name!r}, which is not enabled")
+        specs[tool] = attrs.evolve(
+            spec,
+            argv=tuple(argv) if argv else spec.argv,
+            env={**spec.env, **envs.get(tool.value, {})},
+        )
+    for setting, names in (("AIOPS_AGENT_COMMANDS", commands), ("AIOPS_AGENT_ENV", envs)):
+        for name in names:
+            if Tool.parse(name) not in specs:
+                raise SessionRefused(f"{setting} names {name!r}, which is not enabled")
     return specs
 
 
