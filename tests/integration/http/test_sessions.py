@@ -76,7 +76,7 @@ def test_the_api_launches_focuses_lists_and_stops(sessions: Sessions) -> None:
 
 class _Forms(HTMLParser):
     """The page's forms as a browser submits them: a form's own fields plus the fields
-    elsewhere that name it with form="..." (a select sends its first option)."""
+    elsewhere that name it with form="..." (a select sends its selected or first option)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -97,7 +97,11 @@ class _Forms(HTMLParser):
             self._select = (owner, a["name"])
         elif tag == "option" and self._select is not None:
             form_id, name = self._select
-            self.fields.setdefault(form_id, {}).setdefault(name, a.get("value", ""))
+            fields = self.fields.setdefault(form_id, {})
+            if "selected" in a:
+                fields[name] = a.get("value", "")
+            else:
+                fields.setdefault(name, a.get("value", ""))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":
@@ -149,7 +153,11 @@ def test_a_member_launches_from_the_project_card(sessions: Sessions) -> None:
     sign_in(client, World.MEMBER)
 
     page = client.get("/").text
-    launched = submit(client, page, f"launch-project-{world.web_id}")
+    link = f'id="launch-project-{world.web_id}" href="/sessions?project={world.web_id}"'
+    chooser = client.get(f"/sessions?project={world.web_id}").text
+    launched = submit(client, chooser, "launch")
+
+    assert link in page
 
     [spec] = sessions.tmux.launched
     assert launched.status_code == 303

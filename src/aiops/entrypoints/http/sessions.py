@@ -52,6 +52,7 @@ async def sessions_page(request: Request) -> Response:
         "sessions.html",
         views=views,
         projects={p.id: p for p in projects},
+        chosen=request.query_params.get("project", "")[:12],  # a card's "Launch" link
         tools=session_tools(app),
     )
 
