@@ -141,7 +141,7 @@ def issue_from_github(item: object) -> RemoteIssue:
         title=GITHUB.field(item, "title", str),
         body="" if body is None else GITHUB.field(item, "body", str),
         state=IssueState(state),
-        labels=tuple(_label(label) for label in GITHUB.field(item, "labels", list)),
+        labels=tuple(GITHUB.name(label) for label in GITHUB.field(item, "labels", list)),
         assignees=tuple(
             GITHUB.field(GITHUB.mapping(a), "login", str)
             for a in GITHUB.field(item, "assignees", list)
@@ -150,7 +150,3 @@ def issue_from_github(item: object) -> RemoteIssue:
         created_at=GITHUB.time(item, "created_at"),
         updated_at=GITHUB.time(item, "updated_at"),
     )
-
-
-def _label(label: object) -> str:
-    return label if isinstance(label, str) else GITHUB.field(GITHUB.mapping(label), "name", str)

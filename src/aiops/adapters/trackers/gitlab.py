@@ -208,7 +208,7 @@ def issue_from_gitlab(item: object) -> RemoteIssue:
         title=GITLAB.field(item, "title", str),
         body="" if description is None else GITLAB.field(item, "description", str),
         state=STATES[state],
-        labels=tuple(_label(label) for label in GITLAB.field(item, "labels", list)),
+        labels=tuple(GITLAB.name(label) for label in GITLAB.field(item, "labels", list)),
         assignees=tuple(
             GITLAB.field(GITLAB.mapping(a), "username", str)
             for a in GITLAB.field(item, "assignees", list)
@@ -217,8 +217,3 @@ def issue_from_gitlab(item: object) -> RemoteIssue:
         created_at=GITLAB.time(item, "created_at"),
         updated_at=GITLAB.time(item, "updated_at"),
     )
-
-
-def _label(label: object) -> str:
-    """A name, or an object with one (when asked `with_labels_details`)."""
-    return label if isinstance(label, str) else GITLAB.field(GITLAB.mapping(label), "name", str)

@@ -38,6 +38,12 @@ class Payload:
     ) -> T | None:
         return None if item.get(name) is None else self.field(item, name, kind, what)
 
+    def name(self, value: object, what: str = "a label") -> str:
+        """A name, or an object with one (`{"name": ...}`), as labels come."""
+        return (
+            value if isinstance(value, str) else self.field(self.mapping(value), "name", str, what)
+        )
+
     def time(self, item: Mapping[str, object], name: str, what: str = "an issue") -> datetime:
         """An ISO 8601 time (with or without an offset; none means UTC), in UTC."""
         text = self.field(item, name, str, what)

@@ -19,7 +19,16 @@ from aiops.domain.usecases.agent_context import PopulateCommand
 from aiops.domain.usecases.projects import ListProjectsQuery
 from aiops.domain.usecases.triage import IssueFilters, TriageCommand
 from aiops.entrypoints.http.sessions import session_tools
-from aiops.entrypoints.http.web import call, container, flash, form, redirect, render, require_actor
+from aiops.entrypoints.http.web import (
+    call,
+    container,
+    flash,
+    form,
+    number,
+    redirect,
+    render,
+    require_actor,
+)
 
 FILTERS = (
     "tenant",
@@ -35,14 +44,6 @@ FILTERS = (
     "sort",
     "page",
 )
-
-
-def number(name: str, text: str, default: int) -> int:
-    if not text:
-        return default
-    if not text.isdigit() or len(text) > 9:
-        raise ValidationError(name, "must be a whole number")
-    return int(text)
 
 
 def filters_from(values: dict[str, str]) -> IssueFilters:

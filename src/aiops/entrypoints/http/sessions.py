@@ -19,6 +19,7 @@ from aiops.entrypoints.http.web import (
     field,
     flash,
     form,
+    number,
     redirect,
     render,
     require_actor,
@@ -26,15 +27,6 @@ from aiops.entrypoints.http.web import (
 
 # Refusals shown on the page; NotFound and PermissionDenied reach the error pages.
 LAUNCH_ERRORS = (SessionRefused, ValidationError, WorkspaceExists, RemoteFailed)
-
-
-def _number(text: str, name: str) -> int | None:
-    text = text.strip()
-    if not text:
-        return None
-    if not text.isdigit() or len(text) > 9:
-        raise ValidationError(name, "must be a whole number")
-    return int(text)
 
 
 def session_tools(app: Container) -> list[str]:
@@ -61,13 +53,13 @@ async def launch(request: Request) -> Response:
     actor = await require_actor(request)
     data = await form(request)
     try:
-        project_id = _number(field(data, "project"), "project")
+        project_id = number("project", field(data, "project").strip(), 0) or None
         if project_id is None:
             raise ValidationError("project", "choose a project")
         cmd = LaunchSessionCommand(
             project_id=project_id,
             tool=field(data, "tool"),
-            issue_id=_number(field(data, "issue"), "issue"),
+            issue_id=number("issue", field(data, "issue").strip(), 0) or None,
             actor=actor,
         )
         result = await call(container(request).launch_session(), cmd)

@@ -108,3 +108,11 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 
 def error_text(error: DomainError) -> str:
     return error.message
+
+
+def number(name: str, text: str, default: int) -> int:
+    if not text:
+        return default
+    if not text.isdigit() or len(text) > 9:
+        raise ValidationError(name, "must be a whole number")
+    return int(text)

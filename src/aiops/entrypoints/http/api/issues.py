@@ -11,8 +11,8 @@ from aiops.domain.usecases.agent_context import PopulateCommand
 from aiops.domain.usecases.triage import TriageCommand
 from aiops.entrypoints.http.api._io import api_actor, body, out
 from aiops.entrypoints.http.api.shapes import AgentContextIn, TriageIn
-from aiops.entrypoints.http.issues import FILTERS, filters_from, number
-from aiops.entrypoints.http.web import call, container
+from aiops.entrypoints.http.issues import FILTERS, filters_from
+from aiops.entrypoints.http.web import call, container, number
 
 
 async def search(request: Request) -> Response:

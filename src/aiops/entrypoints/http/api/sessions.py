@@ -9,8 +9,7 @@ from starlette.routing import Route
 from aiops.domain.usecases.sessions import LaunchSessionCommand
 from aiops.entrypoints.http.api._io import api_actor, body, out
 from aiops.entrypoints.http.api.shapes import SessionIn
-from aiops.entrypoints.http.issues import number
-from aiops.entrypoints.http.web import call, container
+from aiops.entrypoints.http.web import call, container, number
 from aiops.entrypoints.presenters import session_row
 
 
