@@ -1,0 +1,21 @@
+"""The `aiops` executable.
+
+`aiops version` is answered before Typer (and the pydantic it validates arguments with) is
+imported, so scripts that ask for the version on every call pay for Python's start-up only.
+Everything else goes to the full command line in `aiops.entrypoints.cli`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    if sys.argv[1:] == ["version"]:
+        from aiops import __version__
+
+        print(f"aiops {__version__}")
+        return
+    from aiops.entrypoints.cli import main as run_cli
+
+    run_cli()
