@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import sys
 
+from aiops import __version__
+
 
 def main() -> None:
     if sys.argv[1:] == ["version"]:
-        from aiops import __version__
-
         print(f"aiops {__version__}")
         return
-    from aiops.entrypoints.cli import main as run_cli
+    from aiops.entrypoints.cli import main as run_cli  # noqa: PLC0415 - see the docstring
 
     run_cli()
