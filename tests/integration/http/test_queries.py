@@ -81,3 +81,20 @@ def test_one_users_cached_dashboard_is_never_shown_to_another(
     sign_in(client, World.OWNER)
 
     assert "API" not in client.get("/").text
+
+
+def test_the_dashboard_goes_compressed_to_clients_that_accept_gzip(
+    app: Container, world: World, client: TestClient
+) -> None:
+    sign_in(client, World.ADMIN)
+    for p in range(40):
+        app.create_project()(CreateProjectCommand(tenant="acme", slug=f"p{p}", name=f"P{p}"))
+
+    plain = client.get("/", headers={"Accept-Encoding": "identity"})
+    compressed = client.get("/", headers={"Accept-Encoding": "gzip, deflate"})
+
+    assert "Content-Encoding" not in plain.headers
+    assert compressed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in compressed.headers["Vary"]
+    assert compressed.text == plain.text  # the client decoded it: the same page
+    assert int(compressed.headers["Content-Length"]) * 5 < len(plain.content)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from itertools import groupby
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from aiops.domain.errors import ValidationError
@@ -45,7 +45,7 @@ async def dashboard(request: Request) -> Response:
         if (page := cache.get(key)) is not None:
             if request.app.state.refresher.due(actor):
                 _refresh_stale(request, actor, page.project_ids)
-            return HTMLResponse(page.body)
+            return page.response(request.headers.get("accept-encoding", ""))
     projects = await call(app.list_projects(), ListProjectsQuery(actor=actor))
     remote_ids = tuple(p.id for p in projects if p.repo_url and p.id is not None)
     workspaces = _refresh_stale(request, actor, remote_ids)
@@ -69,9 +69,11 @@ async def dashboard(request: Request) -> Response:
         session_tools=session_tools(app),
         now=app.clock().now(),
     )
-    if key is not None:
-        cache.put(key, Page(body=bytes(response.body), project_ids=remote_ids))
-    return response
+    if key is None:
+        return response
+    page = Page(body=bytes(response.body), project_ids=remote_ids)
+    cache.put(key, page)
+    return page.response(request.headers.get("accept-encoding", ""))
 
 
 def _refresh_stale(request: Request, actor: Actor, project_ids: Sequence[int]) -> SnapshotsView:
