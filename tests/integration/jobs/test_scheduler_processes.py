@@ -137,9 +137,10 @@ def test_a_job_whose_runner_was_killed_runs_again_once_its_lease_expires(
     assert jobs_by_name(app)["noop-0000"].lease_owner == "doomed"
     runners.start("heir", "--lease", "1.5", "--poll", "0.1")
     runners.wait_for(lambda: ("end", "noop-0000", "heir") in runners.lines(), 30, "the rerun")
-    assert time.monotonic() - killed_at < 1.5 + 2 + 5  # lease + the run + a process start
-    job = jobs_by_name(app)["noop-0000"]
-    assert job.last_status is JobStatus.OK
+    assert time.monotonic() - killed_at < 1.5 + 2 + 10  # lease + the run + a process start
+    runners.wait_for(  # the run's line is written before its result is recorded
+        lambda: jobs_by_name(app)["noop-0000"].last_status is JobStatus.OK, 10, "the record"
+    )
     assert ("end", "noop-0000", "doomed") not in runners.lines()
 
 
@@ -188,7 +189,7 @@ def test_sigterm_releases_a_job_that_outlasts_the_grace_period(
     stopped_at = time.monotonic()
     process.send_signal(signal.SIGTERM)
     assert process.wait(15) == 0
-    assert time.monotonic() - stopped_at < 5
+    assert time.monotonic() - stopped_at < 8  # grace 1 s, on a busy machine
     job = jobs_by_name(app)["noop-0000"]
     assert (job.lease_owner, job.last_status) == (None, None)
     assert job.next_run <= datetime.now(UTC)  # still due: the next runner takes it at once
