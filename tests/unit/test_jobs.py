@@ -343,6 +343,10 @@ def test_run_now_makes_a_job_due_or_runs_it_inline() -> None:
     assert w.noop.runs == ["now"]
     with pytest.raises(NotFound, match="job 'ghost' does not exist"):
         run(RunJobNowCommand(name="ghost"))
+    DisableJob(uow=lambda: w.uow, clock=w.clock)("now")
+    with pytest.raises(Conflict, match="job 'now' is disabled: enable it, or run it once"):
+        run(RunJobNowCommand(name="now"))
+    assert run(RunJobNowCommand(name="now", inline=True)) is not None  # the CLI may
 
 
 def test_run_now_inline_refuses_a_job_another_runner_holds() -> None:

@@ -82,6 +82,8 @@ def test_disable_and_enable_from_the_page(app: Container, world: World, client: 
     sign_in(client, World.ADMIN)
     assert post_form(client, "/admin/jobs/resync/disable", {}).status_code == 303
     assert job(app).enabled is False  # type: ignore[attr-defined]
+    assert post_form(client, "/admin/jobs/resync/run", {}).status_code == 303
+    assert "job &#39;resync&#39; is disabled: enable it" in client.get("/admin/jobs").text
     assert post_form(client, "/admin/jobs/resync/enable", {}).status_code == 303
     assert job(app).enabled is True  # type: ignore[attr-defined]
 

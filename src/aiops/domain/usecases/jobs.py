@@ -179,6 +179,11 @@ class RunJobNow:
         with self._uow() as uow:
             job = require_job(uow, cmd.name)
             if not cmd.inline:
+                if not job.enabled:  # no scheduler claims it: say so rather than wait forever
+                    raise Conflict(
+                        f"job {job.name!r} is disabled: enable it, or run it once with "
+                        f"`aiops jobs run {job.name}`"
+                    )
                 uow.jobs.update(attrs.evolve(job, next_run=self._clock.now()))
             record(uow, self._clock, actor=cmd.actor.name, action="job.run_requested",
                    target=f"job:{job.name}", inline=cmd.inline)  # fmt: skip

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from aiops.domain.errors import Conflict
 from aiops.domain.usecases.jobs import RunJobNowCommand
 from aiops.entrypoints.http.admin._common import require_admin
 from aiops.entrypoints.http.web import call, container, flash, form, redirect, render
@@ -33,7 +34,11 @@ async def run_now(request: Request) -> Response:
     actor = await require_admin(request)
     await form(request)  # the CSRF middleware has checked it
     name = request.path_params["name"]
-    await call(container(request).run_job_now(), RunJobNowCommand(name=name, actor=actor))
+    try:
+        await call(container(request).run_job_now(), RunJobNowCommand(name=name, actor=actor))
+    except Conflict as error:  # disabled: the page says why
+        flash(request, error.message, "error")
+        return redirect(JOBS)
     flash(request, f"job {name} is due now: a scheduler runs it at its next claim")
     return redirect(JOBS)
 
