@@ -20,6 +20,7 @@ from aiops.domain.model.audit import AuditEvent
 from aiops.domain.model.auth import ApiToken
 from aiops.domain.model.credentials import CredentialsRefused, fingerprint
 from aiops.domain.model.identities import KeyRefused, SshIdentity
+from aiops.domain.model.jobs import Job, JobOutcome
 from aiops.domain.model.projects import Project
 from aiops.domain.model.sessions import AgentSession, AgentStatus, Tool
 from aiops.domain.model.tenants import Membership, Tenant
@@ -123,6 +124,7 @@ class State:
     webhook_deliveries: dict[tuple[int, str], datetime] = attrs.field(factory=dict)
     secret_probe: str | None = None
     agent_sessions: dict[int, AgentSession] = attrs.field(factory=dict)
+    jobs: dict[int, Job] = attrs.field(factory=dict)
     next_id: int = 1
 
     def copy(self) -> State:
@@ -141,6 +143,7 @@ class State:
             webhook_deliveries=dict(self.webhook_deliveries),
             secret_probe=self.secret_probe,
             agent_sessions=dict(self.agent_sessions),
+            jobs=dict(self.jobs),
             next_id=self.next_id,
         )
 
@@ -461,6 +464,111 @@ class FakeAgentSessionRepository(_Repo):
         ]
 
 
+class FakeJobRepository(_Repo):
+    def add(self, job: Job) -> Job:
+        if self.get_by_name(job.name):
+            raise Conflict("job conflicts with existing data")
+        job = attrs.evolve(job, id=self._s.new_id())
+        assert job.id is not None
+        self._s.jobs[job.id] = job
+        return job
+
+    def update(self, job: Job) -> Job:
+        current = self._s.jobs.get(job.id or 0)
+        if current is None:
+            raise NotFound(f"job {job.name!r} does not exist")
+        # Like the SQL repository: the definition only, never the lease or the last run.
+        self._s.jobs[current.id or 0] = attrs.evolve(
+            current,
+            name=job.name,
+            kind=job.kind,
+            schedule=job.schedule,
+            params=job.params,
+            enabled=job.enabled,
+            next_run=job.next_run,
+        )
+        return job
+
+    def get_by_name(self, name: str) -> Job | None:
+        return next((j for j in self._s.jobs.values() if j.name == name), None)
+
+    def list(self) -> Sequence[Job]:
+        return sorted(self._s.jobs.values(), key=lambda j: j.name)
+
+    def remove(self, job_id: int) -> None:
+        self._s.jobs.pop(job_id, None)
+
+
+class FakeJobStore:
+    """The lease rules of the SQL store over a FakeUnitOfWork's committed jobs, each call one
+    atomic step (a lock stands in for the database's)."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+        self._lock = threading.Lock()
+        self.finished: list[tuple[str, str, JobOutcome]] = []  # (job, owner, outcome)
+
+    @property
+    def _jobs(self) -> dict[int, Job]:
+        return self._uow.committed.jobs
+
+    def claim_due(self, owner: str, now: datetime, lease: timedelta, limit: int) -> Sequence[Job]:
+        with self._lock:
+            due = sorted(
+                (j for j in self._jobs.values()
+                 if j.enabled and j.next_run <= now and not j.leased(now)),
+                key=lambda j: (j.next_run, j.id or 0),
+            )[:limit]  # fmt: skip
+            return [self._lease(job, owner, now + lease) for job in due]
+
+    def claim(self, name: str, owner: str, now: datetime, lease: timedelta) -> Job | None:
+        with self._lock:
+            job = next((j for j in self._jobs.values() if j.name == name), None)
+            if job is None:
+                raise NotFound(f"job {name!r} does not exist")
+            return None if job.leased(now) else self._lease(job, owner, now + lease)
+
+    def _lease(self, job: Job, owner: str, until: datetime) -> Job:
+        leased = attrs.evolve(job, lease_owner=owner, lease_until=until)
+        self._jobs[job.id or 0] = leased
+        return leased
+
+    def heartbeat(self, job_id: int, owner: str, now: datetime, until: datetime) -> bool:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.lease_owner != owner or not job.leased(now):
+                return False
+            self._jobs[job_id] = attrs.evolve(job, lease_until=until)
+            return True
+
+    def finish(self, job_id: int, owner: str, outcome: JobOutcome, next_run: datetime) -> bool:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.lease_owner != owner:
+                return False
+            self._jobs[job_id] = attrs.evolve(
+                job,
+                lease_owner=None,
+                lease_until=None,
+                next_run=next_run,
+                last_status=outcome.status,
+                last_started_at=outcome.started_at,
+                last_ended_at=outcome.ended_at,
+                last_duration=outcome.duration,
+                last_error=outcome.error,
+            )
+            self.finished.append((job.name, owner, outcome))
+            return True
+
+    def release(self, job_id: int, owner: str) -> bool:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.lease_owner != owner:
+                return False
+            self._jobs[job_id] = attrs.evolve(job, lease_owner=None, lease_until=None)
+            return True
+
+
 class FakeSealedSecretStore(_Repo):
     def probe(self) -> str | None:
         return self._s.secret_probe
@@ -572,6 +680,7 @@ class FakeUnitOfWork:
         self.webhook_deliveries = FakeWebhookDeliveryLog(self._work)
         self.sealed_secrets = FakeSealedSecretStore(self._work)
         self.agent_sessions = FakeAgentSessionRepository(self._work)
+        self.jobs = FakeJobRepository(self._work)
         self.audit = FakeAuditLog(self._work)
         self.api_tokens = FakeApiTokenRepository(self._work)
         self.login_failures = FakeLoginFailureLog(self._work)

@@ -63,6 +63,22 @@ class Settings(BaseSettings):
         return tuple(tool.strip() for tool in self.agent_tools.split(",") if tool.strip())
 
     npm: str = Field(default="npm", min_length=1)  # the npm that installs the AI CLIs
+    scheduler_in_process: bool = False  # the web server runs the job runner in a thread
+    scheduler_poll: float = Field(default=5.0, gt=0, le=3600)  # seconds between idle claims
+    job_lease_seconds: int = Field(default=30, ge=3, le=86400)  # heartbeat every third of it
+    scheduler_timezone: str = "UTC"  # cron expressions' default time zone
+
+    @field_validator("scheduler_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from aiops.domain.errors import ValidationError  # noqa: PLC0415
+        from aiops.domain.model.jobs import parse_timezone  # noqa: PLC0415 - croniter on use
+
+        try:
+            parse_timezone(value)
+        except ValidationError as error:
+            raise ValueError(error.message.removeprefix("timezone: ")) from None
+        return value
 
     @property
     def incident_label_list(self) -> tuple[str, ...]:

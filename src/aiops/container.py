@@ -15,8 +15,11 @@ use-case instance is safe to share between threads.
 
 from __future__ import annotations
 
+import os
+import secrets
 import socket
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -34,6 +37,7 @@ from aiops.adapters.memory_snapshots import InMemoryWorkspaceSnapshots
 from aiops.adapters.npm_installer import NpmCliInstaller
 from aiops.adapters.posix_users import PosixLinuxUsers
 from aiops.adapters.sqlalchemy.engine import make_engine
+from aiops.adapters.sqlalchemy.jobs import SqlAlchemyJobStore
 from aiops.adapters.sqlalchemy.migrations import ensure_current
 from aiops.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from aiops.adapters.system_clock import SystemClock
@@ -63,6 +67,17 @@ from aiops.domain.usecases.credentials import (
     SetCredentials,
 )
 from aiops.domain.usecases.identities import AddIdentity, ListIdentities, SeedIdentities
+from aiops.domain.usecases.job_handlers import PlaybookRunner, default_handlers
+from aiops.domain.usecases.jobs import (
+    AddJob,
+    DisableJob,
+    EnableJob,
+    JobRunner,
+    ListJobs,
+    RemoveJob,
+    RunJobNow,
+    RunnerPolicy,
+)
 from aiops.domain.usecases.memberships import AddMember, ListMembers
 from aiops.domain.usecases.projects import (
     CreateProject,
@@ -97,6 +112,7 @@ from aiops.domain.usecases.triage import IncidentCounts, SearchIssues, TriageIss
 from aiops.domain.usecases.users import CreateUser, ListUsers, SetAdmin, SetPassword
 from aiops.domain.usecases.webhooks import ReceiveWebhook
 from aiops.domain.usecases.workspaces import (
+    FetchWorkspaces,
     GetWorkspaceStatus,
     InitWorkspace,
     ListBranches,
@@ -190,6 +206,21 @@ def _session_policy(settings: Settings, workspace_policy: WorkspacePolicy) -> Se
         socket_name=settings.tmux_socket_name,
         login_shell=settings.use_login_shell,
         host=settings.ssh_host or socket.gethostname(),
+    )
+
+
+def runner_owner() -> str:
+    """A name no other runner has: host, process and a random part (a pid is reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def _runner_policy(settings: Settings) -> RunnerPolicy:
+    lease = timedelta(seconds=settings.job_lease_seconds)
+    return RunnerPolicy(
+        owner=runner_owner(),
+        lease=lease,
+        poll=settings.scheduler_poll,
+        grace=lease.total_seconds() / 3,
     )
 
 
@@ -355,6 +386,36 @@ class Container(containers.DeclarativeContainer):
     stop_session = providers.Factory(StopSession, ports=session_ports)
     reconcile_sessions = providers.Factory(ReconcileSessions, ports=session_ports)
     resync_tmux = providers.Factory(ResyncTmux, ports=session_ports, launch=launch_session)
+
+    # Scheduled jobs
+    fetch_workspaces = providers.Factory(FetchWorkspaces, ports=workspace_ports)
+    # The automation plugs its PlaybookRunner in here; without one a playbook job fails with
+    # "automation not configured".
+    playbook_runner: providers.Provider[PlaybookRunner | None] = providers.Object(None)
+    job_handlers = providers.Singleton(
+        default_handlers,
+        sync=sync_issues.provider,
+        resync=resync_tmux.provider,
+        fetch=fetch_workspaces.provider,
+        playbook=playbook_runner,
+    )
+    job_store = providers.Singleton(SqlAlchemyJobStore, engine=engine)
+    runner_policy = providers.Singleton(_runner_policy, settings=settings)
+    job_runner = providers.Factory(
+        JobRunner, store=job_store, handlers=job_handlers, clock=clock, policy=runner_policy
+    )
+    add_job = providers.Factory(
+        AddJob,
+        uow=uow.provider,
+        clock=clock,
+        handlers=job_handlers,
+        timezone=settings.provided.scheduler_timezone,
+    )
+    list_jobs = providers.Factory(ListJobs, uow=uow.provider)
+    enable_job = providers.Factory(EnableJob, uow=uow.provider, clock=clock)
+    disable_job = providers.Factory(DisableJob, uow=uow.provider, clock=clock)
+    remove_job = providers.Factory(RemoveJob, uow=uow.provider, clock=clock)
+    run_job_now = providers.Factory(RunJobNow, uow=uow.provider, clock=clock, runner=job_runner)
 
 
 def bootstrap(

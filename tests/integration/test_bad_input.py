@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from aiops.adapters.sqlalchemy.tables import metadata
 from aiops.container import Container
 from aiops.domain.errors import Conflict, DomainError, NotFound, ValidationError
+from aiops.domain.usecases.jobs import AddJobCommand, RunJobNowCommand
 from aiops.domain.usecases.memberships import AddMemberCommand
 from aiops.domain.usecases.projects import CreateProjectCommand, UpdateProjectCommand
 from aiops.domain.usecases.seed import SeedCommand
@@ -53,6 +54,18 @@ BAD_INPUT: dict[str, tuple[type[DomainError], str, Callable[[Container], object]
         lambda a: a.add_member()(AddMemberCommand(tenant="acme", email="owner@example.com", role="god"))),
     "seed without admin email": (ValidationError, "AIOPS_ADMIN_EMAIL",
         lambda a: a.seed_defaults()(SeedCommand(admin_email=None))),
+    "invalid cron expression": (ValidationError, "not a valid cron expression",
+        lambda a: a.add_job()(AddJobCommand(name="j", kind="tmux-resync", cron="99 * * * *"))),
+    "a job kind that does not exist": (ValidationError, "unknown job kind 'reboot'",
+        lambda a: a.add_job()(AddJobCommand(name="j", kind="reboot", every="5m"))),
+    "job params of the wrong shape": (ValidationError, "'project_id' must be a positive",
+        lambda a: a.add_job()(AddJobCommand(name="j", kind="workspace-fetch", every="5m",
+                                            params={"project_id": "2"}))),
+    "a playbook name with a path": (ValidationError, "'playbook' must be a name",
+        lambda a: a.add_job()(AddJobCommand(name="j", kind="playbook", every="5m",
+                                            params={"playbook": "/etc/evil.yml"}))),
+    "run of an unknown job": (NotFound, "job 'ghost' does not exist",
+        lambda a: a.run_job_now()(RunJobNowCommand(name="ghost", inline=True))),
 }  # fmt: skip
 
 

@@ -60,3 +60,14 @@ def test_env_example_lists_every_setting() -> None:
     example = (Path(__file__).parents[2] / ".env.example").read_text()
     listed = {line.split("=", 1)[0] for line in example.splitlines() if line.startswith("AIOPS_")}
     assert listed == {f"AIOPS_{name.upper()}" for name in Settings.model_fields}
+
+
+def test_scheduler_settings_are_checked() -> None:
+    settings = load_settings(scheduler_timezone="America/New_York", job_lease_seconds=9)
+    assert (settings.scheduler_timezone, settings.job_lease_seconds) == ("America/New_York", 9)
+    with pytest.raises(ConfigError, match=r"AIOPS_SCHEDULER_TIMEZONE: .*unknown time zone"):
+        load_settings(scheduler_timezone="Mars/Olympus")
+    with pytest.raises(ConfigError, match="AIOPS_JOB_LEASE_SECONDS"):
+        load_settings(job_lease_seconds=1)
+    with pytest.raises(ConfigError, match="AIOPS_SCHEDULER_POLL"):
+        load_settings(scheduler_poll=0)

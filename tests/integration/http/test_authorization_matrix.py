@@ -22,6 +22,7 @@ from aiops.container import Container
 from aiops.domain.model.trackers import Issue, IssueState, Provider, RemoteIssue
 from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.auth import CreateTokenCommand
+from aiops.domain.usecases.jobs import AddJobCommand
 from aiops.domain.usecases.projects import UpdateProjectCommand
 from aiops.domain.usecases.sessions import LaunchSessionCommand
 from aiops.domain.usecases.trackers import AddTrackerCommand
@@ -112,6 +113,7 @@ SESSION = {"id": 0}
 SEES_SESSION = only({"member": 200, "owner": 200, "admin": 200}, others=404, anonymous=303)
 STOPS_SESSION = only({"member": 303, "owner": 303, "admin": 303}, others=404, anonymous=303)
 SEES_SESSION_API = only({"member": 200, "owner": 200, "admin": 200}, others=404, anonymous=401)
+JOB = "matrix-resync"
 
 # (method, path template) -> (expected status by role, form/JSON body for the role)
 MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
@@ -209,6 +211,11 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
     ),
     ("POST", "/admin/tmux/resync"): (ADMINS_303, lambda role: {"dry_run": "1"}),
     ("GET", "/admin/audit"): (ADMINS_200, None),
+    # Scheduled jobs: global admins only (the job is made by with_a_job).
+    ("GET", "/admin/jobs"): (ADMINS_200, None),
+    ("POST", "/admin/jobs/{name}/run"): (ADMINS_303, lambda role: {}),
+    ("POST", "/admin/jobs/{name}/enable"): (ADMINS_303, lambda role: {}),
+    ("POST", "/admin/jobs/{name}/disable"): (ADMINS_303, lambda role: {}),
     # The JSON API: anonymous gets 401; another tenant's resources are 404.
     ("GET", "/api/v1/openapi.json"): (everyone(200), None),
     ("GET", "/api/v1/users/me"): (everyone(200, anonymous=401), None),
@@ -302,6 +309,7 @@ def concrete(path: str, app: Container, world: World, revocable: int) -> str:
         .replace("{connection_id:int}/remove", f"{TRACKER['spare']}/remove")
         .replace("{connection_id:int}", str(TRACKER["connection"]))
         .replace("{session_id:int}", str(SESSION["id"]))
+        .replace("{name}", JOB)
     )
 
 
@@ -390,6 +398,10 @@ def with_a_session(app: Container, world: World) -> None:
     SESSION["id"] = launched.session.id or 0
 
 
+def with_a_job(app: Container) -> None:
+    app.add_job()(AddJobCommand(name=JOB, kind="tmux-resync", every="1h"))
+
+
 def filled(body: dict[str, Any], world: World) -> dict[str, Any]:
     return {k: world.web_id if v == "{project}" else v for k, v in body.items()}
 
@@ -401,6 +413,7 @@ def test_each_route_answers_each_role_as_expected(
     with_workspaces(app, world, tmp_path)
     with_an_issue(app, world)
     with_a_session(app, world)
+    with_a_job(app)
     failures = []
     # The owner's token to revoke (not the one the API rows authenticate with).
     revocable = app.create_token()(CreateTokenCommand(email=World.OWNER, name="revocable"))

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -273,4 +274,29 @@ agent_sessions = Table(
     CheckConstraint("tool IN ('codex', 'gemini', 'claude', 'shell')", name="tool"),
     CheckConstraint("status IN ('running', 'waiting', 'idle', 'exited')", name="status"),
     Index("ix_agent_sessions_project_id_status", "project_id", "status"),
+)
+
+# Scheduled jobs and their leases (domain/model/jobs.py, ports/jobs.py).
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(63), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("every_seconds", Integer, nullable=True),
+    Column("cron", String(200), nullable=True),
+    Column("timezone", String(64), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("next_run", UtcDateTime, nullable=False),
+    Column("lease_owner", String(200), nullable=True),
+    Column("lease_until", UtcDateTime, nullable=True),
+    Column("last_status", String(16), nullable=True),
+    Column("last_started_at", UtcDateTime, nullable=True),
+    Column("last_ended_at", UtcDateTime, nullable=True),
+    Column("last_duration", Float, nullable=True),
+    Column("last_error", Text, nullable=True),
+    CheckConstraint("(every_seconds IS NULL) <> (cron IS NULL)", name="schedule"),
+    CheckConstraint("last_status IN ('ok', 'failed')", name="last_status"),
+    Index("ix_jobs_enabled_next_run", "enabled", "next_run"),
 )

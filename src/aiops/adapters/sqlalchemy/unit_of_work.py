@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from aiops.adapters.sqlalchemy.agent_sessions import SqlAgentSessionRepository
 from aiops.adapters.sqlalchemy.engine import unavailable
+from aiops.adapters.sqlalchemy.jobs import SqlJobRepository
 from aiops.adapters.sqlalchemy.repositories import (
     SqlApiTokenRepository,
     SqlAuditLog,
@@ -42,6 +43,7 @@ class SqlAlchemyUnitOfWork:
     webhook_deliveries: SqlWebhookDeliveryLog
     sealed_secrets: SqlSealedSecretStore
     agent_sessions: SqlAgentSessionRepository
+    jobs: SqlJobRepository
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -68,6 +70,7 @@ class SqlAlchemyUnitOfWork:
         self.webhook_deliveries = SqlWebhookDeliveryLog(connection)
         self.sealed_secrets = SqlSealedSecretStore(connection)
         self.agent_sessions = SqlAgentSessionRepository(connection)
+        self.jobs = SqlJobRepository(connection)
         return self
 
     def __exit__(

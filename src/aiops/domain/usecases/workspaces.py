@@ -16,7 +16,7 @@ import attrs
 
 from aiops.domain.errors import DomainError, ValidationError
 from aiops.domain.model import validation
-from aiops.domain.model.access import Permission
+from aiops.domain.model.access import SYSTEM, Permission
 from aiops.domain.model.workspaces import (
     Branches,
     MergeOutcome,
@@ -28,6 +28,7 @@ from aiops.domain.model.workspaces import (
     WorkspaceStatus,
 )
 from aiops.domain.usecases._workspace import Located, WorkspaceRef, WorkspaceUseCase
+from aiops.domain.usecases.projects import require_project
 
 
 @attrs.frozen(kw_only=True)
@@ -216,3 +217,43 @@ class ReadSnapshots(WorkspaceUseCase):
         return SnapshotsView(
             snapshots=found, stale=tuple(stale), version=self._p.snapshots.version()
         )
+
+
+@attrs.frozen(kw_only=True)
+class FetchReport:
+    fetched: tuple[str, ...] = ()  # emails of the users whose workspace was fetched
+    missing: int = 0  # users who may use the project but have no workspace of it
+    failed: tuple[tuple[str, str], ...] = ()  # (email, why)
+
+
+class FetchWorkspaces(WorkspaceUseCase):
+    """Fetch (never pull) every workspace of a project, for the scheduler: the remote-tracking
+    branches move; the users' own branches and working trees are left exactly as they are."""
+
+    def __call__(self, project_id: int) -> FetchReport:
+        with self._p.uow() as uow:
+            _, tenant = require_project(uow, project_id, SYSTEM)
+            members = {m.user_id for m in uow.memberships.list_for_tenant(tenant.id or 0)}
+            users = [u.email for u in uow.users.list() if u.is_admin or u.id in members]
+        fetched: list[str] = []
+        failed: list[tuple[str, str]] = []
+        missing = 0
+        for email in users:
+            try:
+                where = self._locate(
+                    WorkspaceRef(project_id=project_id, user_email=email), Permission.USE
+                )
+            except DomainError:
+                continue  # a viewer, or a user gone since
+            with self._p.locks.hold(where.path):
+                if self._p.git.origin(where.path) is None:
+                    missing += 1
+                    continue
+                try:
+                    self._p.git.fetch(where.path, where.access)
+                    self._settle(where)
+                except DomainError as error:
+                    failed.append((email, error.message))
+                    continue
+            fetched.append(email)
+        return FetchReport(fetched=tuple(fetched), missing=missing, failed=tuple(failed))

@@ -20,6 +20,7 @@ from aiops.entrypoints.cli import (
     db,
     git,
     identities,
+    jobs,
     members,
     projects,
     secrets,
@@ -62,6 +63,8 @@ app.command("seed-identities")(identities.seed_identities)
 app.command("serve")(serve.serve)
 app.add_typer(agent_context.app, name="agent-context")
 app.add_typer(cli_tools.app, name="cli-tools")
+app.add_typer(jobs.app, name="jobs")
+app.add_typer(jobs.scheduler_app, name="scheduler")
 
 
 @app.command()

@@ -35,6 +35,7 @@ from aiops.entrypoints.http.page_cache import PageCache
 from aiops.entrypoints.http.refresher import SnapshotRefresher
 from aiops.entrypoints.http.web import HERE, call
 from aiops.entrypoints.http.webhook_syncs import SyncConnection, WebhookSyncs
+from aiops.entrypoints.scheduler import InProcessScheduler
 from aiops.entrypoints.startup import check_secret_key_when_ready
 from aiops.log import configure_logging, get_logger
 
@@ -114,7 +115,12 @@ def create_app(container: Container | None = None) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         log.info("http.started", version=__version__)
         await reconcile_sessions(container)
+        scheduler = InProcessScheduler(container) if settings.scheduler_in_process else None
+        if scheduler:
+            scheduler.start()
         yield
+        if scheduler:
+            await call(scheduler.stop)
         refresher.shutdown()
         webhook_syncs.shutdown()
         container.shutdown_resources()

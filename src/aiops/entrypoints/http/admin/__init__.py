@@ -1,4 +1,5 @@
-"""Admin pages: tenants, projects, users, memberships, identities, trackers, settings, audit."""
+"""Admin pages: tenants, projects, users, memberships, identities, trackers, settings, jobs,
+audit."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from aiops.entrypoints.http.admin import (
     cli_tools,
     credentials,
     identities,
+    jobs,
     memberships,
     projects,
     settings,
@@ -29,5 +31,6 @@ routes: list[BaseRoute] = [
     *cli_tools.routes,
     *credentials.routes,
     *tmux.routes,
+    *jobs.routes,
     *audit.routes,
 ]

@@ -1,0 +1,176 @@
+"""The handlers of the job kinds aiops ships: each checks its params' shape when a job is
+added, and runs one existing use case when the job is due.
+
+| kind            | params                                                  | runs                 |
+|-----------------|---------------------------------------------------------|----------------------|
+| sync-issues     | {"connection_id": 3, "full": false}                     | SyncIssues           |
+| tmux-resync     | {}                                                      | ResyncTmux           |
+| workspace-fetch | {"project_id": 2}                                       | FetchWorkspaces      |
+| playbook        | {"playbook": "ping", "inventory": "local", "limit": "", | the automation, when |
+|                 |  "tags": "", "check": false, "extra_vars": {}}          | one is configured    |
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from aiops.domain.errors import DomainError, ValidationError
+from aiops.domain.model.access import SYSTEM
+from aiops.domain.model.jobs import Job, JobKind
+from aiops.domain.usecases.sessions import ResyncTmux
+from aiops.domain.usecases.sync_issues import SyncIssues, SyncIssuesCommand
+from aiops.domain.usecases.workspaces import FetchWorkspaces
+from aiops.ports.jobs import JobHandler
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+_TEXT_MAX = 500
+
+
+class _Field:
+    def __init__(self, kind: str, check: Callable[[Any], bool]) -> None:
+        self.kind = kind
+        self.check = check
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
+
+
+def _is_name(value: Any) -> bool:
+    return isinstance(value, str) and bool(_NAME.fullmatch(value)) and ".." not in value
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= _TEXT_MAX and value.isprintable()
+
+
+ID = _Field("a positive whole number", _is_id)
+FLAG = _Field("true or false", lambda value: isinstance(value, bool))
+NAME = _Field("a name (letters, digits, '.', '_', '-'; no path)", _is_name)
+TEXT = _Field(f"text (at most {_TEXT_MAX} characters)", _is_text)
+MAPPING = _Field("a JSON object", lambda value: isinstance(value, dict))
+
+
+def check_shape(
+    kind: str,
+    params: Mapping[str, Any],
+    required: Mapping[str, _Field],
+    optional: Mapping[str, _Field] | None = None,
+) -> dict[str, Any]:
+    """The params when each required key is there, no other key but the optional ones, and
+    every value of its field's type; ValidationError naming the first problem otherwise."""
+    optional = optional or {}
+    allowed = {**required, **optional}
+    for key in params:
+        if key not in allowed:
+            expected = ", ".join(sorted(allowed)) or "none"
+            raise ValidationError(
+                "params", f"{kind} takes no {str(key)[:40]!r} (its params: {expected})"
+            )
+    for key in required:
+        if key not in params:
+            raise ValidationError("params", f"{kind} needs {key!r}")
+    for key, value in params.items():
+        if not allowed[key].check(value):
+            raise ValidationError("params", f"{kind}: {key!r} must be {allowed[key].kind}")
+    return dict(params)
+
+
+class SyncIssuesJob:
+    def __init__(self, sync: Callable[[], SyncIssues]) -> None:
+        self._sync = sync
+
+    def check(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return check_shape(JobKind.SYNC_ISSUES, params, {"connection_id": ID}, {"full": FLAG})
+
+    def __call__(self, job: Job) -> str:
+        connection_id = job.params["connection_id"]
+        runs = self._sync()(
+            SyncIssuesCommand(
+                connection_id=connection_id, full=bool(job.params.get("full")), actor=SYSTEM
+            )
+        )
+        if not runs:
+            raise DomainError(f"tracker connection {connection_id} does not exist")
+        run = runs[0]
+        if run.error:
+            raise DomainError(run.error)
+        return f"created {run.created}, updated {run.updated}, removed {run.removed}"
+
+
+class TmuxResyncJob:
+    def __init__(self, resync: Callable[[], ResyncTmux]) -> None:
+        self._resync = resync
+
+    def check(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return check_shape(JobKind.TMUX_RESYNC, params, {})
+
+    def __call__(self, job: Job) -> str:
+        report = self._resync()(actor=SYSTEM)
+        return (
+            f"recreated {len(report.recreated)}, pruned {len(report.pruned)}, "
+            f"exited {len(report.exited)}"
+        )
+
+
+class WorkspaceFetchJob:
+    def __init__(self, fetch: Callable[[], FetchWorkspaces]) -> None:
+        self._fetch = fetch
+
+    def check(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return check_shape(JobKind.WORKSPACE_FETCH, params, {"project_id": ID})
+
+    def __call__(self, job: Job) -> str:
+        report = self._fetch()(job.params["project_id"])
+        summary = f"fetched {len(report.fetched)}, {report.missing} without a workspace"
+        if report.failed:
+            failures = "; ".join(f"{who}: {why}" for who, why in report.failed)
+            raise DomainError(f"{summary}, {len(report.failed)} failed ({failures})")
+        return summary
+
+
+class PlaybookRunner(Protocol):
+    """Runs an allowlisted playbook with checked params; a one-line summary (the automation
+    side plugs this in)."""
+
+    def __call__(self, params: Mapping[str, Any]) -> str: ...
+
+
+class PlaybookJob:
+    """Scheduled playbooks: the shape is checked here; the run goes to the automation when
+    one is configured (the container's optional `playbook_runner`)."""
+
+    def __init__(self, runner: PlaybookRunner | None) -> None:
+        self._runner = runner
+
+    def check(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return check_shape(
+            JobKind.PLAYBOOK,
+            params,
+            {"playbook": NAME},
+            {"inventory": NAME, "limit": TEXT, "tags": TEXT, "check": FLAG, "extra_vars": MAPPING},
+        )
+
+    def __call__(self, job: Job) -> str:
+        if self._runner is None:
+            raise DomainError("automation not configured: this aiops cannot run playbooks")
+        return self._runner(job.params)
+
+
+def default_handlers(
+    *,
+    sync: Callable[[], SyncIssues],
+    resync: Callable[[], ResyncTmux],
+    fetch: Callable[[], FetchWorkspaces],
+    playbook: PlaybookRunner | None,
+) -> dict[str, JobHandler]:
+    """The handlers by kind; each builds its use case when a job runs (adding a job only
+    checks params, and starts no tracker client or tmux)."""
+    return {
+        JobKind.SYNC_ISSUES.value: SyncIssuesJob(sync),
+        JobKind.TMUX_RESYNC.value: TmuxResyncJob(resync),
+        JobKind.WORKSPACE_FETCH.value: WorkspaceFetchJob(fetch),
+        JobKind.PLAYBOOK.value: PlaybookJob(playbook),
+    }
