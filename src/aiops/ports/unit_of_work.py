@@ -22,6 +22,7 @@ from aiops.domain.model.sessions import AgentSession
 from aiops.domain.model.tenants import Membership, Tenant
 from aiops.domain.model.trackers import Issue, SyncRun, TrackerConnection, Triage
 from aiops.domain.model.users import User
+from aiops.ports.automation import AutomationRunRepository
 
 
 class TenantRepository(Protocol):
@@ -243,6 +244,7 @@ class UnitOfWork(Protocol):
     webhook_deliveries: WebhookDeliveryLog
     sealed_secrets: SealedSecretStore
     agent_sessions: AgentSessionRepository
+    automation_runs: AutomationRunRepository
 
     def __enter__(self) -> Self: ...
 
