@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from aiops.adapters.sqlalchemy.agent_sessions import SqlAgentSessionRepository
+from aiops.adapters.sqlalchemy.automation_runs import SqlAutomationRunRepository
 from aiops.adapters.sqlalchemy.engine import unavailable
 from aiops.adapters.sqlalchemy.repositories import (
     SqlApiTokenRepository,
@@ -42,6 +43,7 @@ class SqlAlchemyUnitOfWork:
     webhook_deliveries: SqlWebhookDeliveryLog
     sealed_secrets: SqlSealedSecretStore
     agent_sessions: SqlAgentSessionRepository
+    automation_runs: SqlAutomationRunRepository
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -68,6 +70,7 @@ class SqlAlchemyUnitOfWork:
         self.webhook_deliveries = SqlWebhookDeliveryLog(connection)
         self.sealed_secrets = SqlSealedSecretStore(connection)
         self.agent_sessions = SqlAgentSessionRepository(connection)
+        self.automation_runs = SqlAutomationRunRepository(connection)
         return self
 
     def __exit__(
