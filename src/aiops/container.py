@@ -24,6 +24,7 @@ from dependency_injector import containers, providers
 from sqlalchemy import Engine
 
 from aiops.adapters import secret_key as secret_key_file
+from aiops.adapters.ansible import FilePlaybookCatalogue
 from aiops.adapters.argon2_hasher import Argon2PasswordHasher
 from aiops.adapters.fernet_secret_box import FernetSecretBox
 from aiops.adapters.file_agent_contexts import FileAgentContexts
@@ -55,6 +56,17 @@ from aiops.domain.usecases.auth import (
     LoadViewer,
     RevokeToken,
     SignIn,
+)
+from aiops.domain.usecases.automation import (
+    AutomationPolicy,
+    AutomationPorts,
+    CancelRun,
+    ListInventories,
+    ListPlaybooks,
+    ListRuns,
+    RunEvents,
+    RunPlaybook,
+    ShowRun,
 )
 from aiops.domain.usecases.cli_tools import CliToolsStatus, InstallCliTool, InstallLocks
 from aiops.domain.usecases.credentials import (
@@ -104,6 +116,7 @@ from aiops.domain.usecases.workspaces import (
     ReadSnapshots,
     RefreshSnapshot,
 )
+from aiops.ports.automation import PlaybookRunner
 from aiops.ports.issue_tracker import IssueTracker
 from aiops.ports.tmux import TmuxSessions
 
@@ -180,6 +193,27 @@ def _tmux_sessions() -> TmuxSessions:
     from aiops.adapters.tmux import LibtmuxSessions  # noqa: PLC0415 - see the docstring
 
     return LibtmuxSessions()
+
+
+def _playbook_runner(settings: Settings, catalogue: FilePlaybookCatalogue) -> PlaybookRunner:
+    """ansible_runner is imported on first use: most commands never run a playbook."""
+    from aiops.adapters.ansible.runner import (  # noqa: PLC0415 - see the docstring
+        AnsibleRunnerAutomation,
+    )
+
+    return AnsibleRunnerAutomation(
+        catalogue=catalogue,
+        work_dir=settings.instance_path / "ansible",
+        artifacts_keep=settings.ansible_artifacts_keep,
+    )
+
+
+def _automation_policy(settings: Settings) -> AutomationPolicy:
+    return AutomationPolicy(
+        playbooks=settings.playbook_list,
+        project_inventories=settings.project_inventories,
+        timeout_seconds=settings.playbook_timeout,
+    )
 
 
 def _session_policy(settings: Settings, workspace_policy: WorkspacePolicy) -> SessionPolicy:
@@ -355,6 +389,30 @@ class Container(containers.DeclarativeContainer):
     stop_session = providers.Factory(StopSession, ports=session_ports)
     reconcile_sessions = providers.Factory(ReconcileSessions, ports=session_ports)
     resync_tmux = providers.Factory(ResyncTmux, ports=session_ports, launch=launch_session)
+
+    # Ansible automation
+    playbook_catalogue = providers.Singleton(
+        FilePlaybookCatalogue, ansible_dir=settings.provided.ansible_dir
+    )
+    playbook_runner = providers.Singleton(
+        _playbook_runner, settings=settings, catalogue=playbook_catalogue
+    )
+    automation_policy = providers.Singleton(_automation_policy, settings=settings)
+    automation_ports = providers.Singleton(
+        AutomationPorts,
+        uow=uow.provider,
+        clock=clock,
+        runner=playbook_runner,
+        catalogue=playbook_catalogue,
+        policy=automation_policy,
+    )
+    list_playbooks = providers.Factory(ListPlaybooks, ports=automation_ports)
+    list_inventories = providers.Factory(ListInventories, ports=automation_ports)
+    run_playbook = providers.Factory(RunPlaybook, ports=automation_ports)
+    list_runs = providers.Factory(ListRuns, ports=automation_ports)
+    show_run = providers.Factory(ShowRun, ports=automation_ports)
+    run_events = providers.Factory(RunEvents, ports=automation_ports)
+    cancel_run = providers.Factory(CancelRun, ports=automation_ports)
 
 
 def bootstrap(

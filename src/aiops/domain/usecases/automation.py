@@ -278,6 +278,7 @@ class RunRecorder:
         self._lock = threading.Lock()  # the pending list
         self._store = threading.Lock()  # one batch at a time, in order
         self._done = threading.Event()
+        self._finished = threading.Event()
         self._last_poll: datetime | None = None
         self._flusher = threading.Thread(
             target=self._flush_often, name=f"run-{run_id}-events", daemon=True
@@ -315,6 +316,12 @@ class RunRecorder:
             return run is not None and run.cancel_requested
 
     def finished(self, outcome: RunOutcome) -> None:
+        try:
+            self._finish(outcome)
+        finally:
+            self._finished.set()
+
+    def _finish(self, outcome: RunOutcome) -> None:
         self._done.set()
         self.flush()
         run = self._update(
@@ -336,9 +343,9 @@ class RunRecorder:
             )
             uow.commit()
 
-    def wait(self, timeout: float | None = None) -> None:
-        """Until the event flusher has stopped (after `finished`)."""
-        self._flusher.join(timeout)
+    def wait(self, timeout: float | None = None) -> bool:
+        """Until the outcome is stored (True), or the timeout passed."""
+        return self._finished.wait(timeout)
 
     def flush(self) -> None:
         with self._store:
