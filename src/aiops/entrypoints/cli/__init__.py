@@ -15,6 +15,7 @@ from aiops import __version__
 from aiops.entrypoints.cli import (
     agent_context,
     audit,
+    automation,
     cli_tools,
     credentials,
     db,
@@ -62,6 +63,9 @@ app.command("seed-identities")(identities.seed_identities)
 app.command("serve")(serve.serve)
 app.add_typer(agent_context.app, name="agent-context")
 app.add_typer(cli_tools.app, name="cli-tools")
+app.command("run-playbook")(automation.run_playbook)
+app.add_typer(automation.playbooks_app, name="playbooks")
+app.add_typer(automation.runs_app, name="runs")
 
 
 @app.command()
