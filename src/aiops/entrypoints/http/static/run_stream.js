@@ -33,9 +33,10 @@ document.addEventListener("DOMContentLoaded", () => {
     if (event.task) head.append(" ", span("task", event.task));
     if (event.status) head.append(" ", span("ev-status", event.status));
     item.append(head);
-    if (event.stdout) {
+    const text = (event.stdout || "").replace(/^[\r\n]+|[\r\n]+$/g, "");
+    if (text) {
       const pre = document.createElement("pre");
-      pre.textContent = event.stdout;
+      pre.textContent = text;
       item.append(pre);
     }
     return item;
