@@ -13,6 +13,8 @@ import attrs
 import httpx
 import pytest
 from dependency_injector import providers
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -26,6 +28,7 @@ from aiops.ports.automation import RunOutcome
 from tests.fakes import FakePlaybookRunner
 from tests.integration.http.conftest import World, bearer, csrf, post_form, sign_in
 from tests.integration.http.sse import read_sse, serving
+from tests.integration.http.test_form_fuzz import TEXT
 
 EVENTS_STREAM = "/automation/runs/{}/events"
 
@@ -181,6 +184,24 @@ def test_bad_input_shows_the_form_again_with_the_error_and_starts_nothing(
         assert fields["extra_vars"].replace('"', "&#34;") in response.text
     assert runner.launches == {}
     assert stored_runs(app) == 0
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    playbook=st.one_of(st.sampled_from(["ping", "ai-clis", "host-report"]), TEXT),
+    values=st.lists(TEXT, min_size=4, max_size=4),
+)
+def test_any_run_form_input_gets_the_form_again_or_a_run_never_a_500(
+    admin: TestClient, runner: FakePlaybookRunner, playbook: str, values: list[str]
+) -> None:
+    fields = dict(zip(("inventory", "limit", "tags", "extra_vars"), values, strict=True))
+
+    response = post_form(admin, "/automation/runs", {"playbook": playbook, **fields})
+
+    assert response.status_code in {303, 400}, response.text[:300]
+    if response.status_code == 400:
+        assert 'action="/automation/runs"' in response.text
+        assert 'role="alert"' in response.text
 
 
 def test_cancel_button_asks_the_run_to_stop_and_a_finished_run_is_refused(

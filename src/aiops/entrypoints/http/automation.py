@@ -66,7 +66,10 @@ async def automation_page(request: Request) -> Response:
 
 async def start_run(request: Request) -> Response:
     actor = await require_actor(request)
-    data = await form(request)
+    try:
+        data = await form(request)
+    except ValidationError as error:  # a field over the size limit
+        return await _page(request, actor, 400, error=error.message)
     chosen = {
         name: field(data, name) for name in ("playbook", "inventory", "limit", "tags", "extra_vars")
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -24,6 +25,7 @@ from aiops.entrypoints.presenters import event_row, run_row
 
 PAGE_SIZE = 1000  # events read per poll (a backlog is read page after page, without waiting)
 SEQ_MAX_DIGITS = 12
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what EventSource splits lines on
 
 
 @attrs.frozen(kw_only=True)
@@ -56,7 +58,7 @@ def message(data: str, *, event_id: int | None = None, event: str | None = None)
     lines = [f"id: {event_id}"] if event_id is not None else []
     if event:
         lines.append(f"event: {event}")
-    lines.extend(f"data: {line}" for line in data.split("\n"))
+    lines.extend(f"data: {line}" for line in _LINE_BREAK.split(data))
     return "\n".join(lines) + "\n\n"
 
 
