@@ -167,7 +167,7 @@ class AnsibleRunnerAutomation:
                 status_handler=lambda status, runner_config: self._on_status(
                     live, listener, status
                 ),
-                cancel_callback=lambda: live.cancel.is_set() or listener.cancel_requested(),
+                cancel_callback=lambda: self._should_cancel(live, listener),
                 finished_callback=lambda runner: self._on_finished(launch.run_id, listener, runner),
             )
         except (AnsibleRunnerException, ValueError) as error:
@@ -227,6 +227,13 @@ class AnsibleRunnerAutomation:
         if mapped is not None:
             listener.event(mapped)
         return False  # stored through the listener: ansible-runner need not write it to disk
+
+    def _should_cancel(self, live: _Live, listener: RunListener) -> bool:
+        """Once True, always True: ansible-runner asks again on every loop and would take a
+        later False as "not cancelled" after it has already stopped the run."""
+        if not live.cancel.is_set() and listener.cancel_requested():
+            live.cancel.set()
+        return live.cancel.is_set()
 
     def _on_status(self, live: _Live, listener: RunListener, status: Mapping[str, Any]) -> None:
         if not live.started and status.get("status") in ("starting", "running"):
