@@ -261,3 +261,15 @@ def test_only_admins_run_and_cancel_and_owners_may_look() -> None:
         ShowRun(ports=world.ports)(run_id + 100, actor=ADMIN)
     assert len(world.uow.committed.audit) == 1
     assert world.uow.committed.audit[0].action == "automation.started"
+
+
+def test_settings_refuse_a_path_in_the_playbook_allowlist() -> None:
+    from aiops.config import ConfigError, load_settings
+
+    assert load_settings(playbooks="ping, host-report").playbook_list == ("ping", "host-report")
+    with pytest.raises(ConfigError, match="AIOPS_PLAYBOOKS"):
+        load_settings(playbooks="ping,../../etc/evil")
+    with pytest.raises(ConfigError, match="AIOPS_PROJECT_INVENTORIES"):
+        load_settings(project_inventories={"web": "../inv"})
+    with pytest.raises(ConfigError, match="AIOPS_PLAYBOOK_TIMEOUT"):
+        load_settings(playbook_timeout=0)

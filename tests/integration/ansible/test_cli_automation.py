@@ -107,3 +107,20 @@ def test_bad_input_is_one_line_and_nothing_is_stored(
     assert result.stderr.startswith("aiops: error: ")
     assert message in result.stderr
     assert json.loads(cli.ok("runs", "list", "--json")) == []
+
+
+def test_ansible_runner_is_imported_only_when_a_run_starts() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, aiops.entrypoints.cli\n"
+        "from aiops.container import bootstrap\n"
+        "c = bootstrap()\n"
+        "c.list_playbooks()\n"
+        "print('ansible_runner' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
