@@ -89,6 +89,11 @@ class Settings(BaseSettings):
                 raise ValueError(f"{name.strip()[:60]!r} is not a playbook name (no paths)")
         return value
 
+    @field_validator("ansible_dir", mode="before")
+    @classmethod
+    def _ansible_dir(cls, value: Any) -> Any:
+        return default_ansible_dir() if value in ("", None) else value
+
     @field_validator("project_inventories")
     @classmethod
     def _inventory_names(cls, value: dict[str, str]) -> dict[str, str]:

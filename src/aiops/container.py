@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 
 from aiops.adapters import secret_key as secret_key_file
 from aiops.adapters.ansible import FilePlaybookCatalogue
+from aiops.adapters.ansible.lazy import LazyAnsibleRunner
 from aiops.adapters.argon2_hasher import Argon2PasswordHasher
 from aiops.adapters.fernet_secret_box import FernetSecretBox
 from aiops.adapters.file_agent_contexts import FileAgentContexts
@@ -196,12 +197,8 @@ def _tmux_sessions() -> TmuxSessions:
 
 
 def _playbook_runner(settings: Settings, catalogue: FilePlaybookCatalogue) -> PlaybookRunner:
-    """ansible_runner is imported on first use: most commands never run a playbook."""
-    from aiops.adapters.ansible.runner import (  # noqa: PLC0415 - see the docstring
-        AnsibleRunnerAutomation,
-    )
-
-    return AnsibleRunnerAutomation(
+    """ansible_runner is imported on the first run: most commands never start one."""
+    return LazyAnsibleRunner(
         catalogue=catalogue,
         work_dir=settings.instance_path / "ansible",
         artifacts_keep=settings.ansible_artifacts_keep,

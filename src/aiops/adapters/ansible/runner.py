@@ -167,7 +167,7 @@ class AnsibleRunnerAutomation:
                 status_handler=lambda status, runner_config: self._on_status(
                     live, listener, status
                 ),
-                cancel_callback=lambda: live.cancel.is_set() or listener.cancel_requested(),
+                cancel_callback=lambda: self._should_cancel(live, listener),
                 finished_callback=lambda runner: self._on_finished(launch.run_id, listener, runner),
             )
         except (AnsibleRunnerException, ValueError) as error:
@@ -202,6 +202,8 @@ class AnsibleRunnerAutomation:
         if private_dir.exists():
             shutil.rmtree(private_dir)
         (private_dir / "env").mkdir(mode=0o700, parents=True)
+        # ansible-runner reads this over its own keyword: no copy of the output on disk.
+        _write_private(private_dir / "env" / "settings", json.dumps({"suppress_output_file": True}))
         if launch.extra_vars:
             _write_private(private_dir / "env" / "extravars", json.dumps(dict(launch.extra_vars)))
         if launch.private_key_path:
@@ -227,6 +229,13 @@ class AnsibleRunnerAutomation:
         if mapped is not None:
             listener.event(mapped)
         return False  # stored through the listener: ansible-runner need not write it to disk
+
+    def _should_cancel(self, live: _Live, listener: RunListener) -> bool:
+        """Once True, always True: ansible-runner asks again on every loop and would take a
+        later False as "not cancelled" after it has already stopped the run."""
+        if not live.cancel.is_set() and listener.cancel_requested():
+            live.cancel.set()
+        return live.cancel.is_set()
 
     def _on_status(self, live: _Live, listener: RunListener, status: Mapping[str, Any]) -> None:
         if not live.started and status.get("status") in ("starting", "running"):
