@@ -18,6 +18,7 @@ import attrs
 from aiops.domain.errors import Conflict, NotFound, SecretUnreadable, ValidationError
 from aiops.domain.model.audit import AuditEvent
 from aiops.domain.model.auth import ApiToken
+from aiops.domain.model.automation import AutomationRun, Playbook, RunEvent
 from aiops.domain.model.credentials import CredentialsRefused, fingerprint
 from aiops.domain.model.identities import KeyRefused, SshIdentity
 from aiops.domain.model.jobs import Job, JobOutcome
@@ -51,6 +52,7 @@ from aiops.domain.model.workspaces import (
     WorkspaceMissing,
     WorkspaceStatus,
 )
+from aiops.ports.automation import PlaybookLaunch, RunListener, RunOutcome
 from aiops.ports.cli_installer import CliToolStatus, InstallResult
 from aiops.ports.credentials import CredentialInfo
 from aiops.ports.issue_tracker import IssueChanges, TrackerTarget
@@ -125,6 +127,8 @@ class State:
     secret_probe: str | None = None
     agent_sessions: dict[int, AgentSession] = attrs.field(factory=dict)
     jobs: dict[int, Job] = attrs.field(factory=dict)
+    automation_runs: dict[int, AutomationRun] = attrs.field(factory=dict)
+    run_events: dict[tuple[int, int], RunEvent] = attrs.field(factory=dict)
     next_id: int = 1
 
     def copy(self) -> State:
@@ -144,6 +148,8 @@ class State:
             secret_probe=self.secret_probe,
             agent_sessions=dict(self.agent_sessions),
             jobs=dict(self.jobs),
+            automation_runs=dict(self.automation_runs),
+            run_events=dict(self.run_events),
             next_id=self.next_id,
         )
 
@@ -569,6 +575,41 @@ class FakeJobStore:
             return True
 
 
+class FakeAutomationRunRepository(_Repo):
+    def add(self, run: AutomationRun) -> AutomationRun:
+        run = attrs.evolve(run, id=self._s.new_id())
+        assert run.id is not None
+        self._s.automation_runs[run.id] = run
+        return run
+
+    def update(self, run: AutomationRun) -> AutomationRun:
+        if run.id not in self._s.automation_runs:
+            raise NotFound(f"run {run.id} does not exist")
+        self._s.automation_runs[run.id] = run
+        return run
+
+    def get(self, run_id: int) -> AutomationRun | None:
+        return self._s.automation_runs.get(run_id)
+
+    def list(self, limit: int = 50) -> Sequence[AutomationRun]:
+        return [run for _, run in sorted(self._s.automation_runs.items(), reverse=True)][:limit]
+
+    def add_events(self, events: Sequence[RunEvent]) -> None:
+        for event in events:
+            key = (event.run_id, event.seq)
+            if key in self._s.run_events:
+                raise Conflict(f"event {event.seq} of run {event.run_id} is stored already")
+            self._s.run_events[key] = event
+
+    def events(self, run_id: int, after_seq: int = 0, limit: int = 1000) -> Sequence[RunEvent]:
+        found = [
+            e
+            for (r, seq), e in sorted(self._s.run_events.items())
+            if r == run_id and seq > after_seq
+        ]
+        return found[:limit]
+
+
 class FakeSealedSecretStore(_Repo):
     def probe(self) -> str | None:
         return self._s.secret_probe
@@ -681,6 +722,7 @@ class FakeUnitOfWork:
         self.sealed_secrets = FakeSealedSecretStore(self._work)
         self.agent_sessions = FakeAgentSessionRepository(self._work)
         self.jobs = FakeJobRepository(self._work)
+        self.automation_runs = FakeAutomationRunRepository(self._work)
         self.audit = FakeAuditLog(self._work)
         self.api_tokens = FakeApiTokenRepository(self._work)
         self.login_failures = FakeLoginFailureLog(self._work)
@@ -1156,3 +1198,56 @@ class FakeCliInstaller:
             version=self.versions.get(package),
             output_tail=f"added 1 package: {package}",
         )
+
+
+class FakePlaybookCatalogue:
+    def __init__(
+        self,
+        playbooks: Mapping[str, str] | None = None,
+        inventories: Sequence[str] = ("localhost",),
+    ) -> None:
+        self.descriptions = dict(
+            playbooks
+            if playbooks is not None
+            else {"ping": "Connectivity check", "ai-clis": "AI CLIs", "host-report": "Report"}
+        )
+        self.inventory_names = list(inventories)
+
+    def playbooks(self) -> Sequence[Playbook]:
+        return [Playbook(name=n, description=d) for n, d in sorted(self.descriptions.items())]
+
+    def inventories(self) -> Sequence[str]:
+        return list(self.inventory_names)
+
+
+class FakePlaybookRunner:
+    """Records each launch; the test plays the runner's part with emit() and finish()."""
+
+    def __init__(self, *, fail_to_start: bool = False) -> None:
+        self.launches: dict[int, PlaybookLaunch] = {}
+        self.listeners: dict[int, RunListener] = {}
+        self.cancelled: list[int] = []
+        self.fail_to_start = fail_to_start
+
+    def start(self, launch: PlaybookLaunch, listener: RunListener) -> None:
+        if self.fail_to_start:
+            raise OSError(2, "No such file or directory")
+        self.launches[launch.run_id] = launch
+        self.listeners[launch.run_id] = listener
+        listener.started()
+
+    def emit(self, run_id: int, *events: RunEvent) -> None:
+        for event in events:
+            self.listeners[run_id].event(event)
+
+    def finish(self, run_id: int, outcome: RunOutcome) -> None:
+        self.listeners.pop(run_id).finished(outcome)
+
+    def cancel(self, run_id: int) -> bool:
+        if run_id not in self.listeners:
+            return False
+        self.cancelled.append(run_id)
+        return True
+
+    def wait(self, run_id: int, timeout: float | None = None) -> bool:
+        return run_id not in self.listeners

@@ -1,7 +1,7 @@
 """Scheduled jobs and their leases.
 
 Revision ID: 0011
-Revises: 0009 (re-chained onto 0010, the Ansible runs, at merge)
+Revises: 0010
 Create Date: 2026-11-25
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from aiops.adapters.sqlalchemy.tables import UtcDateTime
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -13,6 +13,13 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 OWASP_ARGON2_MIN_MEMORY_KIB = 19 * 1024
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+
+def default_ansible_dir() -> Path:
+    """The ansible/ folder of the source tree, else the copy packaged with aiops."""
+    source = Path(__file__).resolve().parents[2] / "ansible"
+    return source if source.is_dir() else Path(__file__).resolve().parent / "_ansible"
 
 
 class ConfigError(Exception):
@@ -78,6 +85,37 @@ class Settings(BaseSettings):
             parse_timezone(value)
         except ValidationError as error:
             raise ValueError(error.message.removeprefix("timezone: ")) from None
+        return value
+
+    ansible_dir: Path = Field(default_factory=default_ansible_dir)
+    playbooks: str = "ping,ai-clis,host-report"  # the allowlist; see playbook_list
+    project_inventories: dict[str, str] = Field(default_factory=dict)  # project slug -> name
+    playbook_timeout: int = Field(default=3600, ge=1, le=7 * 24 * 3600)  # seconds
+    ansible_artifacts_keep: int = Field(default=50, ge=1, le=100_000)
+
+    @property
+    def playbook_list(self) -> tuple[str, ...]:
+        return tuple(name.strip() for name in self.playbooks.split(",") if name.strip())
+
+    @field_validator("playbooks")
+    @classmethod
+    def _playbook_names(cls, value: str) -> str:
+        for name in value.split(","):
+            if name.strip() and not _NAME.fullmatch(name.strip()):
+                raise ValueError(f"{name.strip()[:60]!r} is not a playbook name (no paths)")
+        return value
+
+    @field_validator("ansible_dir", mode="before")
+    @classmethod
+    def _ansible_dir(cls, value: Any) -> Any:
+        return default_ansible_dir() if value in ("", None) else value
+
+    @field_validator("project_inventories")
+    @classmethod
+    def _inventory_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for slug, name in value.items():
+            if not _NAME.fullmatch(name):
+                raise ValueError(f"{slug[:60]!r}: {name[:60]!r} is not an inventory name")
         return value
 
     @property

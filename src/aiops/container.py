@@ -27,6 +27,8 @@ from dependency_injector import containers, providers
 from sqlalchemy import Engine
 
 from aiops.adapters import secret_key as secret_key_file
+from aiops.adapters.ansible import FilePlaybookCatalogue
+from aiops.adapters.ansible.lazy import LazyAnsibleRunner
 from aiops.adapters.argon2_hasher import Argon2PasswordHasher
 from aiops.adapters.fernet_secret_box import FernetSecretBox
 from aiops.adapters.file_agent_contexts import FileAgentContexts
@@ -60,6 +62,18 @@ from aiops.domain.usecases.auth import (
     RevokeToken,
     SignIn,
 )
+from aiops.domain.usecases.automation import (
+    AutomationPolicy,
+    AutomationPorts,
+    CancelRun,
+    ListInventories,
+    ListPlaybooks,
+    ListRuns,
+    RunEvents,
+    RunPlaybook,
+    ScheduledPlaybook,
+    ShowRun,
+)
 from aiops.domain.usecases.cli_tools import CliToolsStatus, InstallCliTool, InstallLocks
 from aiops.domain.usecases.credentials import (
     ListCredentials,
@@ -67,7 +81,7 @@ from aiops.domain.usecases.credentials import (
     SetCredentials,
 )
 from aiops.domain.usecases.identities import AddIdentity, ListIdentities, SeedIdentities
-from aiops.domain.usecases.job_handlers import PlaybookRunner, default_handlers
+from aiops.domain.usecases.job_handlers import default_handlers
 from aiops.domain.usecases.jobs import (
     AddJob,
     DisableJob,
@@ -120,6 +134,7 @@ from aiops.domain.usecases.workspaces import (
     ReadSnapshots,
     RefreshSnapshot,
 )
+from aiops.ports.automation import PlaybookRunner
 from aiops.ports.issue_tracker import IssueTracker
 from aiops.ports.tmux import TmuxSessions
 
@@ -196,6 +211,23 @@ def _tmux_sessions() -> TmuxSessions:
     from aiops.adapters.tmux import LibtmuxSessions  # noqa: PLC0415 - see the docstring
 
     return LibtmuxSessions()
+
+
+def _playbook_runner(settings: Settings, catalogue: FilePlaybookCatalogue) -> PlaybookRunner:
+    """ansible_runner is imported on the first run: most commands never start one."""
+    return LazyAnsibleRunner(
+        catalogue=catalogue,
+        work_dir=settings.instance_path / "ansible",
+        artifacts_keep=settings.ansible_artifacts_keep,
+    )
+
+
+def _automation_policy(settings: Settings) -> AutomationPolicy:
+    return AutomationPolicy(
+        playbooks=settings.playbook_list,
+        project_inventories=settings.project_inventories,
+        timeout_seconds=settings.playbook_timeout,
+    )
 
 
 def _session_policy(settings: Settings, workspace_policy: WorkspacePolicy) -> SessionPolicy:
@@ -387,17 +419,39 @@ class Container(containers.DeclarativeContainer):
     reconcile_sessions = providers.Factory(ReconcileSessions, ports=session_ports)
     resync_tmux = providers.Factory(ResyncTmux, ports=session_ports, launch=launch_session)
 
+    # Ansible automation
+    playbook_catalogue = providers.Singleton(
+        FilePlaybookCatalogue, ansible_dir=settings.provided.ansible_dir
+    )
+    playbook_runner = providers.Singleton(
+        _playbook_runner, settings=settings, catalogue=playbook_catalogue
+    )
+    automation_policy = providers.Singleton(_automation_policy, settings=settings)
+    automation_ports = providers.Singleton(
+        AutomationPorts,
+        uow=uow.provider,
+        clock=clock,
+        runner=playbook_runner,
+        catalogue=playbook_catalogue,
+        policy=automation_policy,
+    )
+    list_playbooks = providers.Factory(ListPlaybooks, ports=automation_ports)
+    list_inventories = providers.Factory(ListInventories, ports=automation_ports)
+    run_playbook = providers.Factory(RunPlaybook, ports=automation_ports)
+    list_runs = providers.Factory(ListRuns, ports=automation_ports)
+    show_run = providers.Factory(ShowRun, ports=automation_ports)
+    run_events = providers.Factory(RunEvents, ports=automation_ports)
+    cancel_run = providers.Factory(CancelRun, ports=automation_ports)
+
     # Scheduled jobs
     fetch_workspaces = providers.Factory(FetchWorkspaces, ports=workspace_ports)
-    # The automation plugs its PlaybookRunner in here; without one a playbook job fails with
-    # "automation not configured".
-    playbook_runner: providers.Provider[PlaybookRunner | None] = providers.Object(None)
+    scheduled_playbook = providers.Factory(ScheduledPlaybook, run_playbook=run_playbook.provider)
     job_handlers = providers.Singleton(
         default_handlers,
         sync=sync_issues.provider,
         resync=resync_tmux.provider,
         fetch=fetch_workspaces.provider,
-        playbook=playbook_runner,
+        playbook=scheduled_playbook,
     )
     job_store = providers.Singleton(SqlAlchemyJobStore, engine=engine)
     runner_policy = providers.Singleton(_runner_policy, settings=settings)

@@ -378,19 +378,34 @@ def test_a_playbook_job_without_automation_fails_saying_so() -> None:
     assert job.last_error == "automation not configured: this aiops cannot run playbooks"
 
 
-def test_a_plugged_in_playbook_runner_gets_the_checked_params() -> None:
-    seen: list[Mapping[str, Any]] = []
+class RecordingPlaybooks:
+    """A ScheduledPlaybooks that refuses the playbook 'nope' and records what it runs."""
 
-    def runner(params: Mapping[str, Any]) -> str:
-        seen.append(params)
+    def __init__(self) -> None:
+        self.ran: list[Mapping[str, Any]] = []
+
+    def check(self, params: Mapping[str, Any]) -> None:
+        if params["playbook"] == "nope":
+            raise ValidationError("playbook", "'nope' is not on the allowlist")
+
+    def __call__(self, params: Mapping[str, Any]) -> str:
+        self.ran.append(params)
         return "ok=1"
 
-    handler = PlaybookJob(runner)
+
+def test_a_plugged_in_playbook_runner_gets_the_checked_params() -> None:
+    playbooks = RecordingPlaybooks()
+    handler = PlaybookJob(playbooks)
     params = handler.check({"playbook": "ping", "check": True, "extra_vars": {"a": 1}})
     job = Job(name="p", kind="playbook", schedule=attrs.evolve(_schedule()), params=params,
               next_run=FakeClock().now())  # fmt: skip
     assert handler(job) == "ok=1"
-    assert seen == [{"playbook": "ping", "check": True, "extra_vars": {"a": 1}}]
+    assert playbooks.ran == [{"playbook": "ping", "check": True, "extra_vars": {"a": 1}}]
+
+
+def test_a_playbook_job_the_automation_refuses_is_not_added() -> None:
+    with pytest.raises(ValidationError, match="allowlist"):
+        PlaybookJob(RecordingPlaybooks()).check({"playbook": "nope"})
 
 
 def test_a_job_whose_kind_this_runner_lacks_fails_and_the_runner_goes_on() -> None:

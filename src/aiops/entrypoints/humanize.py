@@ -40,3 +40,17 @@ def changes(status: WorkspaceStatus) -> str:
         ("conflicted", len(status.conflicted)),
     )
     return ", ".join(f"{n} {word}" for word, n in counts if n)
+
+
+def duration(seconds: float | None) -> str:
+    """A run's length: "0.8 s", "12 s", "3 min 05 s", "1 h 02 min"; "—" when unknown."""
+    if seconds is None:
+        return "—"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from aiops.domain.model.automation import AutomationRun, HostSummary, Playbook, RunEvent
 from aiops.domain.model.jobs import Job
 from aiops.domain.usecases.sessions import SessionView
 
@@ -51,4 +52,58 @@ def job_row(job: Job) -> dict[str, Any]:
         "last_ended_at": _moment(job.last_ended_at),
         "last_duration": job.last_duration,
         "last_error": job.last_error,
+    }
+
+
+def playbook_row(playbook: Playbook) -> dict[str, Any]:
+    return {"name": playbook.name, "description": playbook.description}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def host_summary_row(host: HostSummary) -> dict[str, Any]:
+    return {
+        "host": host.host,
+        "ok": host.ok,
+        "changed": host.changed,
+        "failed": host.failed,
+        "unreachable": host.unreachable,
+        "skipped": host.skipped,
+    }
+
+
+def run_row(run: AutomationRun) -> dict[str, Any]:
+    """An automation run (secret extra vars already masked by the use case)."""
+    return {
+        "id": run.id,
+        "playbook": run.playbook,
+        "inventory": run.inventory,
+        "limit": run.limit,
+        "tags": run.tags,
+        "check": run.check,
+        "extra_vars": dict(run.extra_vars),
+        "identity": run.identity,
+        "status": run.status.value,
+        "rc": run.rc,
+        "started_by": run.started_by,
+        "queued_at": run.queued_at.isoformat(),
+        "started_at": _iso(run.started_at),
+        "ended_at": _iso(run.ended_at),
+        "duration_seconds": run.duration_seconds,
+        "summary": [host_summary_row(host) for host in run.summary],
+        "cancel_requested": run.cancel_requested,
+    }
+
+
+def event_row(event: RunEvent) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "event": event.event,
+        "host": event.host,
+        "task": event.task,
+        "status": event.status,
+        "stdout": event.stdout,
+        "at": _iso(event.at),
     }

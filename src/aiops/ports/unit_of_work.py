@@ -22,6 +22,7 @@ from aiops.domain.model.sessions import AgentSession
 from aiops.domain.model.tenants import Membership, Tenant
 from aiops.domain.model.trackers import Issue, SyncRun, TrackerConnection, Triage
 from aiops.domain.model.users import User
+from aiops.ports.automation import AutomationRunRepository
 from aiops.ports.jobs import JobRepository
 
 
@@ -245,6 +246,7 @@ class UnitOfWork(Protocol):
     sealed_secrets: SealedSecretStore
     agent_sessions: AgentSessionRepository
     jobs: JobRepository
+    automation_runs: AutomationRunRepository
 
     def __enter__(self) -> Self: ...
 

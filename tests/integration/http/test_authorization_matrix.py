@@ -19,6 +19,7 @@ from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 from aiops.container import Container
+from aiops.domain.model.automation import AutomationRun, HostSummary, RunEvent, RunStatus
 from aiops.domain.model.trackers import Issue, IssueState, Provider, RemoteIssue
 from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.auth import CreateTokenCommand
@@ -114,6 +115,15 @@ SEES_SESSION = only({"member": 200, "owner": 200, "admin": 200}, others=404, ano
 STOPS_SESSION = only({"member": 303, "owner": 303, "admin": 303}, others=404, anonymous=303)
 SEES_SESSION_API = only({"member": 200, "owner": 200, "admin": 200}, others=404, anonymous=401)
 JOB = "matrix-resync"
+
+# Automation: global admins run and cancel; admins and every tenant owner see playbooks, runs
+# and events (runs belong to no tenant); members and viewers are refused. The matrix's run
+# (with_a_run) has finished, so its event stream ends at once and a cancel is refused (the
+# page says so and goes back to the run: 303; the API answers 409). Starting a run is asked
+# for a playbook off the allowlist, so nothing ever runs here.
+RUN = {"id": 0}
+SEES_RUNS_PAGE = only({"owner": 200, "other_owner": 200, "admin": 200}, others=403, anonymous=303)
+SEES_RUNS_API = only({"owner": 200, "other_owner": 200, "admin": 200}, others=403, anonymous=401)
 
 # (method, path template) -> (expected status by role, form/JSON body for the role)
 MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
@@ -289,6 +299,26 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
     ),
     ("GET", "/api/v1/sessions/{session_id:int}"): (SEES_SESSION_API, None),
     ("DELETE", "/api/v1/sessions/{session_id:int}"): (SEES_SESSION_API, None),
+    ("GET", "/automation"): (SEES_RUNS_PAGE, None),
+    ("POST", "/automation/runs"): (
+        only({"admin": 400}, others=403, anonymous=303),
+        lambda role: {"playbook": "not-allowlisted"},
+    ),
+    ("GET", "/automation/runs/{run_id:int}"): (SEES_RUNS_PAGE, None),
+    ("GET", "/automation/runs/{run_id:int}/events"): (SEES_RUNS_PAGE, None),
+    ("POST", "/automation/runs/{run_id:int}/cancel"): (ADMINS_303, lambda role: {}),
+    ("GET", "/api/v1/playbooks"): (SEES_RUNS_API, None),
+    ("GET", "/api/v1/runs"): (SEES_RUNS_API, None),
+    ("POST", "/api/v1/runs"): (
+        only({"admin": 400}, others=403, anonymous=401),
+        lambda role: {"playbook": "not-allowlisted"},
+    ),
+    ("GET", "/api/v1/runs/{run_id:int}"): (SEES_RUNS_API, None),
+    ("GET", "/api/v1/runs/{run_id:int}/events"): (SEES_RUNS_API, None),
+    ("POST", "/api/v1/runs/{run_id:int}/cancel"): (
+        only({"admin": 409}, others=403, anonymous=401),
+        None,
+    ),
     ("POST", "/hooks/github"): (everyone(401), lambda role: {}),
     ("POST", "/hooks/gitlab"): (everyone(401), lambda role: {}),
     ("POST", "/hooks/jira"): (everyone(401), lambda role: {}),
@@ -305,6 +335,8 @@ def concrete(path: str, app: Container, world: World, revocable: int) -> str:
         .replace("{issue_id:int}", str(ISSUE["id"]))
         .replace("/admin/credentials/{tool}", "/admin/credentials/claude")
         .replace("{tool}", CLI_TOOL)
+        .replace("/automation/runs/{run_id:int}", f"/automation/runs/{RUN['id']}")
+        .replace("/api/v1/runs/{run_id:int}", f"/api/v1/runs/{RUN['id']}")
         .replace("{run_id:int}", str(CLI_RUN))
         .replace("{connection_id:int}/remove", f"{TRACKER['spare']}/remove")
         .replace("{connection_id:int}", str(TRACKER["connection"]))
@@ -402,6 +434,31 @@ def with_a_job(app: Container) -> None:
     app.add_job()(AddJobCommand(name=JOB, kind="tmux-resync", every="1h"))
 
 
+def with_a_run(app: Container) -> None:
+    """A finished run of ping with a few events, stored as the runner would leave it."""
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    with app.uow() as uow:
+        run = uow.automation_runs.add(
+            AutomationRun(
+                playbook="ping",
+                inventory="localhost",
+                started_by=World.ADMIN,
+                queued_at=moment,
+                started_at=moment,
+                ended_at=moment,
+                status=RunStatus.SUCCESSFUL,
+                rc=0,
+                summary=(HostSummary(host="localhost", ok=1),),
+            )
+        )
+        assert run.id is not None
+        uow.automation_runs.add_events(
+            [RunEvent(run_id=run.id, seq=seq, event="verbose", at=moment) for seq in (1, 2, 3)]
+        )
+        uow.commit()
+    RUN["id"] = run.id
+
+
 def filled(body: dict[str, Any], world: World) -> dict[str, Any]:
     return {k: world.web_id if v == "{project}" else v for k, v in body.items()}
 
@@ -414,6 +471,7 @@ def test_each_route_answers_each_role_as_expected(
     with_an_issue(app, world)
     with_a_session(app, world)
     with_a_job(app)
+    with_a_run(app)
     failures = []
     # The owner's token to revoke (not the one the API rows authenticate with).
     revocable = app.create_token()(CreateTokenCommand(email=World.OWNER, name="revocable"))

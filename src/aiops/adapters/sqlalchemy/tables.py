@@ -300,3 +300,49 @@ jobs = Table(
     CheckConstraint("last_status IN ('ok', 'failed')", name="last_status"),
     Index("ix_jobs_enabled_next_run", "enabled", "next_run"),
 )
+
+# Ansible runs and their events (domain/model/automation.py).
+automation_runs = Table(
+    "automation_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("playbook", String(64), nullable=False),
+    Column("inventory", String(64), nullable=False),
+    Column("host_limit", String(512), nullable=True),
+    Column("tags", String(512), nullable=True),
+    Column("check_mode", Boolean, nullable=False),
+    Column("extra_vars", JSON, nullable=False),  # secret values masked
+    Column("identity", String(63), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("rc", Integer, nullable=True),
+    Column("started_by", String(255), nullable=False),
+    Column("queued_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime, nullable=True),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Column("summary", JSON, nullable=False),
+    Column("cancel_requested", Boolean, nullable=False),
+    CheckConstraint(
+        "status IN ('queued', 'running', 'successful', 'failed', 'cancelled', 'timeout')",
+        name="status",
+    ),
+)
+
+# The primary key (run_id, seq) is the uniqueness rule and the index that reads a run's
+# events after a seq.
+run_events = Table(
+    "run_events",
+    metadata,
+    Column(
+        "run_id",
+        Integer,
+        ForeignKey("automation_runs.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("event", String(64), nullable=False),
+    Column("host", String(255), nullable=True),
+    Column("task", Text, nullable=True),
+    Column("status", String(16), nullable=True),
+    Column("stdout", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=True),
+)

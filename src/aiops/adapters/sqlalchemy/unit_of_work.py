@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from aiops.adapters.sqlalchemy.agent_sessions import SqlAgentSessionRepository
+from aiops.adapters.sqlalchemy.automation_runs import SqlAutomationRunRepository
 from aiops.adapters.sqlalchemy.engine import unavailable
 from aiops.adapters.sqlalchemy.jobs import SqlJobRepository
 from aiops.adapters.sqlalchemy.repositories import (
@@ -44,6 +45,7 @@ class SqlAlchemyUnitOfWork:
     sealed_secrets: SqlSealedSecretStore
     agent_sessions: SqlAgentSessionRepository
     jobs: SqlJobRepository
+    automation_runs: SqlAutomationRunRepository
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -71,6 +73,7 @@ class SqlAlchemyUnitOfWork:
         self.sealed_secrets = SqlSealedSecretStore(connection)
         self.agent_sessions = SqlAgentSessionRepository(connection)
         self.jobs = SqlJobRepository(connection)
+        self.automation_runs = SqlAutomationRunRepository(connection)
         return self
 
     def __exit__(

@@ -1,13 +1,13 @@
 """The handlers of the job kinds aiops ships: each checks its params' shape when a job is
 added, and runs one existing use case when the job is due.
 
-| kind            | params                                                  | runs                 |
-|-----------------|---------------------------------------------------------|----------------------|
-| sync-issues     | {"connection_id": 3, "full": false}                     | SyncIssues           |
-| tmux-resync     | {}                                                      | ResyncTmux           |
-| workspace-fetch | {"project_id": 2}                                       | FetchWorkspaces      |
-| playbook        | {"playbook": "ping", "inventory": "local", "limit": "", | the automation, when |
-|                 |  "tags": "", "check": false, "extra_vars": {}}          | one is configured    |
+| kind            | params                                                    | runs            |
+|-----------------|-----------------------------------------------------------|-----------------|
+| sync-issues     | {"connection_id": 3, "full": false}                       | SyncIssues      |
+| tmux-resync     | {}                                                        | ResyncTmux      |
+| workspace-fetch | {"project_id": 2}                                         | FetchWorkspaces |
+| playbook        | {"playbook": "ping", "inventory": "localhost",            | RunPlaybook     |
+|                 |  "limit": "", "tags": "", "check": false, "extra_vars": {}} | (automation)    |
 """
 
 from __future__ import annotations
@@ -131,9 +131,12 @@ class WorkspaceFetchJob:
         return summary
 
 
-class PlaybookRunner(Protocol):
+class ScheduledPlaybooks(Protocol):
     """Runs an allowlisted playbook with checked params; a one-line summary (the automation
-    side plugs this in)."""
+    side plugs this in: automation.ScheduledPlaybook)."""
+
+    def check(self, params: Mapping[str, Any]) -> None:
+        """Refuse what would not run (not allowlisted, unknown inventory, bad extra vars)."""
 
     def __call__(self, params: Mapping[str, Any]) -> str: ...
 
@@ -142,16 +145,19 @@ class PlaybookJob:
     """Scheduled playbooks: the shape is checked here; the run goes to the automation when
     one is configured (the container's optional `playbook_runner`)."""
 
-    def __init__(self, runner: PlaybookRunner | None) -> None:
+    def __init__(self, runner: ScheduledPlaybooks | None) -> None:
         self._runner = runner
 
     def check(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        return check_shape(
+        checked = check_shape(
             JobKind.PLAYBOOK,
             params,
             {"playbook": NAME},
             {"inventory": NAME, "limit": TEXT, "tags": TEXT, "check": FLAG, "extra_vars": MAPPING},
         )
+        if self._runner is not None:
+            self._runner.check(checked)
+        return checked
 
     def __call__(self, job: Job) -> str:
         if self._runner is None:
@@ -164,7 +170,7 @@ def default_handlers(
     sync: Callable[[], SyncIssues],
     resync: Callable[[], ResyncTmux],
     fetch: Callable[[], FetchWorkspaces],
-    playbook: PlaybookRunner | None,
+    playbook: ScheduledPlaybooks | None,
 ) -> dict[str, JobHandler]:
     """The handlers by kind; each builds its use case when a job runs (adding a job only
     checks params, and starts no tracker client or tmux)."""

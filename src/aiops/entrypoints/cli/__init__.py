@@ -15,6 +15,7 @@ from aiops import __version__
 from aiops.entrypoints.cli import (
     agent_context,
     audit,
+    automation,
     cli_tools,
     credentials,
     db,
@@ -65,6 +66,9 @@ app.add_typer(agent_context.app, name="agent-context")
 app.add_typer(cli_tools.app, name="cli-tools")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(jobs.scheduler_app, name="scheduler")
+app.command("run-playbook")(automation.run_playbook)
+app.add_typer(automation.playbooks_app, name="playbooks")
+app.add_typer(automation.runs_app, name="runs")
 
 
 @app.command()

@@ -22,6 +22,7 @@ from aiops.entrypoints.http import (
     admin,
     api,
     auth_routes,
+    automation,
     issues,
     pages,
     sessions,
@@ -33,6 +34,7 @@ from aiops.entrypoints.http.errors import HANDLERS
 from aiops.entrypoints.http.middleware import BodyLimit, Csrf, SecurityHeaders, Sessions
 from aiops.entrypoints.http.page_cache import PageCache
 from aiops.entrypoints.http.refresher import SnapshotRefresher
+from aiops.entrypoints.http.run_stream import StreamTiming
 from aiops.entrypoints.http.web import HERE, call
 from aiops.entrypoints.http.webhook_syncs import SyncConnection, WebhookSyncs
 from aiops.entrypoints.scheduler import InProcessScheduler
@@ -66,6 +68,7 @@ def all_routes() -> list[BaseRoute]:
         *workspaces.routes,
         *issues.routes,
         *sessions.routes,
+        *automation.routes,
         *admin.routes,
         *api.routes,
         *webhooks.routes,
@@ -145,4 +148,5 @@ def create_app(container: Container | None = None) -> Starlette:
     app.state.refresher = refresher
     app.state.webhook_syncs = webhook_syncs
     app.state.cli_runs = CliRuns()
+    app.state.run_stream_timing = StreamTiming()
     return app

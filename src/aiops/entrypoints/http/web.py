@@ -21,7 +21,12 @@ from aiops.entrypoints.http.middleware import CSRF_FIELD, csrf_token
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html
-templates.env.filters.update(ago=humanize.ago, tracking=humanize.tracking, changes=humanize.changes)
+templates.env.filters.update(
+    ago=humanize.ago,
+    tracking=humanize.tracking,
+    changes=humanize.changes,
+    duration=humanize.duration,
+)
 FIELD_MAX = 10_000
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from aiops.entrypoints.http.api import issues, openapi, sessions, workspaces
+from aiops.entrypoints.http.api import automation, issues, openapi, sessions, workspaces
 from aiops.entrypoints.http.api.routes import PREFIX
 from aiops.entrypoints.http.api.routes import routes as resource_routes
 
@@ -13,5 +13,6 @@ routes: list[BaseRoute] = [
     *workspaces.routes,
     *issues.routes,
     *sessions.routes,
+    *automation.routes,
     Route(f"{PREFIX}/openapi.json", openapi.openapi, methods=["GET"]),
 ]

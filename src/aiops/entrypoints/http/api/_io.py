@@ -15,7 +15,7 @@ from aiops.domain.errors import AuthenticationFailed, ValidationError
 from aiops.domain.model.access import Actor
 from aiops.domain.model.projects import Project
 from aiops.domain.model.users import User
-from aiops.entrypoints.http.api.shapes import BranchIn
+from aiops.entrypoints.http.api.shapes import BranchIn, ExtraVarsIn
 from aiops.entrypoints.http.web import call, container
 
 T = TypeVar("T")
@@ -41,6 +41,16 @@ inbound.register_structure_hook(
         BranchIn, inbound, base=override(rename="from"), _cattrs_forbid_extra_keys=True
     ),
 )
+
+
+def _extra_vars(value: Any, _type: Any) -> Any:
+    """A JSON object or JSON/YAML text, as sent; the domain checks what is inside."""
+    if value is None or isinstance(value, dict | str):
+        return value
+    raise TypeError(f"expected an object or a string, got {type(value).__name__}")
+
+
+inbound.register_structure_hook(ExtraVarsIn, _extra_vars)
 outbound = cattrs.Converter()
 outbound.register_unstructure_hook(datetime, datetime.isoformat)
 outbound.register_unstructure_hook(

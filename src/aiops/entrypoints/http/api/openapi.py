@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from aiops import __version__
+from aiops.domain.model.automation import RunStatus
 from aiops.entrypoints.http.issues import FILTERS as ISSUE_FILTERS
 
 STR = {"type": "string"}
@@ -21,6 +22,7 @@ INT = {"type": "integer"}
 BOOL = {"type": "boolean"}
 DATETIME = {"type": "string", "format": "date-time"}
 NULLABLE_INT = {"type": ["integer", "null"]}
+NULLABLE_DATETIME = {"type": ["string", "null"], "format": "date-time"}
 HTTPS_TOKEN = {
     "type": ["string", "null"],
     "minLength": 1,
@@ -305,6 +307,109 @@ SCHEMAS: dict[str, Any] = {
         extra=False,
     ),
     "AgentContextResult": obj({"path": STR, "changed": BOOL}, ["path", "changed"]),
+    "Playbook": obj(
+        {"name": STR, "description": {**STR, "description": "the playbook's leading comment"}},
+        ["name", "description"],
+    ),
+    "HostSummary": obj(
+        {
+            "host": STR,
+            "ok": INT,
+            "changed": INT,
+            "failed": INT,
+            "unreachable": INT,
+            "skipped": INT,
+        },
+        ["host", "ok", "changed", "failed", "unreachable", "skipped"],
+    ),
+    "Run": obj(
+        {
+            "id": INT,
+            "playbook": STR,
+            "inventory": STR,
+            "limit": NULLABLE_STR,
+            "tags": NULLABLE_STR,
+            "check": BOOL,
+            "extra_vars": {
+                "type": "object",
+                "description": "the run's extra vars, secret ones shown as ********",
+            },
+            "identity": NULLABLE_STR,
+            "status": {"type": "string", "enum": [s.value for s in RunStatus]},
+            "rc": NULLABLE_INT,
+            "started_by": STR,
+            "queued_at": DATETIME,
+            "started_at": NULLABLE_DATETIME,
+            "ended_at": NULLABLE_DATETIME,
+            "duration_seconds": {"type": ["number", "null"]},
+            "summary": {"type": "array", "items": ref("HostSummary")},
+            "cancel_requested": BOOL,
+        },
+        [
+            "id",
+            "playbook",
+            "inventory",
+            "limit",
+            "tags",
+            "check",
+            "extra_vars",
+            "identity",
+            "status",
+            "rc",
+            "started_by",
+            "queued_at",
+            "started_at",
+            "ended_at",
+            "duration_seconds",
+            "summary",
+            "cancel_requested",
+        ],
+    ),
+    "RunEvent": obj(
+        {
+            "seq": {**INT, "description": "1, 2, ... in the order ansible emitted them"},
+            "event": {**STR, "description": "ansible's event type, e.g. runner_on_ok"},
+            "host": NULLABLE_STR,
+            "task": NULLABLE_STR,
+            "status": {"type": ["string", "null"]},
+            "stdout": STR,
+            "at": NULLABLE_DATETIME,
+        },
+        ["seq", "event", "host", "task", "status", "stdout", "at"],
+    ),
+    "RunEvents": obj(
+        {
+            "run": ref("Run"),
+            "events": {"type": "array", "items": ref("RunEvent")},
+            "last_seq": {**INT, "description": "pass it as ?after= for the next page"},
+            "done": {
+                **BOOL,
+                "description": "the run has finished and no event follows these",
+            },
+        },
+        ["run", "events", "last_seq", "done"],
+    ),
+    "RunIn": obj(
+        {
+            "playbook": {**STR, "maxLength": 64, "description": "an allowlisted playbook name"},
+            "inventory": {**NULLABLE_STR, "description": "an inventory name (default localhost)"},
+            "limit": NULLABLE_STR,
+            "tags": {**NULLABLE_STR, "description": "comma-separated tag names"},
+            "check": BOOL,
+            "extra_vars": {
+                "type": ["object", "string", "null"],
+                "description": "a JSON object, or JSON/YAML text of a mapping",
+            },
+            "secret_vars": {
+                "type": "array",
+                "items": STR,
+                "description": "more variable names to mask (secret-looking names always are)",
+            },
+            "identity": {**NULLABLE_STR, "description": "an SSH identity for remote hosts"},
+        },
+        ["playbook"],
+        extra=False,
+    ),
     "MemberIn": obj(
         {"email": EMAIL, "role": {"type": "string", "enum": ["owner", "member", "viewer"]}},
         ["email", "role"],
@@ -323,7 +428,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         401: "No valid bearer token",
         403: "Not allowed for your role",
         404: "Not found (or not visible to you)",
-        409: "Conflicts with existing data (or, for a workspace, with its state)",
+        409: "Conflicts with existing data (or with the state of a workspace or a run)",
         413: "Body too large",
         502: "The git remote could not be reached or refused the credentials",
     }
@@ -363,6 +468,9 @@ SLUG_PARAM = [path_param("slug", SLUG)]
 PROJECT_ID_PARAM = [
     path_param("project_id", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1})
 ]
+
+
+RUN_ID_PARAM = [path_param("run_id", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1})]
 
 
 def array(name: str) -> dict[str, Any]:
@@ -551,6 +659,80 @@ PATHS: dict[str, Any] = {
             ref("Session"),
             errors=(401, 404),
             params=[path_param("session_id", {"type": "integer", "minimum": 1})],
+        ),
+    },
+    "/api/v1/playbooks": {
+        "get": operation(
+            "The allowlisted playbooks present, in allowlist order (admins and tenant owners)",
+            200,
+            array("Playbook"),
+            errors=(401, 403),
+        ),
+    },
+    "/api/v1/runs": {
+        "get": operation(
+            "Playbook runs, newest first (admins and tenant owners)",
+            200,
+            array("Run"),
+            errors=(400, 401, 403),
+            params=[
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                }
+            ],
+        ),
+        "post": operation(
+            "Start a run of an allowlisted playbook in the background (global admins); "
+            "follow it with /api/v1/runs/{run_id}/events",
+            201,
+            ref("Run"),
+            body="RunIn",
+            errors=(401, 403),
+        ),
+    },
+    "/api/v1/runs/{run_id}": {
+        "get": operation(
+            "One run, with its per-host summary once finished",
+            200,
+            ref("Run"),
+            errors=(401, 403, 404),
+            params=RUN_ID_PARAM,
+        ),
+    },
+    "/api/v1/runs/{run_id}/events": {
+        "get": operation(
+            "A run's events after a sequence number, in order; poll with the returned last_seq "
+            "until done",
+            200,
+            ref("RunEvents"),
+            errors=(400, 401, 403, 404),
+            params=[
+                *RUN_ID_PARAM,
+                {
+                    "name": "after",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 0},
+                },
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 10000},
+                },
+            ],
+        ),
+    },
+    "/api/v1/runs/{run_id}/cancel": {
+        "post": operation(
+            "Cancel a run (global admins); it ends as cancelled within about a second",
+            200,
+            ref("Run"),
+            errors=(401, 403, 404, 409),
+            params=RUN_ID_PARAM,
         ),
     },
     "/api/v1/identities": {

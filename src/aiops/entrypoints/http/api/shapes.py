@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 from aiops.domain.model.projects import DEFAULT_BRANCH
@@ -96,3 +98,21 @@ class AgentContextIn:
     """POST /api/v1/issues/{id}/agent-context: notes to add below the issue (optional)."""
 
     notes: str | None = None
+
+
+ExtraVarsIn = dict[str, Any] | str | None  # checked by the domain (parse_extra_vars)
+
+
+@attrs.frozen
+class RunIn:
+    """POST /api/v1/runs: an allowlisted playbook and how to run it. `extra_vars` is a JSON
+    object, or JSON/YAML text; `secret_vars` names more variables to mask."""
+
+    playbook: str
+    inventory: str | None = None
+    limit: str | None = None
+    tags: str | None = None
+    check: bool = False
+    extra_vars: ExtraVarsIn = attrs.field(default=None, repr=False)
+    secret_vars: list[str] = attrs.field(factory=list)
+    identity: str | None = None
