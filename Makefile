@@ -103,6 +103,7 @@ bench: sync-dev  ## the benchmarks (figures for the README's Performance table)
 	$(BIN)/python bench/issues.py
 	$(BIN)/python bench/sessions.py
 	$(BIN)/python bench/resync.py
+	$(BIN)/python bench/ansible.py
 
 clean:  ## remove the virtualenv and caches (keeps instance/)
 	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis
