@@ -124,3 +124,33 @@ def test_ansible_runner_is_imported_only_when_a_run_starts() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_ctrl_c_cancels_the_run_it_waits_for(cli: Cli) -> None:
+    import signal
+    import subprocess
+    import time
+
+    from tests.integration.test_cli import AIOPS
+
+    child = subprocess.Popen(
+        [AIOPS, "run-playbook", "sleep"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cli.home,
+        env=cli.env,
+    )
+    assert child.stdout is not None
+    for line in child.stdout:
+        if "TASK [Sleep]" in line:
+            break
+    time.sleep(0.5)
+    began = time.monotonic()
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=30)
+    assert time.monotonic() - began < 10
+    assert child.returncode == 130, stderr
+    assert "the run was cancelled" in stderr
+    [run] = json.loads(cli.ok("runs", "list", "--json"))
+    assert run["status"] == "cancelled"

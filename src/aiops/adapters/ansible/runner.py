@@ -202,8 +202,10 @@ class AnsibleRunnerAutomation:
         if private_dir.exists():
             shutil.rmtree(private_dir)
         (private_dir / "env").mkdir(mode=0o700, parents=True)
-        # ansible-runner reads this over its own keyword: no copy of the output on disk.
-        _write_private(private_dir / "env" / "settings", json.dumps({"suppress_output_file": True}))
+        # ansible-runner reads these over its keywords. No copy of the output on disk; and it
+        # looks for a cancel (or the timeout) each time it has waited this long for output.
+        settings = {"suppress_output_file": True, "pexpect_timeout": 0.25}
+        _write_private(private_dir / "env" / "settings", json.dumps(settings))
         if launch.extra_vars:
             _write_private(private_dir / "env" / "extravars", json.dumps(dict(launch.extra_vars)))
         if launch.private_key_path:

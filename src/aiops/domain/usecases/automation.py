@@ -193,7 +193,13 @@ class RunPlaybook:
             recorder.finished(RunOutcome(status=RunStatus.FAILED, rc=None))
             raise AutomationRefused(f"the run could not start: {error.strerror}") from None
         if cmd.wait:
-            self._p.runner.wait(run.id)
+            try:
+                self._p.runner.wait(run.id)
+            except KeyboardInterrupt:  # Ctrl-C in the terminal that waits: stop the run too
+                self._p.runner.cancel(run.id)
+                self._p.runner.wait(run.id, 30)
+                recorder.wait(30)
+                raise
             recorder.wait()
         with self._p.uow() as uow:
             return require_run(uow, run.id)

@@ -94,7 +94,11 @@ def run_playbook(
         wait=True,
         on_event=show,
     )
-    run = open_container().run_playbook()(cmd)
+    try:
+        run = open_container().run_playbook()(cmd)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: the run was cancelled", err=True)
+        raise typer.Exit(130) from None
     if json:
         print(jsonlib.dumps(run_json(run), ensure_ascii=False), flush=True)
     else:
