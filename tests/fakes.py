@@ -588,6 +588,18 @@ class FakeAutomationRunRepository(_Repo):
         self._s.automation_runs[run.id] = run
         return run
 
+    def update_unfinished(self, run: AutomationRun) -> bool:
+        stored = self._s.automation_runs.get(run.id or 0)
+        if stored is None or stored.status.finished:
+            return False
+        self._s.automation_runs[stored.id or 0] = run
+        return True
+
+    def unfinished(self) -> Sequence[AutomationRun]:
+        return [
+            run for _, run in sorted(self._s.automation_runs.items()) if not run.status.finished
+        ]
+
     def get(self, run_id: int) -> AutomationRun | None:
         return self._s.automation_runs.get(run_id)
 
@@ -1251,3 +1263,30 @@ class FakePlaybookRunner:
 
     def wait(self, run_id: int, timeout: float | None = None) -> bool:
         return run_id not in self.listeners
+
+
+class FakeRunnerProcesses:
+    """Runners named "<host>:<n>": those of `host` are alive unless in `dead`; those of any
+    other host cannot be told (None)."""
+
+    def __init__(self, host: str = "here", me: int = 1) -> None:
+        self.host = host
+        self.pid = me
+        self.dead: set[str] = set()
+        self.asked: list[str] = []
+
+    def me(self) -> str:
+        return f"{self.host}:{self.pid}"
+
+    def kill(self, runner: str | None = None) -> None:
+        self.dead.add(runner or self.me())
+
+    def alive(self, runner: str) -> bool | None:
+        self.asked.append(runner)
+        if not runner.startswith(f"{self.host}:"):
+            return None
+        return runner not in self.dead
+
+    def describe(self, runner: str) -> str:
+        host, _, pid = runner.rpartition(":")
+        return f"aiops process {pid} on {host}"

@@ -37,12 +37,15 @@ def upgrade() -> None:
         sa.Column("ended_at", UtcDateTime(), nullable=True),
         sa.Column("summary", sa.JSON(), nullable=False),
         sa.Column("cancel_requested", sa.Boolean(), nullable=False),
+        sa.Column("runner", sa.String(255), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
         sa.CheckConstraint(
             "status IN ('queued', 'running', 'successful', 'failed', 'cancelled', 'timeout')",
             name="ck_automation_runs_status",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_automation_runs"),
     )
+    op.create_index("ix_automation_runs_status", "automation_runs", ["status"])
     op.create_table(
         "run_events",
         sa.Column("run_id", sa.Integer(), nullable=False),
@@ -66,4 +69,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("run_events")
+    op.drop_index("ix_automation_runs_status", table_name="automation_runs")
     op.drop_table("automation_runs")

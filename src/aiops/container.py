@@ -38,6 +38,7 @@ from aiops.adapters.git import DulwichGitWorkspaces
 from aiops.adapters.memory_snapshots import InMemoryWorkspaceSnapshots
 from aiops.adapters.npm_installer import NpmCliInstaller
 from aiops.adapters.posix_users import PosixLinuxUsers
+from aiops.adapters.procfs_runner_processes import ProcfsRunnerProcesses
 from aiops.adapters.sqlalchemy.engine import make_engine
 from aiops.adapters.sqlalchemy.jobs import SqlAlchemyJobStore
 from aiops.adapters.sqlalchemy.migrations import ensure_current
@@ -92,6 +93,7 @@ from aiops.domain.usecases.jobs import (
     RunJobNow,
     RunnerPolicy,
 )
+from aiops.domain.usecases.lost_runs import ReconcileRuns
 from aiops.domain.usecases.memberships import AddMember, ListMembers
 from aiops.domain.usecases.projects import (
     CreateProject,
@@ -427,12 +429,14 @@ class Container(containers.DeclarativeContainer):
         _playbook_runner, settings=settings, catalogue=playbook_catalogue
     )
     automation_policy = providers.Singleton(_automation_policy, settings=settings)
+    runner_processes = providers.Singleton(ProcfsRunnerProcesses)
     automation_ports = providers.Singleton(
         AutomationPorts,
         uow=uow.provider,
         clock=clock,
         runner=playbook_runner,
         catalogue=playbook_catalogue,
+        processes=runner_processes,
         policy=automation_policy,
     )
     list_playbooks = providers.Factory(ListPlaybooks, ports=automation_ports)
@@ -442,6 +446,7 @@ class Container(containers.DeclarativeContainer):
     show_run = providers.Factory(ShowRun, ports=automation_ports)
     run_events = providers.Factory(RunEvents, ports=automation_ports)
     cancel_run = providers.Factory(CancelRun, ports=automation_ports)
+    reconcile_runs = providers.Factory(ReconcileRuns, ports=automation_ports)
 
     # Scheduled jobs
     fetch_workspaces = providers.Factory(FetchWorkspaces, ports=workspace_ports)

@@ -36,7 +36,13 @@ from aiops.domain.usecases.automation import (
     ShowRun,
 )
 from aiops.ports.automation import RunOutcome
-from tests.fakes import FakeClock, FakePlaybookCatalogue, FakePlaybookRunner, FakeUnitOfWork
+from tests.fakes import (
+    FakeClock,
+    FakePlaybookCatalogue,
+    FakePlaybookRunner,
+    FakeRunnerProcesses,
+    FakeUnitOfWork,
+)
 
 ADMIN = Actor(name="ada", user_id=1, is_admin=True)
 OWNER = Actor(name="olga", user_id=2, roles={1: Role.OWNER})
@@ -49,11 +55,13 @@ class World:
         self.uow = FakeUnitOfWork()
         self.runner = FakePlaybookRunner()
         self.catalogue = FakePlaybookCatalogue(inventories=("localhost", "fleet"))
+        self.processes = FakeRunnerProcesses()
         self.ports = AutomationPorts(
             uow=lambda: self.uow,
             clock=FakeClock(),
             runner=self.runner,
             catalogue=self.catalogue,
+            processes=self.processes,
             policy=AutomationPolicy(**policy),  # type: ignore[arg-type]
             flush_seconds=3600,  # the test thread stores the events (the fake uow is not shared)
             batch_size=3,

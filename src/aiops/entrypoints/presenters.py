@@ -94,6 +94,8 @@ def run_row(run: AutomationRun) -> dict[str, Any]:
         "duration_seconds": run.duration_seconds,
         "summary": [host_summary_row(host) for host in run.summary],
         "cancel_requested": run.cancel_requested,
+        "runner": run.runner,
+        "reason": run.reason,
     }
 
 

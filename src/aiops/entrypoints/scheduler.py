@@ -21,6 +21,7 @@ from aiops.adapters.errors import AdapterError
 from aiops.container import Container
 from aiops.domain.model.jobs import Job, JobOutcome
 from aiops.domain.usecases.jobs import JobRunner, RunnerPolicy
+from aiops.entrypoints.startup import reconcile_runs
 from aiops.log import get_logger, scrub
 
 log = get_logger(__name__)
@@ -102,6 +103,7 @@ def run_in_foreground(
 ) -> None:
     runner = make_runner(container, owner=owner, poll=poll, lease=lease, out=out)
     p = runner.policy
+    reconcile_runs(container, out)  # runs of this host's dead processes: failed, not running
     stop = threading.Event()
 
     def on_signal(number: int, _frame: FrameType | None) -> None:

@@ -1,12 +1,17 @@
-"""What the server checks before it serves anything."""
+"""What the server (and the scheduler) check before they serve anything."""
 
 from __future__ import annotations
+
+from typing import TextIO
 
 from aiops.adapters.errors import AdapterError
 from aiops.adapters.secret_key import KEY_FILE
 from aiops.adapters.sqlalchemy.migrations import ensure_current
 from aiops.container import Container
 from aiops.domain.errors import SecretKeyMismatch
+from aiops.log import get_logger
+
+log = get_logger(__name__)
 
 
 def check_secret_key(container: Container) -> None:
@@ -32,3 +37,20 @@ def check_secret_key_when_ready(container: Container) -> None:
     except AdapterError:
         return
     check_secret_key(container)
+
+
+def reconcile_runs(container: Container, out: TextIO | None = None) -> int:
+    """Mark failed the runs left "running" by an aiops process of this host that died (see
+    domain/usecases/lost_runs.py); each is logged, and said on `out` when given. A failure (a
+    database not ready) is logged: starting goes on. The number of runs marked."""
+    try:
+        lost = container.reconcile_runs()()
+    except Exception as error:  # startup must not fail on this
+        log.warning("automation.reconcile_failed", error=f"{type(error).__name__}: {error}")
+        return 0
+    for run in lost:
+        log.warning("automation.lost", run=run.id, playbook=run.playbook, reason=run.reason)
+        if out is not None:
+            line = f"run {run.id} ({run.playbook}) marked failed: {run.reason}"
+            print(line, file=out, flush=True)
+    return len(lost)

@@ -114,3 +114,33 @@ def test_a_repeated_seq_is_refused_and_rolled_back(new_uow: Callable[[], UnitOfW
         uow.rollback()
     with new_uow() as uow:
         assert [e.seq for e in uow.automation_runs.events(run.id)] == [1]
+
+
+def test_unfinished_runs_are_the_queued_and_running_ones_with_their_runner(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    queued = add_run(new_uow, runner="web-1:4242:987654:4026531836")
+    running = add_run(new_uow, status=RunStatus.RUNNING, runner="web-2:7:1:4026531836")
+    add_run(new_uow, status=RunStatus.SUCCESSFUL, rc=0)
+    add_run(new_uow, status=RunStatus.CANCELLED)
+    with new_uow() as uow:
+        assert uow.automation_runs.unfinished() == [queued, running]
+        assert uow.automation_runs.get(queued.id or 0) == queued  # the runner round-trips
+
+
+def test_update_unfinished_changes_a_running_run_but_never_a_finished_one(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    running = add_run(new_uow, status=RunStatus.RUNNING, runner="web-1:1:2:3")
+    done = add_run(new_uow, status=RunStatus.SUCCESSFUL, rc=0, runner="web-1:1:2:3")
+    lost = attrs.evolve(running, status=RunStatus.FAILED, ended_at=T0, reason="it died")
+    with new_uow() as uow:
+        assert uow.automation_runs.update_unfinished(lost) is True
+        assert uow.automation_runs.update_unfinished(attrs.evolve(lost, reason="again")) is False
+        assert uow.automation_runs.update_unfinished(attrs.evolve(done, reason="x")) is False
+        assert uow.automation_runs.update_unfinished(attrs.evolve(done, id=999_999)) is False
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.automation_runs.get(running.id or 0) == lost
+        assert uow.automation_runs.get(done.id or 0) == done
+        assert uow.automation_runs.unfinished() == []

@@ -17,6 +17,8 @@ from aiops.adapters.sqlalchemy.repositories import (
 from aiops.domain.errors import NotFound
 from aiops.domain.model.automation import AutomationRun, HostSummary, RunEvent, RunStatus
 
+UNFINISHED = [status.value for status in RunStatus if not status.finished]
+
 
 def run_from_row(row: Row[Any]) -> AutomationRun:
     return AutomationRun(
@@ -36,6 +38,8 @@ def run_from_row(row: Row[Any]) -> AutomationRun:
         ended_at=row.ended_at,
         summary=tuple(HostSummary(**host) for host in row.summary),
         cancel_requested=row.cancel_requested,
+        runner=row.runner,
+        reason=row.reason,
     )
 
 
@@ -66,6 +70,8 @@ def _row(run: AutomationRun) -> dict[str, Any]:
             for h in run.summary
         ],
         "cancel_requested": run.cancel_requested,
+        "runner": run.runner,
+        "reason": run.reason,
     }
 
 
@@ -98,6 +104,24 @@ class SqlAutomationRunRepository:
         if result.rowcount != 1:
             raise NotFound(f"run {run.id} does not exist")
         return run
+
+    def update_unfinished(self, run: AutomationRun) -> bool:
+        if run.id is None or not 0 < run.id <= MAX_ID:
+            return False
+        c = t.automation_runs.c
+        result = self._c.execute(
+            update(t.automation_runs)
+            .where(c.id == run.id, c.status.in_(UNFINISHED))
+            .values(_row(run))
+        )
+        return result.rowcount == 1
+
+    def unfinished(self) -> Sequence[AutomationRun]:
+        c = t.automation_runs.c
+        rows = self._c.execute(
+            select(t.automation_runs).where(c.status.in_(UNFINISHED)).order_by(c.id)
+        )
+        return [run_from_row(row) for row in rows]
 
     def get(self, run_id: int) -> AutomationRun | None:
         if not 0 < run_id <= MAX_ID:

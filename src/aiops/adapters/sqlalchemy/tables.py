@@ -321,10 +321,14 @@ automation_runs = Table(
     Column("ended_at", UtcDateTime, nullable=True),
     Column("summary", JSON, nullable=False),
     Column("cancel_requested", Boolean, nullable=False),
+    Column("runner", String(255), nullable=True),  # host:pid:start time:pid namespace
+    Column("reason", Text, nullable=True),
     CheckConstraint(
         "status IN ('queued', 'running', 'successful', 'failed', 'cancelled', 'timeout')",
         name="status",
     ),
+    # finds the few unfinished runs (queued, running) to check for a lost runner
+    Index("ix_automation_runs_status", "status"),
 )
 
 # The primary key (run_id, seq) is the uniqueness rule and the index that reads a run's

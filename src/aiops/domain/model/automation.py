@@ -255,6 +255,8 @@ class AutomationRun:
     ended_at: datetime | None = None
     summary: Sequence[HostSummary] = ()
     cancel_requested: bool = False
+    runner: str | None = None  # the aiops process that runs it (RunnerProcesses.me())
+    reason: str | None = None  # why it ended as it did, when the rc does not tell (lost)
     id: int | None = None
 
     @property

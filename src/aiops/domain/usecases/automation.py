@@ -43,6 +43,7 @@ from aiops.domain.model.automation import (
 from aiops.domain.model.identities import identity_name
 from aiops.domain.model.tenants import Role
 from aiops.domain.usecases._audit import record
+from aiops.domain.usecases.lost_runs import settle_lost
 from aiops.ports.automation import (
     PlaybookCatalogue,
     PlaybookLaunch,
@@ -50,6 +51,7 @@ from aiops.ports.automation import (
     RunOutcome,
 )
 from aiops.ports.clock import Clock
+from aiops.ports.runner_processes import RunnerProcesses
 from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 DEFAULT_PLAYBOOKS = ("ping", "ai-clis", "host-report")
@@ -71,6 +73,7 @@ class AutomationPorts:
     clock: Clock
     runner: PlaybookRunner
     catalogue: PlaybookCatalogue
+    processes: RunnerProcesses  # who runs a run; whether a runner has died
     policy: AutomationPolicy = attrs.field(factory=AutomationPolicy)
     batch_size: int = 500  # events stored per statement
     flush_seconds: float = 0.2  # events wait at most this long before they are stored
@@ -156,6 +159,7 @@ class RunPlaybook:
                     identity=checked.identity,
                     started_by=cmd.actor.name,
                     queued_at=now,
+                    runner=self._p.processes.me(),
                 )
             )
             assert run.id is not None
@@ -374,6 +378,11 @@ class RunRecorder:
         return run
 
 
+def settle(ports: AutomationPorts, runs: Sequence[AutomationRun]) -> list[AutomationRun]:
+    """The runs, those whose runner died on this host marked failed (see lost_runs)."""
+    return settle_lost(uow=ports.uow, clock=ports.clock, processes=ports.processes, runs=runs)
+
+
 class ListRuns:
     def __init__(self, *, ports: AutomationPorts) -> None:
         self._p = ports
@@ -381,7 +390,8 @@ class ListRuns:
     def __call__(self, *, limit: int = 50, actor: Actor = SYSTEM) -> Sequence[AutomationRun]:
         require_viewer(actor)
         with self._p.uow() as uow:
-            return uow.automation_runs.list(limit=max(1, min(limit, 1000)))
+            runs = uow.automation_runs.list(limit=max(1, min(limit, 1000)))
+        return settle(self._p, runs)
 
 
 class ShowRun:
@@ -391,7 +401,8 @@ class ShowRun:
     def __call__(self, run_id: int, *, actor: Actor = SYSTEM) -> AutomationRun:
         require_viewer(actor)
         with self._p.uow() as uow:
-            return require_run(uow, run_id)
+            run = require_run(uow, run_id)
+        return settle(self._p, [run])[0]
 
 
 @attrs.frozen(kw_only=True)
@@ -420,7 +431,8 @@ class RunEvents:
             events = uow.automation_runs.events(
                 run_id, after_seq=max(0, after_seq), limit=max(1, min(limit, 10_000))
             )
-        return RunEventsPage(run=run, events=events)
+        # a run whose runner has died is lost: it stores nothing more, so the page is complete
+        return RunEventsPage(run=settle(self._p, [run])[0], events=events)
 
 
 class CancelRun:

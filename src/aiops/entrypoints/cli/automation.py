@@ -172,6 +172,8 @@ def show_run(
             print(event.stdout)
     rc = "-" if run.rc is None else run.rc
     print(f"run {run.id}: {run.playbook} on {run.inventory}: {run.status.value} (rc {rc})")
+    if run.reason:
+        print(f"  {run.reason}")
     for host in run.summary:
         print(
             f"  {host.host}: ok={host.ok} changed={host.changed} failed={host.failed} "

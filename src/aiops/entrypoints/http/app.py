@@ -38,7 +38,7 @@ from aiops.entrypoints.http.run_stream import StreamTiming
 from aiops.entrypoints.http.web import HERE, call
 from aiops.entrypoints.http.webhook_syncs import SyncConnection, WebhookSyncs
 from aiops.entrypoints.scheduler import InProcessScheduler
-from aiops.entrypoints.startup import check_secret_key_when_ready
+from aiops.entrypoints.startup import check_secret_key_when_ready, reconcile_runs
 from aiops.log import configure_logging, get_logger
 
 log = get_logger(__name__)
@@ -118,6 +118,7 @@ def create_app(container: Container | None = None) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         log.info("http.started", version=__version__)
         await reconcile_sessions(container)
+        await call(reconcile_runs, container)
         scheduler = InProcessScheduler(container) if settings.scheduler_in_process else None
         if scheduler:
             scheduler.start()

@@ -344,6 +344,15 @@ SCHEMAS: dict[str, Any] = {
             "duration_seconds": {"type": ["number", "null"]},
             "summary": {"type": "array", "items": ref("HostSummary")},
             "cancel_requested": BOOL,
+            "runner": {
+                **NULLABLE_STR,
+                "description": "the aiops process running it: host:pid:start time:pid namespace",
+            },
+            "reason": {
+                **NULLABLE_STR,
+                "description": "why it ended as it did when the rc does not tell, e.g. "
+                "'aiops process 812 on web-1 ended before the run finished'",
+            },
         },
         [
             "id",
@@ -363,6 +372,8 @@ SCHEMAS: dict[str, Any] = {
             "duration_seconds",
             "summary",
             "cancel_requested",
+            "runner",
+            "reason",
         ],
     ),
     "RunEvent": obj(

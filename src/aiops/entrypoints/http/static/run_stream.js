@@ -58,6 +58,11 @@ document.addEventListener("DOMContentLoaded", () => {
     document.getElementById("run-status").textContent = done.status;
     document.getElementById("run-rc").textContent = done.rc === null ? "—" : String(done.rc);
     document.getElementById("run-duration").textContent = duration(done.duration_seconds);
+    const reason = document.getElementById("run-reason");
+    if (reason && done.reason) {
+      reason.textContent = done.reason;
+      reason.hidden = false;
+    }
     const rows = document.getElementById("summary-rows");
     rows.replaceChildren(
       ...done.summary.map((host) => {

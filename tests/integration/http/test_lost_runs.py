@@ -1,0 +1,94 @@
+"""Runs whose aiops process died, over HTTP on both databases: the web server marks them
+failed when it starts, and a run's event stream ends (`end`, with the reason) instead of
+waiting for ever. The playbook runner and the runner processes are the fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from dependency_injector import providers
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from aiops.container import Container
+from aiops.domain.model.automation import RunStatus
+from aiops.entrypoints.http.app import create_app
+from aiops.ports.unit_of_work import AuditQuery
+from tests.fakes import FakePlaybookRunner, FakeRunnerProcesses
+from tests.integration.http.conftest import World, sign_in
+from tests.integration.http.sse import read_sse
+from tests.integration.http.test_automation import EVENTS_STREAM, event, runner, start
+
+__all__ = ["runner"]
+REASON = "aiops process 1 on here ended before the run finished"
+
+
+@pytest.fixture
+def processes(app: Container) -> FakeRunnerProcesses:
+    fake = FakeRunnerProcesses()
+    app.runner_processes.override(providers.Object(fake))
+    return fake
+
+
+@pytest.fixture
+def asgi(
+    app: Container, world: World, runner: FakePlaybookRunner, processes: FakeRunnerProcesses
+) -> Starlette:
+    return create_app(app)
+
+
+@pytest.fixture
+def admin(asgi: Starlette) -> Iterator[TestClient]:
+    with TestClient(asgi, follow_redirects=False) as client:
+        sign_in(client, World.ADMIN)
+        yield client
+
+
+def stored_status(app: Container, run_id: int) -> RunStatus:
+    with app.uow() as uow:  # the row itself, not through a use case that would settle it
+        run = uow.automation_runs.get(run_id)
+    assert run is not None
+    return run.status
+
+
+def test_the_web_server_marks_lost_runs_failed_when_it_starts(
+    app: Container, asgi: Starlette, processes: FakeRunnerProcesses
+) -> None:
+    lost = start(app)
+    processes.pid = 2
+    alive = start(app)
+    processes.host = "elsewhere"
+    remote = start(app)
+    processes.host, processes.pid = "here", 3
+    processes.kill("here:1")
+    assert stored_status(app, lost) is RunStatus.RUNNING
+
+    with TestClient(asgi):  # the lifespan: startup, then shutdown
+        assert stored_status(app, lost) is RunStatus.FAILED
+
+    assert stored_status(app, alive) is RunStatus.RUNNING
+    assert stored_status(app, remote) is RunStatus.RUNNING
+    [audit] = app.list_audit_events()(AuditQuery(action="automation.lost"))
+    assert (audit.target, audit.detail["reason"]) == (f"run:{lost}", REASON)
+
+
+def test_the_stream_of_a_run_whose_runner_died_ends_with_the_reason(
+    app: Container, admin: TestClient, runner: FakePlaybookRunner, processes: FakeRunnerProcesses
+) -> None:
+    run_id = start(app)
+    runner.emit(run_id, *(event(run_id, seq) for seq in (1, 2)))
+    runner.listeners[run_id].flush()  # type: ignore[attr-defined]
+    processes.kill()  # the process dies mid-run: no more events, no outcome
+
+    with admin.stream("GET", EVENTS_STREAM.format(run_id)) as response:
+        assert response.status_code == 200
+        stream = read_sse(response.iter_lines())
+
+    assert [m.id for m in stream.events] == ["1", "2"]
+    assert stream.end is not None
+    end = stream.end.payload
+    assert (end["status"], end["rc"], end["reason"]) == ("failed", None, REASON)
+    page = admin.get(f"/automation/runs/{run_id}")
+    assert REASON in page.text
+    assert 'id="cancel-form"' not in page.text
