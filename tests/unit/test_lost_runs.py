@@ -5,9 +5,10 @@ and dead; left alone when it is alive, on another host, or the run has finished.
 from __future__ import annotations
 
 import attrs
+import pytest
 
-from aiops.domain.model.automation import RunEvent, RunStatus
-from aiops.domain.usecases.automation import ListRuns, RunEvents, ShowRun
+from aiops.domain.model.automation import AutomationRefused, RunEvent, RunStatus
+from aiops.domain.usecases.automation import CancelRun, ListRuns, RunEvents, ShowRun
 from aiops.domain.usecases.lost_runs import ReconcileRuns
 from aiops.ports.automation import RunOutcome
 from tests.unit.test_automation import ADMIN, OWNER, World
@@ -105,3 +106,16 @@ def test_the_events_page_of_a_lost_run_is_complete_with_the_events_stored_before
     assert page.run.status.finished
     assert page.run.reason == REASON
     assert [e.seq for e in page.events] == [1, 2, 3]
+
+
+def test_cancelling_a_lost_run_is_refused_as_finished() -> None:
+    world = World()
+    run_id = world.run()
+    world.processes.kill()
+
+    with pytest.raises(AutomationRefused, match="already finished \\(failed\\)"):
+        CancelRun(ports=world.ports)(run_id, actor=ADMIN)
+
+    run = world.uow.committed.automation_runs[run_id]
+    assert (run.status, run.reason, run.cancel_requested) == (RunStatus.FAILED, REASON, False)
+    assert world.runner.cancelled == []

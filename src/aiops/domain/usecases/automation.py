@@ -445,6 +445,9 @@ class CancelRun:
     def __call__(self, run_id: int, *, actor: Actor = SYSTEM) -> AutomationRun:
         actor.require_admin()
         with self._p.uow() as uow:
+            stored = require_run(uow, run_id)
+        settle(self._p, [stored])  # a lost run is failed: nobody is left to stop it
+        with self._p.uow() as uow:
             run = require_run(uow, run_id)
             if run.status.finished:
                 raise AutomationRefused(f"run {run_id} has already finished ({run.status.value})")
