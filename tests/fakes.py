@@ -1264,6 +1264,9 @@ class FakePlaybookRunner:
     def wait(self, run_id: int, timeout: float | None = None) -> bool:
         return run_id not in self.listeners
 
+    def running(self) -> Sequence[int]:
+        return sorted(self.listeners)
+
 
 class FakeRunnerProcesses:
     """Runners named "<host>:<n>": those of `host` are alive unless in `dead`; those of any

@@ -66,6 +66,7 @@ from aiops.domain.usecases.auth import (
 from aiops.domain.usecases.automation import (
     AutomationPolicy,
     AutomationPorts,
+    CancelLocalRuns,
     CancelRun,
     ListInventories,
     ListPlaybooks,
@@ -446,6 +447,9 @@ class Container(containers.DeclarativeContainer):
     show_run = providers.Factory(ShowRun, ports=automation_ports)
     run_events = providers.Factory(RunEvents, ports=automation_ports)
     cancel_run = providers.Factory(CancelRun, ports=automation_ports)
+    cancel_local_runs = providers.Factory(
+        CancelLocalRuns, ports=automation_ports, cancel=cancel_run.provider
+    )
     reconcile_runs = providers.Factory(ReconcileRuns, ports=automation_ports)
 
     # Scheduled jobs

@@ -54,3 +54,17 @@ def reconcile_runs(container: Container, out: TextIO | None = None) -> int:
             line = f"run {run.id} ({run.playbook}) marked failed: {run.reason}"
             print(line, file=out, flush=True)
     return len(lost)
+
+
+def cancel_local_runs(container: Container) -> None:
+    """At shutdown: the playbooks this process runs are cancelled and waited for (10 s at
+    most), so none goes on without the process that records it; each is logged."""
+    try:
+        asked = container.cancel_local_runs()()
+    except Exception as error:  # stopping must go on
+        log.warning(
+            "automation.cancel_at_shutdown_failed", error=f"{type(error).__name__}: {error}"
+        )
+        return
+    for run_id in asked:
+        log.warning("automation.cancelled_at_shutdown", run=run_id)

@@ -80,6 +80,10 @@ class PlaybookRunner(Protocol):
         """Wait until the run has finished here (True), or the timeout passed (False)."""
         ...
 
+    def running(self) -> Sequence[int]:
+        """The runs this process runs now."""
+        ...
+
 
 class AutomationRunRepository(Protocol):
     def add(self, run: AutomationRun) -> AutomationRun: ...

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -175,3 +176,39 @@ def test_ten_thousand_events_none_dropped(automation: Container) -> None:
     assert len(events) >= 10_000
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert sum(e.event == "runner_item_on_ok" for e in events) == 9_995
+
+
+def ansible_processes() -> set[int]:
+    """The pids of ansible-playbook processes running now."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"ansible-playbook" in cmdline:
+                found.add(int(entry.name))
+    return found
+
+
+def test_runs_going_when_the_process_stops_are_cancelled_not_orphaned(
+    automation: Container,
+) -> None:
+    before = ansible_processes()
+    started = automation.run_playbook()(RunPlaybookCommand(playbook="sleep"))
+    assert started.id is not None
+    wait_for_event(automation, started.id, "Sleep")
+    assert ansible_processes() - before  # its ansible-playbook is running
+
+    began = time.monotonic()
+    asked = automation.cancel_local_runs()(grace_seconds=10)
+
+    assert asked == [started.id]
+    assert time.monotonic() - began < 8  # not the 30 s the task sleeps
+    run = automation.show_run()(started.id)
+    assert run.status is RunStatus.CANCELLED
+    deadline = time.monotonic() + 5
+    while ansible_processes() - before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not ansible_processes() - before

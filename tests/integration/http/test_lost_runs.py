@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from aiops.container import Container
 from aiops.domain.model.automation import RunStatus
 from aiops.entrypoints.http.app import create_app
+from aiops.ports.automation import RunOutcome
 from aiops.ports.unit_of_work import AuditQuery
 from tests.fakes import FakePlaybookRunner, FakeRunnerProcesses
 from tests.integration.http.conftest import World, sign_in
@@ -92,3 +93,20 @@ def test_the_stream_of_a_run_whose_runner_died_ends_with_the_reason(
     page = admin.get(f"/automation/runs/{run_id}")
     assert REASON in page.text
     assert 'id="cancel-form"' not in page.text
+
+
+def test_the_web_server_cancels_the_runs_it_runs_when_it_stops(
+    app: Container, asgi: Starlette, runner: FakePlaybookRunner
+) -> None:
+    with TestClient(asgi):
+        run_id = start(app)
+        finished = start(app)
+        runner.finish(finished, RunOutcome(status=RunStatus.SUCCESSFUL, rc=0))
+
+    assert runner.cancelled == [run_id]
+    with app.uow() as uow:
+        stopped = uow.automation_runs.get(run_id)
+    assert stopped is not None
+    assert stopped.cancel_requested
+    [audit] = app.list_audit_events()(AuditQuery(action="automation.cancel_requested"))
+    assert (audit.actor, audit.target) == ("system", f"run:{run_id}")

@@ -6,6 +6,7 @@ start one; cancel and wait answer without it while nothing has run in this proce
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from aiops.adapters.ansible.catalogue import FilePlaybookCatalogue
@@ -30,6 +31,9 @@ class LazyAnsibleRunner:
 
     def wait(self, run_id: int, timeout: float | None = None) -> bool:
         return self._runner is None or self._runner.wait(run_id, timeout)
+
+    def running(self) -> Sequence[int]:
+        return [] if self._runner is None else self._runner.running()
 
     def _built(self) -> PlaybookRunner:
         with self._lock:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import errno
 import json
 import os
+import secrets
 import shutil
+import signal
 import sys
 import threading
 from collections.abc import Mapping, Sequence
@@ -111,9 +113,33 @@ class _Died:
     rc = None
 
 
+MARK = "AIOPS_RUN_MARK"  # in the environment of every process of a run (see kill_marked)
+
+
+def kill_marked(mark: str, proc: Path = Path("/proc")) -> int:
+    """SIGKILL every process whose environment holds AIOPS_RUN_MARK=<mark>; how many.
+
+    ansible-runner kills ansible-playbook's process group when a run is cancelled or times
+    out, but ansible's workers start modules in sessions of their own (a `command: sleep 600`
+    on localhost goes on); they all inherit the run's environment, so the mark finds them."""
+    wanted = f"{MARK}={mark}".encode()
+    killed = 0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if wanted in (entry / "environ").read_bytes().split(b"\0"):
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed += 1
+        except (OSError, ProcessLookupError):
+            continue  # gone meanwhile, or not ours to read
+    return killed
+
+
 class _Live:
     def __init__(self, private_dir: Path) -> None:
         self.private_dir = private_dir
+        self.mark = secrets.token_hex(12)
         self.cancel = threading.Event()
         self.done = threading.Event()
         self.summary: tuple[HostSummary, ...] = ()
@@ -160,7 +186,7 @@ class AnsibleRunnerAutomation:
                 limit=launch.limit,
                 tags=launch.tags,
                 cmdline="--check" if launch.check else None,
-                envvars=self._envvars(),
+                envvars=self._envvars(live.mark),
                 quiet=True,
                 suppress_output_file=True,
                 event_handler=lambda event: self._on_event(launch.run_id, live, listener, event),
@@ -213,9 +239,10 @@ class AnsibleRunnerAutomation:
             _write_private(private_dir / "env" / "ssh_key", key)
         return private_dir
 
-    def _envvars(self) -> dict[str, str]:
+    def _envvars(self, mark: str) -> dict[str, str]:
         path = os.environ.get("PATH", os.defpath)
         return {
+            MARK: mark,
             "PATH": f"{self._bin_dir}{os.pathsep}{path}",
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_FORCE_COLOR": "0",
@@ -248,6 +275,7 @@ class AnsibleRunnerAutomation:
         with self._lock:
             live = self._runs.get(run_id)
         if live is not None:
+            kill_marked(live.mark)  # what a cancel or the timeout left running (modules)
             shutil.rmtree(live.private_dir, ignore_errors=True)  # the env/ files: secrets
         try:
             rc = runner.rc if isinstance(runner.rc, int) else None

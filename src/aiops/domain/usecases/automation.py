@@ -15,6 +15,7 @@ are masked in the stored run and scrubbed from every stored event.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 
@@ -463,6 +464,28 @@ class CancelRun:
             uow.commit()
         self._p.runner.cancel(run_id)
         return run
+
+
+class CancelLocalRuns:
+    """When this process stops (the web server's shutdown): ask every run it runs to stop and
+    wait for them, `grace_seconds` in all, so that no ansible is left running without the
+    process that records it. The runs end as "cancelled"; the ids asked."""
+
+    def __init__(self, *, ports: AutomationPorts, cancel: Callable[[], CancelRun]) -> None:
+        self._p = ports
+        self._cancel = cancel
+
+    def __call__(self, grace_seconds: float = 10.0) -> list[int]:
+        asked = list(self._p.runner.running())
+        for run_id in asked:
+            try:
+                self._cancel()(run_id)
+            except (AutomationRefused, NotFound):
+                continue  # it finished meanwhile
+        deadline = time.monotonic() + grace_seconds
+        for run_id in asked:
+            self._p.runner.wait(run_id, max(0.0, deadline - time.monotonic()))
+        return asked
 
 
 class ScheduledPlaybook:

@@ -38,7 +38,11 @@ from aiops.entrypoints.http.run_stream import StreamTiming
 from aiops.entrypoints.http.web import HERE, call
 from aiops.entrypoints.http.webhook_syncs import SyncConnection, WebhookSyncs
 from aiops.entrypoints.scheduler import InProcessScheduler
-from aiops.entrypoints.startup import check_secret_key_when_ready, reconcile_runs
+from aiops.entrypoints.startup import (
+    cancel_local_runs,
+    check_secret_key_when_ready,
+    reconcile_runs,
+)
 from aiops.log import configure_logging, get_logger
 
 log = get_logger(__name__)
@@ -125,6 +129,7 @@ def create_app(container: Container | None = None) -> Starlette:
         yield
         if scheduler:
             await call(scheduler.stop)
+        await call(cancel_local_runs, container)
         refresher.shutdown()
         webhook_syncs.shutdown()
         container.shutdown_resources()
