@@ -11,6 +11,9 @@ AIOPS_ADMIN_EMAIL ?= admin@example.com
 PID_FILE ?= instance/aiops.pid
 LOG_FILE ?= /tmp/aiops.log
 SYSTEM_TOOLS ?= git tmux chromium npm
+# pytest-xdist workers for `make test`: one more than the 2 cores of a CI machine fills the time
+# the others spend waiting on subprocesses, servers and PostgreSQL.
+TEST_WORKERS ?= 3
 # The integration tests create (and drop) a fresh database on this server.
 AIOPS_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 export AIOPS_TEST_POSTGRES_URL
@@ -62,8 +65,9 @@ system-deps:  ## install the system tools the tests need (as root), or say which
 	  else echo "make: missing system tools:$$missing (install them, e.g. sudo apt-get install$$missing)" >&2; exit 1; fi; \
 	fi
 
-test: sync-dev system-deps  ## every test (unit and integration)
-	$(BIN)/pytest
+test: sync-dev system-deps  ## every test: in parallel (TEST_WORKERS), then the timed ones alone
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not serial"
+	$(BIN)/pytest -m serial
 
 test-file: sync-dev system-deps  ## one test file: make test-file FILE=tests/unit/test_tenants.py
 	$(BIN)/pytest $(FILE)

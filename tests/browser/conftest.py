@@ -30,6 +30,15 @@ AIOPS = str(Path(sys.executable).with_name("aiops"))
 OUTPUT = Path(__file__).parent / "output"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test`) the browser tests share one worker: one Chromium, and
+    each module's server started once."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 @attrs.frozen
 class LiveServer:
     base_url: str

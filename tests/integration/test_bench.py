@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).parents[2] / "bench" / "run.py"
 
 
+@pytest.mark.serial  # its targets are wall times: never beside other tests' workers
 def test_quick_benchmark_runs_and_meets_its_targets(tmp_path: Path) -> None:
     output = tmp_path / "bench.json"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -59,6 +60,14 @@ class Cli:
             timeout=60,
             check=False,
         )
+
+    def start_upgraded(self, template: Path) -> None:
+        """The instance as `aiops db upgrade` leaves it (an aiops.db at the head revision),
+        copied from the session's template (the `sqlite_template` fixture): one subprocess
+        less for each test whose subject is not the upgrade (which the tests here cover)."""
+        instance = self.home / "instance"
+        instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+        shutil.copyfile(template, instance / "aiops.db")
 
     def ok(self, *args: str, stdin: str | None = None) -> str:
         result = self.run(*args, stdin=stdin)

@@ -34,9 +34,9 @@ CLAUDE = f"sk-ant-oat01-{CANARY}-0123456789\n"
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> Cli:
+def cli(tmp_path: Path, sqlite_template: Path) -> Cli:
     cli = Cli(tmp_path, AIOPS_LOG_LEVEL="debug")
-    cli.ok("db", "upgrade")
+    cli.start_upgraded(sqlite_template)
     cli.ok("seed", "--admin-email", "ops@example.com")
     cli.ok("user", "create", "--email", "ivo@example.com", "--name", "Ivo")
     return cli

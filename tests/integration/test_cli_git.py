@@ -20,9 +20,9 @@ def remote(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def cli(tmp_path: Path, remote: Path) -> Cli:
+def cli(tmp_path: Path, sqlite_template: Path, remote: Path) -> Cli:
     cli = Cli(tmp_path, AIOPS_WORKSPACE_ROOT=str(tmp_path / "home"))
-    cli.ok("db", "upgrade")
+    cli.start_upgraded(sqlite_template)
     cli.ok("tenant", "create", "--slug", "acme", "--name", "Acme")
     cli.ok(
         "project",

@@ -16,9 +16,9 @@ TOKEN = "ghp_CliT0kenFromStdin"
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> Cli:
+def cli(tmp_path: Path, sqlite_template: Path) -> Cli:
     cli = Cli(tmp_path)
-    cli.ok("db", "upgrade")
+    cli.start_upgraded(sqlite_template)
     cli.ok("tenant", "create", "--slug", "acme", "--name", "Acme")
     return cli
 

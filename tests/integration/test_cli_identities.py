@@ -29,9 +29,9 @@ def fingerprint_of(path: Path) -> str:
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> Cli:
+def cli(tmp_path: Path, sqlite_template: Path) -> Cli:
     cli = Cli(tmp_path)
-    cli.ok("db", "upgrade")
+    cli.start_upgraded(sqlite_template)
     cli.ok("seed", "--admin-email", "ops@example.com")
     return cli
 

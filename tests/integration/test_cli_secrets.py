@@ -17,8 +17,8 @@ TOKEN, HOOK, HTTPS = "ghp_rotate_canary_1", "hook_rotate_canary_2", "https_rotat
 ENV_KEY = "k" * 40
 
 
-def with_secrets(cli: Cli) -> Cli:
-    cli.ok("db", "upgrade")
+def with_secrets(cli: Cli, template: Path) -> Cli:
+    cli.start_upgraded(template)
     cli.ok("tenant", "create", "--slug", "acme", "--name", "Acme")
     cli.ok("project", "create", "--tenant", "acme", "--slug", "web", "--name", "Web")
     cli.ok("project", "update", "1", "--https-token-stdin", stdin=HTTPS + "\n")
@@ -53,8 +53,8 @@ def serve_refusal(cli: Cli) -> str:
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> Cli:
-    return with_secrets(Cli(tmp_path))
+def cli(tmp_path: Path, sqlite_template: Path) -> Cli:
+    return with_secrets(Cli(tmp_path), sqlite_template)
 
 
 def test_rotation_reseals_every_secret_under_a_new_key_file(cli: Cli) -> None:
@@ -108,8 +108,10 @@ def test_an_interrupted_rotation_is_not_run_over(cli: Cli) -> None:
     assert staged.read_text() == "x" * 40
 
 
-def test_a_key_from_the_environment_is_rotated_with_one_from_stdin(tmp_path: Path) -> None:
-    cli = with_secrets(Cli(tmp_path, AIOPS_SECRET_KEY=ENV_KEY))
+def test_a_key_from_the_environment_is_rotated_with_one_from_stdin(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    cli = with_secrets(Cli(tmp_path, AIOPS_SECRET_KEY=ENV_KEY), sqlite_template)
     new_key = "n" * 40
 
     asked = cli.run("secrets", "rotate-key")

@@ -13,9 +13,9 @@ from tests.integration.test_cli import Cli
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> Cli:
+def cli(tmp_path: Path, sqlite_template: Path) -> Cli:
     cli = Cli(tmp_path)
-    cli.ok("db", "upgrade")
+    cli.start_upgraded(sqlite_template)
     cli.ok("user", "create", "--email", "ci@example.com", "--name", "CI")
     return cli
 

@@ -19,9 +19,9 @@ def npm(tmp_path: Path) -> FakeNpm:
 
 
 @pytest.fixture
-def cli(tmp_path: Path, npm: FakeNpm) -> Cli:
+def cli(tmp_path: Path, sqlite_template: Path, npm: FakeNpm) -> Cli:
     cli = Cli(tmp_path, AIOPS_NPM=str(npm.path))
-    cli.ok("db", "upgrade")
+    cli.start_upgraded(sqlite_template)
     return cli
 
 

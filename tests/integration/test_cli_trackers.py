@@ -14,9 +14,9 @@ CANARY = "ghp_canary_7d3f9a1b"  # a token that must never be printed or stored i
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> Cli:
+def cli(tmp_path: Path, sqlite_template: Path) -> Cli:
     cli = Cli(tmp_path)
-    cli.ok("db", "upgrade")
+    cli.start_upgraded(sqlite_template)
     cli.ok("tenant", "create", "--slug", "acme", "--name", "Acme")
     cli.ok("project", "create", "--tenant", "acme", "--slug", "web", "--name", "Web")
     return cli

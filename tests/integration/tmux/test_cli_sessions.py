@@ -38,7 +38,9 @@ def wait_for_pane(socket: Path, target: str, text: str) -> str:
 
 
 @pytest.fixture
-def cli(tmp_path: Path, place: Path, account: LinuxAccount, fake_cli: Path) -> Cli:
+def cli(
+    tmp_path: Path, sqlite_template: Path, place: Path, account: LinuxAccount, fake_cli: Path
+) -> Cli:
     cli = Cli(
         tmp_path,
         AIOPS_WORKSPACE_ROOT=str(place / "home"),
@@ -50,7 +52,7 @@ def cli(tmp_path: Path, place: Path, account: LinuxAccount, fake_cli: Path) -> C
     )
     (place / "home").mkdir(mode=0o755)
     remote = make_remote(tmp_path)
-    cli.ok("db", "upgrade")
+    cli.start_upgraded(sqlite_template)
     cli.ok("tenant", "create", "--slug", "acme", "--name", "Acme")
     cli.ok("project", "create", "--tenant", "acme", "--slug", "web", "--name", "Web",
            "--repo-url", str(remote))  # fmt: skip

@@ -34,6 +34,12 @@ def environ(pid: int) -> dict[str, str]:
     return dict(entry.split("=", 1) for entry in raw.split("\0") if entry)
 
 
+def runs(pid: int, program: str) -> bool:
+    """Whether the pane's process has become `program`: until `env` in front of it has exec'd
+    it, the process still has tmux's environment, not the window's."""
+    return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0] == program.encode()
+
+
 @needs_root
 def test_the_tool_runs_as_the_account_with_its_home_and_credentials_and_nothing_of_aiops(
     sessions: LibtmuxSessions,
@@ -100,7 +106,9 @@ def test_a_window_gets_its_own_env_and_path_not_aiops_path(
     env = environ(launched.window.pane_pid)
     assert env["PATH"] == path
     assert env["ONLY_HERE"] == "1"
-    other_env = environ(other.window.pane_pid)
+    pid = other.window.pane_pid
+    wait_for(lambda: runs(pid, "sleep"), "the other window's command")
+    other_env = environ(pid)
     assert other_env["PATH"] == DEFAULT_PATH  # not aiops's own PATH, which tmux would pass on
     assert "ONLY_HERE" not in other_env
 
@@ -132,8 +140,10 @@ def test_a_secret_reaches_the_tool_but_no_command_line_and_no_other_window(
         assert pid is not None
         wait_for(lambda p=pid: "OPENAI_API_KEY" in environ(p), "the secret in the tool's env")
         assert environ(pid)["OPENAI_API_KEY"] == SECRET_CANARY
-    assert plain.window.pane_pid is not None
-    assert "OPENAI_API_KEY" not in environ(plain.window.pane_pid)
+    plain_pid = plain.window.pane_pid
+    assert plain_pid is not None
+    wait_for(lambda: runs(plain_pid, "sleep"), "the plain window's command")
+    assert "OPENAI_API_KEY" not in environ(plain_pid)
     shown = subprocess.run(
         [
             "tmux",

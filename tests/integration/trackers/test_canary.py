@@ -79,7 +79,9 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path: Path, github: FakeGitHub, github_url: str) -> Iterator[tuple[Cli, str, int]]:
+def server(
+    tmp_path: Path, sqlite_template: Path, github: FakeGitHub, github_url: str
+) -> Iterator[tuple[Cli, str, int]]:
     """An instance with one GitHub connection (canary token and webhook secret), served by
     `aiops serve` with debug logs; yields the CLI, the server's URL and its pid."""
     cli = Cli(
@@ -88,7 +90,7 @@ def server(tmp_path: Path, github: FakeGitHub, github_url: str) -> Iterator[tupl
         AIOPS_LOG_LEVEL="debug",
         AIOPS_WORKSPACE_ROOT=str(tmp_path / "home"),
     )
-    cli.ok("db", "upgrade")
+    cli.start_upgraded(sqlite_template)
     cli.ok("seed", "--admin-email", "admin@example.com")
     cli.ok("tenant", "create", "--slug", "acme", "--name", "Acme")
     cli.ok("project", "create", "--tenant", "acme", "--slug", "web", "--name", "Web")

@@ -13,9 +13,9 @@ from tests.integration.trackers.fake_github import TOKEN, FakeGitHub
 
 
 @pytest.fixture
-def cli(tmp_path: Path, github: FakeGitHub, github_url: str) -> Cli:
+def cli(tmp_path: Path, sqlite_template: Path, github: FakeGitHub, github_url: str) -> Cli:
     cli = Cli(tmp_path, AIOPS_TRACKER_ALLOW_PRIVATE_NETWORKS="true")
-    cli.ok("db", "upgrade")
+    cli.start_upgraded(sqlite_template)
     cli.ok("tenant", "create", "--slug", "acme", "--name", "Acme")
     cli.ok("project", "create", "--tenant", "acme", "--slug", "web", "--name", "Web")
     cli.ok(

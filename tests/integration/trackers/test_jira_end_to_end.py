@@ -73,9 +73,9 @@ def test_sync_issues_brings_jira_issues_in_then_only_what_changed(
 
 
 @pytest.fixture
-def cli(tmp_path: Path, jira: FakeJira, jira_url: str) -> Cli:
+def cli(tmp_path: Path, sqlite_template: Path, jira: FakeJira, jira_url: str) -> Cli:
     cli = Cli(tmp_path, AIOPS_TRACKER_ALLOW_PRIVATE_NETWORKS="true")
-    cli.ok("db", "upgrade")
+    cli.start_upgraded(sqlite_template)
     cli.ok("tenant", "create", "--slug", "acme", "--name", "Acme")
     cli.ok("project", "create", "--tenant", "acme", "--slug", "ops", "--name", "Ops")
     cli.ok(
