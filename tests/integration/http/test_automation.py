@@ -366,6 +366,7 @@ def test_a_quiet_run_gets_keep_alive_comments_and_the_end_arrives_when_it_finish
     assert 1.0 <= elapsed < 5
 
 
+@pytest.mark.serial  # a wall-time target: never beside other tests' workers
 def test_events_reach_a_connected_client_well_within_two_seconds(
     app: Container, live: Live, runner: FakePlaybookRunner
 ) -> None:
