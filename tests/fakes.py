@@ -547,16 +547,25 @@ class FakeJobStore:
             self._jobs[job_id] = attrs.evolve(job, lease_until=until)
             return True
 
-    def finish(self, job_id: int, owner: str, outcome: JobOutcome, next_run: datetime) -> bool:
+    def finish(
+        self,
+        job_id: int,
+        owner: str,
+        outcome: JobOutcome,
+        next_run: datetime,
+        *,
+        claimed_next_run: datetime | None = None,
+    ) -> bool:
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None or job.lease_owner != owner:
                 return False
+            requested = claimed_next_run is not None and job.next_run != claimed_next_run
             self._jobs[job_id] = attrs.evolve(
                 job,
                 lease_owner=None,
                 lease_until=None,
-                next_run=next_run,
+                next_run=job.next_run if requested else next_run,
                 last_status=outcome.status,
                 last_started_at=outcome.started_at,
                 last_ended_at=outcome.ended_at,

@@ -428,3 +428,24 @@ def _schedule() -> Any:
     from aiops.domain.model.jobs import Schedule
 
     return Schedule(every_seconds=60)
+
+
+def test_run_now_while_the_job_runs_is_kept_so_it_runs_again_next() -> None:
+    requested = []
+
+    def ask_again(job: Job) -> None:
+        w.clock.advance(seconds=10)
+        RunJobNow(uow=lambda: w.uow, clock=w.clock, runner=w.runner())(
+            RunJobNowCommand(name=job.name)
+        )
+        requested.append(w.clock.now())
+
+    w = World(during=ask_again)
+    w.add_noop("busy", every="1h")
+    w.add_noop("calm", every="1h")
+    w.handlers["noop"] = Noop(lambda job: ask_again(job) if job.name == "busy" else None)
+    w.clock.advance(hours=1)
+    w.runner().run_once()
+
+    assert w.job("busy").next_run == requested[0]  # not the hour after: it was asked for
+    assert w.job("calm").next_run > w.clock.now() + timedelta(minutes=59)

@@ -46,8 +46,18 @@ class JobStore(Protocol):
         """Extend the lease to `until` when `owner` still holds it (not expired at `now`)."""
         ...
 
-    def finish(self, job_id: int, owner: str, outcome: JobOutcome, next_run: datetime) -> bool:
-        """Record the run, set the next run and free the lease, only when `owner` holds it."""
+    def finish(
+        self,
+        job_id: int,
+        owner: str,
+        outcome: JobOutcome,
+        next_run: datetime,
+        *,
+        claimed_next_run: datetime | None = None,
+    ) -> bool:
+        """Record the run, set the next run and free the lease, only when `owner` holds it.
+        When the stored next run is no longer `claimed_next_run` (the one the runner claimed),
+        somebody set it while the job ran ("Run now", an edit): it is kept."""
         ...
 
     def release(self, job_id: int, owner: str) -> bool:

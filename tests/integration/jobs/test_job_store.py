@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 
 from aiops.container import Container
@@ -157,3 +158,21 @@ def test_a_definition_update_leaves_the_lease_alone(app: Container) -> None:
     job = read(app, "job")
     assert not job.enabled
     assert job.lease_owner == "a"
+
+
+def test_a_next_run_set_while_the_job_ran_is_kept_when_it_finishes(app: Container) -> None:
+    store = app.job_store()
+    add(app, "requested")
+    add(app, "untouched")
+    claimed = {j.name: j for j in store.claim_due("a", NOW, LEASE, 10)}
+    with app.uow() as uow:  # "Run now" while it runs, as RunJobNow does it
+        uow.jobs.update(attrs.evolve(read(app, "requested"), next_run=NOW + timedelta(seconds=1)))
+        uow.commit()
+    scheduled = NOW + timedelta(minutes=5)
+
+    for job in claimed.values():
+        assert job.id is not None
+        assert store.finish(job.id, "a", outcome(), scheduled, claimed_next_run=job.next_run)
+
+    assert read(app, "requested").next_run == NOW + timedelta(seconds=1)  # runs again at once
+    assert read(app, "untouched").next_run == scheduled

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Engine,
     Row,
     and_,
+    case,
     delete,
     insert,
     or_,
@@ -169,14 +170,25 @@ class SqlAlchemyJobStore:
         with self._transaction() as connection:
             return connection.execute(renew).rowcount == 1
 
-    def finish(self, job_id: int, owner: str, outcome: JobOutcome, next_run: datetime) -> bool:
+    def finish(
+        self,
+        job_id: int,
+        owner: str,
+        outcome: JobOutcome,
+        next_run: datetime,
+        *,
+        claimed_next_run: datetime | None = None,
+    ) -> bool:
+        scheduled: Any = next_run
+        if claimed_next_run is not None:  # one set while the job ran ("Run now") is kept
+            scheduled = case((c.next_run != claimed_next_run, c.next_run), else_=next_run)
         done = (
             update(t.jobs)
             .where(_held_by(job_id, owner))
             .values(
                 lease_owner=None,
                 lease_until=None,
-                next_run=next_run,
+                next_run=scheduled,
                 last_status=outcome.status.value,
                 last_started_at=outcome.started_at,
                 last_ended_at=outcome.ended_at,

@@ -313,7 +313,9 @@ class JobRunner:
         next_run = job.schedule.next_after(started)
         if next_run <= ended:  # a run longer than the interval: no catching up
             next_run = job.schedule.next_after(ended)
-        recorded = self._store.finish(job.id, p.owner, outcome, next_run)
+        recorded = self._store.finish(
+            job.id, p.owner, outcome, next_run, claimed_next_run=job.next_run
+        )
         self._events.finished(job, outcome, recorded)
         return outcome
 
