@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 
-from dashboard import VENV_BIN, free_port, serving
+from dashboard import VENV_BIN, free_port, instance_env, serving
 from workspaces import PASSWORD, signed_in
 
 RESULTS = Path(__file__).parent / "results" / "automation_stream.json"
@@ -218,13 +218,7 @@ def main() -> int:
     options = parser.parse_args()
     total = 2_000 if options.quick else 10_000
     with tempfile.TemporaryDirectory() as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AIOPS_")} | {
-            "AIOPS_INSTANCE_PATH": str(Path(tmp) / "instance"),
-            "AIOPS_LOG_LEVEL": "warning",
-            "AIOPS_ARGON2_TIME_COST": "2",
-            "AIOPS_ARGON2_MEMORY_KIB": "19456",
-            "AIOPS_ARGON2_PARALLELISM": "1",
-        }
+        env = instance_env(Path(tmp) / "instance")
         app, run_id = populate(env)
         port = free_port()
         argv = [str(VENV_BIN / "aiops"), "serve", "--port", str(port)]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from dashboard import BARE_APP, VENV_BIN, free_port, median_ms, serving
+from dashboard import BARE_APP, VENV_BIN, free_port, instance_env, median_ms, serving
 from workspaces import PASSWORD, signed_in
 
 RESULTS = Path(__file__).parent / "results" / "issues.json"
@@ -91,13 +91,7 @@ def main() -> int:
     args = parser.parse_args()
     count, runs = (1_000, 20) if args.quick else (10_000, 100)
     with tempfile.TemporaryDirectory() as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AIOPS_")} | {
-            "AIOPS_INSTANCE_PATH": str(Path(tmp) / "instance"),
-            "AIOPS_LOG_LEVEL": "warning",
-            "AIOPS_ARGON2_TIME_COST": "2",
-            "AIOPS_ARGON2_MEMORY_KIB": "19456",
-            "AIOPS_ARGON2_PARALLELISM": "1",
-        }
+        env = instance_env(Path(tmp) / "instance")
         print(f"populating {count:,} issues ...", file=sys.stderr, flush=True)
         populate(env, count)
         bare_port, port = free_port(), free_port()

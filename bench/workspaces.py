@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from dashboard import BARE_APP, VENV_BIN, free_port, median_ms, serving
+from dashboard import BARE_APP, VENV_BIN, free_port, instance_env, median_ms, serving
 
 AIOPS = str(VENV_BIN / "aiops")
 RESULTS = Path(__file__).parent / "results" / "workspaces.json"
@@ -135,14 +135,7 @@ def main() -> int:
     runs, cli_runs, projects = (10, 5, 20) if args.quick else (50, 15, 200)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AIOPS_")} | {
-            "AIOPS_INSTANCE_PATH": str(root / "instance"),
-            "AIOPS_WORKSPACE_ROOT": str(root / "home"),
-            "AIOPS_LOG_LEVEL": "warning",
-            "AIOPS_ARGON2_TIME_COST": "2",
-            "AIOPS_ARGON2_MEMORY_KIB": "19456",
-            "AIOPS_ARGON2_PARALLELISM": "1",
-        }
+        env = instance_env(root / "instance", AIOPS_WORKSPACE_ROOT=str(root / "home"))
         print("making a 5,000-file remote and a small one ...", file=sys.stderr, flush=True)
         big, small = make_remote(root, "big", 5000), make_remote(root, "small", 5)
         token, ids = populate(env, big, small, projects)
