@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from aiops.domain.model.automation import AutomationRun, HostSummary, Playbook, RunEvent
+import attrs
+
+from aiops.domain.model.automation import AutomationRun, Playbook, RunEvent
 from aiops.domain.model.jobs import Job
 from aiops.domain.usecases.sessions import SessionView
 
@@ -29,8 +31,8 @@ def session_row(view: SessionView) -> dict[str, Any]:
     }
 
 
-def _moment(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None
+def _iso(moment: datetime | None, timespec: str = "auto") -> str | None:
+    return moment.isoformat(timespec=timespec) if moment else None
 
 
 def job_row(job: Job) -> dict[str, Any]:
@@ -44,12 +46,12 @@ def job_row(job: Job) -> dict[str, Any]:
         "timezone": job.schedule.timezone,
         "params": dict(job.params),
         "enabled": job.enabled,
-        "next_run": _moment(job.next_run),
+        "next_run": _iso(job.next_run, "seconds"),
         "lease_owner": job.lease_owner,
-        "lease_until": _moment(job.lease_until),
+        "lease_until": _iso(job.lease_until, "seconds"),
         "last_status": job.last_status.value if job.last_status else None,
-        "last_started_at": _moment(job.last_started_at),
-        "last_ended_at": _moment(job.last_ended_at),
+        "last_started_at": _iso(job.last_started_at, "seconds"),
+        "last_ended_at": _iso(job.last_ended_at, "seconds"),
         "last_duration": job.last_duration,
         "last_error": job.last_error,
     }
@@ -57,21 +59,6 @@ def job_row(job: Job) -> dict[str, Any]:
 
 def playbook_row(playbook: Playbook) -> dict[str, Any]:
     return {"name": playbook.name, "description": playbook.description}
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def host_summary_row(host: HostSummary) -> dict[str, Any]:
-    return {
-        "host": host.host,
-        "ok": host.ok,
-        "changed": host.changed,
-        "failed": host.failed,
-        "unreachable": host.unreachable,
-        "skipped": host.skipped,
-    }
 
 
 def run_row(run: AutomationRun) -> dict[str, Any]:
@@ -92,7 +79,7 @@ def run_row(run: AutomationRun) -> dict[str, Any]:
         "started_at": _iso(run.started_at),
         "ended_at": _iso(run.ended_at),
         "duration_seconds": run.duration_seconds,
-        "summary": [host_summary_row(host) for host in run.summary],
+        "summary": [attrs.asdict(host) for host in run.summary],
         "cancel_requested": run.cancel_requested,
         "runner": run.runner,
         "reason": run.reason,

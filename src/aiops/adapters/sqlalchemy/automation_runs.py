@@ -58,17 +58,7 @@ def _row(run: AutomationRun) -> dict[str, Any]:
         "queued_at": run.queued_at,
         "started_at": run.started_at,
         "ended_at": run.ended_at,
-        "summary": [
-            {
-                "host": h.host,
-                "ok": h.ok,
-                "changed": h.changed,
-                "failed": h.failed,
-                "unreachable": h.unreachable,
-                "skipped": h.skipped,
-            }
-            for h in run.summary
-        ],
+        "summary": [attrs.asdict(h) for h in run.summary],
         "cancel_requested": run.cancel_requested,
         "runner": run.runner,
         "reason": run.reason,
