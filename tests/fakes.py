@@ -1242,20 +1242,26 @@ class FakePlaybookCatalogue:
 
 
 class FakePlaybookRunner:
-    """Records each launch; the test plays the runner's part with emit() and finish()."""
+    """Records each launch; the test plays the runner's part with emit() and finish() (and
+    begin(), when `hold` keeps a started run queued, as ansible-runner's start-up does)."""
 
-    def __init__(self, *, fail_to_start: bool = False) -> None:
+    def __init__(self, *, fail_to_start: bool = False, hold: bool = False) -> None:
         self.launches: dict[int, PlaybookLaunch] = {}
         self.listeners: dict[int, RunListener] = {}
         self.cancelled: list[int] = []
         self.fail_to_start = fail_to_start
+        self.hold = hold
 
     def start(self, launch: PlaybookLaunch, listener: RunListener) -> None:
         if self.fail_to_start:
             raise OSError(2, "No such file or directory")
         self.launches[launch.run_id] = launch
         self.listeners[launch.run_id] = listener
-        listener.started()
+        if not self.hold:
+            listener.started()
+
+    def begin(self, run_id: int) -> None:
+        self.listeners[run_id].started()
 
     def emit(self, run_id: int, *events: RunEvent) -> None:
         for event in events:

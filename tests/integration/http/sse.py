@@ -38,6 +38,10 @@ class Stream:
         return [m for m in self.messages if m.event == "message"]
 
     @property
+    def statuses(self) -> list[str]:
+        return [m.data for m in self.messages if m.event == "status"]
+
+    @property
     def end(self) -> Message | None:
         return next((m for m in self.messages if m.event == "end"), None)
 

@@ -366,6 +366,35 @@ def test_a_quiet_run_gets_keep_alive_comments_and_the_end_arrives_when_it_finish
     assert 1.0 <= elapsed < 5
 
 
+def test_a_stream_opened_on_a_queued_run_tells_when_it_starts_running(
+    app: Container, live: Live, runner: FakePlaybookRunner
+) -> None:
+    """The page was rendered while the run waited for ansible: its status must not stay
+    "queued" while the events stream in."""
+    live.asgi.state.run_stream_timing = StreamTiming(poll_seconds=0.05)
+    runner.hold = True
+    run_id = start(app)
+
+    def begin_then_play() -> None:
+        runner.begin(run_id)
+        time.sleep(0.5)  # several polls see it running
+        play(runner, run_id, 3)
+
+    starter = threading.Timer(0.5, begin_then_play)
+    with httpx.Client(base_url=live.base, cookies=live.cookies, timeout=30) as client:
+        starter.start()
+        with client.stream("GET", EVENTS_STREAM.format(run_id)) as response:
+            stream = read_sse(response.iter_lines())
+    starter.join()
+    assert stream.statuses == ["queued", "running"]
+    assert stream.messages[0].event == "status"
+    running = stream.messages.index(next(m for m in stream.messages if m.data == "running"))
+    assert all(m.event == "message" for m in stream.messages[running + 1 : -1])
+    assert [m.id for m in stream.events] == ["1", "2", "3"]
+    assert stream.end is not None
+    assert stream.end.payload["status"] == "successful"
+
+
 @pytest.mark.serial  # a wall-time target: never beside other tests' workers
 def test_events_reach_a_connected_client_well_within_two_seconds(
     app: Container, live: Live, runner: FakePlaybookRunner

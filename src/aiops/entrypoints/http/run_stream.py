@@ -1,6 +1,8 @@
 """A run's events as Server-Sent Events: each event with `id: <seq>`, resumable from
 `Last-Event-ID` (or `?after=` on the first load), keep-alive comments while nothing happens,
-and `event: end` with the run (its summary) once every event has been sent.
+`event: status` with the run's status when the stream starts and whenever it changes (a page
+rendered while the run was queued learns that it runs), and `event: end` with the run (its
+summary) once every event has been sent.
 
 The stream polls the database through the RunEvents use case, so it works whichever web
 worker (or CLI process) runs the playbook: when a page comes back with the run finished and
@@ -19,6 +21,7 @@ import attrs
 from starlette.requests import Request
 
 from aiops.domain.errors import ValidationError
+from aiops.domain.model.automation import RunStatus
 from aiops.domain.usecases.automation import RunEventsPage
 from aiops.entrypoints.http.web import call
 from aiops.entrypoints.presenters import event_row, run_row
@@ -81,7 +84,11 @@ async def run_stream(
     yield f"retry: {timing.retry_ms}\n\n"
     page = first
     quiet_since = time.monotonic()
+    shown: RunStatus | None = None
     while True:
+        if page.run.status != shown and not page.run.status.finished:
+            shown = page.run.status
+            yield message(shown.value, event="status")
         if page.events:
             yield events_text(page)
             after = page.events[-1].seq

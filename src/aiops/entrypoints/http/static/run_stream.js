@@ -52,6 +52,9 @@ document.addEventListener("DOMContentLoaded", () => {
     count.textContent = String(list.children.length);
     if (atBottom) window.scrollTo(0, document.body.scrollHeight);
   };
+  source.addEventListener("status", (message) => {
+    document.getElementById("run-status").textContent = message.data;
+  });
   source.addEventListener("end", (message) => {
     source.close();
     const done = JSON.parse(message.data);
