@@ -18,7 +18,7 @@ import attrs
 from aiops.domain.errors import Conflict, NotFound, SecretUnreadable, ValidationError
 from aiops.domain.model.audit import AuditEvent
 from aiops.domain.model.auth import ApiToken
-from aiops.domain.model.automation import AutomationRun, Playbook, RunEvent
+from aiops.domain.model.automation import AutomationRun, Playbook, RunEvent, RunStatus
 from aiops.domain.model.credentials import CredentialsRefused, fingerprint
 from aiops.domain.model.identities import KeyRefused, SshIdentity
 from aiops.domain.model.jobs import Job, JobOutcome
@@ -602,6 +602,13 @@ class FakeAutomationRunRepository(_Repo):
         if stored is None or stored.status.finished:
             return False
         self._s.automation_runs[stored.id or 0] = run
+        return True
+
+    def heartbeat(self, run_id: int, at: datetime) -> bool:
+        stored = self._s.automation_runs.get(run_id)
+        if stored is None or stored.status.finished:
+            return False
+        self._s.automation_runs[run_id] = attrs.evolve(stored, runner_seen_at=at)
         return True
 
     def unfinished(self) -> Sequence[AutomationRun]:
@@ -1281,6 +1288,12 @@ class FakePlaybookRunner:
 
     def running(self) -> Sequence[int]:
         return sorted(self.listeners)
+
+    def stop_all(self) -> None:
+        """End every run still going (cancelled), so that no recorder thread, which beats
+        against the database, outlives the test that started it."""
+        for run_id in list(self.listeners):
+            self.finish(run_id, RunOutcome(status=RunStatus.CANCELLED, rc=None))
 
 
 class FakeRunnerProcesses:

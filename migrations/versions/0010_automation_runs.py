@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("summary", sa.JSON(), nullable=False),
         sa.Column("cancel_requested", sa.Boolean(), nullable=False),
         sa.Column("runner", sa.String(255), nullable=True),
+        sa.Column("runner_seen_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.CheckConstraint(
             "status IN ('queued', 'running', 'successful', 'failed', 'cancelled', 'timeout')",

@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     project_inventories: dict[str, str] = Field(default_factory=dict)  # project slug -> name
     playbook_timeout: int = Field(default=3600, ge=1, le=7 * 24 * 3600)  # seconds
     ansible_artifacts_keep: int = Field(default=50, ge=1, le=100_000)
+    # seconds without a heartbeat before another host's run counts as lost (beats: a quarter)
+    run_lost_after: int = Field(default=120, ge=20, le=86400)
 
     @property
     def playbook_list(self) -> tuple[str, ...]:

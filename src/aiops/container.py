@@ -439,6 +439,7 @@ class Container(containers.DeclarativeContainer):
         catalogue=playbook_catalogue,
         processes=runner_processes,
         policy=automation_policy,
+        lost_after_seconds=settings.provided.run_lost_after,
     )
     list_playbooks = providers.Factory(ListPlaybooks, ports=automation_ports)
     list_inventories = providers.Factory(ListInventories, ports=automation_ports)

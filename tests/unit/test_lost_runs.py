@@ -1,16 +1,20 @@
 """Runs whose aiops process died (lost_runs.py) against FakeRunnerProcesses and the fakes of
 test_automation: marked failed with the reason and audited when their runner is on this host
-and dead; left alone when it is alive, on another host, or the run has finished."""
+and dead, or on another host and silent (no heartbeat) for lost_after_seconds; left alone when
+it is alive, beating, or the run has finished."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import attrs
 import pytest
 
 from aiops.domain.model.automation import AutomationRefused, RunEvent, RunStatus
-from aiops.domain.usecases.automation import CancelRun, ListRuns, RunEvents, ShowRun
+from aiops.domain.usecases.automation import CancelRun, ListRuns, RunEvents, RunRecorder, ShowRun
 from aiops.domain.usecases.lost_runs import ReconcileRuns
 from aiops.ports.automation import RunOutcome
+from tests.fakes import FakeClock
 from tests.unit.test_automation import ADMIN, OWNER, World
 
 REASON = "aiops process 1 on here ended before the run finished"
@@ -119,3 +123,128 @@ def test_cancelling_a_lost_run_is_refused_as_finished() -> None:
     run = world.uow.committed.automation_runs[run_id]
     assert (run.status, run.reason, run.cancel_requested) == (RunStatus.FAILED, REASON, False)
     assert world.runner.cancelled == []
+
+
+# --- heartbeats: runs of other hosts -------------------------------------------------------
+
+SILENT = (
+    "aiops process 1 on elsewhere has not been heard from since 2026-01-01 12:00:00 UTC: "
+    "its host or process is gone"
+)
+
+
+def clock_of(world: World) -> FakeClock:
+    assert isinstance(world.ports.clock, FakeClock)
+    return world.ports.clock
+
+
+def recorder_of(world: World, run_id: int) -> RunRecorder:
+    recorder = world.runner.listeners[run_id]
+    assert isinstance(recorder, RunRecorder)
+    return recorder
+
+
+def run_elsewhere(world: World) -> int:
+    world.processes.host = "elsewhere"
+    try:
+        return world.run()
+    finally:
+        world.processes.host = "here"
+
+
+def seen(world: World, run_id: int) -> datetime | None:
+    return world.uow.committed.automation_runs[run_id].runner_seen_at
+
+
+def test_a_runner_beats_every_quarter_of_lost_after_while_its_run_is_unfinished() -> None:
+    world = World()
+    clock = clock_of(world)
+    run_id = world.run()
+    started = clock.now()
+    assert seen(world, run_id) == started  # stored with the run
+
+    clock.advance(seconds=29)
+    recorder_of(world, run_id).beat()
+    assert seen(world, run_id) == started  # not due: 120 s / 4 = 30 s
+
+    clock.advance(seconds=2)
+    recorder_of(world, run_id).beat()
+    assert seen(world, run_id) == clock.now()
+
+    recorder = recorder_of(world, run_id)
+    world.runner.finish(run_id, RunOutcome(status=RunStatus.SUCCESSFUL, rc=0))
+    last = seen(world, run_id)
+    clock.advance(seconds=60)
+    recorder.beat()
+    assert seen(world, run_id) == last  # a finished run is not beaten for
+
+
+def test_a_run_of_another_host_whose_runner_fell_silent_is_lost_with_when_it_was_heard() -> None:
+    world = World()
+    clock = clock_of(world)
+    run_id = run_elsewhere(world)
+
+    clock.advance(seconds=119)
+    assert ShowRun(ports=world.ports)(run_id, actor=ADMIN).status is RunStatus.RUNNING
+    clock.advance(seconds=2)
+    [listed] = ListRuns(ports=world.ports)(actor=ADMIN)
+
+    assert (listed.status, listed.rc, listed.reason) == (RunStatus.FAILED, None, SILENT)
+    assert world.uow.committed.automation_runs[run_id] == listed
+    [audit] = [e for e in world.uow.committed.audit if e.action == "automation.lost"]
+    assert audit.detail["reason"] == SILENT
+    assert audit.detail["runner"] == "elsewhere:1"
+
+
+def test_a_beating_runner_of_another_host_is_never_lost() -> None:
+    world = World()
+    clock = clock_of(world)
+    run_id = run_elsewhere(world)
+
+    for _ in range(20):  # ten minutes, beating every 30 s
+        clock.advance(seconds=30)
+        recorder_of(world, run_id).beat()
+        assert ReconcileRuns(ports=world.ports)() == []
+
+    assert world.uow.committed.automation_runs[run_id].status is RunStatus.RUNNING
+
+
+def test_a_live_runner_of_this_host_is_trusted_over_a_late_heartbeat() -> None:
+    """/proc says it runs (say, its database was away and it could not beat): not lost."""
+    world = World()
+    clock = clock_of(world)
+    run_id = world.run()
+
+    clock.advance(minutes=10)
+
+    assert ReconcileRuns(ports=world.ports)() == []
+    assert world.uow.committed.automation_runs[run_id].status is RunStatus.RUNNING
+
+
+def test_the_silence_allowed_follows_the_setting() -> None:
+    world = World()
+    world.ports = attrs.evolve(world.ports, lost_after_seconds=600)
+    clock = clock_of(world)
+    run_id = run_elsewhere(world)
+    assert world.ports.heartbeat_seconds == 150
+
+    clock.advance(seconds=599)
+    assert ReconcileRuns(ports=world.ports)() == []
+    clock.advance(seconds=2)
+    assert [run.id for run in ReconcileRuns(ports=world.ports)()] == [run_id]
+
+
+def test_a_run_marked_lost_by_another_host_that_then_finishes_keeps_its_real_outcome() -> None:
+    """Its runner was only cut off from the database: the outcome it stores wins."""
+    world = World()
+    clock = clock_of(world)
+    run_id = run_elsewhere(world)
+    clock.advance(minutes=5)
+    assert ReconcileRuns(ports=world.ports)()[0].reason == SILENT
+
+    world.runner.finish(run_id, RunOutcome(status=RunStatus.SUCCESSFUL, rc=0))
+
+    run = world.uow.committed.automation_runs[run_id]
+    assert (run.status, run.rc, run.reason) == (RunStatus.SUCCESSFUL, 0, None)
+    actions = [e.action for e in world.uow.committed.audit]
+    assert actions[-2:] == ["automation.lost", "automation.finished"]

@@ -82,6 +82,7 @@ def run_row(run: AutomationRun) -> dict[str, Any]:
         "summary": [attrs.asdict(host) for host in run.summary],
         "cancel_requested": run.cancel_requested,
         "runner": run.runner,
+        "runner_seen_at": _iso(run.runner_seen_at),
         "reason": run.reason,
     }
 

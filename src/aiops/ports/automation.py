@@ -4,6 +4,7 @@ and where runs and their events are kept."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Protocol
 
 import attrs
@@ -91,6 +92,11 @@ class AutomationRunRepository(Protocol):
     def update_unfinished(self, run: AutomationRun) -> bool:
         """Update the run only while the stored one is still queued or running (False: it
         has finished meanwhile, or does not exist)."""
+        ...
+
+    def heartbeat(self, run_id: int, at: datetime) -> bool:
+        """Its runner is alive at `at` (runner_seen_at), only while the run is unfinished
+        (False: it has finished, or does not exist)."""
         ...
 
     def unfinished(self) -> Sequence[AutomationRun]:

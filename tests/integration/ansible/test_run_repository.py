@@ -144,3 +144,23 @@ def test_update_unfinished_changes_a_running_run_but_never_a_finished_one(
         assert uow.automation_runs.get(running.id or 0) == lost
         assert uow.automation_runs.get(done.id or 0) == done
         assert uow.automation_runs.unfinished() == []
+
+
+def test_a_heartbeat_moves_runner_seen_at_of_an_unfinished_run_only(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    running = add_run(new_uow, status=RunStatus.RUNNING, runner="web-1:1:2:3", runner_seen_at=T0)
+    done = add_run(new_uow, status=RunStatus.SUCCESSFUL, rc=0, runner_seen_at=T0)
+    later = T0.replace(minute=5)
+    with new_uow() as uow:
+        assert uow.automation_runs.get(running.id or 0) == running  # round-trips
+        assert uow.automation_runs.heartbeat(running.id or 0, later) is True
+        assert uow.automation_runs.heartbeat(done.id or 0, later) is False
+        assert uow.automation_runs.heartbeat(999_999, later) is False
+        assert uow.automation_runs.heartbeat(2**40, later) is False
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.automation_runs.get(running.id or 0) == attrs.evolve(
+            running, runner_seen_at=later
+        )
+        assert uow.automation_runs.get(done.id or 0) == done

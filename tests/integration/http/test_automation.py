@@ -34,10 +34,11 @@ EVENTS_STREAM = "/automation/runs/{}/events"
 
 
 @pytest.fixture
-def runner(app: Container) -> FakePlaybookRunner:
+def runner(app: Container) -> Iterator[FakePlaybookRunner]:
     fake = FakePlaybookRunner()
     app.playbook_runner.override(providers.Object(fake))
-    return fake
+    yield fake
+    fake.stop_all()
 
 
 @pytest.fixture

@@ -1,18 +1,22 @@
 """Runs whose aiops process died, over HTTP on both databases: the web server marks them
 failed when it starts, and a run's event stream ends (`end`, with the reason) instead of
-waiting for ever. The playbook runner and the runner processes are the fakes."""
+waiting for ever; runs of other hosts are judged by their runner's heartbeat. The playbook
+runner and the runner processes are the fakes."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 from dependency_injector import providers
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from aiops.container import Container
-from aiops.domain.model.automation import RunStatus
+from aiops.domain.model.automation import AutomationRun, RunStatus
 from aiops.entrypoints.http.app import create_app
 from aiops.ports.automation import RunOutcome
 from aiops.ports.unit_of_work import AuditQuery
@@ -110,3 +114,68 @@ def test_the_web_server_cancels_the_runs_it_runs_when_it_stops(
     assert stopped.cancel_requested
     [audit] = app.list_audit_events()(AuditQuery(action="automation.cancel_requested"))
     assert (audit.actor, audit.target) == ("system", f"run:{run_id}")
+
+
+def test_a_run_whose_host_went_silent_is_failed_and_a_beating_one_is_not(
+    app: Container, admin: TestClient
+) -> None:
+    """Runs of another host (its /proc out of sight) are judged by their heartbeat."""
+    now = datetime.now(UTC)
+    silent_since = now - timedelta(minutes=10)
+    with app.uow() as uow:
+        silent, beating = (
+            uow.automation_runs.add(
+                AutomationRun(
+                    playbook="ping",
+                    inventory="localhost",
+                    started_by="admin@example.com",
+                    queued_at=silent_since,
+                    status=RunStatus.RUNNING,
+                    runner="build-2:4242",
+                    runner_seen_at=seen,
+                )
+            ).id
+            or 0
+            for seen in (silent_since, now)
+        )
+        uow.commit()
+
+    page = admin.get(f"/automation/runs/{silent}")
+
+    assert page.status_code == 200
+    assert "aiops process 4242 on build-2 has not been heard from since" in page.text
+    assert stored_status(app, silent) is RunStatus.FAILED
+    assert admin.get(f"/automation/runs/{beating}").status_code == 200
+    assert stored_status(app, beating) is RunStatus.RUNNING
+    [audit] = app.list_audit_events()(AuditQuery(action="automation.lost"))
+    assert audit.target == f"run:{silent}"
+
+
+def test_a_running_run_beats_until_it_finishes(
+    app: Container, runner: FakePlaybookRunner, processes: FakeRunnerProcesses
+) -> None:
+    """The recorder's own thread beats (here every 0.1 s) against the real database."""
+    ports = attrs.evolve(app.automation_ports(), lost_after_seconds=0.4, flush_seconds=0.05)
+    app.automation_ports.override(providers.Object(ports))
+    run_id = start(app)
+    first = seen_at(app, run_id)
+
+    deadline = time.monotonic() + 5
+    while seen_at(app, run_id) == first:
+        assert time.monotonic() < deadline, "no heartbeat within 5 s"
+        time.sleep(0.05)
+    runner.finish(run_id, RunOutcome(status=RunStatus.SUCCESSFUL, rc=0))
+    last = seen_at(app, run_id)
+    time.sleep(0.4)
+
+    assert seen_at(app, run_id) == last  # no beat once finished
+    assert first is not None
+    assert last is not None
+    assert last > first
+
+
+def seen_at(app: Container, run_id: int) -> datetime | None:
+    with app.uow() as uow:
+        run = uow.automation_runs.get(run_id)
+    assert run is not None
+    return run.runner_seen_at

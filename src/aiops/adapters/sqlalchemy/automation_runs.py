@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -39,6 +40,7 @@ def run_from_row(row: Row[Any]) -> AutomationRun:
         summary=tuple(HostSummary(**host) for host in row.summary),
         cancel_requested=row.cancel_requested,
         runner=row.runner,
+        runner_seen_at=row.runner_seen_at,
         reason=row.reason,
     )
 
@@ -61,6 +63,7 @@ def _row(run: AutomationRun) -> dict[str, Any]:
         "summary": [attrs.asdict(h) for h in run.summary],
         "cancel_requested": run.cancel_requested,
         "runner": run.runner,
+        "runner_seen_at": run.runner_seen_at,
         "reason": run.reason,
     }
 
@@ -103,6 +106,17 @@ class SqlAutomationRunRepository:
             update(t.automation_runs)
             .where(c.id == run.id, c.status.in_(UNFINISHED))
             .values(_row(run))
+        )
+        return result.rowcount == 1
+
+    def heartbeat(self, run_id: int, at: datetime) -> bool:
+        if not 0 < run_id <= MAX_ID:
+            return False
+        c = t.automation_runs.c
+        result = self._c.execute(
+            update(t.automation_runs)
+            .where(c.id == run_id, c.status.in_(UNFINISHED))
+            .values(runner_seen_at=at)
         )
         return result.rowcount == 1
 

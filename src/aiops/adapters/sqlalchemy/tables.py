@@ -322,6 +322,7 @@ automation_runs = Table(
     Column("summary", JSON, nullable=False),
     Column("cancel_requested", Boolean, nullable=False),
     Column("runner", String(255), nullable=True),  # host:pid:start time:pid namespace
+    Column("runner_seen_at", UtcDateTime, nullable=True),  # the runner's last heartbeat
     Column("reason", Text, nullable=True),
     CheckConstraint(
         "status IN ('queued', 'running', 'successful', 'failed', 'cancelled', 'timeout')",

@@ -256,6 +256,7 @@ class AutomationRun:
     summary: Sequence[HostSummary] = ()
     cancel_requested: bool = False
     runner: str | None = None  # the aiops process that runs it (RunnerProcesses.me())
+    runner_seen_at: datetime | None = None  # the runner's last heartbeat, while unfinished
     reason: str | None = None  # why it ended as it did, when the rc does not tell (lost)
     id: int | None = None
 

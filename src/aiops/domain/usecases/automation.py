@@ -79,6 +79,13 @@ class AutomationPorts:
     batch_size: int = 500  # events stored per statement
     flush_seconds: float = 0.2  # events wait at most this long before they are stored
     cancel_poll_seconds: float = 1.0  # how often a run looks for a cancel from elsewhere
+    # A run whose runner (on a host that cannot be asked) has not beaten for this long is
+    # lost; a live runner beats every quarter of it (see lost_runs).
+    lost_after_seconds: float = 120.0
+
+    @property
+    def heartbeat_seconds(self) -> float:
+        return self.lost_after_seconds / 4
 
 
 def require_viewer(actor: Actor) -> None:
@@ -161,6 +168,7 @@ class RunPlaybook:
                     started_by=cmd.actor.name,
                     queued_at=now,
                     runner=self._p.processes.me(),
+                    runner_seen_at=now,
                 )
             )
             assert run.id is not None
@@ -291,6 +299,7 @@ class RunRecorder:
         self._done = threading.Event()
         self._finished = threading.Event()
         self._last_poll: datetime | None = None
+        self._last_beat = ports.clock.now()  # the run was stored with runner_seen_at = now
         self._flusher = threading.Thread(
             target=self._flush_often, name=f"run-{run_id}-events", daemon=True
         )
@@ -340,6 +349,7 @@ class RunRecorder:
             rc=outcome.rc,
             summary=tuple(outcome.summary),
             ended_at=self._p.clock.now(),
+            reason=None,  # the outcome tells; a "lost" from a host that lost sight of it does not
         )
         with self._p.uow() as uow:
             record(
@@ -370,6 +380,18 @@ class RunRecorder:
     def _flush_often(self) -> None:
         while not self._done.wait(self._p.flush_seconds):
             self.flush()
+            self.beat()
+
+    def beat(self) -> None:
+        """The runner is alive: runner_seen_at, every heartbeat_seconds while the run runs, so
+        that a host which cannot ask this one's /proc can tell when it died (lost_runs)."""
+        now = self._p.clock.now()
+        if (now - self._last_beat).total_seconds() < self._p.heartbeat_seconds:
+            return
+        with self._p.uow() as uow:
+            uow.automation_runs.heartbeat(self._run_id, now)
+            uow.commit()
+        self._last_beat = now
 
     def _update(self, **changes: object) -> AutomationRun:
         with self._p.uow() as uow:
@@ -380,8 +402,8 @@ class RunRecorder:
 
 
 def settle(ports: AutomationPorts, runs: Sequence[AutomationRun]) -> list[AutomationRun]:
-    """The runs, those whose runner died on this host marked failed (see lost_runs)."""
-    return settle_lost(uow=ports.uow, clock=ports.clock, processes=ports.processes, runs=runs)
+    """The runs, those whose runner died marked failed (see lost_runs)."""
+    return settle_lost(ports, runs)
 
 
 class ListRuns:

@@ -1,9 +1,12 @@
 """Runs whose aiops process died: a run is executed by the process that started it (the web
 server, a scheduler, `aiops run-playbook`); killed (SIGKILL, OOM, a reboot), that process
-leaves its run "running" for ever. Each run records its runner (RunnerProcesses.me()); a run
-still queued or running whose runner is on this host and no longer alive is marked failed,
-with the reason, and audited (automation.lost). Runs of other hosts are left alone: only their
-own host can tell.
+leaves its run "running" for ever. Each run records its runner (RunnerProcesses.me()), and the
+runner beats (runner_seen_at) every quarter of `lost_after_seconds` while the run is
+unfinished. A run still queued or running is marked failed, with the reason, and audited
+(automation.lost) when
+- its runner is on this host and no longer alive (told at once, by /proc), or
+- its runner is on another host (or out of this one's sight) and has not beaten for
+  `lost_after_seconds`: that host went away, or its aiops process died.
 
 Cheap on purpose: only unfinished runs are looked at, each runner once per call.
 """
@@ -11,6 +14,7 @@ Cheap on purpose: only unfinished runs are looked at, each runner once per call.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import attrs
@@ -30,14 +34,32 @@ def lost_reason(processes: RunnerProcesses, runner: str) -> str:
     return f"{processes.describe(runner)} ended before the run finished"
 
 
-def settle_lost(
-    *,
-    uow: UnitOfWorkFactory,
-    clock: Clock,
+def silent_reason(processes: RunnerProcesses, runner: str, seen: datetime) -> str:
+    return (
+        f"{processes.describe(runner)} has not been heard from since "
+        f"{seen.strftime('%Y-%m-%d %H:%M:%S %Z')}: its host or process is gone"
+    )
+
+
+def why_lost(
     processes: RunnerProcesses,
-    runs: Sequence[AutomationRun],
-) -> list[AutomationRun]:
+    run: AutomationRun,
+    alive: bool | None,
+    silent_since: datetime,
+) -> str | None:
+    """Why `run` is lost, or None when its runner is alive or may be."""
+    assert run.runner is not None
+    if alive is False:
+        return lost_reason(processes, run.runner)
+    seen = run.runner_seen_at or run.queued_at
+    if alive is None and seen < silent_since:
+        return silent_reason(processes, run.runner, seen)
+    return None
+
+
+def settle_lost(ports: AutomationPorts, runs: Sequence[AutomationRun]) -> list[AutomationRun]:
     """`runs` as they are, except the lost ones, now failed (as stored)."""
+    silent_since = ports.clock.now() - timedelta(seconds=ports.lost_after_seconds)
     verdicts: dict[str, bool | None] = {}
     settled: list[AutomationRun] = []
     for run in runs:
@@ -46,9 +68,9 @@ def settle_lost(
             settled.append(run)
             continue
         if runner not in verdicts:
-            verdicts[runner] = processes.alive(runner)
-        lost = verdicts[runner] is False
-        settled.append(_mark_lost(uow, clock, run, lost_reason(processes, runner)) if lost else run)
+            verdicts[runner] = ports.processes.alive(runner)
+        reason = why_lost(ports.processes, run, verdicts[runner], silent_since)
+        settled.append(run if reason is None else _mark_lost(ports.uow, ports.clock, run, reason))
     return settled
 
 
@@ -80,8 +102,8 @@ def _mark_lost(
 
 
 class ReconcileRuns:
-    """At web-server and scheduler start: every unfinished run whose runner on this host has
-    died is marked failed. Returns the runs so marked."""
+    """At web-server and scheduler start: every unfinished run whose runner has died (or gone
+    silent, on another host) is marked failed. Returns the runs so marked."""
 
     def __init__(self, *, ports: AutomationPorts) -> None:
         self._p = ports
@@ -89,7 +111,5 @@ class ReconcileRuns:
     def __call__(self) -> list[AutomationRun]:
         with self._p.uow() as uow:
             unfinished = list(uow.automation_runs.unfinished())
-        settled = settle_lost(
-            uow=self._p.uow, clock=self._p.clock, processes=self._p.processes, runs=unfinished
-        )
+        settled = settle_lost(self._p, unfinished)
         return [after for before, after in zip(unfinished, settled, strict=True) if after != before]

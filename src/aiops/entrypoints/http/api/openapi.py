@@ -348,6 +348,11 @@ SCHEMAS: dict[str, Any] = {
                 **NULLABLE_STR,
                 "description": "the aiops process running it: host:pid:start time:pid namespace",
             },
+            "runner_seen_at": {
+                **NULLABLE_DATETIME,
+                "description": "the runner's last heartbeat (every quarter of "
+                "AIOPS_RUN_LOST_AFTER while the run is unfinished)",
+            },
             "reason": {
                 **NULLABLE_STR,
                 "description": "why it ended as it did when the rc does not tell, e.g. "
@@ -373,6 +378,7 @@ SCHEMAS: dict[str, Any] = {
             "summary",
             "cancel_requested",
             "runner",
+            "runner_seen_at",
             "reason",
         ],
     ),
