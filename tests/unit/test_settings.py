@@ -71,3 +71,15 @@ def test_scheduler_settings_are_checked() -> None:
         load_settings(job_lease_seconds=1)
     with pytest.raises(ConfigError, match="AIOPS_SCHEDULER_POLL"):
         load_settings(scheduler_poll=0)
+
+
+def test_the_silence_before_a_run_counts_as_lost_is_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().run_lost_after == 120
+    monkeypatch.setenv("AIOPS_RUN_LOST_AFTER", "600")
+    assert load_settings().run_lost_after == 600
+    for bad in ("5", "100000", "soon"):  # beats every 1.25 s would hammer the database
+        monkeypatch.setenv("AIOPS_RUN_LOST_AFTER", bad)
+        with pytest.raises(ConfigError, match="AIOPS_RUN_LOST_AFTER"):
+            load_settings()
