@@ -89,7 +89,6 @@ def main() -> None:
             str(ANSIBLE_DIR / "playbooks" / "ping.yml"),
         ]
         cli = [AIOPS, "run-playbook", "ping"]
-
         startup = [AIOPS, "playbooks", "list"]
 
         os.environ.update({k: v for k, v in env.items() if k.startswith("AIOPS_")})

@@ -6,7 +6,6 @@ runner and the runner processes are the fakes."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import attrs
@@ -21,11 +20,11 @@ from aiops.entrypoints.http.app import create_app
 from aiops.ports.automation import RunOutcome
 from aiops.ports.unit_of_work import AuditQuery
 from tests.fakes import FakePlaybookRunner, FakeRunnerProcesses
-from tests.integration.http.conftest import World, sign_in
+from tests.integration.http.conftest import World
 from tests.integration.http.sse import read_sse
-from tests.integration.http.test_automation import EVENTS_STREAM, event, runner, start
+from tests.integration.http.test_automation import EVENTS_STREAM, admin, event, runner, start
 
-__all__ = ["runner"]
+__all__ = ["admin", "runner"]  # fixtures: `admin` signs in to this module's `asgi`
 REASON = "aiops process 1 on here ended before the run finished"
 
 
@@ -41,13 +40,6 @@ def asgi(
     app: Container, world: World, runner: FakePlaybookRunner, processes: FakeRunnerProcesses
 ) -> Starlette:
     return create_app(app)
-
-
-@pytest.fixture
-def admin(asgi: Starlette) -> Iterator[TestClient]:
-    with TestClient(asgi, follow_redirects=False) as client:
-        sign_in(client, World.ADMIN)
-        yield client
 
 
 def stored_status(app: Container, run_id: int) -> RunStatus:
