@@ -64,6 +64,18 @@ class Settings(BaseSettings):
     agent_commands: dict[str, list[str]] = Field(default_factory=dict)  # tool -> argv override
     agent_env: dict[str, dict[str, str]] = Field(default_factory=dict)  # tool -> more env
     ssh_host: str = ""  # in the attach command shown for a session; empty: this host's name
+    # Privilege separation: the one root process (the launcher), its socket and its peer.
+    launcher_socket: Path | None = None  # None: <instance>/launcher.sock
+    service_user: str = Field(default="aiops", pattern=r"^[a-z_][a-z0-9_-]{0,31}$")
+    linux_user_deny: str = "nobody"  # comma-separated accounts aiops never acts as
+
+    @property
+    def launcher_socket_path(self) -> Path:
+        return self.launcher_socket or (self.instance_path / "launcher.sock").absolute()
+
+    @property
+    def linux_user_deny_list(self) -> frozenset[str]:
+        return frozenset(name.strip() for name in self.linux_user_deny.split(",") if name.strip())
 
     @property
     def agent_tool_list(self) -> tuple[str, ...]:
