@@ -2,7 +2,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON ?= python3
+# The interpreter of .venv: the system's own when it is 3.11 or newer (every account can read
+# it: the service account runs aiops's web workers, see docs/security.md), else python3 on PATH.
+PYTHON ?= $(shell for p in /usr/bin/python3 python3; do \
+  $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/uv/bin/uv)
 BIN := .venv/bin
 HOST ?= 127.0.0.1
