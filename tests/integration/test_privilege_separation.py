@@ -117,7 +117,7 @@ def test_serve_started_as_root_runs_everything_but_the_launcher_as_the_service_a
 ) -> None:
     service = served.service
     processes = tree(served.process.pid)
-    launchers = [pid for pid in processes if "aiops launcher" in cmdline(pid)]
+    launchers = [pid for pid in processes if "launcher_daemon" in cmdline(pid)]
     as_root = [pid for pid in processes if 0 in ids(pid)["Uid"]]
     workers = [pid for pid in processes if "multiprocessing.spawn" in cmdline(pid)]
 

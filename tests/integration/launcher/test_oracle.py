@@ -22,7 +22,7 @@ def test_the_answer_comes_from_a_child_running_as_the_service(account: LinuxAcco
     def mapped(name: str) -> bool:
         return name == "alice" and os.geteuid() == account.uid  # only true in that child
 
-    oracle = ServiceOracle(as_service(account), mapped)
+    oracle = ServiceOracle(as_service(account), lambda: mapped)
     try:
         assert oracle("alice")
         assert not oracle("bob")
@@ -34,7 +34,7 @@ def test_a_question_the_service_cannot_answer_is_a_no(account: LinuxAccount) -> 
     def mapped(name: str) -> bool:
         raise RuntimeError("the database is down")
 
-    oracle = ServiceOracle(as_service(account), mapped)
+    oracle = ServiceOracle(as_service(account), lambda: mapped)
     try:
         assert not oracle("alice")
     finally:
@@ -42,7 +42,7 @@ def test_a_question_the_service_cannot_answer_is_a_no(account: LinuxAccount) -> 
 
 
 def test_a_stopped_oracle_refuses_everyone(account: LinuxAccount) -> None:
-    oracle = ServiceOracle(as_service(account), lambda name: True)
+    oracle = ServiceOracle(as_service(account), lambda: lambda name: True)
     os.kill(oracle.pid, 9)
     os.waitpid(oracle.pid, 0)
 

@@ -3,7 +3,8 @@
 The answer lives in the service's database; the launcher, being root, never opens it (a
 SQLite database touched by root gains root-owned -wal and -shm files the service can no
 longer write). So at start, before any thread exists, the launcher forks this child, which
-becomes the service account for good and answers one name per line with `1` or `0`.
+becomes the service account for good, then builds its check (opening the database as the
+service) and answers one name per line with `1` or `0`.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from aiops.adapters.launcher.switch import Account, become
 
 
 class ServiceOracle:
-    def __init__(self, service: Account, mapped: Callable[[str], bool]) -> None:
+    def __init__(self, service: Account, make_check: Callable[[], Callable[[str], bool]]) -> None:
         self._lock = threading.Lock()
         self._channel, theirs = socket.socketpair()
         self.pid = os.fork()
         if self.pid == 0:  # pragma: no branch - coverage cannot trace the frame that forked
             self._channel.close()  # pragma: no cover
-            _answer(service, mapped, theirs)  # pragma: no cover
+            _answer(service, make_check, theirs)  # pragma: no cover
         theirs.close()
 
     def __call__(self, name: str) -> bool:
@@ -46,10 +47,13 @@ class ServiceOracle:
             os.waitpid(self.pid, 0)
 
 
-def _answer(service: Account, mapped: Callable[[str], bool], channel: socket.socket) -> None:
-    """The child: become the service account, then answer until the launcher hangs up. A
-    question it cannot answer (the database is down) is a no."""
+def _answer(
+    service: Account, make_check: Callable[[], Callable[[str], bool]], channel: socket.socket
+) -> None:
+    """The child: become the service account, build the check, then answer until the launcher
+    hangs up. A question it cannot answer (the database is down) is a no."""
     become(service)
+    mapped = make_check()
     with channel.makefile("rb") as questions:
         for line in questions:
             try:
