@@ -1029,8 +1029,8 @@ class FakeCredentialStore:
 
     def __init__(self) -> None:
         self.stored: dict[tuple[int, Tool], tuple[dict[str, bytes], CredentialInfo]] = {}
-        self.owners: dict[tuple[int, Tool], str | None] = {}
         self.homes: dict[str, bytes] = {}
+        self.written_as: dict[str, str] = {}  # path in a HOME -> the account that wrote it
         self.refuse: str | None = None
 
     def save(
@@ -1038,7 +1038,6 @@ class FakeCredentialStore:
         user_id: int,
         tool: Tool,
         files: Mapping[str, bytes],
-        owner: LinuxAccount | None,
         saved_at: datetime,
     ) -> CredentialInfo:
         info = CredentialInfo(
@@ -1049,7 +1048,6 @@ class FakeCredentialStore:
             fingerprint=fingerprint(files),
         )
         self.stored[user_id, tool] = (dict(files), info)
-        self.owners[user_id, tool] = owner.name if owner else None
         return info
 
     def info(self, user_id: int, tool: Tool) -> CredentialInfo | None:
@@ -1072,6 +1070,7 @@ class FakeCredentialStore:
         for name, content in found[0].items():
             if names is None or name in names:
                 self.homes[f"{owner.home}/{config_dir}/{name}"] = content
+                self.written_as[f"{owner.home}/{config_dir}/{name}"] = owner.name
         return True
 
     def secret(self, user_id: int, tool: Tool, name: str) -> str | None:

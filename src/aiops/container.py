@@ -226,9 +226,9 @@ def _key_store(settings: Settings) -> FilesystemKeyStore:
     return FilesystemKeyStore(settings.instance_path / "keys")
 
 
-def _credential_store(settings: Settings) -> FileCredentialStore:
+def _credential_store(settings: Settings, launcher: AccountLauncher) -> FileCredentialStore:
     """Each user's AI tool credentials, under <instance>/<tool>/user-<id>/."""
-    return FileCredentialStore(settings.instance_path)
+    return FileCredentialStore(settings.instance_path, launcher)
 
 
 def _issue_trackers(settings: Settings) -> Iterator[dict[Provider, IssueTracker]]:
@@ -334,7 +334,7 @@ class Container(containers.DeclarativeContainer):
     launcher = providers.Singleton(
         _launcher, settings=settings, executor=launcher_executor.provider
     )
-    credential_store = providers.Singleton(_credential_store, settings=settings)
+    credential_store = providers.Singleton(_credential_store, settings=settings, launcher=launcher)
     workspace_ports = providers.Singleton(
         WorkspacePorts,
         uow=uow.provider,
