@@ -1004,22 +1004,25 @@ class FakeLinuxUsers:
 
 
 class FakeAgentContextFiles:
-    """AGENTS.override.md files by path, in workspaces (folders) the test declares."""
+    """AGENTS.override.md files by path, in workspaces (folders) the test declares;
+    `written_as` records which account wrote each file (None: aiops's own)."""
 
     def __init__(self, *workspaces: Path) -> None:
         self.workspaces = set(workspaces)
         self.files: dict[Path, str] = {}
+        self.written_as: dict[Path, str | None] = {}
         self.writes = 0
 
-    def is_workspace(self, path: Path) -> bool:
+    def is_workspace(self, account: LinuxAccount | None, path: Path) -> bool:
         return path in self.workspaces
 
-    def read(self, path: Path) -> str | None:
+    def read(self, account: LinuxAccount | None, path: Path) -> str | None:
         return self.files.get(path)
 
-    def write(self, path: Path, text: str) -> None:
+    def write(self, account: LinuxAccount | None, path: Path, text: str) -> None:
         assert path.parent in self.workspaces, f"{path} is outside every workspace"
         self.files[path] = text
+        self.written_as[path] = account.name if account else None
         self.writes += 1
 
 

@@ -325,7 +325,6 @@ class Container(containers.DeclarativeContainer):
     cli_installer = providers.Singleton(NpmCliInstaller, npm=settings.provided.npm)
     cli_install_locks = providers.Singleton(InstallLocks)
     workspace_locks = providers.Singleton(WorkspaceLocks)
-    agent_context_files = providers.Singleton(FileAgentContexts)
     workspace_policy = providers.Singleton(_workspace_policy, settings=settings)
     mapped_accounts = providers.Singleton(MappedAccounts, uow=uow.provider, policy=workspace_policy)
     launcher_executor = providers.Singleton(
@@ -335,6 +334,7 @@ class Container(containers.DeclarativeContainer):
         _launcher, settings=settings, executor=launcher_executor.provider
     )
     credential_store = providers.Singleton(_credential_store, settings=settings, launcher=launcher)
+    agent_context_files = providers.Singleton(FileAgentContexts, launcher=launcher)
     workspace_ports = providers.Singleton(
         WorkspacePorts,
         uow=uow.provider,
@@ -424,6 +424,7 @@ class Container(containers.DeclarativeContainer):
         uow=uow.provider,
         files=agent_context_files,
         policy=workspace_policy,
+        linux_users=linux_users,
         clock=clock,
     )
     add_identity = providers.Factory(AddIdentity, uow=uow.provider, clock=clock)
