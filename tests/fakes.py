@@ -52,6 +52,7 @@ from aiops.domain.model.workspaces import (
     WorkspaceMissing,
     WorkspaceStatus,
 )
+from aiops.ports.agent_context_files import AgentContextFiles
 from aiops.ports.automation import PlaybookLaunch, RunListener, RunOutcome
 from aiops.ports.cli_installer import CliToolStatus, InstallResult
 from aiops.ports.credentials import CredentialInfo
@@ -1024,6 +1025,24 @@ class FakeAgentContextFiles:
         self.files[path] = text
         self.written_as[path] = account.name if account else None
         self.writes += 1
+
+
+class OwnAccountAgentContexts:
+    """The real AGENTS.override.md adapter, acting as aiops's own account whoever the
+    workspace's is: for tests whose accounts are FakeLinuxUsers' (no launcher can become
+    them) and whose workspaces aiops made itself."""
+
+    def __init__(self, files: AgentContextFiles) -> None:
+        self.files = files
+
+    def is_workspace(self, account: LinuxAccount | None, path: Path) -> bool:
+        return self.files.is_workspace(None, path)
+
+    def read(self, account: LinuxAccount | None, path: Path) -> str | None:
+        return self.files.read(None, path)
+
+    def write(self, account: LinuxAccount | None, path: Path, text: str) -> None:
+        self.files.write(None, path, text)
 
 
 class FakeCredentialStore:
