@@ -322,7 +322,6 @@ class Container(containers.DeclarativeContainer):
     git_workspaces = providers.Singleton(_git_workspaces, settings=settings)
     linux_users = providers.Singleton(PosixLinuxUsers)
     workspace_snapshots = providers.Singleton(InMemoryWorkspaceSnapshots)
-    cli_installer = providers.Singleton(NpmCliInstaller, npm=settings.provided.npm)
     cli_install_locks = providers.Singleton(InstallLocks)
     workspace_locks = providers.Singleton(WorkspaceLocks)
     workspace_policy = providers.Singleton(_workspace_policy, settings=settings)
@@ -335,6 +334,9 @@ class Container(containers.DeclarativeContainer):
     )
     credential_store = providers.Singleton(_credential_store, settings=settings, launcher=launcher)
     agent_context_files = providers.Singleton(FileAgentContexts, launcher=launcher)
+    cli_installer = providers.Singleton(
+        NpmCliInstaller, npm=settings.provided.npm, launcher=launcher
+    )
     workspace_ports = providers.Singleton(
         WorkspacePorts,
         uow=uow.provider,
