@@ -30,7 +30,7 @@ class FileAgentContexts:
             found = self._launcher.inspect(account, str(path / ".git"))
         except ActFailed as failed:
             raise DomainError(f"cannot look into {path}: {failed.message}") from None
-        return found.path is not None and found.parent is not None and found.parent.kind == "dir"
+        return found.path is not None
 
     def read(self, account: LinuxAccount | None, path: Path) -> str | None:
         try:

@@ -11,8 +11,8 @@ from aiops.ports.linux_users import LinuxAccount
 
 class AgentContextFiles(Protocol):
     def is_workspace(self, account: LinuxAccount | None, path: Path) -> bool:
-        """True when `path` is a git work tree (a real folder holding `.git`), as `account`
-        sees it."""
+        """True when `path` is a git work tree (a folder holding `.git`), as `account` sees
+        it."""
         ...
 
     def read(self, account: LinuxAccount | None, path: Path) -> str | None:
