@@ -25,14 +25,20 @@ def launcher(
     account (AIOPS_SERVICE_USER) alone. `aiops serve` started as root starts it by itself."""
     import pwd
 
+    from dependency_injector import providers
+
+    from aiops.adapters.launcher.oracle import ServiceOracle
     from aiops.adapters.launcher.server import LauncherServer
+    from aiops.adapters.launcher.switch import Account
     from aiops.domain.errors import DomainError
     from aiops.entrypoints.cli._runtime import open_container
     from aiops.log import get_logger
 
     if os.geteuid() != 0:
         raise DomainError("the launcher runs as root (it switches to each user's account)")
-    container = open_container()
+    # Root never opens the service's database: the schema check and the account mapping are
+    # left to the service account (see ServiceOracle).
+    container = open_container(check_schema=False, separate=False)
     settings = container.settings()
     try:
         service = pwd.getpwnam(settings.service_user)
@@ -41,6 +47,12 @@ def launcher(
             f"the service account {settings.service_user!r} does not exist "
             "(create it, or start `aiops serve` as root, which does)"
         ) from None
+    groups = tuple(os.getgrouplist(service.pw_name, service.pw_gid))
+    oracle = ServiceOracle(
+        Account(service.pw_name, service.pw_uid, service.pw_gid, service.pw_dir, "", groups),
+        container.mapped_accounts(),
+    )
+    container.mapped_accounts.override(providers.Object(oracle))
     path = socket or settings.launcher_socket_path
     log = get_logger("aiops.launcher")
     server = LauncherServer(
@@ -60,6 +72,7 @@ def launcher(
         server.serve_until(stop)
     finally:
         Path(path).unlink(missing_ok=True)
+        oracle.close()
 
 
 def _watch(fd: int, stop: threading.Event) -> None:
