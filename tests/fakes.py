@@ -196,10 +196,20 @@ class FakeUserRepository(_Repo):
         return user
 
     def update(self, user: User) -> User:
-        if user.id not in self._s.users:
+        stored = self._s.users.get(user.id)  # type: ignore[arg-type]
+        if stored is None:
             raise NotFound(f"user {user.id} does not exist")
-        self._s.users[user.id] = user
+        user = attrs.evolve(user, session_generation=stored.session_generation)
+        self._s.users[user.id] = user  # type: ignore[index]
         return user
+
+    def revoke_sessions(self, user_id: int) -> int:
+        stored = self._s.users.get(user_id)
+        if stored is None:
+            raise NotFound(f"user {user_id} does not exist")
+        generation = stored.session_generation + 1
+        self._s.users[user_id] = attrs.evolve(stored, session_generation=generation)
+        return generation
 
     def get(self, user_id: int) -> User | None:
         return self._s.users.get(user_id)

@@ -62,6 +62,7 @@ from aiops.domain.usecases.auth import (
     LoadViewer,
     RevokeToken,
     SignIn,
+    SignOut,
 )
 from aiops.domain.usecases.automation import (
     AutomationPolicy,
@@ -320,6 +321,7 @@ class Container(containers.DeclarativeContainer):
     set_admin = providers.Factory(SetAdmin, uow=uow.provider, clock=clock)
     sign_in = providers.Singleton(SignIn, uow=uow.provider, clock=clock, hasher=hasher)
     load_viewer = providers.Factory(LoadViewer, uow=uow.provider)
+    sign_out = providers.Factory(SignOut, uow=uow.provider, clock=clock)
     change_password = providers.Factory(
         ChangePassword, uow=uow.provider, clock=clock, hasher=hasher
     )

@@ -92,6 +92,9 @@ class CreateUser:
 
 
 class SetPassword:
+    """Set a user's password (an admin, the CLI, or the user); every session of theirs is
+    signed out."""
+
     def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher) -> None:
         self._uow = uow
         self._clock = clock
@@ -104,12 +107,15 @@ class SetPassword:
             if not cmd.actor.is_admin and cmd.actor.user_id != user.id:
                 raise PermissionDenied("you may only change your own password")
             user = uow.users.update(attrs.evolve(user, password_hash=self._hasher.hash(password)))
+            assert user.id is not None
+            user = attrs.evolve(user, session_generation=uow.users.revoke_sessions(user.id))
             record(
                 uow,
                 self._clock,
                 actor=cmd.actor.name,
                 action="user.password_set",
                 target=f"user:{user.email}",
+                sessions="revoked",
             )
             uow.commit()
         return user
