@@ -15,7 +15,9 @@ from typing import Self
 
 import attrs
 
+from aiops.adapters import system_accounts
 from aiops.domain.errors import Conflict, NotFound, SecretUnreadable, ValidationError
+from aiops.domain.model.accounts import AccountRefused
 from aiops.domain.model.audit import AuditEvent
 from aiops.domain.model.auth import ApiToken
 from aiops.domain.model.automation import AutomationRun, Playbook, RunEvent, RunStatus
@@ -997,17 +999,33 @@ class FakeGitWorkspaces:
 
 
 class FakeLinuxUsers:
-    """Accounts by name; `owners` records which account each handed-over path went to."""
+    """Accounts by name (people from uid 1000; `add` any other, root or a system account);
+    refused by the same rules as PosixLinuxUsers. `owners` records which account each
+    handed-over path went to."""
 
-    def __init__(self, *names: str) -> None:
-        self.accounts = {
-            name: LinuxAccount(name=name, uid=1000 + i, gid=1000 + i, home=f"/home/{name}")
-            for i, name in enumerate(names)
-        }
+    def __init__(
+        self, *names: str, minimum: int = 1000, deny: Collection[str] = ("nobody",)
+    ) -> None:
+        self.accounts: dict[str, LinuxAccount] = {}
+        self.minimum = minimum
+        self.deny = frozenset(deny)
+        for i, name in enumerate(names):
+            self.add(name, 1000 + i)
         self.owners: dict[Path, str] = {}
 
+    def add(self, name: str, uid: int) -> LinuxAccount:
+        account = LinuxAccount(name=name, uid=uid, gid=uid, home=f"/home/{name}")
+        self.accounts[name] = account
+        return account
+
     def lookup(self, name: str) -> LinuxAccount | None:
-        return self.accounts.get(name)
+        account = self.accounts.get(name)
+        why = account and system_accounts.refusal(
+            name, account.uid, minimum=self.minimum, deny=self.deny
+        )
+        if why:
+            raise AccountRefused(why)
+        return account
 
     def hand_over(self, path: Path, account: LinuxAccount, *, recursive: bool = True) -> None:
         self.owners[path] = account.name

@@ -43,6 +43,7 @@ from aiops.adapters.sqlalchemy.engine import make_engine
 from aiops.adapters.sqlalchemy.jobs import SqlAlchemyJobStore
 from aiops.adapters.sqlalchemy.migrations import ensure_current
 from aiops.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from aiops.adapters.system_accounts import uid_min
 from aiops.adapters.system_clock import SystemClock
 from aiops.config import ConfigError, Settings, load_settings
 from aiops.domain.model.trackers import Provider
@@ -179,6 +180,11 @@ def _workspace_policy(settings: Settings) -> WorkspacePolicy:
     )
 
 
+def _linux_users(settings: Settings) -> PosixLinuxUsers:
+    """UID_MIN is read from /etc/login.defs once, here."""
+    return PosixLinuxUsers(deny=settings.linux_user_deny_list, minimum=uid_min())
+
+
 def _key_store(settings: Settings) -> FilesystemKeyStore:
     return FilesystemKeyStore(settings.instance_path / "keys")
 
@@ -277,7 +283,7 @@ class Container(containers.DeclarativeContainer):
         parallelism=settings.provided.argon2_parallelism,
     )
     git_workspaces = providers.Singleton(_git_workspaces, settings=settings)
-    linux_users = providers.Singleton(PosixLinuxUsers)
+    linux_users = providers.Singleton(_linux_users, settings=settings)
     workspace_snapshots = providers.Singleton(InMemoryWorkspaceSnapshots)
     cli_installer = providers.Singleton(NpmCliInstaller, npm=settings.provided.npm)
     cli_install_locks = providers.Singleton(InstallLocks)
@@ -310,14 +316,18 @@ class Container(containers.DeclarativeContainer):
     )
     list_projects = providers.Factory(ListProjects, uow=uow.provider)
     get_project = providers.Factory(GetProject, uow=uow.provider)
-    create_user = providers.Factory(CreateUser, uow=uow.provider, clock=clock)
+    create_user = providers.Factory(
+        CreateUser, uow=uow.provider, clock=clock, policy=workspace_policy
+    )
     set_password = providers.Factory(SetPassword, uow=uow.provider, clock=clock, hasher=hasher)
     list_users = providers.Factory(ListUsers, uow=uow.provider)
     add_member = providers.Factory(AddMember, uow=uow.provider, clock=clock)
     list_members = providers.Factory(ListMembers, uow=uow.provider)
     list_audit_events = providers.Factory(ListAuditEvents, uow=uow.provider)
     data_version = providers.Factory(DataVersion, uow=uow.provider)
-    seed_defaults = providers.Factory(SeedDefaults, uow=uow.provider, clock=clock, hasher=hasher)
+    seed_defaults = providers.Factory(
+        SeedDefaults, uow=uow.provider, clock=clock, hasher=hasher, policy=workspace_policy
+    )
     set_admin = providers.Factory(SetAdmin, uow=uow.provider, clock=clock)
     sign_in = providers.Singleton(SignIn, uow=uow.provider, clock=clock, hasher=hasher)
     load_viewer = providers.Factory(LoadViewer, uow=uow.provider)

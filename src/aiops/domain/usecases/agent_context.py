@@ -207,7 +207,7 @@ class PopulateAgentContext:
                 raise PermissionDenied("you may only work in your own workspace")
             actor_for(uow, user).require(Permission.USE, tenant, missing)
             context = context_of(issue, _owner(uow, issue))
-        workspace = Path(self._policy.path_for(user.username, user.linux_username, project.slug))
+        workspace = Path(self._policy.path_for(user, project.slug))
         if not self._files.is_workspace(workspace):
             raise WorkspaceMissing(
                 f"{user.email} has no workspace for project {project.slug!r} at {workspace}: "
