@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import ipaddress
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ import attrs
 
 from aiops.adapters import system_accounts
 from aiops.domain.errors import Conflict, NotFound, SecretUnreadable, ValidationError
+from aiops.domain.model import network
 from aiops.domain.model.accounts import AccountRefused
 from aiops.domain.model.audit import AuditEvent
 from aiops.domain.model.auth import ApiToken
@@ -1349,3 +1351,33 @@ class FakeRunnerProcesses:
     def describe(self, runner: str) -> str:
         host, _, pid = runner.rpartition(":")
         return f"aiops process {pid} on {host}"
+
+
+class FakeRemoteHosts:
+    """Names resolve from `names` (host -> addresses), an address literal to itself, anything
+    else not at all; the addresses are judged by the same rules as DnsRemoteHosts. `asked`
+    records every host checked."""
+
+    def __init__(
+        self,
+        names: Mapping[str, Sequence[str]] | None = None,
+        *,
+        allow_private_networks: bool = False,
+    ) -> None:
+        self.names = dict(names or {})
+        self.allow_private_networks = allow_private_networks
+        self.asked: list[str] = []
+
+    def refusal(self, host: str) -> str | None:
+        self.asked.append(host)
+        literal = network.ip_literal(host)
+        addresses = [str(literal)] if literal else list(self.names.get(host, ()))
+        if not addresses:
+            return f"{host} does not resolve"
+        for text in addresses:
+            reason = network.refusal(
+                ipaddress.ip_address(text), allow_private_networks=self.allow_private_networks
+            )
+            if reason is not None:
+                return f"{host} is refused: {reason}"
+        return None

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     ssh_accept_new_host_keys: bool = False
     workspace_status_ttl_seconds: int = Field(default=30, ge=1, le=3600)
     tracker_allow_private_networks: bool = False
+    git_allow_private_networks: bool = False  # owners' repo_url hosts on loopback/private nets
     incident_labels: str = "incident"  # comma-separated; see incident_label_list
     linux_user_mapping: dict[str, str] = Field(default_factory=dict)  # email -> Linux account
     linux_user_deny: str = "nobody"  # comma-separated accounts never acted as; see ..._deny_list

@@ -30,6 +30,7 @@ from aiops.adapters import secret_key as secret_key_file
 from aiops.adapters.ansible import FilePlaybookCatalogue
 from aiops.adapters.ansible.lazy import LazyAnsibleRunner
 from aiops.adapters.argon2_hasher import Argon2PasswordHasher
+from aiops.adapters.dns_remote_hosts import DnsRemoteHosts
 from aiops.adapters.fernet_secret_box import FernetSecretBox
 from aiops.adapters.file_agent_contexts import FileAgentContexts
 from aiops.adapters.file_credentials import FileCredentialStore
@@ -290,6 +291,9 @@ class Container(containers.DeclarativeContainer):
     workspace_locks = providers.Singleton(WorkspaceLocks)
     agent_context_files = providers.Singleton(FileAgentContexts)
     workspace_policy = providers.Singleton(_workspace_policy, settings=settings)
+    remote_hosts = providers.Singleton(
+        DnsRemoteHosts, allow_private_networks=settings.provided.git_allow_private_networks
+    )
     credential_store = providers.Singleton(_credential_store, settings=settings)
     workspace_ports = providers.Singleton(
         WorkspacePorts,
@@ -309,10 +313,18 @@ class Container(containers.DeclarativeContainer):
     list_tenants = providers.Factory(ListTenants, uow=uow.provider)
     get_tenant = providers.Factory(GetTenant, uow=uow.provider)
     create_project = providers.Factory(
-        CreateProject, uow=uow.provider, clock=clock, secret_box=secret_box
+        CreateProject,
+        uow=uow.provider,
+        clock=clock,
+        secret_box=secret_box,
+        remote_hosts=remote_hosts,
     )
     update_project = providers.Factory(
-        UpdateProject, uow=uow.provider, clock=clock, secret_box=secret_box
+        UpdateProject,
+        uow=uow.provider,
+        clock=clock,
+        secret_box=secret_box,
+        remote_hosts=remote_hosts,
     )
     list_projects = providers.Factory(ListProjects, uow=uow.provider)
     get_project = providers.Factory(GetProject, uow=uow.provider)
