@@ -17,9 +17,14 @@ from typing import Self
 import attrs
 
 from aiops.adapters import system_accounts
-from aiops.domain.errors import Conflict, NotFound, SecretUnreadable, ValidationError
+from aiops.domain.errors import (
+    AccountRefused,
+    Conflict,
+    NotFound,
+    SecretUnreadable,
+    ValidationError,
+)
 from aiops.domain.model import network
-from aiops.domain.model.accounts import AccountRefused
 from aiops.domain.model.audit import AuditEvent
 from aiops.domain.model.auth import ApiToken
 from aiops.domain.model.automation import AutomationRun, Playbook, RunEvent, RunStatus

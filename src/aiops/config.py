@@ -5,6 +5,7 @@ Every setting is listed, with its default, in .env.example.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -59,7 +60,6 @@ class Settings(BaseSettings):
     git_allow_private_networks: bool = False  # owners' repo_url hosts on loopback/private nets
     incident_labels: str = "incident"  # comma-separated; see incident_label_list
     linux_user_mapping: dict[str, str] = Field(default_factory=dict)  # email -> Linux account
-    linux_user_deny: str = "nobody"  # comma-separated accounts never acted as; see ..._deny_list
     use_login_shell: bool = True
     tmux_socket_name: str = Field(default="default", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     tmux_tmpdir: Path = Path("/tmp")  # noqa: S108 - tmux's own default (TMUX_TMPDIR)
@@ -67,6 +67,18 @@ class Settings(BaseSettings):
     agent_commands: dict[str, list[str]] = Field(default_factory=dict)  # tool -> argv override
     agent_env: dict[str, dict[str, str]] = Field(default_factory=dict)  # tool -> more env
     ssh_host: str = ""  # in the attach command shown for a session; empty: this host's name
+    # Privilege separation: the one root process (the launcher), its socket and its peer.
+    launcher_socket: Path | None = None  # None: <instance>/launcher.sock
+    service_user: str = Field(default="aiops", pattern=r"^[a-z_][a-z0-9_-]{0,31}$")
+    linux_user_deny: str = "nobody"  # comma-separated accounts aiops never acts as
+
+    @property
+    def launcher_socket_path(self) -> Path:
+        return self.launcher_socket or (self.instance_path / "launcher.sock").absolute()
+
+    @property
+    def linux_user_deny_list(self) -> frozenset[str]:
+        return frozenset(name.strip() for name in self.linux_user_deny.split(",") if name.strip())
 
     @property
     def agent_tool_list(self) -> tuple[str, ...]:
@@ -134,10 +146,6 @@ class Settings(BaseSettings):
             object.__setattr__(self, "database_url", f"sqlite:///{database}")
         return self
 
-    @property
-    def linux_user_deny_list(self) -> frozenset[str]:
-        return frozenset(name.strip() for name in self.linux_user_deny.split(",") if name.strip())
-
     @field_validator("linux_user_deny")
     @classmethod
     def _denied_names(cls, value: str) -> str:
@@ -180,6 +188,8 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment and .env, with `overrides` on top; ConfigError if invalid."""
+    if not os.access(".env", os.R_OK):  # missing, or root's (its values were exported)
+        overrides = {"_env_file": None, **overrides}
     try:
         return Settings(**overrides)
     except ValidationError as error:

@@ -16,7 +16,9 @@ use-case instance is safe to share between threads.
 from __future__ import annotations
 
 import os
+import pwd
 import secrets
+import shutil
 import socket
 from collections.abc import Iterator
 from datetime import timedelta
@@ -36,6 +38,15 @@ from aiops.adapters.file_agent_contexts import FileAgentContexts
 from aiops.adapters.file_credentials import FileCredentialStore
 from aiops.adapters.filesystem_key_store import FilesystemKeyStore
 from aiops.adapters.git import DulwichGitWorkspaces
+from aiops.adapters.launcher.executor import Executor
+from aiops.adapters.launcher.switch import AccountRules
+from aiops.adapters.launching import (
+    AccountLauncher,
+    Backend,
+    InProcessBackend,
+    SocketBackend,
+)
+from aiops.adapters.mapped_accounts import MappedAccounts
 from aiops.adapters.memory_snapshots import InMemoryWorkspaceSnapshots
 from aiops.adapters.npm_installer import NpmCliInstaller
 from aiops.adapters.posix_users import PosixLinuxUsers
@@ -173,6 +184,46 @@ def _git_workspaces(settings: Settings) -> DulwichGitWorkspaces:
     )
 
 
+def launcher_programs() -> dict[str, tuple[str, ...]]:
+    """The programs the launcher runs as an account (by name; the request never names a path)."""
+    return {name: (shutil.which(name) or f"/usr/bin/{name}",) for name in ("git", "tmux", "true")}
+
+
+def _launcher_executor(settings: Settings, mapped: MappedAccounts) -> Executor:
+    from aiops.adapters.npm_installer import allowlisted_packages  # noqa: PLC0415
+    from aiops.log import get_logger  # noqa: PLC0415
+
+    return Executor(
+        rules=AccountRules(minimum=uid_min(), deny=settings.linux_user_deny_list, mapped=mapped),
+        programs=launcher_programs(),
+        workspace_root=settings.workspace_root,
+        npm=shutil.which(settings.npm) or settings.npm,
+        packages=allowlisted_packages(),
+        log=get_logger("aiops.launcher").info,
+    )
+
+
+def _launcher(settings: Settings, executor: providers.Provider[Executor]) -> AccountLauncher:
+    """How adapters act as an account: through the launcher's socket when it listens (aiops runs
+    as the service account), by the launcher's code in this process when aiops is root (an
+    operator's CLI, the tests), else only as this process's own account."""
+    backend: Backend | None = None
+    if os.geteuid() == 0:
+        backend = InProcessBackend(executor())
+    elif settings.launcher_socket_path.is_socket() or _is_service_account(settings):
+        backend = SocketBackend(str(settings.launcher_socket_path))
+    return AccountLauncher(
+        backend=backend, programs=launcher_programs(), workspace_root=settings.workspace_root
+    )
+
+
+def _is_service_account(settings: Settings) -> bool:
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name == settings.service_user
+    except KeyError:
+        return False
+
+
 def _workspace_policy(settings: Settings) -> WorkspacePolicy:
     return WorkspacePolicy(
         root=PurePosixPath(settings.workspace_root),
@@ -293,6 +344,13 @@ class Container(containers.DeclarativeContainer):
     workspace_policy = providers.Singleton(_workspace_policy, settings=settings)
     remote_hosts = providers.Singleton(
         DnsRemoteHosts, allow_private_networks=settings.provided.git_allow_private_networks
+    )
+    mapped_accounts = providers.Singleton(MappedAccounts, uow=uow.provider, policy=workspace_policy)
+    launcher_executor = providers.Singleton(
+        _launcher_executor, settings=settings, mapped=mapped_accounts
+    )
+    launcher = providers.Singleton(
+        _launcher, settings=settings, executor=launcher_executor.provider
     )
     credential_store = providers.Singleton(_credential_store, settings=settings)
     workspace_ports = providers.Singleton(

@@ -19,7 +19,7 @@ from aiops.adapters.posix_users import PosixLinuxUsers
 from aiops.adapters.system_accounts import uid_min
 from aiops.config import Settings
 from aiops.container import Container
-from aiops.domain.model.accounts import AccountRefused
+from aiops.domain.errors import AccountRefused
 from aiops.domain.model.sessions import SessionRefused
 from aiops.domain.usecases.memberships import AddMemberCommand
 from aiops.domain.usecases.projects import CreateProjectCommand

@@ -19,7 +19,7 @@ from dependency_injector import providers
 
 from aiops.config import Settings
 from aiops.container import Container
-from aiops.domain.model.accounts import AccountRefused
+from aiops.domain.errors import AccountRefused
 from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.memberships import AddMemberCommand
 from aiops.domain.usecases.projects import CreateProjectCommand

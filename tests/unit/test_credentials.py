@@ -12,9 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aiops.domain.errors import NotFound, PermissionDenied, ValidationError
+from aiops.domain.errors import AccountRefused, NotFound, PermissionDenied, ValidationError
 from aiops.domain.model.access import Actor
-from aiops.domain.model.accounts import AccountRefused
 from aiops.domain.model.credentials import (
     CLAUDE_KEY,
     CODEX_AUTH,

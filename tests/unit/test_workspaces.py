@@ -11,9 +11,8 @@ from dependency_injector import providers
 
 from aiops import bootstrap
 from aiops.container import Container
-from aiops.domain.errors import NotFound, PermissionDenied, ValidationError
+from aiops.domain.errors import AccountRefused, NotFound, PermissionDenied, ValidationError
 from aiops.domain.model.access import Actor
-from aiops.domain.model.accounts import AccountRefused
 from aiops.domain.model.identities import SshIdentity
 from aiops.domain.model.workspaces import (
     MergeConflict,

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 from aiops.adapters.system_accounts import DEFAULT_DENY, account_refusal, uid_min
-from aiops.domain.model.accounts import AccountRefused
+from aiops.domain.errors import AccountRefused
 from aiops.ports.linux_users import LinuxAccount
 
 

@@ -65,3 +65,10 @@ class TooManyAttempts(DomainError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class AccountRefused(PermissionDenied):
+    """aiops may not act as that Linux account (root, a system or denied account, one no
+    aiops user is mapped to), or cannot (it is not root and has no launcher)."""
+
+    code = "account_refused"

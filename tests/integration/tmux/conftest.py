@@ -4,9 +4,6 @@ otherwise the current, unprivileged user."""
 
 from __future__ import annotations
 
-import os
-import pwd
-import secrets
 import shutil
 import subprocess
 import tempfile
@@ -22,11 +19,14 @@ from aiops.adapters.posix_users import PosixLinuxUsers
 from aiops.adapters.tmux import LibtmuxSessions
 from aiops.ports.linux_users import LinuxAccount
 from aiops.ports.tmux import TmuxWindow, WindowSpec
-
-IS_ROOT = os.geteuid() == 0
-needs_root = pytest.mark.skipif(
-    not IS_ROOT, reason="switching to another Linux account needs root (CI runs as root)"
+from tests.accounts import (  # noqa: F401 - re-exported for the tmux tests
+    IS_ROOT,
+    needs_root,
+    remove_account,
+    running_processes,
+    throwaway_account,
 )
+
 # The fake AI CLI: what it sees of its world, names (never values) of its environment, then a
 # wait so the pane stays alive.
 FAKE_CLI = """#!/bin/sh
@@ -43,46 +43,8 @@ exec sleep 600
 @pytest.fixture
 def account() -> Iterator[LinuxAccount]:
     """A throwaway account (root), or the current user (without root)."""
-    if not IS_ROOT:
-        name = pwd.getpwuid(os.getuid()).pw_name
-        found = PosixLinuxUsers().lookup(name)
-        assert found is not None
+    with throwaway_account() as found:
         yield found
-        return
-    name = f"aiops-t-{secrets.token_hex(3)}"
-    subprocess.run(
-        ["useradd", "--create-home", "--shell", "/bin/bash", name], check=True, capture_output=True
-    )
-    try:
-        found = PosixLinuxUsers().lookup(name)
-        assert found is not None
-        yield found
-    finally:
-        remove_account(name)
-
-
-def remove_account(name: str) -> None:
-    """Its processes first (userdel refuses an account still in use), then it and its HOME."""
-    deadline = time.monotonic() + 10
-    while running_processes(name):
-        subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True, check=False)
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    removed = subprocess.run(["userdel", "-r", name], capture_output=True, text=True, check=False)
-    assert removed.returncode in (0, 12), (
-        f"userdel {name}: {removed.stderr.strip()}"
-    )  # 12: no mail spool
-
-
-def running_processes(name: str) -> bool:
-    """Whether a process of the account is alive. Zombies do not count: they are dead, and
-    userdel lets them be; orphans wait for PID 1 to reap them, which takes over a second on
-    some machines (as on CI's), a second per test for nothing."""
-    listed = subprocess.run(
-        ["ps", "-u", name, "-o", "stat="], capture_output=True, text=True, check=False
-    )
-    return any(not state.startswith("Z") for state in listed.stdout.split())
 
 
 @pytest.fixture

@@ -10,14 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from aiops.domain.errors import Conflict, PermissionDenied
+from aiops.domain.errors import Conflict
 from aiops.domain.model.users import User
-
-
-class AccountRefused(PermissionDenied):
-    """aiops never acts as this account: root, a system account, one on the deny list."""
-
-    code = "account_refused"
 
 
 class AccountTaken(Conflict):

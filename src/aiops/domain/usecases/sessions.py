@@ -13,9 +13,8 @@ from typing import Protocol
 
 import attrs
 
-from aiops.domain.errors import NotFound, PermissionDenied
+from aiops.domain.errors import AccountRefused, NotFound, PermissionDenied
 from aiops.domain.model.access import SYSTEM, Actor, Permission
-from aiops.domain.model.accounts import AccountRefused
 from aiops.domain.model.projects import Project
 from aiops.domain.model.sessions import (
     DEFAULT_TOOLS,

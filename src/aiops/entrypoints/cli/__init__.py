@@ -22,6 +22,7 @@ from aiops.entrypoints.cli import (
     git,
     identities,
     jobs,
+    launcher,
     members,
     projects,
     secrets,
@@ -62,6 +63,7 @@ app.add_typer(sessions.tmux_app, name="tmux")
 app.command("seed")(seed.seed)
 app.command("seed-identities")(identities.seed_identities)
 app.command("serve")(serve.serve)
+app.command("launcher")(launcher.launcher)
 app.add_typer(agent_context.app, name="agent-context")
 app.add_typer(cli_tools.app, name="cli-tools")
 app.add_typer(jobs.app, name="jobs")
