@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import ipaddress
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,15 @@ from typing import Self
 
 import attrs
 
-from aiops.domain.errors import Conflict, NotFound, SecretUnreadable, ValidationError
+from aiops.adapters import system_accounts
+from aiops.domain.errors import (
+    AccountRefused,
+    Conflict,
+    NotFound,
+    SecretUnreadable,
+    ValidationError,
+)
+from aiops.domain.model import network
 from aiops.domain.model.audit import AuditEvent
 from aiops.domain.model.auth import ApiToken
 from aiops.domain.model.automation import AutomationRun, Playbook, RunEvent, RunStatus
@@ -197,10 +206,20 @@ class FakeUserRepository(_Repo):
         return user
 
     def update(self, user: User) -> User:
-        if user.id not in self._s.users:
+        stored = self._s.users.get(user.id)  # type: ignore[arg-type]
+        if stored is None:
             raise NotFound(f"user {user.id} does not exist")
-        self._s.users[user.id] = user
+        user = attrs.evolve(user, session_generation=stored.session_generation)
+        self._s.users[user.id] = user  # type: ignore[index]
         return user
+
+    def revoke_sessions(self, user_id: int) -> int:
+        stored = self._s.users.get(user_id)
+        if stored is None:
+            raise NotFound(f"user {user_id} does not exist")
+        generation = stored.session_generation + 1
+        self._s.users[user_id] = attrs.evolve(stored, session_generation=generation)
+        return generation
 
     def get(self, user_id: int) -> User | None:
         return self._s.users.get(user_id)
@@ -988,17 +1007,33 @@ class FakeGitWorkspaces:
 
 
 class FakeLinuxUsers:
-    """Accounts by name; `owners` records which account each handed-over path went to."""
+    """Accounts by name (people from uid 1000; `add` any other, root or a system account);
+    refused by the same rules as PosixLinuxUsers. `owners` records which account each
+    handed-over path went to."""
 
-    def __init__(self, *names: str) -> None:
-        self.accounts = {
-            name: LinuxAccount(name=name, uid=1000 + i, gid=1000 + i, home=f"/home/{name}")
-            for i, name in enumerate(names)
-        }
+    def __init__(
+        self, *names: str, minimum: int = 1000, deny: Collection[str] = ("nobody",)
+    ) -> None:
+        self.accounts: dict[str, LinuxAccount] = {}
+        self.minimum = minimum
+        self.deny = frozenset(deny)
+        for i, name in enumerate(names):
+            self.add(name, 1000 + i)
         self.owners: dict[Path, str] = {}
 
+    def add(self, name: str, uid: int) -> LinuxAccount:
+        account = LinuxAccount(name=name, uid=uid, gid=uid, home=f"/home/{name}")
+        self.accounts[name] = account
+        return account
+
     def lookup(self, name: str) -> LinuxAccount | None:
-        return self.accounts.get(name)
+        account = self.accounts.get(name)
+        why = account and system_accounts.refusal(
+            name, account.uid, minimum=self.minimum, deny=self.deny
+        )
+        if why:
+            raise AccountRefused(why)
+        return account
 
     def hand_over(self, path: Path, account: LinuxAccount, *, recursive: bool = True) -> None:
         self.owners[path] = account.name
@@ -1342,3 +1377,33 @@ class FakeRunnerProcesses:
     def describe(self, runner: str) -> str:
         host, _, pid = runner.rpartition(":")
         return f"aiops process {pid} on {host}"
+
+
+class FakeRemoteHosts:
+    """Names resolve from `names` (host -> addresses), an address literal to itself, anything
+    else not at all; the addresses are judged by the same rules as DnsRemoteHosts. `asked`
+    records every host checked."""
+
+    def __init__(
+        self,
+        names: Mapping[str, Sequence[str]] | None = None,
+        *,
+        allow_private_networks: bool = False,
+    ) -> None:
+        self.names = dict(names or {})
+        self.allow_private_networks = allow_private_networks
+        self.asked: list[str] = []
+
+    def refusal(self, host: str) -> str | None:
+        self.asked.append(host)
+        literal = network.ip_literal(host)
+        addresses = [str(literal)] if literal else list(self.names.get(host, ()))
+        if not addresses:
+            return f"{host} does not resolve"
+        for text in addresses:
+            reason = network.refusal(
+                ipaddress.ip_address(text), allow_private_networks=self.allow_private_networks
+            )
+            if reason is not None:
+                return f"{host} is refused: {reason}"
+        return None

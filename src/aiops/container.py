@@ -32,6 +32,7 @@ from aiops.adapters import secret_key as secret_key_file
 from aiops.adapters.ansible import FilePlaybookCatalogue
 from aiops.adapters.ansible.lazy import LazyAnsibleRunner
 from aiops.adapters.argon2_hasher import Argon2PasswordHasher
+from aiops.adapters.dns_remote_hosts import DnsRemoteHosts
 from aiops.adapters.fernet_secret_box import FernetSecretBox
 from aiops.adapters.file_agent_contexts import FileAgentContexts
 from aiops.adapters.file_credentials import FileCredentialStore
@@ -74,6 +75,7 @@ from aiops.domain.usecases.auth import (
     LoadViewer,
     RevokeToken,
     SignIn,
+    SignOut,
 )
 from aiops.domain.usecases.automation import (
     AutomationPolicy,
@@ -230,6 +232,11 @@ def _workspace_policy(settings: Settings) -> WorkspacePolicy:
     )
 
 
+def _linux_users(settings: Settings) -> PosixLinuxUsers:
+    """UID_MIN is read from /etc/login.defs once, here."""
+    return PosixLinuxUsers(deny=settings.linux_user_deny_list, minimum=uid_min())
+
+
 def _key_store(settings: Settings) -> FilesystemKeyStore:
     return FilesystemKeyStore(settings.instance_path / "keys")
 
@@ -328,11 +335,14 @@ class Container(containers.DeclarativeContainer):
         parallelism=settings.provided.argon2_parallelism,
     )
     git_workspaces = providers.Singleton(_git_workspaces, settings=settings)
-    linux_users = providers.Singleton(PosixLinuxUsers)
+    linux_users = providers.Singleton(_linux_users, settings=settings)
     workspace_snapshots = providers.Singleton(InMemoryWorkspaceSnapshots)
     cli_install_locks = providers.Singleton(InstallLocks)
     workspace_locks = providers.Singleton(WorkspaceLocks)
     workspace_policy = providers.Singleton(_workspace_policy, settings=settings)
+    remote_hosts = providers.Singleton(
+        DnsRemoteHosts, allow_private_networks=settings.provided.git_allow_private_networks
+    )
     mapped_accounts = providers.Singleton(MappedAccounts, uow=uow.provider, policy=workspace_policy)
     launcher_executor = providers.Singleton(
         _launcher_executor, settings=settings, mapped=mapped_accounts
@@ -363,24 +373,37 @@ class Container(containers.DeclarativeContainer):
     list_tenants = providers.Factory(ListTenants, uow=uow.provider)
     get_tenant = providers.Factory(GetTenant, uow=uow.provider)
     create_project = providers.Factory(
-        CreateProject, uow=uow.provider, clock=clock, secret_box=secret_box
+        CreateProject,
+        uow=uow.provider,
+        clock=clock,
+        secret_box=secret_box,
+        remote_hosts=remote_hosts,
     )
     update_project = providers.Factory(
-        UpdateProject, uow=uow.provider, clock=clock, secret_box=secret_box
+        UpdateProject,
+        uow=uow.provider,
+        clock=clock,
+        secret_box=secret_box,
+        remote_hosts=remote_hosts,
     )
     list_projects = providers.Factory(ListProjects, uow=uow.provider)
     get_project = providers.Factory(GetProject, uow=uow.provider)
-    create_user = providers.Factory(CreateUser, uow=uow.provider, clock=clock)
+    create_user = providers.Factory(
+        CreateUser, uow=uow.provider, clock=clock, policy=workspace_policy
+    )
     set_password = providers.Factory(SetPassword, uow=uow.provider, clock=clock, hasher=hasher)
     list_users = providers.Factory(ListUsers, uow=uow.provider)
     add_member = providers.Factory(AddMember, uow=uow.provider, clock=clock)
     list_members = providers.Factory(ListMembers, uow=uow.provider)
     list_audit_events = providers.Factory(ListAuditEvents, uow=uow.provider)
     data_version = providers.Factory(DataVersion, uow=uow.provider)
-    seed_defaults = providers.Factory(SeedDefaults, uow=uow.provider, clock=clock, hasher=hasher)
+    seed_defaults = providers.Factory(
+        SeedDefaults, uow=uow.provider, clock=clock, hasher=hasher, policy=workspace_policy
+    )
     set_admin = providers.Factory(SetAdmin, uow=uow.provider, clock=clock)
     sign_in = providers.Singleton(SignIn, uow=uow.provider, clock=clock, hasher=hasher)
     load_viewer = providers.Factory(LoadViewer, uow=uow.provider)
+    sign_out = providers.Factory(SignOut, uow=uow.provider, clock=clock)
     change_password = providers.Factory(
         ChangePassword, uow=uow.provider, clock=clock, hasher=hasher
     )

@@ -1,20 +1,25 @@
 """When aiops runs as root, a workspace belongs to the user's Linux account, and stays theirs
-after every operation. Uses the system's `nobody` account (never root)."""
+after every operation. Uses a throwaway account made with useradd (never root, never a system
+account: aiops refuses those)."""
 
 from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import pytest
+from dependency_injector import providers
 
-from aiops.adapters.posix_users import PosixLinuxUsers
 from aiops.config import Settings
 from aiops.container import Container
+from aiops.domain.errors import AccountRefused
 from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.memberships import AddMemberCommand
 from aiops.domain.usecases.projects import CreateProjectCommand
@@ -24,7 +29,17 @@ from aiops.domain.usecases.workspaces import GitOperation, OperateCommand
 from tests.integration.git.conftest import git_clone, make_remote
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="changing owners needs root")
-NOBODY = pwd.getpwnam("nobody")
+
+
+@pytest.fixture
+def account() -> Iterator[pwd.struct_passwd]:
+    """A Linux account made for this test (`useradd`), removed afterwards."""
+    name = f"aiops-t-{secrets.token_hex(3)}"
+    subprocess.run(["useradd", "--no-create-home", name], check=True, timeout=30)
+    try:
+        yield pwd.getpwnam(name)
+    finally:
+        subprocess.run(["userdel", name], check=False, timeout=30, capture_output=True)
 
 
 @pytest.fixture
@@ -45,7 +60,7 @@ def owners(path: Path) -> set[int]:
 
 
 def test_the_tree_is_the_linux_accounts_after_init_and_after_a_pull(
-    app: Container, tmp_path: Path
+    app: Container, tmp_path: Path, account: pwd.struct_passwd
 ) -> None:
     remote = make_remote(tmp_path)
     app.create_tenant()(CreateTenantCommand(slug="acme", name="Acme"))
@@ -53,7 +68,7 @@ def test_the_tree_is_the_linux_accounts_after_init_and_after_a_pull(
         CreateProjectCommand(tenant="acme", slug="web", name="Web", repo_url=str(remote))
     )
     app.create_user()(
-        CreateUserCommand(email="ivo@example.com", name="Ivo", linux_username="nobody")
+        CreateUserCommand(email="ivo@example.com", name="Ivo", linux_username=account.pw_name)
     )
     app.add_member()(AddMemberCommand(tenant="acme", email="ivo@example.com", role="member"))
     assert project.id is not None
@@ -70,13 +85,32 @@ def test_the_tree_is_the_linux_accounts_after_init_and_after_a_pull(
         )
     )
 
-    assert path == app.settings().workspace_root / "nobody" / "workspace" / "web"
-    assert owners(path) == {NOBODY.pw_uid}
-    assert path.parent.lstat().st_uid == NOBODY.pw_uid
-    assert (path / "pkg" / "new.txt").lstat().st_uid == NOBODY.pw_uid
+    assert path == app.settings().workspace_root / account.pw_name / "workspace" / "web"
+    assert owners(path) == {account.pw_uid}
+    assert path.parent.lstat().st_uid == account.pw_uid
+    assert (path / "pkg" / "new.txt").lstat().st_uid == account.pw_uid
     assert app.workspace_status()(ref).status.clean  # git still reads a tree it does not own
 
 
-def test_root_is_never_an_owner() -> None:
-    assert PosixLinuxUsers().lookup("root") is None
-    assert PosixLinuxUsers().lookup("no-such-account-here") is None
+def test_a_system_account_gets_no_workspace_and_nothing_is_cloned(
+    app: Container, tmp_path: Path
+) -> None:
+    """AIOPS_LINUX_USER_STRATEGY=direct makes daemon@... the `daemon` account (a system
+    account): refused before git runs."""
+    app.workspace_policy.override(
+        providers.Object(attrs.evolve(app.workspace_policy(), linux_user_strategy="direct"))
+    )
+    app.create_tenant()(CreateTenantCommand(slug="acme", name="Acme"))
+    project = app.create_project()(
+        CreateProjectCommand(
+            tenant="acme", slug="web", name="Web", repo_url=str(make_remote(tmp_path))
+        )
+    )
+    app.create_user()(CreateUserCommand(email="daemon@example.com", name="Daemon"))
+    app.add_member()(AddMemberCommand(tenant="acme", email="daemon@example.com", role="member"))
+    assert project.id is not None
+
+    with pytest.raises(AccountRefused, match=r"daemon is a system account \(uid 1 < UID_MIN"):
+        app.init_workspace()(WorkspaceRef(project_id=project.id, user_email="daemon@example.com"))
+
+    assert not (app.settings().workspace_root / "daemon").exists()

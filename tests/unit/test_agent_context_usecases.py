@@ -218,6 +218,29 @@ def test_populate_writes_the_issue_into_the_users_workspace_and_audits_it(world:
     assert "The secret body" not in repr(event)
 
 
+def test_populate_writes_into_the_workspace_of_the_mapped_account(world: World) -> None:
+    """AIOPS_LINUX_USER_MAPPING wins over the user's linux_username: the workspace folder is
+    named after the mapped account, as everywhere else."""
+    mapped = Path("/home/alison/workspace/web")
+    policy = attrs.evolve(
+        world.app.workspace_policy(), linux_user_mapping={"alice@example.com": "alison"}
+    )
+    world.app.workspace_policy.override(providers.Object(policy))
+    with world.uow as uow:
+        alice = uow.users.get(world.alice_id)
+        assert alice is not None
+        uow.users.update(attrs.evolve(alice, linux_username="alice_own"))
+        uow.commit()
+    world.files.workspaces.add(mapped)
+
+    result = world.app.populate_agent_context()(
+        PopulateCommand(issue_id=world.issue_id("#12"), actor=world.alice())
+    )
+
+    assert result.path == str(mapped / "AGENTS.override.md")
+    assert FILE not in world.files.files
+
+
 def test_populate_refuses_other_tenants_viewers_and_missing_workspaces(world: World) -> None:
     populate = world.app.populate_agent_context()
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import PurePosixPath
 
+import attrs
 import pytest
 
 from aiops import bootstrap
 from aiops.container import Container
 from aiops.domain.errors import NotFound, PermissionDenied
 from aiops.domain.model.access import Actor
+from aiops.domain.model.accounts import AccountTaken
 from aiops.domain.model.sessions import AgentStatus, SessionRefused, Tool
 from aiops.domain.model.trackers import IssueState, Provider
+from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import WorkspacePolicy
 from aiops.domain.usecases.auth import actor_for
 from aiops.domain.usecases.memberships import AddMemberCommand
@@ -49,14 +52,18 @@ SOCKET = "/tmp/tmux-1000/default"
 
 
 class World:
-    def __init__(self, *, tools: str = "codex,gemini,claude,shell") -> None:
+    def __init__(
+        self, *, tools: str = "codex,gemini,claude,shell", strategy: str = "mapping"
+    ) -> None:
         self.uow = FakeUnitOfWork()
         self.clock = FakeClock()
         self.tmux = FakeTmuxSessions(self.clock)
         self.users = FakeLinuxUsers("ivan", "vera")
         self.context: list[tuple[str | None, int]] = []
         workspaces = WorkspacePolicy(
-            root=PurePosixPath("/home"), linux_user_mapping={IVO: "ivan", VERA: "vera"}
+            root=PurePosixPath("/home"),
+            linux_user_strategy=strategy,
+            linux_user_mapping={IVO: "ivan", VERA: "vera"},
         )
         app: Container = bootstrap(
             workspace_policy=workspaces,
@@ -66,6 +73,7 @@ class World:
             linux_users=self.users,
             secret_box=FakeSecretBox(),
         )
+        self.app = app
         app.create_tenant()(CreateTenantCommand(slug="acme", name="Acme"))
         app.create_tenant()(CreateTenantCommand(slug="other", name="Other"))
         web = app.create_project()(
@@ -210,6 +218,60 @@ def test_a_mapped_account_that_does_not_exist_is_refused(world: World) -> None:
 
     with pytest.raises(SessionRefused, match="'ivan' does not exist"):
         world.launch(world.cmd())
+
+
+def test_the_mapping_wins_over_the_users_linux_username(world: World) -> None:
+    with world.uow as uow:
+        ivo = uow.users.get_by_email(IVO)
+        assert ivo is not None
+        uow.users.update(attrs.evolve(ivo, linux_username="ivo_own"))
+        uow.commit()
+    world.users.add("ivo_own", 1500)
+
+    result = world.launch(world.cmd())
+
+    assert result.session.linux_user == "ivan"
+    assert [spec.cwd for spec in world.tmux.launched] == ["/home/ivan/workspace/web"]
+
+
+@pytest.mark.parametrize(
+    ("name", "uid", "why"),
+    [
+        ("postgres", 114, "postgres is a system account (uid 114 < UID_MIN 1000)"),
+        ("root", 0, "root is root (uid 0): aiops never acts as root"),
+        ("nobody", 65534, "nobody is on the deny list (AIOPS_LINUX_USER_DENY)"),
+    ],
+)
+def test_with_strategy_direct_a_system_account_is_refused_saying_why(
+    name: str, uid: int, why: str
+) -> None:
+    world = World(strategy="direct")
+    world.users.add(name, uid)
+    email = f"{name}@example.com"
+    world.app.create_user()(CreateUserCommand(email=email, name=name))
+    world.app.add_member()(AddMemberCommand(tenant="acme", email=email, role="member"))
+
+    with pytest.raises(SessionRefused) as refused:
+        world.launch(world.cmd(email=email))
+
+    assert refused.value.message == f"{email} may not run sessions: {why}"
+    assert world.tmux.launched == []
+    assert world.uow.committed.agent_sessions == {}
+
+
+def test_an_account_another_user_is_mapped_to_runs_no_session(world: World) -> None:
+    """A mapping edited after the users were made: max's own linux_username is ivo's mapped
+    account. Neither may launch as it until an admin sorts it out."""
+    with world.uow as uow:
+        uow.users.add(
+            User(email="max@example.com", name="Max", username="max", linux_username="ivan")
+        )
+        uow.commit()
+
+    with pytest.raises(AccountTaken, match=r"'ivan' is already max@example\.com's"):
+        world.launch(world.cmd())
+
+    assert world.tmux.launched == []
 
 
 def test_a_tool_left_out_of_the_allowlist_is_refused() -> None:

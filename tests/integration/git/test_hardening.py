@@ -19,7 +19,8 @@ from aiops.domain.model.workspaces import MergeKind
 from .conftest import NO_ACCESS, Git
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="switching to the owner needs root")
-NOBODY = PosixLinuxUsers().lookup("nobody")
+# nobody is on aiops's default deny list; this test only needs an account that is not root.
+NOBODY = PosixLinuxUsers(deny=()).lookup("nobody")
 
 
 @pytest.fixture

@@ -204,6 +204,7 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
         lambda role: {"email": f"u-{slug(role)}@example.com", "name": "U"},
     ),
     ("POST", "/admin/users/{user_id:int}/password"): (ADMINS_200, lambda role: {}),
+    ("POST", "/admin/users/{user_id:int}/sign-out"): (ADMINS_303, lambda role: {}),
     ("POST", "/admin/users/{user_id:int}/admin"): (ADMINS_303, lambda role: {"is_admin": "false"}),
     ("GET", "/admin/settings"): (ADMINS_200, None),
     ("POST", "/admin/cli-tools/{tool}/install"): (ADMINS_303, lambda role: {}),

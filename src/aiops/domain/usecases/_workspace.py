@@ -25,10 +25,10 @@ from aiops.domain.model.workspaces import (
 from aiops.domain.usecases._audit import record
 from aiops.domain.usecases.auth import actor_for
 from aiops.domain.usecases.projects import require_project
-from aiops.domain.usecases.users import require_user
+from aiops.domain.usecases.users import own_account, require_user
 from aiops.ports.clock import Clock
 from aiops.ports.git_workspaces import GitWorkspaces
-from aiops.ports.linux_users import LinuxUsers
+from aiops.ports.linux_users import LinuxAccount, LinuxUsers
 from aiops.ports.secret_box import SecretBox
 from aiops.ports.unit_of_work import UnitOfWorkFactory
 from aiops.ports.workspace_snapshots import WorkspaceSnapshots
@@ -49,7 +49,7 @@ class Located:
     tenant_slug: str
     user: User
     path: Path
-    account_name: str | None
+    account: LinuxAccount | None  # None: the user has no account, or it does not exist
     access: RemoteAccess
 
     @property
@@ -103,15 +103,16 @@ class WorkspaceUseCase:
                 raise PermissionDenied("you may only work in your own workspace")
             actor_for(uow, user).require(permission, tenant, missing)
             identity = uow.identities.get(project.identity_id) if project.identity_id else None
+            name = own_account(uow, self._p.policy, user)
         sealed = project.https_token_sealed
-        name = self._p.policy.account_name(user.username, user.linux_username, user.email)
-        path = self._p.policy.path_for(user.username, user.linux_username, project.slug, user.email)
+        # Before any git call: an account aiops may not act as refuses (AccountRefused) here.
+        account = self._p.linux_users.lookup(name) if name else None
         return Located(
             project=project,
             tenant_slug=tenant.slug,
             user=user,
-            path=Path(path),
-            account_name=name,
+            path=Path(self._p.policy.path_for(user, project.slug)),
+            account=account,
             # The project's SSH identity, when it has a private key aiops holds, and its token.
             access=RemoteAccess(
                 url=project.repo_url,
@@ -122,7 +123,7 @@ class WorkspaceUseCase:
 
     def _settle(self, where: Located, *, new_tree: bool = False) -> None:
         """Give the tree to the user's Linux account (when aiops runs as root and it exists)."""
-        account = self._p.linux_users.lookup(where.account_name) if where.account_name else None
+        account = where.account
         if account is None:
             return
         if new_tree:

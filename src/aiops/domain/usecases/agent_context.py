@@ -184,7 +184,7 @@ def workspace_account(
 ) -> LinuxAccount | None:
     """The Linux account the user's workspaces belong to, as the workspace use cases find it;
     None (aiops's own account) for a user without one."""
-    name = policy.account_name(user.username, user.linux_username, user.email)
+    name = policy.account_for(user)
     return linux_users.lookup(name) if name else None
 
 
@@ -250,7 +250,7 @@ class PopulateAgentContext:
 
     def _workspace(self, user: User, project: Project) -> tuple[Path, LinuxAccount | None]:
         """The user's workspace of the project and its account, once it is there."""
-        path = self._policy.path_for(user.username, user.linux_username, project.slug, user.email)
+        path = self._policy.path_for(user, project.slug)
         account = workspace_account(user, self._policy, self._users)
         if not self._files.is_workspace(account, Path(path)):
             raise WorkspaceMissing(

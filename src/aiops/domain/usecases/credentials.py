@@ -24,7 +24,7 @@ from aiops.domain.model.sessions import DEFAULT_TOOLS, Tool, ToolSpec
 from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import WorkspacePolicy
 from aiops.domain.usecases._audit import record
-from aiops.domain.usecases.users import require_user
+from aiops.domain.usecases.users import own_account, require_user
 from aiops.ports.clock import Clock
 from aiops.ports.credentials import CredentialInfo, CredentialStore
 from aiops.ports.linux_users import LinuxAccount, LinuxUsers
@@ -94,7 +94,9 @@ class MirrorCredentials:
 
 class SetCredentials:
     """Admin only: check the paste, store it for the user (in aiops's own store) and mirror it
-    into their HOME, as their Linux account, at once when the account exists."""
+    into their HOME, as their Linux account (as WorkspacePolicy.account_for decides), at once
+    when the account exists. An account aiops may not act as (root, a system account, a denied
+    one) refuses the save."""
 
     def __init__(
         self,
@@ -119,9 +121,9 @@ class SetCredentials:
         files = validate_credentials(tool, cmd.files)
         with self._uow() as uow:
             user = _target(uow, cmd.user_id, cmd.user_email)
+            name = own_account(uow, self._policy, user)
         assert user.id is not None
-        name = self._policy.account_name(user.username, user.linux_username)
-        account = self._users.lookup(name) if name else None
+        account = self._users.lookup(name) if name else None  # AccountRefused: nothing saved
         info = self._store.save(user.id, tool, files, self._clock.now())
         mirrored_to, error = None, None
         if account is not None:

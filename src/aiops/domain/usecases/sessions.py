@@ -13,7 +13,7 @@ from typing import Protocol
 
 import attrs
 
-from aiops.domain.errors import NotFound, PermissionDenied
+from aiops.domain.errors import AccountRefused, NotFound, PermissionDenied
 from aiops.domain.model.access import SYSTEM, Actor, Permission
 from aiops.domain.model.projects import Project
 from aiops.domain.model.sessions import (
@@ -35,7 +35,7 @@ from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.agent_context import PopulateCommand
 from aiops.domain.usecases.auth import actor_for
 from aiops.domain.usecases.projects import require_project
-from aiops.domain.usecases.users import require_user
+from aiops.domain.usecases.users import own_account, require_user
 from aiops.domain.usecases.workspaces import WorkspaceResult
 from aiops.ports.clock import Clock
 from aiops.ports.linux_users import LinuxAccount, LinuxUsers
@@ -140,8 +140,8 @@ class LaunchSession:
     def __call__(self, cmd: LaunchSessionCommand) -> LaunchResult:
         tool = Tool.parse(cmd.tool)
         spec = self._p.policy.spec(tool)
-        user, project = self._allowed(cmd)
-        account = account_of(user, self._p.policy.workspace, self._p.linux_users)
+        user, project, name = self._allowed(cmd)
+        account = account_of(user, name, self._p.linux_users)
         workspace = self._p.init_workspace(
             WorkspaceRef(project_id=cmd.project_id, user_email=user.email, actor=cmd.actor)
         )
@@ -203,7 +203,9 @@ class LaunchSession:
             uow.commit()
         return LaunchResult(session=session, created=True)
 
-    def _allowed(self, cmd: LaunchSessionCommand) -> tuple[User, Project]:
+    def _allowed(self, cmd: LaunchSessionCommand) -> tuple[User, Project, str | None]:
+        """The user, the project and the user's Linux account name, once the launch is
+        allowed."""
         missing = f"project {cmd.project_id} does not exist"
         with self._p.uow() as uow:
             project, tenant = require_project(uow, cmd.project_id, cmd.actor)
@@ -215,21 +217,24 @@ class LaunchSession:
                 issue = uow.issues.get(cmd.issue_id)
                 if issue is None or issue.project_id != project.id:
                     raise NotFound(f"issue {cmd.issue_id} does not exist in project {project.slug}")
-        return user, project
+            name = own_account(uow, self._p.policy.workspace, user)
+        return user, project, name
 
 
-def account_of(user: User, policy: WorkspacePolicy, linux_users: LinuxUsers) -> LinuxAccount:
-    name = policy.account_name(user.username, user.linux_username, user.email)
+def account_of(user: User, name: str | None, linux_users: LinuxUsers) -> LinuxAccount:
+    """The account a session of the user runs as (`name`, as WorkspacePolicy.account_for
+    decided); SessionRefused, saying why, when there is none or aiops may not act as it."""
     if name is None:
         raise SessionRefused(
             f"{user.email} has no Linux account: map it in AIOPS_LINUX_USER_MAPPING or set the "
             "user's Linux username (or use AIOPS_LINUX_USER_STRATEGY=direct)"
         )
-    account = linux_users.lookup(name)
+    try:
+        account = linux_users.lookup(name)
+    except AccountRefused as refused:
+        raise SessionRefused(f"{user.email} may not run sessions: {refused.message}") from None
     if account is None:
-        raise SessionRefused(
-            f"the Linux account {name!r} does not exist (or is root, which never runs sessions)"
-        )
+        raise SessionRefused(f"the Linux account {name!r} does not exist ({user.email}'s)")
     return account
 
 

@@ -32,7 +32,13 @@ USER_ERRORS = (DomainError, AdapterError, ConfigError)
 _json = cattrs.Converter()
 _json.register_unstructure_hook(datetime, datetime.isoformat)
 _json.register_unstructure_hook(
-    User, make_dict_unstructure_fn(User, _json, password_hash=override(omit=True))
+    User,
+    make_dict_unstructure_fn(
+        User,
+        _json,
+        password_hash=override(omit=True),
+        session_generation=override(omit=True),
+    ),
 )
 _project_fields = make_dict_unstructure_fn(Project, _json, https_token_sealed=override(omit=True))
 _json.register_unstructure_hook(
