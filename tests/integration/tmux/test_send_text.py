@@ -17,8 +17,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aiops.adapters.tmux import LibtmuxSessions
-from aiops.ports.tmux import WindowSpec
+from aiops.adapters.tmux import LauncherTmuxSessions
+from aiops.ports.tmux import TmuxServer, WindowSpec
 from tests.integration.tmux.conftest import wait_for
 
 READER = """import os, sys, tty
@@ -55,9 +55,10 @@ TEXT = st.lists(
 
 
 def test_send_text_round_trips_any_text_byte_exact(
-    sessions: LibtmuxSessions,
+    sessions: LauncherTmuxSessions,
     spec: Callable[..., WindowSpec],
     workspace: Path,
+    server: TmuxServer,
 ) -> None:
     received = workspace / "received"
     reader = workspace / "reader.py"
@@ -65,7 +66,7 @@ def test_send_text_round_trips_any_text_byte_exact(
     launched = sessions.launch(spec(argv=("python3", str(reader), str(received))))
     window = launched.window
     wait_for(
-        lambda: "reading" in sessions.capture(window.socket, window.session, window.window),
+        lambda: "reading" in sessions.capture(server, window.session, window.window),
         "the reader",
     )
     read = 0
@@ -81,7 +82,7 @@ def test_send_text_round_trips_any_text_byte_exact(
     def round_trip(texts: list[str]) -> None:
         nonlocal read, sent
         for text in texts:
-            sessions.send_text(window.socket, window.session, window.window, text)
+            sessions.send_text(server, window.session, window.window, text)
         sent += len(texts)
         expected = "".join(text + "\r" for text in texts).encode()
         deadline = time.monotonic() + 3

@@ -7,7 +7,7 @@ sessions it holds; the records are then brought in line with what the servers sa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -39,7 +39,7 @@ from aiops.domain.usecases.users import require_user
 from aiops.domain.usecases.workspaces import WorkspaceResult
 from aiops.ports.clock import Clock
 from aiops.ports.linux_users import LinuxAccount, LinuxUsers
-from aiops.ports.tmux import TmuxSessions, TmuxWindow, WindowSpec
+from aiops.ports.tmux import TmuxServer, TmuxSessions, TmuxWindow, WindowSpec
 from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
@@ -252,6 +252,73 @@ def _index(windows: Iterable[TmuxWindow]) -> dict[tuple[str, str, str], TmuxWind
     return {(w.socket, w.session, w.window): w for w in windows}
 
 
+def _where(session: AgentSession) -> tuple[str, str, str]:
+    return session.tmux_socket, session.tmux_session, session.tmux_window
+
+
+@attrs.frozen
+class TmuxView:
+    """What the tmux servers of some records showed in one listing (one call per server, as
+    its account). A record whose account no longer exists names no server: its sessions count
+    as gone, and nothing is done there as anyone else."""
+
+    servers: Mapping[str, TmuxServer]  # by socket
+    windows: Mapping[tuple[str, str, str], TmuxWindow]  # by (socket, session, window)
+    unreadable: frozenset[str]  # sockets of servers that could not be read
+
+    def server(self, session: AgentSession) -> TmuxServer | None:
+        return server_of(self.servers, session)
+
+    def unknown(self, session: AgentSession) -> bool:
+        """Whether the record's server could not be read: its window may be there or not."""
+        return self.server(session) is not None and session.tmux_socket in self.unreadable
+
+    def window(self, session: AgentSession) -> TmuxWindow | None:
+        return self.windows.get(_where(session)) if self.server(session) else None
+
+    def state_of(self, session: AgentSession, now: datetime) -> AgentSession:
+        """The record as its window shows it now: as recorded while its server cannot be
+        read, exited when its account or window is gone."""
+        if self.unknown(session):
+            return session
+        window = self.window(session)
+        activity = window.last_activity if window else session.last_activity
+        status = agent_status(
+            alive=window is not None and window.alive,
+            foreground=window.foreground if window else None,
+            tool=session.tool,
+            last_activity=activity,
+            now=now,
+        )
+        current = attrs.evolve(session, status=status, last_activity=activity)
+        return _ended(current, now) if status is AgentStatus.EXITED else current
+
+
+def servers_of(linux_users: LinuxUsers, sessions: Sequence[AgentSession]) -> dict[str, TmuxServer]:
+    """The records' tmux servers by socket, each with its account as it is now (none for a
+    record whose account no longer exists)."""
+    names = {s.linux_user for s in sessions}
+    accounts = {name: account for name in names if (account := linux_users.lookup(name))}
+    return {
+        s.tmux_socket: TmuxServer(s.tmux_socket, accounts[s.linux_user])
+        for s in reversed(sessions)  # the first record of a socket names its account
+        if s.linux_user in accounts
+    }
+
+
+def server_of(servers: Mapping[str, TmuxServer], session: AgentSession) -> TmuxServer | None:
+    """The record's server, only as the account the record names."""
+    server = servers.get(session.tmux_socket)
+    return server if server and server.account.name == session.linux_user else None
+
+
+def look(ports: SessionPorts, sessions: Sequence[AgentSession]) -> TmuxView:
+    """List the records' servers, each as its account."""
+    servers = servers_of(ports.linux_users, sessions)
+    listing = ports.tmux.windows(list(servers.values()))
+    return TmuxView(servers, _index(listing.windows), listing.unreadable)
+
+
 class ListSessions:
     """The live sessions the actor may see, their status read from tmux (one call per
     server); records whose window has gone are marked exited on the way."""
@@ -270,37 +337,23 @@ class ListSessions:
 
 
 def refresh(ports: SessionPorts, sessions: Sequence[AgentSession]) -> list[SessionView]:
-    """Views of `sessions` from one tmux call per server; changed records saved."""
+    """Views of `sessions` from one tmux call per server (each as its account); changed
+    records saved."""
     if not sessions:
         return []
-    windows = _index(ports.tmux.windows(sorted({s.tmux_socket for s in sessions})))
+    view = look(ports, sessions)
     now = ports.clock.now()
-    views: list[SessionView] = []
-    changed: list[AgentSession] = []
-    for session in sessions:
-        window = windows.get((session.tmux_socket, session.tmux_session, session.tmux_window))
-        status = agent_status(
-            alive=window is not None and window.alive,
-            foreground=window.foreground if window else None,
-            tool=session.tool,
-            last_activity=window.last_activity if window else session.last_activity,
-            now=now,
+    current = [view.state_of(s, now) for s in sessions]
+    changed = [c for c, s in zip(current, sessions, strict=True) if c != s]
+    views = [
+        SessionView(
+            session=c,
+            status=c.status,
+            last_activity=c.last_activity,
+            attach=c.attach_command(ports.policy.host),
         )
-        activity = window.last_activity if window else session.last_activity
-        current = attrs.evolve(session, status=status, last_activity=activity)
-        if status is AgentStatus.EXITED:
-            current = _ended(current, now)
-        if current != session:
-            changed.append(current)
-        host = ports.policy.host
-        views.append(
-            SessionView(
-                session=current,
-                status=status,
-                last_activity=activity,
-                attach=current.attach_command(host),
-            )
-        )
+        for c in current
+    ]
     if changed:
         with ports.uow() as uow:
             for session in changed:
@@ -326,7 +379,9 @@ class StopSession:
             session = uow.agent_sessions.get(session_id)
             if session is None or not _may_see(uow, actor, session):
                 raise NotFound(f"session {session_id} does not exist")
-        self._p.tmux.kill_window(session.tmux_socket, session.tmux_session, session.tmux_window)
+        server = server_of(servers_of(self._p.linux_users, [session]), session)
+        if server is not None:  # else its account is gone, and its window with it for aiops
+            self._p.tmux.kill_window(server, session.tmux_session, session.tmux_window)
         stopped = _ended(session, self._p.clock.now())
         with self._p.uow() as uow:
             uow.agent_sessions.update(stopped)
@@ -368,6 +423,29 @@ class ResyncReport:
     dry_run: bool = False
 
 
+def plan_resync(
+    recorded: Sequence[AgentSession], view: TmuxView, projects: Collection[int]
+) -> tuple[list[AgentSession], dict[TmuxServer, list[str]]]:
+    """The live records whose window is gone (not those on a server that could not be read),
+    and the `-p<ID>` sessions of deleted projects on the servers read, by server."""
+    missing = [
+        s
+        for s in recorded
+        if s.status is not AgentStatus.EXITED and not view.unknown(s) and view.window(s) is None
+    ]
+    orphans = sorted(
+        {
+            (w.socket, w.session)
+            for w in view.windows.values()
+            if (pid := project_id_of(w.session)) is not None and pid not in projects
+        }
+    )
+    by_server: dict[TmuxServer, list[str]] = {}
+    for socket, name in orphans:
+        by_server.setdefault(view.servers[socket], []).append(name)
+    return missing, by_server
+
+
 class ResyncTmux:
     """Recreate the missing windows of recorded sessions and prune `-p<ID>` sessions whose
     project is gone, on every tmux server aiops has used. With dry_run, only say what it
@@ -381,27 +459,28 @@ class ResyncTmux:
         actor.require_admin()
         with self._p.uow() as uow:
             recorded = list(uow.agent_sessions.list())
-            projects = {p.id for p in uow.projects.list()}
+            projects = {p.id for p in uow.projects.list() if p.id is not None}
             users = {u.id: u for u in uow.users.list()}
-        sockets = sorted({s.tmux_socket for s in recorded})
-        windows = list(self._p.tmux.windows(sockets))
-        present = _index(windows)
-        live = [s for s in recorded if s.status is not AgentStatus.EXITED]
-        missing = [s for s in live if (s.tmux_socket, s.tmux_session, s.tmux_window) not in present]
-        orphans = sorted(
-            {
-                (w.socket, w.session)
-                for w in windows
-                if (pid := project_id_of(w.session)) is not None and pid not in projects
-            }
-        )
+        missing, orphans = plan_resync(recorded, look(self._p, recorded), projects)
+        pruned = tuple(name for names in orphans.values() for name in names)
+        if dry_run:
+            recreated = tuple(s.target for s in missing)
+            return ResyncReport(recreated=recreated, pruned=pruned, dry_run=True)
+        recreated, failed = self._recreate(missing, users, actor)
+        for server, names in orphans.items():
+            self._p.tmux.kill_sessions(server, names)
+        report = ResyncReport(recreated=recreated, pruned=pruned, exited=failed)
+        self._audit(report, actor)
+        return report
+
+    def _recreate(
+        self, missing: Sequence[AgentSession], users: Mapping[int | None, User], actor: Actor
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Launch each again as its user (through the user's account now); (recreated, ended)."""
         recreated: list[str] = []
         failed: list[str] = []
         for session in missing:
             user = users.get(session.user_id)
-            if dry_run:
-                recreated.append(session.target)
-                continue
             try:
                 if user is None:
                     raise NotFound(f"user {session.user_id} does not exist")
@@ -418,17 +497,7 @@ class ResyncTmux:
             except (NotFound, PermissionDenied, SessionRefused):
                 failed.append(session.target)
                 self._end(session)
-        report = ResyncReport(
-            recreated=tuple(recreated),
-            pruned=tuple(name for _, name in orphans),
-            exited=tuple(failed),
-            dry_run=dry_run,
-        )
-        if not dry_run:
-            for socket, name in orphans:
-                self._p.tmux.kill_session(socket, name)
-            self._audit(report, actor)
-        return report
+        return tuple(recreated), tuple(failed)
 
     def _audit(self, report: ResyncReport, actor: Actor) -> None:
         """Only a real resync is recorded: a dry run changes nothing."""
@@ -463,7 +532,8 @@ class ViewSession:
             if session is None or not _may_see(uow, actor, session):
                 raise NotFound(f"session {session_id} does not exist")
         [view] = refresh(self._p, [session])
-        if view.status is AgentStatus.EXITED:
+        server = server_of(servers_of(self._p.linux_users, [session]), session)
+        if view.status is AgentStatus.EXITED or server is None:
             return view, ""
-        pane = self._p.tmux.capture(session.tmux_socket, session.tmux_session, session.tmux_window)
+        pane = self._p.tmux.capture(server, session.tmux_session, session.tmux_window)
         return view, pane

@@ -1,5 +1,6 @@
 """Windows run as the user's Linux account, with its identity and none of aiops's environment;
-secrets reach the tool without passing through any command line; what may not run is refused."""
+secrets reach the tool without passing through any command line (the secrets file is the
+account's, written and removed by it); what may not run is refused."""
 
 from __future__ import annotations
 
@@ -12,17 +13,19 @@ from pathlib import Path
 import attrs
 import pytest
 
-from aiops.adapters.tmux import LibtmuxSessions
-from aiops.adapters.user_switch import (
-    DEFAULT_PATH,
-    cannot_regain_root,
-    run_as,
-    switch_needed,
-)
+from aiops.adapters.launcher.switch import DEFAULT_PATH
+from aiops.adapters.launching import AccountLauncher
+from aiops.adapters.tmux import LauncherTmuxSessions
 from aiops.domain.model.sessions import SessionRefused
 from aiops.ports.linux_users import LinuxAccount
-from aiops.ports.tmux import WindowSpec
-from tests.integration.tmux.conftest import CmdlineWatch, needs_root, wait_for, wait_for_output
+from aiops.ports.tmux import TmuxServer, WindowSpec
+from tests.integration.tmux.conftest import (
+    CmdlineWatch,
+    needs_root,
+    tmux_as_owner,
+    wait_for,
+    wait_for_output,
+)
 
 Spec = Callable[..., WindowSpec]
 AIOPS_CANARY = "aiops-own-secret-CANARY-7d1e2f"
@@ -42,7 +45,7 @@ def runs(pid: int, program: str) -> bool:
 
 @needs_root
 def test_the_tool_runs_as_the_account_with_its_home_and_credentials_and_nothing_of_aiops(
-    sessions: LibtmuxSessions,
+    sessions: LauncherTmuxSessions,
     spec: Spec,
     fake_cli: Path,
     account: LinuxAccount,
@@ -58,7 +61,7 @@ def test_the_tool_runs_as_the_account_with_its_home_and_credentials_and_nothing_
 
     launched = sessions.launch(spec(argv=(str(fake_cli),), login_shell=True))
 
-    screen = wait_for_output(sessions, launched.window, "ready")
+    screen = wait_for_output(sessions, account, launched.window, "ready")
     assert f"uid={account.uid}" in screen
     assert f"home={account.home} user={account.name} logname={account.name}" in screen
     assert "credentials=found" in screen
@@ -80,27 +83,22 @@ def test_the_tool_runs_as_the_account_with_its_home_and_credentials_and_nothing_
 
 @needs_root
 def test_the_tmux_server_runs_as_the_account(
-    sessions: LibtmuxSessions, spec: Spec, socket: str, account: LinuxAccount
+    sessions: LauncherTmuxSessions, spec: Spec, socket: str, account: LinuxAccount
 ) -> None:
     sessions.launch(spec())
 
-    pid = subprocess.run(
-        ["tmux", "-S", socket, "display-message", "-p", "#{pid}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    pid = tmux_as_owner(socket, "display-message", "-p", "#{pid}").stdout.strip()
     assert os.stat(f"/proc/{pid}").st_uid == account.uid
 
 
 def test_a_window_gets_its_own_env_and_path_not_aiops_path(
-    sessions: LibtmuxSessions, spec: Spec, fake_cli: Path, socket: str
+    sessions: LauncherTmuxSessions, spec: Spec, fake_cli: Path, account: LinuxAccount
 ) -> None:
     path = f"{fake_cli.parent}:{DEFAULT_PATH}"
     launched = sessions.launch(spec(argv=("codex",), env={"PATH": path, "ONLY_HERE": "1"}))
     other = sessions.launch(spec(window="bob-codex"))
 
-    wait_for_output(sessions, launched.window, "ready")
+    wait_for_output(sessions, account, launched.window, "ready")
     assert launched.window.pane_pid is not None
     assert other.window.pane_pid is not None
     env = environ(launched.window.pane_pid)
@@ -114,10 +112,11 @@ def test_a_window_gets_its_own_env_and_path_not_aiops_path(
 
 
 def test_a_secret_reaches_the_tool_but_no_command_line_and_no_other_window(
-    sessions: LibtmuxSessions,
+    sessions: LauncherTmuxSessions,
     spec: Spec,
     fake_cli: Path,
     socket: str,
+    account: LinuxAccount,
     cmdline_watch: Callable[[str], CmdlineWatch],
 ) -> None:
     watch = cmdline_watch("CANARY-0b5c9a")
@@ -130,7 +129,7 @@ def test_a_secret_reaches_the_tool_but_no_command_line_and_no_other_window(
         spec(window="alice-gemini", argv=(str(fake_cli),), login_shell=True, secret_env=secret)
     )
     plain = sessions.launch(spec(window="bob-codex"))
-    wait_for_output(sessions, first.window, "ready")
+    wait_for_output(sessions, account, first.window, "ready")
     wait_for(lambda: watch.rounds >= 3, "the watcher to go round")
     watch.stop()
 
@@ -144,98 +143,72 @@ def test_a_secret_reaches_the_tool_but_no_command_line_and_no_other_window(
     assert plain_pid is not None
     wait_for(lambda: runs(plain_pid, "sleep"), "the plain window's command")
     assert "OPENAI_API_KEY" not in environ(plain_pid)
-    shown = subprocess.run(
-        [
-            "tmux",
-            "-S",
-            socket,
-            "show-environment",
-            "-g",
-            ";",
-            "show-environment",
-            "-t",
-            "=acme-web-p1",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert "CANARY-0b5c9a" not in shown
-    assert [p.name for p in Path(socket).parent.iterdir()] == ["tmux"]  # the secrets files are gone
-
-
-@needs_root
-def test_a_process_started_as_the_account_has_its_groups_and_a_clean_environment(
-    account: LinuxAccount, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("AIOPS_SECRET_KEY", AIOPS_CANARY)
-
-    ids = run_as(
-        account, ["sh", "-c", "id -u; id -g; id -G; env"], env={"EXTRA": "1", "HOME": "/x"}
+    shown = tmux_as_owner(
+        socket, "show-environment", "-g", ";", "show-environment", "-t", "=acme-web-p1"
     )
-
-    uid, gid, groups, *env = ids.stdout.decode().splitlines()
-    assert (int(uid), int(gid)) == (account.uid, account.gid)
-    assert sorted(map(int, groups.split())) == sorted(
-        set(os.getgrouplist(account.name, account.gid))
-    )
-    names = {line.split("=", 1)[0] for line in env}
-    assert names <= {
-        "HOME",
-        "USER",
-        "LOGNAME",
-        "SHELL",
-        "PATH",
-        "TERM",
-        "LANG",
-        "EXTRA",
-        "PWD",
-        "SHLVL",
-        "_",
-    }
-    assert f"HOME={account.home}" in env  # the spec cannot move the account's home
-    assert AIOPS_CANARY not in ids.stdout.decode()
+    assert shown.returncode == 0, shown.stderr
+    assert "CANARY-0b5c9a" not in shown.stdout
+    left = [p.name for p in Path(socket).parent.iterdir()]
+    assert left == [Path(socket).name]  # the secrets files are gone
 
 
-def test_a_root_account_is_refused(
-    sessions: LibtmuxSessions, spec: Spec, account: LinuxAccount
+def test_a_root_account_is_refused_before_any_tmux_call(
+    sessions: LauncherTmuxSessions, spec: Spec, account: LinuxAccount, socket: str
 ) -> None:
     root = attrs.evolve(account, name="root", uid=0, gid=0, home="/root")
+    server = TmuxServer(socket, root)
 
     with pytest.raises(SessionRefused, match="root"):
         sessions.launch(spec(account=root))
-    with pytest.raises(SessionRefused, match="uid 0"):
-        switch_needed(root, euid=0)
+    with pytest.raises(SessionRefused, match="root"):
+        sessions.capture(server, "acme-web-p1", "alice-codex")
+    assert sessions.windows([server]).windows == ()
+    sessions.kill_sessions(server, ["acme-web-p1"])  # nothing done, as root or anyone
+    assert not Path(socket).parent.exists()
 
 
-def test_switching_to_another_account_without_root_is_refused(account: LinuxAccount) -> None:
-    other = attrs.evolve(account, uid=account.uid + 1)
+def test_another_account_without_a_launcher_is_refused_with_one_line(
+    spec: Spec, account: LinuxAccount, launcher: AccountLauncher
+) -> None:
+    other = attrs.evolve(account, name="someone-else", uid=account.uid + 1)
+    alone = LauncherTmuxSessions(launcher=attrs.evolve(launcher, backend=None))
 
-    with pytest.raises(SessionRefused, match="not root"):
-        switch_needed(other, euid=account.uid)
-    assert switch_needed(account, euid=account.uid) is False
-    assert switch_needed(account, euid=0) is True
-
-
-@needs_root
-def test_a_child_that_could_become_root_again_is_aborted_before_exec() -> None:
-    with pytest.raises(subprocess.SubprocessError):
-        subprocess.run(["true"], preexec_fn=cannot_regain_root, check=False)
+    if os.geteuid() == other.uid:
+        pytest.skip("the next uid is this process's own")
+    with pytest.raises(SessionRefused, match="without a launcher"):
+        alone.launch(spec(account=other))
 
 
 @needs_root
 def test_a_socket_folder_of_another_user_is_refused(
-    sessions: LibtmuxSessions, spec: Spec, place: Path
+    sessions: LauncherTmuxSessions, spec: Spec, tmpdir_1777: Path
 ) -> None:
-    foreign = place / "foreign"
+    foreign = tmpdir_1777 / "foreign"
     foreign.mkdir(mode=0o700)
 
-    with pytest.raises(SessionRefused, match="does not belong"):
+    with pytest.raises(SessionRefused, match=r"not usable by .*belongs to uid 0"):
         sessions.launch(spec(socket=str(foreign / "tmux")))
+    assert list(foreign.iterdir()) == []
 
 
-def test_a_secrets_file_no_window_read_is_removed_by_a_later_launch(
-    sessions: LibtmuxSessions, spec: Spec, socket: str
+@needs_root
+def test_a_socket_folder_the_account_made_a_symlink_is_refused(
+    sessions: LauncherTmuxSessions, spec: Spec, tmpdir_1777: Path, account: LinuxAccount
+) -> None:
+    target = tmpdir_1777 / "roots"
+    target.mkdir(mode=0o700)
+    link = tmpdir_1777 / f"tmux-{account.uid}"
+    link.symlink_to(target)
+    os.lchown(link, account.uid, account.gid)
+
+    with pytest.raises(SessionRefused, match="not usable by"):
+        sessions.launch(spec(socket=str(link / "default")))
+    assert list(target.iterdir()) == []
+    assert oct(target.stat().st_mode & 0o777) == oct(0o700)
+
+
+def test_a_secrets_file_no_window_read_is_removed_by_a_later_launch_with_secrets(
+    sessions: LauncherTmuxSessions, spec: Spec, socket: str, account: LinuxAccount
 ) -> None:
     sessions.launch(spec())
     stale = Path(socket).parent / ".aiops-env-0123456789abcdef"
@@ -243,8 +216,12 @@ def test_a_secrets_file_no_window_read_is_removed_by_a_later_launch(
     os.utime(stale, (time.time() - 600, time.time() - 600))
     fresh = Path(socket).parent / ".aiops-env-fedcba9876543210"
     fresh.write_text("export OPENAI_API_KEY='y'\n")
+    for made in (stale, fresh):
+        os.chown(made, account.uid, account.gid)
 
     sessions.launch(spec(window="bob-codex"))
+    assert stale.exists()  # a launch without secrets leaves the folder alone
+    sessions.launch(spec(window="carol-codex", secret_env={"OPENAI_API_KEY": "z"}))
 
     assert not stale.exists()
     assert fresh.exists()  # a window may be about to read it
