@@ -15,7 +15,7 @@ import pytest
 
 from aiops.adapters.launcher.switch import DEFAULT_PATH
 from aiops.adapters.launching import AccountLauncher
-from aiops.adapters.tmux import LauncherTmuxSessions
+from aiops.adapters.tmux import LauncherTmuxSessions, TmuxCommandFailed
 from aiops.domain.model.sessions import SessionRefused
 from aiops.ports.linux_users import LinuxAccount
 from aiops.ports.tmux import TmuxServer, WindowSpec
@@ -225,3 +225,36 @@ def test_a_secrets_file_no_window_read_is_removed_by_a_later_launch_with_secrets
 
     assert not stale.exists()
     assert fresh.exists()  # a window may be about to read it
+
+
+@needs_root
+def test_every_tmux_client_is_the_accounts_so_its_hooks_write_only_where_it_may(
+    sessions: LauncherTmuxSessions, spec: Spec, server: TmuxServer, account: LinuxAccount,
+    place: Path,
+) -> None:  # fmt: skip
+    """The adapter-level half of test_attacks.py: send_text has no public surface yet."""
+    guarded = place / "root-only"
+    guarded.mkdir(mode=0o700)
+    mine = place / "mine"
+    mine.mkdir(mode=0o700)
+    os.chown(mine, account.uid, account.gid)
+    launched = sessions.launch(spec(argv=("sh", "-c", "while read -r l; do :; done")))
+    hooks = ("after-send-keys", "after-capture-pane", "after-list-windows", "after-select-window")
+    setup = ["set-buffer", "-b", "x", "pwned"]
+    for hook in hooks:
+        setup += [";", "set-hook", "-g", hook,
+                  f"save-buffer -b x {mine / hook} ; save-buffer -b x {guarded / hook}"]  # fmt: skip
+    assert tmux_as_owner(server.socket, *setup).returncode == 0
+    window = launched.window
+
+    with pytest.raises(TmuxCommandFailed, match="Permission denied"):  # its own hook failed
+        sessions.send_text(server, window.session, window.window, "hello")
+    sessions.capture(server, window.session, window.window)
+    sessions.windows([server])
+    with pytest.raises(TmuxCommandFailed, match="Permission denied"):
+        sessions.launch(spec(argv=("sh", "-c", "while read -r l; do :; done")))  # selects it
+    sessions.kill_window(server, window.session, window.window)
+
+    assert list(guarded.iterdir()) == []
+    assert sorted(p.name for p in mine.iterdir()) == sorted(hooks)
+    assert {p.stat().st_uid for p in mine.iterdir()} == {account.uid}
