@@ -5,6 +5,7 @@ Every setting is listed, with its default, in .env.example.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -162,6 +163,8 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment and .env, with `overrides` on top; ConfigError if invalid."""
+    if not os.access(".env", os.R_OK):  # missing, or root's (its values were exported)
+        overrides = {"_env_file": None, **overrides}
     try:
         return Settings(**overrides)
     except ValidationError as error:

@@ -16,6 +16,7 @@ use-case instance is safe to share between threads.
 from __future__ import annotations
 
 import os
+import pwd
 import secrets
 import shutil
 import socket
@@ -209,11 +210,18 @@ def _launcher(settings: Settings, executor: providers.Provider[Executor]) -> Acc
     backend: Backend | None = None
     if os.geteuid() == 0:
         backend = InProcessBackend(executor())
-    elif settings.launcher_socket_path.is_socket():
+    elif settings.launcher_socket_path.is_socket() or _is_service_account(settings):
         backend = SocketBackend(str(settings.launcher_socket_path))
     return AccountLauncher(
         backend=backend, programs=launcher_programs(), workspace_root=settings.workspace_root
     )
+
+
+def _is_service_account(settings: Settings) -> bool:
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name == settings.service_user
+    except KeyError:
+        return False
 
 
 def _workspace_policy(settings: Settings) -> WorkspacePolicy:

@@ -108,11 +108,11 @@ def last_tick(text: str) -> int:
 
 
 def test_the_pane_view_follows_the_tool_live(
-    page: Any, live_server: LiveServer, place: Place, tmp_path: Path
+    page: Any, live_server: LiveServer, place: Place, shared_tmp: Path
 ) -> None:
     assert live_server.admin_email == ADMIN
     sign_in(page, live_server)
-    create_project(page, live_server, make_remote(tmp_path))
+    create_project(page, live_server, make_remote(shared_tmp))
 
     page.goto(live_server.base_url + "/sessions")
     page.select_option("form.launch select[name=project]", label="Web")

@@ -18,9 +18,9 @@ def sign_in(page: Any, live_server: LiveServer) -> None:
 
 
 def test_initialize_a_workspace_then_branch_from_the_card(
-    page: Any, live_server: LiveServer, tmp_path: Path
+    page: Any, live_server: LiveServer, shared_tmp: Path
 ) -> None:
-    remote = make_remote(tmp_path)
+    remote = make_remote(shared_tmp)
     sign_in(page, live_server)
     page.goto(live_server.base_url + "/admin/projects")
     page.select_option("select[name=tenant]", index=0)

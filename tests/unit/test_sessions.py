@@ -45,7 +45,7 @@ from tests.integration.test_tracker_repositories import remote
 
 URL = "/srv/git/web.git"
 IVO, VERA, OWNER = "ivo@example.com", "vera@example.com", "olga@example.com"
-SOCKET = "/tmp/tmux-1000/default"  # noqa: S108 - ivan's server: FakeLinuxUsers numbers uids from 1000
+SOCKET = "/tmp/tmux-1000/default"
 
 
 class World:
