@@ -3,19 +3,21 @@ server's account through the launcher."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import attrs
 import pytest
 
+from aiops.adapters.launcher.server import LauncherServer
 from aiops.adapters.launcher.switch import DEFAULT_PATH
-from aiops.adapters.launching import AccountLauncher, InProcessBackend
+from aiops.adapters.launching import AccountLauncher, InProcessBackend, SocketBackend
 from aiops.adapters.tmux import LauncherTmuxSessions
 from aiops.domain.errors import NotFound, ValidationError
 from aiops.ports.linux_users import LinuxAccount
 from aiops.ports.tmux import TmuxServer, WindowSpec
-from tests.integration.tmux.conftest import tmux_as_owner, wait_for, wait_for_output
+from tests.integration.tmux.conftest import needs_root, tmux_as_owner, wait_for, wait_for_output
 
 Spec = Callable[..., WindowSpec]
 
@@ -32,6 +34,21 @@ def with_program(launcher: AccountLauncher, name: str, path: Path) -> AccountLau
     if isinstance(backend, InProcessBackend):
         backend = InProcessBackend(attrs.evolve(backend.executor, programs=programs))
     return attrs.evolve(launcher, programs=programs, backend=backend)
+
+
+@pytest.fixture
+def over_socket(launcher: AccountLauncher, place: Path) -> Iterator[AccountLauncher]:
+    """The launcher as the web server and scheduler reach it: over its socket (served here by
+    a thread of this root process, for this process)."""
+    assert isinstance(launcher.backend, InProcessBackend)
+    path = str(place / "launcher.sock")
+    server = LauncherServer(path, executor=launcher.backend.executor, peer_uid=0)
+    stop = threading.Event()
+    thread = threading.Thread(target=server.serve_until, args=(stop,))
+    thread.start()
+    yield attrs.evolve(launcher, backend=SocketBackend(path))
+    stop.set()
+    thread.join(timeout=10)
 
 
 def display(socket: str, target: str, fmt: str) -> str:
@@ -265,3 +282,28 @@ def test_unsafe_names_are_refused_before_tmux_sees_them(
         sessions.launch(spec(session=session, window=window))
     with pytest.raises(ValidationError):
         sessions.send_text(server, session, window, "hi")
+
+
+@needs_root
+def test_every_call_works_over_the_launchers_socket(
+    over_socket: AccountLauncher, spec: Spec, fake_cli: Path, server: TmuxServer,
+    account: LinuxAccount,
+) -> None:  # fmt: skip
+    sessions = LauncherTmuxSessions(launcher=over_socket)
+
+    launched = sessions.launch(fake_cli_spec(spec, fake_cli, secret_env={"OPENAI_API_KEY": "k"}))
+    focused = sessions.launch(fake_cli_spec(spec, fake_cli))
+    other = sessions.launch(
+        spec(window="bob-shell", argv=("sh", "-c", "read -r l; echo got-$l; sleep 600"))
+    )
+    screen = wait_for_output(sessions, account, launched.window, "ready")
+    sessions.send_text(server, other.window.session, other.window.window, "hi")
+    wait_for_output(sessions, account, other.window, "got-hi")
+    listed = sorted(w.window for w in sessions.windows([server]).windows)
+    sessions.kill_window(server, "acme-web-p1", "bob-shell")
+    sessions.kill_sessions(server, ["acme-web-p1"])
+
+    assert (launched.created, focused.created) == (True, False)
+    assert f"uid={account.uid}" in screen
+    assert listed == ["alice-codex", "bob-shell"]
+    assert sessions.windows([server]).windows == ()
