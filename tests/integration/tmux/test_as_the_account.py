@@ -258,3 +258,15 @@ def test_every_tmux_client_is_the_accounts_so_its_hooks_write_only_where_it_may(
     assert list(guarded.iterdir()) == []
     assert sorted(p.name for p in mine.iterdir()) == sorted(hooks)
     assert {p.stat().st_uid for p in mine.iterdir()} == {account.uid}
+
+
+@needs_root
+def test_a_tmux_tmpdir_the_account_may_not_write_is_refused_with_what_to_do(
+    sessions: LauncherTmuxSessions, spec: Spec, place: Path, account: LinuxAccount
+) -> None:
+    closed = place / "closed"
+    closed.mkdir(mode=0o755)
+
+    with pytest.raises(SessionRefused, match="AIOPS_TMUX_TMPDIR must exist and let each account"):
+        sessions.launch(spec(socket=str(closed / f"tmux-{account.uid}" / "default")))
+    assert list(closed.iterdir()) == []
