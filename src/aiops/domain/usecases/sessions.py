@@ -7,7 +7,7 @@ sessions it holds; the records are then brought in line with what the servers sa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -23,14 +23,13 @@ from aiops.domain.model.sessions import (
     SessionRefused,
     Tool,
     ToolSpec,
-    agent_status,
-    project_id_of,
     session_name,
     window_name,
 )
 from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import WorkspacePolicy
 from aiops.domain.usecases._audit import record
+from aiops.domain.usecases._tmux_view import ended, look, plan_resync, server_of, servers_of
 from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.agent_context import PopulateCommand
 from aiops.domain.usecases.auth import actor_for
@@ -39,7 +38,7 @@ from aiops.domain.usecases.users import require_user
 from aiops.domain.usecases.workspaces import WorkspaceResult
 from aiops.ports.clock import Clock
 from aiops.ports.linux_users import LinuxAccount, LinuxUsers
-from aiops.ports.tmux import TmuxServer, TmuxSessions, TmuxWindow, WindowSpec
+from aiops.ports.tmux import TmuxServer, TmuxSessions, WindowSpec
 from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
@@ -174,7 +173,7 @@ class LaunchSession:
             if known is not None and not launched.created:
                 return LaunchResult(session=known, created=False)
             if known is not None:  # its window had gone: that record ends here
-                uow.agent_sessions.update(_ended(known, now))
+                uow.agent_sessions.update(ended(known, now))
             session = uow.agent_sessions.add(
                 AgentSession(
                     user_id=user.id,
@@ -244,81 +243,6 @@ def _recorded(uow: UnitOfWork, window: WindowSpec) -> AgentSession | None:
     return None
 
 
-def _ended(session: AgentSession, now: datetime) -> AgentSession:
-    return attrs.evolve(session, status=AgentStatus.EXITED, ended_at=session.ended_at or now)
-
-
-def _index(windows: Iterable[TmuxWindow]) -> dict[tuple[str, str, str], TmuxWindow]:
-    return {(w.socket, w.session, w.window): w for w in windows}
-
-
-def _where(session: AgentSession) -> tuple[str, str, str]:
-    return session.tmux_socket, session.tmux_session, session.tmux_window
-
-
-@attrs.frozen
-class TmuxView:
-    """What the tmux servers of some records showed in one listing (one call per server, as
-    its account). A record whose account no longer exists names no server: its sessions count
-    as gone, and nothing is done there as anyone else."""
-
-    servers: Mapping[str, TmuxServer]  # by socket
-    windows: Mapping[tuple[str, str, str], TmuxWindow]  # by (socket, session, window)
-    unreadable: frozenset[str]  # sockets of servers that could not be read
-
-    def server(self, session: AgentSession) -> TmuxServer | None:
-        return server_of(self.servers, session)
-
-    def unknown(self, session: AgentSession) -> bool:
-        """Whether the record's server could not be read: its window may be there or not."""
-        return self.server(session) is not None and session.tmux_socket in self.unreadable
-
-    def window(self, session: AgentSession) -> TmuxWindow | None:
-        return self.windows.get(_where(session)) if self.server(session) else None
-
-    def state_of(self, session: AgentSession, now: datetime) -> AgentSession:
-        """The record as its window shows it now: as recorded while its server cannot be
-        read, exited when its account or window is gone."""
-        if self.unknown(session):
-            return session
-        window = self.window(session)
-        activity = window.last_activity if window else session.last_activity
-        status = agent_status(
-            alive=window is not None and window.alive,
-            foreground=window.foreground if window else None,
-            tool=session.tool,
-            last_activity=activity,
-            now=now,
-        )
-        current = attrs.evolve(session, status=status, last_activity=activity)
-        return _ended(current, now) if status is AgentStatus.EXITED else current
-
-
-def servers_of(linux_users: LinuxUsers, sessions: Sequence[AgentSession]) -> dict[str, TmuxServer]:
-    """The records' tmux servers by socket, each with its account as it is now (none for a
-    record whose account no longer exists)."""
-    names = {s.linux_user for s in sessions}
-    accounts = {name: account for name in names if (account := linux_users.lookup(name))}
-    return {
-        s.tmux_socket: TmuxServer(s.tmux_socket, accounts[s.linux_user])
-        for s in reversed(sessions)  # the first record of a socket names its account
-        if s.linux_user in accounts
-    }
-
-
-def server_of(servers: Mapping[str, TmuxServer], session: AgentSession) -> TmuxServer | None:
-    """The record's server, only as the account the record names."""
-    server = servers.get(session.tmux_socket)
-    return server if server and server.account.name == session.linux_user else None
-
-
-def look(ports: SessionPorts, sessions: Sequence[AgentSession]) -> TmuxView:
-    """List the records' servers, each as its account."""
-    servers = servers_of(ports.linux_users, sessions)
-    listing = ports.tmux.windows(list(servers.values()))
-    return TmuxView(servers, _index(listing.windows), listing.unreadable)
-
-
 class ListSessions:
     """The live sessions the actor may see, their status read from tmux (one call per
     server); records whose window has gone are marked exited on the way."""
@@ -341,7 +265,7 @@ def refresh(ports: SessionPorts, sessions: Sequence[AgentSession]) -> list[Sessi
     records saved."""
     if not sessions:
         return []
-    view = look(ports, sessions)
+    view = look(ports.tmux, ports.linux_users, sessions)
     now = ports.clock.now()
     current = [view.state_of(s, now) for s in sessions]
     changed = [c for c, s in zip(current, sessions, strict=True) if c != s]
@@ -362,6 +286,11 @@ def refresh(ports: SessionPorts, sessions: Sequence[AgentSession]) -> list[Sessi
     return views
 
 
+def _server(ports: SessionPorts, session: AgentSession) -> TmuxServer | None:
+    """The record's tmux server as its account now (None: the account is gone)."""
+    return server_of(servers_of(ports.linux_users, [session]), session)
+
+
 def _may_see(uow: UnitOfWork, actor: Actor, session: AgentSession) -> bool:
     """Your own sessions; every session of a tenant you manage (admins: all)."""
     if actor.is_admin or session.user_id == actor.user_id:
@@ -379,10 +308,10 @@ class StopSession:
             session = uow.agent_sessions.get(session_id)
             if session is None or not _may_see(uow, actor, session):
                 raise NotFound(f"session {session_id} does not exist")
-        server = server_of(servers_of(self._p.linux_users, [session]), session)
+        server = _server(self._p, session)
         if server is not None:  # else its account is gone, and its window with it for aiops
             self._p.tmux.kill_window(server, session.tmux_session, session.tmux_window)
-        stopped = _ended(session, self._p.clock.now())
+        stopped = ended(session, self._p.clock.now())
         with self._p.uow() as uow:
             uow.agent_sessions.update(stopped)
             record(
@@ -423,29 +352,6 @@ class ResyncReport:
     dry_run: bool = False
 
 
-def plan_resync(
-    recorded: Sequence[AgentSession], view: TmuxView, projects: Collection[int]
-) -> tuple[list[AgentSession], dict[TmuxServer, list[str]]]:
-    """The live records whose window is gone (not those on a server that could not be read),
-    and the `-p<ID>` sessions of deleted projects on the servers read, by server."""
-    missing = [
-        s
-        for s in recorded
-        if s.status is not AgentStatus.EXITED and not view.unknown(s) and view.window(s) is None
-    ]
-    orphans = sorted(
-        {
-            (w.socket, w.session)
-            for w in view.windows.values()
-            if (pid := project_id_of(w.session)) is not None and pid not in projects
-        }
-    )
-    by_server: dict[TmuxServer, list[str]] = {}
-    for socket, name in orphans:
-        by_server.setdefault(view.servers[socket], []).append(name)
-    return missing, by_server
-
-
 class ResyncTmux:
     """Recreate the missing windows of recorded sessions and prune `-p<ID>` sessions whose
     project is gone, on every tmux server aiops has used. With dry_run, only say what it
@@ -461,7 +367,9 @@ class ResyncTmux:
             recorded = list(uow.agent_sessions.list())
             projects = {p.id for p in uow.projects.list() if p.id is not None}
             users = {u.id: u for u in uow.users.list()}
-        missing, orphans = plan_resync(recorded, look(self._p, recorded), projects)
+        missing, orphans = plan_resync(
+            recorded, look(self._p.tmux, self._p.linux_users, recorded), projects
+        )
         pruned = tuple(name for names in orphans.values() for name in names)
         if dry_run:
             recreated = tuple(s.target for s in missing)
@@ -516,7 +424,7 @@ class ResyncTmux:
 
     def _end(self, session: AgentSession) -> None:
         with self._p.uow() as uow:
-            uow.agent_sessions.update(_ended(session, self._p.clock.now()))
+            uow.agent_sessions.update(ended(session, self._p.clock.now()))
             uow.commit()
 
 
@@ -532,7 +440,7 @@ class ViewSession:
             if session is None or not _may_see(uow, actor, session):
                 raise NotFound(f"session {session_id} does not exist")
         [view] = refresh(self._p, [session])
-        server = server_of(servers_of(self._p.linux_users, [session]), session)
+        server = _server(self._p, session)
         if view.status is AgentStatus.EXITED or server is None:
             return view, ""
         pane = self._p.tmux.capture(server, session.tmux_session, session.tmux_window)
