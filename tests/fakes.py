@@ -58,6 +58,7 @@ from aiops.domain.model.workspaces import (
     WorkspaceMissing,
     WorkspaceStatus,
 )
+from aiops.ports.agent_context_files import AgentContextFiles
 from aiops.ports.automation import PlaybookLaunch, RunListener, RunOutcome
 from aiops.ports.cli_installer import CliToolStatus, InstallResult
 from aiops.ports.credentials import CredentialInfo
@@ -1010,23 +1011,44 @@ class FakeLinuxUsers:
 
 
 class FakeAgentContextFiles:
-    """AGENTS.override.md files by path, in workspaces (folders) the test declares."""
+    """AGENTS.override.md files by path, in workspaces (folders) the test declares;
+    `written_as` records which account wrote each file (None: aiops's own)."""
 
     def __init__(self, *workspaces: Path) -> None:
         self.workspaces = set(workspaces)
         self.files: dict[Path, str] = {}
+        self.written_as: dict[Path, str | None] = {}
         self.writes = 0
 
-    def is_workspace(self, path: Path) -> bool:
+    def is_workspace(self, account: LinuxAccount | None, path: Path) -> bool:
         return path in self.workspaces
 
-    def read(self, path: Path) -> str | None:
+    def read(self, account: LinuxAccount | None, path: Path) -> str | None:
         return self.files.get(path)
 
-    def write(self, path: Path, text: str) -> None:
+    def write(self, account: LinuxAccount | None, path: Path, text: str) -> None:
         assert path.parent in self.workspaces, f"{path} is outside every workspace"
         self.files[path] = text
+        self.written_as[path] = account.name if account else None
         self.writes += 1
+
+
+class OwnAccountAgentContexts:
+    """The real AGENTS.override.md adapter, acting as aiops's own account whoever the
+    workspace's is: for tests whose accounts are FakeLinuxUsers' (no launcher can become
+    them) and whose workspaces aiops made itself."""
+
+    def __init__(self, files: AgentContextFiles) -> None:
+        self.files = files
+
+    def is_workspace(self, account: LinuxAccount | None, path: Path) -> bool:
+        return self.files.is_workspace(None, path)
+
+    def read(self, account: LinuxAccount | None, path: Path) -> str | None:
+        return self.files.read(None, path)
+
+    def write(self, account: LinuxAccount | None, path: Path, text: str) -> None:
+        self.files.write(None, path, text)
 
 
 class FakeCredentialStore:
@@ -1035,8 +1057,8 @@ class FakeCredentialStore:
 
     def __init__(self) -> None:
         self.stored: dict[tuple[int, Tool], tuple[dict[str, bytes], CredentialInfo]] = {}
-        self.owners: dict[tuple[int, Tool], str | None] = {}
         self.homes: dict[str, bytes] = {}
+        self.written_as: dict[str, str] = {}  # path in a HOME -> the account that wrote it
         self.refuse: str | None = None
 
     def save(
@@ -1044,7 +1066,6 @@ class FakeCredentialStore:
         user_id: int,
         tool: Tool,
         files: Mapping[str, bytes],
-        owner: LinuxAccount | None,
         saved_at: datetime,
     ) -> CredentialInfo:
         info = CredentialInfo(
@@ -1055,7 +1076,6 @@ class FakeCredentialStore:
             fingerprint=fingerprint(files),
         )
         self.stored[user_id, tool] = (dict(files), info)
-        self.owners[user_id, tool] = owner.name if owner else None
         return info
 
     def info(self, user_id: int, tool: Tool) -> CredentialInfo | None:
@@ -1078,6 +1098,7 @@ class FakeCredentialStore:
         for name, content in found[0].items():
             if names is None or name in names:
                 self.homes[f"{owner.home}/{config_dir}/{name}"] = content
+                self.written_as[f"{owner.home}/{config_dir}/{name}"] = owner.name
         return True
 
     def secret(self, user_id: int, tool: Tool, name: str) -> str | None:

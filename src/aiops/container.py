@@ -236,9 +236,9 @@ def _key_store(settings: Settings) -> FilesystemKeyStore:
     return FilesystemKeyStore(settings.instance_path / "keys")
 
 
-def _credential_store(settings: Settings) -> FileCredentialStore:
+def _credential_store(settings: Settings, launcher: AccountLauncher) -> FileCredentialStore:
     """Each user's AI tool credentials, under <instance>/<tool>/user-<id>/."""
-    return FileCredentialStore(settings.instance_path)
+    return FileCredentialStore(settings.instance_path, launcher)
 
 
 def _issue_trackers(settings: Settings) -> Iterator[dict[Provider, IssueTracker]]:
@@ -332,10 +332,8 @@ class Container(containers.DeclarativeContainer):
     git_workspaces = providers.Singleton(_git_workspaces, settings=settings)
     linux_users = providers.Singleton(PosixLinuxUsers)
     workspace_snapshots = providers.Singleton(InMemoryWorkspaceSnapshots)
-    cli_installer = providers.Singleton(NpmCliInstaller, npm=settings.provided.npm)
     cli_install_locks = providers.Singleton(InstallLocks)
     workspace_locks = providers.Singleton(WorkspaceLocks)
-    agent_context_files = providers.Singleton(FileAgentContexts)
     workspace_policy = providers.Singleton(_workspace_policy, settings=settings)
     mapped_accounts = providers.Singleton(MappedAccounts, uow=uow.provider, policy=workspace_policy)
     launcher_executor = providers.Singleton(
@@ -344,7 +342,11 @@ class Container(containers.DeclarativeContainer):
     launcher = providers.Singleton(
         _launcher, settings=settings, executor=launcher_executor.provider
     )
-    credential_store = providers.Singleton(_credential_store, settings=settings)
+    credential_store = providers.Singleton(_credential_store, settings=settings, launcher=launcher)
+    agent_context_files = providers.Singleton(FileAgentContexts, launcher=launcher)
+    cli_installer = providers.Singleton(
+        NpmCliInstaller, npm=settings.provided.npm, launcher=launcher
+    )
     workspace_ports = providers.Singleton(
         WorkspacePorts,
         uow=uow.provider,
@@ -434,6 +436,7 @@ class Container(containers.DeclarativeContainer):
         uow=uow.provider,
         files=agent_context_files,
         policy=workspace_policy,
+        linux_users=linux_users,
         clock=clock,
     )
     add_identity = providers.Factory(AddIdentity, uow=uow.provider, clock=clock)

@@ -86,6 +86,12 @@ def served() -> Iterator[Served]:
     service = f"aiops-svc-{secrets.token_hex(3)}"
     cli = Cli(home, AIOPS_SERVICE_USER=service, AIOPS_WORKSPACE_ROOT=str(home / "home"))
     cli.ok("db", "upgrade")
+    # Earlier versions gave each user's credential folder to their account.
+    old_store = home / "instance" / "codex" / "user-7"
+    old_store.mkdir(mode=0o700, parents=True)
+    (old_store / "auth.json").write_text("{}")
+    for path in (old_store, old_store / "auth.json"):
+        os.chown(path, 65534, 65534)
     port = free_port()
     log = (home / "server.log").open("w")
     process = subprocess.Popen(

@@ -228,7 +228,7 @@ def _alice(uow: FakeUnitOfWork) -> User:
     return user
 
 
-def test_an_admin_saves_codex_credentials_owned_by_the_users_account_and_mirrored(
+def test_an_admin_saves_codex_credentials_and_they_are_mirrored_as_the_users_account(
     set_credentials: SetCredentials, store: FakeCredentialStore, uow: FakeUnitOfWork
 ) -> None:
     saved = set_credentials(
@@ -237,11 +237,12 @@ def test_an_admin_saves_codex_credentials_owned_by_the_users_account_and_mirrore
         )
     )
     alice = _alice(uow)
-    assert alice.id is not None
     assert saved.account == "alice"
     assert saved.mirrored_to == "/home/alice/.codex"
-    assert store.owners[alice.id, Tool.CODEX] == "alice"
+    assert alice.id is not None
+    assert store.info(alice.id, Tool.CODEX) == saved.info
     assert store.homes == {"/home/alice/.codex/auth.json": CODEX}
+    assert store.written_as == {"/home/alice/.codex/auth.json": "alice"}
     assert saved.info.fingerprint == fingerprint({CODEX_AUTH: CODEX})
     assert CANARY not in repr(saved)
 

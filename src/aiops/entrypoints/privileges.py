@@ -1,12 +1,13 @@
 """Started as root, aiops keeps root in one small process and gives up the rest.
 
-`aiops serve` and `aiops scheduler run` started as root make the service account when it is
-missing (AIOPS_SERVICE_USER, like PostgreSQL's packages make `postgres`), give it the instance
-folder, start the launcher (or use the one already listening, e.g. under systemd), and then
-become the service account for good. A CLI command started as root becomes the service
-account too when the instance already belongs to it (so root never writes the service's
-files), and acts in users' spaces through the running launcher; otherwise (a fresh checkout,
-the test suite) it stays root and runs the launcher's code in process. See docs/security.md.
+`aiops serve` started as root makes the service account when it is missing
+(AIOPS_SERVICE_USER, like PostgreSQL's packages make `postgres`), gives it the instance
+folder, starts the launcher (or uses the one already listening, e.g. under systemd), and then
+becomes the service account for good. Every other command started as root (the scheduler
+included) becomes the service account too when the instance already belongs to it (so root
+never writes the service's files), and acts in users' spaces through the running launcher;
+otherwise (a fresh checkout, the test suite) it stays root and runs the launcher's code in
+process. See docs/security.md.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -32,7 +34,7 @@ invoked_by: str | None = None
 def separate(settings: Settings, *, create: bool) -> bool:
     """Become the service account, with a launcher listening; True when this process switched.
     Does nothing unless root. `create`: make the account and take over the instance folder if
-    needed (serve, scheduler); otherwise only when the instance already is the service's."""
+    needed (serve); otherwise only when the instance already is the service's."""
     if os.geteuid() != 0:
         return False
     instance = settings.instance_path.absolute()
@@ -95,19 +97,23 @@ def _owner(path: Path) -> int | None:
 
 
 def _take_over(instance: Path, service: pwd.struct_passwd) -> None:
-    """The instance folder, 0700 and the service's. Only a folder root owns is walked (then
-    everything in it is root's, so no link in it was planted by anyone else); one that is
-    the service's already is left as it is; anyone else's is refused."""
+    """The instance folder, 0700 and the service's. Only a folder root owns is walked; one that
+    is the service's already is left as it is; anyone else's is refused. Root's entries are
+    handed over; so is everything else when the folder is private (0700: nobody but root
+    could enter it, so nothing in it was planted; earlier versions gave users' credential
+    folders to their accounts)."""
     instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     info = instance.lstat()
     if info.st_uid == service.pw_uid:
         return
     if info.st_uid != 0 or instance.is_symlink():
         raise DomainError(f"{instance} belongs to uid {info.st_uid}, not to {service.pw_name}")
+    private = stat.S_IMODE(info.st_mode) & 0o077 == 0
     for folder, dirs, files in os.walk(instance, followlinks=False):
         for name in (*dirs, *files):
             path = Path(folder) / name
-            if path.lstat().st_uid == 0:
+            owner = path.lstat().st_uid
+            if owner == 0 or (private and owner != service.pw_uid):
                 os.lchown(path, service.pw_uid, service.pw_gid)
     os.chown(instance, service.pw_uid, service.pw_gid)
     os.chmod(instance, 0o700)

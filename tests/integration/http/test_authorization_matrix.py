@@ -28,7 +28,7 @@ from aiops.domain.usecases.projects import UpdateProjectCommand
 from aiops.domain.usecases.sessions import LaunchSessionCommand
 from aiops.domain.usecases.trackers import AddTrackerCommand
 from aiops.entrypoints.http.app import create_app
-from tests.fakes import FakeLinuxUsers, FakeTmuxSessions
+from tests.fakes import FakeLinuxUsers, FakeTmuxSessions, OwnAccountAgentContexts
 from tests.integration.git.conftest import make_remote
 from tests.integration.http.conftest import World, csrf, sign_in
 from tests.strategies import public_key
@@ -421,6 +421,9 @@ def with_a_session(app: Container, world: World) -> None:
     acme/web (after with_workspaces)."""
     app.tmux_sessions.override(providers.Object(FakeTmuxSessions()))
     app.linux_users.override(providers.Object(FakeLinuxUsers("max", "olga", "ada", "vera")))
+    app.agent_context_files.override(
+        providers.Object(OwnAccountAgentContexts(app.agent_context_files()))
+    )
     app.workspace_policy.override(
         providers.Object(attrs.evolve(app.workspace_policy(), linux_user_strategy="direct"))
     )

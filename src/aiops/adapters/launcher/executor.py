@@ -30,7 +30,15 @@ from aiops.adapters.launcher.switch import Account, AccountRules, become
 
 MAX_OUTPUT = 8 * 1024 * 1024
 GRACE = 2.0  # seconds to read what a killed child left in its pipes
-QUIET_NPM = {"NO_COLOR": "1", "npm_config_progress": "false", "npm_config_fund": "false"}
+# Plain line-based npm output: no colours, spinner, funding or audit banners, update nags.
+QUIET_NPM = {
+    "NO_COLOR": "1",
+    "npm_config_color": "false",
+    "npm_config_progress": "false",
+    "npm_config_fund": "false",
+    "npm_config_audit": "false",
+    "npm_config_update_notifier": "false",
+}
 
 
 @attrs.frozen

@@ -139,10 +139,8 @@ def run_scheduler(
 ) -> None:
     """Claim due jobs and run them until SIGTERM or SIGINT (progress on stderr). Any number of
     runners may share the database: each job runs on one at a time."""
-    from aiops.config import load_settings
     from aiops.entrypoints.cli._runtime import open_container
-    from aiops.entrypoints.privileges import separate
     from aiops.entrypoints.scheduler import run_in_foreground
 
-    separate(load_settings(), create=True)  # as root: the launcher stays root, the runner not
+    # As root on the service's instance, it runs as the service account (open_container).
     run_in_foreground(open_container(), once=once, owner=owner, poll=poll, lease=lease)
