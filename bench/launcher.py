@@ -98,10 +98,16 @@ def over_socket(runs: int, person: LinuxAccount, service: LinuxAccount) -> dict[
     }
     run = lambda *args: subprocess.run([AIOPS, *args], env=env, check=True, capture_output=True)  # noqa: E731
     run("db", "upgrade")
-    run("user", "create", "--email", "p@example.com", "--name", "P", "--linux-username", person.name)
-    subprocess.run(["chown", "-R", f"{service.uid}:{service.gid}", str(folder / "instance")], check=True)
+    run(
+        "user", "create", "--email", "p@example.com", "--name", "P", "--linux-username", person.name
+    )
+    subprocess.run(
+        ["chown", "-R", f"{service.uid}:{service.gid}", str(folder / "instance")], check=True
+    )
     socket_path = str(folder / "instance" / "launcher.sock")
-    daemon = subprocess.Popen([AIOPS, "launcher", "--socket", socket_path], env=env, stderr=subprocess.DEVNULL)
+    daemon = subprocess.Popen(
+        [AIOPS, "launcher", "--socket", socket_path], env=env, stderr=subprocess.DEVNULL
+    )
     try:
         while not Path(socket_path).exists():
             time.sleep(0.02)
@@ -156,7 +162,7 @@ def main() -> None:
         sys.exit("bench/launcher.py needs root (it makes accounts and starts the launcher)")
     with account("--create-home") as person, account("--system", "--create-home") as service:
         rows = [over_socket(args.runs, person, service), in_process(args.runs, person)]
-    print("| measurement | median | p95 | `subprocess.run([\"true\"])` | added | target | result |")
+    print('| measurement | median | p95 | `subprocess.run(["true"])` | added | target | result |')
     print("|---|---|---|---|---|---|---|")
     for row in rows:
         print(

@@ -185,8 +185,10 @@ def _git_workspaces(settings: Settings) -> DulwichGitWorkspaces:
 
 
 def launcher_programs() -> dict[str, tuple[str, ...]]:
-    """The programs the launcher runs as an account (by name; the request never names a path)."""
-    return {name: (shutil.which(name) or f"/usr/bin/{name}",) for name in ("git", "tmux", "true")}
+    """The programs the launcher runs as an account (by name; the request never names a path).
+    find removes a tmux socket folder's stale secrets files as their account."""
+    names = ("git", "tmux", "find", "true")
+    return {name: (shutil.which(name) or f"/usr/bin/{name}",) for name in names}
 
 
 def _launcher_executor(settings: Settings, mapped: MappedAccounts) -> Executor:
@@ -268,11 +270,11 @@ def _issue_trackers(settings: Settings) -> Iterator[dict[Provider, IssueTracker]
             adapter.close()  # type: ignore[attr-defined]
 
 
-def _tmux_sessions() -> TmuxSessions:
-    """libtmux is imported on first use: most commands never talk to tmux."""
-    from aiops.adapters.tmux import LibtmuxSessions  # noqa: PLC0415 - see the docstring
+def _tmux_sessions(launcher: AccountLauncher) -> TmuxSessions:
+    """Imported on first use: most commands never talk to tmux."""
+    from aiops.adapters.tmux import LauncherTmuxSessions  # noqa: PLC0415 - see the docstring
 
-    return LibtmuxSessions()
+    return LauncherTmuxSessions(launcher=launcher)
 
 
 def _playbook_runner(settings: Settings, catalogue: FilePlaybookCatalogue) -> PlaybookRunner:
@@ -485,7 +487,7 @@ class Container(containers.DeclarativeContainer):
     mirror_credentials = providers.Factory(MirrorCredentials, store=credential_store)
 
     # AI sessions
-    tmux_sessions = providers.Singleton(_tmux_sessions)
+    tmux_sessions = providers.Singleton(_tmux_sessions, launcher=launcher)
     session_policy = providers.Singleton(
         _session_policy, settings=settings, workspace_policy=workspace_policy
     )

@@ -184,7 +184,7 @@ def test_relaunching_focuses_the_window_instead_of_starting_another(world: World
 
 def test_a_window_that_vanished_is_started_again_and_the_old_record_ends(world: World) -> None:
     first = world.launch(world.cmd())
-    world.tmux.kill_window(SOCKET, first.session.tmux_session, first.session.tmux_window)
+    world.tmux.drop(SOCKET, first.session.tmux_session, first.session.tmux_window)
 
     again = world.launch(world.cmd())
 
@@ -315,7 +315,7 @@ def test_listing_asks_each_server_once_and_derives_status_from_the_pane(world: W
 
 def test_a_vanished_window_is_listed_once_as_exited_then_no_longer(world: World) -> None:
     codex = world.launch(world.cmd()).session
-    world.tmux.kill_session(SOCKET, codex.tmux_session)
+    world.tmux.drop(SOCKET, codex.tmux_session)
 
     first = world.list(world.actor(IVO))
     later = world.list(world.actor(IVO))
@@ -347,7 +347,7 @@ def test_stop_kills_the_window_and_ends_the_record(world: World) -> None:
 def test_reconcile_adopts_live_sessions_and_ends_vanished_ones(world: World) -> None:
     world.launch(world.cmd())
     gone = world.launch(world.cmd(tool="shell")).session
-    world.tmux.kill_window(SOCKET, gone.tmux_session, gone.tmux_window)
+    world.tmux.drop(SOCKET, gone.tmux_session, gone.tmux_window)
 
     adopted, exited = ReconcileSessions(ports=world.ports)()
 
@@ -357,7 +357,7 @@ def test_reconcile_adopts_live_sessions_and_ends_vanished_ones(world: World) -> 
 
 def test_resync_recreates_missing_windows_and_prunes_orphan_sessions(world: World) -> None:
     session = world.launch(world.cmd()).session
-    world.tmux.kill_session(SOCKET, session.tmux_session)
+    world.tmux.drop(SOCKET, session.tmux_session)
     for name in ("gone-p999", "scratch"):  # a deleted project's session; one not aiops's
         world.tmux.servers[SOCKET][name] = {
             "x": TmuxWindow(socket=SOCKET, session=name, window="x")
@@ -389,3 +389,78 @@ def test_view_shows_the_pane_to_those_who_may_see_the_session(world: World) -> N
     assert pane == f"codex running in {session.target}\n"
     with pytest.raises(NotFound):
         view(session.id or 0, world.actor(VERA))
+
+
+def test_every_tmux_call_is_made_as_the_sessions_account(world: World) -> None:
+    from aiops.domain.usecases.sessions import ViewSession
+
+    codex = world.launch(world.cmd()).session
+    world.list(world.actor(IVO))
+    ViewSession(ports=world.ports)(codex.id or 0, world.actor(IVO))
+    ReconcileSessions(ports=world.ports)()
+    ResyncTmux(ports=world.ports, launch=world.launch)(dry_run=False)
+    world.stop(codex.id or 0, world.actor(IVO))
+
+    assert world.tmux.clients == {(SOCKET, "ivan")}
+
+
+def test_a_session_whose_account_is_gone_is_exited_and_its_server_left_alone(
+    world: World,
+) -> None:
+    codex = world.launch(world.cmd()).session
+    shell = world.launch(world.cmd(tool="shell")).session
+    world.tmux.clients.clear()
+    del world.users.accounts["ivan"]
+
+    views = world.list(world.actor(IVO))
+    stopped = world.stop(shell.id or 0, world.actor(IVO))
+
+    assert [v.status for v in views] == [AgentStatus.EXITED, AgentStatus.EXITED]
+    assert stopped.status is AgentStatus.EXITED
+    assert world.tmux.clients == set()  # nobody talked to ivan's server, as anyone
+    assert set(world.tmux.servers[SOCKET][codex.tmux_session]) == {
+        codex.tmux_window,
+        shell.tmux_window,
+    }
+
+
+def test_a_session_whose_account_the_launcher_refuses_now_is_exited(world: World) -> None:
+    session = world.launch(world.cmd()).session
+    world.tmux.refused.add("ivan")
+
+    [view] = world.list(world.actor(IVO))
+    adopted, exited = ReconcileSessions(ports=world.ports)()
+
+    assert view.status is AgentStatus.EXITED
+    assert world.uow.committed.agent_sessions[session.id or 0].ended_at is not None
+    assert (adopted, exited) == (0, 0)  # nothing live is left to reconcile
+    assert session.tmux_window in world.tmux.servers[SOCKET][session.tmux_session]
+
+
+def test_a_session_whose_account_is_denied_since_is_exited_and_never_acted_on(
+    world: World,
+) -> None:
+    session = world.launch(world.cmd()).session
+    world.users.deny = frozenset({"ivan"})  # an admin put the account on AIOPS_LINUX_USER_DENY
+    world.tmux.clients.clear()
+
+    [view] = world.list(world.actor(IVO))
+
+    assert view.status is AgentStatus.EXITED
+    assert world.uow.committed.agent_sessions[session.id or 0].ended_at is not None
+    assert world.tmux.clients == set()  # no tmux call as anyone
+
+
+def test_a_server_that_cannot_be_read_leaves_its_sessions_as_recorded(world: World) -> None:
+    session = world.launch(world.cmd()).session
+    world.tmux.drop(SOCKET, session.tmux_session)
+    world.tmux.unreadable.add(SOCKET)
+    resync = ResyncTmux(ports=world.ports, launch=world.launch)
+
+    [view] = world.list(world.actor(IVO))
+    report = resync()
+
+    assert view.status is AgentStatus.RUNNING
+    assert world.uow.committed.agent_sessions[session.id or 0].ended_at is None
+    assert report.recreated == ()  # its window may be there: nothing is started twice
+    assert len(world.tmux.launched) == 1

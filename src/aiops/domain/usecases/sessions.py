@@ -23,14 +23,13 @@ from aiops.domain.model.sessions import (
     SessionRefused,
     Tool,
     ToolSpec,
-    agent_status,
-    project_id_of,
     session_name,
     window_name,
 )
 from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import WorkspacePolicy
 from aiops.domain.usecases._audit import record
+from aiops.domain.usecases._tmux_view import ended, look, plan_resync, server_of, servers_of
 from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.agent_context import PopulateCommand
 from aiops.domain.usecases.auth import actor_for
@@ -39,7 +38,7 @@ from aiops.domain.usecases.users import own_account, require_user
 from aiops.domain.usecases.workspaces import WorkspaceResult
 from aiops.ports.clock import Clock
 from aiops.ports.linux_users import LinuxAccount, LinuxUsers
-from aiops.ports.tmux import TmuxSessions, TmuxWindow, WindowSpec
+from aiops.ports.tmux import TmuxServer, TmuxSessions, WindowSpec
 from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
@@ -174,7 +173,7 @@ class LaunchSession:
             if known is not None and not launched.created:
                 return LaunchResult(session=known, created=False)
             if known is not None:  # its window had gone: that record ends here
-                uow.agent_sessions.update(_ended(known, now))
+                uow.agent_sessions.update(ended(known, now))
             session = uow.agent_sessions.add(
                 AgentSession(
                     user_id=user.id,
@@ -249,14 +248,6 @@ def _recorded(uow: UnitOfWork, window: WindowSpec) -> AgentSession | None:
     return None
 
 
-def _ended(session: AgentSession, now: datetime) -> AgentSession:
-    return attrs.evolve(session, status=AgentStatus.EXITED, ended_at=session.ended_at or now)
-
-
-def _index(windows: Iterable[TmuxWindow]) -> dict[tuple[str, str, str], TmuxWindow]:
-    return {(w.socket, w.session, w.window): w for w in windows}
-
-
 class ListSessions:
     """The live sessions the actor may see, their status read from tmux (one call per
     server); records whose window has gone are marked exited on the way."""
@@ -275,43 +266,34 @@ class ListSessions:
 
 
 def refresh(ports: SessionPorts, sessions: Sequence[AgentSession]) -> list[SessionView]:
-    """Views of `sessions` from one tmux call per server; changed records saved."""
+    """Views of `sessions` from one tmux call per server (each as its account); changed
+    records saved."""
     if not sessions:
         return []
-    windows = _index(ports.tmux.windows(sorted({s.tmux_socket for s in sessions})))
+    view = look(ports.tmux, ports.linux_users, sessions)
     now = ports.clock.now()
-    views: list[SessionView] = []
-    changed: list[AgentSession] = []
-    for session in sessions:
-        window = windows.get((session.tmux_socket, session.tmux_session, session.tmux_window))
-        status = agent_status(
-            alive=window is not None and window.alive,
-            foreground=window.foreground if window else None,
-            tool=session.tool,
-            last_activity=window.last_activity if window else session.last_activity,
-            now=now,
+    current = [view.state_of(s, now) for s in sessions]
+    changed = [c for c, s in zip(current, sessions, strict=True) if c != s]
+    views = [
+        SessionView(
+            session=c,
+            status=c.status,
+            last_activity=c.last_activity,
+            attach=c.attach_command(ports.policy.host),
         )
-        activity = window.last_activity if window else session.last_activity
-        current = attrs.evolve(session, status=status, last_activity=activity)
-        if status is AgentStatus.EXITED:
-            current = _ended(current, now)
-        if current != session:
-            changed.append(current)
-        host = ports.policy.host
-        views.append(
-            SessionView(
-                session=current,
-                status=status,
-                last_activity=activity,
-                attach=current.attach_command(host),
-            )
-        )
+        for c in current
+    ]
     if changed:
         with ports.uow() as uow:
             for session in changed:
                 uow.agent_sessions.update(session)
             uow.commit()
     return views
+
+
+def _server(ports: SessionPorts, session: AgentSession) -> TmuxServer | None:
+    """The record's tmux server as its account now (None: the account is gone)."""
+    return server_of(servers_of(ports.linux_users, [session]), session)
 
 
 def _may_see(uow: UnitOfWork, actor: Actor, session: AgentSession) -> bool:
@@ -331,8 +313,10 @@ class StopSession:
             session = uow.agent_sessions.get(session_id)
             if session is None or not _may_see(uow, actor, session):
                 raise NotFound(f"session {session_id} does not exist")
-        self._p.tmux.kill_window(session.tmux_socket, session.tmux_session, session.tmux_window)
-        stopped = _ended(session, self._p.clock.now())
+        server = _server(self._p, session)
+        if server is not None:  # else its account is gone, and its window with it for aiops
+            self._p.tmux.kill_window(server, session.tmux_session, session.tmux_window)
+        stopped = ended(session, self._p.clock.now())
         with self._p.uow() as uow:
             uow.agent_sessions.update(stopped)
             record(
@@ -386,27 +370,30 @@ class ResyncTmux:
         actor.require_admin()
         with self._p.uow() as uow:
             recorded = list(uow.agent_sessions.list())
-            projects = {p.id for p in uow.projects.list()}
+            projects = {p.id for p in uow.projects.list() if p.id is not None}
             users = {u.id: u for u in uow.users.list()}
-        sockets = sorted({s.tmux_socket for s in recorded})
-        windows = list(self._p.tmux.windows(sockets))
-        present = _index(windows)
-        live = [s for s in recorded if s.status is not AgentStatus.EXITED]
-        missing = [s for s in live if (s.tmux_socket, s.tmux_session, s.tmux_window) not in present]
-        orphans = sorted(
-            {
-                (w.socket, w.session)
-                for w in windows
-                if (pid := project_id_of(w.session)) is not None and pid not in projects
-            }
+        missing, orphans = plan_resync(
+            recorded, look(self._p.tmux, self._p.linux_users, recorded), projects
         )
+        pruned = tuple(name for names in orphans.values() for name in names)
+        if dry_run:
+            recreated = tuple(s.target for s in missing)
+            return ResyncReport(recreated=recreated, pruned=pruned, dry_run=True)
+        recreated, failed = self._recreate(missing, users, actor)
+        for server, names in orphans.items():
+            self._p.tmux.kill_sessions(server, names)
+        report = ResyncReport(recreated=recreated, pruned=pruned, exited=failed)
+        self._audit(report, actor)
+        return report
+
+    def _recreate(
+        self, missing: Sequence[AgentSession], users: Mapping[int | None, User], actor: Actor
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Launch each again as its user (through the user's account now); (recreated, ended)."""
         recreated: list[str] = []
         failed: list[str] = []
         for session in missing:
             user = users.get(session.user_id)
-            if dry_run:
-                recreated.append(session.target)
-                continue
             try:
                 if user is None:
                     raise NotFound(f"user {session.user_id} does not exist")
@@ -423,17 +410,7 @@ class ResyncTmux:
             except (NotFound, PermissionDenied, SessionRefused):
                 failed.append(session.target)
                 self._end(session)
-        report = ResyncReport(
-            recreated=tuple(recreated),
-            pruned=tuple(name for _, name in orphans),
-            exited=tuple(failed),
-            dry_run=dry_run,
-        )
-        if not dry_run:
-            for socket, name in orphans:
-                self._p.tmux.kill_session(socket, name)
-            self._audit(report, actor)
-        return report
+        return tuple(recreated), tuple(failed)
 
     def _audit(self, report: ResyncReport, actor: Actor) -> None:
         """Only a real resync is recorded: a dry run changes nothing."""
@@ -452,7 +429,7 @@ class ResyncTmux:
 
     def _end(self, session: AgentSession) -> None:
         with self._p.uow() as uow:
-            uow.agent_sessions.update(_ended(session, self._p.clock.now()))
+            uow.agent_sessions.update(ended(session, self._p.clock.now()))
             uow.commit()
 
 
@@ -468,7 +445,8 @@ class ViewSession:
             if session is None or not _may_see(uow, actor, session):
                 raise NotFound(f"session {session_id} does not exist")
         [view] = refresh(self._p, [session])
-        if view.status is AgentStatus.EXITED:
+        server = _server(self._p, session)
+        if view.status is AgentStatus.EXITED or server is None:
             return view, ""
-        pane = self._p.tmux.capture(session.tmux_socket, session.tmux_session, session.tmux_window)
+        pane = self._p.tmux.capture(server, session.tmux_session, session.tmux_window)
         return view, pane
