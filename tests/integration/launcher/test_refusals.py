@@ -170,3 +170,13 @@ def test_a_system_error_on_the_way_is_an_error_reply(
     reply = broken.execute({"op": "make_account_dir", "account": account.name})
 
     assert reply.body == {"error": {"code": "os_error", "message": "Not a directory"}}
+
+
+def test_an_account_that_is_root_is_refused_even_when_aiops_is_root(
+    launcher: AccountLauncher, place: Path
+) -> None:
+    toor = LinuxAccount(name="toor", uid=0, gid=0, home="/root", shell="/bin/sh")
+
+    with pytest.raises(AccountRefused, match="toor is root"):
+        launcher.write_file(toor, str(place / "x"), b"x")
+    assert not (place / "x").exists()
