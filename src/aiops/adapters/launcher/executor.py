@@ -181,7 +181,7 @@ class Executor:
             created = True
             try:
                 os.mkdir(account.name, 0o700, dir_fd=root)
-                os.chown(account.name, account.uid, account.gid, dir_fd=root)
+                os.chown(account.name, account.uid, account.gid, dir_fd=root, follow_symlinks=False)
             except FileExistsError:
                 created = False
             found = os.stat(account.name, dir_fd=root, follow_symlinks=False)
