@@ -35,7 +35,7 @@ from aiops.adapters.fernet_secret_box import FernetSecretBox
 from aiops.adapters.file_agent_contexts import FileAgentContexts
 from aiops.adapters.file_credentials import FileCredentialStore
 from aiops.adapters.filesystem_key_store import FilesystemKeyStore
-from aiops.adapters.git import DulwichGitWorkspaces
+from aiops.adapters.git import GitCliWorkspaces
 from aiops.adapters.launcher.executor import Executor
 from aiops.adapters.launcher.switch import AccountRules
 from aiops.adapters.launching import (
@@ -174,16 +174,19 @@ def _secret_key(settings: Settings) -> str:
     return secret_key_file.load_or_create(settings.instance_path, configured)
 
 
-def _git_workspaces(settings: Settings) -> DulwichGitWorkspaces:
-    return DulwichGitWorkspaces(
+def _git_workspaces(settings: Settings, launcher: AccountLauncher) -> GitCliWorkspaces:
+    return GitCliWorkspaces(
+        launcher=launcher,
         known_hosts=settings.instance_path / "known_hosts",
         accept_new_host_keys=settings.ssh_accept_new_host_keys,
     )
 
 
 def launcher_programs() -> dict[str, tuple[str, ...]]:
-    """The programs the launcher runs as an account (by name; the request never names a path)."""
-    return {name: (shutil.which(name) or f"/usr/bin/{name}",) for name in ("git", "tmux", "true")}
+    """The programs the launcher runs as an account (by name; the request never names a path).
+    rm removes the private folder a git transfer's credentials were handed over in."""
+    names = ("git", "tmux", "true", "rm")
+    return {name: (shutil.which(name) or f"/usr/bin/{name}",) for name in names}
 
 
 def _launcher_executor(settings: Settings, mapped: MappedAccounts) -> Executor:
@@ -319,7 +322,6 @@ class Container(containers.DeclarativeContainer):
         memory_cost_kib=settings.provided.argon2_memory_kib,
         parallelism=settings.provided.argon2_parallelism,
     )
-    git_workspaces = providers.Singleton(_git_workspaces, settings=settings)
     linux_users = providers.Singleton(PosixLinuxUsers)
     workspace_snapshots = providers.Singleton(InMemoryWorkspaceSnapshots)
     cli_installer = providers.Singleton(NpmCliInstaller, npm=settings.provided.npm)
@@ -335,6 +337,7 @@ class Container(containers.DeclarativeContainer):
         _launcher, settings=settings, executor=launcher_executor.provider
     )
     credential_store = providers.Singleton(_credential_store, settings=settings)
+    git_workspaces = providers.Singleton(_git_workspaces, settings=settings, launcher=launcher)
     workspace_ports = providers.Singleton(
         WorkspacePorts,
         uow=uow.provider,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Protocol
 
 import attrs
@@ -21,9 +20,4 @@ class LinuxUsers(Protocol):
     def lookup(self, name: str) -> LinuxAccount | None:
         """The account of that name; None when there is none, or when it is root (uid 0): a
         workspace never belongs to root."""
-        ...
-
-    def hand_over(self, path: Path, account: LinuxAccount, *, recursive: bool = True) -> None:
-        """Make `account` own `path` (and everything below it, without following symlinks).
-        Does nothing unless this process may change owners (it runs as root)."""
         ...

@@ -4,6 +4,7 @@ otherwise the current, unprivileged user."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -15,7 +16,6 @@ from pathlib import Path
 import attrs
 import pytest
 
-from aiops.adapters.posix_users import PosixLinuxUsers
 from aiops.adapters.tmux import LibtmuxSessions
 from aiops.ports.linux_users import LinuxAccount
 from aiops.ports.tmux import TmuxWindow, WindowSpec
@@ -90,7 +90,8 @@ def workspace(place: Path, account: LinuxAccount) -> Path:
     folder = place / "workspaces" / "acme-web"
     folder.mkdir(parents=True)
     (place / "workspaces").chmod(0o755)
-    PosixLinuxUsers().hand_over(place / "workspaces", account)
+    for mine in (place / "workspaces", folder):
+        os.chown(mine, account.uid, account.gid)
     return folder
 
 

@@ -27,8 +27,8 @@ from aiops.domain.usecases.auth import actor_for
 from aiops.domain.usecases.projects import require_project
 from aiops.domain.usecases.users import require_user
 from aiops.ports.clock import Clock
-from aiops.ports.git_workspaces import GitWorkspaces
-from aiops.ports.linux_users import LinuxUsers
+from aiops.ports.git_workspaces import GitWorkspaces, WorkTree
+from aiops.ports.linux_users import LinuxAccount, LinuxUsers
 from aiops.ports.secret_box import SecretBox
 from aiops.ports.unit_of_work import UnitOfWorkFactory
 from aiops.ports.workspace_snapshots import WorkspaceSnapshots
@@ -49,8 +49,12 @@ class Located:
     tenant_slug: str
     user: User
     path: Path
-    account_name: str | None
+    account: LinuxAccount | None  # whom git runs as (None: aiops's own account)
     access: RemoteAccess
+
+    @property
+    def tree(self) -> WorkTree:
+        return WorkTree(self.path, self.account)
 
     @property
     def key(self) -> tuple[int, int]:
@@ -111,7 +115,9 @@ class WorkspaceUseCase:
             tenant_slug=tenant.slug,
             user=user,
             path=Path(path),
-            account_name=name,
+            # No Linux account (none named, or none of that name): aiops's own, in a folder
+            # that must then be aiops's own too (the adapter checks before each operation).
+            account=self._p.linux_users.lookup(name) if name else None,
             # The project's SSH identity, when it has a private key aiops holds, and its token.
             access=RemoteAccess(
                 url=project.repo_url,
@@ -120,21 +126,12 @@ class WorkspaceUseCase:
             ),
         )
 
-    def _settle(self, where: Located, *, new_tree: bool = False) -> None:
-        """Give the tree to the user's Linux account (when aiops runs as root and it exists)."""
-        account = self._p.linux_users.lookup(where.account_name) if where.account_name else None
-        if account is None:
-            return
-        if new_tree:
-            self._p.linux_users.hand_over(where.path.parent, account, recursive=False)
-        self._p.linux_users.hand_over(where.path, account)
-
     def _snapshot(self, where: Located, *, branches: bool = True) -> WorkspaceStatus:
         """Read the live status (and the branches, unless told to keep the last known ones),
         keep them for the dashboard, return the status."""
-        status = self._p.git.status(where.path)
+        status = self._p.git.status(where.tree)
         if branches:
-            listed: Branches | None = self._p.git.branches(where.path)
+            listed: Branches | None = self._p.git.branches(where.tree)
         else:
             previous = self._p.snapshots.get(*where.key)
             listed = previous.branches if previous else None
