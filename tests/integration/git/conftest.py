@@ -7,13 +7,11 @@ account for trees the tests make as root, as a throwaway account where a test sa
 from __future__ import annotations
 
 import base64
-import gc
 import os
 import shutil
 import subprocess
 import tempfile
 import threading
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -238,8 +236,3 @@ def http_remote(remote: Path) -> Iterator[str]:
         server.server_close()
         thread.join(timeout=5)
         repo.close()
-        # dulwich does not release a 401/404 response (preload_content=False), so its socket
-        # waits in a reference cycle; collect it here rather than warn in a later test.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            gc.collect()

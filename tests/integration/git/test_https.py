@@ -1,7 +1,7 @@
 """https tokens: sent as HTTP basic credentials, never written to .git/config or messages.
 
 Plain http on 127.0.0.1 with dulwich's own smart-HTTP server behind a basic-auth check:
-the adapter treats http and https alike, and TLS itself is urllib3's business.
+the adapter treats http and https alike, and TLS itself is git's (libcurl's) business.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ LOCAL_TIMEOUT = 120.0
 
 class Git:
     """git as one work tree's account, in that tree (or, for a clone, in its parent). A plain
-    class: it is made for every status, and an attrs class costs a fresh process ~3 ms."""
+    class: making an attrs class is import-time work a one-shot status need not pay."""
 
     __slots__ = ("launcher", "tree")
 
