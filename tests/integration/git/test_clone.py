@@ -129,3 +129,14 @@ def test_origin_is_none_outside_a_work_tree(
     assert workspaces.origin(WorkTree(alice.path)) == str(remote)
     assert workspaces.origin(WorkTree(tmp_path / "missing")) is None
     assert workspaces.origin(WorkTree(tmp_path)) is None
+
+
+def test_a_fresh_clones_index_is_written_after_its_files_second(
+    workspaces: GitCliWorkspaces, remote: Path, target: Path
+) -> None:
+    """Else git takes every entry for racily clean and rehashes the tree on each status."""
+    workspaces.clone(str(remote), WorkTree(target), branch="main", access=NO_ACCESS)
+
+    files = [p for p in target.rglob("*") if p.is_file() and ".git" not in p.parts]
+    index = (target / ".git" / "index").stat().st_mtime
+    assert int(index) > max(int(p.stat().st_mtime) for p in files)

@@ -8,6 +8,8 @@ credentials handed over for that one transfer (credentials.Credentials).
 
 from __future__ import annotations
 
+import time
+
 import attrs
 
 from aiops.adapters.git import folders
@@ -109,6 +111,7 @@ class GitCliOperations:
                 # No such branch there: the remote's default (or an empty remote's unborn one).
                 done = git.run([*args, *target], env=env, cwd=workspace, timeout=TRANSFER)
         _transferred(url, done)
+        _settle_index(git)
 
     def fetch(self, tree: WorkTree, access: RemoteAccess) -> None:
         self._fetch(self._open(tree), access)
@@ -197,6 +200,15 @@ def _transferred(url: str, done: Completed) -> None:
         raise RemoteFailed(f"{redacted(url)}: no answer within {TRANSFER:.0f} s")
     if done.returncode != 0:
         raise remote_failed(url, done.stderr)
+
+
+def _settle_index(git: Git) -> None:
+    """A fresh checkout writes its files and its index within one second, so git must take
+    every entry for possibly changed ("racily clean") and rehash the whole tree on each status
+    (which never writes the index back) until the index is written in a later second. Wait
+    for that second, then refresh the index as the account, once."""
+    time.sleep(1 - time.time() % 1 + 0.01)
+    git.run(["update-index", "-q", "--refresh"])
 
 
 def _refs(git: Git, *names: str) -> dict[str, str]:
