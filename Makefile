@@ -2,7 +2,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON ?= python3
+# The interpreter of .venv: the system's own when it is 3.11 or newer (every account can read
+# it: the service account runs aiops's web workers, see docs/security.md), else python3 on PATH.
+PYTHON ?= $(shell for p in /usr/bin/python3 python3; do \
+  $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/uv/bin/uv)
 BIN := .venv/bin
 HOST ?= 127.0.0.1
@@ -22,7 +25,7 @@ export UV_PYTHON_DOWNLOADS ?= never
 # is cached at import time and every command would recompile SQLAlchemy (1.2 s per start).
 export UV_COMPILE_BYTECODE ?= 1
 
-.PHONY: help sync sync-dev format lint test test-file check migrate seed start-dev start stop \
+.PHONY: help sync sync-dev format lint test test-launcher test-file check migrate seed start-dev start stop \
         all bench system-deps clean
 
 help:  ## list the targets
@@ -66,8 +69,19 @@ system-deps:  ## install the system tools the tests need (as root), or say which
 	fi
 
 test: sync-dev system-deps  ## every test: in parallel (TEST_WORKERS), then the timed ones alone
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not serial"
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not serial" --ignore=tests/integration/launcher
 	$(BIN)/pytest -m serial
+	@$(MAKE) --no-print-directory test-launcher
+
+# The launcher is the one process that stays root: its tests run under coverage, and every
+# branch must be taken (also in the children it forks, which become other accounts: hence a
+# data folder anyone may write to).
+test-launcher: sync-dev  ## the launcher's tests, with 100% branch coverage required
+	@data=$$(mktemp -d /tmp/aiops-coverage-XXXXXX) && chmod 1777 $$data && \
+	export COVERAGE_FILE=$$data/.coverage && \
+	$(BIN)/coverage run -m pytest -p no:cacheprovider tests/integration/launcher tests/unit/test_launcher_protocol.py && \
+	$(BIN)/coverage combine -q $$data && $(BIN)/coverage report --fail-under=100; \
+	status=$$?; rm -rf $$data; exit $$status
 
 test-file: sync-dev system-deps  ## one test file: make test-file FILE=tests/unit/test_tenants.py
 	$(BIN)/pytest $(FILE)

@@ -1,5 +1,6 @@
 """Session listing and tmux resync through the use cases: SQLite records plus a real tmux server
-(run as a throwaway Linux account when root), each beside raw tmux in the same run.
+(run as a throwaway Linux account when root; every tmux client as that account, aiops's
+through the launcher in this process), each beside raw tmux in the same run.
 
 1. ListSessions with 100 live sessions on one server: p50 / p95 (target p95 < 50 ms), baseline
    one `tmux list-windows -a` process. (The first listing after a status change writes the new
@@ -15,7 +16,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,15 +25,15 @@ from typing import Any
 
 from aiops import bootstrap
 from aiops.adapters.sqlalchemy import migrations
-from aiops.adapters.tmux import LibtmuxSessions
 from aiops.config import load_settings
 from aiops.domain.model.projects import Project
 from aiops.domain.model.sessions import AgentSession, Tool, session_name
 from aiops.domain.model.tenants import Tenant
 from aiops.domain.model.users import User
+from aiops.log import configure_logging
 from aiops.ports.linux_users import LinuxAccount
 from aiops.ports.tmux import WindowSpec
-from sessions import TMUX, bench_account, kill_server
+from sessions import bench_account, tmux
 
 Row = tuple[str, str, str, str, bool]
 
@@ -50,8 +50,9 @@ def populate(app: object, account: LinuxAccount, socket: str, first: int, count:
             Tenant(slug="acme", name="Acme", color="#123456")
         )
         user = uow.users.get_by_email("ana@example.com") or uow.users.add(
-            User(email="ana@example.com", name="Ana", username="ana")
-        )
+            User(email="ana@example.com", name="Ana", username="ana",
+                 linux_username=account.name)
+        )  # fmt: skip
         names = []
         for i in range(first, first + count):
             project = uow.projects.add(Project(tenant_id=tenant.id, slug=f"p{i}", name=f"P{i}"))
@@ -63,21 +64,22 @@ def populate(app: object, account: LinuxAccount, socket: str, first: int, count:
             )  # fmt: skip
         uow.commit()
     if first == 0:  # the server starts as the account; later sessions join it
-        LibtmuxSessions().launch(
+        app.tmux_sessions().launch(  # type: ignore[attr-defined]
             WindowSpec(socket=socket, session=names[0], window="ana-codex", account=account,
                        cwd=account.home, argv=("sleep", "600"), login_shell=False)
         )  # fmt: skip
         names = names[1:]
-    new_sessions(socket, names, "ana-codex")
+    new_sessions(account, socket, names, "ana-codex")
 
 
-def new_sessions(socket: str, names: list[str], window: str) -> None:
+def new_sessions(account: LinuxAccount, socket: str, names: list[str], window: str) -> None:
     chained: list[str] = []
     for name in names:
         chained += ["new-session", "-d", "-s", name, "-n", window, "sleep 600", ";"]
     for start in range(0, len(chained), 400):  # argv stays short
         part = chained[start : start + 400]
-        subprocess.run([TMUX, "-S", socket, *part[:-1]], check=True)
+        made = tmux(account, socket, *part[:-1])
+        assert made.returncode == 0, made.stderr
 
 
 def measure(app: Any, account: LinuxAccount, socket: str, runs: int) -> list[Row]:
@@ -88,8 +90,7 @@ def measure(app: Any, account: LinuxAccount, socket: str, runs: int) -> list[Row
     raw = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run([TMUX, "-S", socket, "list-windows", "-a"], check=True,
-                       capture_output=True)  # fmt: skip
+        tmux(account, socket, "list-windows", "-a")
         raw.append(ms(started))
     baseline = f"{statistics.median(raw):.1f} ms (`tmux list-windows -a`)"
     listing = []
@@ -113,7 +114,7 @@ def measure(app: Any, account: LinuxAccount, socket: str, runs: int) -> list[Row
     rows.append(("ResyncTmux, 200 projects, nothing to do",
                  f"{statistics.median(steady):.1f} ms", baseline, "< 2 s",
                  statistics.median(steady) < 2000))  # fmt: skip
-    new_sessions(socket, [f"gone{i}-p{9000 + i}" for i in range(200)], "x")
+    new_sessions(account, socket, [f"gone{i}-p{9000 + i}" for i in range(200)], "x")
     started = time.perf_counter()
     report = app.resync_tmux()()
     pruning = ms(started)
@@ -127,22 +128,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs")
     runs = 10 if parser.parse_args().quick else 50
+    configure_logging(level="warning")  # not a line per launcher request
     place = Path(tempfile.mkdtemp(prefix="aiops-bench-resync-"))
-    place.chmod(0o711)
+    place.chmod(0o1777)  # as /tmp: the account makes its own tmux-<uid> folder here
     rows: list[Row] = []
     try:
         with bench_account() as account:
-            socket = str(place / account.name / "bench")
+            socket = str(place / f"tmux-{account.uid}" / "bench")
             settings = load_settings(instance_path=place / "instance", workspace_root=place)
             app = bootstrap(settings)
             migrations.upgrade(app.engine())
             rows = measure(app, account, socket, runs)
             app.shutdown_resources()
-            kill_server(socket)
+            tmux(account, socket, "kill-server")
     finally:
-        for found in place.rglob("*"):
-            if found.is_socket():
-                kill_server(str(found))
         shutil.rmtree(place, ignore_errors=True)
     print("| measurement | aiops | baseline (same run) | target | result |")
     print("| --- | ---: | --- | --- | --- |")

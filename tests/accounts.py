@@ -3,10 +3,12 @@ as them. Without root, `throwaway_account` yields the current user instead."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import pwd
 import secrets
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -53,6 +55,32 @@ def throwaway_account(prefix: str = "aiops-t") -> Iterator[LinuxAccount]:
         yield account_named(name)
     finally:
         remove_account(name)
+
+
+_service: list[str] = []
+
+
+def service_user() -> str:
+    """The service account a test's `aiops serve` started as root becomes (one per test
+    process, a system account made on first use and removed when the process exits)."""
+    if not _service:
+        name = f"aiops-svc-{secrets.token_hex(3)}"
+        subprocess.run(
+            ["useradd", "--system", "--user-group", "--create-home", "--home-dir",
+             f"/tmp/{name}", "--shell", "/usr/sbin/nologin", name],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        _service.append(name)
+        atexit.register(remove_account, name)
+    return _service[0]
+
+
+def open_folder(prefix: str) -> Path:
+    """A new folder every account may pass through (pytest's tmp_path is root's alone, and
+    pytest puts its folder back to 0700 when another worker starts): the caller removes it."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder.chmod(0o711)
+    return folder
 
 
 def remove_account(name: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import ipaddress
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,15 @@ from typing import Self
 
 import attrs
 
-from aiops.domain.errors import Conflict, NotFound, SecretUnreadable, ValidationError
+from aiops.adapters import system_accounts
+from aiops.domain.errors import (
+    AccountRefused,
+    Conflict,
+    NotFound,
+    SecretUnreadable,
+    ValidationError,
+)
+from aiops.domain.model import network
 from aiops.domain.model.audit import AuditEvent
 from aiops.domain.model.auth import ApiToken
 from aiops.domain.model.automation import AutomationRun, Playbook, RunEvent, RunStatus
@@ -23,7 +32,7 @@ from aiops.domain.model.credentials import CredentialsRefused, fingerprint
 from aiops.domain.model.identities import KeyRefused, SshIdentity
 from aiops.domain.model.jobs import Job, JobOutcome
 from aiops.domain.model.projects import Project
-from aiops.domain.model.sessions import AgentSession, AgentStatus, Tool
+from aiops.domain.model.sessions import AgentSession, AgentStatus, SessionRefused, Tool
 from aiops.domain.model.tenants import Membership, Tenant
 from aiops.domain.model.trackers import (
     Issue,
@@ -53,6 +62,7 @@ from aiops.domain.model.workspaces import (
     WorkspaceMissing,
     WorkspaceStatus,
 )
+from aiops.ports.agent_context_files import AgentContextFiles
 from aiops.ports.automation import PlaybookLaunch, RunListener, RunOutcome
 from aiops.ports.cli_installer import CliToolStatus, InstallResult
 from aiops.ports.credentials import CredentialInfo
@@ -60,7 +70,7 @@ from aiops.ports.git_workspaces import GitWorkspaces, WorkTree
 from aiops.ports.issue_tracker import IssueChanges, TrackerTarget
 from aiops.ports.key_store import ImportedKey
 from aiops.ports.linux_users import LinuxAccount
-from aiops.ports.tmux import Launched, TmuxWindow, WindowSpec
+from aiops.ports.tmux import Launched, TmuxListing, TmuxServer, TmuxWindow, WindowSpec
 from aiops.ports.unit_of_work import AuditQuery, IssueQuery, SealedSecret
 
 
@@ -198,10 +208,20 @@ class FakeUserRepository(_Repo):
         return user
 
     def update(self, user: User) -> User:
-        if user.id not in self._s.users:
+        stored = self._s.users.get(user.id)  # type: ignore[arg-type]
+        if stored is None:
             raise NotFound(f"user {user.id} does not exist")
-        self._s.users[user.id] = user
+        user = attrs.evolve(user, session_generation=stored.session_generation)
+        self._s.users[user.id] = user  # type: ignore[index]
         return user
+
+    def revoke_sessions(self, user_id: int) -> int:
+        stored = self._s.users.get(user_id)
+        if stored is None:
+            raise NotFound(f"user {user_id} does not exist")
+        generation = stored.session_generation + 1
+        self._s.users[user_id] = attrs.evolve(stored, session_generation=generation)
+        return generation
 
     def get(self, user_id: int) -> User | None:
         return self._s.users.get(user_id)
@@ -1018,36 +1038,72 @@ class GitAsAiops:
 
 
 class FakeLinuxUsers:
-    """Accounts by name."""
+    """Accounts by name (people from uid 1000; `add` any other, root or a system account);
+    refused by the same rules as PosixLinuxUsers."""
 
-    def __init__(self, *names: str) -> None:
-        self.accounts = {
-            name: LinuxAccount(name=name, uid=1000 + i, gid=1000 + i, home=f"/home/{name}")
-            for i, name in enumerate(names)
-        }
+    def __init__(
+        self, *names: str, minimum: int = 1000, deny: Collection[str] = ("nobody",)
+    ) -> None:
+        self.accounts: dict[str, LinuxAccount] = {}
+        self.minimum = minimum
+        self.deny = frozenset(deny)
+        for i, name in enumerate(names):
+            self.add(name, 1000 + i)
+
+    def add(self, name: str, uid: int) -> LinuxAccount:
+        account = LinuxAccount(name=name, uid=uid, gid=uid, home=f"/home/{name}")
+        self.accounts[name] = account
+        return account
 
     def lookup(self, name: str) -> LinuxAccount | None:
-        return self.accounts.get(name)
+        account = self.accounts.get(name)
+        why = account and system_accounts.refusal(
+            name, account.uid, minimum=self.minimum, deny=self.deny
+        )
+        if why:
+            raise AccountRefused(why)
+        return account
 
 
 class FakeAgentContextFiles:
-    """AGENTS.override.md files by path, in workspaces (folders) the test declares."""
+    """AGENTS.override.md files by path, in workspaces (folders) the test declares;
+    `written_as` records which account wrote each file (None: aiops's own)."""
 
     def __init__(self, *workspaces: Path) -> None:
         self.workspaces = set(workspaces)
         self.files: dict[Path, str] = {}
+        self.written_as: dict[Path, str | None] = {}
         self.writes = 0
 
-    def is_workspace(self, path: Path) -> bool:
+    def is_workspace(self, account: LinuxAccount | None, path: Path) -> bool:
         return path in self.workspaces
 
-    def read(self, path: Path) -> str | None:
+    def read(self, account: LinuxAccount | None, path: Path) -> str | None:
         return self.files.get(path)
 
-    def write(self, path: Path, text: str) -> None:
+    def write(self, account: LinuxAccount | None, path: Path, text: str) -> None:
         assert path.parent in self.workspaces, f"{path} is outside every workspace"
         self.files[path] = text
+        self.written_as[path] = account.name if account else None
         self.writes += 1
+
+
+class OwnAccountAgentContexts:
+    """The real AGENTS.override.md adapter, acting as aiops's own account whoever the
+    workspace's is: for tests whose accounts are FakeLinuxUsers' (no launcher can become
+    them) and whose workspaces aiops made itself."""
+
+    def __init__(self, files: AgentContextFiles) -> None:
+        self.files = files
+
+    def is_workspace(self, account: LinuxAccount | None, path: Path) -> bool:
+        return self.files.is_workspace(None, path)
+
+    def read(self, account: LinuxAccount | None, path: Path) -> str | None:
+        return self.files.read(None, path)
+
+    def write(self, account: LinuxAccount | None, path: Path, text: str) -> None:
+        self.files.write(None, path, text)
 
 
 class FakeCredentialStore:
@@ -1056,8 +1112,8 @@ class FakeCredentialStore:
 
     def __init__(self) -> None:
         self.stored: dict[tuple[int, Tool], tuple[dict[str, bytes], CredentialInfo]] = {}
-        self.owners: dict[tuple[int, Tool], str | None] = {}
         self.homes: dict[str, bytes] = {}
+        self.written_as: dict[str, str] = {}  # path in a HOME -> the account that wrote it
         self.refuse: str | None = None
 
     def save(
@@ -1065,7 +1121,6 @@ class FakeCredentialStore:
         user_id: int,
         tool: Tool,
         files: Mapping[str, bytes],
-        owner: LinuxAccount | None,
         saved_at: datetime,
     ) -> CredentialInfo:
         info = CredentialInfo(
@@ -1076,7 +1131,6 @@ class FakeCredentialStore:
             fingerprint=fingerprint(files),
         )
         self.stored[user_id, tool] = (dict(files), info)
-        self.owners[user_id, tool] = owner.name if owner else None
         return info
 
     def info(self, user_id: int, tool: Tool) -> CredentialInfo | None:
@@ -1099,6 +1153,7 @@ class FakeCredentialStore:
         for name, content in found[0].items():
             if names is None or name in names:
                 self.homes[f"{owner.home}/{config_dir}/{name}"] = content
+                self.written_as[f"{owner.home}/{config_dir}/{name}"] = owner.name
         return True
 
     def secret(self, user_id: int, tool: Tool, name: str) -> str | None:
@@ -1154,7 +1209,9 @@ class FakeIssueTracker:
 
 class FakeTmuxSessions:
     """tmux servers as `{socket: {session: {window: TmuxWindow}}}`. Records each launch's spec,
-    which windows were focused instead, and how many servers each listing asked."""
+    which windows were focused instead, how many servers each listing asked, and as whom each
+    server was talked to (`clients`: (socket, account name)). `refused` accounts are treated
+    as the launcher does (nothing is done as them); `unreadable` sockets fail to list."""
 
     def __init__(self, clock: FakeClock | None = None) -> None:
         self._clock = clock
@@ -1163,9 +1220,21 @@ class FakeTmuxSessions:
         self.focused: list[str] = []
         self.servers_asked = 0
         self.typed: list[tuple[str, str]] = []
+        self.clients: set[tuple[str, str]] = set()
+        self.refused: set[str] = set()
+        self.unreadable: set[str] = set()
         self._pids = 4000
 
+    def _as(self, server: TmuxServer) -> bool:
+        """Whether the account may be acted as (recorded when so)."""
+        if server.account.name in self.refused:
+            return False
+        self.clients.add((server.socket, server.account.name))
+        return True
+
     def launch(self, spec: WindowSpec) -> Launched:
+        if not self._as(spec.server):
+            raise SessionRefused(f"{spec.account.name} is refused")
         windows = self.servers.setdefault(spec.socket, {}).setdefault(spec.session, {})
         window = windows.get(spec.window)
         if window is not None and window.alive:
@@ -1184,35 +1253,52 @@ class FakeTmuxSessions:
         self.launched.append(spec)
         return Launched(window=window, created=True)
 
-    def windows(self, sockets: Sequence[str]) -> Sequence[TmuxWindow]:
-        self.servers_asked += len(sockets)
-        return [
-            window
-            for socket in sockets
-            for session in self.servers.get(socket, {}).values()
-            for window in session.values()
-        ]
+    def windows(self, servers: Sequence[TmuxServer]) -> TmuxListing:
+        self.servers_asked += len(servers)
+        readable = [s.socket for s in servers if self._as(s) and s.socket not in self.unreadable]
+        return TmuxListing(
+            windows=tuple(
+                window
+                for socket in readable
+                for session in self.servers.get(socket, {}).values()
+                for window in session.values()
+            ),
+            unreadable=frozenset(s.socket for s in servers if s.socket in self.unreadable),
+        )
 
-    def capture(self, socket: str, session: str, window: str, *, lines: int = 200) -> str:
-        found = self.servers.get(socket, {}).get(session, {}).get(window)
+    def capture(self, server: TmuxServer, session: str, window: str, *, lines: int = 200) -> str:
+        if not self._as(server):
+            raise AccountRefused(f"{server.account.name} is refused")
+        found = self.servers.get(server.socket, {}).get(session, {}).get(window)
         return "" if found is None else f"{found.foreground} running in {session}:{window}\n"
 
-    def send_text(self, socket: str, session: str, window: str, text: str) -> None:
+    def send_text(self, server: TmuxServer, session: str, window: str, text: str) -> None:
+        if not self._as(server):
+            raise AccountRefused(f"{server.account.name} is refused")
         self.typed.append((f"{session}:{window}", text))
 
-    def kill_window(self, socket: str, session: str, window: str) -> None:
-        windows = self.servers.get(socket, {}).get(session, {})
-        windows.pop(window, None)
-        if not windows:
-            self.servers.get(socket, {}).pop(session, None)
+    def kill_window(self, server: TmuxServer, session: str, window: str) -> None:
+        if self._as(server) and server.socket in self.servers:
+            self.drop(server.socket, session, window)
 
-    def kill_session(self, socket: str, session: str) -> None:
-        self.servers.get(socket, {}).pop(session, None)
+    def kill_sessions(self, server: TmuxServer, sessions: Sequence[str]) -> None:
+        if self._as(server) and server.socket in self.servers:
+            for session in sessions:
+                self.drop(server.socket, session)
 
     def set(self, socket: str, session: str, window: str, **changes: object) -> None:
         """Change what tmux reports of a window (its foreground, activity, a dead pane)."""
         windows = self.servers[socket][session]
         windows[window] = attrs.evolve(windows[window], **changes)
+
+    def drop(self, socket: str, session: str, window: str | None = None) -> None:
+        """A window (or a whole session) gone behind aiops's back; as in tmux, a session goes
+        with its last window."""
+        windows = self.servers[socket].get(session, {})
+        if window is not None:
+            windows.pop(window, None)
+        if window is None or not windows:
+            self.servers[socket].pop(session, None)
 
 
 # AI CLI installs ------------------------------------------------------------------------------
@@ -1348,3 +1434,33 @@ class FakeRunnerProcesses:
     def describe(self, runner: str) -> str:
         host, _, pid = runner.rpartition(":")
         return f"aiops process {pid} on {host}"
+
+
+class FakeRemoteHosts:
+    """Names resolve from `names` (host -> addresses), an address literal to itself, anything
+    else not at all; the addresses are judged by the same rules as DnsRemoteHosts. `asked`
+    records every host checked."""
+
+    def __init__(
+        self,
+        names: Mapping[str, Sequence[str]] | None = None,
+        *,
+        allow_private_networks: bool = False,
+    ) -> None:
+        self.names = dict(names or {})
+        self.allow_private_networks = allow_private_networks
+        self.asked: list[str] = []
+
+    def refusal(self, host: str) -> str | None:
+        self.asked.append(host)
+        literal = network.ip_literal(host)
+        addresses = [str(literal)] if literal else list(self.names.get(host, ()))
+        if not addresses:
+            return f"{host} does not resolve"
+        for text in addresses:
+            reason = network.refusal(
+                ipaddress.ip_address(text), allow_private_networks=self.allow_private_networks
+            )
+            if reason is not None:
+                return f"{host} is refused: {reason}"
+        return None

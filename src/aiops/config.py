@@ -5,6 +5,7 @@ Every setting is listed, with its default, in .env.example.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -14,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 OWASP_ARGON2_MIN_MEMORY_KIB = 19 * 1024
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_ACCOUNT = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 
 
 def default_ansible_dir() -> Path:
@@ -55,6 +57,7 @@ class Settings(BaseSettings):
     ssh_accept_new_host_keys: bool = False
     workspace_status_ttl_seconds: int = Field(default=30, ge=1, le=3600)
     tracker_allow_private_networks: bool = False
+    git_allow_private_networks: bool = False  # owners' repo_url hosts on loopback/private nets
     incident_labels: str = "incident"  # comma-separated; see incident_label_list
     linux_user_mapping: dict[str, str] = Field(default_factory=dict)  # email -> Linux account
     use_login_shell: bool = True
@@ -143,14 +146,37 @@ class Settings(BaseSettings):
             object.__setattr__(self, "database_url", f"sqlite:///{database}")
         return self
 
+    @field_validator("linux_user_deny")
+    @classmethod
+    def _denied_names(cls, value: str) -> str:
+        for name in value.split(","):
+            if name.strip() and not _ACCOUNT.fullmatch(name.strip()):
+                raise ValueError(f"{name.strip()[:40]!r} is not a Linux account name")
+        return value
+
     @field_validator("linux_user_mapping")
     @classmethod
     def _accounts(cls, value: dict[str, str]) -> dict[str, str]:
-        account = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+        """Emails in lower case; one Linux account serves one aiops user, so no account is
+        mapped from two emails."""
+        mapping: dict[str, str] = {}
         for email, name in value.items():
-            if "@" not in email or not account.fullmatch(name):
+            if "@" not in email or not _ACCOUNT.fullmatch(name):
                 raise ValueError(f"{email[:60]!r}: {name[:40]!r} is not a Linux account name")
-        return {email.strip().lower(): name for email, name in value.items()}
+            key = email.strip().lower()
+            if key in mapping:
+                raise ValueError(f"{key[:60]!r} is mapped twice (emails ignore case)")
+            mapping[key] = name
+        by_account: dict[str, list[str]] = {}
+        for email, name in mapping.items():
+            by_account.setdefault(name, []).append(email)
+        for name, emails in by_account.items():
+            if len(emails) > 1:
+                raise ValueError(
+                    f"the Linux account {name!r} is mapped from {', '.join(sorted(emails))}: "
+                    "one Linux account serves one aiops user"
+                )
+        return mapping
 
     @field_validator("workspace_root", "tmux_tmpdir")
     @classmethod
@@ -162,6 +188,8 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment and .env, with `overrides` on top; ConfigError if invalid."""
+    if not os.access(".env", os.R_OK):  # missing, or root's (its values were exported)
+        overrides = {"_env_file": None, **overrides}
     try:
         return Settings(**overrides)
     except ValidationError as error:

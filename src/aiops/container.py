@@ -16,6 +16,7 @@ use-case instance is safe to share between threads.
 from __future__ import annotations
 
 import os
+import pwd
 import secrets
 import shutil
 import socket
@@ -31,6 +32,7 @@ from aiops.adapters import secret_key as secret_key_file
 from aiops.adapters.ansible import FilePlaybookCatalogue
 from aiops.adapters.ansible.lazy import LazyAnsibleRunner
 from aiops.adapters.argon2_hasher import Argon2PasswordHasher
+from aiops.adapters.dns_remote_hosts import DnsRemoteHosts
 from aiops.adapters.fernet_secret_box import FernetSecretBox
 from aiops.adapters.file_agent_contexts import FileAgentContexts
 from aiops.adapters.file_credentials import FileCredentialStore
@@ -73,6 +75,7 @@ from aiops.domain.usecases.auth import (
     LoadViewer,
     RevokeToken,
     SignIn,
+    SignOut,
 )
 from aiops.domain.usecases.automation import (
     AutomationPolicy,
@@ -184,8 +187,9 @@ def _git_workspaces(settings: Settings, launcher: AccountLauncher) -> GitCliWork
 
 def launcher_programs() -> dict[str, tuple[str, ...]]:
     """The programs the launcher runs as an account (by name; the request never names a path).
-    rm removes the private folder a git transfer's credentials were handed over in."""
-    names = ("git", "tmux", "true", "rm")
+    find removes a tmux socket folder's stale secrets files as their account; rm the private
+    folder a git transfer's credentials were handed over in."""
+    names = ("git", "tmux", "find", "true", "rm")
     return {name: (shutil.which(name) or f"/usr/bin/{name}",) for name in names}
 
 
@@ -210,11 +214,18 @@ def _launcher(settings: Settings, executor: providers.Provider[Executor]) -> Acc
     backend: Backend | None = None
     if os.geteuid() == 0:
         backend = InProcessBackend(executor())
-    elif settings.launcher_socket_path.is_socket():
+    elif settings.launcher_socket_path.is_socket() or _is_service_account(settings):
         backend = SocketBackend(str(settings.launcher_socket_path))
     return AccountLauncher(
         backend=backend, programs=launcher_programs(), workspace_root=settings.workspace_root
     )
+
+
+def _is_service_account(settings: Settings) -> bool:
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name == settings.service_user
+    except KeyError:
+        return False
 
 
 def _workspace_policy(settings: Settings) -> WorkspacePolicy:
@@ -225,13 +236,18 @@ def _workspace_policy(settings: Settings) -> WorkspacePolicy:
     )
 
 
+def _linux_users(settings: Settings) -> PosixLinuxUsers:
+    """UID_MIN is read from /etc/login.defs once, here."""
+    return PosixLinuxUsers(deny=settings.linux_user_deny_list, minimum=uid_min())
+
+
 def _key_store(settings: Settings) -> FilesystemKeyStore:
     return FilesystemKeyStore(settings.instance_path / "keys")
 
 
-def _credential_store(settings: Settings) -> FileCredentialStore:
+def _credential_store(settings: Settings, launcher: AccountLauncher) -> FileCredentialStore:
     """Each user's AI tool credentials, under <instance>/<tool>/user-<id>/."""
-    return FileCredentialStore(settings.instance_path)
+    return FileCredentialStore(settings.instance_path, launcher)
 
 
 def _issue_trackers(settings: Settings) -> Iterator[dict[Provider, IssueTracker]]:
@@ -256,11 +272,11 @@ def _issue_trackers(settings: Settings) -> Iterator[dict[Provider, IssueTracker]
             adapter.close()  # type: ignore[attr-defined]
 
 
-def _tmux_sessions() -> TmuxSessions:
-    """libtmux is imported on first use: most commands never talk to tmux."""
-    from aiops.adapters.tmux import LibtmuxSessions  # noqa: PLC0415 - see the docstring
+def _tmux_sessions(launcher: AccountLauncher) -> TmuxSessions:
+    """Imported on first use: most commands never talk to tmux."""
+    from aiops.adapters.tmux import LauncherTmuxSessions  # noqa: PLC0415 - see the docstring
 
-    return LibtmuxSessions()
+    return LauncherTmuxSessions(launcher=launcher)
 
 
 def _playbook_runner(settings: Settings, catalogue: FilePlaybookCatalogue) -> PlaybookRunner:
@@ -322,13 +338,14 @@ class Container(containers.DeclarativeContainer):
         memory_cost_kib=settings.provided.argon2_memory_kib,
         parallelism=settings.provided.argon2_parallelism,
     )
-    linux_users = providers.Singleton(PosixLinuxUsers)
+    linux_users = providers.Singleton(_linux_users, settings=settings)
     workspace_snapshots = providers.Singleton(InMemoryWorkspaceSnapshots)
-    cli_installer = providers.Singleton(NpmCliInstaller, npm=settings.provided.npm)
     cli_install_locks = providers.Singleton(InstallLocks)
     workspace_locks = providers.Singleton(WorkspaceLocks)
-    agent_context_files = providers.Singleton(FileAgentContexts)
     workspace_policy = providers.Singleton(_workspace_policy, settings=settings)
+    remote_hosts = providers.Singleton(
+        DnsRemoteHosts, allow_private_networks=settings.provided.git_allow_private_networks
+    )
     mapped_accounts = providers.Singleton(MappedAccounts, uow=uow.provider, policy=workspace_policy)
     launcher_executor = providers.Singleton(
         _launcher_executor, settings=settings, mapped=mapped_accounts
@@ -336,8 +353,12 @@ class Container(containers.DeclarativeContainer):
     launcher = providers.Singleton(
         _launcher, settings=settings, executor=launcher_executor.provider
     )
-    credential_store = providers.Singleton(_credential_store, settings=settings)
+    credential_store = providers.Singleton(_credential_store, settings=settings, launcher=launcher)
     git_workspaces = providers.Singleton(_git_workspaces, settings=settings, launcher=launcher)
+    agent_context_files = providers.Singleton(FileAgentContexts, launcher=launcher)
+    cli_installer = providers.Singleton(
+        NpmCliInstaller, npm=settings.provided.npm, launcher=launcher
+    )
     workspace_ports = providers.Singleton(
         WorkspacePorts,
         uow=uow.provider,
@@ -356,24 +377,37 @@ class Container(containers.DeclarativeContainer):
     list_tenants = providers.Factory(ListTenants, uow=uow.provider)
     get_tenant = providers.Factory(GetTenant, uow=uow.provider)
     create_project = providers.Factory(
-        CreateProject, uow=uow.provider, clock=clock, secret_box=secret_box
+        CreateProject,
+        uow=uow.provider,
+        clock=clock,
+        secret_box=secret_box,
+        remote_hosts=remote_hosts,
     )
     update_project = providers.Factory(
-        UpdateProject, uow=uow.provider, clock=clock, secret_box=secret_box
+        UpdateProject,
+        uow=uow.provider,
+        clock=clock,
+        secret_box=secret_box,
+        remote_hosts=remote_hosts,
     )
     list_projects = providers.Factory(ListProjects, uow=uow.provider)
     get_project = providers.Factory(GetProject, uow=uow.provider)
-    create_user = providers.Factory(CreateUser, uow=uow.provider, clock=clock)
+    create_user = providers.Factory(
+        CreateUser, uow=uow.provider, clock=clock, policy=workspace_policy
+    )
     set_password = providers.Factory(SetPassword, uow=uow.provider, clock=clock, hasher=hasher)
     list_users = providers.Factory(ListUsers, uow=uow.provider)
     add_member = providers.Factory(AddMember, uow=uow.provider, clock=clock)
     list_members = providers.Factory(ListMembers, uow=uow.provider)
     list_audit_events = providers.Factory(ListAuditEvents, uow=uow.provider)
     data_version = providers.Factory(DataVersion, uow=uow.provider)
-    seed_defaults = providers.Factory(SeedDefaults, uow=uow.provider, clock=clock, hasher=hasher)
+    seed_defaults = providers.Factory(
+        SeedDefaults, uow=uow.provider, clock=clock, hasher=hasher, policy=workspace_policy
+    )
     set_admin = providers.Factory(SetAdmin, uow=uow.provider, clock=clock)
     sign_in = providers.Singleton(SignIn, uow=uow.provider, clock=clock, hasher=hasher)
     load_viewer = providers.Factory(LoadViewer, uow=uow.provider)
+    sign_out = providers.Factory(SignOut, uow=uow.provider, clock=clock)
     change_password = providers.Factory(
         ChangePassword, uow=uow.provider, clock=clock, hasher=hasher
     )
@@ -427,6 +461,7 @@ class Container(containers.DeclarativeContainer):
         uow=uow.provider,
         files=agent_context_files,
         policy=workspace_policy,
+        linux_users=linux_users,
         clock=clock,
     )
     add_identity = providers.Factory(AddIdentity, uow=uow.provider, clock=clock)
@@ -454,7 +489,7 @@ class Container(containers.DeclarativeContainer):
     mirror_credentials = providers.Factory(MirrorCredentials, store=credential_store)
 
     # AI sessions
-    tmux_sessions = providers.Singleton(_tmux_sessions)
+    tmux_sessions = providers.Singleton(_tmux_sessions, launcher=launcher)
     session_policy = providers.Singleton(
         _session_policy, settings=settings, workspace_policy=workspace_policy
     )

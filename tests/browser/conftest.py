@@ -17,6 +17,8 @@ from pathlib import Path
 import attrs
 import pytest
 
+from tests.accounts import IS_ROOT, open_folder, service_user
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -58,12 +60,22 @@ def live_server_env() -> dict[str, str]:
     return {}
 
 
+@pytest.fixture
+def shared_tmp() -> Iterator[Path]:
+    """A folder for what the server reads (a remote, playbooks): started as root, it serves as
+    the service account, which cannot enter pytest's own (root-only) temporary folders."""
+    folder = open_folder("aiops-browser-")
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
-def live_server(
-    tmp_path_factory: pytest.TempPathFactory, live_server_env: dict[str, str]
-) -> Iterator[LiveServer]:
-    home = tmp_path_factory.mktemp("live")
+def live_server(live_server_env: dict[str, str]) -> Iterator[LiveServer]:
+    """`aiops serve` started as the tests run it (as root, CI does): it starts the launcher
+    and serves as a service account made for this test process."""
+    home = open_folder("aiops-live-")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIOPS_")} | {
+        "AIOPS_SERVICE_USER": service_user() if IS_ROOT else "aiops",
         "AIOPS_INSTANCE_PATH": str(home / "instance"),
         "AIOPS_WORKSPACE_ROOT": str(home / "workspaces"),
         "AIOPS_ARGON2_TIME_COST": "2",
@@ -94,6 +106,7 @@ def live_server(
         server.terminate()
         server.wait(timeout=10)
         log.close()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def _wait_until_up(base: str, log: Path) -> None:

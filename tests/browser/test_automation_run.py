@@ -5,11 +5,13 @@ reloads mid-run, and ends with every event exactly once (seq 1..N) and the summa
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.accounts import open_folder
 from tests.browser.conftest import LiveServer
 from tests.browser.test_workspace_card import sign_in
 
@@ -28,13 +30,14 @@ SEQS = "[...document.querySelectorAll('#run-events li')].map((li) => Number(li.d
 
 
 @pytest.fixture(scope="module")
-def live_server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    ansible = tmp_path_factory.mktemp("ansible")
+def live_server_env() -> Iterator[dict[str, str]]:
+    ansible = open_folder("aiops-ansible-")
     (ansible / "playbooks").mkdir()
     (ansible / "playbooks" / "slow.yml").write_text(SLOW)
     repo_ansible = Path(__file__).parents[2] / "ansible"
     shutil.copytree(repo_ansible / "inventory", ansible / "inventory")
-    return {"AIOPS_ANSIBLE_DIR": str(ansible), "AIOPS_PLAYBOOKS": "slow"}
+    yield {"AIOPS_ANSIBLE_DIR": str(ansible), "AIOPS_PLAYBOOKS": "slow"}
+    shutil.rmtree(ansible, ignore_errors=True)
 
 
 def test_run_page_shows_events_live_and_a_reload_loses_or_doubles_none(

@@ -22,7 +22,7 @@ from aiops.ports.linux_users import LinuxAccount
 from tests.browser.conftest import LiveServer
 from tests.browser.test_workspace_card import sign_in
 from tests.integration.git.conftest import make_remote, trusting
-from tests.integration.tmux.conftest import needs_root, remove_account
+from tests.integration.tmux.conftest import needs_root, remove_account, tmux_as_owner
 
 pytestmark = needs_root
 ADMIN = "admin@example.com"  # what the live server seeds
@@ -39,7 +39,8 @@ done
 
 @attrs.frozen
 class Place:
-    """A folder the account can pass through: the workspaces, tmux's sockets, the ticker."""
+    """A folder the account can pass through: the workspaces, tmux's sockets (a folder each
+    account may make its own in, as /tmp), the ticker."""
 
     root: Path
     account: LinuxAccount
@@ -62,7 +63,7 @@ def place() -> Iterator[Place]:
         root.chmod(0o711)
         account = PosixLinuxUsers().lookup(name)
         assert account is not None
-        for folder, mode in (("home", 0o755), ("tmux", 0o711), ("bin", 0o755)):
+        for folder, mode in (("home", 0o755), ("tmux", 0o1777), ("bin", 0o755)):
             (root / folder).mkdir(mode=mode)
             (root / folder).chmod(mode)
         ticker = root / "bin" / "ticker"
@@ -70,9 +71,8 @@ def place() -> Iterator[Place]:
         ticker.chmod(0o755)
         found = Place(root=root, account=account)
         yield found
-        subprocess.run(
-            ["tmux", "-S", str(found.socket), "kill-server"], check=False, capture_output=True
-        )
+        if found.socket.exists():
+            tmux_as_owner(found.socket, "kill-server")
     finally:
         remove_account(name)
         shutil.rmtree(root, ignore_errors=True)
@@ -108,11 +108,11 @@ def last_tick(text: str) -> int:
 
 
 def test_the_pane_view_follows_the_tool_live(
-    page: Any, live_server: LiveServer, place: Place
+    page: Any, live_server: LiveServer, place: Place, shared_tmp: Path
 ) -> None:
     assert live_server.admin_email == ADMIN
     sign_in(page, live_server)
-    remote = make_remote(place.root / "remotes")  # git clones it as the account
+    remote = make_remote(shared_tmp)  # git clones it as the account, which must trust it
     trusting(place.account, remote)
     create_project(page, live_server, remote)
 
@@ -144,8 +144,5 @@ def test_the_pane_view_follows_the_tool_live(
     page.wait_for_url(live_server.base_url + "/sessions")
     assert "stopped" in page.inner_text("main")
     assert "No live sessions" in page.inner_text("main")
-    windows = subprocess.run(
-        ["tmux", "-S", str(place.socket), "list-windows", "-a"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    windows = tmux_as_owner(place.socket, "list-windows", "-a")
     assert "shell" not in windows.stdout

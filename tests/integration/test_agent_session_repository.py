@@ -25,7 +25,7 @@ def session(user_id: int, project_id: int, window: str, **fields: object) -> Age
         "project_id": project_id,
         "tool": Tool.CODEX,
         "linux_user": "ivan",
-        "tmux_socket": "/tmp/tmux-1000/default",  # noqa: S108 - a name, never opened
+        "tmux_socket": "/tmp/tmux-1000/default",
         "tmux_session": f"web-p{project_id}",
         "tmux_window": window,
         "started_at": T0,

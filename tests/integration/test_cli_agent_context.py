@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,6 +92,20 @@ def test_workspace_option_and_refusals(tmp_path: Path, repo: Path) -> None:
     assert "title: must be" in bad_title.stderr
     assert nothing.returncode == 1
     assert "nothing to append" in nothing.stderr
+
+
+def test_a_workspace_reached_through_a_symlink_of_ones_own_is_written_as_oneself(
+    tmp_path: Path, repo: Path
+) -> None:
+    cli = Cli(tmp_path)
+    link = tmp_path / "ws"
+    link.symlink_to(repo)
+
+    result = run(cli, tmp_path, "write", "--issue", "7", "--title", "T", "--workspace", str(link))
+
+    assert result.returncode == 0, result.stderr
+    assert "# Issue 7: T" in (repo / "AGENTS.override.md").read_text(errors="replace")
+    assert (repo / "AGENTS.override.md").stat().st_uid == os.geteuid()
 
 
 def test_a_synced_issue_is_looked_up_in_the_database(tmp_path: Path, repo: Path) -> None:

@@ -1,6 +1,6 @@
 """`aiops credentials set | list` end to end, in subprocesses: files checked, stored 0600,
-copied into the user's HOME (as root, for a throwaway account), and a canary credential never
-printed, logged (at debug level) or recorded in the audit trail."""
+copied into the user's HOME as their account (as root, for a throwaway account), and a canary
+credential never printed, logged (at debug level) or recorded in the audit trail."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from aiops.ports.linux_users import LinuxAccount
+from tests.accounts import needs_root
 from tests.integration.test_cli import Cli
 from tests.integration.test_file_credentials import account  # noqa: F401 - a fixture
 
@@ -150,7 +151,8 @@ def test_set_needs_a_file_or_stdin_and_a_known_file_name(cli: Cli, tmp_path: Pat
     assert "'creds.json' is not one of gemini's files" in wrong.stderr
 
 
-def test_as_root_the_files_go_to_the_users_account_and_into_their_home(
+@needs_root
+def test_as_root_the_files_are_copied_into_their_home_as_their_account(
     cli: Cli,
     tmp_path: Path,
     account: LinuxAccount,  # noqa: F811 - the fixture
@@ -178,21 +180,27 @@ def test_as_root_the_files_go_to_the_users_account_and_into_their_home(
     mirrored = Path(account.home) / ".codex" / "auth.json"
     assert f"copied into {account.home}/.codex" in result.stdout
     assert mirrored.read_text() == CODEX
-    for path in (mirrored, tmp_path / "instance" / "codex" / "user-3" / "auth.json"):
-        info = path.stat()
-        assert (info.st_uid, stat.S_IMODE(info.st_mode)) == (account.uid, 0o600)
-    assert stat.S_IMODE(mirrored.parent.stat().st_mode) == 0o700
+    info = mirrored.stat()
+    assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (
+        account.uid, account.gid, 0o600,
+    )  # fmt: skip
+    assert (mirrored.parent.stat().st_uid, stat.S_IMODE(mirrored.parent.stat().st_mode)) == (
+        account.uid, 0o700,
+    )  # fmt: skip
+    stored = (tmp_path / "instance" / "codex" / "user-3" / "auth.json").stat()
+    assert (stored.st_uid, stat.S_IMODE(stored.st_mode)) == (0, 0o600)  # aiops's own
     assert_no_canary(cli, result.stdout, result.stderr)
 
 
-def test_as_root_a_symlinked_config_folder_is_refused_but_the_save_kept(
+@needs_root
+def test_as_root_a_config_folder_symlinked_to_a_root_only_folder_gets_nothing_but_the_save_is_kept(
     cli: Cli,
     tmp_path: Path,
     account: LinuxAccount,  # noqa: F811 - the fixture
 ) -> None:
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    os.symlink(elsewhere, Path(account.home) / ".codex")
+    root_only = tmp_path / "root-only"  # pytest's tmp_path is root's alone
+    root_only.mkdir(mode=0o700)
+    os.symlink(root_only, Path(account.home) / ".codex")
     cli.ok(
         "user",
         "create",
@@ -214,6 +222,7 @@ def test_as_root_a_symlinked_config_folder_is_refused_but_the_save_kept(
     )
     assert result.returncode == 0, result.stderr
     assert "warning: not copied into HOME" in result.stderr
-    assert "a symlink?" in result.stderr
-    assert list(elsewhere.iterdir()) == []
+    assert f"{account.home}/.codex as {account.name}: not a folder (a symlink?)" in result.stderr
+    assert list(root_only.iterdir()) == []
+    assert (root_only.stat().st_uid, stat.S_IMODE(root_only.stat().st_mode)) == (0, 0o700)
     assert [row["user"] for row in cli.json("credentials", "list")] == ["lin@example.com"]

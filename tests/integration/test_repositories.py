@@ -105,6 +105,33 @@ def test_users_are_unique_by_email_and_username(new_uow: Callable[[], UnitOfWork
         uow.users.add(attrs.evolve(ivo, email="other@example.com"))
 
 
+def test_only_revoke_sessions_moves_a_users_session_generation(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    with new_uow() as uow:
+        ivo = uow.users.add(User(email="ivo@example.com", name="Ivo", username="ivo"))
+        uow.commit()
+    assert ivo.id is not None
+
+    with new_uow() as uow:
+        first = uow.users.revoke_sessions(ivo.id)
+        second = uow.users.revoke_sessions(ivo.id)
+        uow.commit()
+    with new_uow() as uow:
+        # A writer holding the user as it was before (a sign-in rehashing the password).
+        stale = uow.users.update(attrs.evolve(ivo, name="Ivo P", session_generation=0))
+        uow.commit()
+    with new_uow() as uow:
+        stored = uow.users.get(ivo.id)
+        with pytest.raises(NotFound):
+            uow.users.revoke_sessions(4242)
+
+    assert (ivo.session_generation, first, second) == (0, 1, 2)
+    assert stale == stored
+    assert stored is not None
+    assert (stored.name, stored.session_generation) == ("Ivo P", 2)
+
+
 def test_projects_are_unique_per_tenant_and_need_a_tenant(
     new_uow: Callable[[], UnitOfWork],
 ) -> None:

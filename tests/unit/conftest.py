@@ -8,6 +8,7 @@ from tests.fakes import (
     FakeClock,
     FakeKeyStore,
     FakePasswordHasher,
+    FakeRemoteHosts,
     FakeSecretBox,
     FakeUnitOfWork,
 )
@@ -39,12 +40,25 @@ def secret_box() -> FakeSecretBox:
 
 
 @pytest.fixture
+def remote_hosts() -> FakeRemoteHosts:
+    return FakeRemoteHosts({"git.example.com": ["203.0.113.10"]})
+
+
+@pytest.fixture
 def app(
     uow: FakeUnitOfWork,
     clock: FakeClock,
     hasher: FakePasswordHasher,
     keys: FakeKeyStore,
     secret_box: FakeSecretBox,
+    remote_hosts: FakeRemoteHosts,
 ) -> Container:
     """The real container, every port replaced by an in-memory fake (as library users can)."""
-    return bootstrap(uow=uow, clock=clock, hasher=hasher, key_store=keys, secret_box=secret_box)
+    return bootstrap(
+        uow=uow,
+        clock=clock,
+        hasher=hasher,
+        key_store=keys,
+        secret_box=secret_box,
+        remote_hosts=remote_hosts,
+    )

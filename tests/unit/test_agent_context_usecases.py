@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import attrs
 import pytest
+from dependency_injector import providers
 
 from aiops import bootstrap
 from aiops.container import Container
@@ -26,7 +28,13 @@ from aiops.domain.usecases.projects import CreateProjectCommand
 from aiops.domain.usecases.tenants import CreateTenantCommand
 from aiops.domain.usecases.users import CreateUserCommand
 from aiops.ports.git_workspaces import WorkTree
-from tests.fakes import FakeAgentContextFiles, FakeClock, FakeGitWorkspaces, FakeUnitOfWork
+from tests.fakes import (
+    FakeAgentContextFiles,
+    FakeClock,
+    FakeGitWorkspaces,
+    FakeLinuxUsers,
+    FakeUnitOfWork,
+)
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 REPO = "https://git.example.com/acme/web.git"
@@ -44,6 +52,7 @@ class World:
             clock=FakeClock(),
             agent_context_files=self.files,
             git_workspaces=self.git,
+            linux_users=FakeLinuxUsers("alice", "al"),
         )
         self.ids: dict[str, int] = {}
         for slug in ("acme", "globex"):
@@ -56,7 +65,9 @@ class World:
             self.ids[slug] = tenant.id or 0
             self.ids[f"{slug}/web"] = project.id or 0
         alice = self.app.create_user()(
-            CreateUserCommand(email="alice@example.com", name="Alice", username="alice")
+            CreateUserCommand(
+                email="alice@example.com", name="Alice", username="alice", linux_username="alice"
+            )
         )
         self.alice_id = alice.id or 0
         self.app.add_member()(
@@ -163,6 +174,31 @@ def test_edit_refuses_bad_input_before_touching_a_file(world: World) -> None:
     assert world.files.writes == 0
 
 
+def test_edit_from_the_command_line_acts_as_the_account_aiops_runs_as(world: World) -> None:
+    edit = world.app.edit_agent_context()
+
+    edit(EditCommand(workspace=ALICE_WEB, action=ContextAction.APPEND, notes="x"))
+
+    assert world.files.written_as == {FILE: None}
+
+
+def test_populate_finds_the_account_and_workspace_by_the_mapping_of_the_users_email(
+    world: World,
+) -> None:
+    policy = world.app.workspace_policy()
+    mapped = attrs.evolve(policy, linux_user_mapping={"alice@example.com": "al"})
+    world.app.workspace_policy.override(providers.Object(mapped))
+    theirs = Path("/home/al/workspace/web")
+    world.files.workspaces.add(theirs)
+
+    result = world.app.populate_agent_context()(
+        PopulateCommand(issue_id=world.issue_id("#12"), actor=world.alice())
+    )
+
+    assert result.path == str(theirs / "AGENTS.override.md")
+    assert world.files.written_as == {theirs / "AGENTS.override.md": "al"}
+
+
 def test_populate_writes_the_issue_into_the_users_workspace_and_audits_it(world: World) -> None:
     issue_id = world.issue_id("#12")
 
@@ -172,6 +208,7 @@ def test_populate_writes_the_issue_into_the_users_workspace_and_audits_it(world:
 
     text = world.files.files[FILE]
     assert result.path == str(FILE)
+    assert world.files.written_as == {FILE: "alice"}  # as her Linux account
     assert "# Issue #12: Disk full" not in text  # the aiops id heads the block
     assert f"# Issue {issue_id}: Disk full" in text
     assert "- Tracker: github #12" in text
@@ -180,6 +217,29 @@ def test_populate_writes_the_issue_into_the_users_workspace_and_audits_it(world:
     (event,) = [e for e in world.uow.committed.audit if e.action == "agent_context.written"]
     assert event.target == f"issue:{issue_id}"
     assert "The secret body" not in repr(event)
+
+
+def test_populate_writes_into_the_workspace_of_the_mapped_account(world: World) -> None:
+    """AIOPS_LINUX_USER_MAPPING wins over the user's linux_username: the workspace folder is
+    named after the mapped account, as everywhere else."""
+    mapped = Path("/home/alison/workspace/web")
+    policy = attrs.evolve(
+        world.app.workspace_policy(), linux_user_mapping={"alice@example.com": "alison"}
+    )
+    world.app.workspace_policy.override(providers.Object(policy))
+    with world.uow as uow:
+        alice = uow.users.get(world.alice_id)
+        assert alice is not None
+        uow.users.update(attrs.evolve(alice, linux_username="alice_own"))
+        uow.commit()
+    world.files.workspaces.add(mapped)
+
+    result = world.app.populate_agent_context()(
+        PopulateCommand(issue_id=world.issue_id("#12"), actor=world.alice())
+    )
+
+    assert result.path == str(mapped / "AGENTS.override.md")
+    assert FILE not in world.files.files
 
 
 def test_populate_refuses_other_tenants_viewers_and_missing_workspaces(world: World) -> None:

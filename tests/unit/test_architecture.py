@@ -15,7 +15,6 @@ FRAMEWORKS = {
     "alembic",
     "starlette",
     "dulwich",
-    "libtmux",
     "httpx",
     "ansible_runner",
     "uvicorn",

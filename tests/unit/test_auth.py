@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from aiops.container import Container
@@ -7,9 +8,13 @@ from aiops.domain.errors import AuthenticationFailed, NotFound, TooManyAttempts
 from aiops.domain.model.access import Actor
 from aiops.domain.usecases.auth import (
     MAX_FAILURES,
+    ChangePasswordCommand,
     CreateTokenCommand,
     RevokeTokenCommand,
+    SessionCookie,
+    SignedIn,
     SignInCommand,
+    SignOutCommand,
 )
 from aiops.domain.usecases.memberships import AddMemberCommand
 from aiops.domain.usecases.tenants import CreateTenantCommand
@@ -17,6 +22,7 @@ from aiops.domain.usecases.users import CreateUserCommand, SetPasswordCommand
 from tests.fakes import FakeClock, FakeUnitOfWork
 
 PASSWORD = "correct horse battery staple"
+IVO = "ivo@example.com"
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +39,7 @@ def sign_in(
     address: str = "10.0.0.1",
     email: str = "Ivo@Example.com",
 ) -> Actor:
-    return app.sign_in()(SignInCommand(email=email, password=password, address=address))
+    return app.sign_in()(SignInCommand(email=email, password=password, address=address)).actor
 
 
 def test_sign_in_gives_the_actor_with_roles(app: Container, uow: FakeUnitOfWork) -> None:
@@ -105,3 +111,84 @@ def test_users_cannot_see_or_revoke_each_others_tokens(app: Container) -> None:
 def test_an_unknown_token_is_refused(app: Container) -> None:
     with pytest.raises(AuthenticationFailed):
         app.authenticate_token()("aiops_not-a-real-token")
+
+
+def cookie_of(signed_in: SignedIn) -> SessionCookie:
+    assert signed_in.actor.user_id is not None
+    return SessionCookie(signed_in.actor.user_id, signed_in.session_generation)
+
+
+def test_a_cookie_of_the_current_generation_loads_its_viewer(app: Container) -> None:
+    cookie = cookie_of(app.sign_in()(SignInCommand(email=IVO, password=PASSWORD, address="a")))
+
+    viewer = app.load_viewer()(cookie)
+
+    assert viewer is not None
+    assert viewer.actor.name == IVO
+
+
+def test_signing_out_voids_every_cookie_of_the_user_and_is_audited(
+    app: Container, uow: FakeUnitOfWork
+) -> None:
+    signed_in = app.sign_in()(SignInCommand(email=IVO, password=PASSWORD, address="a"))
+    cookie = cookie_of(signed_in)
+
+    app.sign_out()(SignOutCommand(email=IVO, actor=signed_in.actor))
+
+    assert app.load_viewer()(cookie) is None
+    assert uow.committed.audit[-1].action == "user.signed_out"
+    again = app.sign_in()(SignInCommand(email=IVO, password=PASSWORD, address="a"))
+    assert app.load_viewer()(cookie_of(again)) is not None
+
+
+def test_an_admin_signs_a_user_out_everywhere_others_are_untouched(
+    app: Container, uow: FakeUnitOfWork
+) -> None:
+    app.create_user()(CreateUserCommand(email="eva@example.com", name="Eva"))
+    app.set_password()(SetPasswordCommand(email="eva@example.com", password=PASSWORD))
+    ivo = cookie_of(app.sign_in()(SignInCommand(email=IVO, password=PASSWORD, address="a")))
+    eva = cookie_of(
+        app.sign_in()(SignInCommand(email="eva@example.com", password=PASSWORD, address="a"))
+    )
+
+    app.sign_out()(SignOutCommand(email=IVO))
+
+    assert app.load_viewer()(ivo) is None
+    assert app.load_viewer()(eva) is not None
+    assert (uow.committed.audit[-1].action, uow.committed.audit[-1].target) == (
+        "user.signed_out_everywhere",
+        f"user:{IVO}",
+    )
+
+
+def test_nobody_but_an_admin_signs_out_someone_else(app: Container) -> None:
+    cookie = cookie_of(app.sign_in()(SignInCommand(email=IVO, password=PASSWORD, address="a")))
+    stranger = Actor(name="eve@example.com", user_id=4242)
+
+    with pytest.raises(NotFound):
+        app.sign_out()(SignOutCommand(email=IVO, actor=stranger))
+
+    assert app.load_viewer()(cookie) is not None
+
+
+def test_a_password_change_voids_the_old_cookies_and_gives_the_new_generation(
+    app: Container,
+) -> None:
+    signed_in = app.sign_in()(SignInCommand(email=IVO, password=PASSWORD, address="a"))
+    old = cookie_of(signed_in)
+
+    generation = app.change_password()(
+        ChangePasswordCommand(current=PASSWORD, new="another long password", actor=signed_in.actor)
+    )
+
+    assert app.load_viewer()(old) is None
+    assert app.load_viewer()(attrs.evolve(old, session_generation=generation)) is not None
+
+
+def test_an_admin_setting_a_password_voids_the_users_cookies(app: Container) -> None:
+    cookie = cookie_of(app.sign_in()(SignInCommand(email=IVO, password=PASSWORD, address="a")))
+
+    user = app.set_password()(SetPasswordCommand(email=IVO, password="a brand new password"))
+
+    assert app.load_viewer()(cookie) is None
+    assert user.session_generation == cookie.session_generation + 1

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aiops.domain.errors import NotFound, PermissionDenied, ValidationError
+from aiops.domain.errors import AccountRefused, NotFound, PermissionDenied, ValidationError
 from aiops.domain.model.access import Actor
 from aiops.domain.model.credentials import (
     CLAUDE_KEY,
@@ -228,7 +228,7 @@ def _alice(uow: FakeUnitOfWork) -> User:
     return user
 
 
-def test_an_admin_saves_codex_credentials_owned_by_the_users_account_and_mirrored(
+def test_an_admin_saves_codex_credentials_and_they_are_mirrored_as_the_users_account(
     set_credentials: SetCredentials, store: FakeCredentialStore, uow: FakeUnitOfWork
 ) -> None:
     saved = set_credentials(
@@ -237,11 +237,12 @@ def test_an_admin_saves_codex_credentials_owned_by_the_users_account_and_mirrore
         )
     )
     alice = _alice(uow)
-    assert alice.id is not None
     assert saved.account == "alice"
     assert saved.mirrored_to == "/home/alice/.codex"
-    assert store.owners[alice.id, Tool.CODEX] == "alice"
+    assert alice.id is not None
+    assert store.info(alice.id, Tool.CODEX) == saved.info
     assert store.homes == {"/home/alice/.codex/auth.json": CODEX}
+    assert store.written_as == {"/home/alice/.codex/auth.json": "alice"}
     assert saved.info.fingerprint == fingerprint({CODEX_AUTH: CODEX})
     assert CANARY not in repr(saved)
 
@@ -266,6 +267,55 @@ def test_saving_records_who_which_tool_and_the_fingerprint_never_the_content(
     assert event.detail["fingerprint"] == saved.info.fingerprint
     assert event.detail["files"] == "google_accounts.json,oauth_creds.json"
     assert CANARY not in repr(event)
+
+
+def test_the_mapping_wins_over_the_users_linux_username_for_credentials(
+    uow: FakeUnitOfWork, store: FakeCredentialStore, accounts: FakeLinuxUsers
+) -> None:
+    accounts.add("bobby", 1500)
+    set_credentials = SetCredentials(
+        uow=lambda: uow,
+        clock=FakeClock(),
+        store=store,
+        linux_users=accounts,
+        policy=WorkspacePolicy(
+            root=PurePosixPath("/home"), linux_user_mapping={"alice@example.com": "bobby"}
+        ),
+    )
+
+    saved = set_credentials(
+        SetCredentialsCommand(
+            tool="codex", files={CODEX_AUTH: CODEX}, user_email="alice@example.com", actor=ADMIN
+        )
+    )
+
+    assert (saved.account, saved.mirrored_to) == ("bobby", "/home/bobby/.codex")
+    assert store.homes == {"/home/bobby/.codex/auth.json": CODEX}
+
+
+def test_credentials_for_a_system_account_are_refused_and_not_saved(
+    uow: FakeUnitOfWork, store: FakeCredentialStore, accounts: FakeLinuxUsers
+) -> None:
+    accounts.add("postgres", 114)
+    set_credentials = SetCredentials(
+        uow=lambda: uow,
+        clock=FakeClock(),
+        store=store,
+        linux_users=accounts,
+        policy=WorkspacePolicy(
+            root=PurePosixPath("/home"), linux_user_mapping={"bob@example.com": "postgres"}
+        ),
+    )
+
+    with pytest.raises(AccountRefused, match="postgres is a system account"):
+        set_credentials(
+            SetCredentialsCommand(
+                tool="codex", files={CODEX_AUTH: CODEX}, user_email="bob@example.com", actor=ADMIN
+            )
+        )
+
+    assert store.stored == {}
+    assert store.homes == {}
 
 
 def test_a_user_without_a_linux_account_keeps_the_files_with_aiops(

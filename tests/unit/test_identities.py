@@ -265,9 +265,9 @@ def test_a_project_gets_sets_and_clears_its_identity(app: Container, uow: FakeUn
     update = app.update_project()
     assert project.id is not None
 
-    kept = update(UpdateProjectCommand(project_id=project.id, name="Website"))
-    changed = update(UpdateProjectCommand(project_id=project.id, identity_id=other.id))
-    cleared = update(UpdateProjectCommand(project_id=project.id, clear_identity=True))
+    kept = update(UpdateProjectCommand(project_id=project.id, name="Website")).project
+    changed = update(UpdateProjectCommand(project_id=project.id, identity_id=other.id)).project
+    cleared = update(UpdateProjectCommand(project_id=project.id, clear_identity=True)).project
 
     assert (project.identity_id, kept.identity_id) == (deploy.id, deploy.id)
     assert (changed.identity_id, cleared.identity_id) == (other.id, None)
@@ -315,13 +315,15 @@ def test_only_an_admin_gives_a_project_an_identity_its_owner_may_keep_or_clear_i
         app.update_project()(
             UpdateProjectCommand(project_id=project.id, identity_id=deploy.id, actor=owner)
         )
-    given = app.update_project()(UpdateProjectCommand(project_id=project.id, identity_id=deploy.id))
+    given = app.update_project()(
+        UpdateProjectCommand(project_id=project.id, identity_id=deploy.id)
+    ).project
     kept = app.update_project()(
         UpdateProjectCommand(project_id=project.id, name="Web", actor=owner)
-    )
+    ).project
     cleared = app.update_project()(
         UpdateProjectCommand(project_id=project.id, clear_identity=True, actor=owner)
-    )
+    ).project
 
     assert (given.identity_id, kept.identity_id, cleared.identity_id) == (
         deploy.id,

@@ -64,7 +64,9 @@ def test_update_sets_then_clears_the_token_and_the_audit_says_only_which(
 
     app.update_project()(UpdateProjectCommand(project_id=project.id, https_token=TOKEN))
     sealed = stored(uow, project).https_token_sealed
-    renamed = app.update_project()(UpdateProjectCommand(project_id=project.id, name="Website"))
+    renamed = app.update_project()(
+        UpdateProjectCommand(project_id=project.id, name="Website")
+    ).project
     app.update_project()(UpdateProjectCommand(project_id=project.id, clear_https_token=True))
 
     assert sealed is not None

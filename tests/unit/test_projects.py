@@ -86,8 +86,8 @@ def test_update_project_changes_given_fields_and_empty_repo_url_clears_it(
     project = create(app, repo_url="https://git.example.com/web.git")
     pid = project.id
 
-    renamed = app.update_project()(UpdateProjectCommand(project_id=pid, name="Website"))
-    cleared = app.update_project()(UpdateProjectCommand(project_id=pid, repo_url=""))
+    renamed = app.update_project()(UpdateProjectCommand(project_id=pid, name="Website")).project
+    cleared = app.update_project()(UpdateProjectCommand(project_id=pid, repo_url="")).project
 
     assert renamed.repo_url == "https://git.example.com/web.git"
     assert (cleared.name, cleared.repo_url) == ("Website", None)

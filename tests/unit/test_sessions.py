@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import PurePosixPath
 
+import attrs
 import pytest
 
 from aiops import bootstrap
 from aiops.container import Container
 from aiops.domain.errors import NotFound, PermissionDenied
 from aiops.domain.model.access import Actor
+from aiops.domain.model.accounts import AccountTaken
 from aiops.domain.model.sessions import AgentStatus, SessionRefused, Tool
 from aiops.domain.model.trackers import IssueState, Provider
+from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import WorkspacePolicy
 from aiops.domain.usecases.auth import actor_for
 from aiops.domain.usecases.memberships import AddMemberCommand
@@ -45,18 +48,22 @@ from tests.integration.test_tracker_repositories import remote
 
 URL = "/srv/git/web.git"
 IVO, VERA, OWNER = "ivo@example.com", "vera@example.com", "olga@example.com"
-SOCKET = "/tmp/tmux-1000/default"  # noqa: S108 - ivan's server: FakeLinuxUsers numbers uids from 1000
+SOCKET = "/tmp/tmux-1000/default"
 
 
 class World:
-    def __init__(self, *, tools: str = "codex,gemini,claude,shell") -> None:
+    def __init__(
+        self, *, tools: str = "codex,gemini,claude,shell", strategy: str = "mapping"
+    ) -> None:
         self.uow = FakeUnitOfWork()
         self.clock = FakeClock()
         self.tmux = FakeTmuxSessions(self.clock)
         self.users = FakeLinuxUsers("ivan", "vera")
         self.context: list[tuple[str | None, int]] = []
         workspaces = WorkspacePolicy(
-            root=PurePosixPath("/home"), linux_user_mapping={IVO: "ivan", VERA: "vera"}
+            root=PurePosixPath("/home"),
+            linux_user_strategy=strategy,
+            linux_user_mapping={IVO: "ivan", VERA: "vera"},
         )
         app: Container = bootstrap(
             workspace_policy=workspaces,
@@ -66,6 +73,7 @@ class World:
             linux_users=self.users,
             secret_box=FakeSecretBox(),
         )
+        self.app = app
         app.create_tenant()(CreateTenantCommand(slug="acme", name="Acme"))
         app.create_tenant()(CreateTenantCommand(slug="other", name="Other"))
         web = app.create_project()(
@@ -176,7 +184,7 @@ def test_relaunching_focuses_the_window_instead_of_starting_another(world: World
 
 def test_a_window_that_vanished_is_started_again_and_the_old_record_ends(world: World) -> None:
     first = world.launch(world.cmd())
-    world.tmux.kill_window(SOCKET, first.session.tmux_session, first.session.tmux_window)
+    world.tmux.drop(SOCKET, first.session.tmux_session, first.session.tmux_window)
 
     again = world.launch(world.cmd())
 
@@ -210,6 +218,60 @@ def test_a_mapped_account_that_does_not_exist_is_refused(world: World) -> None:
 
     with pytest.raises(SessionRefused, match="'ivan' does not exist"):
         world.launch(world.cmd())
+
+
+def test_the_mapping_wins_over_the_users_linux_username(world: World) -> None:
+    with world.uow as uow:
+        ivo = uow.users.get_by_email(IVO)
+        assert ivo is not None
+        uow.users.update(attrs.evolve(ivo, linux_username="ivo_own"))
+        uow.commit()
+    world.users.add("ivo_own", 1500)
+
+    result = world.launch(world.cmd())
+
+    assert result.session.linux_user == "ivan"
+    assert [spec.cwd for spec in world.tmux.launched] == ["/home/ivan/workspace/web"]
+
+
+@pytest.mark.parametrize(
+    ("name", "uid", "why"),
+    [
+        ("postgres", 114, "postgres is a system account (uid 114 < UID_MIN 1000)"),
+        ("root", 0, "root is root (uid 0): aiops never acts as root"),
+        ("nobody", 65534, "nobody is on the deny list (AIOPS_LINUX_USER_DENY)"),
+    ],
+)
+def test_with_strategy_direct_a_system_account_is_refused_saying_why(
+    name: str, uid: int, why: str
+) -> None:
+    world = World(strategy="direct")
+    world.users.add(name, uid)
+    email = f"{name}@example.com"
+    world.app.create_user()(CreateUserCommand(email=email, name=name))
+    world.app.add_member()(AddMemberCommand(tenant="acme", email=email, role="member"))
+
+    with pytest.raises(SessionRefused) as refused:
+        world.launch(world.cmd(email=email))
+
+    assert refused.value.message == f"{email} may not run sessions: {why}"
+    assert world.tmux.launched == []
+    assert world.uow.committed.agent_sessions == {}
+
+
+def test_an_account_another_user_is_mapped_to_runs_no_session(world: World) -> None:
+    """A mapping edited after the users were made: max's own linux_username is ivo's mapped
+    account. Neither may launch as it until an admin sorts it out."""
+    with world.uow as uow:
+        uow.users.add(
+            User(email="max@example.com", name="Max", username="max", linux_username="ivan")
+        )
+        uow.commit()
+
+    with pytest.raises(AccountTaken, match=r"'ivan' is already max@example\.com's"):
+        world.launch(world.cmd())
+
+    assert world.tmux.launched == []
 
 
 def test_a_tool_left_out_of_the_allowlist_is_refused() -> None:
@@ -253,7 +315,7 @@ def test_listing_asks_each_server_once_and_derives_status_from_the_pane(world: W
 
 def test_a_vanished_window_is_listed_once_as_exited_then_no_longer(world: World) -> None:
     codex = world.launch(world.cmd()).session
-    world.tmux.kill_session(SOCKET, codex.tmux_session)
+    world.tmux.drop(SOCKET, codex.tmux_session)
 
     first = world.list(world.actor(IVO))
     later = world.list(world.actor(IVO))
@@ -285,7 +347,7 @@ def test_stop_kills_the_window_and_ends_the_record(world: World) -> None:
 def test_reconcile_adopts_live_sessions_and_ends_vanished_ones(world: World) -> None:
     world.launch(world.cmd())
     gone = world.launch(world.cmd(tool="shell")).session
-    world.tmux.kill_window(SOCKET, gone.tmux_session, gone.tmux_window)
+    world.tmux.drop(SOCKET, gone.tmux_session, gone.tmux_window)
 
     adopted, exited = ReconcileSessions(ports=world.ports)()
 
@@ -295,7 +357,7 @@ def test_reconcile_adopts_live_sessions_and_ends_vanished_ones(world: World) -> 
 
 def test_resync_recreates_missing_windows_and_prunes_orphan_sessions(world: World) -> None:
     session = world.launch(world.cmd()).session
-    world.tmux.kill_session(SOCKET, session.tmux_session)
+    world.tmux.drop(SOCKET, session.tmux_session)
     for name in ("gone-p999", "scratch"):  # a deleted project's session; one not aiops's
         world.tmux.servers[SOCKET][name] = {
             "x": TmuxWindow(socket=SOCKET, session=name, window="x")
@@ -327,3 +389,78 @@ def test_view_shows_the_pane_to_those_who_may_see_the_session(world: World) -> N
     assert pane == f"codex running in {session.target}\n"
     with pytest.raises(NotFound):
         view(session.id or 0, world.actor(VERA))
+
+
+def test_every_tmux_call_is_made_as_the_sessions_account(world: World) -> None:
+    from aiops.domain.usecases.sessions import ViewSession
+
+    codex = world.launch(world.cmd()).session
+    world.list(world.actor(IVO))
+    ViewSession(ports=world.ports)(codex.id or 0, world.actor(IVO))
+    ReconcileSessions(ports=world.ports)()
+    ResyncTmux(ports=world.ports, launch=world.launch)(dry_run=False)
+    world.stop(codex.id or 0, world.actor(IVO))
+
+    assert world.tmux.clients == {(SOCKET, "ivan")}
+
+
+def test_a_session_whose_account_is_gone_is_exited_and_its_server_left_alone(
+    world: World,
+) -> None:
+    codex = world.launch(world.cmd()).session
+    shell = world.launch(world.cmd(tool="shell")).session
+    world.tmux.clients.clear()
+    del world.users.accounts["ivan"]
+
+    views = world.list(world.actor(IVO))
+    stopped = world.stop(shell.id or 0, world.actor(IVO))
+
+    assert [v.status for v in views] == [AgentStatus.EXITED, AgentStatus.EXITED]
+    assert stopped.status is AgentStatus.EXITED
+    assert world.tmux.clients == set()  # nobody talked to ivan's server, as anyone
+    assert set(world.tmux.servers[SOCKET][codex.tmux_session]) == {
+        codex.tmux_window,
+        shell.tmux_window,
+    }
+
+
+def test_a_session_whose_account_the_launcher_refuses_now_is_exited(world: World) -> None:
+    session = world.launch(world.cmd()).session
+    world.tmux.refused.add("ivan")
+
+    [view] = world.list(world.actor(IVO))
+    adopted, exited = ReconcileSessions(ports=world.ports)()
+
+    assert view.status is AgentStatus.EXITED
+    assert world.uow.committed.agent_sessions[session.id or 0].ended_at is not None
+    assert (adopted, exited) == (0, 0)  # nothing live is left to reconcile
+    assert session.tmux_window in world.tmux.servers[SOCKET][session.tmux_session]
+
+
+def test_a_session_whose_account_is_denied_since_is_exited_and_never_acted_on(
+    world: World,
+) -> None:
+    session = world.launch(world.cmd()).session
+    world.users.deny = frozenset({"ivan"})  # an admin put the account on AIOPS_LINUX_USER_DENY
+    world.tmux.clients.clear()
+
+    [view] = world.list(world.actor(IVO))
+
+    assert view.status is AgentStatus.EXITED
+    assert world.uow.committed.agent_sessions[session.id or 0].ended_at is not None
+    assert world.tmux.clients == set()  # no tmux call as anyone
+
+
+def test_a_server_that_cannot_be_read_leaves_its_sessions_as_recorded(world: World) -> None:
+    session = world.launch(world.cmd()).session
+    world.tmux.drop(SOCKET, session.tmux_session)
+    world.tmux.unreadable.add(SOCKET)
+    resync = ResyncTmux(ports=world.ports, launch=world.launch)
+
+    [view] = world.list(world.actor(IVO))
+    report = resync()
+
+    assert view.status is AgentStatus.RUNNING
+    assert world.uow.committed.agent_sessions[session.id or 0].ended_at is None
+    assert report.recreated == ()  # its window may be there: nothing is started twice
+    assert len(world.tmux.launched) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from aiops.adapters.launcher.switch import DEFAULT_PATH
 from aiops.adapters.tmux.commands import (
     ENV,
     LOGIN_SCRIPT,
@@ -16,7 +17,6 @@ from aiops.adapters.tmux.commands import (
     secrets_text,
     window_target,
 )
-from aiops.adapters.user_switch import DEFAULT_PATH
 from aiops.domain.errors import ValidationError
 from aiops.ports.linux_users import LinuxAccount
 from aiops.ports.tmux import WindowSpec

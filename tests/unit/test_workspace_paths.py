@@ -5,11 +5,13 @@ from __future__ import annotations
 import os.path
 from pathlib import PurePosixPath
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from aiops.domain.errors import ValidationError
+from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import WorkspacePolicy, workspace_path
 
 ROOT = PurePosixPath("/home")
@@ -63,8 +65,11 @@ def test_any_accepted_name_stays_under_the_root(username: str, slug: str) -> Non
 def test_the_linux_account_decides_the_folder() -> None:
     mapping = WorkspacePolicy(root=ROOT)
     direct = WorkspacePolicy(root=ROOT, linux_user_strategy="direct")
+    ivo = User(email="ivo@example.com", name="Ivo", username="ivo")
 
-    assert mapping.path_for("ivo", None, "web") == PurePosixPath("/home/ivo/workspace/web")
-    assert mapping.path_for("ivo", "ivan", "web") == PurePosixPath("/home/ivan/workspace/web")
-    assert mapping.account_name("ivo", None) is None
-    assert direct.account_name("ivo", None) == "ivo"
+    assert mapping.path_for(ivo, "web") == PurePosixPath("/home/ivo/workspace/web")
+    assert mapping.path_for(attrs.evolve(ivo, linux_username="ivan"), "web") == PurePosixPath(
+        "/home/ivan/workspace/web"
+    )
+    assert mapping.account_for(ivo) is None
+    assert direct.account_for(ivo) == "ivo"

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import attrs
 import pytest
+from dependency_injector import providers
 
 from aiops import bootstrap
 from aiops.container import Container
-from aiops.domain.errors import NotFound, PermissionDenied, ValidationError
+from aiops.domain.errors import AccountRefused, NotFound, PermissionDenied, ValidationError
 from aiops.domain.model.access import Actor
 from aiops.domain.model.identities import SshIdentity
 from aiops.domain.model.workspaces import (
@@ -163,6 +165,40 @@ def test_git_runs_as_the_mapped_linux_account_in_its_folder(
 
     assert result.path == "/home/ivan/workspace/web"
     assert git.acted_as == {Path("/home/ivan/workspace/web"): {"ivan"}}
+
+
+def test_the_mapping_wins_over_the_users_linux_username_for_the_workspace(
+    app: Container, uow: FakeUnitOfWork, linux_users: FakeLinuxUsers, git: FakeGitWorkspaces
+) -> None:
+    mapped = attrs.evolve(app.workspace_policy(), linux_user_mapping={IVO: "ivan"})
+    app.workspace_policy.override(providers.Object(mapped))
+    with uow:
+        ivo = uow.users.get_by_email(IVO)
+        assert ivo is not None
+        uow.users.update(attrs.evolve(ivo, linux_username="ivo_own"))
+        uow.commit()
+    linux_users.add("ivo_own", 1500)
+
+    result = app.init_workspace()(ref(uow))
+
+    assert result.path == "/home/ivan/workspace/web"
+    assert git.acted_as == {Path(result.path): {"ivan"}}
+
+
+def test_a_system_account_gets_no_workspace_nothing_is_cloned(
+    app: Container, uow: FakeUnitOfWork, linux_users: FakeLinuxUsers, git: FakeGitWorkspaces
+) -> None:
+    direct = attrs.evolve(app.workspace_policy(), linux_user_strategy="direct")
+    app.workspace_policy.override(providers.Object(direct))
+    linux_users.add("postgres", 114)
+    app.create_user()(CreateUserCommand(email="postgres@example.com", name="Postgres"))
+    app.add_member()(AddMemberCommand(tenant="acme", email="postgres@example.com", role="member"))
+
+    with pytest.raises(AccountRefused, match=r"postgres is a system account \(uid 114"):
+        app.init_workspace()(ref(uow, "postgres@example.com"))
+
+    assert git.clones == {}
+    assert git.acted_as == {}
 
 
 @pytest.mark.parametrize("linux_username", [None, "gone"])

@@ -1,73 +1,57 @@
-"""AGENTS.override.md on the local filesystem: written to a temporary file beside it, then
-renamed over it, so a crash or a full disk never leaves half a file."""
+"""AGENTS.override.md in a workspace, looked at, read and written as the workspace's Linux
+account through the launcher: the kernel checks every step of the path as that account, so a
+symlink planted at the workspace or at the file leads only where the account could go anyway.
+
+The file is written beside its name and renamed over it, so a crash or a full disk never
+leaves half a file. An existing file keeps its mode; a new one is 0600: the block holds the
+issue's description (an incident's details, perhaps), and only the account's own tools read
+it, so nobody else needs it even where a workspace is opened to a group.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import os
-import stat
-import tempfile
 from pathlib import Path
 
+from aiops.adapters.launching import AccountLauncher, ActFailed
 from aiops.domain.errors import DomainError
+from aiops.ports.linux_users import LinuxAccount
 
-NEW_FILE_MODE = 0o644
+NEW_FILE_MODE = 0o600
+LIMIT = 4 * 1024 * 1024
 
 
 class FileAgentContexts:
-    def is_workspace(self, path: Path) -> bool:
-        return path.is_dir() and (path / ".git").exists()
+    def __init__(self, launcher: AccountLauncher) -> None:
+        self._launcher = launcher
 
-    def read(self, path: Path) -> str | None:
-        _refuse_link(path)
+    def is_workspace(self, account: LinuxAccount | None, path: Path) -> bool:
         try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as error:
-            raise DomainError(f"cannot read {path}: {error.strerror}") from None
-        return data.decode("utf-8", errors="surrogateescape")
+            found = self._launcher.inspect(account, str(path / ".git"))
+        except ActFailed as failed:
+            raise DomainError(f"cannot look into {path}: {failed.message}") from None
+        return found.path is not None
 
-    def write(self, path: Path, text: str) -> None:
-        _refuse_link(path)
+    def read(self, account: LinuxAccount | None, path: Path) -> str | None:
+        try:
+            data = self._launcher.read_file(account, str(path), limit=LIMIT)
+        except ActFailed as failed:
+            raise self._failure(account, path, "read", failed) from None
+        return None if data is None else data.decode("utf-8", errors="surrogateescape")
+
+    def write(self, account: LinuxAccount | None, path: Path, text: str) -> None:
         data = text.encode("utf-8", errors="surrogateescape")
-        mode, owner = _keep(path)
         try:
-            descriptor, temporary = tempfile.mkstemp(
-                dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-            )
-        except OSError as error:
-            raise DomainError(f"cannot write in {path.parent}: {error.strerror}") from None
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temporary, mode)
-            if owner is not None:
-                os.chown(temporary, *owner)
-            os.replace(temporary, path)
-        except OSError as error:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise DomainError(f"cannot write {path}: {error.strerror}") from None
+            self._launcher.write_file(account, str(path), data, mode=NEW_FILE_MODE)
+        except ActFailed as failed:
+            raise self._failure(account, path, "write", failed) from None
 
-
-def _refuse_link(path: Path) -> None:
-    """A link could point anywhere (aiops may run as root): never read or replace through one."""
-    if path.is_symlink():
-        raise DomainError(f"{path} is a symbolic link: replace it with a file first")
-
-
-def _keep(path: Path) -> tuple[int, tuple[int, int] | None]:
-    """The mode and (uid, gid) the new file gets: the existing file's, else 0644 and the
-    folder's owner. Owners change only when aiops runs as root, never to root's from a user's."""
-    try:
-        info = path.stat()
-        mode = stat.S_IMODE(info.st_mode)
-    except FileNotFoundError:
-        info = path.parent.stat()
-        mode = NEW_FILE_MODE
-    if os.geteuid() != 0:
-        return mode, None
-    return mode, (info.st_uid, info.st_gid)
+    def _failure(
+        self, account: LinuxAccount | None, path: Path, verb: str, failed: ActFailed
+    ) -> DomainError:
+        """What to tell the user: a symlink at the file said plainly, else the system's why."""
+        with contextlib.suppress(ActFailed):
+            found = self._launcher.inspect(account, str(path)).path
+            if found is not None and found.kind == "link":
+                return DomainError(f"{path} is a symbolic link: replace it with a file first")
+        return DomainError(f"cannot {verb} {path}: {failed.message}")

@@ -1,11 +1,14 @@
-"""Credentials as files: kept under <instance>/<tool>/user-<id>/ and copied into the tool's
-config folder in the user's HOME.
+"""Credentials as files: aiops's own store under <instance>/<tool>/user-<id>/, and copies of
+them in the tool's config folder in the user's HOME.
 
-Every folder is 0700 and every file 0600, owned by the user's Linux account when aiops runs as
-root. Files are written beside their final name and renamed over it, so a reader never sees
-half a file. Paths are walked one folder at a time with O_NOFOLLOW, relative to the folder
-already opened: a symlink the user plants in their HOME (~/.codex -> /etc) is refused, never
-followed, even if it appears while we walk.
+The store is the account aiops runs as (the service account): folders 0700, files 0600,
+nobody else's. It is walked one folder at a time with O_NOFOLLOW, relative to the folder
+already opened, so a link found inside it is refused, never followed.
+
+The copies in HOME are written as the user's own account, through the launcher: the config
+folder made (or checked) a real folder of theirs at 0700, each file replaced in one rename at
+0600. The kernel checks every step as that account, so a symlink planted in HOME
+(~/.codex -> /etc) leads only where the account could write anyway; nothing is chowned.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
+from aiops.adapters.launching import AccountLauncher, ActFailed, LauncherUnavailable
+from aiops.domain.errors import AccountRefused
 from aiops.domain.model.credentials import CredentialsRefused, fingerprint, kind_of
 from aiops.domain.model.sessions import Tool
 from aiops.ports.credentials import CredentialInfo
@@ -32,17 +37,13 @@ _READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 class FileCredentialStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, launcher: AccountLauncher) -> None:
         self._root = root
+        self._launcher = launcher
         self._lock = threading.Lock()
 
     def save(
-        self,
-        user_id: int,
-        tool: Tool,
-        files: Mapping[str, bytes],
-        owner: LinuxAccount | None,
-        saved_at: datetime,
+        self, user_id: int, tool: Tool, files: Mapping[str, bytes], saved_at: datetime
     ) -> CredentialInfo:
         info = CredentialInfo(
             tool=tool,
@@ -52,18 +53,18 @@ class FileCredentialStore:
             fingerprint=fingerprint(files),
         )
         meta = {"saved_at": saved_at.isoformat(), "fingerprint": info.fingerprint}
-        with self._lock, self._user_dir(user_id, tool, owner, create=True) as fd:
+        with self._lock, self._user_dir(user_id, tool, create=True) as fd:
             for name, content in files.items():
-                _write(fd, name, content, owner)
+                _write(fd, name, content)
             for stale in set(kind_of(tool).names) - set(files):
                 with suppress(FileNotFoundError):
                     os.unlink(stale, dir_fd=fd)
-            _write(fd, META, json.dumps({**meta, "files": info.files}).encode(), owner)
+            _write(fd, META, json.dumps({**meta, "files": info.files}).encode())
         return info
 
     def info(self, user_id: int, tool: Tool) -> CredentialInfo | None:
         try:
-            with self._user_dir(user_id, tool, None, create=False) as fd:
+            with self._user_dir(user_id, tool, create=False) as fd:
                 meta = json.loads(_read(fd, META))
         except FileNotFoundError:
             return None
@@ -92,38 +93,38 @@ class FileCredentialStore:
         if info is None:
             return False
         wanted = [n for n in info.files if names is None or n in names]
-        with self._user_dir(user_id, tool, None, create=False) as source:
+        with self._user_dir(user_id, tool, create=False) as source:
             contents = {name: _read(source, name) for name in wanted}
         if not contents:
             return True
-        target = f"{owner.home}/{config_dir}"
+        folder = f"{owner.home.rstrip('/')}/{config_dir}"
         try:
-            with _walk(Path(owner.home), config_dir.split("/"), owner) as fd:
-                for name, content in contents.items():
-                    _write(fd, name, content, owner)
-        except OSError as error:
-            raise CredentialsRefused(f"cannot write into {target}: {error.strerror}") from None
+            self._launcher.make_dir(owner, folder, mode=0o700, parents=True)
+            for name, content in contents.items():
+                self._launcher.write_file(owner, f"{folder}/{name}", content, mode=0o600)
+        except (ActFailed, AccountRefused, LauncherUnavailable) as error:
+            raise CredentialsRefused(
+                f"cannot write into {folder} as {owner.name}: {error.message}"
+            ) from None
         return True
 
     def secret(self, user_id: int, tool: Tool, name: str) -> str | None:
         try:
-            with self._user_dir(user_id, tool, None, create=False) as fd:
+            with self._user_dir(user_id, tool, create=False) as fd:
                 return _read(fd, name).decode("utf-8")
         except FileNotFoundError:
             return None
 
     @contextmanager
-    def _user_dir(
-        self, user_id: int, tool: Tool, owner: LinuxAccount | None, *, create: bool
-    ) -> Iterator[int]:
+    def _user_dir(self, user_id: int, tool: Tool, *, create: bool) -> Iterator[int]:
         """The folder of (user, tool), opened; the store's root is the operator's, trusted."""
         if create:
             self._root.mkdir(mode=0o700, parents=True, exist_ok=True)
         root = os.open(self._root, _DIR)
         try:
             with (
-                _opened(root, tool.value, None, create=create) as tool_fd,
-                _opened(tool_fd, f"user-{user_id}", owner, create=create) as fd,
+                _opened(root, tool.value, create=create) as tool_fd,
+                _opened(tool_fd, f"user-{user_id}", create=create) as fd,
             ):
                 yield fd
         finally:
@@ -131,39 +132,17 @@ class FileCredentialStore:
 
 
 @contextmanager
-def _walk(home: Path, parts: list[str], owner: LinuxAccount) -> Iterator[int]:
-    """The folder HOME/parts..., each step opened without following a symlink; the last one
-    (the tool's config folder) is made 0700 and the account's."""
-    try:
-        fd = os.open(home, _DIR)
-    except OSError as error:
-        raise CredentialsRefused(f"cannot open {home}: {_why(error)}") from None
-    try:
-        where = home
-        for i, part in enumerate(parts):
-            where = where / part
-            last = i == len(parts) - 1
-            next_fd = _open_dir(fd, part, owner, where, create=True, secure=last)
-            os.close(fd)
-            fd = next_fd
-        yield fd
-    finally:
-        os.close(fd)
-
-
-@contextmanager
-def _opened(parent: int, name: str, owner: LinuxAccount | None, *, create: bool) -> Iterator[int]:
-    fd = _open_dir(parent, name, owner, Path(name), create=create, secure=create)
+def _opened(parent: int, name: str, *, create: bool) -> Iterator[int]:
+    fd = _open_dir(parent, name, create=create)
     try:
         yield fd
     finally:
         os.close(fd)
 
 
-def _open_dir(
-    parent: int, name: str, owner: LinuxAccount | None, where: Path, *, create: bool, secure: bool
-) -> int:
-    """Open (or make, 0700) the folder `name` in `parent`, refusing a symlink or a file."""
+def _open_dir(parent: int, name: str, *, create: bool) -> int:
+    """Open (or make, 0700) the folder `name` in `parent`, refusing a symlink or a file; one
+    the store keeps writing into is closed to 0700."""
     try:
         fd = os.open(name, _DIR, dir_fd=parent)
     except FileNotFoundError:
@@ -171,25 +150,37 @@ def _open_dir(
             raise
         with suppress(FileExistsError):
             os.mkdir(name, 0o700, dir_fd=parent)
-        return _open_dir(parent, name, owner, where, create=False, secure=True)
+        return _open_dir(parent, name, create=False)
     except OSError as error:
         if error.errno in (errno.ELOOP, errno.ENOTDIR):
-            raise CredentialsRefused(f"{where} is not a folder (a symlink?): refused") from None
+            raise CredentialsRefused(f"{name} is not a folder (a symlink?): refused") from None
+        if error.errno == errno.EACCES:
+            raise CredentialsRefused(_not_ours(name)) from None
         raise
-    if secure:
-        os.fchmod(fd, 0o700)
-        _give(fd, owner)
+    if create:
+        try:
+            os.fchmod(fd, 0o700)
+        except PermissionError:
+            os.close(fd)
+            raise CredentialsRefused(_not_ours(name)) from None
     return fd
 
 
-def _write(dir_fd: int, name: str, content: bytes, owner: LinuxAccount | None) -> None:
-    """`name` in the folder, replaced in one rename: 0600 and the account's from the start."""
+def _not_ours(name: str) -> str:
+    """A folder an aiops from before the launcher (running as root) gave to a user's account."""
+    return (
+        f"the credential store's folder {name} is not aiops's: give the instance folder back "
+        "to the account aiops runs as (chown -R)"
+    )
+
+
+def _write(dir_fd: int, name: str, content: bytes) -> None:
+    """`name` in the folder, replaced in one rename: 0600 from the start."""
     temporary = f".{name}.{secrets.token_hex(6)}.tmp"
     fd = os.open(temporary, _NEW_FILE, 0o600, dir_fd=dir_fd)
     try:
         with os.fdopen(fd, "wb") as file:
             os.fchmod(fd, 0o600)
-            _give(fd, owner)
             file.write(content)
             file.flush()
             os.fsync(fd)
@@ -209,15 +200,3 @@ def _read(dir_fd: int, name: str) -> bytes:
         raise
     with os.fdopen(fd, "rb") as file:
         return file.read()
-
-
-def _give(fd: int, owner: LinuxAccount | None) -> None:
-    """Hand an open file or folder to the account (only root may; root's own stays root's)."""
-    if owner is not None and owner.uid != 0 and os.geteuid() == 0:
-        os.fchown(fd, owner.uid, owner.gid)
-
-
-def _why(error: OSError) -> str:
-    if error.errno in (errno.ELOOP, errno.ENOTDIR):
-        return "not a folder (a symlink?): refused"
-    return error.strerror or type(error).__name__

@@ -279,6 +279,10 @@ class AccountLauncher:
         return self._backend().open({"op": "install_cli", "package": package})
 
     def _here(self, account: LinuxAccount | None) -> bool:
+        """Whether the act is aiops's own (None, or its own uid). An account that is root is
+        refused even when aiops itself is root: acting *for* someone never means as root."""
+        if account is not None and account.uid == 0:
+            raise AccountRefused(f"{account.name} is root (uid 0): aiops never acts as root")
         return account is None or account.uid == os.geteuid()
 
     def _backend(self) -> Backend:

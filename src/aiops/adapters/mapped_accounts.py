@@ -46,5 +46,5 @@ class MappedAccounts:
     def _read(self) -> frozenset[str]:
         with self._uow() as uow:
             users = list(uow.users.list())
-        names = (self._policy.account_name(u.username, u.linux_username, u.email) for u in users)
+        names = (self._policy.account_for(user) for user in users)
         return frozenset(name for name in names if name)

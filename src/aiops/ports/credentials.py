@@ -1,6 +1,6 @@
-"""CredentialStore: each user's credentials for an AI tool, kept by aiops and mirrored into the
-tool's config folder in the user's HOME. Files 0600, folders 0700, owned by the user's Linux
-account; never shown back, only when they were saved and a fingerprint."""
+"""CredentialStore: each user's credentials for an AI tool, kept by aiops (files 0600, folders
+0700, aiops's own) and mirrored into the tool's config folder in the user's HOME, written there
+as the user's Linux account. Never shown back: only when they were saved and a fingerprint."""
 
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ class CredentialStore(Protocol):
         user_id: int,
         tool: Tool,
         files: Mapping[str, bytes],
-        owner: LinuxAccount | None,
         saved_at: datetime,
     ) -> CredentialInfo:
         """Replace what is stored for (user, tool) with `files` (already validated)."""
@@ -46,8 +45,9 @@ class CredentialStore(Protocol):
         names: Collection[str] | None = None,
     ) -> bool:
         """Copy the stored files (those in `names`, or all) into `config_dir`, a folder under
-        `owner.home` (created 0700), owned by `owner`; False when nothing is stored. Refuses
-        (CredentialsRefused) a symlink on the way: the user controls their HOME."""
+        `owner.home`, as `owner` (the folder 0700, the files 0600); False when nothing is
+        stored. CredentialsRefused when `owner` may not write there, or the folder is not a
+        real folder of theirs (a symlink planted in HOME)."""
         ...
 
     def secret(self, user_id: int, tool: Tool, name: str) -> str | None:

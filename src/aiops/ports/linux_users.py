@@ -18,6 +18,7 @@ class LinuxAccount:
 
 class LinuxUsers(Protocol):
     def lookup(self, name: str) -> LinuxAccount | None:
-        """The account of that name; None when there is none, or when it is root (uid 0): a
-        workspace never belongs to root."""
+        """The account of that name; None when there is none. Raises AccountRefused (saying
+        why) for an account aiops never acts as: root, a system account (uid below UID_MIN),
+        one on the deny list (AIOPS_LINUX_USER_DENY)."""
         ...

@@ -1,9 +1,10 @@
 """TmuxSessions: tmux servers (one per Linux account, reached through its socket path), their
 project sessions and the windows agents run in.
 
-The adapter starts a server as the window's Linux account (dropping to that account before
-exec), then drives it through the socket. Every name it is given is a domain-validated tmux
-name; every command is an argv list.
+Every call names the server as a socket *and* the account that owns it: the adapter runs each
+tmux client as that account, so whatever the server makes the client do (a hook's
+`save-buffer`, say) is done with the account's rights, never aiops's. Every name it is given
+is a domain-validated tmux name; every command is an argv list.
 """
 
 from __future__ import annotations
@@ -15,6 +16,14 @@ from typing import Protocol
 import attrs
 
 from aiops.ports.linux_users import LinuxAccount
+
+
+@attrs.frozen
+class TmuxServer:
+    """An account's tmux server: where its socket is, and whom to be when talking to it."""
+
+    socket: str
+    account: LinuxAccount
 
 
 @attrs.frozen(kw_only=True)
@@ -38,6 +47,10 @@ class WindowSpec:
     secret_env: Mapping[str, str] = attrs.field(factory=dict, repr=False)
     login_shell: bool = True
 
+    @property
+    def server(self) -> TmuxServer:
+        return TmuxServer(self.socket, self.account)
+
 
 @attrs.frozen(kw_only=True)
 class Launched:
@@ -56,25 +69,41 @@ class TmuxWindow:
     last_activity: datetime | None = None
 
 
+@attrs.frozen(kw_only=True)
+class TmuxListing:
+    """What a listing found: the windows of the servers it read, and the sockets of those it
+    could not read (tmux failed or did not answer), whose windows are unknown rather than gone.
+    A server that is not running, or whose account aiops may no longer act as, has no
+    windows."""
+
+    windows: tuple[TmuxWindow, ...] = ()
+    unreadable: frozenset[str] = frozenset()
+
+
 class TmuxSessions(Protocol):
     def launch(self, spec: WindowSpec) -> Launched:
         """Start the server and session when missing, then the window; when the window exists,
         select it (focus) instead of starting a second one."""
         ...
 
-    def windows(self, sockets: Sequence[str]) -> Sequence[TmuxWindow]:
+    def windows(self, servers: Sequence[TmuxServer]) -> TmuxListing:
         """Every window of every session on these servers: one tmux call per server, however
-        many sessions it holds (a server that is not running has none)."""
+        many sessions it holds."""
         ...
 
-    def capture(self, socket: str, session: str, window: str, *, lines: int = 200) -> str:
+    def capture(self, server: TmuxServer, session: str, window: str, *, lines: int = 200) -> str:
         """The pane's visible text and up to `lines` of its history."""
         ...
 
-    def send_text(self, socket: str, session: str, window: str, text: str) -> None:
+    def send_text(self, server: TmuxServer, session: str, window: str, text: str) -> None:
         """Type `text` literally (send-keys -l), then Enter as its own key."""
         ...
 
-    def kill_window(self, socket: str, session: str, window: str) -> None: ...
+    def kill_window(self, server: TmuxServer, session: str, window: str) -> None:
+        """Gone afterwards; a missing one (or a server aiops may no longer act for) is no
+        error."""
+        ...
 
-    def kill_session(self, socket: str, session: str) -> None: ...
+    def kill_sessions(self, server: TmuxServer, sessions: Sequence[str]) -> None:
+        """As kill_window, for whole sessions of one server (in one tmux call where it can)."""
+        ...

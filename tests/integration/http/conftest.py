@@ -20,7 +20,7 @@ from aiops.domain.usecases.projects import CreateProjectCommand
 from aiops.domain.usecases.tenants import CreateTenantCommand
 from aiops.domain.usecases.users import CreateUserCommand, SetPasswordCommand
 from aiops.entrypoints.http.app import create_app
-from tests.fakes import FakeLinuxUsers, FakeTmuxSessions
+from tests.fakes import FakeLinuxUsers, FakeTmuxSessions, OwnAccountAgentContexts
 
 PASSWORD = "correct horse battery staple"
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -100,6 +100,9 @@ def sessions(app: Container, world: World, tmp_path: Path) -> Iterator[Sessions]
     tmux = FakeTmuxSessions()
     app.tmux_sessions.override(providers.Object(tmux))
     app.linux_users.override(providers.Object(FakeLinuxUsers("max", "ada")))
+    app.agent_context_files.override(
+        providers.Object(OwnAccountAgentContexts(app.agent_context_files()))
+    )
     app.workspace_policy.override(
         providers.Object(attrs.evolve(app.workspace_policy(), linux_user_strategy="direct"))
     )

@@ -89,7 +89,8 @@ def test_projects_are_created_and_edited_in_managed_tenants_only(
             "tenant": "acme",
             "slug": "mobile",
             "name": "Mobile",
-            "repo_url": "git@git.example.com:acme/mobile.git",
+            # A tenant owner's remote must resolve to a public address (TEST-NET-3 here).
+            "repo_url": "git@203.0.113.10:acme/mobile.git",
             "default_branch": "trunk",
         },
     )
@@ -118,6 +119,7 @@ def test_projects_are_created_and_edited_in_managed_tenants_only(
     assert bad_branch.status_code == 400
     projects = {p.slug: p for p in app.list_projects()(ListProjectsQuery())}
     assert projects["mobile"].default_branch == "trunk"
+    assert projects["mobile"].repo_url == "git@203.0.113.10:acme/mobile.git"
     assert projects["web"].name == "Website"
     assert projects["api"].name == "API"
     assert "sneaky" not in projects

@@ -48,7 +48,7 @@ def test_the_card_counts_the_live_sessions(sessions: Sessions) -> None:
 def test_a_dry_run_says_what_it_would_do_and_changes_nothing(sessions: Sessions) -> None:
     client, tmux, world = sessions.client, sessions.tmux, sessions.world
     socket = launch_and_orphan(sessions)
-    tmux.kill_window(socket, f"web-p{world.web_id}", "max-shell")
+    tmux.drop(socket, f"web-p{world.web_id}", "max-shell")
     sign_in(client, World.ADMIN)
 
     response = post_form(client, "/admin/tmux/resync", {"dry_run": "1"})
@@ -66,7 +66,7 @@ def test_a_dry_run_says_what_it_would_do_and_changes_nothing(sessions: Sessions)
 def test_a_resync_recreates_prunes_and_is_audited(sessions: Sessions) -> None:
     client, tmux, world = sessions.client, sessions.tmux, sessions.world
     socket = launch_and_orphan(sessions)
-    tmux.kill_window(socket, f"web-p{world.web_id}", "max-shell")
+    tmux.drop(socket, f"web-p{world.web_id}", "max-shell")
     sign_in(client, World.ADMIN)
 
     response = post_form(client, "/admin/tmux/resync", {"dry_run": "0"})

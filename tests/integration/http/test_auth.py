@@ -220,7 +220,9 @@ def test_an_expired_session_is_anonymous(app: Container, world: World, client: T
             return int(time.time()) - 13 * 3600
 
     member = next(u for u in app.list_users()() if u.email == World.MEMBER)
-    payload = b64encode(json.dumps({"uid": member.id, "csrf": "x"}).encode())
+    payload = b64encode(
+        json.dumps({"uid": member.id, "gen": member.session_generation, "csrf": "x"}).encode()
+    )
     fresh = TimestampSigner(str(app.secret_key())).sign(payload).decode()
     stale = Signer13HoursAgo(str(app.secret_key())).sign(payload).decode()
 

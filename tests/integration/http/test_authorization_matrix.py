@@ -28,7 +28,7 @@ from aiops.domain.usecases.projects import UpdateProjectCommand
 from aiops.domain.usecases.sessions import LaunchSessionCommand
 from aiops.domain.usecases.trackers import AddTrackerCommand
 from aiops.entrypoints.http.app import create_app
-from tests.fakes import FakeLinuxUsers, FakeTmuxSessions, GitAsAiops
+from tests.fakes import FakeLinuxUsers, FakeTmuxSessions, GitAsAiops, OwnAccountAgentContexts
 from tests.integration.git.conftest import make_remote
 from tests.integration.http.conftest import World, csrf, sign_in
 from tests.strategies import public_key
@@ -204,6 +204,7 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
         lambda role: {"email": f"u-{slug(role)}@example.com", "name": "U"},
     ),
     ("POST", "/admin/users/{user_id:int}/password"): (ADMINS_200, lambda role: {}),
+    ("POST", "/admin/users/{user_id:int}/sign-out"): (ADMINS_303, lambda role: {}),
     ("POST", "/admin/users/{user_id:int}/admin"): (ADMINS_303, lambda role: {"is_admin": "false"}),
     ("GET", "/admin/settings"): (ADMINS_200, None),
     ("POST", "/admin/cli-tools/{tool}/install"): (ADMINS_303, lambda role: {}),
@@ -423,6 +424,9 @@ def with_a_session(app: Container, world: World) -> None:
     acme/web (after with_workspaces)."""
     app.tmux_sessions.override(providers.Object(FakeTmuxSessions()))
     app.linux_users.override(providers.Object(FakeLinuxUsers("max", "olga", "ada", "vera")))
+    app.agent_context_files.override(
+        providers.Object(OwnAccountAgentContexts(app.agent_context_files()))
+    )
     app.workspace_policy.override(
         providers.Object(attrs.evolve(app.workspace_policy(), linux_user_strategy="direct"))
     )

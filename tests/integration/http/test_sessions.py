@@ -37,7 +37,7 @@ def test_a_member_launches_watches_and_stops_a_session(sessions: Sessions) -> No
     assert pane.headers["cache-control"] == "no-store"
     assert stopped.status_code == 303
     assert "No live sessions" in after.text
-    assert sessions.tmux.servers["/tmp/tmux-1000/default"] == {}  # noqa: S108 - a name
+    assert sessions.tmux.servers["/tmp/tmux-1000/default"] == {}
 
 
 def test_a_refusal_is_shown_and_nothing_is_launched(sessions: Sessions) -> None:

@@ -1,10 +1,12 @@
 """Real tmux servers for the adapter's tests: a private socket per test (never the default
 server), killed at teardown; a throwaway Linux account when the tests run as root (CI does),
-otherwise the current, unprivileged user."""
+otherwise the current, unprivileged user. The tests' own tmux clients run as the server's
+owner too (`tmux_as_owner`), as aiops's do."""
 
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import subprocess
 import tempfile
@@ -12,15 +14,18 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
 
-from aiops.adapters.tmux import LibtmuxSessions
+from aiops.adapters.launching import AccountLauncher
+from aiops.adapters.tmux import LauncherTmuxSessions
 from aiops.ports.linux_users import LinuxAccount
-from aiops.ports.tmux import TmuxWindow, WindowSpec
+from aiops.ports.tmux import TmuxServer, TmuxWindow, WindowSpec
 from tests.accounts import (  # noqa: F401 - re-exported for the tmux tests
     IS_ROOT,
+    launcher_as_root,
     needs_root,
     remove_account,
     running_processes,
@@ -58,20 +63,54 @@ def place(account: LinuxAccount) -> Iterator[Path]:
     finally:
         for socket in folder.rglob("*"):
             if socket.is_socket():
-                subprocess.run(
-                    ["tmux", "-S", str(socket), "kill-server"], check=False, capture_output=True
-                )
+                tmux_as_owner(socket, "kill-server")
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture
-def sessions() -> LibtmuxSessions:
-    return LibtmuxSessions()
+def tmux_as_owner(socket: str | Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The test's own tmux client of a server, run as the socket's owner (never as root: the
+    server's hooks would act through a root client)."""
+    owner = os.lstat(socket).st_uid if os.path.lexists(socket) else os.getuid()
+    switch: dict[str, Any] = {}
+    if IS_ROOT and owner != 0:
+        switch = {"user": owner, "group": pwd.getpwuid(owner).pw_gid, "extra_groups": []}
+    return subprocess.run(
+        ["tmux", "-S", str(socket), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd="/",
+        **switch,
+    )
 
 
 @pytest.fixture
-def socket(place: Path, account: LinuxAccount) -> str:
-    return str(place / account.name / "tmux")
+def launcher(place: Path) -> AccountLauncher:
+    return launcher_as_root(place)
+
+
+@pytest.fixture
+def sessions(launcher: AccountLauncher) -> LauncherTmuxSessions:
+    return LauncherTmuxSessions(launcher=launcher)
+
+
+@pytest.fixture
+def tmpdir_1777(place: Path) -> Path:
+    """AIOPS_TMUX_TMPDIR as /tmp is: every account makes its own tmux-<uid> folder in it."""
+    folder = place / "tmux"
+    folder.mkdir()
+    folder.chmod(0o1777)
+    return folder
+
+
+@pytest.fixture
+def socket(tmpdir_1777: Path, account: LinuxAccount) -> str:
+    return str(tmpdir_1777 / f"tmux-{account.uid}" / "default")
+
+
+@pytest.fixture
+def server(socket: str, account: LinuxAccount) -> TmuxServer:
+    return TmuxServer(socket, account)
 
 
 @pytest.fixture
@@ -90,8 +129,8 @@ def workspace(place: Path, account: LinuxAccount) -> Path:
     folder = place / "workspaces" / "acme-web"
     folder.mkdir(parents=True)
     (place / "workspaces").chmod(0o755)
-    for mine in (place / "workspaces", folder):
-        os.chown(mine, account.uid, account.gid)
+    for made in (folder.parent, folder):
+        os.chown(made, account.uid, account.gid)
     return folder
 
 
@@ -121,13 +160,18 @@ def wait_for(check: Callable[[], bool], what: str, timeout: float = 10) -> None:
 
 
 def wait_for_output(
-    sessions: LibtmuxSessions, window: TmuxWindow, text: str, timeout: float = 10
+    sessions: LauncherTmuxSessions,
+    account: LinuxAccount,
+    window: TmuxWindow,
+    text: str,
+    timeout: float = 10,
 ) -> str:
     screen = ""
+    server = TmuxServer(window.socket, account)
 
     def shown() -> bool:
         nonlocal screen
-        screen = sessions.capture(window.socket, window.session, window.window)
+        screen = sessions.capture(server, window.session, window.window)
         return text in screen
 
     try:

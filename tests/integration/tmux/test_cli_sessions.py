@@ -15,18 +15,14 @@ import pytest
 from aiops.ports.linux_users import LinuxAccount
 from tests.integration.git.conftest import make_remote
 from tests.integration.test_cli import Cli
-from tests.integration.tmux.conftest import CmdlineWatch, needs_root
+from tests.integration.tmux.conftest import CmdlineWatch, needs_root, tmux_as_owner
 
 pytestmark = needs_root
 AUTH = {"OPENAI_API_KEY": "sk-canary-cli-sessions-1"}
 
 
 def pane(socket: Path, target: str) -> str:
-    shown = subprocess.run(
-        ["tmux", "-S", str(socket), "capture-pane", "-p", "-J", "-t", target],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    return shown.stdout
+    return tmux_as_owner(socket, "capture-pane", "-p", "-J", "-t", target).stdout
 
 
 def wait_for_pane(socket: Path, target: str, text: str) -> str:
@@ -39,12 +35,13 @@ def wait_for_pane(socket: Path, target: str, text: str) -> str:
 
 @pytest.fixture
 def cli(
-    tmp_path: Path, sqlite_template: Path, place: Path, account: LinuxAccount, fake_cli: Path
-) -> Cli:
+    tmp_path: Path, sqlite_template: Path, place: Path, account: LinuxAccount, fake_cli: Path,
+    tmpdir_1777: Path,
+) -> Cli:  # fmt: skip
     cli = Cli(
         tmp_path,
         AIOPS_WORKSPACE_ROOT=str(place / "home"),
-        AIOPS_TMUX_TMPDIR=str(place / "tmux"),
+        AIOPS_TMUX_TMPDIR=str(tmpdir_1777),
         AIOPS_TMUX_SOCKET_NAME="aiops-test",
         AIOPS_LINUX_USER_MAPPING=json.dumps({"ana@example.com": account.name}),
         AIOPS_AGENT_COMMANDS=json.dumps({"codex": [str(fake_cli)], "claude": [str(fake_cli)]}),
@@ -73,7 +70,7 @@ def test_launch_list_relaunch_resync_and_stop(cli: Cli, place: Path, account: Li
     screen = wait_for_pane(socket, target, "ready")
     again = cli.ok(*launch)
     listed = cli.json("session", "list")
-    subprocess.run(["tmux", "-S", str(socket), "kill-window", "-t", target], check=True)
+    assert tmux_as_owner(socket, "kill-window", "-t", target).returncode == 0
     planned = cli.ok("tmux", "resync", "--dry-run")
     resynced = cli.ok("tmux", "resync")
     recreated = wait_for_pane(socket, target, "ready")

@@ -13,6 +13,7 @@ import hmac
 import json
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -27,6 +28,7 @@ import httpx
 import pytest
 
 from aiops.adapters.fernet_secret_box import FernetSecretBox
+from tests.accounts import IS_ROOT, open_folder, service_user
 from tests.integration.test_cli import AIOPS, Cli
 from tests.integration.trackers.fake_github import FakeGitHub
 
@@ -80,15 +82,19 @@ def free_port() -> int:
 
 @pytest.fixture
 def server(
-    tmp_path: Path, sqlite_template: Path, github: FakeGitHub, github_url: str
+    sqlite_template: Path, github: FakeGitHub, github_url: str
 ) -> Iterator[tuple[Cli, str, int]]:
     """An instance with one GitHub connection (canary token and webhook secret), served by
-    `aiops serve` with debug logs; yields the CLI, the server's URL and its pid."""
+    `aiops serve` with debug logs (started as root, as CI runs it: it serves as a service
+    account, so the instance lies where that account can reach it); yields the CLI, the
+    server's URL and its pid."""
+    home = open_folder("aiops-canary-")
     cli = Cli(
-        tmp_path,
+        home,
         AIOPS_TRACKER_ALLOW_PRIVATE_NETWORKS="true",
         AIOPS_LOG_LEVEL="debug",
-        AIOPS_WORKSPACE_ROOT=str(tmp_path / "home"),
+        AIOPS_WORKSPACE_ROOT=str(home / "home"),
+        AIOPS_SERVICE_USER=service_user() if IS_ROOT else "aiops",
     )
     cli.start_upgraded(sqlite_template)
     cli.ok("seed", "--admin-email", "admin@example.com")
@@ -102,10 +108,10 @@ def server(
         stdin=f"{TOKEN}\n{HOOK}\n",
     )  # fmt: skip
     port = free_port()
-    log = (tmp_path / "server.log").open("w")
+    log = (home / "server.log").open("w")
     process = subprocess.Popen(
         [AIOPS, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=cli.env, cwd=tmp_path, stdout=log, stderr=log,
+        env=cli.env, cwd=home, stdout=log, stderr=log,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
@@ -116,13 +122,14 @@ def server(
                     break
             except httpx.TransportError:
                 pass
-            assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()[-2000:]
+            assert time.monotonic() < deadline, (home / "server.log").read_text()[-2000:]
             time.sleep(0.1)
         yield cli, base, process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
         log.close()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def signed(body: bytes) -> str:
@@ -188,9 +195,10 @@ def signed_in_pages(base: str) -> tuple[httpx.Response, dict[str, str]]:
 
 
 def test_the_canaries_never_show_anywhere(
-    server: tuple[Cli, str, int], github: FakeGitHub, watch: CmdlineWatch, tmp_path: Path
+    server: tuple[Cli, str, int], github: FakeGitHub, watch: CmdlineWatch
 ) -> None:
     cli, base, server_pid = server
+    home = cli.home
     github.token = TOKEN
     for _ in range(30):
         github.add_issue("acme/web")
@@ -205,12 +213,12 @@ def test_the_canaries_never_show_anywhere(
     run("tracker", "list", "--json")
     run("issues", "list", "--json")
     accepted = deliver(base, "delivery-1")
-    wait_for_webhook_syncs(tmp_path / "server.log", 1)
+    wait_for_webhook_syncs(home / "server.log", 1)
     github.token = "rotated-elsewhere"  # every request now fails with 401
     run("sync-issues", "--full", "--json")
     run("tracker", "test", "1")
     refused = deliver(base, "delivery-2")
-    wait_for_webhook_syncs(tmp_path / "server.log", 2)
+    wait_for_webhook_syncs(home / "server.log", 2)
     forged = httpx.post(
         f"{base}/hooks/github?connection=1",
         content=HOOK.encode(),
@@ -220,8 +228,8 @@ def test_the_canaries_never_show_anywhere(
     signed_in, pages = signed_in_pages(base)
     time.sleep(0.1)
     watch.stop()
-    server_log = (tmp_path / "server.log").read_text()
-    instance = tmp_path / "instance"
+    server_log = (home / "server.log").read_text()
+    instance = home / "instance"
     database = b"".join(path.read_bytes() for path in instance.glob("aiops.db*"))
     key = (instance / "secret.key").read_text().strip()
     listed = cli.json("tracker", "list")

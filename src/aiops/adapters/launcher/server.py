@@ -9,6 +9,7 @@ waits for the process to end and sends `{"exit": status}`, and closing it kills 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import socket
@@ -22,6 +23,7 @@ from aiops.adapters.launcher.executor import Executor, Reply
 from aiops.adapters.launcher.protocol import HEADER, MAX_FRAME, Refused, decode, encode, error
 
 _CREDENTIALS = struct.Struct("3i")  # struct ucred: pid, uid, gid
+DRAIN_SECONDS = 2.0
 
 
 class _Handler(socketserver.BaseRequestHandler):
@@ -36,12 +38,14 @@ class _Handler(socketserver.BaseRequestHandler):
         if uid != self.server.peer_uid:
             self.server.log("launcher.peer_refused", peer=peer)
             self._send(error("peer_refused", f"uid {uid} may not use the launcher"))
+            self._drain()
             return
         while True:
             try:
                 body = read_frame(self.request)
             except Refused as refused:
                 self._send(error(refused.code, refused.message))
+                self._drain()
                 return
             if body is None:
                 return
@@ -75,6 +79,16 @@ class _Handler(socketserver.BaseRequestHandler):
             return False
         self._send({"exit": status})
         return True
+
+    def _drain(self) -> None:
+        """After a broken frame: read what the peer still sends (a little, briefly) so that
+        closing does not reset the connection before it reads the error."""
+        self.request.shutdown(socket.SHUT_WR)
+        self.request.settimeout(DRAIN_SECONDS)
+        with contextlib.suppress(OSError):
+            for _ in range(64):
+                if not self.request.recv(65536):
+                    break
 
     def _send(self, message: dict[str, Any], fds: tuple[int, ...] = ()) -> None:
         frame = encode(message)

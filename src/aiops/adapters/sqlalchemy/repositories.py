@@ -78,6 +78,7 @@ def user_from_row(row: Row[Any]) -> User:
         is_admin=row.is_admin,
         linux_username=row.linux_username,
         password_hash=row.password_hash,
+        session_generation=row.session_generation,
     )
 
 
@@ -209,6 +210,31 @@ class SqlUserRepository(_EntityTable[User]):
 
     def list(self) -> Sequence[User]:
         return self._many()
+
+    def update(self, user: User) -> User:
+        """Everything but the session generation: a writer holding an older copy of the user
+        (a sign-in rehashing the password) must never bring revoked cookies back."""
+        if user.id is None or not 0 < user.id <= MAX_ID:
+            raise NotFound(f"user {user.id} does not exist")
+        values = _values(user)
+        del values["session_generation"]
+        with _conflict_on_integrity_error("user"):
+            result = self._c.execute(update(t.users).where(t.users.c.id == user.id).values(values))
+        if result.rowcount != 1:
+            raise NotFound(f"user {user.id} does not exist")
+        stored = self.get(user.id)
+        assert stored is not None
+        return stored
+
+    def revoke_sessions(self, user_id: int) -> int:
+        column = t.users.c.session_generation
+        result = self._c.execute(
+            update(t.users).where(t.users.c.id == user_id).values(session_generation=column + 1)
+        )
+        if result.rowcount != 1:
+            raise NotFound(f"user {user_id} does not exist")
+        generation = self._c.execute(select(column).where(t.users.c.id == user_id)).scalar_one()
+        return int(generation)
 
 
 class SqlProjectRepository(_EntityTable[Project]):

@@ -73,6 +73,8 @@ users = Table(
     Column("password_hash", Text, nullable=True),
     Column("is_admin", Boolean, nullable=False, default=False),
     Column("linux_username", String(32), nullable=True),
+    # Moved on by UserRepository.revoke_sessions only; session cookies carry it.
+    Column("session_generation", Integer, nullable=False, default=0, server_default="0"),
 )
 
 memberships = Table(

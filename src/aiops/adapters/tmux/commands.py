@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from aiops.adapters.user_switch import DEFAULT_PATH
+from aiops.adapters.launcher.switch import DEFAULT_PATH
 from aiops.domain.errors import ValidationError
 from aiops.domain.model.sessions import ENV_NAME, TMUX_NAME, tmux_name
 from aiops.ports.tmux import TmuxWindow, WindowSpec

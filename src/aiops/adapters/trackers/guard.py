@@ -1,8 +1,10 @@
 """The network guard: which hosts a tracker adapter may reach with a token.
 
 Only http and https. Link-local addresses (169.254.0.0/16 and fe80::/10, where cloud metadata
-services answer) are always refused; loopback and private ranges unless the adapter allows
-private networks (a GitHub Enterprise or GitLab inside the company network). Checked on every
+services answer) and the other cloud metadata addresses are always refused; loopback and
+private ranges unless the adapter allows private networks (a GitHub Enterprise or GitLab inside
+the company network). The address rules are the domain's (domain/model/network.py): git
+remotes follow them too. Checked on every
 request and every redirect hop, against every address the host resolves to, and checked again
 where it matters: GuardedBackend opens each connection to exactly the addresses it has just
 checked, so a name that resolves to a public address for the check and to 169.254.169.254 for
@@ -19,25 +21,20 @@ import attrs
 import httpcore
 import httpx
 
+from aiops.domain.model.network import LINK_LOCAL, PRIVATE, Address, refusal
 from aiops.domain.model.trackers import TrackerError, TrackerUnreachable
 
 Resolver = Callable[[str, int], list[str]]
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-LINK_LOCAL = tuple(ipaddress.ip_network(n) for n in ("169.254.0.0/16", "fe80::/10"))
-PRIVATE = tuple(
-    ipaddress.ip_network(n)
-    for n in (
-        "0.0.0.0/8",
-        "127.0.0.0/8",
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "::/128",
-        "::1/128",
-        "fc00::/7",
-    )
-)
+__all__ = [
+    "LINK_LOCAL",
+    "PRIVATE",
+    "Address",
+    "GuardedBackend",
+    "NetworkGuard",
+    "Resolver",
+    "refusal",
+    "resolve",
+]
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -47,17 +44,6 @@ def resolve(host: str, port: int) -> list[str]:
     except (OSError, UnicodeError):
         raise TrackerUnreachable(f"{host}: the name does not resolve") from None
     return [str(info[4][0]) for info in infos]
-
-
-def refusal(address: Address, *, allow_private_networks: bool) -> str | None:
-    """Why `address` may not be reached, or None."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    if any(address in network for network in LINK_LOCAL):
-        return f"{address} is a link-local address (cloud metadata)"
-    if not allow_private_networks and any(address in network for network in PRIVATE):
-        return f"{address} is a loopback or private address (private networks are not allowed)"
-    return None
 
 
 @attrs.frozen(kw_only=True)

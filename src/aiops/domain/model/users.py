@@ -23,3 +23,6 @@ class User:
     # The argon2id hash, never the password; kept out of repr so it never reaches a log line.
     password_hash: str | None = attrs.field(default=None, repr=False)
     id: int | None = None
+    # Carried in every session cookie; a cookie with another number is signed out. Sign-out,
+    # a password change and an admin's "sign out everywhere" move it on (never `update`).
+    session_generation: int = 0

@@ -14,7 +14,8 @@ from pathlib import PurePosixPath
 import attrs
 
 from aiops.domain.errors import Conflict, DomainError, NotFound, ValidationError
-from aiops.domain.model import validation
+from aiops.domain.model import accounts, validation
+from aiops.domain.model.users import User
 
 
 def workspace_path(root: PurePosixPath, username: str, project_slug: str) -> PurePosixPath:
@@ -181,28 +182,26 @@ class WorkspaceSnapshot:
 
 @attrs.frozen(kw_only=True)
 class WorkspacePolicy:
-    """Where workspaces live and which Linux account owns them (from the settings)."""
+    """Where workspaces live and which Linux account each user is (from the settings)."""
 
     root: PurePosixPath
     linux_user_strategy: str = "mapping"  # mapping: the user's linux_username; direct: username
     linux_user_mapping: Mapping[str, str] = attrs.field(factory=dict)  # email -> Linux account
 
-    def account_name(
-        self, username: str, linux_username: str | None, email: str | None = None
-    ) -> str | None:
-        """The user's Linux account: AIOPS_LINUX_USER_MAPPING's entry for their email, else
-        their linux_username, else (strategy direct) their username; None: no account."""
-        mapped = self.linux_user_mapping.get(email.lower()) if email else None
-        if mapped or linux_username:
-            return mapped or linux_username
-        return username if self.linux_user_strategy == "direct" else None
+    def account_for(self, user: User) -> str | None:
+        """The user's Linux account, the one decision every caller uses (see
+        domain/model/accounts.py); None: they have none."""
+        return accounts.account_for(
+            user, strategy=self.linux_user_strategy, mapping=self.linux_user_mapping
+        )
 
-    def path_for(
-        self,
-        username: str,
-        linux_username: str | None,
-        project_slug: str,
-        email: str | None = None,
-    ) -> PurePosixPath:
-        owner = self.account_name(username, linux_username, email) or username
-        return workspace_path(self.root, owner, project_slug)
+    def account_clash(self, user: User, others: Iterable[User]) -> accounts.AccountTaken | None:
+        """The error when the user's account is another user's too; None when it is not."""
+        return accounts.account_clash(
+            user, others, strategy=self.linux_user_strategy, mapping=self.linux_user_mapping
+        )
+
+    def path_for(self, user: User, project_slug: str) -> PurePosixPath:
+        """The user's workspace of a project, in the folder named after their account (their
+        username when they have none)."""
+        return workspace_path(self.root, self.account_for(user) or user.username, project_slug)

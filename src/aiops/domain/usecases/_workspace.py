@@ -25,7 +25,7 @@ from aiops.domain.model.workspaces import (
 from aiops.domain.usecases._audit import record
 from aiops.domain.usecases.auth import actor_for
 from aiops.domain.usecases.projects import require_project
-from aiops.domain.usecases.users import require_user
+from aiops.domain.usecases.users import own_account, require_user
 from aiops.ports.clock import Clock
 from aiops.ports.git_workspaces import GitWorkspaces, WorkTree
 from aiops.ports.linux_users import LinuxAccount, LinuxUsers
@@ -49,7 +49,9 @@ class Located:
     tenant_slug: str
     user: User
     path: Path
-    account: LinuxAccount | None  # whom git runs as (None: aiops's own account)
+    # Whom git runs as. None: the user has no account, or it does not exist; then aiops's own
+    # account, in a folder that must be aiops's own too (the adapter checks it each time).
+    account: LinuxAccount | None
     access: RemoteAccess
 
     @property
@@ -107,17 +109,16 @@ class WorkspaceUseCase:
                 raise PermissionDenied("you may only work in your own workspace")
             actor_for(uow, user).require(permission, tenant, missing)
             identity = uow.identities.get(project.identity_id) if project.identity_id else None
+            name = own_account(uow, self._p.policy, user)
         sealed = project.https_token_sealed
-        name = self._p.policy.account_name(user.username, user.linux_username, user.email)
-        path = self._p.policy.path_for(user.username, user.linux_username, project.slug, user.email)
+        # Before any git call: an account aiops may not act as refuses (AccountRefused) here.
+        account = self._p.linux_users.lookup(name) if name else None
         return Located(
             project=project,
             tenant_slug=tenant.slug,
             user=user,
-            path=Path(path),
-            # No Linux account (none named, or none of that name): aiops's own, in a folder
-            # that must then be aiops's own too (the adapter checks before each operation).
-            account=self._p.linux_users.lookup(name) if name else None,
+            path=Path(self._p.policy.path_for(user, project.slug)),
+            account=account,
             # The project's SSH identity, when it has a private key aiops holds, and its token.
             access=RemoteAccess(
                 url=project.repo_url,

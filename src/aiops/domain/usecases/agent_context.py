@@ -4,7 +4,8 @@ Three use cases. `LookUpIssue` finds what aiops has synced about an issue named 
 command line. `EditAgentContext` changes the file of a workspace given by its path (the CLI,
 which works without a server: a block with just the id, title and notes is still useful).
 `PopulateAgentContext` writes an issue into a user's own workspace of the issue's project (the
-Issues page's button, the API, and a session launch); it is audited.
+Issues page's button, the API, and a session launch), as the user's Linux account; it is
+audited.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from aiops.domain.model.access import SYSTEM, Actor, Permission
 from aiops.domain.model.agent_context import IssueContext
 from aiops.domain.model.projects import Project
 from aiops.domain.model.trackers import Issue
+from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import WorkspaceMissing, WorkspacePolicy
 from aiops.domain.usecases._audit import record
 from aiops.domain.usecases.auth import actor_for
@@ -27,6 +29,7 @@ from aiops.domain.usecases.users import require_user
 from aiops.ports.agent_context_files import AgentContextFiles
 from aiops.ports.clock import Clock
 from aiops.ports.git_workspaces import GitWorkspaces, WorkTree
+from aiops.ports.linux_users import LinuxAccount, LinuxUsers
 from aiops.ports.unit_of_work import IssueQuery, UnitOfWork, UnitOfWorkFactory
 
 
@@ -135,10 +138,12 @@ class EditCommand:
     action: ContextAction
     context: IssueContext | None = None  # write: the issue (id and title at least)
     notes: str = ""
+    account: LinuxAccount | None = None  # whose workspace; None: the account aiops runs as
 
 
 class EditAgentContext:
-    """Write, append to or clear the block of the file at a workspace's root."""
+    """Write, append to or clear the block of the file at a workspace's root, as the
+    workspace's account (the CLI: as whoever runs it)."""
 
     def __init__(self, *, files: AgentContextFiles) -> None:
         self._files = files
@@ -149,10 +154,10 @@ class EditAgentContext:
             raise ValidationError("issue", "write needs the issue's id and title")
         if cmd.action is ContextAction.APPEND and not notes.strip():
             raise ValidationError("notes", "nothing to append: give the notes on stdin")
-        if not self._files.is_workspace(cmd.workspace):
+        if not self._files.is_workspace(cmd.account, cmd.workspace):
             raise WorkspaceMissing(f"{cmd.workspace} is not a git workspace (no .git in it)")
         path = cmd.workspace / agent_context.FILENAME
-        existing = self._files.read(path)
+        existing = self._files.read(cmd.account, path)
         if cmd.action is ContextAction.CLEAR:
             text = None if existing is None else agent_context.clear(existing)
         elif cmd.action is ContextAction.APPEND:
@@ -163,7 +168,7 @@ class EditAgentContext:
         changed = text is not None and text != existing
         if changed:
             assert text is not None
-            self._files.write(path, text)
+            self._files.write(cmd.account, path, text)
         return AgentContextResult(path=str(path), changed=changed, issue=cmd.context)
 
 
@@ -175,10 +180,20 @@ class PopulateCommand:
     actor: Actor = SYSTEM
 
 
+def workspace_account(
+    user: User, policy: WorkspacePolicy, linux_users: LinuxUsers
+) -> LinuxAccount | None:
+    """The Linux account the user's workspaces belong to, as the workspace use cases find it;
+    None (aiops's own account) for a user without one."""
+    name = policy.account_for(user)
+    return linux_users.lookup(name) if name else None
+
+
 class PopulateAgentContext:
-    """Write an issue's context into a user's workspace of the issue's project. The
-    workspace must exist already; the actor must be the user (or an admin or the system) and
-    may use the project. Another tenant's issue does not exist for the actor."""
+    """Write an issue's context into a user's workspace of the issue's project, as the user's
+    Linux account. The workspace must exist already; the actor must be the user (or an admin
+    or the system) and may use the project. Another tenant's issue does not exist for the
+    actor."""
 
     def __init__(
         self,
@@ -186,12 +201,14 @@ class PopulateAgentContext:
         uow: UnitOfWorkFactory,
         files: AgentContextFiles,
         policy: WorkspacePolicy,
+        linux_users: LinuxUsers,
         clock: Clock,
     ) -> None:
         self._uow = uow
         self._edit = EditAgentContext(files=files)
         self._files = files
         self._policy = policy
+        self._users = linux_users
         self._clock = clock
 
     def __call__(self, cmd: PopulateCommand) -> AgentContextResult:
@@ -208,15 +225,14 @@ class PopulateAgentContext:
                 raise PermissionDenied("you may only work in your own workspace")
             actor_for(uow, user).require(Permission.USE, tenant, missing)
             context = context_of(issue, _owner(uow, issue))
-        workspace = Path(self._policy.path_for(user.username, user.linux_username, project.slug))
-        if not self._files.is_workspace(workspace):
-            raise WorkspaceMissing(
-                f"{user.email} has no workspace for project {project.slug!r} at {workspace}: "
-                "initialise the workspace first"
-            )
+        workspace, account = self._workspace(user, project)
         result = self._edit(
             EditCommand(
-                workspace=workspace, action=ContextAction.WRITE, context=context, notes=cmd.notes
+                workspace=workspace,
+                action=ContextAction.WRITE,
+                context=context,
+                notes=cmd.notes,
+                account=account,
             )
         )
         with self._uow() as uow:
@@ -232,3 +248,14 @@ class PopulateAgentContext:
             )
             uow.commit()
         return result
+
+    def _workspace(self, user: User, project: Project) -> tuple[Path, LinuxAccount | None]:
+        """The user's workspace of the project and its account, once it is there."""
+        path = self._policy.path_for(user, project.slug)
+        account = workspace_account(user, self._policy, self._users)
+        if not self._files.is_workspace(account, Path(path)):
+            raise WorkspaceMissing(
+                f"{user.email} has no workspace for project {project.slug!r} at {path}: "
+                "initialise the workspace first"
+            )
+        return Path(path), account

@@ -47,7 +47,7 @@ class SignIn:
         self._hasher = hasher
         self._decoy = hasher.hash("decoy password for unknown accounts")
 
-    def __call__(self, cmd: SignInCommand) -> Actor:
+    def __call__(self, cmd: SignInCommand) -> SignedIn:
         email = _valid_email_or_none(cmd.email)
         # Keys are digests: whatever was typed (NUL bytes, megabytes) never reaches a column.
         typed = (email or cmd.email.strip().lower()).encode("utf-8", "replace")
@@ -89,7 +89,15 @@ class SignIn:
                 address=cmd.address,
             )
             uow.commit()
-            return actor_for(uow, user)
+            return SignedIn(actor_for(uow, user), user.session_generation)
+
+
+@attrs.frozen
+class SignedIn:
+    """Who signed in, and the session generation their cookie must carry."""
+
+    actor: Actor
+    session_generation: int
 
 
 @attrs.frozen(kw_only=True)
@@ -100,14 +108,16 @@ class ChangePasswordCommand:
 
 
 class ChangePassword:
-    """A signed-in user changes their own password, proving they know the current one."""
+    """A signed-in user changes their own password, proving they know the current one. Every
+    session of theirs is signed out; the new session generation is returned, so the browser
+    that made the change can stay signed in."""
 
     def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher) -> None:
         self._uow = uow
         self._clock = clock
         self._hasher = hasher
 
-    def __call__(self, cmd: ChangePasswordCommand) -> None:
+    def __call__(self, cmd: ChangePasswordCommand) -> int:
         new = check_password(cmd.new)
         with self._uow() as uow:
             user = uow.users.get(cmd.actor.user_id) if cmd.actor.user_id else None
@@ -116,14 +126,50 @@ class ChangePassword:
             if not (user.password_hash and self._hasher.verify(user.password_hash, cmd.current)):
                 raise ValidationError("current_password", "is not your current password")
             uow.users.update(attrs.evolve(user, password_hash=self._hasher.hash(new)))
+            assert user.id is not None
+            generation = uow.users.revoke_sessions(user.id)
             record(
                 uow,
                 self._clock,
                 actor=user.email,
                 action="user.password_changed",
                 target=f"user:{user.email}",
+                sessions="revoked",
             )
             uow.commit()
+        return generation
+
+
+@attrs.frozen(kw_only=True)
+class SignOutCommand:
+    """Void every session cookie of a user: their own when they sign out; anyone's for a
+    global admin ("sign out everywhere", `aiops user sign-out`)."""
+
+    email: str
+    actor: Actor = SYSTEM
+
+
+class SignOut:
+    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def __call__(self, cmd: SignOutCommand) -> User:
+        with self._uow() as uow:
+            user = require_user(uow, cmd.email)
+            _require_self_or_admin(cmd.actor, user)
+            assert user.id is not None
+            generation = uow.users.revoke_sessions(user.id)
+            own = cmd.actor.user_id == user.id
+            record(
+                uow,
+                self._clock,
+                actor=cmd.actor.name,
+                action="user.signed_out" if own else "user.signed_out_everywhere",
+                target=f"user:{user.email}",
+            )
+            uow.commit()
+        return attrs.evolve(user, session_generation=generation)
 
 
 @attrs.frozen
@@ -141,17 +187,26 @@ def _valid_email_or_none(value: str) -> str | None:
         return None
 
 
+@attrs.frozen
+class SessionCookie:
+    """What a signed session cookie says: whose it is, and their session generation then."""
+
+    user_id: int
+    session_generation: int
+
+
 class LoadViewer:
-    """The actor for a signed-in session's user id (None when the user no longer exists),
-    read in one transaction with the data version."""
+    """The actor behind a session cookie, read in one transaction with the data version; None
+    when the user no longer exists or has been signed out since (another generation). Reads
+    only: it runs on every request."""
 
     def __init__(self, *, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    def __call__(self, user_id: int) -> Viewer | None:
+    def __call__(self, cookie: SessionCookie) -> Viewer | None:
         with self._uow() as uow:
-            user = uow.users.get(user_id)
-            if user is None:
+            user = uow.users.get(cookie.user_id)
+            if user is None or user.session_generation != cookie.session_generation:
                 return None
             return Viewer(actor=actor_for(uow, user), data_version=uow.audit.latest_id())
 

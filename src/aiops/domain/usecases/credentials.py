@@ -24,7 +24,7 @@ from aiops.domain.model.sessions import DEFAULT_TOOLS, Tool, ToolSpec
 from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import WorkspacePolicy
 from aiops.domain.usecases._audit import record
-from aiops.domain.usecases.users import require_user
+from aiops.domain.usecases.users import own_account, require_user
 from aiops.ports.clock import Clock
 from aiops.ports.credentials import CredentialInfo, CredentialStore
 from aiops.ports.linux_users import LinuxAccount, LinuxUsers
@@ -44,8 +44,8 @@ class SetCredentialsCommand:
 class CredentialsSaved:
     info: CredentialInfo
     user: User
-    account: str | None  # the Linux account the files belong to (None: aiops keeps them)
-    mirrored_to: str | None  # the config folder they were copied into, if any
+    account: str | None  # the Linux account whose HOME gets them (None: aiops only keeps them)
+    mirrored_to: str | None  # the config folder they were copied into (as the account), if any
     mirror_error: str | None = None  # why they could not be copied (they are saved anyway)
 
 
@@ -65,8 +65,8 @@ class MirrorCredentials:
     say what the launched tool's environment (only) must add. The lead's LaunchSession calls
     it before every launch, so a tool that rewrote or lost its files starts from the saved ones.
     The environment it returns holds a secret: it belongs in the tool's process only (never
-    in argv, a log line or the session's record). Raises CredentialsRefused when the config
-    folder cannot be written safely (a symlink planted in HOME).
+    in argv, a log line or the session's record). Raises CredentialsRefused when the account
+    cannot write the config folder (a symlink planted in HOME, a folder not theirs).
     """
 
     def __init__(
@@ -93,8 +93,10 @@ class MirrorCredentials:
 
 
 class SetCredentials:
-    """Admin only: check the paste, store it for the user (owned by their Linux account) and
-    mirror it into their HOME at once when the account exists."""
+    """Admin only: check the paste, store it for the user (in aiops's own store) and mirror it
+    into their HOME, as their Linux account (as WorkspacePolicy.account_for decides), at once
+    when the account exists. An account aiops may not act as (root, a system account, a denied
+    one) refuses the save."""
 
     def __init__(
         self,
@@ -119,10 +121,10 @@ class SetCredentials:
         files = validate_credentials(tool, cmd.files)
         with self._uow() as uow:
             user = _target(uow, cmd.user_id, cmd.user_email)
+            name = own_account(uow, self._policy, user)
         assert user.id is not None
-        name = self._policy.account_name(user.username, user.linux_username)
-        account = self._users.lookup(name) if name else None
-        info = self._store.save(user.id, tool, files, account, self._clock.now())
+        account = self._users.lookup(name) if name else None  # AccountRefused: nothing saved
+        info = self._store.save(user.id, tool, files, self._clock.now())
         mirrored_to, error = None, None
         if account is not None:
             try:

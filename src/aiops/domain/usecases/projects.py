@@ -10,11 +10,13 @@ from aiops.domain.errors import Conflict, NotFound, ValidationError
 from aiops.domain.model import validation
 from aiops.domain.model.access import SYSTEM, Actor, Permission
 from aiops.domain.model.projects import DEFAULT_BRANCH, Project
+from aiops.domain.model.remotes import RemoteRefused, parse_remote, refusal_for_owners
 from aiops.domain.model.tenants import Tenant
 from aiops.domain.usecases._audit import record
 from aiops.domain.usecases.identities import require_identity
 from aiops.domain.usecases.tenants import require_tenant
 from aiops.ports.clock import Clock
+from aiops.ports.remote_hosts import RemoteHosts
 from aiops.ports.secret_box import SecretBox
 from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -70,6 +72,54 @@ def token_change(cmd: UpdateProjectCommand) -> str | None:
     return None if cmd.https_token is None else "set"
 
 
+def check_remote(url: str | None, actor: Actor, hosts: RemoteHosts) -> None:
+    """ValidationError for a remote nobody may set; RemoteRefused for one the actor may not:
+    someone who is not a global admin sets https://, ssh:// or user@host:path on a host that
+    passes the network check (domain/model/remotes.py). None is no remote."""
+    if url is None:
+        return
+    remote = parse_remote(url)
+    if actor.is_admin:
+        return
+    why = refusal_for_owners(remote) or (hosts.refusal(remote.host) if remote.host else None)
+    if why is not None:
+        raise RemoteRefused(f"repo_url: {why}")
+
+
+REMOTE_CREDENTIALS = ("https_token", "identity")
+
+
+def without_old_credentials(
+    before: Project, after: Project, actor: Actor, *, new_token: bool
+) -> tuple[Project, tuple[str, ...]]:
+    """The project to save, and which of REMOTE_CREDENTIALS a change of its remote cleared.
+
+    When someone who is not a global admin points the project at another remote, the https
+    token and SSH identity it had go (an admin gave them for the old remote; kept, an owner
+    could send them to a host of their own). A token given with the change is theirs, and
+    stays. An admin's change, removing the remote, or keeping it, clears nothing."""
+    if actor.is_admin or after.repo_url is None or after.repo_url == before.repo_url:
+        return after, ()
+    token = before.https_token_sealed is not None and not new_token
+    identity = before.identity_id is not None and after.identity_id == before.identity_id
+    cleared = tuple(
+        name for name, gone in zip(REMOTE_CREDENTIALS, (token, identity), strict=True) if gone
+    )
+    return attrs.evolve(
+        after,
+        https_token_sealed=None if token else after.https_token_sealed,
+        identity_id=None if identity else after.identity_id,
+    ), cleared
+
+
+@attrs.frozen
+class ProjectUpdate:
+    """The project as saved, and the remote's credentials the change cleared on its own."""
+
+    project: Project
+    cleared: tuple[str, ...] = ()
+
+
 @attrs.frozen(kw_only=True)
 class ListProjectsQuery:
     tenant: str | None = None
@@ -77,16 +127,25 @@ class ListProjectsQuery:
 
 
 class CreateProject:
-    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock, secret_box: SecretBox) -> None:
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        secret_box: SecretBox,
+        remote_hosts: RemoteHosts,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._box = secret_box
+        self._hosts = remote_hosts
 
     def __call__(self, cmd: CreateProjectCommand) -> Project:
         with self._uow() as uow:
             tenant = require_tenant(uow, cmd.tenant)
             cmd.actor.require(Permission.MANAGE, tenant)
             assert tenant.id is not None
+            check_remote(cmd.repo_url or None, cmd.actor, self._hosts)
             project = Project(
                 tenant_id=tenant.id,
                 slug=cmd.slug,
@@ -118,19 +177,31 @@ class CreateProject:
 
 
 class UpdateProject:
-    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock, secret_box: SecretBox) -> None:
+    """Change a project. A new remote is checked (check_remote), and a new remote set by
+    someone who is not a global admin clears the old one's credentials
+    (without_old_credentials): the result, the audit event and every entrypoint say which."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        secret_box: SecretBox,
+        remote_hosts: RemoteHosts,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._box = secret_box
+        self._hosts = remote_hosts
 
-    def __call__(self, cmd: UpdateProjectCommand) -> Project:
+    def __call__(self, cmd: UpdateProjectCommand) -> ProjectUpdate:
         with self._uow() as uow:
             before = uow.projects.get(cmd.project_id)
             tenant = uow.tenants.get(before.tenant_id) if before else None
             if before is None or tenant is None:
                 raise NotFound(f"project {cmd.project_id} does not exist")
             cmd.actor.require(Permission.MANAGE, tenant, f"project {cmd.project_id} does not exist")
-            token = token_change(cmd)
+            change = token_change(cmd)
             after = attrs.evolve(
                 before,
                 name=before.name if cmd.name is None else cmd.name,
@@ -140,13 +211,20 @@ class UpdateProject:
                 else cmd.default_branch,
                 identity_id=cmd.new_identity_id(before.identity_id),
                 https_token_sealed=before.https_token_sealed
-                if token is None
+                if change is None
                 else sealed_token(self._box, cmd.https_token),
             )
+            if after.repo_url != before.repo_url:
+                check_remote(after.repo_url, cmd.actor, self._hosts)
+            after, cleared = without_old_credentials(
+                before, after, cmd.actor, new_token=change == "set"
+            )
             if after == before:
-                return before
+                return ProjectUpdate(before)
             require_identity(uow, after.identity_id, cmd.actor, before.identity_id)
             after = uow.projects.update(after)
+            if "https_token" in cleared:
+                change = "cleared"
             record(
                 uow,
                 self._clock,
@@ -158,10 +236,11 @@ class UpdateProject:
                 repo_url=after.repo_url,
                 default_branch=after.default_branch,
                 identity_id=after.identity_id,
-                **({} if token is None else {"https_token": token}),
+                **({} if change is None else {"https_token": change}),
+                **({"cleared": ",".join(cleared)} if cleared else {}),
             )
             uow.commit()
-        return after
+        return ProjectUpdate(after, cleared)
 
 
 def require_project(uow: UnitOfWork, project_id: int, actor: Actor) -> tuple[Project, Tenant]:

@@ -12,6 +12,7 @@ from aiops.domain.model.access import SYSTEM, Actor
 from aiops.domain.model.projects import Project
 from aiops.domain.model.tenants import Tenant
 from aiops.domain.model.users import User
+from aiops.domain.model.workspaces import WorkspacePolicy
 from aiops.domain.usecases._audit import record
 from aiops.domain.usecases.users import CreateUserCommand, new_user
 from aiops.ports.clock import Clock
@@ -38,10 +39,18 @@ class SeedResult:
 
 
 class SeedDefaults:
-    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher) -> None:
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        hasher: PasswordHasher,
+        policy: WorkspacePolicy,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._hasher = hasher
+        self._policy = policy
 
     def __call__(self, cmd: SeedCommand) -> SeedResult:
         if not cmd.admin_email:
@@ -86,7 +95,9 @@ class SeedDefaults:
             return admin, None, [f"admin:{admin.email}"]
         password = secrets.token_urlsafe(18)
         admin = new_user(
-            uow, CreateUserCommand(email=email, name=cmd.admin_name, is_admin=True, actor=cmd.actor)
+            uow,
+            CreateUserCommand(email=email, name=cmd.admin_name, is_admin=True, actor=cmd.actor),
+            self._policy,
         )
         admin = uow.users.update(attrs.evolve(admin, password_hash=self._hasher.hash(password)))
         return admin, password, [f"user:{admin.email}"]

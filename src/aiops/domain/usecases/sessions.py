@@ -13,7 +13,7 @@ from typing import Protocol
 
 import attrs
 
-from aiops.domain.errors import NotFound, PermissionDenied
+from aiops.domain.errors import AccountRefused, NotFound, PermissionDenied
 from aiops.domain.model.access import SYSTEM, Actor, Permission
 from aiops.domain.model.projects import Project
 from aiops.domain.model.sessions import (
@@ -23,23 +23,22 @@ from aiops.domain.model.sessions import (
     SessionRefused,
     Tool,
     ToolSpec,
-    agent_status,
-    project_id_of,
     session_name,
     window_name,
 )
 from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import WorkspacePolicy
 from aiops.domain.usecases._audit import record
+from aiops.domain.usecases._tmux_view import ended, look, plan_resync, server_of, servers_of
 from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.agent_context import PopulateCommand
 from aiops.domain.usecases.auth import actor_for
 from aiops.domain.usecases.projects import require_project
-from aiops.domain.usecases.users import require_user
+from aiops.domain.usecases.users import own_account, require_user
 from aiops.domain.usecases.workspaces import WorkspaceResult
 from aiops.ports.clock import Clock
 from aiops.ports.linux_users import LinuxAccount, LinuxUsers
-from aiops.ports.tmux import TmuxSessions, TmuxWindow, WindowSpec
+from aiops.ports.tmux import TmuxServer, TmuxSessions, WindowSpec
 from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
@@ -140,8 +139,8 @@ class LaunchSession:
     def __call__(self, cmd: LaunchSessionCommand) -> LaunchResult:
         tool = Tool.parse(cmd.tool)
         spec = self._p.policy.spec(tool)
-        user, project = self._allowed(cmd)
-        account = account_of(user, self._p.policy.workspace, self._p.linux_users)
+        user, project, name = self._allowed(cmd)
+        account = account_of(user, name, self._p.linux_users)
         workspace = self._p.init_workspace(
             WorkspaceRef(project_id=cmd.project_id, user_email=user.email, actor=cmd.actor)
         )
@@ -174,7 +173,7 @@ class LaunchSession:
             if known is not None and not launched.created:
                 return LaunchResult(session=known, created=False)
             if known is not None:  # its window had gone: that record ends here
-                uow.agent_sessions.update(_ended(known, now))
+                uow.agent_sessions.update(ended(known, now))
             session = uow.agent_sessions.add(
                 AgentSession(
                     user_id=user.id,
@@ -203,7 +202,9 @@ class LaunchSession:
             uow.commit()
         return LaunchResult(session=session, created=True)
 
-    def _allowed(self, cmd: LaunchSessionCommand) -> tuple[User, Project]:
+    def _allowed(self, cmd: LaunchSessionCommand) -> tuple[User, Project, str | None]:
+        """The user, the project and the user's Linux account name, once the launch is
+        allowed."""
         missing = f"project {cmd.project_id} does not exist"
         with self._p.uow() as uow:
             project, tenant = require_project(uow, cmd.project_id, cmd.actor)
@@ -215,21 +216,24 @@ class LaunchSession:
                 issue = uow.issues.get(cmd.issue_id)
                 if issue is None or issue.project_id != project.id:
                     raise NotFound(f"issue {cmd.issue_id} does not exist in project {project.slug}")
-        return user, project
+            name = own_account(uow, self._p.policy.workspace, user)
+        return user, project, name
 
 
-def account_of(user: User, policy: WorkspacePolicy, linux_users: LinuxUsers) -> LinuxAccount:
-    name = policy.account_name(user.username, user.linux_username, user.email)
+def account_of(user: User, name: str | None, linux_users: LinuxUsers) -> LinuxAccount:
+    """The account a session of the user runs as (`name`, as WorkspacePolicy.account_for
+    decided); SessionRefused, saying why, when there is none or aiops may not act as it."""
     if name is None:
         raise SessionRefused(
             f"{user.email} has no Linux account: map it in AIOPS_LINUX_USER_MAPPING or set the "
             "user's Linux username (or use AIOPS_LINUX_USER_STRATEGY=direct)"
         )
-    account = linux_users.lookup(name)
+    try:
+        account = linux_users.lookup(name)
+    except AccountRefused as refused:
+        raise SessionRefused(f"{user.email} may not run sessions: {refused.message}") from None
     if account is None:
-        raise SessionRefused(
-            f"the Linux account {name!r} does not exist (or is root, which never runs sessions)"
-        )
+        raise SessionRefused(f"the Linux account {name!r} does not exist ({user.email}'s)")
     return account
 
 
@@ -242,14 +246,6 @@ def _recorded(uow: UnitOfWork, window: WindowSpec) -> AgentSession | None:
         ):
             return session
     return None
-
-
-def _ended(session: AgentSession, now: datetime) -> AgentSession:
-    return attrs.evolve(session, status=AgentStatus.EXITED, ended_at=session.ended_at or now)
-
-
-def _index(windows: Iterable[TmuxWindow]) -> dict[tuple[str, str, str], TmuxWindow]:
-    return {(w.socket, w.session, w.window): w for w in windows}
 
 
 class ListSessions:
@@ -270,43 +266,34 @@ class ListSessions:
 
 
 def refresh(ports: SessionPorts, sessions: Sequence[AgentSession]) -> list[SessionView]:
-    """Views of `sessions` from one tmux call per server; changed records saved."""
+    """Views of `sessions` from one tmux call per server (each as its account); changed
+    records saved."""
     if not sessions:
         return []
-    windows = _index(ports.tmux.windows(sorted({s.tmux_socket for s in sessions})))
+    view = look(ports.tmux, ports.linux_users, sessions)
     now = ports.clock.now()
-    views: list[SessionView] = []
-    changed: list[AgentSession] = []
-    for session in sessions:
-        window = windows.get((session.tmux_socket, session.tmux_session, session.tmux_window))
-        status = agent_status(
-            alive=window is not None and window.alive,
-            foreground=window.foreground if window else None,
-            tool=session.tool,
-            last_activity=window.last_activity if window else session.last_activity,
-            now=now,
+    current = [view.state_of(s, now) for s in sessions]
+    changed = [c for c, s in zip(current, sessions, strict=True) if c != s]
+    views = [
+        SessionView(
+            session=c,
+            status=c.status,
+            last_activity=c.last_activity,
+            attach=c.attach_command(ports.policy.host),
         )
-        activity = window.last_activity if window else session.last_activity
-        current = attrs.evolve(session, status=status, last_activity=activity)
-        if status is AgentStatus.EXITED:
-            current = _ended(current, now)
-        if current != session:
-            changed.append(current)
-        host = ports.policy.host
-        views.append(
-            SessionView(
-                session=current,
-                status=status,
-                last_activity=activity,
-                attach=current.attach_command(host),
-            )
-        )
+        for c in current
+    ]
     if changed:
         with ports.uow() as uow:
             for session in changed:
                 uow.agent_sessions.update(session)
             uow.commit()
     return views
+
+
+def _server(ports: SessionPorts, session: AgentSession) -> TmuxServer | None:
+    """The record's tmux server as its account now (None: the account is gone)."""
+    return server_of(servers_of(ports.linux_users, [session]), session)
 
 
 def _may_see(uow: UnitOfWork, actor: Actor, session: AgentSession) -> bool:
@@ -326,8 +313,10 @@ class StopSession:
             session = uow.agent_sessions.get(session_id)
             if session is None or not _may_see(uow, actor, session):
                 raise NotFound(f"session {session_id} does not exist")
-        self._p.tmux.kill_window(session.tmux_socket, session.tmux_session, session.tmux_window)
-        stopped = _ended(session, self._p.clock.now())
+        server = _server(self._p, session)
+        if server is not None:  # else its account is gone, and its window with it for aiops
+            self._p.tmux.kill_window(server, session.tmux_session, session.tmux_window)
+        stopped = ended(session, self._p.clock.now())
         with self._p.uow() as uow:
             uow.agent_sessions.update(stopped)
             record(
@@ -381,27 +370,30 @@ class ResyncTmux:
         actor.require_admin()
         with self._p.uow() as uow:
             recorded = list(uow.agent_sessions.list())
-            projects = {p.id for p in uow.projects.list()}
+            projects = {p.id for p in uow.projects.list() if p.id is not None}
             users = {u.id: u for u in uow.users.list()}
-        sockets = sorted({s.tmux_socket for s in recorded})
-        windows = list(self._p.tmux.windows(sockets))
-        present = _index(windows)
-        live = [s for s in recorded if s.status is not AgentStatus.EXITED]
-        missing = [s for s in live if (s.tmux_socket, s.tmux_session, s.tmux_window) not in present]
-        orphans = sorted(
-            {
-                (w.socket, w.session)
-                for w in windows
-                if (pid := project_id_of(w.session)) is not None and pid not in projects
-            }
+        missing, orphans = plan_resync(
+            recorded, look(self._p.tmux, self._p.linux_users, recorded), projects
         )
+        pruned = tuple(name for names in orphans.values() for name in names)
+        if dry_run:
+            recreated = tuple(s.target for s in missing)
+            return ResyncReport(recreated=recreated, pruned=pruned, dry_run=True)
+        recreated, failed = self._recreate(missing, users, actor)
+        for server, names in orphans.items():
+            self._p.tmux.kill_sessions(server, names)
+        report = ResyncReport(recreated=recreated, pruned=pruned, exited=failed)
+        self._audit(report, actor)
+        return report
+
+    def _recreate(
+        self, missing: Sequence[AgentSession], users: Mapping[int | None, User], actor: Actor
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Launch each again as its user (through the user's account now); (recreated, ended)."""
         recreated: list[str] = []
         failed: list[str] = []
         for session in missing:
             user = users.get(session.user_id)
-            if dry_run:
-                recreated.append(session.target)
-                continue
             try:
                 if user is None:
                     raise NotFound(f"user {session.user_id} does not exist")
@@ -418,17 +410,7 @@ class ResyncTmux:
             except (NotFound, PermissionDenied, SessionRefused):
                 failed.append(session.target)
                 self._end(session)
-        report = ResyncReport(
-            recreated=tuple(recreated),
-            pruned=tuple(name for _, name in orphans),
-            exited=tuple(failed),
-            dry_run=dry_run,
-        )
-        if not dry_run:
-            for socket, name in orphans:
-                self._p.tmux.kill_session(socket, name)
-            self._audit(report, actor)
-        return report
+        return tuple(recreated), tuple(failed)
 
     def _audit(self, report: ResyncReport, actor: Actor) -> None:
         """Only a real resync is recorded: a dry run changes nothing."""
@@ -447,7 +429,7 @@ class ResyncTmux:
 
     def _end(self, session: AgentSession) -> None:
         with self._p.uow() as uow:
-            uow.agent_sessions.update(_ended(session, self._p.clock.now()))
+            uow.agent_sessions.update(ended(session, self._p.clock.now()))
             uow.commit()
 
 
@@ -463,7 +445,8 @@ class ViewSession:
             if session is None or not _may_see(uow, actor, session):
                 raise NotFound(f"session {session_id} does not exist")
         [view] = refresh(self._p, [session])
-        if view.status is AgentStatus.EXITED:
+        server = _server(self._p, session)
+        if view.status is AgentStatus.EXITED or server is None:
             return view, ""
-        pane = self._p.tmux.capture(session.tmux_socket, session.tmux_session, session.tmux_window)
+        pane = self._p.tmux.capture(server, session.tmux_session, session.tmux_window)
         return view, pane

@@ -10,6 +10,7 @@ from aiops.domain.errors import Conflict, NotFound, PermissionDenied, Validation
 from aiops.domain.model import validation
 from aiops.domain.model.access import SYSTEM, Actor
 from aiops.domain.model.users import User
+from aiops.domain.model.workspaces import WorkspacePolicy
 from aiops.domain.usecases._audit import record
 from aiops.ports.clock import Clock
 from aiops.ports.password_hasher import PasswordHasher
@@ -51,7 +52,16 @@ def require_user(uow: UnitOfWork, email: str) -> User:
     return user
 
 
-def new_user(uow: UnitOfWork, cmd: CreateUserCommand) -> User:
+def own_account(uow: UnitOfWork, policy: WorkspacePolicy, user: User) -> str | None:
+    """The user's Linux account (policy.account_for; None: none), refused (AccountTaken) when
+    another user's is the same one, as a mapping changed since the users were made can do."""
+    clash = policy.account_clash(user, uow.users.list())
+    if clash is not None:
+        raise clash
+    return policy.account_for(user)
+
+
+def new_user(uow: UnitOfWork, cmd: CreateUserCommand, policy: WorkspacePolicy) -> User:
     """Validate and add a user (no commit): shared by CreateUser and SeedDefaults."""
     email = validation.email(cmd.email)
     user = User(
@@ -61,22 +71,29 @@ def new_user(uow: UnitOfWork, cmd: CreateUserCommand) -> User:
         is_admin=cmd.is_admin,
         linux_username=cmd.linux_username,
     )
+    if user.linux_username is not None and not cmd.actor.is_admin:
+        raise PermissionDenied("only a global admin may set a user's Linux account")
     if uow.users.get_by_email(user.email) is not None:
         raise Conflict(f"a user with email {user.email!r} already exists")
     if uow.users.get_by_username(user.username) is not None:
         raise Conflict(f"username {user.username!r} is taken: choose another with --username")
+    own_account(uow, policy, user)
     return uow.users.add(user)
 
 
 class CreateUser:
-    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    """Admins only. Refused when the user's Linux account (the mapping included) would be
+    another user's too."""
+
+    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock, policy: WorkspacePolicy) -> None:
         self._uow = uow
         self._clock = clock
+        self._policy = policy
 
     def __call__(self, cmd: CreateUserCommand) -> User:
         cmd.actor.require_admin()
         with self._uow() as uow:
-            user = new_user(uow, cmd)
+            user = new_user(uow, cmd, self._policy)
             record(
                 uow,
                 self._clock,
@@ -86,12 +103,16 @@ class CreateUser:
                 username=user.username,
                 is_admin=user.is_admin,
                 linux_username=user.linux_username,
+                linux_account=self._policy.account_for(user),
             )
             uow.commit()
         return user
 
 
 class SetPassword:
+    """Set a user's password (an admin, the CLI, or the user); every session of theirs is
+    signed out."""
+
     def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher) -> None:
         self._uow = uow
         self._clock = clock
@@ -104,12 +125,15 @@ class SetPassword:
             if not cmd.actor.is_admin and cmd.actor.user_id != user.id:
                 raise PermissionDenied("you may only change your own password")
             user = uow.users.update(attrs.evolve(user, password_hash=self._hasher.hash(password)))
+            assert user.id is not None
+            user = attrs.evolve(user, session_generation=uow.users.revoke_sessions(user.id))
             record(
                 uow,
                 self._clock,
                 actor=cmd.actor.name,
                 action="user.password_set",
                 target=f"user:{user.email}",
+                sessions="revoked",
             )
             uow.commit()
         return user

@@ -24,6 +24,7 @@ from aiops.domain.errors import DomainError
 from aiops.domain.model.access import Actor
 from aiops.domain.model.projects import Project
 from aiops.domain.model.users import User
+from aiops.entrypoints import privileges
 from aiops.log import configure_logging
 
 USER_ERRORS = (DomainError, AdapterError, ConfigError)
@@ -31,7 +32,13 @@ USER_ERRORS = (DomainError, AdapterError, ConfigError)
 _json = cattrs.Converter()
 _json.register_unstructure_hook(datetime, datetime.isoformat)
 _json.register_unstructure_hook(
-    User, make_dict_unstructure_fn(User, _json, password_hash=override(omit=True))
+    User,
+    make_dict_unstructure_fn(
+        User,
+        _json,
+        password_hash=override(omit=True),
+        session_generation=override(omit=True),
+    ),
 )
 _project_fields = make_dict_unstructure_fn(Project, _json, https_token_sealed=override(omit=True))
 _json.register_unstructure_hook(
@@ -40,13 +47,18 @@ _json.register_unstructure_hook(
 )
 
 
-def open_container(*, check_schema: bool = True) -> Container:
+def open_container(*, check_schema: bool = True, separate: bool = True) -> Container:
     """Settings validated, logging configured, and (by default) the schema known to be current.
+
+    Run as root on an instance the service account owns, the command first becomes that
+    account (the launcher acts in users' spaces): root never writes the service's files.
 
     The container lives until the command ends, then closes its resources (the database
     engine, the trackers' HTTP clients): a command may drop its reference and keep using
     what it built."""
     settings = load_settings()
+    if separate and privileges.separate(settings, create=False):
+        settings = load_settings()
     configure_logging(fmt=settings.log_format, level=settings.log_level)
     container = bootstrap(settings, check_schema=check_schema)
     atexit.register(container.shutdown_resources)
@@ -56,6 +68,8 @@ def open_container(*, check_schema: bool = True) -> Container:
 def actor() -> Actor:
     """Who runs a CLI command: the local account (an operator with full rights), as the audit
     trail records it."""
+    if privileges.invoked_by is not None:  # root, now the service account
+        return Actor.system(f"cli:{privileges.invoked_by}")
     try:
         return Actor.system(f"cli:{pwd.getpwuid(os.getuid()).pw_name}")
     except KeyError:

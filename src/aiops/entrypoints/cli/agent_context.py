@@ -148,7 +148,7 @@ def _edit(
     from aiops.container import Container
     from aiops.domain.usecases.agent_context import EditCommand
 
-    # Only the file adapter is used: no settings, no database.
+    # Only the file adapter is used (no database): it acts as whoever runs the command.
     result = Container().edit_agent_context()(
         EditCommand(workspace=workspace, action=action, context=context, notes=notes)
     )

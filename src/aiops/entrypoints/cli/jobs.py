@@ -142,4 +142,5 @@ def run_scheduler(
     from aiops.entrypoints.cli._runtime import open_container
     from aiops.entrypoints.scheduler import run_in_foreground
 
+    # As root on the service's instance, it runs as the service account (open_container).
     run_in_foreground(open_container(), once=once, owner=owner, poll=poll, lease=lease)

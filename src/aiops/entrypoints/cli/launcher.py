@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -23,17 +21,20 @@ def launcher(
 ) -> None:
     """Run the launcher as root: it acts in users' spaces, as each user, for the service
     account (AIOPS_SERVICE_USER) alone. `aiops serve` started as root starts it by itself."""
+    import json
     import pwd
+    import shutil
+    import sys
 
-    from aiops.adapters.launcher.server import LauncherServer
+    from aiops.adapters.npm_installer import allowlisted_packages
+    from aiops.adapters.system_accounts import uid_min
+    from aiops.config import load_settings
+    from aiops.container import launcher_programs
     from aiops.domain.errors import DomainError
-    from aiops.entrypoints.cli._runtime import open_container
-    from aiops.log import get_logger
 
     if os.geteuid() != 0:
         raise DomainError("the launcher runs as root (it switches to each user's account)")
-    container = open_container()
-    settings = container.settings()
+    settings = load_settings()
     try:
         service = pwd.getpwnam(settings.service_user)
     except KeyError:
@@ -41,29 +42,29 @@ def launcher(
             f"the service account {settings.service_user!r} does not exist "
             "(create it, or start `aiops serve` as root, which does)"
         ) from None
-    path = socket or settings.launcher_socket_path
-    log = get_logger("aiops.launcher")
-    server = LauncherServer(
-        str(path),
-        executor=container.launcher_executor(),
-        peer_uid=service.pw_uid,
-        socket_gid=service.pw_gid,
-        log=log.info,
-    )
-    stop = threading.Event()
-    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(number, lambda *_: stop.set())
+    if service.pw_uid == 0:
+        raise DomainError(f"AIOPS_SERVICE_USER={service.pw_name} is root: it never is")
+    config = {
+        "socket": str(socket or settings.launcher_socket_path),
+        "service": {
+            "name": service.pw_name,
+            "uid": service.pw_uid,
+            "gid": service.pw_gid,
+            "home": service.pw_dir,
+            "shell": service.pw_shell,
+            "groups": os.getgrouplist(service.pw_name, service.pw_gid),
+        },
+        "minimum": uid_min(),
+        "deny": sorted(settings.linux_user_deny_list),
+        "programs": launcher_programs(),
+        "workspace_root": str(settings.workspace_root),
+        "npm": shutil.which(settings.npm) or settings.npm,
+        "packages": sorted(allowlisted_packages()),
+        "parent_fd": parent_fd,
+        "log_format": settings.log_format,
+        "log_level": settings.log_level,
+    }
     if parent_fd is not None:
-        threading.Thread(target=_watch, args=(parent_fd, stop), daemon=True).start()
-    log.info("launcher.listening", socket=str(path), service_user=settings.service_user)
-    try:
-        server.serve_until(stop)
-    finally:
-        Path(path).unlink(missing_ok=True)
-
-
-def _watch(fd: int, stop: threading.Event) -> None:
-    """The parent holds the other end of this pipe: its end (exit, crash) ends the launcher."""
-    while os.read(fd, 1):
-        pass
-    stop.set()
+        os.set_inheritable(parent_fd, True)
+    daemon = "aiops.entrypoints.launcher_daemon"
+    os.execv(sys.executable, [sys.executable, "-m", daemon, json.dumps(config)])  # noqa: S606

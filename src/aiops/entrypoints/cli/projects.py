@@ -76,7 +76,7 @@ def update(
     from aiops.domain.usecases.projects import UpdateProjectCommand
     from aiops.entrypoints.cli._runtime import actor, open_container
 
-    project = open_container().update_project()(
+    update = open_container().update_project()(
         UpdateProjectCommand(
             project_id=project_id,
             name=name,
@@ -89,7 +89,11 @@ def update(
             actor=actor(),
         )
     )
-    print(f"project {project.id} updated: {project.slug} ({project.name})")
+    project = update.project
+    cleared = (
+        f"; cleared {' and '.join(update.cleared)} (the remote changed)" if update.cleared else ""
+    )
+    print(f"project {project.id} updated: {project.slug} ({project.name}){cleared}")
 
 
 @app.command("list")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -14,12 +15,22 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Run the web server (uvicorn). Refuses to start on a database behind its migrations, or
-    with a secret key that does not open the secrets stored in it."""
+    with a secret key that does not open the secrets stored in it. Started as root, it starts
+    the launcher (the one root process) and serves as AIOPS_SERVICE_USER (docs/security.md)."""
     import uvicorn
 
+    from aiops.config import load_settings
     from aiops.entrypoints.cli._runtime import open_container
+    from aiops.entrypoints.privileges import instance_is_the_services, separate
     from aiops.entrypoints.startup import check_secret_key
 
+    settings = load_settings()
+    if os.geteuid() == 0 and not instance_is_the_services(settings):
+        # First start as root: check root's own files before handing them to the service.
+        checked = open_container(separate=False)
+        check_secret_key(checked)
+        checked.shutdown_resources()
+    separate(settings, create=True)
     container = open_container()  # stops here, with one line, on a database behind its migrations
     check_secret_key(container)  # and here on a wrong or missing secret key
     settings = container.settings()

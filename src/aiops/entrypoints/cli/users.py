@@ -1,4 +1,4 @@
-"""aiops user create | set-password | list"""
+"""aiops user create | set-password | sign-out | list"""
 
 from __future__ import annotations
 
@@ -57,7 +57,17 @@ def set_password(
     user = open_container().set_password()(
         SetPasswordCommand(email=email, password=password, actor=actor())
     )
-    print(f"password set for {user.email}")
+    print(f"password set for {user.email} (signed out everywhere)")
+
+
+@app.command("sign-out")
+def sign_out(email: Annotated[str, typer.Option(help="The user's email.")]) -> None:
+    """Sign a user out everywhere: every session cookie of theirs stops working."""
+    from aiops.domain.usecases.auth import SignOutCommand
+    from aiops.entrypoints.cli._runtime import actor, open_container
+
+    user = open_container().sign_out()(SignOutCommand(email=email, actor=actor()))
+    print(f"{user.email} is signed out everywhere")
 
 
 @app.command("list")

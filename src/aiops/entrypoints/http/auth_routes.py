@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aiops.domain.errors import AuthenticationFailed, TooManyAttempts, ValidationError
-from aiops.domain.usecases.auth import SignInCommand
+from aiops.domain.usecases.auth import SignInCommand, SignOutCommand
 from aiops.entrypoints.http.middleware import csrf_token
 from aiops.entrypoints.http.web import (
     call,
@@ -16,6 +16,7 @@ from aiops.entrypoints.http.web import (
     field,
     form,
     redirect,
+    remember,
     render,
 )
 
@@ -41,7 +42,7 @@ async def login(request: Request) -> Response:
     email, target = field(data, "email"), safe_next(field(data, "next", "/"))
     address = request.client.host if request.client else "unknown"
     try:
-        actor = await call(
+        signed_in = await call(
             container(request).sign_in(),
             SignInCommand(email=email, password=field(data, "password"), address=address),
         )
@@ -59,12 +60,16 @@ async def login(request: Request) -> Response:
             response.headers["Retry-After"] = str(error.retry_after)  # type: ignore[union-attr]
         return response
     request.session.clear()  # a new session on sign-in: no fixation
-    request.session["uid"] = actor.user_id
+    remember(request, signed_in.actor.user_id, signed_in.session_generation)
     csrf_token(request.session)
     return redirect(target)
 
 
 async def logout(request: Request) -> Response:
+    """Sign out everywhere: every cookie of the user (a copy included) stops working."""
+    actor = await current_actor(request)
+    if actor is not None:
+        await call(container(request).sign_out(), SignOutCommand(email=actor.name, actor=actor))
     request.session.clear()
     return redirect("/login")
 

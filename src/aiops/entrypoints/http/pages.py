@@ -26,6 +26,7 @@ from aiops.entrypoints.http.web import (
     flash,
     form,
     redirect,
+    remember,
     render,
     require_actor,
 )
@@ -105,7 +106,7 @@ async def change_password(request: Request) -> Response:
         data = await form(request)
         if field(data, "new_password") != field(data, "confirm_password"):
             raise ValidationError("confirm_password", "does not match the new password")
-        await call(
+        generation = await call(
             container(request).change_password(),
             ChangePasswordCommand(
                 current=field(data, "current_password"),
@@ -115,7 +116,9 @@ async def change_password(request: Request) -> Response:
         )
     except ValidationError as error:
         return await _profile(request, actor.name, 400, password_error=error.message)
-    flash(request, "Password changed.")
+    assert actor.user_id is not None
+    remember(request, actor.user_id, generation)  # this browser stays; every other is out
+    flash(request, "Password changed: you are signed out everywhere else.")
     return redirect("/profile")
 
 

@@ -15,7 +15,7 @@ from aiops import __version__
 from aiops.container import Container
 from aiops.domain.errors import DomainError, ValidationError
 from aiops.domain.model.access import Actor
-from aiops.domain.usecases.auth import Viewer
+from aiops.domain.usecases.auth import SessionCookie, Viewer
 from aiops.entrypoints import humanize
 from aiops.entrypoints.http.middleware import CSRF_FIELD, csrf_token
 
@@ -46,17 +46,26 @@ async def current_actor(request: Request) -> Actor | None:
 
 
 async def current_viewer(request: Request) -> Viewer | None:
+    """A cookie of a user since signed out everywhere (another session generation, or none:
+    a cookie from before generations) is anonymous, and cleared."""
     if "viewer" not in request.scope:
-        user_id = request.session.get("uid")
+        user_id, generation = request.session.get("uid"), request.session.get("gen")
         viewer = None
-        if isinstance(user_id, int):
-            viewer = await run_in_threadpool(container(request).load_viewer(), user_id)
-            if viewer is None:
-                request.session.clear()
+        if isinstance(user_id, int) and isinstance(generation, int):
+            cookie = SessionCookie(user_id=user_id, session_generation=generation)
+            viewer = await run_in_threadpool(container(request).load_viewer(), cookie)
+        if viewer is None and "uid" in request.session:
+            request.session.clear()
         request.scope["viewer"] = viewer
         request.scope["actor"] = viewer.actor if viewer else None
     cached: Viewer | None = request.scope["viewer"]
     return cached
+
+
+def remember(request: Request, user_id: int, session_generation: int) -> None:
+    """This browser's session is the user's, at their current session generation."""
+    request.session["uid"] = user_id
+    request.session["gen"] = session_generation
 
 
 async def require_actor(request: Request) -> Actor:

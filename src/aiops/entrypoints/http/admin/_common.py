@@ -31,9 +31,12 @@ FORM_ERRORS = (ValidationError, Conflict)
 
 
 def status_for(error: DomainError) -> int:
+    if isinstance(error, PermissionDenied):
+        return 403
     return 409 if isinstance(error, Conflict) else 400
 
 
 def form_error(request: Request, template: str, error: DomainError, **context: Any) -> Response:
-    """The page again with the form's error and the user's input (400, or 409 on a conflict)."""
+    """The page again with the form's error and the user's input (400; 409 on a conflict, 403
+    for a refusal)."""
     return render(request, template, status_code=status_for(error), error=error.message, **context)

@@ -9,10 +9,12 @@ from starlette.routing import Route
 from aiops.domain.errors import ValidationError
 from aiops.domain.model.access import Actor, Permission
 from aiops.domain.model.identities import SshIdentity
+from aiops.domain.model.remotes import RemoteRefused
 from aiops.domain.model.tenants import Tenant
 from aiops.domain.usecases.projects import (
     CreateProjectCommand,
     ListProjectsQuery,
+    ProjectUpdate,
     UpdateProjectCommand,
 )
 from aiops.domain.usecases.trackers import ManagedTracker
@@ -94,7 +96,7 @@ async def create_project(request: Request) -> Response:
             actor=actor,
         )
         project = await call(container(request).create_project(), cmd)
-    except FORM_ERRORS as error:
+    except (*FORM_ERRORS, RemoteRefused) as error:
         return await projects_page(request, status_for(error), error=error.message, values=values)
     flash(request, f"Project {project.name} created.")
     return redirect("/admin/projects")
@@ -140,8 +142,8 @@ async def update_project(request: Request) -> Response:
             clear_https_token=field(data, "clear_https_token") == "on",
             actor=actor,
         )
-        await call(container(request).update_project(), cmd)
-    except FORM_ERRORS as error:
+        update = await call(container(request).update_project(), cmd)
+    except (*FORM_ERRORS, RemoteRefused) as error:
         identities = await _identities(request, actor)
         return form_error(
             request,
@@ -152,8 +154,19 @@ async def update_project(request: Request) -> Response:
             trackers=await _trackers(request, actor, project_id),
             values=values,
         )
-    flash(request, f"Project {project.slug} saved.")
+    flash(request, f"Project {project.slug} saved.{_cleared(update)}")
     return redirect("/admin/projects")
+
+
+def _cleared(update: ProjectUpdate) -> str:
+    words = {"https_token": "https token", "identity": "SSH identity"}
+    if not update.cleared:
+        return ""
+    gone = " and the ".join(words[name] for name in update.cleared)
+    return (
+        f" Its remote changed, so the {gone} it had were removed: an admin gives them again "
+        "for the new remote."
+    )
 
 
 routes = [

@@ -1,4 +1,5 @@
-"""Admin -> Users (admins only): create, reset a password, grant or revoke global admin."""
+"""Admin -> Users (admins only): create, reset a password, sign out everywhere, grant or revoke
+global admin."""
 
 from __future__ import annotations
 
@@ -10,9 +11,19 @@ from starlette.routing import Route
 
 from aiops.domain.errors import NotFound
 from aiops.domain.model.users import User
+from aiops.domain.usecases.auth import SignOutCommand
 from aiops.domain.usecases.users import CreateUserCommand, SetAdminCommand, SetPasswordCommand
 from aiops.entrypoints.http.admin._common import FORM_ERRORS, require_admin, status_for
-from aiops.entrypoints.http.web import call, container, field, flash, form, redirect, render
+from aiops.entrypoints.http.web import (
+    call,
+    container,
+    field,
+    flash,
+    form,
+    redirect,
+    remember,
+    render,
+)
 
 FIELDS = ("email", "name", "username", "linux_username")
 
@@ -59,6 +70,15 @@ async def reset_password(request: Request) -> Response:
     return await users_page(request, one_time=(user.email, password))
 
 
+async def sign_out(request: Request) -> Response:
+    """Every cookie of the user stops working (the admin's own too, when it is them)."""
+    actor = await require_admin(request)
+    user = await _user(request)
+    await call(container(request).sign_out(), SignOutCommand(email=user.email, actor=actor))
+    flash(request, f"{user.email} is signed out everywhere.")
+    return redirect("/admin/users")
+
+
 async def set_admin(request: Request) -> Response:
     actor = await require_admin(request)
     user = await _user(request)
@@ -86,10 +106,13 @@ async def _new_password(request: Request, user: User) -> str:
     """A one-time password, shown once to the admin; the user changes it on their Profile."""
     actor = await require_admin(request)
     password = secrets.token_urlsafe(18)
-    await call(
+    changed: User = await call(
         container(request).set_password(),
         SetPasswordCommand(email=user.email, password=password, actor=actor),
     )
+    if changed.id == actor.user_id:  # their own: this browser stays signed in
+        assert changed.id is not None
+        remember(request, changed.id, changed.session_generation)
     return password
 
 
@@ -97,5 +120,6 @@ routes = [
     Route("/admin/users", list_users, methods=["GET"]),
     Route("/admin/users", create_user, methods=["POST"]),
     Route("/admin/users/{user_id:int}/password", reset_password, methods=["POST"]),
+    Route("/admin/users/{user_id:int}/sign-out", sign_out, methods=["POST"]),
     Route("/admin/users/{user_id:int}/admin", set_admin, methods=["POST"]),
 ]

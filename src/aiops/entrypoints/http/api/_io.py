@@ -54,7 +54,13 @@ inbound.register_structure_hook(ExtraVarsIn, _extra_vars)
 outbound = cattrs.Converter()
 outbound.register_unstructure_hook(datetime, datetime.isoformat)
 outbound.register_unstructure_hook(
-    User, make_dict_unstructure_fn(User, outbound, password_hash=override(omit=True))
+    User,
+    make_dict_unstructure_fn(
+        User,
+        outbound,
+        password_hash=override(omit=True),
+        session_generation=override(omit=True),
+    ),
 )
 _project_fields = make_dict_unstructure_fn(
     Project, outbound, https_token_sealed=override(omit=True)

@@ -72,6 +72,23 @@ SCHEMAS: dict[str, Any] = {
             "has_https_token",
         ],
     ),
+    "ProjectUpdated": {
+        "allOf": [
+            ref("Project"),
+            obj(
+                {
+                    "cleared": {
+                        "type": "array",
+                        "items": {"type": "string", "enum": ["https_token", "identity"]},
+                        "description": "what the change removed on its own: a new repo_url set "
+                        "by someone who is not a global admin clears the remote's https token "
+                        "and SSH identity",
+                    }
+                },
+                ["cleared"],
+            ),
+        ]
+    },
     "Identity": obj(
         {
             "id": INT,
@@ -587,7 +604,7 @@ PATHS: dict[str, Any] = {
             params=[{"name": "tenant", "in": "query", "required": False, "schema": STR}],
         ),
         "post": operation(
-            "Create a project (owners)",
+            "Create a project (owners; repo_url as for PATCH)",
             201,
             ref("Project"),
             body="ProjectIn",
@@ -599,9 +616,12 @@ PATHS: dict[str, Any] = {
             "One project", 200, ref("Project"), errors=(401, 404), params=PROJECT_ID_PARAM
         ),
         "patch": operation(
-            "Change a project (owners)",
+            "Change a project (owners). repo_url: owners set https://, ssh:// or user@host:path "
+            "on a host that is not link-local, cloud metadata or (unless the server allows it) "
+            "private; local paths, file://, http:// and git:// are for global admins (403 "
+            "remote_refused)",
             200,
-            ref("Project"),
+            ref("ProjectUpdated"),
             body="ProjectPatch",
             errors=(401, 403, 404, 409),
             params=PROJECT_ID_PARAM,

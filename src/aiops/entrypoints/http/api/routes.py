@@ -14,7 +14,7 @@ from aiops.domain.usecases.projects import (
 )
 from aiops.domain.usecases.tenants import CreateTenantCommand, UpdateTenantCommand
 from aiops.domain.usecases.users import CreateUserCommand
-from aiops.entrypoints.http.api._io import api_actor, body, out
+from aiops.entrypoints.http.api._io import api_actor, body, out, outbound
 from aiops.entrypoints.http.api.shapes import (
     MemberIn,
     ProjectIn,
@@ -96,7 +96,8 @@ async def update_project(request: Request) -> Response:
         clear_https_token=data.clear_https_token,
         actor=actor,
     )
-    return out(await call(container(request).update_project(), cmd))
+    update = await call(container(request).update_project(), cmd)
+    return out({**outbound.unstructure(update.project), "cleared": list(update.cleared)})
 
 
 async def list_identities(request: Request) -> Response:

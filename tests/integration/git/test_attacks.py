@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from aiops.adapters.posix_users import PosixLinuxUsers
 from aiops.config import Settings
 from aiops.container import Container
 from aiops.domain.usecases._workspace import WorkspaceRef
@@ -278,8 +277,3 @@ def test_a_fresh_workspace_is_private_and_all_the_accounts(
     owners = {uid for uid, _, _ in fingerprint(home).values()}
     assert owners == {victim.uid}
     assert made.json()["path"] == str(workspace / "web")
-
-
-def test_root_is_never_an_owner() -> None:
-    assert PosixLinuxUsers().lookup("root") is None
-    assert PosixLinuxUsers().lookup("no-such-account-here") is None
