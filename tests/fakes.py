@@ -57,6 +57,7 @@ from aiops.domain.model.workspaces import (
     PushRejected,
     RemoteAccess,
     RemoteFailed,
+    UnsafeWorkspace,
     WorkspaceExists,
     WorkspaceMissing,
     WorkspaceStatus,
@@ -65,6 +66,7 @@ from aiops.ports.agent_context_files import AgentContextFiles
 from aiops.ports.automation import PlaybookLaunch, RunListener, RunOutcome
 from aiops.ports.cli_installer import CliToolStatus, InstallResult
 from aiops.ports.credentials import CredentialInfo
+from aiops.ports.git_workspaces import GitWorkspaces, WorkTree
 from aiops.ports.issue_tracker import IssueChanges, TrackerTarget
 from aiops.ports.key_store import ImportedKey
 from aiops.ports.linux_users import LinuxAccount
@@ -856,7 +858,9 @@ class FakeGitWorkspaces:
     """Remotes are `{url: {branch: [commit, ...]}}`; clones live in `self.clones` by path.
 
     Set `conflicts` to the files the next pull or merge conflicts in, `unreachable` to the
-    URLs whose remote fails. Operations never change a clone when they raise."""
+    URLs whose remote fails, `unsafe` to the paths that are symbolic links (every operation
+    there is refused). Operations never change a clone when they raise. `acted_as`
+    records, per path, the account (name, None: aiops's own) each operation ran as."""
 
     def __init__(self, remotes: dict[str, dict[str, list[str]]] | None = None) -> None:
         self.remotes = remotes if remotes is not None else {}
@@ -864,6 +868,8 @@ class FakeGitWorkspaces:
         self.conflicts: tuple[str, ...] = ()
         self.unreachable: set[str] = set()
         self.accesses: list[RemoteAccess] = []
+        self.acted_as: dict[Path, set[str | None]] = {}
+        self.unsafe: set[Path] = set()
         self._commits = 0
 
     def commit(self, path: Path, message: str = "work") -> str:
@@ -882,16 +888,24 @@ class FakeGitWorkspaces:
             raise RemoteFailed(f"cannot reach {url}: repository not found")
         return self.remotes[url]
 
-    def _clone(self, path: Path) -> FakeClone:
+    def _as(self, tree: WorkTree) -> Path:
+        if tree.path in self.unsafe:
+            raise UnsafeWorkspace(f"{tree.path} is a symbolic link")
+        self.acted_as.setdefault(tree.path, set()).add(tree.account.name if tree.account else None)
+        return tree.path
+
+    def _clone(self, tree: WorkTree) -> FakeClone:
+        path = self._as(tree)
         if path not in self.clones:
             raise WorkspaceMissing(f"{path} is not a git work tree")
         return self.clones[path]
 
-    def origin(self, path: Path) -> str | None:
-        clone = self.clones.get(path)
+    def origin(self, tree: WorkTree) -> str | None:
+        clone = self.clones.get(self._as(tree))
         return clone.origin if clone else None
 
-    def clone(self, url: str, path: Path, *, branch: str, access: RemoteAccess) -> None:
+    def clone(self, url: str, tree: WorkTree, *, branch: str, access: RemoteAccess) -> None:
+        path = self._as(tree)
         if path in self.clones:
             raise WorkspaceExists(f"{path} already exists")
         remote = self._remote(url, access)
@@ -904,8 +918,8 @@ class FakeGitWorkspaces:
             upstream={current: current},
         )
 
-    def status(self, path: Path) -> WorkspaceStatus:
-        clone = self._clone(path)
+    def status(self, tree: WorkTree) -> WorkspaceStatus:
+        clone = self._clone(tree)
         local = clone.branches[clone.current]
         upstream = clone.upstream.get(clone.current)
         remote = clone.remote.get(upstream, []) if upstream else []
@@ -923,21 +937,21 @@ class FakeGitWorkspaces:
             else None,
         )
 
-    def fetch(self, path: Path, access: RemoteAccess) -> None:
-        clone = self._clone(path)
+    def fetch(self, tree: WorkTree, access: RemoteAccess) -> None:
+        clone = self._clone(tree)
         remote = self._remote(clone.origin, access)
         clone.remote = {name: list(history) for name, history in remote.items()}
 
-    def pull(self, path: Path, access: RemoteAccess) -> MergeOutcome:
-        self.fetch(path, access)
-        clone = self._clone(path)
+    def pull(self, tree: WorkTree, access: RemoteAccess) -> MergeOutcome:
+        self.fetch(tree, access)
+        clone = self._clone(tree)
         upstream = clone.upstream.get(clone.current)
         if upstream is None:
             raise ValidationError("branch", f"{clone.current!r} tracks no remote branch")
         return self._merge_into(clone, clone.remote[upstream], f"origin/{upstream}")
 
-    def push(self, path: Path, access: RemoteAccess) -> PushOutcome:
-        clone = self._clone(path)
+    def push(self, tree: WorkTree, access: RemoteAccess) -> PushOutcome:
+        clone = self._clone(tree)
         remote = self._remote(clone.origin, access)
         local = clone.branches[clone.current]
         theirs = remote.get(clone.current, [])
@@ -953,16 +967,16 @@ class FakeGitWorkspaces:
             up_to_date=local == theirs,
         )
 
-    def branches(self, path: Path) -> Branches:
-        clone = self._clone(path)
+    def branches(self, tree: WorkTree) -> Branches:
+        clone = self._clone(tree)
         return Branches(
             current=clone.current,
             local=tuple(sorted(clone.branches)),
             remote=tuple(sorted(f"origin/{name}" for name in clone.remote)),
         )
 
-    def checkout(self, path: Path, branch: str) -> None:
-        clone = self._clone(path)
+    def checkout(self, tree: WorkTree, branch: str) -> None:
+        clone = self._clone(tree)
         if branch not in clone.branches and branch not in clone.remote:
             raise BranchMissing(f"no branch {branch!r}")
         if clone.dirty:
@@ -972,16 +986,16 @@ class FakeGitWorkspaces:
             clone.upstream[branch] = branch
         clone.current = branch
 
-    def create_branch(self, path: Path, branch: str, base: str | None) -> None:
-        clone = self._clone(path)
+    def create_branch(self, tree: WorkTree, branch: str, base: str | None) -> None:
+        clone = self._clone(tree)
         if branch in clone.branches:
             raise BranchExists(f"branch {branch!r} already exists")
         start = self._history(clone, base) if base else clone.branches[clone.current]
         clone.branches[branch] = list(start)
         clone.current = branch
 
-    def merge(self, path: Path, branch: str) -> MergeOutcome:
-        clone = self._clone(path)
+    def merge(self, tree: WorkTree, branch: str) -> MergeOutcome:
+        clone = self._clone(tree)
         return self._merge_into(clone, self._history(clone, branch), branch)
 
     def _history(self, clone: FakeClone, ref: str) -> list[str]:
@@ -1006,10 +1020,26 @@ class FakeGitWorkspaces:
         return MergeOutcome(kind=MergeKind.MERGE_COMMIT, head=ours[-1])
 
 
+class GitAsAiops:
+    """The real git adapter with every account replaced by aiops's own: for tests whose Linux
+    accounts live in memory (FakeLinuxUsers), which no launcher can become."""
+
+    def __init__(self, git: GitWorkspaces) -> None:
+        self._git = git
+
+    def __getattr__(self, name: str) -> Callable[..., object]:
+        method = getattr(self._git, name)
+
+        def as_aiops(*args: object, **kwargs: object) -> object:
+            mine = (WorkTree(a.path) if isinstance(a, WorkTree) else a for a in args)
+            return method(*mine, **kwargs)
+
+        return as_aiops
+
+
 class FakeLinuxUsers:
     """Accounts by name (people from uid 1000; `add` any other, root or a system account);
-    refused by the same rules as PosixLinuxUsers. `owners` records which account each
-    handed-over path went to."""
+    refused by the same rules as PosixLinuxUsers."""
 
     def __init__(
         self, *names: str, minimum: int = 1000, deny: Collection[str] = ("nobody",)
@@ -1019,7 +1049,6 @@ class FakeLinuxUsers:
         self.deny = frozenset(deny)
         for i, name in enumerate(names):
             self.add(name, 1000 + i)
-        self.owners: dict[Path, str] = {}
 
     def add(self, name: str, uid: int) -> LinuxAccount:
         account = LinuxAccount(name=name, uid=uid, gid=uid, home=f"/home/{name}")
@@ -1034,9 +1063,6 @@ class FakeLinuxUsers:
         if why:
             raise AccountRefused(why)
         return account
-
-    def hand_over(self, path: Path, account: LinuxAccount, *, recursive: bool = True) -> None:
-        self.owners[path] = account.name
 
 
 class FakeAgentContextFiles:

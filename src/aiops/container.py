@@ -37,7 +37,7 @@ from aiops.adapters.fernet_secret_box import FernetSecretBox
 from aiops.adapters.file_agent_contexts import FileAgentContexts
 from aiops.adapters.file_credentials import FileCredentialStore
 from aiops.adapters.filesystem_key_store import FilesystemKeyStore
-from aiops.adapters.git import DulwichGitWorkspaces
+from aiops.adapters.git import GitCliWorkspaces
 from aiops.adapters.launcher.executor import Executor
 from aiops.adapters.launcher.switch import AccountRules
 from aiops.adapters.launching import (
@@ -177,8 +177,9 @@ def _secret_key(settings: Settings) -> str:
     return secret_key_file.load_or_create(settings.instance_path, configured)
 
 
-def _git_workspaces(settings: Settings) -> DulwichGitWorkspaces:
-    return DulwichGitWorkspaces(
+def _git_workspaces(settings: Settings, launcher: AccountLauncher) -> GitCliWorkspaces:
+    return GitCliWorkspaces(
+        launcher=launcher,
         known_hosts=settings.instance_path / "known_hosts",
         accept_new_host_keys=settings.ssh_accept_new_host_keys,
     )
@@ -186,8 +187,9 @@ def _git_workspaces(settings: Settings) -> DulwichGitWorkspaces:
 
 def launcher_programs() -> dict[str, tuple[str, ...]]:
     """The programs the launcher runs as an account (by name; the request never names a path).
-    find removes a tmux socket folder's stale secrets files as their account."""
-    names = ("git", "tmux", "find", "true")
+    find removes a tmux socket folder's stale secrets files as their account; rm the private
+    folder a git transfer's credentials were handed over in."""
+    names = ("git", "tmux", "find", "true", "rm")
     return {name: (shutil.which(name) or f"/usr/bin/{name}",) for name in names}
 
 
@@ -336,7 +338,6 @@ class Container(containers.DeclarativeContainer):
         memory_cost_kib=settings.provided.argon2_memory_kib,
         parallelism=settings.provided.argon2_parallelism,
     )
-    git_workspaces = providers.Singleton(_git_workspaces, settings=settings)
     linux_users = providers.Singleton(_linux_users, settings=settings)
     workspace_snapshots = providers.Singleton(InMemoryWorkspaceSnapshots)
     cli_install_locks = providers.Singleton(InstallLocks)
@@ -353,6 +354,7 @@ class Container(containers.DeclarativeContainer):
         _launcher, settings=settings, executor=launcher_executor.provider
     )
     credential_store = providers.Singleton(_credential_store, settings=settings, launcher=launcher)
+    git_workspaces = providers.Singleton(_git_workspaces, settings=settings, launcher=launcher)
     agent_context_files = providers.Singleton(FileAgentContexts, launcher=launcher)
     cli_installer = providers.Singleton(
         NpmCliInstaller, npm=settings.provided.npm, launcher=launcher

@@ -21,7 +21,7 @@ from aiops.adapters.posix_users import PosixLinuxUsers
 from aiops.ports.linux_users import LinuxAccount
 from tests.browser.conftest import LiveServer
 from tests.browser.test_workspace_card import sign_in
-from tests.integration.git.conftest import make_remote
+from tests.integration.git.conftest import make_remote, trusting
 from tests.integration.tmux.conftest import needs_root, remove_account, tmux_as_owner
 
 pytestmark = needs_root
@@ -112,7 +112,9 @@ def test_the_pane_view_follows_the_tool_live(
 ) -> None:
     assert live_server.admin_email == ADMIN
     sign_in(page, live_server)
-    create_project(page, live_server, make_remote(shared_tmp))
+    remote = make_remote(shared_tmp)  # git clones it as the account, which must trust it
+    trusting(place.account, remote)
+    create_project(page, live_server, remote)
 
     page.goto(live_server.base_url + "/sessions")
     page.select_option("form.launch select[name=project]", label="Web")

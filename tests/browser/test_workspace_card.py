@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from tests.accounts import IS_ROOT, account_named, open_folder, service_user
 from tests.browser.conftest import LiveServer
-from tests.integration.git.conftest import make_remote
+from tests.integration.git.conftest import make_remote, trusting
+
+
+@pytest.fixture(scope="module")
+def live_server_env() -> Iterator[dict[str, str]]:
+    """The admin has no Linux account, so git works as aiops's own (the service account) in a
+    workspace folder that account must be able to make: a workspace root of its own."""
+    folder = open_folder("aiops-card-")
+    root = folder / "workspaces"
+    root.mkdir()
+    if IS_ROOT:
+        service = account_named(service_user())
+        os.chown(root, service.uid, service.gid)
+    yield {"AIOPS_WORKSPACE_ROOT": str(root)}
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def sign_in(page: Any, live_server: LiveServer) -> None:
@@ -21,6 +41,8 @@ def test_initialize_a_workspace_then_branch_from_the_card(
     page: Any, live_server: LiveServer, shared_tmp: Path
 ) -> None:
     remote = make_remote(shared_tmp)
+    if IS_ROOT:  # git clones it as the service account, which must trust root's repository
+        trusting(account_named(service_user()), remote)
     sign_in(page, live_server)
     page.goto(live_server.base_url + "/admin/projects")
     page.select_option("select[name=tenant]", index=0)

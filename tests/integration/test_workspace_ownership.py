@@ -1,14 +1,11 @@
 """When aiops runs as root, a workspace belongs to the user's Linux account, and stays theirs
-after every operation. Uses a throwaway account made with useradd (never root, never a system
-account: aiops refuses those)."""
+after every operation: git runs as the account. Uses a throwaway account made with useradd
+(never root, never a system account: aiops refuses those)."""
 
 from __future__ import annotations
 
 import os
-import pwd
-import secrets
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,20 +23,27 @@ from aiops.domain.usecases.projects import CreateProjectCommand
 from aiops.domain.usecases.tenants import CreateTenantCommand
 from aiops.domain.usecases.users import CreateUserCommand
 from aiops.domain.usecases.workspaces import GitOperation, OperateCommand
-from tests.integration.git.conftest import git_clone, make_remote
+from aiops.ports.linux_users import LinuxAccount
+from tests.accounts import throwaway_account
+from tests.integration.git.conftest import git_clone, make_remote, trusting
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="changing owners needs root")
 
 
 @pytest.fixture
-def account() -> Iterator[pwd.struct_passwd]:
+def account() -> Iterator[LinuxAccount]:
     """A Linux account made for this test (`useradd`), removed afterwards."""
-    name = f"aiops-t-{secrets.token_hex(3)}"
-    subprocess.run(["useradd", "--no-create-home", name], check=True, timeout=30)
-    try:
-        yield pwd.getpwnam(name)
-    finally:
-        subprocess.run(["userdel", name], check=False, timeout=30, capture_output=True)
+    with throwaway_account() as made:
+        yield made
+
+
+@pytest.fixture
+def shared() -> Iterator[Path]:
+    """A folder the account may pass through, for the remote it clones."""
+    folder = Path(tempfile.mkdtemp(prefix="aiops-remote-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder)
 
 
 @pytest.fixture
@@ -60,15 +64,16 @@ def owners(path: Path) -> set[int]:
 
 
 def test_the_tree_is_the_linux_accounts_after_init_and_after_a_pull(
-    app: Container, tmp_path: Path, account: pwd.struct_passwd
+    app: Container, tmp_path: Path, shared: Path, account: LinuxAccount
 ) -> None:
-    remote = make_remote(tmp_path)
+    remote = make_remote(shared)
+    trusting(account, remote)
     app.create_tenant()(CreateTenantCommand(slug="acme", name="Acme"))
     project = app.create_project()(
         CreateProjectCommand(tenant="acme", slug="web", name="Web", repo_url=str(remote))
     )
     app.create_user()(
-        CreateUserCommand(email="ivo@example.com", name="Ivo", linux_username=account.pw_name)
+        CreateUserCommand(email="ivo@example.com", name="Ivo", linux_username=account.name)
     )
     app.add_member()(AddMemberCommand(tenant="acme", email="ivo@example.com", role="member"))
     assert project.id is not None
@@ -85,11 +90,11 @@ def test_the_tree_is_the_linux_accounts_after_init_and_after_a_pull(
         )
     )
 
-    assert path == app.settings().workspace_root / account.pw_name / "workspace" / "web"
-    assert owners(path) == {account.pw_uid}
-    assert path.parent.lstat().st_uid == account.pw_uid
-    assert (path / "pkg" / "new.txt").lstat().st_uid == account.pw_uid
-    assert app.workspace_status()(ref).status.clean  # git still reads a tree it does not own
+    assert path == app.settings().workspace_root / account.name / "workspace" / "web"
+    assert owners(path) == {account.uid}
+    assert path.parent.lstat().st_uid == account.uid
+    assert (path / "pkg" / "new.txt").lstat().st_uid == account.uid
+    assert app.workspace_status()(ref).status.clean
 
 
 def test_a_system_account_gets_no_workspace_and_nothing_is_cloned(

@@ -27,6 +27,7 @@ from aiops.domain.usecases.memberships import AddMemberCommand
 from aiops.domain.usecases.projects import CreateProjectCommand
 from aiops.domain.usecases.tenants import CreateTenantCommand
 from aiops.domain.usecases.users import CreateUserCommand
+from aiops.ports.git_workspaces import WorkTree
 from tests.fakes import (
     FakeAgentContextFiles,
     FakeClock,
@@ -77,7 +78,7 @@ class World:
                 [self.issue("acme/web", "#12", "Disk full"), self.issue("globex/web", "#9", "X")]
             )
             self.uow.commit()
-        self.git.clone(REPO, ALICE_WEB, branch="main", access=RemoteAccess())
+        self.git.clone(REPO, WorkTree(ALICE_WEB), branch="main", access=RemoteAccess())
 
     def issue(self, project: str, number: str, title: str) -> Issue:
         remote = RemoteIssue(

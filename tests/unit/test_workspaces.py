@@ -20,6 +20,7 @@ from aiops.domain.model.workspaces import (
     PushRejected,
     RemoteAccess,
     RemoteFailed,
+    UnsafeWorkspace,
     WorkspaceExists,
     WorkspaceMissing,
     WorkspaceState,
@@ -31,6 +32,7 @@ from aiops.domain.usecases.projects import CreateProjectCommand, UpdateProjectCo
 from aiops.domain.usecases.tenants import CreateTenantCommand
 from aiops.domain.usecases.users import CreateUserCommand
 from aiops.domain.usecases.workspaces import GitOperation, OperateCommand
+from aiops.ports.git_workspaces import WorkTree
 from tests.fakes import (
     FakeClock,
     FakeGitWorkspaces,
@@ -138,7 +140,7 @@ def test_init_refuses_a_folder_holding_another_repository(
     app: Container, uow: FakeUnitOfWork, git: FakeGitWorkspaces
 ) -> None:
     git.remotes["/srv/git/other.git"] = {"main": ["x"]}
-    git.clone("/srv/git/other.git", WORKSPACE, branch="main", access=RemoteAccess())
+    git.clone("/srv/git/other.git", WorkTree(WORKSPACE), branch="main", access=RemoteAccess())
 
     with pytest.raises(WorkspaceExists, match=r"is a clone of /srv/git/other\.git"):
         app.init_workspace()(ref(uow))
@@ -146,21 +148,23 @@ def test_init_refuses_a_folder_holding_another_repository(
     assert git.clones[WORKSPACE].origin == "/srv/git/other.git"
 
 
-def test_init_hands_the_tree_to_the_mapped_linux_account(
-    app: Container, uow: FakeUnitOfWork, linux_users: FakeLinuxUsers
+def test_git_runs_as_the_mapped_linux_account_in_its_folder(
+    app: Container, uow: FakeUnitOfWork, git: FakeGitWorkspaces
 ) -> None:
     app.create_user()(
         CreateUserCommand(email="ivan@example.com", name="Ivan", linux_username="ivan")
     )
     app.add_member()(AddMemberCommand(tenant="acme", email="ivan@example.com", role="owner"))
+    ivan = ref(uow, "ivan@example.com")
 
-    result = app.init_workspace()(ref(uow, "ivan@example.com"))
+    result = app.init_workspace()(ivan)
+    app.operate_workspace()(
+        OperateCommand(project_id=WEB, actor=ivan.actor, operation=GitOperation.FETCH)
+    )
+    app.refresh_snapshot()(ivan)
 
     assert result.path == "/home/ivan/workspace/web"
-    assert linux_users.owners == {
-        Path("/home/ivan/workspace/web"): "ivan",
-        Path("/home/ivan/workspace"): "ivan",
-    }
+    assert git.acted_as == {Path("/home/ivan/workspace/web"): {"ivan"}}
 
 
 def test_the_mapping_wins_over_the_users_linux_username_for_the_workspace(
@@ -178,7 +182,7 @@ def test_the_mapping_wins_over_the_users_linux_username_for_the_workspace(
     result = app.init_workspace()(ref(uow))
 
     assert result.path == "/home/ivan/workspace/web"
-    assert set(linux_users.owners.values()) == {"ivan"}
+    assert git.acted_as == {Path(result.path): {"ivan"}}
 
 
 def test_a_system_account_gets_no_workspace_nothing_is_cloned(
@@ -194,15 +198,41 @@ def test_a_system_account_gets_no_workspace_nothing_is_cloned(
         app.init_workspace()(ref(uow, "postgres@example.com"))
 
     assert git.clones == {}
-    assert linux_users.owners == {}
+    assert git.acted_as == {}
 
 
-def test_without_a_linux_account_the_tree_stays_with_aiops(
-    app: Container, uow: FakeUnitOfWork, linux_users: FakeLinuxUsers
+@pytest.mark.parametrize("linux_username", [None, "gone"])
+def test_without_a_linux_account_git_runs_as_aiops_in_the_users_folder(
+    app: Container, uow: FakeUnitOfWork, git: FakeGitWorkspaces, linux_username: str | None
+) -> None:
+    app.create_user()(
+        CreateUserCommand(email="ina@example.com", name="Ina", linux_username=linux_username)
+    )
+    app.add_member()(AddMemberCommand(tenant="acme", email="ina@example.com", role="member"))
+
+    result = app.init_workspace()(ref(uow, "ina@example.com"))
+
+    folder = linux_username or "ina"
+    assert result.path == f"/home/{folder}/workspace/web"
+    assert git.acted_as == {Path(result.path): {None}}
+
+
+def test_an_unsafe_workspace_is_refused_on_the_card_and_not_fetched_by_the_job(
+    app: Container, uow: FakeUnitOfWork, git: FakeGitWorkspaces
 ) -> None:
     app.init_workspace()(ref(uow))
+    git.unsafe.add(WORKSPACE)
 
-    assert linux_users.owners == {}
+    with pytest.raises(UnsafeWorkspace, match="symbolic link"):
+        app.operate_workspace()(op(uow, "pull"))
+    snapshot = app.refresh_snapshot()(ref(uow))
+    report = app.fetch_workspaces()(WEB)
+
+    assert snapshot is not None
+    assert snapshot.state is WorkspaceState.ERROR
+    assert snapshot.error is not None
+    assert "symbolic link" in snapshot.error
+    assert report.failed == ((IVO, f"{WORKSPACE} is a symbolic link"),)
 
 
 @pytest.mark.parametrize(

@@ -21,18 +21,19 @@ import socket
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
 from aiops.adapters.errors import AdapterError
 from aiops.adapters.launcher import acts
-from aiops.adapters.launcher.executor import Executor
 from aiops.adapters.launcher.protocol import decode, encode
-from aiops.adapters.launcher.server import read_frame
 from aiops.adapters.launcher.switch import DEFAULT_PATH
 from aiops.domain.errors import AccountRefused, DomainError
 from aiops.ports.linux_users import LinuxAccount
+
+if TYPE_CHECKING:  # the executor and the server load only where they serve (a quick status)
+    from aiops.adapters.launcher.executor import Executor
 
 REFUSALS = frozenset(
     {"account_refused", "peer_refused", "program_refused", "package_refused", "unsafe_root",
@@ -138,6 +139,8 @@ def _rest(connection: socket.socket, first: bytes) -> bytes:
 
 
 def _reply(connection: socket.socket) -> dict[str, Any]:
+    from aiops.adapters.launcher.server import read_frame  # noqa: PLC0415 - see the imports
+
     body = read_frame(connection)
     if body is None:
         raise LauncherUnavailable("the launcher closed the connection")
@@ -265,6 +268,7 @@ class AccountLauncher:
         user's name), 0700 and the account's; refused when it belongs to anyone else."""
         if self._here(account):
             path = self.workspace_root / name
+            self._act(_make_root, self.workspace_root)  # as the launcher makes it
             self._act(acts.make_dir, str(path), 0o700, parents=False)
             return path
         return Path(self._send(account, "make_account_dir")["path"])
@@ -309,6 +313,11 @@ class AccountLauncher:
             return act(*args, **kwargs)
         except OSError as error:
             raise ActFailed(str(error.strerror or error)) from None
+
+
+def _make_root(root: Path) -> dict[str, Any]:
+    root.mkdir(mode=0o755, parents=True, exist_ok=True)
+    return {}
 
 
 def _me() -> str:

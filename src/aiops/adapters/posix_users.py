@@ -1,10 +1,8 @@
-"""Linux accounts from the password database; ownership changed with lchown."""
+"""Linux accounts from the password database."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection
-from pathlib import Path
 
 from aiops.adapters.system_accounts import DEFAULT_DENY, account_refusal, uid_min
 from aiops.domain.errors import AccountRefused
@@ -32,19 +30,3 @@ class PosixLinuxUsers:
             home=entry.pw_dir,
             shell=entry.pw_shell or "/bin/sh",
         )
-
-    def hand_over(self, path: Path, account: LinuxAccount, *, recursive: bool = True) -> None:
-        if os.geteuid() != 0 or account.uid == 0:
-            return
-        _own(path, account)
-        if not recursive:
-            return
-        for folder, dirs, files in os.walk(path, followlinks=False):
-            for name in (*dirs, *files):
-                _own(Path(folder) / name, account)
-
-
-def _own(path: Path, account: LinuxAccount) -> None:
-    info = path.lstat()
-    if (info.st_uid, info.st_gid) != (account.uid, account.gid):
-        os.lchown(path, account.uid, account.gid)

@@ -1,11 +1,14 @@
-"""Git operations on one working tree. The use cases decide whose tree and whether they may;
-an adapter only does git, and raises the workspace errors of aiops.domain.model.workspaces
-(never a library's exception) when git refuses."""
+"""Git operations on one working tree, as one Linux account. The use cases decide whose tree,
+as whom and whether they may; an adapter only does git, as that account, and raises the
+workspace errors of aiops.domain.model.workspaces (never a library's exception) when git, the
+system or its own checks refuse."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Protocol
+
+import attrs
 
 from aiops.domain.model.workspaces import (
     Branches,
@@ -14,42 +17,55 @@ from aiops.domain.model.workspaces import (
     RemoteAccess,
     WorkspaceStatus,
 )
+from aiops.ports.linux_users import LinuxAccount
+
+
+@attrs.frozen
+class WorkTree:
+    """A workspace and the account every git process in it runs as (None: the account aiops
+    itself runs as). The workspace is `<root>/<name>/workspace/<project>`: a real folder, in a
+    folder of the account's; anything else is refused (UnsafeWorkspace) before git runs."""
+
+    path: Path
+    account: LinuxAccount | None = None
 
 
 class GitWorkspaces(Protocol):
-    def origin(self, path: Path) -> str | None:
-        """The clone's origin URL; None when `path` is not a git work tree (or does not exist)."""
+    def origin(self, tree: WorkTree) -> str | None:
+        """The clone's origin URL; None when there is nothing at `tree.path`, or not a git
+        work tree."""
         ...
 
-    def clone(self, url: str, path: Path, *, branch: str, access: RemoteAccess) -> None:
-        """Clone into `path` (which must not exist) and check out `branch`, or the remote's
-        default when it has no such branch. On failure nothing is left at `path`."""
+    def clone(self, url: str, tree: WorkTree, *, branch: str, access: RemoteAccess) -> None:
+        """Clone into `tree.path` (which must not exist) and check out `branch`, or the
+        remote's default when it has no such branch. Its two parent folders are made first,
+        private to the account. On failure nothing is left at `tree.path`."""
         ...
 
-    def status(self, path: Path) -> WorkspaceStatus: ...
+    def status(self, tree: WorkTree) -> WorkspaceStatus: ...
 
-    def fetch(self, path: Path, access: RemoteAccess) -> None: ...
+    def fetch(self, tree: WorkTree, access: RemoteAccess) -> None: ...
 
-    def pull(self, path: Path, access: RemoteAccess) -> MergeOutcome:
+    def pull(self, tree: WorkTree, access: RemoteAccess) -> MergeOutcome:
         """Fetch, then bring the current branch up to its upstream: fast-forward, or merge when
         diverged. Raises DirtyWorkTree or MergeConflict leaving the tree as it was."""
         ...
 
-    def push(self, path: Path, access: RemoteAccess) -> PushOutcome:
+    def push(self, tree: WorkTree, access: RemoteAccess) -> PushOutcome:
         """Push the current branch to origin (setting upstream when it has none). A
         non-fast-forward raises PushRejected."""
         ...
 
-    def branches(self, path: Path) -> Branches: ...
+    def branches(self, tree: WorkTree) -> Branches: ...
 
-    def checkout(self, path: Path, branch: str) -> None:
+    def checkout(self, tree: WorkTree, branch: str) -> None:
         """Switch to a local branch, or create a tracking branch from origin/<branch>."""
         ...
 
-    def create_branch(self, path: Path, branch: str, base: str | None) -> None:
+    def create_branch(self, tree: WorkTree, branch: str, base: str | None) -> None:
         """Create `branch` at `base` (a local or origin/ branch; HEAD when None), check it out."""
         ...
 
-    def merge(self, path: Path, branch: str) -> MergeOutcome:
+    def merge(self, tree: WorkTree, branch: str) -> MergeOutcome:
         """Merge a local or remote-tracking branch into the current one."""
         ...

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Protocol
 
 import attrs
@@ -22,9 +21,4 @@ class LinuxUsers(Protocol):
         """The account of that name; None when there is none. Raises AccountRefused (saying
         why) for an account aiops never acts as: root, a system account (uid below UID_MIN),
         one on the deny list (AIOPS_LINUX_USER_DENY)."""
-        ...
-
-    def hand_over(self, path: Path, account: LinuxAccount, *, recursive: bool = True) -> None:
-        """Make `account` own `path` (and everything below it, without following symlinks).
-        Does nothing unless this process may change owners (it runs as root)."""
         ...

@@ -1,14 +1,17 @@
 """Real repositories on disk for the git adapter: a bare "remote" made with the git CLI, and
-user clones (alice, bob) to make divergence and conflicts. The git CLI checks every result."""
+user clones (alice, bob) to make divergence and conflicts. The git CLI checks every result.
+
+The adapter runs git through the in-process launcher (as root, as CI does): as aiops's own
+account for trees the tests make as root, as a throwaway account where a test says so."""
 
 from __future__ import annotations
 
 import base64
-import gc
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,8 +22,10 @@ from dulwich.repo import Repo
 from dulwich.server import DictBackend
 from dulwich.web import make_wsgi_chain
 
-from aiops.adapters.git import DulwichGitWorkspaces
+from aiops.adapters.git import GitCliWorkspaces
 from aiops.domain.model.workspaces import RemoteAccess
+from aiops.ports.linux_users import LinuxAccount
+from tests.accounts import launcher_as_root, throwaway_account
 
 # Commits made by the tests never depend on the machine's global git config.
 GIT_ENV = {
@@ -38,10 +43,12 @@ NO_ACCESS = RemoteAccess()
 
 
 class Git:
-    """The git CLI in one folder: the independent witness of what the adapter did."""
+    """The git CLI in one folder: the independent witness of what the adapter did (as the
+    tree's account, when given: git refuses another account's repository)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, account: LinuxAccount | None = None) -> None:
         self.path = path
+        self.account = account
 
     def __call__(self, *args: str, check: bool = True) -> str:
         result = subprocess.run(
@@ -50,6 +57,7 @@ class Git:
             text=True,
             env=GIT_ENV,
             check=False,
+            **as_account(self.account),
         )
         if check and result.returncode != 0:
             raise AssertionError(f"git {' '.join(args)} failed: {result.stderr}")
@@ -59,6 +67,8 @@ class Git:
         for name, content in files.items():
             (self.path / name).parent.mkdir(parents=True, exist_ok=True)
             (self.path / name).write_text(content)
+            if self.account is not None:
+                os.chown(self.path / name, self.account.uid, self.account.gid)
         self("add", "--", *files)
         self("commit", "-q", "-m", message)
         return self.sha("HEAD")
@@ -85,8 +95,16 @@ class Git:
             text=True,
             env=GIT_ENV,
             check=False,
+            **as_account(self.account),
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def as_account(account: LinuxAccount | None) -> dict[str, Any]:
+    """subprocess arguments that run a witness as `account` (as root; None: as is)."""
+    if account is None:
+        return {}
+    return {"user": account.uid, "group": account.gid, "extra_groups": [], "cwd": "/"}
 
 
 def git_clone(source: Path | str, target: Path) -> Git:
@@ -123,9 +141,50 @@ def remote(tmp_path: Path) -> Path:
     return make_remote(tmp_path)
 
 
+def workspaces_in(root: Path, known_hosts: Path, *, accept_new: bool = False) -> GitCliWorkspaces:
+    """The adapter with the in-process launcher, workspaces under `root`."""
+    return GitCliWorkspaces(
+        launcher=launcher_as_root(root), known_hosts=known_hosts, accept_new_host_keys=accept_new
+    )
+
+
 @pytest.fixture
-def workspaces(tmp_path: Path) -> DulwichGitWorkspaces:
-    return DulwichGitWorkspaces(known_hosts=tmp_path / "known_hosts")
+def workspaces(tmp_path: Path) -> GitCliWorkspaces:
+    return workspaces_in(tmp_path / "home", tmp_path / "known_hosts")
+
+
+@pytest.fixture
+def target(tmp_path: Path) -> Path:
+    """Where alice's clone of `web` goes: `<root>/<name>/workspace/<project>`."""
+    return tmp_path / "home" / "alice" / "workspace" / "web"
+
+
+@pytest.fixture
+def place() -> Iterator[Path]:
+    """A folder every account may pass through (pytest's tmp_path is root's alone)."""
+    folder = Path(tempfile.mkdtemp(prefix="aiops-git-test-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def account() -> Iterator[LinuxAccount]:
+    """A throwaway Linux account (the tests run as root, as CI does)."""
+    with throwaway_account("aiops-g") as made:
+        yield made
+
+
+def trusting(account: LinuxAccount, *repositories: Path, **config: str) -> None:
+    """The account's own ~/.gitconfig: trust the tests' shared remotes (root's: git refuses
+    another account's repository unless told), plus any `section.key=value` given."""
+    lines = [f"[safe]\n\tdirectory = {path}\n" for path in repositories]
+    lines += [
+        f"[{key.split('_')[0]}]\n\t{key.split('_')[1]} = {value}\n" for key, value in config.items()
+    ]
+    gitconfig = Path(account.home) / ".gitconfig"
+    gitconfig.write_text("".join(lines))
+    os.chown(gitconfig, account.uid, account.gid)
 
 
 @pytest.fixture
@@ -177,8 +236,3 @@ def http_remote(remote: Path) -> Iterator[str]:
         server.server_close()
         thread.join(timeout=5)
         repo.close()
-        # dulwich does not release a 401/404 response (preload_content=False), so its socket
-        # waits in a reference cycle; collect it here rather than warn in a later test.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            gc.collect()

@@ -10,28 +10,29 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from aiops.adapters.git import DulwichGitWorkspaces
+from aiops.adapters.git import GitCliWorkspaces
 from aiops.domain.errors import ValidationError
 from aiops.domain.model import validation
+from aiops.ports.git_workspaces import WorkTree
 
 from .conftest import GIT_ENV, NO_ACCESS
 
 BAD_NAMES = ["-f", "--force", "", "a..b", "a b", "topic.lock", "@", "x@{1}", "a:b", "/main", "a~1"]
 
-Call = Callable[[DulwichGitWorkspaces, Path, str], object]
+Call = Callable[[GitCliWorkspaces, Path, str], object]
 CALLS: dict[str, Call] = {
-    "checkout": lambda w, p, name: w.checkout(p, name),
-    "create_branch": lambda w, p, name: w.create_branch(p, name, None),
-    "create_branch base": lambda w, p, name: w.create_branch(p, "ok", name),
-    "merge": lambda w, p, name: w.merge(p, name),
-    "clone": lambda w, p, name: w.clone("/nowhere.git", p, branch=name, access=NO_ACCESS),
+    "checkout": lambda w, p, name: w.checkout(WorkTree(p), name),
+    "create_branch": lambda w, p, name: w.create_branch(WorkTree(p), name, None),
+    "create_branch base": lambda w, p, name: w.create_branch(WorkTree(p), "ok", name),
+    "merge": lambda w, p, name: w.merge(WorkTree(p), name),
+    "clone": lambda w, p, name: w.clone("/nowhere.git", WorkTree(p), branch=name, access=NO_ACCESS),
 }
 
 
 @pytest.mark.parametrize("name", BAD_NAMES)
 @pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
 def test_a_bad_branch_name_is_refused_before_any_git_call(
-    workspaces: DulwichGitWorkspaces, tmp_path: Path, call: Call, name: str
+    workspaces: GitCliWorkspaces, tmp_path: Path, call: Call, name: str
 ) -> None:
     # The path does not exist: a git or filesystem call would fail differently.
     with pytest.raises(ValidationError):

@@ -1,25 +1,25 @@
-"""clone and origin against a bare repository on disk."""
+"""clone and origin against a bare repository on disk, into `<root>/alice/workspace/web`."""
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
 
-from aiops.adapters.git import DulwichGitWorkspaces
+from aiops.adapters.git import GitCliWorkspaces
 from aiops.domain.errors import ValidationError
-from aiops.domain.model.workspaces import RemoteFailed, WorkspaceExists
+from aiops.domain.model.workspaces import RemoteFailed, UnsafeWorkspace, WorkspaceExists
+from aiops.ports.git_workspaces import WorkTree
 
 from .conftest import NO_ACCESS, Git
 
 
 @pytest.mark.parametrize("scheme", ["", "file://"])
 def test_clone_checks_out_the_branch_with_its_upstream(
-    workspaces: DulwichGitWorkspaces, remote: Path, tmp_path: Path, scheme: str
+    workspaces: GitCliWorkspaces, remote: Path, target: Path, scheme: str
 ) -> None:
-    target = tmp_path / "home" / "alice" / "workspace" / "web"
-
-    workspaces.clone(f"{scheme}{remote}", target, branch="feature", access=NO_ACCESS)
+    workspaces.clone(f"{scheme}{remote}", WorkTree(target), branch="feature", access=NO_ACCESS)
 
     git = Git(target)
     assert git("status", "-sb").splitlines() == ["## feature...origin/feature"]
@@ -33,15 +33,13 @@ def test_clone_checks_out_the_branch_with_its_upstream(
     assert (target / "feature.txt").read_text() == "feature\n"
     assert git.porcelain() == ""
     git.fsck()
-    assert workspaces.origin(target) == f"{scheme}{remote}"
+    assert workspaces.origin(WorkTree(target)) == f"{scheme}{remote}"
 
 
 def test_clone_falls_back_to_the_remote_default_branch(
-    workspaces: DulwichGitWorkspaces, remote: Path, tmp_path: Path
+    workspaces: GitCliWorkspaces, remote: Path, target: Path
 ) -> None:
-    target = tmp_path / "web"
-
-    workspaces.clone(str(remote), target, branch="no-such-branch", access=NO_ACCESS)
+    workspaces.clone(str(remote), WorkTree(target), branch="no-such-branch", access=NO_ACCESS)
 
     git = Git(target)
     assert git("status", "-sb").splitlines() == ["## main...origin/main"]
@@ -50,62 +48,95 @@ def test_clone_falls_back_to_the_remote_default_branch(
 
 
 def test_clone_of_an_empty_repository_leaves_an_unborn_branch(
-    workspaces: DulwichGitWorkspaces, tmp_path: Path
+    workspaces: GitCliWorkspaces, tmp_path: Path, target: Path
 ) -> None:
     empty = tmp_path / "empty.git"
     Git(tmp_path)("init", "-q", "--bare", "-b", "trunk", str(empty))
 
-    workspaces.clone(str(empty), tmp_path / "web", branch="main", access=NO_ACCESS)
+    workspaces.clone(str(empty), WorkTree(target), branch="main", access=NO_ACCESS)
 
-    status = workspaces.status(tmp_path / "web")
+    status = workspaces.status(WorkTree(target))
     assert status.last_commit is None
     assert status.clean
 
 
 def test_clone_of_a_missing_repository_fails_and_leaves_nothing(
-    workspaces: DulwichGitWorkspaces, tmp_path: Path
+    workspaces: GitCliWorkspaces, tmp_path: Path, target: Path
 ) -> None:
-    target = tmp_path / "home" / "alice" / "web"
-
+    missing = str(tmp_path / "missing.git")
     with pytest.raises(RemoteFailed, match="does not exist"):
-        workspaces.clone(str(tmp_path / "missing.git"), target, branch="main", access=NO_ACCESS)
+        workspaces.clone(missing, WorkTree(target), branch="main", access=NO_ACCESS)
 
-    assert not (tmp_path / "home").exists()
+    assert not target.exists()  # its folders stay: the account's own, private
 
 
 def test_clone_into_an_existing_folder_is_refused_and_keeps_it(
-    workspaces: DulwichGitWorkspaces, remote: Path, tmp_path: Path
+    workspaces: GitCliWorkspaces, remote: Path, target: Path
 ) -> None:
-    target = tmp_path / "web"
-    target.mkdir()
+    target.mkdir(parents=True)
     (target / "notes.txt").write_text("mine")
 
     with pytest.raises(WorkspaceExists):
-        workspaces.clone(str(remote), target, branch="main", access=NO_ACCESS)
+        workspaces.clone(str(remote), WorkTree(target), branch="main", access=NO_ACCESS)
 
     assert (target / "notes.txt").read_text() == "mine"
 
 
 @pytest.mark.parametrize("url", ["-oProxyCommand=touch /tmp/pwned", "--upload-pack=evil"])
 def test_clone_refuses_a_url_that_looks_like_an_option(
-    workspaces: DulwichGitWorkspaces, tmp_path: Path, url: str
+    workspaces: GitCliWorkspaces, target: Path, url: str
 ) -> None:
     with pytest.raises(RemoteFailed):
-        workspaces.clone(url, tmp_path / "web", branch="main", access=NO_ACCESS)
-    assert not (tmp_path / "web").exists()
+        workspaces.clone(url, WorkTree(target), branch="main", access=NO_ACCESS)
+    assert not target.exists()
 
 
 def test_clone_validates_the_branch_before_touching_the_disk(
-    workspaces: DulwichGitWorkspaces, remote: Path, tmp_path: Path
+    workspaces: GitCliWorkspaces, remote: Path, target: Path
 ) -> None:
     with pytest.raises(ValidationError):
-        workspaces.clone(str(remote), tmp_path / "web", branch="-x", access=NO_ACCESS)
-    assert not (tmp_path / "web").exists()
+        workspaces.clone(str(remote), WorkTree(target), branch="-x", access=NO_ACCESS)
+    assert not target.parent.parent.exists()
+
+
+def test_clone_makes_the_workspace_folders_private_and_tightens_a_loose_one(
+    workspaces: GitCliWorkspaces, remote: Path, target: Path
+) -> None:
+    target.parent.mkdir(parents=True, mode=0o755)
+    target.parent.chmod(0o755)
+
+    workspaces.clone(str(remote), WorkTree(target), branch="main", access=NO_ACCESS)
+
+    assert stat.S_IMODE(target.parent.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(target.parent.stat().st_mode) == 0o700
+    assert Git(target).porcelain() == ""
+
+
+def test_a_clone_outside_the_workspace_root_is_refused(
+    workspaces: GitCliWorkspaces, remote: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere" / "alice" / "workspace" / "web"
+
+    with pytest.raises(UnsafeWorkspace, match="is not in"):
+        workspaces.clone(str(remote), WorkTree(elsewhere), branch="main", access=NO_ACCESS)
+
+    assert not elsewhere.parent.exists()
 
 
 def test_origin_is_none_outside_a_work_tree(
-    workspaces: DulwichGitWorkspaces, tmp_path: Path, alice: Git, remote: Path
+    workspaces: GitCliWorkspaces, tmp_path: Path, alice: Git, remote: Path
 ) -> None:
-    assert workspaces.origin(alice.path) == str(remote)
-    assert workspaces.origin(tmp_path / "missing") is None
-    assert workspaces.origin(tmp_path) is None
+    assert workspaces.origin(WorkTree(alice.path)) == str(remote)
+    assert workspaces.origin(WorkTree(tmp_path / "missing")) is None
+    assert workspaces.origin(WorkTree(tmp_path)) is None
+
+
+def test_a_fresh_clones_index_is_written_after_its_files_second(
+    workspaces: GitCliWorkspaces, remote: Path, target: Path
+) -> None:
+    """Else git takes every entry for racily clean and rehashes the tree on each status."""
+    workspaces.clone(str(remote), WorkTree(target), branch="main", access=NO_ACCESS)
+
+    files = [p for p in target.rglob("*") if p.is_file() and ".git" not in p.parts]
+    index = (target / ".git" / "index").stat().st_mtime
+    assert int(index) > max(int(p.stat().st_mtime) for p in files)

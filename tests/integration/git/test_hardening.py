@@ -1,35 +1,29 @@
-"""Nothing a user writes into their repository runs as root inside aiops: git's status runs
-as the tree's owner, and dulwich ignores hooks, filter drivers and merge drivers entirely."""
+"""Nothing a user writes into their repository runs with aiops's rights: git runs as the
+workspace's account, which could run those commands anyway, and never runs hooks for aiops."""
 
 from __future__ import annotations
 
-import os
-import pwd
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from aiops.adapters.git import DulwichGitWorkspaces
-from aiops.adapters.posix_users import PosixLinuxUsers
+from aiops.adapters.git import GitCliWorkspaces
 from aiops.domain.model.workspaces import MergeKind
+from aiops.ports.git_workspaces import WorkTree
+from aiops.ports.linux_users import LinuxAccount
+from tests.accounts import launcher_as_root, needs_root
 
-from .conftest import NO_ACCESS, Git
+from .conftest import NO_ACCESS, Git, git_clone, make_remote, trusting
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="switching to the owner needs root")
-# nobody is on aiops's default deny list; this test only needs an account that is not root.
-NOBODY = PosixLinuxUsers(deny=()).lookup("nobody")
-
-
-@pytest.fixture
-def shared(tmp_path: Path) -> Iterator[Path]:
-    """A folder every account may write to (pytest's own are root's alone)."""
-    folder = Path(tempfile.mkdtemp(prefix="aiops-trap-"))
-    folder.chmod(0o1777)
-    yield folder
-    shutil.rmtree(folder)
+pytestmark = needs_root
+HOOKS = (
+    "pre-commit",
+    "commit-msg",
+    "post-commit",
+    "post-checkout",
+    "post-merge",
+    "pre-merge-commit",
+)
 
 
 def booby_trap(ws: Git, markers: Path) -> None:
@@ -41,9 +35,10 @@ def booby_trap(ws: Git, markers: Path) -> None:
     ws("config", "filter.trap.clean", record("clean", passthrough=True))
     ws("config", "filter.trap.smudge", record("smudge", passthrough=True))
     ws("config", "merge.trap.driver", record("merge-driver"))
+    ws("config", "core.fsmonitor", record("fsmonitor"))
     (ws.path / ".git" / "info").mkdir(exist_ok=True)
     (ws.path / ".git" / "info" / "attributes").write_text("* filter=trap merge=trap\n")
-    for hook in ("pre-commit", "commit-msg", "post-commit", "post-checkout", "post-merge"):
+    for hook in HOOKS:
         script = ws.path / ".git" / "hooks" / hook
         script.parent.mkdir(exist_ok=True)
         script.write_text(f"#!/bin/sh\nid -u >> {markers}/{hook}\n")
@@ -54,34 +49,57 @@ def uids(markers: Path) -> dict[str, set[str]]:
     return {path.name: set(path.read_text().split()) for path in markers.iterdir()}
 
 
-def test_no_repository_command_runs_as_root(
-    workspaces: DulwichGitWorkspaces, remote: Path, alice: Git, shared: Path
+def test_no_repository_command_runs_as_anyone_but_the_account(
+    place: Path, tmp_path: Path, account: LinuxAccount
 ) -> None:
-    assert NOBODY is not None
-    path = shared / "home" / "nobody" / "workspace" / "web"
-    workspaces.clone(str(remote), path, branch="main", access=NO_ACCESS)
-    ws = Git(path)
+    remote = make_remote(place / "remotes")
+    trusting(account, remote)
+    workspaces = GitCliWorkspaces(
+        launcher=launcher_as_root(place / "home"), known_hosts=tmp_path / "known_hosts"
+    )
+    tree = WorkTree(place / "home" / account.name / "workspace" / "web", account)
+    workspaces.clone(str(remote), tree, branch="main", access=NO_ACCESS)
+    ws = Git(tree.path, account)
     ws.commit({"local.txt": "mine\n"}, "Local work")  # before the trap: git runs hooks
-    alice.commit({"alice.txt": "hers\n"}, "Alice's work")
-    alice("push", "-q", "origin", "main")
-    markers = shared / "markers"
+    other = git_clone(remote, place / "other")
+    other.commit({"other.txt": "theirs\n"}, "Their work")
+    other("push", "-q", "origin", "main")
+    markers = place / "markers"
     markers.mkdir(mode=0o777)
     markers.chmod(0o777)
     booby_trap(ws, markers)
-    (path / "local.txt").touch()  # a changed stat makes git run the clean filter
-    PosixLinuxUsers().hand_over(shared / "home", NOBODY)
+    (tree.path / "local.txt").touch()  # a changed stat makes git run the clean filter
 
-    status = workspaces.status(path)
-    workspaces.checkout(path, "feature")
-    workspaces.checkout(path, "main")
-    merged = workspaces.merge(path, "feature")
-    pulled = workspaces.pull(path, NO_ACCESS)
+    status = workspaces.status(tree)
+    workspaces.checkout(tree, "feature")
+    workspaces.checkout(tree, "main")
+    merged = workspaces.merge(tree, "feature")
+    pulled = workspaces.pull(tree, NO_ACCESS)
 
     assert status.clean
     assert (merged.kind, pulled.kind) == (MergeKind.MERGE_COMMIT, MergeKind.MERGE_COMMIT)
     ran = uids(markers)
-    assert ran.get("clean") == {str(NOBODY.uid)}  # the trap is armed: git ran it as nobody
-    assert all("0" not in who for who in ran.values()), ran
-    assert set(ran) == {"clean"}  # dulwich ran nothing at all
-    assert (path / "alice.txt").read_text() == "hers\n"
-    assert pwd.getpwuid(path.stat().st_uid).pw_name == "nobody"
+    assert ran.get("clean") == {str(account.uid)}  # the trap is armed: git ran it
+    assert all(who == {str(account.uid)} for who in ran.values()), ran
+    assert not set(ran) & {*HOOKS, "fsmonitor"}, ran  # hooks never run for aiops
+    assert (tree.path / "other.txt").read_text() == "theirs\n"
+    assert tree.path.stat().st_uid == account.uid
+
+
+@pytest.mark.parametrize("operation", ["status", "merge"])
+def test_hooks_and_fsmonitor_never_run_even_in_aiops_own_tree(
+    workspaces: GitCliWorkspaces, alice: Git, tmp_path: Path, operation: str
+) -> None:
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    booby_trap(alice, markers)
+    alice("config", "--unset", "filter.trap.clean")
+    alice("config", "--unset", "filter.trap.smudge")
+    (alice.path / ".git" / "info" / "attributes").write_text("")
+
+    if operation == "status":
+        workspaces.status(WorkTree(alice.path))
+    else:
+        workspaces.merge(WorkTree(alice.path), "origin/feature")
+
+    assert not markers.exists() or list(markers.iterdir()) == []

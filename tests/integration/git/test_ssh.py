@@ -1,4 +1,4 @@
-"""SSH: the exact ssh command line, then clone/fetch/push against a private sshd on 127.0.0.1
+"""SSH: the exact ssh options git runs, then clone/fetch/push against a private sshd on 127.0.0.1
 with its own host key, and host key checking (strict refuses, accept-new records)."""
 
 from __future__ import annotations
@@ -13,82 +13,58 @@ from pathlib import Path
 
 import attrs
 import pytest
-from dulwich.client import SSHGitClient
 
-from aiops.adapters.git import DulwichGitWorkspaces
-from aiops.adapters.git.remote import PinnedSSHVendor, open_remote, ssh_argv
+from aiops.adapters.git import GitCliWorkspaces
+from aiops.adapters.git.remote import Transport, known_hosts_name, ssh_argv, transport
 from aiops.domain.model.workspaces import RemoteAccess, RemoteFailed
+from aiops.ports.git_workspaces import WorkTree
+from aiops.ports.linux_users import LinuxAccount
+from tests.accounts import launcher_as_root, needs_root
 
-from .conftest import Git
+from .conftest import Git, workspaces_in
 
 SSHD = Path("/usr/sbin/sshd")
 
 
 def test_ssh_argv_pins_key_host_keys_and_batch_mode() -> None:
     argv = ssh_argv(
-        destination="git@example.com",
-        command="git-upload-pack '/team/app.git'",
-        port=2222,
-        key_path="/keys/deploy",
-        known_hosts=Path("/srv/aiops/known_hosts"),
+        key_path="/scratch/aiops-git-1/key",
+        known_hosts=Path("/scratch/aiops-git-1/known_hosts"),
         accept_new_host_keys=False,
     )
 
     assert argv == [
         "ssh", "-x",
-        "-i", "/keys/deploy", "-o", "IdentitiesOnly=yes",
+        "-i", "/scratch/aiops-git-1/key", "-o", "IdentitiesOnly=yes",
         "-o", "BatchMode=yes",
-        "-o", "UserKnownHostsFile=/srv/aiops/known_hosts",
+        "-o", "UserKnownHostsFile=/scratch/aiops-git-1/known_hosts",
         "-o", "StrictHostKeyChecking=yes",
-        "-p", "2222",
-        "--", "git@example.com", "git-upload-pack '/team/app.git'",
     ]  # fmt: skip
 
 
 def test_ssh_argv_accepts_new_host_keys_when_asked_and_works_without_a_key() -> None:
-    argv = ssh_argv(
-        destination="example.com",
-        command="git-receive-pack 'app.git'",
-        port=None,
-        key_path=None,
-        known_hosts=Path("/kh"),
-        accept_new_host_keys=True,
-        protocol_version=2,
-    )
+    argv = ssh_argv(key_path=None, known_hosts=Path("/kh"), accept_new_host_keys=True)
 
     assert "StrictHostKeyChecking=accept-new" in argv
     assert "-i" not in argv
-    assert "-p" not in argv
-    assert argv[-5:] == [
-        "-o", "SetEnv GIT_PROTOCOL=version=2", "--", "example.com", "git-receive-pack 'app.git'"
-    ]  # fmt: skip
 
 
-def test_ssh_argv_refuses_a_host_that_looks_like_an_option() -> None:
-    with pytest.raises(RemoteFailed):
-        ssh_argv(
-            destination="-oProxyCommand=evil",
-            command="git-upload-pack 'x'",
-            port=None,
-            key_path=None,
-            known_hosts=Path("/kh"),
-            accept_new_host_keys=False,
-        )
-
-
-def test_an_scp_like_url_uses_our_ssh_vendor(tmp_path: Path) -> None:
-    client, path = open_remote(
-        "git@example.com:team/app.git",
-        RemoteAccess(ssh_key_path="/keys/deploy"),
-        known_hosts=tmp_path / "kh",
-        accept_new=False,
-        operation="fetch",
-    )
-
-    assert isinstance(client, SSHGitClient)
-    assert (client.host, client.username, path) == ("example.com", "git", "team/app.git")
-    assert isinstance(client.ssh_vendor, PinnedSSHVendor)
-    client.close()
+@pytest.mark.parametrize(
+    ("url", "kind", "host"),
+    [
+        ("git@example.com:team/app.git", Transport.SSH, "example.com"),
+        ("ssh://git@example.com:2222/team/app.git", Transport.SSH, "[example.com]:2222"),
+        ("ssh://git@example.com:22/team/app.git", Transport.SSH, "example.com"),
+        ("https://github.com/team/app.git", Transport.HTTP, None),
+        ("/srv/git/app.git", Transport.LOCAL, None),
+        ("file:///srv/git/app.git", Transport.LOCAL, None),
+    ],
+)
+def test_a_url_names_its_transport_and_known_hosts_entry(
+    url: str, kind: Transport, host: str | None
+) -> None:
+    assert transport(url) is kind
+    assert known_hosts_name(url) == host
 
 
 @attrs.frozen
@@ -171,55 +147,58 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
             process.stderr.close()
 
 
-def test_clone_fetch_and_push_over_ssh(sshd: Sshd, remote: Path, bob: Git, tmp_path: Path) -> None:
+def test_clone_fetch_and_push_over_ssh(
+    sshd: Sshd, remote: Path, bob: Git, tmp_path: Path, target: Path
+) -> None:
     known_hosts = tmp_path / "known_hosts"
     known_hosts.write_text(sshd.known_hosts_line() + "\n")
-    workspaces = DulwichGitWorkspaces(known_hosts=known_hosts)
+    workspaces = workspaces_in(tmp_path / "home", known_hosts)
     access = RemoteAccess(ssh_key_path=str(sshd.client_key))
-    target = tmp_path / "alice"
 
-    workspaces.clone(sshd.url(remote), target, branch="main", access=access)
+    workspaces.clone(sshd.url(remote), WorkTree(target), branch="main", access=access)
     alice = Git(target)
     assert alice("status", "-sb").splitlines() == ["## main...origin/main"]
 
     theirs = bob.commit({"bob.txt": "bob\n"}, "Bob")
     bob("push", "-q")
-    workspaces.fetch(target, access)
+    workspaces.fetch(WorkTree(target), access)
     assert alice.sha("origin/main") == theirs
 
-    workspaces.pull(target, access)
+    workspaces.pull(WorkTree(target), access)
     alice("config", "user.name", "Alice")
     alice("config", "user.email", "alice@example.com")
     ours = alice.commit({"alice.txt": "alice\n"}, "Alice")
-    outcome = workspaces.push(target, access)
+    outcome = workspaces.push(WorkTree(target), access)
 
     assert outcome.head == ours == Git(remote).sha("main")
-    assert workspaces.origin(target) == sshd.url(remote)
+    assert workspaces.origin(WorkTree(target)) == sshd.url(remote)
     Git(remote).fsck()
     alice.fsck()
 
 
 def test_strict_host_key_checking_refuses_an_unknown_host(
-    sshd: Sshd, remote: Path, tmp_path: Path
+    sshd: Sshd, remote: Path, tmp_path: Path, target: Path
 ) -> None:
-    workspaces = DulwichGitWorkspaces(known_hosts=tmp_path / "known_hosts")
+    workspaces = workspaces_in(tmp_path / "home", tmp_path / "known_hosts")
     access = RemoteAccess(ssh_key_path=str(sshd.client_key))
 
     with pytest.raises(RemoteFailed, match="host key"):
-        workspaces.clone(sshd.url(remote), tmp_path / "alice", branch="main", access=access)
+        workspaces.clone(sshd.url(remote), WorkTree(target), branch="main", access=access)
 
-    assert not (tmp_path / "alice").exists()
+    assert not target.exists()
     assert not (tmp_path / "known_hosts").exists()
 
 
-def test_accept_new_records_the_host_key(sshd: Sshd, remote: Path, tmp_path: Path) -> None:
+def test_accept_new_records_the_host_key(
+    sshd: Sshd, remote: Path, tmp_path: Path, target: Path
+) -> None:
     known_hosts = tmp_path / "known_hosts"
-    workspaces = DulwichGitWorkspaces(known_hosts=known_hosts, accept_new_host_keys=True)
+    workspaces = workspaces_in(tmp_path / "home", known_hosts, accept_new=True)
     access = RemoteAccess(ssh_key_path=str(sshd.client_key))
 
-    workspaces.clone(sshd.url(remote), tmp_path / "alice", branch="main", access=access)
+    workspaces.clone(sshd.url(remote), WorkTree(target), branch="main", access=access)
 
-    assert Git(tmp_path / "alice").sha("HEAD") == Git(remote).sha("main")
+    assert Git(target).sha("HEAD") == Git(remote).sha("main")
     recorded = subprocess.run(
         ["ssh-keygen", "-F", f"[127.0.0.1]:{sshd.port}", "-f", str(known_hosts)],
         capture_output=True,
@@ -230,43 +209,73 @@ def test_accept_new_records_the_host_key(sshd: Sshd, remote: Path, tmp_path: Pat
 
 
 def test_an_unknown_key_is_an_authentication_failure(
-    sshd: Sshd, remote: Path, tmp_path: Path
+    sshd: Sshd, remote: Path, tmp_path: Path, target: Path
 ) -> None:
     known_hosts = tmp_path / "known_hosts"
     known_hosts.write_text(sshd.known_hosts_line() + "\n")
     keygen(tmp_path / "stranger")
-    workspaces = DulwichGitWorkspaces(known_hosts=known_hosts)
+    workspaces = workspaces_in(tmp_path / "home", known_hosts)
 
     with pytest.raises(RemoteFailed, match="authentication failed"):
         workspaces.clone(
             sshd.url(remote),
-            tmp_path / "alice",
+            WorkTree(target),
             branch="main",
             access=RemoteAccess(ssh_key_path=str(tmp_path / "stranger")),
         )
-    assert not (tmp_path / "alice").exists()
+    assert not target.exists()
 
 
-def test_a_missing_repository_over_ssh(sshd: Sshd, tmp_path: Path) -> None:
+def test_a_missing_repository_over_ssh(sshd: Sshd, tmp_path: Path, target: Path) -> None:
     known_hosts = tmp_path / "known_hosts"
     known_hosts.write_text(sshd.known_hosts_line() + "\n")
-    workspaces = DulwichGitWorkspaces(known_hosts=known_hosts)
+    workspaces = workspaces_in(tmp_path / "home", known_hosts)
 
     with pytest.raises(RemoteFailed, match="does not exist"):
         workspaces.clone(
             sshd.url(tmp_path / "missing.git"),
-            tmp_path / "alice",
+            WorkTree(target),
             branch="main",
             access=RemoteAccess(ssh_key_path=str(sshd.client_key)),
         )
-    assert not (tmp_path / "alice").exists()
+    assert not target.exists()
 
 
-def test_an_unreachable_host_is_remote_failed(tmp_path: Path) -> None:
-    workspaces = DulwichGitWorkspaces(known_hosts=tmp_path / "known_hosts")
+def test_an_unreachable_host_is_remote_failed(tmp_path: Path, target: Path) -> None:
+    workspaces = workspaces_in(tmp_path / "home", tmp_path / "known_hosts")
     url = f"ssh://git@127.0.0.1:{free_port()}/team/app.git"  # nobody listens there
 
     with pytest.raises(RemoteFailed, match="unreachable"):
-        workspaces.clone(url, tmp_path / "alice", branch="main", access=RemoteAccess())
+        workspaces.clone(url, WorkTree(target), branch="main", access=RemoteAccess())
 
-    assert not (tmp_path / "alice").exists()
+    assert not target.exists()
+
+
+@needs_root
+def test_as_the_account_ssh_gets_a_copy_of_the_key_only_while_it_runs(
+    sshd: Sshd, remote: Path, tmp_path: Path, place: Path, account: LinuxAccount
+) -> None:
+    scratch = place / "scratch"
+    scratch.mkdir()
+    scratch.chmod(0o1777)
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text(f"other.example.com {sshd.host_public_key}\n")
+    workspaces = GitCliWorkspaces(
+        launcher=launcher_as_root(place / "home"),
+        known_hosts=known_hosts,
+        accept_new_host_keys=True,
+        scratch=scratch,
+    )
+    tree = WorkTree(place / "home" / account.name / "workspace" / "web", account)
+    access = RemoteAccess(ssh_key_path=str(sshd.client_key))  # root's 0600 file
+
+    workspaces.clone(sshd.url(remote), tree, branch="main", access=access)
+    workspaces.fetch(tree, access)
+
+    assert Git(tree.path, account).sha("HEAD") == Git(remote).sha("main")
+    assert tree.path.stat().st_uid == account.uid
+    assert list(scratch.iterdir()) == []
+    lines = known_hosts.read_text().splitlines()
+    assert lines[0] == f"other.example.com {sshd.host_public_key}"
+    assert len(lines) == 2  # the new host's key, learned once
+    assert sshd.host_public_key.split()[1] in lines[1]

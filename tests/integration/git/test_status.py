@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from aiops.adapters.git import DulwichGitWorkspaces
+from aiops.adapters.git import GitCliWorkspaces
 from aiops.domain.model.workspaces import WorkspaceMissing, WorkspaceStatus
+from aiops.ports.git_workspaces import WorkTree
 
 from .conftest import Git
 
@@ -33,9 +34,9 @@ def counts(status: WorkspaceStatus) -> tuple[int, int, int, int]:
 
 
 def test_a_fresh_clone_is_clean_and_names_its_last_commit(
-    workspaces: DulwichGitWorkspaces, alice: Git
+    workspaces: GitCliWorkspaces, alice: Git
 ) -> None:
-    status = workspaces.status(alice.path)
+    status = workspaces.status(WorkTree(alice.path))
 
     assert status.clean
     assert (status.branch, status.upstream, status.ahead, status.behind) == (
@@ -56,7 +57,7 @@ def test_a_fresh_clone_is_clean_and_names_its_last_commit(
 
 
 def test_status_counts_staged_unstaged_and_untracked_like_git(
-    workspaces: DulwichGitWorkspaces, alice: Git
+    workspaces: GitCliWorkspaces, alice: Git
 ) -> None:
     (alice.path / "README.md").write_text("changed, staged\n")
     (alice.path / "src" / "app.py").write_text("changed, not staged\n")
@@ -68,7 +69,7 @@ def test_status_counts_staged_unstaged_and_untracked_like_git(
     (alice.path / "notes" / "a.md").write_text("an untracked folder counts once\n")
     alice("mv", "src/app.py", "src/main.py")  # a rename, staged
 
-    status = workspaces.status(alice.path)
+    status = workspaces.status(WorkTree(alice.path))
 
     assert counts(status) == git_counts(alice)
     assert counts(status) == (3, 2, 2, 0)
@@ -76,7 +77,7 @@ def test_status_counts_staged_unstaged_and_untracked_like_git(
 
 
 def test_status_counts_ahead_and_behind_its_upstream(
-    workspaces: DulwichGitWorkspaces, alice: Git, bob: Git
+    workspaces: GitCliWorkspaces, alice: Git, bob: Git
 ) -> None:
     bob.commit({"bob.txt": "1"}, "Bob 1")
     bob.commit({"bob.txt": "2"}, "Bob 2")
@@ -84,7 +85,7 @@ def test_status_counts_ahead_and_behind_its_upstream(
     alice.commit({"alice.txt": "1"}, "Multi-line subject\n\nwith a body")
     alice("fetch", "-q")
 
-    status = workspaces.status(alice.path)
+    status = workspaces.status(WorkTree(alice.path))
 
     assert (status.ahead, status.behind) == (1, 2)
     assert status.last_commit is not None
@@ -92,7 +93,7 @@ def test_status_counts_ahead_and_behind_its_upstream(
     assert "## main...origin/main [ahead 1, behind 2]" in alice("status", "-sb")
 
 
-def test_status_lists_conflicted_paths(workspaces: DulwichGitWorkspaces, alice: Git) -> None:
+def test_status_lists_conflicted_paths(workspaces: GitCliWorkspaces, alice: Git) -> None:
     base = alice.sha("HEAD")
     alice.commit({"README.md": "ours\n"}, "Ours")
     alice("checkout", "-q", "-b", "other", base)
@@ -100,28 +101,26 @@ def test_status_lists_conflicted_paths(workspaces: DulwichGitWorkspaces, alice: 
     alice("checkout", "-q", "main")
     alice("merge", "other", check=False)
 
-    status = workspaces.status(alice.path)
+    status = workspaces.status(WorkTree(alice.path))
 
     assert status.conflicted == ("README.md",)
     assert counts(status) == git_counts(alice)
     assert status.staged == 1  # src/app.py merged cleanly
 
 
-def test_status_of_a_detached_head_has_no_branch(
-    workspaces: DulwichGitWorkspaces, alice: Git
-) -> None:
+def test_status_of_a_detached_head_has_no_branch(workspaces: GitCliWorkspaces, alice: Git) -> None:
     alice("checkout", "-q", "--detach", "HEAD")
 
-    status = workspaces.status(alice.path)
+    status = workspaces.status(WorkTree(alice.path))
 
     assert (status.branch, status.upstream) == (None, None)
     assert status.last_commit is not None
 
 
-def test_status_of_a_branch_without_upstream(workspaces: DulwichGitWorkspaces, alice: Git) -> None:
+def test_status_of_a_branch_without_upstream(workspaces: GitCliWorkspaces, alice: Git) -> None:
     alice("checkout", "-q", "-b", "local-only")
 
-    status = workspaces.status(alice.path)
+    status = workspaces.status(WorkTree(alice.path))
 
     assert (status.branch, status.upstream, status.ahead, status.behind) == (
         "local-only",
@@ -131,30 +130,30 @@ def test_status_of_a_branch_without_upstream(workspaces: DulwichGitWorkspaces, a
     )
 
 
-def test_status_of_an_empty_repository(workspaces: DulwichGitWorkspaces, tmp_path: Path) -> None:
+def test_status_of_an_empty_repository(workspaces: GitCliWorkspaces, tmp_path: Path) -> None:
     Git(tmp_path)("init", "-q", "-b", "main", "empty")
     (tmp_path / "empty" / "draft.txt").write_text("x")
 
-    status = workspaces.status(tmp_path / "empty")
+    status = workspaces.status(WorkTree(tmp_path / "empty"))
 
     assert (status.branch, status.last_commit, status.untracked) == ("main", None, 1)
 
 
-def test_status_uses_no_optional_locks(workspaces: DulwichGitWorkspaces, alice: Git) -> None:
+def test_status_uses_no_optional_locks(workspaces: GitCliWorkspaces, alice: Git) -> None:
     (alice.path / "README.md").touch()  # a stat change git would refresh in the index
     before = (alice.path / ".git" / "index").stat().st_mtime_ns
 
-    workspaces.status(alice.path)
+    workspaces.status(WorkTree(alice.path))
 
     assert (alice.path / ".git" / "index").stat().st_mtime_ns == before
 
 
 @pytest.mark.parametrize("name", ["missing", "plain"])
 def test_status_of_something_else_is_workspace_missing(
-    workspaces: DulwichGitWorkspaces, tmp_path: Path, alice: Git, name: str
+    workspaces: GitCliWorkspaces, tmp_path: Path, alice: Git, name: str
 ) -> None:
     (tmp_path / "plain").mkdir()
     with pytest.raises(WorkspaceMissing):
-        workspaces.status(tmp_path / name)
+        workspaces.status(WorkTree(tmp_path / name))
     with pytest.raises(WorkspaceMissing):  # a folder inside a clone is not a work tree either
-        workspaces.status(alice.path / "src")
+        workspaces.status(WorkTree(alice.path / "src"))

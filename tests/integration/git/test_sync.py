@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from aiops.adapters.git import DulwichGitWorkspaces
+from aiops.adapters.git import GitCliWorkspaces
 from aiops.domain.errors import DomainError
 from aiops.domain.model.workspaces import (
     DirtyWorkTree,
@@ -16,55 +16,54 @@ from aiops.domain.model.workspaces import (
     RemoteAccess,
     RemoteFailed,
 )
+from aiops.ports.git_workspaces import WorkTree
 
 from .conftest import NO_ACCESS, Git, make_remote
 
 
 def test_fetch_updates_remote_tracking_branches_only(
-    workspaces: DulwichGitWorkspaces, alice: Git, bob: Git
+    workspaces: GitCliWorkspaces, alice: Git, bob: Git
 ) -> None:
     new = bob.commit({"bob.txt": "hi\n"}, "Bob's change")
     bob("push", "-q")
     bob("push", "-q", "origin", "HEAD:refs/heads/bobs-branch")
     head = alice.sha("HEAD")
 
-    workspaces.fetch(alice.path, NO_ACCESS)
+    workspaces.fetch(WorkTree(alice.path), NO_ACCESS)
 
     assert alice.sha("origin/main") == new
     assert alice.sha("origin/bobs-branch") == new
     assert alice.sha("HEAD") == head
     assert alice.porcelain() == ""
-    assert workspaces.status(alice.path).behind == 1
+    assert workspaces.status(WorkTree(alice.path)).behind == 1
     alice.fsck()
 
 
 def test_fetch_from_a_vanished_remote_is_remote_failed(
-    workspaces: DulwichGitWorkspaces, alice: Git, tmp_path: Path
+    workspaces: GitCliWorkspaces, alice: Git, tmp_path: Path
 ) -> None:
     alice("remote", "set-url", "origin", str(tmp_path / "gone.git"))
 
     with pytest.raises(RemoteFailed, match="does not exist"):
-        workspaces.fetch(alice.path, NO_ACCESS)
+        workspaces.fetch(WorkTree(alice.path), NO_ACCESS)
 
 
-def test_pull_is_up_to_date_when_nothing_changed(
-    workspaces: DulwichGitWorkspaces, alice: Git
-) -> None:
-    outcome = workspaces.pull(alice.path, NO_ACCESS)
+def test_pull_is_up_to_date_when_nothing_changed(workspaces: GitCliWorkspaces, alice: Git) -> None:
+    outcome = workspaces.pull(WorkTree(alice.path), NO_ACCESS)
 
     assert outcome.kind is MergeKind.UP_TO_DATE
     assert outcome.head == alice.sha("HEAD")
 
 
 def test_pull_fast_forwards_and_keeps_unrelated_local_changes(
-    workspaces: DulwichGitWorkspaces, alice: Git, bob: Git
+    workspaces: GitCliWorkspaces, alice: Git, bob: Git
 ) -> None:
     bob("rm", "-q", "src/app.py")
     bob.commit({"docs/guide.md": "guide\n", "README.md": "hello again\n"}, "Bob's docs")
     bob("push", "-q")
     (alice.path / "scratch.txt").write_text("untracked, kept\n")
 
-    outcome = workspaces.pull(alice.path, NO_ACCESS)
+    outcome = workspaces.pull(WorkTree(alice.path), NO_ACCESS)
 
     assert outcome.kind is MergeKind.FAST_FORWARD
     assert outcome.head == alice.sha("HEAD") == bob.sha("HEAD")
@@ -76,13 +75,13 @@ def test_pull_fast_forwards_and_keeps_unrelated_local_changes(
 
 
 def test_pull_merges_diverged_history_with_a_merge_commit(
-    workspaces: DulwichGitWorkspaces, alice: Git, bob: Git
+    workspaces: GitCliWorkspaces, alice: Git, bob: Git
 ) -> None:
     theirs = bob.commit({"bob.txt": "bob\n"}, "Bob's change")
     bob("push", "-q")
     ours = alice.commit({"alice.txt": "alice\n"}, "Alice's change")
 
-    outcome = workspaces.pull(alice.path, NO_ACCESS)
+    outcome = workspaces.pull(WorkTree(alice.path), NO_ACCESS)
 
     assert outcome.kind is MergeKind.MERGE_COMMIT
     assert outcome.head == alice.sha("HEAD")
@@ -93,12 +92,12 @@ def test_pull_merges_diverged_history_with_a_merge_commit(
     assert alice.porcelain() == ""
     assert (alice.path / "bob.txt").read_text() == "bob\n"
     assert (alice.path / "alice.txt").read_text() == "alice\n"
-    assert workspaces.status(alice.path).ahead == 2
+    assert workspaces.status(WorkTree(alice.path)).ahead == 2
     alice.fsck()
 
 
 def test_pull_with_a_conflict_changes_nothing(
-    workspaces: DulwichGitWorkspaces, alice: Git, bob: Git
+    workspaces: GitCliWorkspaces, alice: Git, bob: Git
 ) -> None:
     bob.commit({"README.md": "bob's line\n", "bob.txt": "clean\n"}, "Bob edits README")
     bob("push", "-q")
@@ -108,7 +107,7 @@ def test_pull_with_a_conflict_changes_nothing(
     head = alice.sha("HEAD")
 
     with pytest.raises(MergeConflict) as raised:
-        workspaces.pull(alice.path, NO_ACCESS)
+        workspaces.pull(WorkTree(alice.path), NO_ACCESS)
 
     assert raised.value.files == ("README.md",)
     assert alice.snapshot() == before
@@ -119,7 +118,7 @@ def test_pull_with_a_conflict_changes_nothing(
 
 
 def test_pull_refuses_when_local_changes_would_be_overwritten(
-    workspaces: DulwichGitWorkspaces, alice: Git, bob: Git
+    workspaces: GitCliWorkspaces, alice: Git, bob: Git
 ) -> None:
     bob.commit({"README.md": "bob\n", "new.txt": "bob's new file\n"}, "Bob")
     bob("push", "-q")
@@ -128,7 +127,7 @@ def test_pull_refuses_when_local_changes_would_be_overwritten(
     before = alice.snapshot()
 
     with pytest.raises(DirtyWorkTree) as raised:
-        workspaces.pull(alice.path, NO_ACCESS)
+        workspaces.pull(WorkTree(alice.path), NO_ACCESS)
 
     assert raised.value.files == ("README.md", "new.txt")
     assert "README.md, new.txt" in raised.value.message
@@ -136,12 +135,12 @@ def test_pull_refuses_when_local_changes_would_be_overwritten(
 
 
 def test_push_sends_the_branch_and_reports_up_to_date_afterwards(
-    workspaces: DulwichGitWorkspaces, alice: Git, remote: Path
+    workspaces: GitCliWorkspaces, alice: Git, remote: Path
 ) -> None:
     new = alice.commit({"alice.txt": "hi\n"}, "Alice's change")
 
-    first = workspaces.push(alice.path, NO_ACCESS)
-    second = workspaces.push(alice.path, NO_ACCESS)
+    first = workspaces.push(WorkTree(alice.path), NO_ACCESS)
+    second = workspaces.push(WorkTree(alice.path), NO_ACCESS)
 
     assert (first.branch, first.remote_ref, first.head, first.up_to_date) == (
         "main",
@@ -157,27 +156,27 @@ def test_push_sends_the_branch_and_reports_up_to_date_afterwards(
 
 
 def test_push_of_a_new_branch_sets_its_upstream(
-    workspaces: DulwichGitWorkspaces, alice: Git, remote: Path
+    workspaces: GitCliWorkspaces, alice: Git, remote: Path
 ) -> None:
     alice("checkout", "-q", "-b", "topic")
     new = alice.commit({"topic.txt": "t\n"}, "Topic")
 
-    workspaces.push(alice.path, NO_ACCESS)
+    workspaces.push(WorkTree(alice.path), NO_ACCESS)
 
     assert Git(remote).sha("topic") == new
     assert alice("rev-parse", "--abbrev-ref", "topic@{upstream}").strip() == "origin/topic"
-    assert workspaces.status(alice.path).upstream == "origin/topic"
+    assert workspaces.status(WorkTree(alice.path)).upstream == "origin/topic"
 
 
 def test_push_after_someone_else_pushed_is_rejected(
-    workspaces: DulwichGitWorkspaces, alice: Git, bob: Git, remote: Path
+    workspaces: GitCliWorkspaces, alice: Git, bob: Git, remote: Path
 ) -> None:
     theirs = bob.commit({"bob.txt": "bob\n"}, "Bob")
     bob("push", "-q")
     ours = alice.commit({"alice.txt": "alice\n"}, "Alice")
 
     with pytest.raises(PushRejected, match="fetch and pull first"):
-        workspaces.push(alice.path, NO_ACCESS)
+        workspaces.push(WorkTree(alice.path), NO_ACCESS)
 
     assert Git(remote).sha("main") == theirs
     assert alice.sha("HEAD") == ours
@@ -185,34 +184,34 @@ def test_push_after_someone_else_pushed_is_rejected(
 
 
 def test_push_from_a_detached_head_is_refused(
-    workspaces: DulwichGitWorkspaces, alice: Git, remote: Path
+    workspaces: GitCliWorkspaces, alice: Git, remote: Path
 ) -> None:
     alice("checkout", "-q", "--detach")
     before = Git(remote)("show-ref")
 
     with pytest.raises(DomainError, match="detached"):
-        workspaces.push(alice.path, NO_ACCESS)
+        workspaces.push(WorkTree(alice.path), NO_ACCESS)
     with pytest.raises(DomainError, match="detached"):
-        workspaces.pull(alice.path, NO_ACCESS)
+        workspaces.pull(WorkTree(alice.path), NO_ACCESS)
 
     assert Git(remote)("show-ref") == before
 
 
 def test_a_rewritten_origin_is_refused_when_the_projects_url_is_given(
-    workspaces: DulwichGitWorkspaces, remote: Path, tmp_path: Path
+    workspaces: GitCliWorkspaces, remote: Path, tmp_path: Path, target: Path
 ) -> None:
     """A user who points origin elsewhere cannot borrow the project's credentials for it."""
     elsewhere = make_remote(tmp_path / "elsewhere")
-    path = tmp_path / "ws"
-    workspaces.clone(str(remote), path, branch="main", access=NO_ACCESS)
+    path = target
+    workspaces.clone(str(remote), WorkTree(path), branch="main", access=NO_ACCESS)
     Git(path)("remote", "set-url", "origin", str(elsewhere))
     refs = Git(path)("show-ref")
     project = RemoteAccess(url=str(remote))
 
     with pytest.raises(RemoteFailed, match="not the project's remote"):
-        workspaces.fetch(path, project)
+        workspaces.fetch(WorkTree(path), project)
     with pytest.raises(RemoteFailed, match="not the project's remote"):
-        workspaces.push(path, project)
+        workspaces.push(WorkTree(path), project)
 
     assert Git(path)("show-ref") == refs
     assert Git(elsewhere)("show-ref") == Git(tmp_path / "elsewhere" / "seed")("show-ref", "--heads")

@@ -28,7 +28,7 @@ from aiops.domain.usecases.projects import UpdateProjectCommand
 from aiops.domain.usecases.sessions import LaunchSessionCommand
 from aiops.domain.usecases.trackers import AddTrackerCommand
 from aiops.entrypoints.http.app import create_app
-from tests.fakes import FakeLinuxUsers, FakeTmuxSessions, OwnAccountAgentContexts
+from tests.fakes import FakeLinuxUsers, FakeTmuxSessions, GitAsAiops, OwnAccountAgentContexts
 from tests.integration.git.conftest import make_remote
 from tests.integration.http.conftest import World, csrf, sign_in
 from tests.strategies import public_key
@@ -372,7 +372,9 @@ def test_every_route_has_a_row_in_the_matrix() -> None:
 
 
 def with_workspaces(app: Container, world: World, tmp_path: Path) -> None:
-    """acme/web gets a real remote, and its member, owner and the admin a workspace."""
+    """acme/web gets a real remote, and its member, owner and the admin a workspace. git works
+    as aiops's own account: the tests' Linux accounts (with_a_session) live in memory."""
+    app.git_workspaces.override(providers.Object(GitAsAiops(app.git_workspaces())))
     REMOTE["url"] = str(make_remote(tmp_path))
     app.update_project()(UpdateProjectCommand(project_id=world.web_id, repo_url=REMOTE["url"]))
     for email in (World.MEMBER, World.OWNER, World.ADMIN):

@@ -1,5 +1,5 @@
-"""Git workspaces with dulwich (writes, transport) and the git CLI (status)."""
+"""Git workspaces with the git CLI, run as each workspace's Linux account (ADR 0009)."""
 
-from aiops.adapters.git.workspaces import DulwichGitWorkspaces
+from aiops.adapters.git.workspaces import GitCliWorkspaces
 
-__all__ = ["DulwichGitWorkspaces"]
+__all__ = ["GitCliWorkspaces"]

@@ -1,193 +1,273 @@
-"""Everything but status, with dulwich: origin and branches, and everything that changes a
-repository (clone, fetch, pull, push, checkout, branches, merges). Branch names are validated
-before any git call."""
+"""Everything but reading: checkout, branches, merges and the transfers (clone, fetch, pull,
+push), with git as the workspace's account. Imported on first use (see workspaces.py).
+
+Branch names are validated before anything touches the disk; the workspace is checked
+(command.in_workspace) before git runs; transfers go only to the project's URL, with its
+credentials handed over for that one transfer (credentials.Credentials).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
+import time
 
 import attrs
-from dulwich.client import GitClient
-from dulwich.errors import NotGitRepository
-from dulwich.objects import ObjectID
-from dulwich.refs import HEADREF, LOCAL_BRANCH_PREFIX, Ref
-from dulwich.repo import Repo
 
-from aiops.adapters.git import repo as repos
-from aiops.adapters.git.cloning import clone_into, fresh_folder
-from aiops.adapters.git.merging import integrate
-from aiops.adapters.git.remote import client_closed, open_remote, remote_errors
-from aiops.adapters.git.transfer import fetch_origin, push_branch
-from aiops.adapters.git.worktree import local_changes, switch_tree
+from aiops.adapters.git import folders
+from aiops.adapters.git.command import Git, in_workspace
+from aiops.adapters.git.credentials import Credentials
+from aiops.adapters.git.merging import head, integrate
+from aiops.adapters.git.remote import redacted, refuse_option, remote_failed
+from aiops.adapters.git.worktree import in_the_way
+from aiops.adapters.launching import AccountLauncher, Completed
 from aiops.domain.errors import DomainError
 from aiops.domain.model import validation
 from aiops.domain.model.workspaces import (
-    Branches,
     BranchExists,
     BranchMissing,
+    DirtyWorkTree,
     MergeOutcome,
     PushOutcome,
+    PushRejected,
     RemoteAccess,
     RemoteFailed,
+    WorkspaceExists,
 )
+from aiops.ports.git_workspaces import WorkTree
+
+ORIGIN = "origin"
+HEADS, REMOTES = "refs/heads/", "refs/remotes/origin/"
+# Transfers: never a credential helper (the token would be stored), never a submodule's URL.
+TRANSFER_OPTIONS = ("-c", "credential.helper=", "-c", "submodule.recurse=false")
+FETCH_REFSPEC = f"+{HEADS}*:{REMOTES}*"  # branches only (tags follow), never refs/pull/*
+TRANSFER = 900.0  # seconds: a first clone of a big repository takes a while
 
 
 @attrs.frozen(kw_only=True)
-class DulwichOperations:
-    known_hosts: Path
-    accept_new_host_keys: bool
-    git: str
-    env: Mapping[str, str]
+class GitCliOperations:
+    launcher: AccountLauncher
+    credentials: Credentials
 
-    def origin(self, path: Path) -> str | None:
-        assert path.is_absolute(), path
-        try:
-            with Repo(str(path)) as repo:
-                return repos.origin_url(repo)
-        except (NotGitRepository, OSError):
-            return None
-
-    def branches(self, path: Path) -> Branches:
-        with repos.open_repo(path) as repo:
-            local = repo.refs.keys(base=Ref(LOCAL_BRANCH_PREFIX))
-            remote = repo.refs.keys(base=Ref(repos.REMOTE_PREFIX)) - {b"HEAD"}
-            return Branches(
-                current=repos.current_branch(repo),
-                local=tuple(sorted(name.decode() for name in local)),
-                remote=tuple(sorted(f"{repos.ORIGIN}/{name.decode()}" for name in remote)),
-            )
-
-    def clone(self, url: str, path: Path, *, branch: str, access: RemoteAccess) -> None:
+    def checkout(self, tree: WorkTree, branch: str) -> None:
         validation.branch(branch)
-        assert path.is_absolute(), path
-        client, remote_path = self._remote(url, access, "clone")
-        with fresh_folder(path), remote_errors(url), client_closed(client):
-            clone_into(path, url, client, remote_path, branch=branch)
+        git = self._open(tree)
+        found = _refs(git, HEADS + branch, REMOTES + branch)
+        if HEADS + branch in found:
+            args = ["checkout", "-q", branch, "--"]
+        elif REMOTES + branch in found:
+            args = ["checkout", "-q", "--track", "-b", branch, REMOTES + branch, "--"]
+        else:
+            raise BranchMissing(f"no branch {branch!r} here or on origin (as of the last fetch)")
+        _switch(git, args, f"checkout of {branch}")
 
-    def fetch(self, path: Path, access: RemoteAccess) -> None:
-        with repos.open_repo(path) as repo:
-            self._fetch(repo, access)
-
-    def pull(self, path: Path, access: RemoteAccess) -> MergeOutcome:
-        with repos.open_repo(path) as repo:
-            branch = repos.attached_branch(repo, "pull")
-            upstream = repos.upstream(repo, branch)
-            if upstream is None:
-                raise BranchMissing(f"{branch} tracks no branch of origin: push it first")
-            self._fetch(repo, access)
-            source = f"{repos.ORIGIN}/{upstream}"
-            return integrate(
-                repo,
-                repos.remote_branch(repo, upstream),
-                source=source,
-                message=f"Merge remote-tracking branch '{source}'",
-                local=local_changes(self.git, self.env, path),
-                operation="pull",
-            )
-
-    def push(self, path: Path, access: RemoteAccess) -> PushOutcome:
-        with repos.open_repo(path) as repo:
-            branch = repos.attached_branch(repo, "push")
-            if repos.head_commit(repo) is None:
-                raise DomainError(f"{branch} has no commits yet: commit something first")
-            url = _origin_url(repo, access)
-            client, remote_path = self._remote(url, access, "push")
-            with remote_errors(url), client_closed(client):
-                changed = push_branch(repo, client, remote_path, branch)
-            if repos.upstream(repo, branch) is None:
-                repos.set_upstream(repo, branch, branch)
-            return PushOutcome(
-                branch=branch,
-                remote_ref=f"refs/heads/{branch}",
-                head=repo.refs[HEADREF].decode(),
-                up_to_date=not changed,
-            )
-
-    def checkout(self, path: Path, branch: str) -> None:
-        local_ref = repos.branch_ref(branch)
-        with repos.open_repo(path) as repo:
-            if local_ref in repo.refs:
-                target, tracking = repo.refs[local_ref], None
-            else:
-                target, tracking = repos.remote_branch(repo, branch), branch
-            self._switch(repo, path, target, operation=f"checkout of {branch}")
-            if tracking is not None:
-                repo.refs[local_ref] = target
-                repos.set_upstream(repo, branch, tracking)
-            repo.refs.set_symbolic_ref(HEADREF, local_ref)
-
-    def create_branch(self, path: Path, branch: str, base: str | None) -> None:
-        new_ref = repos.branch_ref(branch)
+    def create_branch(self, tree: WorkTree, branch: str, base: str | None) -> None:
+        validation.branch(branch)
         if base is not None:
             validation.branch(base, field="base")
-        with repos.open_repo(path) as repo:
-            if new_ref in repo.refs:
-                raise BranchExists(f"branch {branch!r} already exists")
-            tracking = None
-            if base is None:
-                head = repos.head_commit(repo)
-                if head is None:
-                    raise BranchMissing("HEAD has no commits yet to branch from")
-                target = head.id
-            else:
-                base_ref, target = repos.resolve(repo, base)
-                if base_ref.startswith(repos.REMOTE_PREFIX):
-                    tracking = base_ref[len(repos.REMOTE_PREFIX) :].decode()
-                self._switch(repo, path, target, operation=f"checkout of {branch}")
-            repo.refs[new_ref] = target
-            if tracking is not None:
-                repos.set_upstream(repo, branch, tracking)
-            repo.refs.set_symbolic_ref(HEADREF, new_ref)
+        git = self._open(tree)
+        if HEADS + branch in _refs(git, HEADS + branch):
+            raise BranchExists(f"branch {branch!r} already exists")
+        if base is None:
+            if head(git) is None:
+                raise BranchMissing("HEAD has no commits yet to branch from")
+            _switch(git, ["checkout", "-q", "--no-track", "-b", branch], f"checkout of {branch}")
+            return
+        ref, _ = _resolve(git, base)
+        track = "--track" if ref.startswith(REMOTES) else "--no-track"
+        _switch(git, ["checkout", "-q", track, "-b", branch, ref, "--"], f"checkout of {branch}")
 
-    def merge(self, path: Path, branch: str) -> MergeOutcome:
+    def merge(self, tree: WorkTree, branch: str) -> MergeOutcome:
         validation.branch(branch)
-        with repos.open_repo(path) as repo:
-            _, theirs = repos.resolve(repo, branch)
-            return integrate(
-                repo,
-                theirs,
-                source=branch,
-                message=f"Merge branch '{branch}'",
-                local=local_changes(self.git, self.env, path),
-                operation=f"merging {branch}",
+        git = self._open(tree)
+        _, theirs = _resolve(git, branch)
+        return integrate(
+            git,
+            theirs,
+            source=branch,
+            message=f"Merge branch '{branch}'",
+            operation=f"merging {branch}",
+        )
+
+    def clone(self, url: str, tree: WorkTree, *, branch: str, access: RemoteAccess) -> None:
+        validation.branch(branch)
+        refuse_option(url)
+        folders.prepare(self.launcher, tree)
+        if folders.check(self.launcher, tree):
+            raise WorkspaceExists(f"{tree.path} already exists")
+        git, workspace = self._git(tree), tree.path.parent
+        args = [
+            *TRANSFER_OPTIONS,
+            "clone",
+            "--quiet",
+            "--origin",
+            ORIGIN,
+            "--no-recurse-submodules",
+        ]
+        target = ["--", url, str(tree.path)]
+        with self.credentials.env(tree.account, url, access) as env:
+            done = git.run(
+                [*args, "--branch", branch, *target], env=env, cwd=workspace, timeout=TRANSFER
             )
+            if done.returncode != 0 and b"not found in upstream" in done.stderr:
+                # No such branch there: the remote's default (or an empty remote's unborn one).
+                done = git.run([*args, *target], env=env, cwd=workspace, timeout=TRANSFER)
+        _transferred(url, done)
+        _settle_index(git)
 
-    def _remote(self, url: str, access: RemoteAccess, operation: str) -> tuple[GitClient, str]:
-        return open_remote(
-            url,
-            access,
-            known_hosts=self.known_hosts,
-            accept_new=self.accept_new_host_keys,
-            operation=operation,
+    def fetch(self, tree: WorkTree, access: RemoteAccess) -> None:
+        self._fetch(self._open(tree), access)
+
+    def pull(self, tree: WorkTree, access: RemoteAccess) -> MergeOutcome:
+        git = self._open(tree)
+        branch = _attached_branch(git, "pull")
+        upstream = _upstream(git, branch)
+        if upstream is None:
+            raise BranchMissing(f"{branch} tracks no branch of origin: push it first")
+        self._fetch(git, access)
+        source = f"{ORIGIN}/{upstream}"
+        theirs = _refs(git, REMOTES + upstream).get(REMOTES + upstream)
+        if theirs is None:
+            raise BranchMissing(f"no branch {upstream!r} on origin (as of the last fetch)")
+        return integrate(
+            git,
+            theirs,
+            source=source,
+            message=f"Merge remote-tracking branch '{source}'",
+            operation="pull",
         )
 
-    def _fetch(self, repo: Repo, access: RemoteAccess) -> None:
-        url = _origin_url(repo, access)
-        client, remote_path = self._remote(url, access, "fetch")
-        with remote_errors(url), client_closed(client):
-            fetch_origin(repo, client, remote_path)
+    def push(self, tree: WorkTree, access: RemoteAccess) -> PushOutcome:
+        git = self._open(tree)
+        branch = _attached_branch(git, "push")
+        sha = head(git)
+        if sha is None:
+            raise DomainError(f"{branch} has no commits yet: commit something first")
+        url = self._origin_url(git, access)
+        ref = HEADS + branch
+        with self.credentials.env(tree.account, url, access) as env:
+            args = [*TRANSFER_OPTIONS, "push", "--porcelain", "--", url, f"{ref}:{ref}"]
+            done = git.run(args, env=env, timeout=TRANSFER)
+        flag, summary = _push_result(done.stdout, ref)
+        if flag == "!":
+            if "non-fast-forward" in summary or "fetch first" in summary:
+                raise PushRejected(
+                    f"origin has commits on {branch} that this workspace does not: "
+                    "fetch and pull first"
+                )
+            raise PushRejected(f"origin refused {branch}: {summary}")
+        if flag is None:
+            _transferred(url, done)
+            raise RemoteFailed(f"{redacted(url)}: git push did not report {ref}")
+        git.out(["update-ref", REMOTES + branch, sha])
+        if _upstream(git, branch) is None:
+            git.out(["config", f"branch.{branch}.remote", ORIGIN])
+            git.out(["config", f"branch.{branch}.merge", ref])
+        return PushOutcome(branch=branch, remote_ref=ref, head=sha, up_to_date=flag == "=")
 
-    def _switch(self, repo: Repo, path: Path, target: ObjectID, *, operation: str) -> None:
-        head = repos.head_commit(repo)
-        switch_tree(
-            repo,
-            None if head is None else head.tree,
-            repos.commit(repo, target).tree,
-            local=local_changes(self.git, self.env, path),
-            operation=operation,
-        )
+    # Helpers -------------------------------------------------------------------------------
+
+    def _origin_url(self, git: Git, access: RemoteAccess) -> str:
+        """Where to fetch from and push to: the URL the caller names (the project's), never
+        another one a user wrote into .git/config to borrow the project's credentials."""
+        found = git.run(["config", "--local", "--get", f"remote.{ORIGIN}.url"])
+        url = found.stdout.decode().strip() if found.returncode == 0 else None
+        if url is None:
+            raise RemoteFailed("this workspace has no origin remote")
+        if access.url is not None and url != access.url:
+            raise RemoteFailed(
+                f"this workspace's origin is {url}, not the project's remote {access.url}: "
+                "set it back with `git remote set-url origin` or initialize a new workspace"
+            )
+        refuse_option(url)
+        return url
+
+    def _fetch(self, git: Git, access: RemoteAccess) -> None:
+        url = self._origin_url(git, access)
+        with self.credentials.env(git.tree.account, url, access) as env:
+            args = [*TRANSFER_OPTIONS, "fetch", "--quiet", "--no-recurse-submodules"]
+            done = git.run([*args, "--", url, FETCH_REFSPEC], env=env, timeout=TRANSFER)
+        _transferred(url, done)
+
+    def _open(self, tree: WorkTree) -> Git:
+        return in_workspace(self.launcher, tree)
+
+    def _git(self, tree: WorkTree) -> Git:
+        return Git(self.launcher, tree)
 
 
-def _origin_url(repo: Repo, access: RemoteAccess) -> str:
-    """Where to fetch from and push to: the URL the caller names (the project's), never
-    another one a user wrote into .git/config to borrow the project's credentials."""
-    url = repos.origin_url(repo)
-    if url is None:
-        raise RemoteFailed("this workspace has no origin remote")
-    if access.url is not None and url != access.url:
-        raise RemoteFailed(
-            f"this workspace's origin is {url}, not the project's remote {access.url}: "
-            "set it back with `git remote set-url origin` or initialize a new workspace"
-        )
-    return url
+def _transferred(url: str, done: Completed) -> None:
+    """RemoteFailed unless the transfer succeeded."""
+    if done.timed_out:
+        raise RemoteFailed(f"{redacted(url)}: no answer within {TRANSFER:.0f} s")
+    if done.returncode != 0:
+        raise remote_failed(url, done.stderr)
+
+
+def _settle_index(git: Git) -> None:
+    """A fresh checkout writes its files and its index within one second, so git must take
+    every entry for possibly changed ("racily clean") and rehash the whole tree on each status
+    (which never writes the index back) until the index is written in a later second. Wait
+    for that second, then refresh the index as the account, once."""
+    time.sleep(1 - time.time() % 1 + 0.01)
+    git.run(["update-index", "-q", "--refresh"])
+
+
+def _refs(git: Git, *names: str) -> dict[str, str]:
+    """Those of `names` (full ref names) that exist, with their commit ids."""
+    listed = git.text(["for-each-ref", "--format=%(refname) %(objectname)", *names])
+    pairs = (line.rsplit(" ", 1) for line in listed.splitlines())
+    return {name: sha for name, sha in pairs if name in names}
+
+
+def _resolve(git: Git, name: str) -> tuple[str, str]:
+    """A local branch, or `origin/<branch>` for a remote-tracking one (BranchMissing if none)."""
+    candidates = [HEADS + name]
+    if name.startswith(f"{ORIGIN}/"):
+        candidates.insert(0, REMOTES + name.removeprefix(f"{ORIGIN}/"))
+    found = _refs(git, *candidates)
+    for ref in candidates:
+        if ref in found:
+            return ref, found[ref]
+    raise BranchMissing(f"no branch {name!r} here (nor on origin after the last fetch)")
+
+
+def _current_branch(git: Git) -> str | None:
+    found = git.run(["symbolic-ref", "-q", "--short", "HEAD"])
+    if found.returncode != 0:
+        return None
+    return found.stdout.decode().strip() or None
+
+
+def _attached_branch(git: Git, operation: str) -> str:
+    branch = _current_branch(git)
+    if branch is None:
+        raise DomainError(f"cannot {operation}: HEAD is detached; check out a branch first")
+    return branch
+
+
+def _upstream(git: Git, branch: str) -> str | None:
+    """The origin branch that `branch` follows, None if it tracks none."""
+    remote = git.run(["config", "--get", f"branch.{branch}.remote"]).stdout.decode().strip()
+    merge = git.run(["config", "--get", f"branch.{branch}.merge"]).stdout.decode().strip()
+    if remote != ORIGIN or not merge.startswith(HEADS):
+        return None
+    return merge.removeprefix(HEADS)
+
+
+def _switch(git: Git, args: list[str], operation: str) -> None:
+    """Check out, or refuse (naming the files) when uncommitted work is in the way."""
+    done = git.run(args)
+    if done.returncode == 0:
+        return
+    files = in_the_way(done.stderr)
+    if files is not None:
+        raise DirtyWorkTree(operation, files)
+    raise git.failure("checkout", done)
+
+
+def _push_result(stdout: bytes, ref: str) -> tuple[str | None, str]:
+    """The flag (' ', '*', '=', '!', ...) and summary of `ref` in `git push --porcelain`."""
+    for line in stdout.decode("utf-8", "replace").splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 3 and fields[1] == f"{ref}:{ref}":
+            return fields[0], fields[2]
+    return None, ""

@@ -1,92 +1,49 @@
-"""Moving a work tree from one tree to another without losing anyone's uncommitted work.
+"""What git says when it will not move a work tree (checkout, merge) over uncommitted work.
 
-Which local changes are in the way is decided by a pure function over paths (git's own rule:
-a change blocks only when the switch touches that path, its folder or its children); the
-local changes themselves come from `git status`, the writes from dulwich.
+git itself refuses before it writes anything: files with local changes, or untracked files,
+that the update would overwrite, and an index with unresolved conflicts. These functions read
+the files out of its message. Pure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from pathlib import Path
-
-from dulwich.diff_tree import tree_changes
-from dulwich.errors import WorkingTreeModifiedError
-from dulwich.index import update_working_tree
-from dulwich.objects import ObjectID
-from dulwich.repo import Repo
-
-from aiops.adapters.git.status import PorcelainStatus, parse_porcelain_v2, run_status
-from aiops.domain.model.workspaces import DirtyWorkTree
+_LIST_HEADERS = (
+    "would be overwritten by",  # local changes, or untracked working tree files
+    "would be removed by",  # untracked files in the way of a removal
+)
 
 
-def _ancestors(path: str) -> Iterable[str]:
-    parts = path.rstrip("/").split("/")
-    return ("/".join(parts[:i]) for i in range(1, len(parts)))
+def in_the_way(stderr: bytes) -> tuple[str, ...] | None:
+    """The files a refusal names (sorted; empty when it names none, as for unresolved
+    conflicts), or None when git failed for another reason."""
+    text = stderr.decode("utf-8", "surrogateescape")
+    files: set[str] = set()
+    refused = False
+    listing = False
+    for line in text.splitlines():
+        if any(header in line for header in _LIST_HEADERS):
+            refused = listing = True
+        elif listing and line[:1] in ("\t", " "):
+            files.add(line.strip())
+        else:
+            listing = False
+            if line.endswith(": needs merge"):
+                files.add(line.removesuffix(": needs merge"))
+                refused = True
+            elif "you have unmerged files" in line or "resolve your current index" in line:
+                refused = True
+    return tuple(sorted(files)) if refused else None
 
 
-def blocking(local: PorcelainStatus, touched: Iterable[str]) -> list[str]:
-    """The local changes an update of the `touched` paths would overwrite (sorted).
-
-    Unresolved conflicts always block; a modified, staged or untracked path blocks when the
-    update writes or removes that path, one of its folders, or something inside it.
-    """
-    touched = set(touched)
-    folders = {folder for path in touched for folder in _ancestors(path)}
-
-    def in_the_way(path: str) -> bool:
-        bare = path.rstrip("/")  # an untracked folder is listed as "dir/"
-        return (
-            bare in touched
-            or bare in folders
-            or any(folder in touched for folder in _ancestors(bare))
-            or (path.endswith("/") and any(t.startswith(path) for t in touched))
-        )
-
-    dirty = [p for p in local.changed | local.untracked_paths if in_the_way(p)]
-    return sorted({*local.conflicted, *dirty})
+def conflicts_of(stdout: bytes) -> tuple[str, ...]:
+    """The files a merge that went wrong after all names ("CONFLICT (...): ... in <file>")."""
+    text = stdout.decode("utf-8", "surrogateescape")
+    marker = "Merge conflict in "
+    return tuple(sorted({line.split(marker, 1)[1] for line in text.splitlines() if marker in line}))
 
 
-def local_changes(git: str, env: Mapping[str, str], path: Path) -> PorcelainStatus:
-    """Every uncommitted change, untracked files listed one by one."""
-    return parse_porcelain_v2(run_status(git, env, path, untracked="all"))
-
-
-def touched_paths(repo: Repo, old_tree: ObjectID | None, new_tree: ObjectID) -> list[str]:
-    paths: set[bytes] = set()
-    for change in tree_changes(repo.object_store, old_tree, new_tree):
-        for entry in (change.old, change.new):
-            if entry is not None and entry.path is not None:
-                paths.add(entry.path)
-    return [p.decode("utf-8", "surrogateescape") for p in paths]
-
-
-def switch_tree(
-    repo: Repo,
-    old_tree: ObjectID | None,
-    new_tree: ObjectID,
-    *,
-    local: PorcelainStatus,
-    operation: str,
-) -> None:
-    """Refuse if local changes are in the way, else update the work tree and index.
-
-    Local changes elsewhere are kept, as git does.
-    """
-    in_the_way = blocking(local, touched_paths(repo, old_tree, new_tree))
-    if in_the_way:
-        raise DirtyWorkTree(operation, in_the_way)
-    if old_tree == new_tree:
-        return
-    config = repo.get_config_stack()
-    try:
-        update_working_tree(
-            repo,
-            old_tree,
-            new_tree,
-            change_iterator=tree_changes(repo.object_store, old_tree, new_tree),
-            blob_normalizer=repo.get_blob_normalizer(config=config, tree=new_tree),
-            config=config,
-        )
-    except WorkingTreeModifiedError as error:  # a file changed since we looked
-        raise DirtyWorkTree(operation, [str(error)]) from error
+def merge_tree_conflicts(stdout: bytes) -> tuple[str, ...]:
+    """The conflicted files of `git merge-tree --write-tree --name-only --no-messages -z`:
+    the tree's id, then one name per NUL."""
+    names = stdout.split(b"\0")[1:]
+    return tuple(sorted({name.decode("utf-8", "surrogateescape") for name in names if name}))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import stat
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ def write_file(path: str, data: bytes, mode: int, *, exclusive: bool) -> dict[st
         info = target.lstat()
         if stat.S_ISREG(info.st_mode):
             mode = stat.S_IMODE(info.st_mode)
-    temporary = str(target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp"))
+    temporary = str(target.with_name(f".{target.name}.{os.urandom(6).hex()}.tmp"))
     try:
         _write_new(temporary, data, mode)
         os.replace(temporary, path)

@@ -111,6 +111,13 @@ class WorkspaceExists(Conflict):
     code = "workspace_exists"
 
 
+class UnsafeWorkspace(Conflict):
+    """The workspace path is not a real folder of the acting account's (a symbolic link, a
+    file, or in a folder someone else owns): aiops does no git there at all."""
+
+    code = "unsafe_workspace"
+
+
 class DirtyWorkTree(Conflict):
     """Uncommitted changes the operation would overwrite; nothing was changed."""
 

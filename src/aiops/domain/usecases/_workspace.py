@@ -27,7 +27,7 @@ from aiops.domain.usecases.auth import actor_for
 from aiops.domain.usecases.projects import require_project
 from aiops.domain.usecases.users import own_account, require_user
 from aiops.ports.clock import Clock
-from aiops.ports.git_workspaces import GitWorkspaces
+from aiops.ports.git_workspaces import GitWorkspaces, WorkTree
 from aiops.ports.linux_users import LinuxAccount, LinuxUsers
 from aiops.ports.secret_box import SecretBox
 from aiops.ports.unit_of_work import UnitOfWorkFactory
@@ -49,8 +49,14 @@ class Located:
     tenant_slug: str
     user: User
     path: Path
-    account: LinuxAccount | None  # None: the user has no account, or it does not exist
+    # Whom git runs as. None: the user has no account, or it does not exist; then aiops's own
+    # account, in a folder that must be aiops's own too (the adapter checks it each time).
+    account: LinuxAccount | None
     access: RemoteAccess
+
+    @property
+    def tree(self) -> WorkTree:
+        return WorkTree(self.path, self.account)
 
     @property
     def key(self) -> tuple[int, int]:
@@ -121,21 +127,12 @@ class WorkspaceUseCase:
             ),
         )
 
-    def _settle(self, where: Located, *, new_tree: bool = False) -> None:
-        """Give the tree to the user's Linux account (when aiops runs as root and it exists)."""
-        account = where.account
-        if account is None:
-            return
-        if new_tree:
-            self._p.linux_users.hand_over(where.path.parent, account, recursive=False)
-        self._p.linux_users.hand_over(where.path, account)
-
     def _snapshot(self, where: Located, *, branches: bool = True) -> WorkspaceStatus:
         """Read the live status (and the branches, unless told to keep the last known ones),
         keep them for the dashboard, return the status."""
-        status = self._p.git.status(where.path)
+        status = self._p.git.status(where.tree)
         if branches:
-            listed: Branches | None = self._p.git.branches(where.path)
+            listed: Branches | None = self._p.git.branches(where.tree)
         else:
             previous = self._p.snapshots.get(*where.key)
             listed = previous.branches if previous else None

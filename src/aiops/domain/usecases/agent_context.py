@@ -28,7 +28,7 @@ from aiops.domain.usecases.auth import actor_for
 from aiops.domain.usecases.users import require_user
 from aiops.ports.agent_context_files import AgentContextFiles
 from aiops.ports.clock import Clock
-from aiops.ports.git_workspaces import GitWorkspaces
+from aiops.ports.git_workspaces import GitWorkspaces, WorkTree
 from aiops.ports.linux_users import LinuxAccount, LinuxUsers
 from aiops.ports.unit_of_work import IssueQuery, UnitOfWork, UnitOfWorkFactory
 
@@ -108,7 +108,8 @@ class LookUpIssue:
     def _project_of(self, uow: UnitOfWork, workspace: Path | None, actor: Actor) -> Project | None:
         """The project whose repository the workspace is a clone of (when exactly one is;
         several projects of one repository are told apart by the folder's name)."""
-        origin = self._git.origin(workspace) if workspace else None
+        # As the account this process runs as: the CLI's caller, in their own workspace.
+        origin = self._git.origin(WorkTree(workspace)) if workspace else None
         if origin is None or workspace is None:
             return None
         clones = [

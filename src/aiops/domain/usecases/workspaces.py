@@ -50,15 +50,14 @@ class InitWorkspace(WorkspaceUseCase):
         if url is None:
             raise ValidationError("repo_url", f"project {where.project.slug!r} has no repo_url")
         with self._p.locks.hold(where.path):
-            origin = self._p.git.origin(where.path)
+            origin = self._p.git.origin(where.tree)
             created = origin is None
             if origin is not None and origin != url:
                 raise WorkspaceExists(f"{where.path} is a clone of {origin}, not of {url}")
             if created:  # clone refuses (WorkspaceExists) a folder that holds anything else
                 self._p.git.clone(
-                    url, where.path, branch=where.project.default_branch, access=where.access
+                    url, where.tree, branch=where.project.default_branch, access=where.access
                 )
-                self._settle(where, new_tree=True)
                 self._record(where, ref.actor, "workspace.initialized", path=str(where.path))
             status = self._snapshot(where)
         assert where.project.id is not None
@@ -86,7 +85,7 @@ class ListBranches(WorkspaceUseCase):
     def __call__(self, ref: WorkspaceRef) -> Branches:
         where = self._locate(ref, Permission.VIEW)
         try:
-            return self._p.git.branches(where.path)
+            return self._p.git.branches(where.tree)
         except WorkspaceMissing:
             raise WorkspaceMissing(_missing(where)) from None
 
@@ -117,17 +116,17 @@ class OperateWorkspace(WorkspaceUseCase):
     def __call__(self, cmd: OperateCommand) -> WorkspaceResult:
         branch, base = _branch_arguments(cmd)
         where = self._locate(cmd, Permission.USE)
-        git, path, access = self._p.git, where.path, where.access
+        git, tree, access = self._p.git, where.tree, where.access
         runs: Mapping[GitOperation, Callable[[], MergeOutcome | PushOutcome | None]] = {
-            GitOperation.FETCH: lambda: git.fetch(path, access),
-            GitOperation.PULL: lambda: git.pull(path, access),
-            GitOperation.PUSH: lambda: git.push(path, access),
-            GitOperation.CHECKOUT: lambda: git.checkout(path, branch),
-            GitOperation.CREATE_BRANCH: lambda: git.create_branch(path, branch, base),
-            GitOperation.MERGE: lambda: git.merge(path, branch),
+            GitOperation.FETCH: lambda: git.fetch(tree, access),
+            GitOperation.PULL: lambda: git.pull(tree, access),
+            GitOperation.PUSH: lambda: git.push(tree, access),
+            GitOperation.CHECKOUT: lambda: git.checkout(tree, branch),
+            GitOperation.CREATE_BRANCH: lambda: git.create_branch(tree, branch, base),
+            GitOperation.MERGE: lambda: git.merge(tree, branch),
         }
-        with self._p.locks.hold(path):
-            if git.origin(path) is None:
+        with self._p.locks.hold(where.path):
+            if git.origin(tree) is None:
                 self._put(where, WorkspaceState.MISSING)
                 raise WorkspaceMissing(_missing(where))
             try:
@@ -135,14 +134,13 @@ class OperateWorkspace(WorkspaceUseCase):
             except DomainError as error:
                 self._put_failure(where, error)
                 raise
-            self._settle(where)
             self._record(
                 where, cmd.actor, f"workspace.{cmd.operation.value}", branch=cmd.branch, base=base
             )
             status = self._snapshot(where)
         assert where.project.id is not None
         return WorkspaceResult(
-            project_id=where.project.id, path=str(path), status=status, outcome=outcome
+            project_id=where.project.id, path=str(where.path), status=status, outcome=outcome
         )
 
     def _put_failure(self, where: Located, error: DomainError) -> None:
@@ -246,12 +244,11 @@ class FetchWorkspaces(WorkspaceUseCase):
             except DomainError:
                 continue  # a viewer, or a user gone since
             with self._p.locks.hold(where.path):
-                if self._p.git.origin(where.path) is None:
-                    missing += 1
-                    continue
                 try:
-                    self._p.git.fetch(where.path, where.access)
-                    self._settle(where)
+                    if self._p.git.origin(where.tree) is None:
+                        missing += 1
+                        continue
+                    self._p.git.fetch(where.tree, where.access)
                 except DomainError as error:
                     failed.append((email, error.message))
                     continue
