@@ -36,7 +36,7 @@ from aiops.domain.usecases.tenants import CreateTenantCommand
 from aiops.domain.usecases.users import CreateUserCommand, SetPasswordCommand
 from aiops.entrypoints.http.app import create_app
 from aiops.ports.linux_users import LinuxAccount
-from tests.integration.git.conftest import make_remote
+from tests.integration.git.conftest import make_remote, trusting
 from tests.integration.http.conftest import PASSWORD, sign_in
 from tests.integration.test_cli import Cli
 from tests.integration.tmux.conftest import needs_root
@@ -148,11 +148,12 @@ def settings(
     )
 
 
-def seed(app: Container, place: Path) -> tuple[int, str]:
+def seed(app: Container, place: Path, account: LinuxAccount) -> tuple[int, str]:
     """acme/web (with a remote the account can read) and Mallory, a member mapped to the
     account; the project's id and Mallory's API token."""
     app.create_tenant()(CreateTenantCommand(slug="acme", name="Acme"))
     remote = make_remote(place / "remote")
+    trusting(account, remote)  # root's repository: git, as the account, must be told
     project = app.create_project()(
         CreateProjectCommand(tenant="acme", slug="web", name="Web", repo_url=str(remote))
     )
@@ -189,7 +190,7 @@ def test_a_hooked_server_of_the_account_writes_nothing_as_root_through_any_surfa
     app: Container, settings: Settings, place: Path, account: LinuxAccount, tmp_path: Path,
     hostile_server: Path, guarded: Path, mine: Path,
 ) -> None:  # fmt: skip
-    project_id, token = seed(app, place)
+    project_id, token = seed(app, place, account)
     api = {"Authorization": f"Bearer {token}"}
     codex = {"project_id": project_id, "tool": "codex"}
     cli = cli_for(settings, tmp_path)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from aiops.ports.linux_users import LinuxAccount
-from tests.integration.git.conftest import make_remote
+from tests.integration.git.conftest import make_remote, trusting
 from tests.integration.test_cli import Cli
 from tests.integration.tmux.conftest import CmdlineWatch, needs_root, tmux_as_owner
 
@@ -48,7 +48,8 @@ def cli(
         AIOPS_SSH_HOST="ops.example.com",
     )
     (place / "home").mkdir(mode=0o755)
-    remote = make_remote(tmp_path)
+    remote = make_remote(place / "remote")  # git clones it as the account, which trusts it
+    trusting(account, remote)
     cli.start_upgraded(sqlite_template)
     cli.ok("tenant", "create", "--slug", "acme", "--name", "Acme")
     cli.ok("project", "create", "--tenant", "acme", "--slug", "web", "--name", "Web",
