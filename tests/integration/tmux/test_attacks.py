@@ -149,11 +149,11 @@ def settings(
 
 
 def seed(app: Container, place: Path, account: LinuxAccount) -> tuple[int, str]:
-    """acme/web (with a remote the account can read and trusts) and Mallory, a member mapped
-    to the account; the project's id and Mallory's API token."""
+    """acme/web (with a remote the account can read) and Mallory, a member mapped to the
+    account; the project's id and Mallory's API token."""
     app.create_tenant()(CreateTenantCommand(slug="acme", name="Acme"))
     remote = make_remote(place / "remote")
-    trusting(account, remote)  # the clone runs as the account; the remote is root's
+    trusting(account, remote)  # root's repository: git, as the account, must be told
     project = app.create_project()(
         CreateProjectCommand(tenant="acme", slug="web", name="Web", repo_url=str(remote))
     )

@@ -48,8 +48,8 @@ def cli(
         AIOPS_SSH_HOST="ops.example.com",
     )
     (place / "home").mkdir(mode=0o755)
-    remote = make_remote(place)  # the clone runs as the account: it must reach the remote
-    trusting(account, remote)  # and trust it (it is root's)
+    remote = make_remote(place / "remote")  # git clones it as the account, which trusts it
+    trusting(account, remote)
     cli.start_upgraded(sqlite_template)
     cli.ok("tenant", "create", "--slug", "acme", "--name", "Acme")
     cli.ok("project", "create", "--tenant", "acme", "--slug", "web", "--name", "Web",
