@@ -203,7 +203,9 @@ def _launcher_executor(settings: Settings, mapped: MappedAccounts) -> Executor:
         workspace_root=settings.workspace_root,
         npm=shutil.which(settings.npm) or settings.npm,
         packages=allowlisted_packages(),
-        log=get_logger("aiops.launcher").info,
+        # In process, the one asking is this process (an operator's CLI, the tests): its own
+        # actions are audited; the daemon logs every request at info.
+        log=get_logger("aiops.launcher").debug,
     )
 
 

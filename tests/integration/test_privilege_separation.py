@@ -24,7 +24,8 @@ from aiops.adapters.launcher.protocol import encode
 from aiops.adapters.launcher.server import read_frame
 from aiops.adapters.launcher.switch import Account
 from aiops.adapters.system_accounts import uid_min
-from tests.accounts import needs_root, open_folder, remove_account
+from tests.accounts import needs_root, open_folder, remove_account, throwaway_account
+from tests.integration.git.conftest import make_remote, trusting
 from tests.integration.test_cli import AIOPS, Cli
 
 # One server for the module (it takes seconds to start), its tests in order on one worker;
@@ -188,3 +189,47 @@ def test_stopping_the_server_stops_the_launcher_and_removes_its_socket(served: S
 
     assert not [pid for pid in processes if Path(f"/proc/{pid}").exists()]
     assert not (served.instance / "launcher.sock").exists()
+
+
+def test_run_by_an_ordinary_user_aiops_acts_only_as_that_user() -> None:
+    """No launcher: the user's own workspace works, another account's is refused in one line."""
+    home = open_folder("aiops-ordinary-")
+    try:
+        with throwaway_account("aiops-o") as me, throwaway_account("aiops-p") as other:
+            os.chown(home, me.uid, me.gid)
+            remote = make_remote(home)
+            trusting(me, remote)  # root made it
+            mapping = json.dumps({"me@example.com": me.name, "other@example.com": other.name})
+            cli = Cli(home, AIOPS_WORKSPACE_ROOT=str(home / "ws"), AIOPS_LINUX_USER_MAPPING=mapping)
+            as_me = ["runuser", "-u", me.name, "--"]
+
+            def run(*args: str) -> subprocess.CompletedProcess[str]:
+                return subprocess.run(
+                    [*as_me, AIOPS, *args], env=cli.env, cwd=home, capture_output=True,
+                    text=True, timeout=60, check=False,
+                )  # fmt: skip
+
+            (home / "ws").mkdir()
+            os.chown(home / "ws", me.uid, me.gid)
+            for command in (
+                ["db", "upgrade"],
+                ["tenant", "create", "--slug", "acme", "--name", "Acme"],
+                ["project", "create", "--tenant", "acme", "--slug", "web", "--name", "Web",
+                 "--repo-url", str(remote)],
+                ["user", "create", "--email", "me@example.com", "--name", "Me"],
+                ["user", "create", "--email", "other@example.com", "--name", "Other"],
+                ["member", "add", "--tenant", "acme", "--email", "me@example.com", "--role", "member"],
+                ["member", "add", "--tenant", "acme", "--email", "other@example.com", "--role", "member"],
+            ):  # fmt: skip
+                assert run(*command).returncode == 0, run(*command).stderr
+            mine = run("init-workspace", "--user-email", "me@example.com", "--project-id", "1")
+            theirs = run("init-workspace", "--user-email", "other@example.com", "--project-id", "1")
+
+            assert mine.returncode == 0, mine.stderr
+            assert (home / "ws" / me.name / "workspace" / "web" / ".git").is_dir()
+            assert theirs.returncode == 1
+            assert theirs.stderr.count("\n") == 1
+            assert f"not as root and without a launcher: it acts only as {me.name}" in theirs.stderr
+            assert not (home / "ws" / other.name).exists()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)

@@ -79,6 +79,13 @@ def prepare(launcher: AccountLauncher, tree: WorkTree) -> None:
             raise UnsafeWorkspace(f"{tree.path} is not in {made}, the folder of {who(tree)}")
         launcher.make_dir(tree.account, str(tree.path.parent), mode=0o700)
     except ActFailed as failed:
+        hint = (
+            " (a user without a Linux account works as aiops's own account, which must be able"
+            " to write the workspace root: map the user to a Linux account, or give aiops a"
+            " root of its own with AIOPS_WORKSPACE_ROOT)"
+            if tree.account is None
+            else ""
+        )
         raise UnsafeWorkspace(
-            f"cannot make {tree.path.parent} private to {who(tree)}: {failed.message}"
+            f"cannot make {tree.path.parent} private to {who(tree)}: {failed.message}{hint}"
         ) from None
