@@ -21,13 +21,12 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-from dashboard import free_port, instance_env, serving
+from dashboard import as_service, bench_folder, free_port, instance_env, serving
 
 VENV_BIN = Path(sys.executable).parent
 AIOPS = str(VENV_BIN / "aiops")
@@ -78,16 +77,18 @@ def main() -> None:
     args = parser.parse_args()
     runs = 3 if args.quick else args.runs
 
-    with tempfile.TemporaryDirectory() as tmp:
-        instance = Path(tmp) / "instance"
+    with bench_folder() as tmp:
+        instance = tmp / "instance"
         env = env_for(instance)
         subprocess.run([AIOPS, "db", "upgrade"], check=True, capture_output=True, env=env)
-        direct = [
-            str(VENV_BIN / "ansible-playbook"),
-            "-i",
-            str(ANSIBLE_DIR / "inventory" / "localhost.yml"),
-            str(ANSIBLE_DIR / "playbooks" / "ping.yml"),
-        ]
+        direct = as_service(  # as the account aiops runs playbooks as
+            [
+                str(VENV_BIN / "ansible-playbook"),
+                "-i",
+                str(ANSIBLE_DIR / "inventory" / "localhost.yml"),
+                str(ANSIBLE_DIR / "playbooks" / "ping.yml"),
+            ]
+        )
         cli = [AIOPS, "run-playbook", "ping"]
         startup = [AIOPS, "playbooks", "list"]
 

@@ -21,7 +21,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -31,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from dashboard import VENV_BIN, free_port, instance_env, serving
+from dashboard import VENV_BIN, bench_folder, free_port, instance_env, serving
 from workspaces import PASSWORD, signed_in
 
 RESULTS = Path(__file__).parent / "results" / "automation_stream.json"
@@ -217,8 +216,8 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=RESULTS)
     options = parser.parse_args()
     total = 2_000 if options.quick else 10_000
-    with tempfile.TemporaryDirectory() as tmp:
-        env = instance_env(Path(tmp) / "instance")
+    with bench_folder() as tmp:
+        env = instance_env(tmp / "instance")
         app, run_id = populate(env)
         port = free_port()
         argv = [str(VENV_BIN / "aiops"), "serve", "--port", str(port)]

@@ -18,16 +18,26 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-from dashboard import BARE_APP, VENV_BIN, free_port, instance_env, median_ms, serving
+from dashboard import (
+    BARE_APP,
+    VENV_BIN,
+    as_service,
+    bench_folder,
+    free_port,
+    instance_env,
+    median_ms,
+    service_user,
+    serving,
+)
 
 AIOPS = str(VENV_BIN / "aiops")
 RESULTS = Path(__file__).parent / "results" / "workspaces.json"
@@ -133,11 +143,19 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     runs, cli_runs, projects = (10, 5, 20) if args.quick else (50, 15, 200)
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
+    with bench_folder() as root:
         env = instance_env(root / "instance", AIOPS_WORKSPACE_ROOT=str(root / "home"))
+        # The admin has no Linux account: their workspaces are aiops's own account's, which
+        # must be able to write the workspace root (as root, aiops serves as a service account).
+        (root / "home").mkdir()
+        if (service := service_user()) is not None:
+            shutil.chown(root / "home", service, service)
         print("making a 5,000-file remote and a small one ...", file=sys.stderr, flush=True)
         big, small = make_remote(root, "big", 5000), make_remote(root, "small", 5)
+        if service is not None:  # git clones as that account, and trusts only its own repos
+            subprocess.run(
+                ["chown", "-R", f"{service}:{service}", str(big), str(small)], check=True
+            )
         token, ids = populate(env, big, small, projects)
         bare_port, port = free_port(), free_port()
         with (
@@ -156,7 +174,9 @@ def main() -> int:
             for i in range(10):
                 (workspace / "d000" / f"f{i:05d}.txt").write_text("changed\n")
                 (workspace / f"untracked-{i}.txt").write_text("new\n")
-            git_ms = fresh_median_ms(["git", "status", "--porcelain"], runs, GIT_ENV, workspace)
+            git_ms = fresh_median_ms(
+                as_service(["git", "status", "--porcelain"]), runs, GIT_ENV, workspace
+            )
             api = f"/api/v1/projects/{ids[0]}/workspace"
             status = client.get(api, headers=auth).json()["status"]
             assert (status["unstaged"], status["untracked"]) == (10, 10), status
