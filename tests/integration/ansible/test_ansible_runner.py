@@ -210,7 +210,7 @@ def test_runs_going_when_the_process_stops_are_cancelled_not_orphaned(
     assert time.monotonic() - began < 8  # not the 30 s the task sleeps
     run = automation.show_run()(started.id)
     assert run.status is RunStatus.CANCELLED
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 20  # killed at once; a loaded CI worker may reap them late
     while processes_of(tmp_path) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not processes_of(tmp_path)

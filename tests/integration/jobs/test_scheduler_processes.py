@@ -111,7 +111,7 @@ def test_two_runner_processes_run_each_of_1000_due_jobs_exactly_once(
     time.sleep(0.5)  # a run twice would show up now
     for process in (first, second):
         process.send_signal(signal.SIGTERM)
-        assert process.wait(15) == 0
+        assert process.wait(45) == 0  # graceful: seconds, or more on a loaded CI worker
     done = Counter(name for _, name, _ in ends())
     assert len(done) == 1000
     assert set(done.values()) == {1}
