@@ -733,6 +733,11 @@ class FakeApiTokenRepository(_Repo):
     def get_by_hash(self, token_hash: str) -> ApiToken | None:
         return next((t for t in self._s.api_tokens.values() if t.token_hash == token_hash), None)
 
+    def touch(self, token_id: int, at: datetime, stale_before: datetime) -> None:
+        token = self._s.api_tokens.get(token_id)
+        if token and (token.last_used_at is None or token.last_used_at < stale_before):
+            self._s.api_tokens[token_id] = attrs.evolve(token, last_used_at=at)
+
     def list_for_user(self, user_id: int) -> Sequence[ApiToken]:
         found = [t for t in self._s.api_tokens.values() if t.user_id == user_id]
         return sorted(found, key=lambda t: t.id or 0)
@@ -751,12 +756,18 @@ class FakeLoginFailureLog(_Repo):
 
 class FakeUnitOfWork:
     """Works on a copy of the committed state; commit() publishes it, leaving discards it.
-    Enter it as often as you like: each `with` block is one transaction."""
+    Enter it as often as you like: each `with` block is one transaction. It is its own
+    factory (a UnitOfWorkFactory): one opened `read_only` refuses to commit."""
 
     def __init__(self, state: State | None = None) -> None:
         self.committed = state or State()
         self.commits = 0
         self._work: State | None = None
+        self._read_only = False
+
+    def __call__(self, *, read_only: bool = False) -> Self:
+        self._read_only = read_only
+        return self
 
     def __enter__(self) -> Self:
         self._work = self.committed.copy()
@@ -785,9 +796,11 @@ class FakeUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self._work = None
+        self._read_only = False
 
     def commit(self) -> None:
         assert self._work is not None, "commit() outside the `with` block"
+        assert not self._read_only, "commit() in a read-only unit of work"
         self.committed = self._work.copy()
         self.commits += 1
 

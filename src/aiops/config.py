@@ -41,6 +41,8 @@ class Settings(BaseSettings):
 
     instance_path: Path = Path("instance")
     database_url: str = ""
+    # How long a SQLite write waits for the write lock before the request gets 503.
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
     admin_email: str | None = None
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"

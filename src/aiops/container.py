@@ -164,7 +164,7 @@ def _engine(settings: Settings) -> Iterator[Engine]:
             f"AIOPS_INSTANCE_PATH={settings.instance_path}: cannot create the instance folder "
             f"({error.strerror})"
         ) from None
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     try:
         yield engine
     finally:

@@ -57,7 +57,7 @@ class World:
         self.catalogue = FakePlaybookCatalogue(inventories=("localhost", "fleet"))
         self.processes = FakeRunnerProcesses()
         self.ports = AutomationPorts(
-            uow=lambda: self.uow,
+            uow=self.uow,
             clock=FakeClock(),
             runner=self.runner,
             catalogue=self.catalogue,

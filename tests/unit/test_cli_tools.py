@@ -28,9 +28,7 @@ ADMIN = Actor(name="ada", user_id=1, is_admin=True)
 
 def make(installer: FakeCliInstaller | None = None) -> tuple[InstallCliTool, FakeUnitOfWork]:
     uow = FakeUnitOfWork()
-    use_case = InstallCliTool(
-        lambda: uow, FakeClock(), installer or FakeCliInstaller(), InstallLocks()
-    )
+    use_case = InstallCliTool(uow, FakeClock(), installer or FakeCliInstaller(), InstallLocks())
     return use_case, uow
 
 

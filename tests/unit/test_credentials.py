@@ -213,7 +213,7 @@ def set_credentials(
     uow: FakeUnitOfWork, store: FakeCredentialStore, accounts: FakeLinuxUsers
 ) -> SetCredentials:
     return SetCredentials(
-        uow=lambda: uow,
+        uow=uow,
         clock=FakeClock(),
         store=store,
         linux_users=accounts,
@@ -274,7 +274,7 @@ def test_the_mapping_wins_over_the_users_linux_username_for_credentials(
 ) -> None:
     accounts.add("bobby", 1500)
     set_credentials = SetCredentials(
-        uow=lambda: uow,
+        uow=uow,
         clock=FakeClock(),
         store=store,
         linux_users=accounts,
@@ -298,7 +298,7 @@ def test_credentials_for_a_system_account_are_refused_and_not_saved(
 ) -> None:
     accounts.add("postgres", 114)
     set_credentials = SetCredentials(
-        uow=lambda: uow,
+        uow=uow,
         clock=FakeClock(),
         store=store,
         linux_users=accounts,
@@ -396,13 +396,13 @@ def test_the_cards_list_every_user_and_what_is_saved_by_tool(
     set_credentials(
         SetCredentialsCommand(tool="codex", files={CODEX_AUTH: CODEX}, user_email="bob@example.com")
     )
-    overview = ListCredentials(uow=lambda: uow, store=store)(ADMIN)
+    overview = ListCredentials(uow=uow, store=store)(ADMIN)
     assert [u.email for u in overview.users] == ["alice@example.com", "bob@example.com"]
     assert [s.user.email for s in overview.saved[Tool.CODEX]] == ["bob@example.com"]
     assert overview.saved[Tool.GEMINI] == []
     assert overview.saved[Tool.CODEX][0].info.saved_at == datetime(2026, 1, 1, 12, tzinfo=UTC)
     with pytest.raises(PermissionDenied):
-        ListCredentials(uow=lambda: uow, store=store)(Actor(name="max", user_id=3))
+        ListCredentials(uow=uow, store=store)(Actor(name="max", user_id=3))
 
 
 def test_every_launch_mirrors_again_and_hands_claude_its_key_for_the_session_only(

@@ -88,7 +88,7 @@ class World:
             "noop": self.noop,
         }
         self.events = Events()
-        self.add = AddJob(uow=lambda: self.uow, clock=self.clock, handlers=self.handlers,
+        self.add = AddJob(uow=self.uow, clock=self.clock, handlers=self.handlers,
                           timezone="Europe/Berlin")  # fmt: skip
 
     def runner(self, owner: str = "a", **policy: Any) -> JobRunner:
@@ -184,9 +184,9 @@ def test_only_admins_manage_jobs() -> None:
     with pytest.raises(PermissionDenied):
         w.add(AddJobCommand(name="x", kind="noop", every="5m", actor=member))
     for use_case in (
-        ListJobs(uow=lambda: w.uow),
-        EnableJob(uow=lambda: w.uow, clock=w.clock),
-        RemoveJob(uow=lambda: w.uow, clock=w.clock),
+        ListJobs(uow=w.uow),
+        EnableJob(uow=w.uow, clock=w.clock),
+        RemoveJob(uow=w.uow, clock=w.clock),
     ):
         with pytest.raises(PermissionDenied):
             use_case("mine", member) if not isinstance(use_case, ListJobs) else use_case(member)
@@ -225,10 +225,10 @@ def test_the_runner_runs_each_due_job_once_and_records_the_outcome() -> None:
 def test_disabled_jobs_are_not_claimed_and_enabling_schedules_from_now() -> None:
     w = World()
     w.add_noop("off")
-    DisableJob(uow=lambda: w.uow, clock=w.clock)("off")
+    DisableJob(uow=w.uow, clock=w.clock)("off")
     w.clock.advance(minutes=10)
     assert w.runner().run_once() == []
-    job = EnableJob(uow=lambda: w.uow, clock=w.clock)("off")
+    job = EnableJob(uow=w.uow, clock=w.clock)("off")
     assert job.next_run == w.clock.now() + timedelta(minutes=5)
     assert [e.action for e in w.uow.committed.audit][-2:] == ["job.disabled", "job.enabled"]
 
@@ -334,7 +334,7 @@ def test_a_job_that_ends_within_the_grace_period_is_recorded() -> None:
 def test_run_now_makes_a_job_due_or_runs_it_inline() -> None:
     w = World()
     w.add_noop("now")
-    run = RunJobNow(uow=lambda: w.uow, clock=w.clock, runner=w.runner())
+    run = RunJobNow(uow=w.uow, clock=w.clock, runner=w.runner())
     assert run(RunJobNowCommand(name="now")) is None
     assert w.job("now").next_run == w.clock.now()
     outcome = run(RunJobNowCommand(name="now", inline=True))
@@ -343,7 +343,7 @@ def test_run_now_makes_a_job_due_or_runs_it_inline() -> None:
     assert w.noop.runs == ["now"]
     with pytest.raises(NotFound, match="job 'ghost' does not exist"):
         run(RunJobNowCommand(name="ghost"))
-    DisableJob(uow=lambda: w.uow, clock=w.clock)("now")
+    DisableJob(uow=w.uow, clock=w.clock)("now")
     with pytest.raises(Conflict, match="job 'now' is disabled: enable it, or run it once"):
         run(RunJobNowCommand(name="now"))
     assert run(RunJobNowCommand(name="now", inline=True)) is not None  # the CLI may
@@ -353,7 +353,7 @@ def test_run_now_inline_refuses_a_job_another_runner_holds() -> None:
     w = World()
     w.add_noop("busy")
     w.store.claim("busy", "elsewhere", w.clock.now(), timedelta(seconds=30))
-    run = RunJobNow(uow=lambda: w.uow, clock=w.clock, runner=w.runner())
+    run = RunJobNow(uow=w.uow, clock=w.clock, runner=w.runner())
     with pytest.raises(Conflict, match="running elsewhere"):
         run(RunJobNowCommand(name="busy", inline=True))
     assert w.noop.runs == []
@@ -362,10 +362,10 @@ def test_run_now_inline_refuses_a_job_another_runner_holds() -> None:
 def test_a_removed_job_is_gone() -> None:
     w = World()
     w.add_noop("old")
-    RemoveJob(uow=lambda: w.uow, clock=w.clock)("old")
-    assert ListJobs(uow=lambda: w.uow)() == []
+    RemoveJob(uow=w.uow, clock=w.clock)("old")
+    assert ListJobs(uow=w.uow)() == []
     with pytest.raises(NotFound):
-        RemoveJob(uow=lambda: w.uow, clock=w.clock)("old")
+        RemoveJob(uow=w.uow, clock=w.clock)("old")
 
 
 def test_a_playbook_job_without_automation_fails_saying_so() -> None:
@@ -435,9 +435,7 @@ def test_run_now_while_the_job_runs_is_kept_so_it_runs_again_next() -> None:
 
     def ask_again(job: Job) -> None:
         w.clock.advance(seconds=10)
-        RunJobNow(uow=lambda: w.uow, clock=w.clock, runner=w.runner())(
-            RunJobNowCommand(name=job.name)
-        )
+        RunJobNow(uow=w.uow, clock=w.clock, runner=w.runner())(RunJobNowCommand(name=job.name))
         requested.append(w.clock.now())
 
     w = World(during=ask_again)

@@ -38,8 +38,8 @@ def plaintexts(uow: FakeUnitOfWork, box: FakeSecretBox) -> list[tuple[str, int, 
 def test_the_first_check_opens_every_secret_then_stores_a_probe_the_key_opens() -> None:
     uow = stored(OLD)
 
-    VerifySecretKey(lambda: uow, OLD)()
-    VerifySecretKey(lambda: uow, OLD)()
+    VerifySecretKey(uow, OLD)()
+    VerifySecretKey(uow, OLD)()
 
     assert uow.committed.secret_probe is not None
     assert OLD.open(uow.committed.secret_probe)
@@ -50,11 +50,11 @@ def test_the_first_check_opens_every_secret_then_stores_a_probe_the_key_opens() 
 def test_another_key_is_refused_with_what_to_do(probed: bool) -> None:
     uow = stored(OLD)
     if probed:
-        VerifySecretKey(lambda: uow, OLD)()
+        VerifySecretKey(uow, OLD)()
     before = uow.committed.copy()
 
     with pytest.raises(SecretKeyMismatch, match=r"restore instance/secret\.key") as refused:
-        VerifySecretKey(lambda: uow, NEW)()
+        VerifySecretKey(uow, NEW)()
 
     assert uow.committed == before
     assert "sealed:" not in str(refused.value)
@@ -64,13 +64,13 @@ def test_a_key_generated_just_now_is_missing_when_the_database_holds_secrets() -
     uow = stored(OLD)
 
     with pytest.raises(SecretKeyMismatch, match="the secret key is missing"):
-        VerifySecretKey(lambda: uow, NEW)(key_is_new=True)
+        VerifySecretKey(uow, NEW)(key_is_new=True)
 
 
 def test_a_new_key_on_an_empty_database_is_simply_adopted() -> None:
     uow = FakeUnitOfWork()
 
-    VerifySecretKey(lambda: uow, NEW)(key_is_new=True)
+    VerifySecretKey(uow, NEW)(key_is_new=True)
 
     assert uow.committed.secret_probe is not None
     assert NEW.open(uow.committed.secret_probe)
@@ -78,9 +78,9 @@ def test_a_new_key_on_an_empty_database_is_simply_adopted() -> None:
 
 def test_rotation_reseals_every_secret_and_the_probe_under_the_new_key() -> None:
     uow = stored(OLD)
-    VerifySecretKey(lambda: uow, OLD)()
+    VerifySecretKey(uow, OLD)()
 
-    count = RotateSecretKey(lambda: uow, FakeClock())(OLD, NEW)
+    count = RotateSecretKey(uow, FakeClock())(OLD, NEW)
 
     assert count == 3
     assert plaintexts(uow, NEW) == [
@@ -88,20 +88,20 @@ def test_rotation_reseals_every_secret_and_the_probe_under_the_new_key() -> None
         ("tracker token", 2, "t"),
         ("tracker webhook secret", 2, "w"),
     ]
-    VerifySecretKey(lambda: uow, NEW)()
+    VerifySecretKey(uow, NEW)()
     with pytest.raises(SecretKeyMismatch):
-        VerifySecretKey(lambda: uow, OLD)()
+        VerifySecretKey(uow, OLD)()
     [event] = uow.committed.audit
     assert (event.action, event.detail) == ("secrets.rotated", {"count": 3})
 
 
 def test_rotation_with_the_wrong_current_key_changes_nothing() -> None:
     uow = stored(OLD)
-    VerifySecretKey(lambda: uow, OLD)()
+    VerifySecretKey(uow, OLD)()
     before = uow.committed.copy()
 
     with pytest.raises(SecretKeyMismatch, match="does not open"):
-        RotateSecretKey(lambda: uow, FakeClock())(NEW, FakeSecretBox("newer"))
+        RotateSecretKey(uow, FakeClock())(NEW, FakeSecretBox("newer"))
 
     assert uow.committed == before
 
@@ -113,6 +113,6 @@ def test_one_unreadable_secret_stops_the_rotation_and_names_it_without_its_value
     before = uow.committed.copy()
 
     with pytest.raises(SecretKeyMismatch, match="tracker token 2 cannot be opened"):
-        RotateSecretKey(lambda: uow, FakeClock())(OLD, NEW)
+        RotateSecretKey(uow, FakeClock())(OLD, NEW)
 
     assert uow.committed == before

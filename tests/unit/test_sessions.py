@@ -95,7 +95,7 @@ class World:
             host="aiops.example.com",
         )
         self.ports = SessionPorts(
-            uow=lambda: self.uow,
+            uow=self.uow,
             tmux=self.tmux,
             linux_users=self.users,
             clock=self.clock,

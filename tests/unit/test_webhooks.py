@@ -130,7 +130,7 @@ class World:
         return outcome
 
     def webhook_events(self) -> list[dict[str, object]]:
-        events = ListAuditEvents(uow=lambda: self.uow)(AuditQuery(action="tracker.webhook"))
+        events = ListAuditEvents(uow=self.uow)(AuditQuery(action="tracker.webhook"))
         return [dict(e.detail) | {"target": e.target, "tenant": e.tenant} for e in events]
 
 

@@ -7,9 +7,12 @@ shown with their password masked.
 
 from __future__ import annotations
 
+from aiops.ports.unit_of_work import StorageBusy
+
 
 class AdapterError(Exception):
     code = "unavailable"
+    retry_after: int | None = None  # seconds a client should wait before trying again
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -18,6 +21,17 @@ class AdapterError(Exception):
 
 class DatabaseUnavailable(AdapterError):
     code = "database_unavailable"
+
+
+class DatabaseBusy(AdapterError, StorageBusy):
+    """Another writer held the lock longer than the busy timeout: the transaction was rolled
+    back whole, and the same request may simply be sent again."""
+
+    code = "database_busy"
+    retry_after = 1
+
+    def __init__(self, message: str = "the database is busy, try again") -> None:
+        super().__init__(message)
 
 
 class SchemaOutOfDate(AdapterError):

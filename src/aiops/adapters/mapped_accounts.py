@@ -44,7 +44,7 @@ class MappedAccounts:
             return name in self._names
 
     def _read(self) -> frozenset[str]:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             users = list(uow.users.list())
         names = (self._policy.account_for(user) for user in users)
         return frozenset(name for name in names if name)

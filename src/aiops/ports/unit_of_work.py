@@ -3,11 +3,16 @@
 A unit of work is one transaction: entering it opens a session, `commit()` makes the
 changes durable, and leaving the block without a commit rolls everything back.
 Repositories never commit.
+
+A unit of work is opened knowing whether it writes: a read-only one may not write (the
+database refuses), and a writing one takes the write lock when it begins, so that it waits its
+turn instead of failing half-way when it could not upgrade a read (SQLite). Either way it is
+short: no network, git or tmux call happens inside one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -100,6 +105,11 @@ class AuditLog(Protocol):
 class ApiTokenRepository(Protocol):
     def add(self, token: ApiToken) -> ApiToken: ...
     def update(self, token: ApiToken) -> ApiToken: ...
+    def touch(self, token_id: int, at: datetime, stale_before: datetime) -> None:
+        """Set `last_used_at` to `at` unless it is already `stale_before` or later: one
+        statement, so that concurrent requests with one token write it once."""
+        ...
+
     def get(self, token_id: int) -> ApiToken | None: ...
     def get_by_hash(self, token_hash: str) -> ApiToken | None: ...
     def list_for_user(self, user_id: int) -> Sequence[ApiToken]: ...
@@ -238,6 +248,11 @@ class SealedSecretStore(Protocol):
         ...
 
 
+class StorageBusy(Exception):
+    """The store's write lock could not be had in time: the unit of work wrote nothing, and
+    the same work may be tried again."""
+
+
 class UnitOfWork(Protocol):
     tenants: TenantRepository
     users: UserRepository
@@ -270,4 +285,7 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None: ...
 
 
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
+        """A fresh unit of work; `read_only`: one that will not write (lists, pages, GETs)."""
+        ...

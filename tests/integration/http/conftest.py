@@ -47,6 +47,10 @@ class World:
 
 @pytest.fixture
 def world(app: Container) -> World:
+    return populate_world(app)
+
+
+def populate_world(app: Container) -> World:
     acme = app.create_tenant()(CreateTenantCommand(slug="acme", name="Acme", color="#ff8800"))
     globex = app.create_tenant()(CreateTenantCommand(slug="globex", name="Globex", color="#0055aa"))
     web = app.create_project()(CreateProjectCommand(tenant="acme", slug="web", name="Web"))

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from aiops.adapters.errors import SchemaOutOfDate
-from aiops.adapters.sqlalchemy.engine import unavailable
+from aiops.adapters.sqlalchemy.engine import READ_ONLY, unavailable
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -62,6 +62,7 @@ def head_revision() -> str:
 def current_revision(engine: Engine) -> str | None:
     try:
         with engine.connect() as connection:
+            connection.execution_options(**{READ_ONLY: True})  # readiness checks never lock
             if not inspect(connection).has_table("alembic_version"):
                 return None
             version = connection.execute(text("SELECT version_num FROM alembic_version"))

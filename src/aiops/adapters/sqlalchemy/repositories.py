@@ -352,6 +352,11 @@ class SqlApiTokenRepository(_EntityTable[ApiToken]):
     def get_by_hash(self, token_hash: str) -> ApiToken | None:
         return self._one(t.api_tokens.c.token_hash == token_hash)
 
+    def touch(self, token_id: int, at: datetime, stale_before: datetime) -> None:
+        c = t.api_tokens.c
+        stale = or_(c.last_used_at.is_(None), c.last_used_at < stale_before)
+        self._c.execute(update(t.api_tokens).where(c.id == token_id, stale).values(last_used_at=at))
+
     def list_for_user(self, user_id: int) -> Sequence[ApiToken]:
         return self._many(t.api_tokens.c.user_id == user_id)
 

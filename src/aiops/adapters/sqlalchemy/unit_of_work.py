@@ -1,4 +1,5 @@
-"""SqlAlchemyUnitOfWork: one connection and one transaction per `with` block."""
+"""SqlAlchemyUnitOfWork: one connection and one transaction per `with` block, read-only or
+writing from its first statement (see engine.py for what that means on SQLite)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from aiops.adapters.sqlalchemy.agent_sessions import SqlAgentSessionRepository
 from aiops.adapters.sqlalchemy.automation_runs import SqlAutomationRunRepository
-from aiops.adapters.sqlalchemy.engine import unavailable
+from aiops.adapters.sqlalchemy.engine import READ_ONLY, unavailable
 from aiops.adapters.sqlalchemy.jobs import SqlJobRepository
 from aiops.adapters.sqlalchemy.repositories import (
     SqlApiTokenRepository,
@@ -47,8 +48,9 @@ class SqlAlchemyUnitOfWork:
     jobs: SqlJobRepository
     automation_runs: SqlAutomationRunRepository
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self._engine = engine
+        self._read_only = read_only
         self._connection: Connection | None = None
 
     def __enter__(self) -> Self:
@@ -56,7 +58,13 @@ class SqlAlchemyUnitOfWork:
             connection = self._engine.connect()
         except DBAPIError as error:
             raise unavailable(self._engine, error) from None
-        connection.begin()
+        if self._read_only:
+            connection.execution_options(**{READ_ONLY: True}, postgresql_readonly=True)
+        try:
+            connection.begin()  # a writer waits here for the lock (DatabaseBusy after the timeout)
+        except BaseException:
+            connection.close()
+            raise
         self._connection = connection
         self.tenants = SqlTenantRepository(connection)
         self.users = SqlUserRepository(connection)

@@ -102,7 +102,7 @@ class WorkspaceUseCase:
         """The workspace of `ref`, once the target user may use the project with `permission`
         and the actor may act for that user (themselves; admins and the CLI for anyone)."""
         missing = f"project {ref.project_id} does not exist"
-        with self._p.uow() as uow:
+        with self._p.uow(read_only=True) as uow:
             project, tenant = require_project(uow, ref.project_id, ref.actor)
             user = require_user(uow, ref.user_email or ref.actor.name)
             if user.id != ref.actor.user_id and not ref.actor.is_admin:

@@ -94,7 +94,7 @@ class LookUpIssue:
 
     def __call__(self, cmd: LookUpCommand) -> IssueContext | None:
         ref = agent_context.issue_id(cmd.issue)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             issue = None
             if ref.isdigit() and len(ref) <= 12:
                 issue = _visible(uow, uow.issues.get(int(ref)), cmd.actor)
@@ -213,7 +213,7 @@ class PopulateAgentContext:
 
     def __call__(self, cmd: PopulateCommand) -> AgentContextResult:
         missing = f"issue {cmd.issue_id} does not exist"
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             issue = _visible(uow, uow.issues.get(cmd.issue_id), cmd.actor)
             project = uow.projects.get(issue.project_id) if issue else None
             tenant = uow.tenants.get(project.tenant_id) if project else None

@@ -19,7 +19,7 @@ class DataVersion:
         self._uow = uow
 
     def __call__(self) -> int:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             return uow.audit.latest_id()
 
 
@@ -33,5 +33,5 @@ class ListAuditEvents:
             raise ValidationError("limit", f"must be between 1 and {AUDIT_LIMIT_MAX}")
         if query.since and query.until and query.since > query.until:
             raise ValidationError("since", "must not be after --until")
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             return uow.audit.list(query)

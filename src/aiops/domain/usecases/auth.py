@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -17,7 +18,7 @@ from aiops.domain.usecases._audit import record
 from aiops.domain.usecases.users import check_password, require_user
 from aiops.ports.clock import Clock
 from aiops.ports.password_hasher import PasswordHasher
-from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from aiops.ports.unit_of_work import StorageBusy, UnitOfWork, UnitOfWorkFactory
 
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=1)
@@ -204,7 +205,7 @@ class LoadViewer:
         self._uow = uow
 
     def __call__(self, cookie: SessionCookie) -> Viewer | None:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             user = uow.users.get(cookie.user_id)
             if user is None or user.session_generation != cookie.session_generation:
                 return None
@@ -262,7 +263,7 @@ class ListTokens:
         self._uow = uow
 
     def __call__(self, email: str, actor: Actor = SYSTEM) -> Sequence[ApiToken]:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             user = require_user(uow, email)
             _require_self_or_admin(actor, user)
             assert user.id is not None
@@ -307,16 +308,25 @@ class AuthenticateToken:
         self._clock = clock
 
     def __call__(self, secret: str) -> Actor:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             token = uow.api_tokens.get_by_hash(token_digest(secret))
             user = uow.users.get(token.user_id) if token and token.active else None
-            if token is None or user is None:
+            if token is None or token.id is None or user is None:
                 raise AuthenticationFailed("invalid or revoked token")
-            now = self._clock.now()
-            if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
-                uow.api_tokens.update(attrs.evolve(token, last_used_at=now))
-                uow.commit()
-            return actor_for(uow, user)
+            actor = actor_for(uow, user)
+        now = self._clock.now()
+        stale_before = now - TOKEN_TOUCH_INTERVAL
+        if token.last_used_at is None or token.last_used_at < stale_before:
+            self._touch(token.id, now, stale_before)
+        return actor
+
+    def _touch(self, token_id: int, now: datetime, stale_before: datetime) -> None:
+        """Record the use, at most once a minute per token, in a transaction of its own (one
+        statement): reading a token never holds the write lock. Bookkeeping must not fail the
+        request: when the lock stays busy, a later request records the use."""
+        with contextlib.suppress(StorageBusy), self._uow() as uow:
+            uow.api_tokens.touch(token_id, now, stale_before)
+            uow.commit()
 
 
 def _require_self_or_admin(actor: Actor, user: User) -> None:

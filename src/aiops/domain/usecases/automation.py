@@ -214,7 +214,7 @@ class RunPlaybook:
                 recorder.wait(30)
                 raise
             recorder.wait()
-        with self._p.uow() as uow:
+        with self._p.uow(read_only=True) as uow:
             return require_run(uow, run.id)
 
     def check(self, cmd: RunPlaybookCommand) -> _Checked:
@@ -255,7 +255,7 @@ class RunPlaybook:
 
     def _identity(self, name: str | None, inventory: str) -> tuple[str | None, str | None]:
         """The SSH identity named, else the one of a project whose inventory this is."""
-        with self._p.uow() as uow:
+        with self._p.uow(read_only=True) as uow:
             if name is not None:
                 identity = uow.identities.get_by_name(identity_name(name, field="identity"))
                 if identity is None:
@@ -331,7 +331,7 @@ class RunRecorder:
         ):
             return False
         self._last_poll = now
-        with self._p.uow() as uow:
+        with self._p.uow(read_only=True) as uow:
             run = uow.automation_runs.get(self._run_id)
             return run is not None and run.cancel_requested
 
@@ -412,7 +412,7 @@ class ListRuns:
 
     def __call__(self, *, limit: int = 50, actor: Actor = SYSTEM) -> Sequence[AutomationRun]:
         require_viewer(actor)
-        with self._p.uow() as uow:
+        with self._p.uow(read_only=True) as uow:
             runs = uow.automation_runs.list(limit=max(1, min(limit, 1000)))
         return settle(self._p, runs)
 
@@ -423,7 +423,7 @@ class ShowRun:
 
     def __call__(self, run_id: int, *, actor: Actor = SYSTEM) -> AutomationRun:
         require_viewer(actor)
-        with self._p.uow() as uow:
+        with self._p.uow(read_only=True) as uow:
             run = require_run(uow, run_id)
         return settle(self._p, [run])[0]
 
@@ -449,7 +449,7 @@ class RunEvents:
         self, run_id: int, *, after_seq: int = 0, limit: int = 1000, actor: Actor = SYSTEM
     ) -> RunEventsPage:
         require_viewer(actor)
-        with self._p.uow() as uow:
+        with self._p.uow(read_only=True) as uow:
             run = require_run(uow, run_id)  # read first: a finished run has stored every event
             events = uow.automation_runs.events(
                 run_id, after_seq=max(0, after_seq), limit=max(1, min(limit, 10_000))
@@ -467,7 +467,7 @@ class CancelRun:
 
     def __call__(self, run_id: int, *, actor: Actor = SYSTEM) -> AutomationRun:
         actor.require_admin()
-        with self._p.uow() as uow:
+        with self._p.uow(read_only=True) as uow:
             stored = require_run(uow, run_id)
         settle(self._p, [stored])  # a lost run is failed: nobody is left to stop it
         with self._p.uow() as uow:

@@ -119,7 +119,7 @@ class SetCredentials:
         cmd.actor.require_admin()
         tool = kind_of(cmd.tool).tool
         files = validate_credentials(tool, cmd.files)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             user = _target(uow, cmd.user_id, cmd.user_email)
             name = own_account(uow, self._policy, user)
         assert user.id is not None
@@ -186,7 +186,7 @@ class ListCredentials:
 
     def __call__(self, actor: Actor = SYSTEM) -> CredentialsOverview:
         actor.require_admin()
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             users = sorted(uow.users.list(), key=lambda u: u.email)
         saved: dict[Tool, list[SavedCredentials]] = {tool: [] for tool in CREDENTIAL_TOOLS}
         for user in users:

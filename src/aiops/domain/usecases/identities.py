@@ -86,7 +86,7 @@ class ListIdentities:
     def __call__(self, actor: Actor = SYSTEM) -> Sequence[ListedIdentity]:
         if not (actor.is_admin or Role.OWNER in actor.roles.values()):
             raise PermissionDenied("only admins and tenant owners may list SSH identities")
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             users = {user.id: user.email for user in uow.users.list()}
             return [
                 ListedIdentity(identity, users.get(identity.owner_id))
@@ -136,12 +136,12 @@ class SeedIdentities:
 
     def __call__(self, cmd: SeedIdentitiesCommand) -> SeedIdentitiesResult:
         cmd.actor.require_admin()
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             owner_id = require_user(uow, cmd.owner_email).id
         lines = []
         for source in self._keys.private_keys_in(cmd.source_dir):
             try:
-                with self._uow() as uow:
+                with self._uow(read_only=True) as uow:
                     lines.append(self._seed_one(uow, source, owner_id, cmd.actor))
             except (KeyRefused, ValidationError, Conflict) as error:
                 lines.append(SeedLine(source.name, SeedOutcome.REFUSED, error.message))

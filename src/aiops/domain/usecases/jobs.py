@@ -110,7 +110,7 @@ class ListJobs:
 
     def __call__(self, actor: Actor = SYSTEM) -> Sequence[Job]:
         actor.require_admin()
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             return uow.jobs.list()
 
 

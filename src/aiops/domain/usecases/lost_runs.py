@@ -109,7 +109,7 @@ class ReconcileRuns:
         self._p = ports
 
     def __call__(self) -> list[AutomationRun]:
-        with self._p.uow() as uow:
+        with self._p.uow(read_only=True) as uow:
             unfinished = list(uow.automation_runs.unfinished())
         settled = settle_lost(self._p, unfinished)
         return [after for before, after in zip(unfinished, settled, strict=True) if after != before]

@@ -74,7 +74,7 @@ class ListMembers:
         self._uow = uow
 
     def __call__(self, tenant_slug: str, actor: Actor = SYSTEM) -> Sequence[Member]:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             tenant = require_tenant(uow, tenant_slug)
             actor.require(Permission.VIEW, tenant)
             assert tenant.id is not None

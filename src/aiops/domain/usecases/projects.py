@@ -259,7 +259,7 @@ class GetProject:
         self._uow = uow
 
     def __call__(self, project_id: int, actor: Actor = SYSTEM) -> Project:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             return require_project(uow, project_id, actor)[0]
 
 
@@ -268,7 +268,7 @@ class ListProjects:
         self._uow = uow
 
     def __call__(self, query: ListProjectsQuery) -> Sequence[Project]:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             if query.tenant is None:
                 projects = uow.projects.list()
             else:

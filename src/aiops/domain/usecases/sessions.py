@@ -206,7 +206,7 @@ class LaunchSession:
         """The user, the project and the user's Linux account name, once the launch is
         allowed."""
         missing = f"project {cmd.project_id} does not exist"
-        with self._p.uow() as uow:
+        with self._p.uow(read_only=True) as uow:
             project, tenant = require_project(uow, cmd.project_id, cmd.actor)
             user = require_user(uow, cmd.user_email or cmd.actor.name)
             if user.id != cmd.actor.user_id and not cmd.actor.is_admin:
@@ -256,7 +256,7 @@ class ListSessions:
         self._p = ports
 
     def __call__(self, actor: Actor = SYSTEM, project_id: int | None = None) -> list[SessionView]:
-        with self._p.uow() as uow:
+        with self._p.uow(read_only=True) as uow:
             sessions = [
                 s
                 for s in uow.agent_sessions.list(project_id=project_id, live=True)
@@ -309,7 +309,7 @@ class StopSession:
         self._p = ports
 
     def __call__(self, session_id: int, actor: Actor = SYSTEM) -> AgentSession:
-        with self._p.uow() as uow:
+        with self._p.uow(read_only=True) as uow:
             session = uow.agent_sessions.get(session_id)
             if session is None or not _may_see(uow, actor, session):
                 raise NotFound(f"session {session_id} does not exist")
@@ -340,7 +340,7 @@ class ReconcileSessions:
 
     def __call__(self) -> tuple[int, int]:
         """(adopted, exited)."""
-        with self._p.uow() as uow:
+        with self._p.uow(read_only=True) as uow:
             sessions = list(uow.agent_sessions.list(live=True))
         if not sessions:
             return 0, 0
@@ -368,7 +368,7 @@ class ResyncTmux:
 
     def __call__(self, *, dry_run: bool = False, actor: Actor = SYSTEM) -> ResyncReport:
         actor.require_admin()
-        with self._p.uow() as uow:
+        with self._p.uow(read_only=True) as uow:
             recorded = list(uow.agent_sessions.list())
             projects = {p.id for p in uow.projects.list() if p.id is not None}
             users = {u.id: u for u in uow.users.list()}
@@ -440,7 +440,7 @@ class ViewSession:
         self._p = ports
 
     def __call__(self, session_id: int, actor: Actor = SYSTEM) -> tuple[SessionView, str]:
-        with self._p.uow() as uow:
+        with self._p.uow(read_only=True) as uow:
             session = uow.agent_sessions.get(session_id)
             if session is None or not _may_see(uow, actor, session):
                 raise NotFound(f"session {session_id} does not exist")

@@ -94,7 +94,7 @@ class SyncIssues:
         return [self.sync_one(connection, cmd) for connection in self._connections(cmd)]
 
     def _connections(self, cmd: SyncIssuesCommand) -> list[TrackerConnection]:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             tenants = {p.id: p.tenant_id for p in uow.projects.list()}
             return [
                 c
@@ -197,7 +197,7 @@ class ListIssues:
         self._uow = uow
 
     def __call__(self, query: ListIssuesQuery) -> Sequence[Issue]:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             visible = [
                 p.id
                 for p in uow.projects.list()

@@ -106,7 +106,7 @@ class GetTenant:
         self._uow = uow
 
     def __call__(self, slug: str, actor: Actor = SYSTEM) -> Tenant:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             tenant = require_tenant(uow, slug)
             actor.require(Permission.VIEW, tenant)
             return tenant
@@ -117,5 +117,5 @@ class ListTenants:
         self._uow = uow
 
     def __call__(self, actor: Actor = SYSTEM) -> Sequence[Tenant]:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             return [t for t in uow.tenants.list() if actor.may(Permission.VIEW, t.id or 0)]

@@ -129,7 +129,7 @@ class ListTrackers:
         self._uow = uow
 
     def __call__(self, actor: Actor, project_id: int | None = None) -> Sequence[TrackerConnection]:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             if project_id is not None:
                 require_project(uow, project_id, actor)
             visible = {p.id: p.tenant_id for p in uow.projects.list()}
@@ -157,7 +157,7 @@ class ListManagedTrackers:
         self._uow = uow
 
     def __call__(self, actor: Actor, project_id: int | None = None) -> Sequence[ManagedTracker]:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             tenants = {t.id: t for t in uow.tenants.list()}
             projects = {p.id: p for p in uow.projects.list()}
             return [
@@ -296,7 +296,7 @@ class TestTracker:
         self._trackers = trackers
 
     def __call__(self, connection_id: int, actor: Actor = SYSTEM) -> str:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             connection, _tenant = require_connection(uow, connection_id, actor, Permission.USE)
         return adapter_for(self._trackers, connection).check(target(connection, self._box))
 

@@ -81,7 +81,7 @@ class SearchIssues:
             raise ValidationError("sort", f"use one of {', '.join(SORTS)}")
         if not 1 <= filters.per_page <= PER_PAGE_MAX or not 1 <= filters.page <= 100_000:
             raise ValidationError("page", f"pages are 1 or more, of 1-{PER_PAGE_MAX} issues")
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             query = IssueQuery(
                 project_ids=self._visible_projects(uow, filters, actor),
                 provider=_choice(Provider, filters.provider, "provider"),
@@ -131,7 +131,7 @@ class IncidentCounts:
         if not project_ids:
             return {}
         tenants = None if actor.is_admin else list(actor.roles)  # the tenants it may see
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             return uow.issues.incident_counts(project_ids, self._incident_labels, tenants)
 
 

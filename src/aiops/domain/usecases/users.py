@@ -145,7 +145,7 @@ class ListUsers:
 
     def __call__(self, actor: Actor = SYSTEM) -> Sequence[User]:
         actor.require_admin()
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             return uow.users.list()
 
 

@@ -68,7 +68,7 @@ class ReceiveWebhook:
     def _verified(self, cmd: ReceiveWebhookCommand) -> TrackerConnection:
         connection = None
         if cmd.connection_id is not None:
-            with self._uow() as uow:
+            with self._uow(read_only=True) as uow:
                 connection = uow.trackers.get(cmd.connection_id)
         if connection is None:
             raise WebhookRejected("unknown_connection")

@@ -229,7 +229,7 @@ class FetchWorkspaces(WorkspaceUseCase):
     branches move; the users' own branches and working trees are left exactly as they are."""
 
     def __call__(self, project_id: int) -> FetchReport:
-        with self._p.uow() as uow:
+        with self._p.uow(read_only=True) as uow:
             _, tenant = require_project(uow, project_id, SYSTEM)
             members = {m.user_id for m in uow.memberships.list_for_tenant(tenant.id or 0)}
             users = [u.email for u in uow.users.list() if u.is_admin or u.id in members]

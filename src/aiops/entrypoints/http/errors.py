@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Match, Route
 
 from aiops.adapters.errors import AdapterError
 from aiops.domain.errors import (
@@ -52,11 +55,17 @@ def is_api(request: Request) -> bool:
 
 
 def error_response(
-    request: Request, status: int, code: str, message: str, **details: object
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    details: Mapping[str, object] | None = None,
 ) -> Response:
-    headers = {"Retry-After": "60"} if status == 429 else None
+    headers = {"Retry-After": "60"} if status == 429 else dict(headers or {})
     if is_api(request):
-        body = {"error": {"code": code, "message": message, **details}}
+        body = {"error": {"code": code, "message": message, **(details or {})}}
         return JSONResponse(body, status_code=status, headers=headers)
     response = render(
         request,
@@ -75,14 +84,15 @@ async def domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
     status = next((s for cls, s in STATUS.items() if isinstance(error, cls)), 400)
     files = getattr(error, "files", None)  # merge conflicts and dirty trees name their files
-    details = {"files": list(files)} if files is not None else {}
-    return error_response(request, status, error.code, error.message, **details)
+    details: dict[str, object] = {"files": list(files)} if files is not None else {}
+    return error_response(request, status, error.code, error.message, details=details)
 
 
 async def adapter_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, AdapterError)
     log.warning("http.unavailable", code=error.code, message=error.message)
-    return error_response(request, 503, error.code, error.message)
+    retry = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
+    return error_response(request, 503, error.code, error.message, headers=retry)
 
 
 async def http_error(request: Request, error: Exception) -> Response:
@@ -91,7 +101,23 @@ async def http_error(request: Request, error: Exception) -> Response:
     message = {404: "no such page", 405: "method not allowed"}.get(
         error.status_code, str(error.detail)
     )
-    return error_response(request, error.status_code, code, message)
+    headers = dict(error.headers or {})
+    if error.status_code == 405 and (methods := allowed_methods(request)):
+        headers["Allow"] = ", ".join(methods)
+    return error_response(request, error.status_code, code, message, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (RFC 9110: a 405 says which).
+    Starlette's own Allow names only the first route that matched the path, and aiops has a
+    route per method."""
+    scope = {**request.scope, "method": "GET"}
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(scope)
+        if match is not Match.NONE and isinstance(route, Route) and route.methods:
+            methods |= route.methods
+    return sorted(methods)
 
 
 async def sign_in_required(request: Request, _error: Exception) -> Response:

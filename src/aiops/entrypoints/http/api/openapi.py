@@ -465,8 +465,27 @@ def _errors(*statuses: int) -> dict[str, Any]:
         409: "Conflicts with existing data (or with the state of a workspace or a run)",
         413: "Body too large",
         502: "The git remote could not be reached or refused the credentials",
+        503: "The database is busy (code database_busy: nothing was stored; send the same "
+        "request again after Retry-After seconds) or unavailable",
     }
-    return {str(s): {"description": words[s], **_json(ref("Error"))} for s in statuses}
+    return {
+        str(s): {"description": words[s], **_json(ref("Error")), **RETRY_AFTER.get(s, {})}
+        for s in statuses
+    }
+
+
+RETRY_AFTER = {
+    503: {
+        "headers": {
+            "Retry-After": {
+                "description": "seconds to wait before sending the request again",
+                "schema": INT,
+            }
+        }
+    }
+}
+# What any operation that reads or writes the database may answer, whatever it does.
+ALWAYS = (401, 503)
 
 
 def operation(
@@ -483,7 +502,7 @@ def operation(
         "summary": summary,
         "responses": {
             str(ok): {"description": "OK" if ok == 200 else "Created", **_json(result)},
-            **_errors(*errors),
+            **_errors(*errors, *ALWAYS),
         },
     }
     if body or optional_body:
