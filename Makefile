@@ -124,6 +124,7 @@ bench: sync-dev  ## the benchmarks (figures for the README's Performance table)
 	$(BIN)/python bench/jobs.py
 	$(BIN)/python bench/automation_stream.py
 	$(BIN)/python bench/ansible.py
+	$(BIN)/python bench/load.py
 
 clean:  ## remove the virtualenv and caches (keeps instance/)
 	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis

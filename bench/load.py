@@ -190,9 +190,11 @@ async def drive(
     write_share: float,
     headers: dict[str, str],
     writes: Writes | None,
+    writers: int | None = None,
     reads: tuple[str, ...] = READS,
 ) -> Tally:
-    """`clients` clients sending back to back for `seconds`; a write with `write_share`."""
+    """`clients` clients sending back to back for `seconds`; a write with `write_share`, or
+    (`writers` set) that many clients only writing and the others only reading."""
     tally = Tally()
     # One pool with a connection per client: each client waits for its own answer before it
     # sends again. (A client object each would build 50 TLS contexts on the loop's thread.)
@@ -204,7 +206,10 @@ async def drive(
             turn = index % len(reads)
             rotation = itertools.cycle(reads[turn:] + reads[:turn])
             while time.perf_counter() < deadline:
-                write = writes is not None and chooser.random() < write_share
+                if writers is not None:
+                    write = writes is not None and index < writers
+                else:
+                    write = writes is not None and chooser.random() < write_share
                 started = time.perf_counter()
                 if write and writes is not None:
                     response = await writes.send(http)
@@ -280,6 +285,7 @@ def measure(
                     write_share=args.write_share,
                     headers=headers,
                     writes=writes,
+                    writers=args.writers,
                 )
             )
         label = f"aiops serve, {backend}, {workers} worker{'s' if workers > 1 else ''}"
@@ -321,24 +327,30 @@ def verdicts(rows: list[dict[str, object]]) -> list[dict[str, object]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="5 s per server")
+    parser.add_argument("--quick", action="store_true", help="5 s per server; exit 0 on a miss")
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--duration", type=float, default=20.0, help="seconds per server")
+    parser.add_argument("--duration", type=float, help="seconds per server (20; --quick: 5)")
     parser.add_argument("--write-share", type=float, default=0.2)
+    parser.add_argument(
+        "--writers", type=int, default=None, help="clients that only write (the rest only read)"
+    )
+    parser.add_argument("--no-bare", action="store_true", help="skip the bare endpoint")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
-    if args.quick:
-        args.duration = min(args.duration, 5.0)
+    if args.duration is None:
+        args.duration = 5.0 if args.quick else 20.0
     rows = []
     with bench_folder() as folder:
-        rows.append(bare(args, instance_env(folder / "bare")))
+        if not args.no_bare:
+            rows.append(bare(args, instance_env(folder / "bare")))
         for backend in args.backends.split(","):
             workers = 2 if backend == "postgres" else 1
             rows.append(measure(backend, workers, args, folder))
     rows = verdicts(rows)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps({"write_share": args.write_share, "rows": rows}, indent=2))
+    mix = {"write_share": args.write_share, "writers": args.writers}
+    args.output.write_text(json.dumps({**mix, "rows": rows}, indent=2))
     print(
         "| server | clients | req/s | read p50 / p99 | write p50 / p99 | non-2xx | target | result |"
     )

@@ -286,3 +286,21 @@ def test_help_and_version_import_no_heavy_adapter() -> None:
     assert subprocess.run(
         [AIOPS, "version"], capture_output=True, text=True, check=True
     ).stdout.startswith("aiops ")
+
+
+def test_a_busy_database_is_one_line_and_nothing_is_written(cli: Cli) -> None:
+    before = cli.dump()
+    holder = sqlite3.connect(cli.home / "instance" / "aiops.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        result = cli.run(
+            "tenant", "create", "--slug", "busy", "--name", "Busy",
+            env={"AIOPS_SQLITE_BUSY_TIMEOUT_MS": "50"},
+        )  # fmt: skip
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+    assert result.returncode == 1
+    assert result.stderr == "aiops: error: the database is busy, try again\n"
+    assert cli.dump() == before

@@ -36,7 +36,8 @@ def statements_for(client: TestClient, engine: Engine, path: str) -> int:
         [
             s
             for s in statements
-            if not s.lstrip().upper().startswith(("BEGIN", "ROLLBACK", "COMMIT"))
+            # transaction control, and PRAGMA query_only (a read-only unit of work's flag)
+            if not s.lstrip().upper().startswith(("BEGIN", "ROLLBACK", "COMMIT", "PRAGMA"))
         ]
     )
 

@@ -28,7 +28,7 @@ def add(app: Container, name: str, *, due: datetime = NOW, enabled: bool = True)
 
 
 def read(app: Container, name: str) -> Job:
-    with app.uow() as uow:
+    with app.uow(read_only=True) as uow:
         job = uow.jobs.get_by_name(name)
     assert job is not None
     return job

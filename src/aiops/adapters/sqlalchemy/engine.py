@@ -68,7 +68,10 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         read_only = bool(connection.get_execution_options().get(READ_ONLY))
-        connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+        flags = connection.connection.info  # lives as long as the driver's connection
+        if flags.get("query_only") is not read_only:
+            connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+            flags["query_only"] = read_only
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
