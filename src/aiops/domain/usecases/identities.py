@@ -141,7 +141,7 @@ class SeedIdentities:
         lines = []
         for source in self._keys.private_keys_in(cmd.source_dir):
             try:
-                with self._uow(read_only=True) as uow:
+                with self._uow() as uow:
                     lines.append(self._seed_one(uow, source, owner_id, cmd.actor))
             except (KeyRefused, ValidationError, Conflict) as error:
                 lines.append(SeedLine(source.name, SeedOutcome.REFUSED, error.message))
