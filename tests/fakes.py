@@ -31,6 +31,7 @@ from aiops.domain.model.automation import AutomationRun, Playbook, RunEvent, Run
 from aiops.domain.model.credentials import CredentialsRefused, fingerprint
 from aiops.domain.model.identities import KeyRefused, SshIdentity
 from aiops.domain.model.jobs import Job, JobOutcome
+from aiops.domain.model.playbook_vars import VarType
 from aiops.domain.model.projects import Project
 from aiops.domain.model.sessions import AgentSession, AgentStatus, SessionRefused, Tool
 from aiops.domain.model.tenants import Membership, Tenant
@@ -1346,6 +1347,7 @@ class FakePlaybookCatalogue:
         self,
         playbooks: Mapping[str, str] | None = None,
         inventories: Sequence[str] = ("localhost",),
+        variables: Mapping[str, Mapping[str, VarType]] | None = None,
     ) -> None:
         self.descriptions = dict(
             playbooks
@@ -1353,9 +1355,13 @@ class FakePlaybookCatalogue:
             else {"ping": "Connectivity check", "ai-clis": "AI CLIs", "host-report": "Report"}
         )
         self.inventory_names = list(inventories)
+        self.variables = dict(variables or {})  # playbook -> its declared extra vars
 
     def playbooks(self) -> Sequence[Playbook]:
-        return [Playbook(name=n, description=d) for n, d in sorted(self.descriptions.items())]
+        return [
+            Playbook(name=n, description=d, variables=self.variables.get(n, {}))
+            for n, d in sorted(self.descriptions.items())
+        ]
 
     def inventories(self) -> Sequence[str]:
         return list(self.inventory_names)

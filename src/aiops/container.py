@@ -287,6 +287,7 @@ def _playbook_runner(settings: Settings, catalogue: FilePlaybookCatalogue) -> Pl
         catalogue=catalogue,
         work_dir=settings.instance_path / "ansible",
         artifacts_keep=settings.ansible_artifacts_keep,
+        npm=settings.npm,
     )
 
 
