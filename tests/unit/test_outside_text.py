@@ -161,3 +161,23 @@ def test_the_terminal_sanitiser_shows_escapes_visibly() -> None:
         "\\x1b]52;c;ZWNobyBwd25lZA==\\x07 \\x1b[31mred\\r\\n\\x9b2J\ttab é\\udcff"
     )
     assert ot.for_terminal("a\nb", newlines=True) == "a\nb"
+
+
+@pytest.mark.parametrize(
+    ("url", "link"),
+    [
+        ("https://github.com/acme/web/issues/1", True),
+        ("HTTP://jira.example.com/browse/OPS-7", True),
+        ("javascript:alert(1)", False),
+        (" javascript:alert(1)", False),
+        ("java\tscript:alert(1)", False),
+        ("data:text/html,x", False),
+        ("https:evil", False),
+        ("//evil.example/x", False),
+        ("https://a b", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_only_http_and_https_urls_with_a_host_are_links(url: str | None, link: bool) -> None:
+    assert ot.web_link(url) == (url if link else None)

@@ -68,6 +68,18 @@ def frame(source: Source, text: str, *, info: str = "text") -> str:
     )
 
 
+def web_link(url: str | None) -> str | None:
+    """`url` when a page may make it a link: http or https with a host, nothing a browser
+    would strip or reinterpret (whitespace, control characters); else None (show it as text).
+    A tracker names its issues' URLs: `javascript:` or `data:` must never become a link."""
+    if not url or len(url) > 2048 or not url.isprintable() or " " in url:
+        return None
+    scheme, _, rest = url.partition(":")
+    if scheme.lower() not in ("http", "https") or not rest.startswith("//") or len(rest) < 3:
+        return None
+    return url
+
+
 def fence_for(text: str) -> str:
     """A backtick fence longer than any run of backticks or tildes in `text` (at least 3)."""
     longest = max((len(run) for run in _FENCE_RUN.findall(text)), default=0)
