@@ -58,7 +58,7 @@ def test_console_lines_show_escape_and_carriage_return_as_text() -> None:
     get_logger("test").warning(
         "tracker.failed", error="\x1b]0;pwned\x07 fine\rOK\n\x9b2J", title="a b\x1b[31m"
     )
-    logging.getLogger("uvicorn.error").warning("bad \x1b[2J %s", "\r")
+    logging.getLogger("tests.foreign").warning("bad \x1b[2J %s", "\r")  # a stdlib logger
 
     output = stream.getvalue()
     assert output.count("\n") == 2  # one line each
