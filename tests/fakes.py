@@ -31,6 +31,7 @@ from aiops.domain.model.automation import AutomationRun, Playbook, RunEvent, Run
 from aiops.domain.model.credentials import CredentialsRefused, fingerprint
 from aiops.domain.model.identities import KeyRefused, SshIdentity
 from aiops.domain.model.jobs import Job, JobOutcome
+from aiops.domain.model.playbook_vars import VarType
 from aiops.domain.model.projects import Project
 from aiops.domain.model.sessions import AgentSession, AgentStatus, SessionRefused, Tool
 from aiops.domain.model.tenants import Membership, Tenant
@@ -136,6 +137,7 @@ class State:
     issues: dict[int, Issue] = attrs.field(factory=dict)
     sync_runs: list[SyncRun] = attrs.field(factory=list)
     webhook_deliveries: dict[tuple[int, str], datetime] = attrs.field(factory=dict)
+    webhook_bodies: dict[tuple[int, str], datetime] = attrs.field(factory=dict)  # body digests
     secret_probe: str | None = None
     agent_sessions: dict[int, AgentSession] = attrs.field(factory=dict)
     jobs: dict[int, Job] = attrs.field(factory=dict)
@@ -157,6 +159,7 @@ class State:
             issues=dict(self.issues),
             sync_runs=list(self.sync_runs),
             webhook_deliveries=dict(self.webhook_deliveries),
+            webhook_bodies=dict(self.webhook_bodies),
             secret_probe=self.secret_probe,
             agent_sessions=dict(self.agent_sessions),
             jobs=dict(self.jobs),
@@ -346,8 +349,9 @@ class FakeTrackerConnectionRepository(_Repo):
         for issue_id in [i for i, x in self._s.issues.items() if x.connection_id == connection_id]:
             del self._s.issues[issue_id]
         self._s.sync_runs[:] = [r for r in self._s.sync_runs if r.connection_id != connection_id]
-        for key in [k for k in self._s.webhook_deliveries if k[0] == connection_id]:
-            del self._s.webhook_deliveries[key]
+        for seen in (self._s.webhook_deliveries, self._s.webhook_bodies):
+            for key in [k for k in seen if k[0] == connection_id]:
+                del seen[key]
 
 
 class FakeIssueRepository(_Repo):
@@ -443,21 +447,32 @@ class FakeSyncRunLog(_Repo):
 
 
 class FakeWebhookDeliveryLog(_Repo):
-    def add(self, connection_id: int, delivery_id: str, received_at: datetime) -> bool:
-        if (connection_id, delivery_id) in self._s.webhook_deliveries:
+    def add(
+        self,
+        connection_id: int,
+        delivery_id: str,
+        received_at: datetime,
+        *,
+        body_sha256: str | None = None,
+    ) -> bool:
+        body = (connection_id, body_sha256 or "")
+        if (connection_id, delivery_id) in self._s.webhook_deliveries or (
+            body_sha256 is not None and body in self._s.webhook_bodies
+        ):
             return False
         self._s.webhook_deliveries[connection_id, delivery_id] = received_at
+        if body_sha256 is not None:
+            self._s.webhook_bodies[body] = received_at
         return True
 
     def forget_before(self, connection_id: int, moment: datetime) -> int:
-        old = [
-            key
-            for key, at in self._s.webhook_deliveries.items()
-            if key[0] == connection_id and at < moment
-        ]
-        for key in old:
-            del self._s.webhook_deliveries[key]
-        return len(old)
+        gone = 0
+        for seen in (self._s.webhook_deliveries, self._s.webhook_bodies):
+            old = [key for key, at in seen.items() if key[0] == connection_id and at < moment]
+            for key in old:
+                del seen[key]
+            gone += len(old) if seen is self._s.webhook_deliveries else 0
+        return gone
 
 
 class FakeAgentSessionRepository(_Repo):
@@ -1359,6 +1374,7 @@ class FakePlaybookCatalogue:
         self,
         playbooks: Mapping[str, str] | None = None,
         inventories: Sequence[str] = ("localhost",),
+        variables: Mapping[str, Mapping[str, VarType]] | None = None,
     ) -> None:
         self.descriptions = dict(
             playbooks
@@ -1366,9 +1382,13 @@ class FakePlaybookCatalogue:
             else {"ping": "Connectivity check", "ai-clis": "AI CLIs", "host-report": "Report"}
         )
         self.inventory_names = list(inventories)
+        self.variables = dict(variables or {})  # playbook -> its declared extra vars
 
     def playbooks(self) -> Sequence[Playbook]:
-        return [Playbook(name=n, description=d) for n, d in sorted(self.descriptions.items())]
+        return [
+            Playbook(name=n, description=d, variables=self.variables.get(n, {}))
+            for n, d in sorted(self.descriptions.items())
+        ]
 
     def inventories(self) -> Sequence[str]:
         return list(self.inventory_names)

@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     agent_tools: str = "codex,gemini,claude,shell"  # the allowlist; see agent_tool_list
     agent_commands: dict[str, list[str]] = Field(default_factory=dict)  # tool -> argv override
     agent_env: dict[str, dict[str, str]] = Field(default_factory=dict)  # tool -> more env
+    # the tracker's description in AGENTS.override.md, in bytes of UTF-8 (then a truncation line)
+    agent_context_max_bytes: int = Field(default=32 * 1024, ge=1024, le=4 * 1024 * 1024)
     ssh_host: str = ""  # in the attach command shown for a session; empty: this host's name
     # Privilege separation: the one root process (the launcher), its socket and its peer.
     launcher_socket: Path | None = None  # None: <instance>/launcher.sock

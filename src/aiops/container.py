@@ -287,6 +287,7 @@ def _playbook_runner(settings: Settings, catalogue: FilePlaybookCatalogue) -> Pl
         catalogue=catalogue,
         work_dir=settings.instance_path / "ansible",
         artifacts_keep=settings.ansible_artifacts_keep,
+        npm=settings.npm,
     )
 
 
@@ -457,7 +458,11 @@ class Container(containers.DeclarativeContainer):
     refresh_snapshot = providers.Factory(RefreshSnapshot, ports=workspace_ports)
     read_snapshots = providers.Factory(ReadSnapshots, ports=workspace_ports)
     look_up_issue = providers.Factory(LookUpIssue, uow=uow.provider, git=git_workspaces)
-    edit_agent_context = providers.Factory(EditAgentContext, files=agent_context_files)
+    edit_agent_context = providers.Factory(
+        EditAgentContext,
+        files=agent_context_files,
+        max_bytes=settings.provided.agent_context_max_bytes,
+    )
     populate_agent_context = providers.Factory(
         PopulateAgentContext,
         uow=uow.provider,
@@ -465,6 +470,7 @@ class Container(containers.DeclarativeContainer):
         policy=workspace_policy,
         linux_users=linux_users,
         clock=clock,
+        max_bytes=settings.provided.agent_context_max_bytes,
     )
     add_identity = providers.Factory(AddIdentity, uow=uow.provider, clock=clock)
     list_identities = providers.Factory(ListIdentities, uow=uow.provider)

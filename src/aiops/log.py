@@ -2,6 +2,9 @@
 
 The redaction processor runs on every event (ours and the standard library's, e.g. uvicorn's
 and alembic's), so a secret handed to a logger by mistake is masked before it is rendered.
+Control characters in a key=value line are shown as visible escapes (`\\x1b`, `\\r`), so
+text from outside (an issue title, a tracker's error) cannot drive the terminal that shows
+the log.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 import structlog
 
 from aiops.domain.model.audit import REDACTED, SECRET_NAME, SECRET_WORDS
+from aiops.domain.model.outside_text import for_terminal
 
 _SECRET_IN_TEXT = [
     (re.compile(r"(?i)\b(bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + REDACTED),
@@ -64,6 +68,16 @@ def redact_secrets(
     return event_dict
 
 
+def _terminal_safe(renderer: Any) -> Any:
+    """The key=value line with control characters (ESC, CR, ...) shown as visible escapes:
+    the renderer escapes only newlines, and a log read in a terminal obeys the rest."""
+
+    def render(logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> str:
+        return for_terminal(renderer(logger, method, event_dict))
+
+    return render
+
+
 _configured = False
 
 
@@ -85,7 +99,9 @@ def configure_logging(*, fmt: str = "console", level: str = "info", stream: Any 
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
-        else structlog.processors.LogfmtRenderer(key_order=["timestamp", "level", "event"])
+        else _terminal_safe(
+            structlog.processors.LogfmtRenderer(key_order=["timestamp", "level", "event"])
+        )
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

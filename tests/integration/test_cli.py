@@ -61,6 +61,18 @@ class Cli:
             check=False,
         )
 
+    def raw(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+        """The command's output as the bytes a terminal would get."""
+        return subprocess.run(
+            [AIOPS, *args],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            cwd=self.home,
+            env=self.env,
+            timeout=60,
+            check=False,
+        )
+
     def start_upgraded(self, template: Path) -> None:
         """The instance as `aiops db upgrade` leaves it (an aiops.db at the head revision),
         copied from the session's template (the `sqlite_template` fixture): one subprocess

@@ -61,7 +61,8 @@ def test_write_append_and_clear_from_a_subfolder_without_a_database(
     assert not (tmp_path / "instance").exists()  # no empty database was made
     assert appended.returncode == 0, appended.stderr
     assert text.startswith(b"# Mine\r\nkeep \xff me\r\n\r\n" + START.encode() + b"\r\n")
-    assert b"# Issue OPS-7: Fix login\r\n" in text
+    assert b"# Issue OPS-7\r\n" in text
+    assert b"Title: Fix login\r\n" in text
     assert text.index(b"\r\na\r\n") < text.index(b"\r\nb\r\n")
     assert cleared.returncode == 0, cleared.stderr
     assert file.read_bytes() == b"# Mine\r\nkeep \xff me\r\n\r\n" + (
@@ -81,7 +82,7 @@ def test_workspace_option_and_refusals(tmp_path: Path, repo: Path) -> None:
     nothing = run(cli, repo, "append", "--issue", "7", stdin="")
 
     assert given.returncode == 0, given.stderr
-    assert "# Issue 7: T" in (repo / "AGENTS.override.md").read_text(errors="replace")
+    assert "Title: T\n" in (repo / "AGENTS.override.md").read_text(errors="replace")
     assert outside.returncode == 1
     assert outside.stderr == (
         "aiops: error: not inside a git workspace: cd into one or pass --workspace PATH\n"
@@ -104,7 +105,7 @@ def test_a_workspace_reached_through_a_symlink_of_ones_own_is_written_as_oneself
     result = run(cli, tmp_path, "write", "--issue", "7", "--title", "T", "--workspace", str(link))
 
     assert result.returncode == 0, result.stderr
-    assert "# Issue 7: T" in (repo / "AGENTS.override.md").read_text(errors="replace")
+    assert "Title: T\n" in (repo / "AGENTS.override.md").read_text(errors="replace")
     assert (repo / "AGENTS.override.md").stat().st_uid == os.geteuid()
 
 
@@ -149,9 +150,9 @@ def test_a_synced_issue_is_looked_up_in_the_database(tmp_path: Path, repo: Path)
 
     assert by_number.returncode == 0, by_number.stderr
     assert by_number.stderr == ""
-    assert "- Link: https://jira.example.com/browse/OPS-7" in text
-    assert "- Tracker: jira OPS-7" in text
-    assert "- Labels: bug" in text
+    assert "Link: https://jira.example.com/browse/OPS-7" in text
+    assert "Tracker: jira OPS-7" in text
+    assert "Labels: bug" in text
     assert "Stack trace here" in text
     assert by_id.returncode == 0, by_id.stderr
-    assert "- Tracker: jira OPS-7" in (repo / "AGENTS.override.md").read_text(errors="replace")
+    assert "Tracker: jira OPS-7" in (repo / "AGENTS.override.md").read_text(errors="replace")

@@ -146,3 +146,22 @@ def test_unknown_user_and_project_are_one_line_errors(cli: Cli) -> None:
     assert ghost.returncode == missing.returncode == 1
     assert "user 'ghost@example.com' does not exist" in ghost.stderr
     assert "project 999 does not exist" in missing.stderr
+
+
+def test_a_commit_subject_cannot_drive_the_terminal(cli: Cli, tmp_path: Path) -> None:
+    """A commit pulled from a shared remote names its subject: OSC 52 in it wrote the
+    clipboard of whoever ran `aiops git status` in tmux."""
+    cli.ok("init-workspace", *WHO, project_id(cli))
+    ws = Git(tmp_path / "home" / "ivo" / "workspace" / "web")
+    ws.commit({"a.txt": "a\n"}, "\x1b]52;c;ZWNobyBwd25lZA==\x07Fix\x1b[2J it\rOK\x9b")
+
+    shown = cli.raw("git", "status", *WHO, project_id(cli))
+    exact = json.loads(cli.raw("git", "status", *WHO, project_id(cli), "--json").stdout)
+
+    assert shown.returncode == 0, shown.stderr
+    assert b"\x1b" not in shown.stdout + shown.stderr
+    assert b"\r" not in shown.stdout
+    assert b"\xc2\x9b" not in shown.stdout  # C1 CSI, as UTF-8
+    assert rb"\x1b]52;c;ZWNobyBwd25lZA==\x07Fix\x1b[2J it\rOK\x9b (" in shown.stdout
+    subject = exact["status"]["last_commit"]["subject"]
+    assert subject == "\x1b]52;c;ZWNobyBwd25lZA==\x07Fix\x1b[2J it\rOK\x9b"

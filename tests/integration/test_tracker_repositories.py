@@ -193,3 +193,26 @@ def test_old_webhook_deliveries_are_forgotten_per_connection(
 
     assert forgotten == 1
     assert again == [True, False, False]
+
+
+def test_a_webhook_body_digest_is_recorded_once_per_connection_whatever_the_id(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    connection = seed_connection(new_uow)
+    assert connection.id is not None
+    digest, other_digest = "a" * 64, "b" * 64
+    with new_uow() as uow:
+        other = uow.trackers.add(attrs.evolve(connection, id=None, key="acme/api"))
+        assert other.id is not None
+        first = uow.webhook_deliveries.add(connection.id, "d-1", T0, body_sha256=digest)
+        fresh_id = uow.webhook_deliveries.add(connection.id, "d-2", T0, body_sha256=digest)
+        new_body = uow.webhook_deliveries.add(connection.id, "d-3", T0, body_sha256=other_digest)
+        elsewhere = uow.webhook_deliveries.add(other.id, "d-9", T0, body_sha256=digest)
+        uow.commit()
+    with new_uow() as uow:
+        after_commit = uow.webhook_deliveries.add(connection.id, "d-4", T0, body_sha256=digest)
+        forgotten = uow.webhook_deliveries.forget_before(connection.id, T0 + timedelta(days=1))
+        after_forgetting = uow.webhook_deliveries.add(connection.id, "d-5", T0, body_sha256=digest)
+
+    assert (first, fresh_id, new_body, elsewhere) == (True, False, True, True)
+    assert (after_commit, forgotten, after_forgetting) == (False, 2, True)

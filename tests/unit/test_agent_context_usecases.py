@@ -209,9 +209,10 @@ def test_populate_writes_the_issue_into_the_users_workspace_and_audits_it(world:
     text = world.files.files[FILE]
     assert result.path == str(FILE)
     assert world.files.written_as == {FILE: "alice"}  # as her Linux account
-    assert "# Issue #12: Disk full" not in text  # the aiops id heads the block
-    assert f"# Issue {issue_id}: Disk full" in text
-    assert "- Tracker: github #12" in text
+    assert "# Issue #12" not in text  # the aiops id heads the block
+    assert f"# Issue {issue_id}\n" in text
+    assert "Title: Disk full\n" in text
+    assert "Tracker: github #12" in text
     assert "The secret body" in text
     assert "start with df" in text
     (event,) = [e for e in world.uow.committed.audit if e.action == "agent_context.written"]

@@ -22,6 +22,7 @@ from aiops.domain.model.automation import (
     playbook_name,
 )
 from aiops.domain.model.identities import SshIdentity
+from aiops.domain.model.playbook_vars import VarType
 from aiops.domain.model.projects import Project
 from aiops.domain.model.tenants import Role, Tenant
 from aiops.domain.usecases.automation import (
@@ -54,7 +55,10 @@ class World:
     def __init__(self, **policy: object) -> None:
         self.uow = FakeUnitOfWork()
         self.runner = FakePlaybookRunner()
-        self.catalogue = FakePlaybookCatalogue(inventories=("localhost", "fleet"))
+        self.catalogue = FakePlaybookCatalogue(
+            inventories=("localhost", "fleet"),
+            variables={"ping": dict.fromkeys(("db_password", "region", "motd"), VarType.STR)},
+        )
         self.processes = FakeRunnerProcesses()
         self.ports = AutomationPorts(
             uow=self.uow,
@@ -160,6 +164,9 @@ def test_secret_extra_vars_are_masked_in_the_run_and_scrubbed_from_events() -> N
         ({"extra_vars": '{"ansible_connection": "ssh"}'}, ValidationError),
         ({"extra_vars": '{"bad name": 1}'}, ValidationError),
         ({"extra_vars": "when: 2026-01-01"}, ValidationError),  # a YAML date, not plain
+        ({"extra_vars": "ai_cli_npm: /tmp/evil"}, ValidationError),  # not declared by ping
+        ({"extra_vars": "region: [eu]"}, ValidationError),  # declared a str
+        ({"extra_vars": "region: 1"}, ValidationError),
         ({"limit": "--become"}, ValidationError),
         ({"limit": "web; rm -rf /"}, ValidationError),
         ({"tags": "-x"}, ValidationError),
@@ -295,3 +302,38 @@ def test_settings_refuse_a_path_in_the_playbook_allowlist() -> None:
         load_settings(project_inventories={"web": "../inv"})
     with pytest.raises(ConfigError, match="AIOPS_PLAYBOOK_TIMEOUT"):
         load_settings(playbook_timeout=0)
+
+
+def test_only_declared_extra_vars_of_their_type_reach_the_runner() -> None:
+    world = World()
+
+    with pytest.raises(ValidationError) as unknown:
+        world.run(extra_vars={"ai_cli_npm": "/tmp/evil"})
+    with pytest.raises(ValidationError) as typed:
+        world.run(extra_vars={"region": ["eu"]})
+    run_id = world.run(extra_vars={"region": "{{ lookup('pipe', 'id') }}"})
+
+    assert str(unknown.value) == (
+        "extra_vars: 'ai_cli_npm' is not an extra var of playbook 'ping' "
+        "(it takes: db_password (str), motd (str), region (str))"
+    )
+    assert str(typed.value) == "extra_vars: 'region' must be a str for playbook 'ping'"
+    assert world.runner.launches[run_id].extra_vars == {"region": "{{ lookup('pipe', 'id') }}"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "good", "bad"),
+    [
+        (VarType.STR, "x", 1),
+        (VarType.INT, 3, True),
+        (VarType.FLOAT, 1, "1.5"),
+        (VarType.BOOL, False, 0),
+        (VarType.LIST_STR, ["a"], ["a", 1]),
+        (VarType.LIST_INT, [1, 2], [1.5]),
+    ],
+)
+def test_each_declared_type_accepts_its_values_only(
+    kind: VarType, good: object, bad: object
+) -> None:
+    assert kind.accepts(good)
+    assert not kind.accepts(bad)

@@ -51,6 +51,22 @@ def test_console_format_is_key_value() -> None:
     assert "level=info" in line
 
 
+def test_console_lines_show_escape_and_carriage_return_as_text() -> None:
+    stream = io.StringIO()
+    configure_logging(fmt="console", level="info", stream=stream)
+
+    get_logger("test").warning(
+        "tracker.failed", error="\x1b]0;pwned\x07 fine\rOK\n\x9b2J", title="a b\x1b[31m"
+    )
+    logging.getLogger("tests.foreign").warning("bad \x1b[2J %s", "\r")  # a stdlib logger
+
+    output = stream.getvalue()
+    assert output.count("\n") == 2  # one line each
+    assert all(ch not in output for ch in "\x1b\r\x07\x9b")
+    assert 'error="\\x1b]0;pwned\\x07 fine\\rOK\\n\\x9b2J"' in output
+    assert "\\x1b[2J" in output
+
+
 def test_scrub_masks_secrets_in_error_text() -> None:
     from aiops.log import scrub
 

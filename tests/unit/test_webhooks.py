@@ -164,8 +164,21 @@ def test_a_repeated_delivery_is_a_duplicate_and_audited_once(world: World) -> No
     world.receive(world.github, github_headers())
 
     assert world.receive(world.github, github_headers()) is WebhookOutcome.DUPLICATE
-    assert world.receive(world.github, github_headers(delivery="d-2")) is WebhookOutcome.ACCEPTED
+    other = BODY + b" "
+    assert (
+        world.receive(world.github, github_headers(other, delivery="d-2"), body=other)
+        is WebhookOutcome.ACCEPTED
+    )
     assert len(world.webhook_events()) == 2
+
+
+def test_the_same_signed_body_under_a_fresh_delivery_id_is_a_duplicate(world: World) -> None:
+    world.receive(world.github, github_headers(delivery="d-1"))
+
+    replays = [world.receive(world.github, github_headers(delivery=f"r-{n}")) for n in range(50)]
+
+    assert set(replays) == {WebhookOutcome.DUPLICATE}
+    assert len(world.webhook_events()) == 1
 
 
 def test_a_delivery_is_remembered_for_a_week_then_forgotten(world: World) -> None:
@@ -173,10 +186,12 @@ def test_a_delivery_is_remembered_for_a_week_then_forgotten(world: World) -> Non
     world.clock.advance(days=6, hours=23)
     within_a_week = world.receive(world.github, github_headers(delivery="d-old"))
     world.clock.advance(hours=2)
-    world.receive(world.github, github_headers(delivery="d-new"))  # prunes as it records
+    new = BODY + b"\n"
+    world.receive(world.github, github_headers(new, delivery="d-new"), body=new)  # prunes first
 
     assert within_a_week is WebhookOutcome.DUPLICATE
     assert list(world.uow.committed.webhook_deliveries) == [(world.github, "d-new")]
+    assert len(world.uow.committed.webhook_bodies) == 1
     assert world.receive(world.github, github_headers(delivery="d-old")) is WebhookOutcome.ACCEPTED
 
 

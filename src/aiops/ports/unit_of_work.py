@@ -196,10 +196,19 @@ class SyncRunLog(Protocol):
 
 
 class WebhookDeliveryLog(Protocol):
-    """The deliveries each connection's webhook has received, by the tracker's delivery id."""
+    """The deliveries each connection's webhook has received, by the tracker's delivery id
+    and by their body's digest."""
 
-    def add(self, connection_id: int, delivery_id: str, received_at: datetime) -> bool:
-        """Record a delivery: False, and nothing written, when it was recorded before."""
+    def add(
+        self,
+        connection_id: int,
+        delivery_id: str,
+        received_at: datetime,
+        *,
+        body_sha256: str | None = None,
+    ) -> bool:
+        """Record a delivery: False, and nothing written, when one with the same delivery id
+        or the same body digest was recorded before."""
         ...
 
     def forget_before(self, connection_id: int, moment: datetime) -> int:

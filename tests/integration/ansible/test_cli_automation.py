@@ -66,14 +66,26 @@ def test_a_failed_run_exits_with_its_rc_and_shows_in_the_history(cli: Cli) -> No
 
 
 def test_check_mode_extra_vars_from_a_file(cli: Cli, tmp_path: Path) -> None:
-    (tmp_path / "vars.yml").write_text("ai_cli_tools: [codex]\napi_token: t0ps3cret-value\n")
+    (tmp_path / "vars.yml").write_text("db_password: t0ps3cret-value\nhold_seconds: 0\n")
     result = cli.run(
-        "run-playbook", "ai-clis", "--check", "--extra-vars", f"@{tmp_path / 'vars.yml'}"
+        "run-playbook", "secret", "--check", "--extra-vars", f"@{tmp_path / 'vars.yml'}"
     )
     assert result.returncode == 0, result.stderr
+    assert "t0ps3cret-value" not in result.stdout + result.stderr
     [run] = json.loads(cli.ok("runs", "list", "--json"))
     assert run["check"] is True
-    assert run["extra_vars"] == {"ai_cli_tools": ["codex"], "api_token": "********"}
+    assert run["extra_vars"] == {"db_password": "********", "hold_seconds": 0}
+
+
+def test_an_extra_var_the_playbook_does_not_declare_is_refused(cli: Cli) -> None:
+    result = cli.run("run-playbook", "ai-clis", "--check", "--extra-vars", "ai_cli_npm: /bin/sh")
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        "aiops: error: extra_vars: 'ai_cli_npm' is not an extra var of playbook 'ai-clis' "
+        "(it takes: ai_cli_tools (list[str]))\n"
+    )
+    assert json.loads(cli.ok("runs", "list", "--json")) == []
 
 
 def test_playbooks_list_shows_the_allowlist_with_descriptions(cli: Cli) -> None:

@@ -17,20 +17,20 @@ def add(app: Container, name: str, **params: object) -> None:
 
 
 def test_a_scheduled_playbook_runs_and_is_stored_as_a_run(automation: Container) -> None:
-    add(automation, "ping-hourly", playbook="ping", extra_vars={"greeting": "hi"})
+    add(automation, "many-hourly", playbook="many", extra_vars={"event_count": 1})
 
-    outcome = automation.run_job_now()(RunJobNowCommand(name="ping-hourly", inline=True))
+    outcome = automation.run_job_now()(RunJobNowCommand(name="many-hourly", inline=True))
 
     assert outcome is not None
     assert outcome.status is JobStatus.OK, outcome.error
     [run] = automation.list_runs()()
     assert (run.playbook, run.status, run.rc, run.started_by) == (
-        "ping",
+        "many",
         RunStatus.SUCCESSFUL,
         0,
         "system",
     )
-    assert run.extra_vars == {"greeting": "hi"}
+    assert run.extra_vars == {"event_count": 1}
     assert [(h.host, h.ok, h.failed) for h in run.summary] == [("localhost", 1, 0)]
     assert f"run {run.id} successful (rc 0): localhost: ok 1" in outcome.summary
 
@@ -53,7 +53,8 @@ def test_a_scheduled_playbook_that_fails_fails_the_job(automation: Container) ->
     [
         ({"playbook": "not-listed"}, "not on the allowlist"),
         ({"playbook": "ping", "inventory": "nowhere"}, "not a known inventory"),
-        ({"playbook": "ping", "extra_vars": {"db_password": "hunter2"}}, "look secret"),
+        ({"playbook": "secret", "extra_vars": {"db_password": "hunter2"}}, "look secret"),
+        ({"playbook": "ping", "extra_vars": {"greeting": "hi"}}, "not an extra var of playbook"),
         ({"playbook": "ping", "extra_vars": {"ansible_connection": "ssh"}}, "ansible_"),
     ],
 )

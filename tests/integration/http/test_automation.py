@@ -21,11 +21,12 @@ from starlette.testclient import TestClient
 from aiops.container import Container
 from aiops.domain.model.access import SYSTEM
 from aiops.domain.model.automation import HostSummary, RunEvent, RunStatus
+from aiops.domain.model.playbook_vars import VarType
 from aiops.domain.usecases.automation import RunPlaybookCommand
 from aiops.entrypoints.http.app import create_app
 from aiops.entrypoints.http.run_stream import StreamTiming
 from aiops.ports.automation import RunOutcome
-from tests.fakes import FakePlaybookRunner
+from tests.fakes import FakePlaybookCatalogue, FakePlaybookRunner
 from tests.integration.http.conftest import World, bearer, csrf, post_form, sign_in
 from tests.integration.http.sse import read_sse, serving
 from tests.integration.http.test_form_fuzz import TEXT
@@ -51,6 +52,21 @@ def admin(asgi: Starlette) -> Iterator[TestClient]:
     with TestClient(asgi, follow_redirects=False) as client:
         sign_in(client, World.ADMIN)
         yield client
+
+
+@pytest.fixture
+def declared(app: Container) -> None:
+    """ping as the shipped folder has it, but declaring extra vars (the shipped one takes none):
+    these tests are about passing and masking them, not about ping."""
+    strings = ("greeting", "db_password", "who", "deploy_token")
+    app.playbook_catalogue.override(
+        providers.Object(
+            FakePlaybookCatalogue(
+                playbooks={"ping": "Connectivity check", "ai-clis": "AI", "host-report": "Report"},
+                variables={"ping": dict.fromkeys(strings, VarType.STR)},
+            )
+        )
+    )
 
 
 def start(app: Container, **fields: object) -> int:
@@ -128,7 +144,7 @@ def test_owners_follow_runs_but_see_no_run_form(asgi: Starlette) -> None:
 
 
 def test_a_run_started_from_the_form_runs_and_its_page_masks_secret_vars(
-    app: Container, admin: TestClient, runner: FakePlaybookRunner
+    declared: None, app: Container, admin: TestClient, runner: FakePlaybookRunner
 ) -> None:
     response = post_form(
         admin,
@@ -431,7 +447,7 @@ def test_events_reach_a_connected_client_well_within_two_seconds(
 
 
 def test_the_api_lists_playbooks_starts_lists_and_shows_runs(
-    app: Container, admin: TestClient, world: World, runner: FakePlaybookRunner
+    declared: None, app: Container, admin: TestClient, world: World, runner: FakePlaybookRunner
 ) -> None:
     headers = bearer(world, World.ADMIN)
 

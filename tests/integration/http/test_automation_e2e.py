@@ -42,3 +42,50 @@ def test_ping_started_from_the_form_streams_its_events_and_summary(
     assert page.status_code == 200
     assert page.text.count("<li data-seq=") == len(events)
     assert "<td>localhost</td><td>1</td><td>0</td>" in page.text
+
+
+PIPE = '{{ lookup("pipe", "id") }}'
+
+
+def test_extra_vars_from_the_form_are_text_never_templates(app: Container, world: World) -> None:
+    """A value that Ansible would template runs `id` on the controller (as root, once): marked
+    unsafe, the real ansible-runner hands the playbook the braces as they were typed."""
+    with TestClient(create_app(app), follow_redirects=False) as client:
+        sign_in(client, World.ADMIN)
+        started = post_form(
+            client,
+            "/automation/runs",
+            {"playbook": "host-report", "extra_vars": f"report_git_repos: ['{PIPE}']"},
+        )
+        assert started.status_code == 303, started.text
+        with client.stream("GET", f"{started.headers['location']}/events", timeout=120) as answer:
+            stream = read_sse(answer.iter_lines())
+
+    output = "\n".join(m.payload["stdout"] for m in stream.events)
+    assert stream.end is not None
+    assert stream.end.payload["status"] == "successful"
+    assert f"(item={PIPE})" in output
+    assert "uid=" not in output
+
+
+def test_extra_vars_a_playbook_does_not_declare_are_refused(app: Container, world: World) -> None:
+    with TestClient(create_app(app), follow_redirects=False) as client:
+        sign_in(client, World.ADMIN)
+        npm = post_form(
+            client,
+            "/automation/runs",
+            {"playbook": "ai-clis", "extra_vars": "ai_cli_npm: /tmp/evil\n"},
+        )
+        typed = post_form(
+            client, "/automation/runs", {"playbook": "ai-clis", "extra_vars": "ai_cli_tools: codex"}
+        )
+
+    assert npm.status_code == 400
+    assert (
+        "&#39;ai_cli_npm&#39; is not an extra var of playbook &#39;ai-clis&#39; "
+        "(it takes: ai_cli_tools (list[str]))"
+    ) in npm.text
+    assert typed.status_code == 400
+    assert "&#39;ai_cli_tools&#39; must be a list[str]" in typed.text
+    with app.uow() as uow:
+        assert list(uow.automation_runs.list()) == []

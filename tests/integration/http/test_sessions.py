@@ -134,7 +134,8 @@ def test_a_member_launches_an_ai_cli_from_an_issue_primed_with_it(sessions: Sess
     assert (spec.session, spec.window) == (f"web-p{world.web_id}", f"max-codex-i{issue_id}")
     assert "codex launched in" in shown.text
     context = (Path(spec.cwd) / "AGENTS.override.md").read_text()
-    assert f"# Issue {issue_id}: Disk full on db-1" in context
+    assert f"# Issue {issue_id}\n" in context
+    assert "Title: Disk full on db-1\n" in context
 
 
 def test_a_viewer_gets_no_launch_button_on_issues(sessions: Sessions) -> None:

@@ -137,7 +137,8 @@ def signed(body: bytes) -> str:
 
 
 def deliver(base: str, delivery: str) -> httpx.Response:
-    body = json.dumps({"action": "edited", "issue": {"number": 1}}).encode()
+    # Each delivery's body differs, as a tracker's do (the same body again is a replay).
+    body = json.dumps({"action": "edited", "issue": {"number": 1}, "hook": delivery}).encode()
     headers = {
         "X-GitHub-Event": "issues",
         "X-GitHub-Delivery": delivery,

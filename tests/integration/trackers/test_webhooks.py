@@ -28,6 +28,9 @@ from aiops.entrypoints.http.app import create_app
 from aiops.entrypoints.http.webhook_syncs import WebhookSyncs
 from aiops.ports.unit_of_work import AuditQuery
 from tests.integration.trackers.fake_github import TOKEN, FakeGitHub
+from tests.integration.trackers.fake_gitlab import TOKEN as GITLAB_TOKEN
+from tests.integration.trackers.fake_gitlab import FakeGitLab
+from tests.integration.trackers.fake_jira import FakeJira
 
 SECRET = "whsec-CANARY-6b2f0d"
 BODY = b'{"action": "opened", "issue": {"number": 1, "title": "BODY-CANARY"}}'
@@ -212,3 +215,75 @@ def test_a_body_over_the_limit_is_refused_with_413(client: TestClient, connectio
 
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "too_large"
+
+
+def test_fifty_replays_of_a_captured_delivery_under_fresh_ids_add_nothing(
+    app: Container, client: TestClient, connection_id: int
+) -> None:
+    """The delivery id header is not signed: an attacker who captured one delivery replays its
+    body and signature under new ids. Before the body digest, 44 of 50 were accepted."""
+    first = post(client, connection_id, signed(delivery="d-original"))
+    settle(client)
+
+    replays = [post(client, connection_id, signed(delivery=f"d-{n}")) for n in range(50)]
+    settle(client)
+
+    assert first.status_code == 202
+    assert {(r.status_code, r.json()["status"]) for r in replays} == {(200, "duplicate")}
+    assert len(webhook_events(app)) == 1
+    assert len(runs(app, connection_id)) == 1
+
+
+def other_tracker(
+    app: Container, provider: str, base_url: str, token: str, key: str
+) -> tuple[int, int]:
+    """A project with a connection to `provider` (and the signature it expects)."""
+    app.create_tenant()(CreateTenantCommand(slug="acme", name="Acme"))
+    project = app.create_project()(CreateProjectCommand(tenant="acme", slug="web", name="Web"))
+    assert project.id is not None
+    connection = app.add_tracker()(
+        AddTrackerCommand(
+            project_id=project.id,
+            provider=provider,
+            base_url=base_url,
+            key=key,
+            token=token,
+            webhook_secret=SECRET,
+        )
+    )
+    assert connection.id is not None
+    return project.id, connection.id
+
+
+@pytest.mark.parametrize("provider", ["gitlab", "jira"])
+def test_gitlab_and_jira_replays_under_fresh_ids_are_duplicates(
+    app: Container,
+    client: TestClient,
+    provider: str,
+    gitlab: FakeGitLab,
+    gitlab_url: str,
+    jira: FakeJira,
+    jira_url: str,
+) -> None:
+    if provider == "gitlab":
+        _, connection = other_tracker(app, "gitlab", gitlab_url, GITLAB_TOKEN, "acme/platform/web")
+        headers = {"X-Gitlab-Token": SECRET}
+        id_header = "X-Gitlab-Webhook-UUID"
+    else:
+        _, connection = other_tracker(app, "jira", jira_url, jira.token, "OPS")
+        digest = hmac.new(SECRET.encode(), BODY, hashlib.sha256).hexdigest()
+        headers = {"X-Hub-Signature": f"sha256={digest}"}
+        id_header = "X-Atlassian-Webhook-Identifier"
+
+    answers = [
+        client.post(
+            f"/hooks/{provider}?connection={connection}",
+            content=BODY,
+            headers={**headers, id_header: f"id-{n}", "Content-Type": "application/json"},
+        )
+        for n in range(10)
+    ]
+    settle(client)
+
+    assert [a.status_code for a in answers] == [202] + [200] * 9
+    assert len(webhook_events(app)) == 1

@@ -1,8 +1,10 @@
 """FilePlaybookCatalogue: the playbooks and inventories in an ansible folder.
 
 A playbook is `<dir>/playbooks/<name>.yml`; its description is the comment block it starts
-with. An inventory is `<dir>/inventory/<name>.yml` (or `.yaml`, `.ini`). Only files whose names
-are valid names are listed, so a listed name always maps back to exactly one file.
+with; the extra vars it takes are declared beside it in `<name>.vars.yml` (see
+domain/model/playbook_vars.py; no such file: none). An inventory is
+`<dir>/inventory/<name>.yml` (or `.yaml`, `.ini`). Only files whose names are valid names are
+listed, so a listed name always maps back to exactly one file.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from aiops.domain.model.automation import Playbook
+import yaml
+
+from aiops.domain.model.automation import AutomationRefused, Playbook
+from aiops.domain.model.playbook_vars import VarType, declared_types
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 INVENTORY_SUFFIXES = (".yml", ".yaml", ".ini")
@@ -43,10 +48,27 @@ class FilePlaybookCatalogue:
 
     def playbooks(self) -> Sequence[Playbook]:
         return [
-            Playbook(name=path.stem, description=description_of(path))
+            Playbook(
+                name=path.stem,
+                description=description_of(path),
+                variables=self._declared(path.stem),
+            )
             for path in sorted(self.playbook_dir.glob("*.yml"))
             if _NAME.fullmatch(path.stem) and path.is_file()
         ]
+
+    def _declared(self, name: str) -> dict[str, VarType]:
+        path = self.playbook_dir / f"{name}.vars.yml"
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except OSError as error:
+            raise AutomationRefused(f"{path}: cannot read it ({error.strerror})") from None
+        try:
+            return declared_types(yaml.safe_load(text), name)
+        except (yaml.YAMLError, ValueError) as error:
+            raise AutomationRefused(f"{path}: {error}") from None
 
     def playbook_path(self, name: str) -> Path:
         return self.playbook_dir / f"{name}.yml"

@@ -15,8 +15,14 @@ from aiops.ports.automation import PlaybookLaunch, PlaybookRunner, RunListener
 
 class LazyAnsibleRunner:
     def __init__(
-        self, *, catalogue: FilePlaybookCatalogue, work_dir: Path, artifacts_keep: int = 50
+        self,
+        *,
+        catalogue: FilePlaybookCatalogue,
+        work_dir: Path,
+        artifacts_keep: int = 50,
+        npm: str = "npm",
     ) -> None:
+        self._npm = npm
         self._catalogue = catalogue
         self._work_dir = work_dir
         self._keep = artifacts_keep
@@ -43,6 +49,9 @@ class LazyAnsibleRunner:
                 )
 
                 self._runner = AnsibleRunnerAutomation(
-                    catalogue=self._catalogue, work_dir=self._work_dir, artifacts_keep=self._keep
+                    catalogue=self._catalogue,
+                    work_dir=self._work_dir,
+                    artifacts_keep=self._keep,
+                    npm=self._npm,
                 )
             return self._runner

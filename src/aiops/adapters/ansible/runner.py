@@ -1,11 +1,12 @@
 """AnsibleRunnerAutomation: runs a playbook with ansible-runner's run_async.
 
 Each run gets a private data dir under the work dir holding only its env/ files: the extra vars
-(env/extravars) and the SSH key (env/ssh_key), both mode 0600, so neither ever reaches a
-command line (ansible-playbook gets `-e @<file>`; ansible-runner feeds the key to ssh-agent
-through a fifo); the folder is removed when the run ends. Artifacts go to one shared folder,
-one per run (`run-<id>`), rotated to the newest `artifacts_keep`; ansible's output is not kept
-there (suppress_output_file): the events are stored through the listener instead.
+(env/extravars, every string marked `!unsafe` so that Ansible never templates it) and the SSH
+key (env/ssh_key), both mode 0600, so neither ever reaches a command line (ansible-playbook
+gets `-e @<file>`; ansible-runner feeds the key to ssh-agent through a fifo); the folder is
+removed when the run ends. Artifacts go to one shared folder, one per run (`run-<id>`),
+rotated to the newest `artifacts_keep`; ansible's output is not kept there
+(suppress_output_file): the events are stored through the listener instead.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ansible_runner.exceptions import AnsibleRunnerException
 
 from aiops.adapters.ansible import pty_close
 from aiops.adapters.ansible.catalogue import FilePlaybookCatalogue
+from aiops.adapters.ansible.extravars import unsafe_yaml
 from aiops.domain.model.automation import HostSummary, RunEvent, RunStatus
 from aiops.ports.automation import PlaybookLaunch, RunListener, RunOutcome
 
@@ -155,7 +157,9 @@ class AnsibleRunnerAutomation:
         work_dir: Path,
         artifacts_keep: int = 50,
         bin_dir: Path | None = None,
+        npm: str = "npm",
     ) -> None:
+        self._npm = npm  # AIOPS_NPM, for ai-clis.yml: the program is a setting, never a run input
         pty_close.install()  # no idle 0.1 s after each finished run (see pty_close)
         self._catalogue = catalogue
         self._work_dir = work_dir
@@ -235,7 +239,7 @@ class AnsibleRunnerAutomation:
         settings = {"suppress_output_file": True, "pexpect_timeout": 0.25}
         _write_private(private_dir / "env" / "settings", json.dumps(settings))
         if launch.extra_vars:
-            _write_private(private_dir / "env" / "extravars", json.dumps(dict(launch.extra_vars)))
+            _write_private(private_dir / "env" / "extravars", unsafe_yaml(launch.extra_vars))
         if launch.private_key_path:
             key = Path(launch.private_key_path).read_text(encoding="utf-8")
             _write_private(private_dir / "env" / "ssh_key", key)
@@ -249,6 +253,7 @@ class AnsibleRunnerAutomation:
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_FORCE_COLOR": "0",
             "ANSIBLE_RETRY_FILES_ENABLED": "0",
+            "AIOPS_NPM": self._npm,
         }
 
     def _on_event(

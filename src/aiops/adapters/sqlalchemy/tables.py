@@ -243,8 +243,12 @@ webhook_deliveries = Table(
     ),
     Column("delivery_id", String(100), nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
+    Column("body_sha256", String(64)),  # the signed body's digest (None: recorded before 0013)
     UniqueConstraint(
         "connection_id", "delivery_id", name="uq_webhook_deliveries_connection_id_delivery_id"
+    ),
+    UniqueConstraint(
+        "connection_id", "body_sha256", name="uq_webhook_deliveries_connection_id_body_sha256"
     ),
 )
 

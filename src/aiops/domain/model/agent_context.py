@@ -25,6 +25,13 @@ read as part of it). The original text stays, unchanged, at the head of the resu
 block's lines end like the file's first line (CRLF or LF); a block's body uses its start
 marker's line ending. A marker line inside the issue's title, body or notes is written with a
 leading backslash, so text from a tracker cannot end the block early.
+
+What `render` puts in the block, in this order: `# Issue <id>`; the user's own notes under
+their heading (trusted: the user wrote them); what aiops's users triaged (one line each);
+then the tracker's text (title, link, labels, description) framed as untrusted data by
+`outside_text.frame`: a fixed heading and warning, then a fence the text cannot close. An
+agent reads only the framing and the notes as aiops's words; the tracker's text, headings
+and markers included, is the inside of one code block.
 """
 
 from __future__ import annotations
@@ -35,10 +42,23 @@ from collections.abc import Iterator
 import attrs
 
 from aiops.domain.errors import ValidationError
+from aiops.domain.model.outside_text import (
+    DEFAULT_MAX_BYTES,
+    TRACKER,
+    cap,
+    frame,
+    multiline,
+    one_line,
+)
 
 START = "<!-- issue-context:start -->"
 END = "<!-- issue-context:end -->"
 FILENAME = "AGENTS.override.md"
+NOTES_HEADING = "## Notes from the user"
+TRIAGE_HEADING = "## Triage in aiops"
+TRACKER_FRAMING = f"## {TRACKER.heading}"
+# The lines where the trusted part of a block ends: `append` adds notes before the first.
+_AFTER_NOTES = (TRIAGE_HEADING, TRACKER_FRAMING)
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _LINE_TRIM = " \t\r\n"
@@ -92,27 +112,41 @@ def notes(value: str) -> str:
     return value.strip("\r\n")
 
 
-def render(context: IssueContext, notes: str = "") -> str:
-    """The block's body (LF line endings; `write` converts them to the file's)."""
-    facts = [
-        ("Link", context.url),
-        ("Tracker", " ".join(p for p in (context.provider, context.key) if p) or None),
-        ("State", context.state),
-        ("Labels", ", ".join(context.labels) or None),
+def render(context: IssueContext, notes: str = "", *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """The block's body (LF line endings; `write` converts them to the file's): the issue's
+    id, the user's own notes (trusted), what aiops's users triaged, then the tracker's text
+    framed as untrusted data (see outside_text), its description capped at `max_bytes`."""
+    parts = [f"# Issue {one_line(context.id)}"]
+    if notes.strip():
+        parts.append(f"{NOTES_HEADING}\n\n" + _lines(notes).strip("\n"))
+    triage = [
         ("Triage", context.triage_status),
         ("Severity", context.severity),
         ("Owner", context.owner),
-        ("Triage note", " ".join(context.note.split()) if context.note else None),
+        ("Triage note", context.note),
     ]
-    parts = [f"# Issue {context.id}: {context.title}"]
-    listed = [f"- {name}: {value}" for name, value in facts if value]
+    listed = [f"- {name}: {one_line(value)}" for name, value in triage if value]
     if listed:
-        parts.append("\n".join(listed))
-    if context.body and context.body.strip():
-        parts.append("## Description\n\n" + _lines(context.body).strip("\n"))
-    if notes.strip():
-        parts.append("## Notes\n\n" + _lines(notes).strip("\n"))
+        parts.append(f"{TRIAGE_HEADING}\n\n" + "\n".join(listed))
+    parts.append(frame(TRACKER, tracker_text(context, max_bytes)))
     return _defuse("\n\n".join(parts)) + "\n"
+
+
+def tracker_text(context: IssueContext, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """What the tracker said about the issue: one line each for its title, link, number,
+    state and labels, then its description (capped)."""
+    facts = [
+        ("Title", context.title),
+        ("Link", context.url),
+        ("Tracker", " ".join(p for p in (context.provider, context.key) if p) or None),
+        ("State", context.state),
+        ("Labels", ", ".join(one_line(label) for label in context.labels) or None),
+    ]
+    text = "\n".join(f"{name}: {one_line(value)}" for name, value in facts if value)
+    body = multiline(context.body or "").strip("\n")
+    if body.strip():
+        text += "\n\n" + cap(body, max_bytes)
+    return text
 
 
 def find_block(text: str) -> Block | None:
@@ -145,16 +179,33 @@ def write(existing: str | None, block: str) -> str:
 
 
 def append(existing: str | None, notes: str) -> str:
-    """`existing` with `notes` added at the end of the block, after an empty line."""
+    """`existing` with `notes` added to the user's notes: before the block's triage and
+    tracker sections (under the notes heading, added when missing), else at the end of the
+    block, after an empty line."""
     text = existing or ""
     found = find_block(text)
     addition = _defuse(_lines(notes).strip("\n")) + "\n"
     if found is None:
         return _add_block(text, addition)
     body = text[found.body_start : found.body_end]
-    separator = found.newline if body.strip() else ""  # a body ends with its line ending
-    merged = body + separator + _with(addition, found.newline)
+    boundary = _trusted_end(body)
+    if boundary is not None:
+        head, tail = body[:boundary], body[boundary:]
+        if not any(line.strip(_LINE_TRIM) == NOTES_HEADING for _, line in _split(head)):
+            addition = f"{NOTES_HEADING}\n\n{addition}"
+        merged = head + _with(addition, found.newline) + found.newline + tail
+    else:
+        separator = found.newline if body.strip() else ""  # a body ends with its line ending
+        merged = body + separator + _with(addition, found.newline)
     return text[: found.body_start] + merged + text[found.body_end :]
+
+
+def _trusted_end(body: str) -> int | None:
+    """Where the first section after the user's notes starts in a block's body."""
+    for offset, line in _split(body):
+        if line.strip(_LINE_TRIM) in _AFTER_NOTES:
+            return offset
+    return None
 
 
 def clear(existing: str) -> str:

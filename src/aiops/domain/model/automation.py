@@ -20,6 +20,7 @@ import attrs
 import yaml
 
 from aiops.domain.errors import DomainError, ValidationError
+from aiops.domain.model.playbook_vars import VarType
 
 NAME_MAX = 64
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -236,6 +237,7 @@ class HostSummary:
 class Playbook:
     name: str = attrs.field(converter=playbook_name)
     description: str = ""
+    variables: Mapping[str, VarType] = attrs.field(factory=dict)  # the extra vars it declares
 
 
 @attrs.frozen(kw_only=True)

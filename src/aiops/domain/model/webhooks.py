@@ -85,13 +85,18 @@ SCHEMES: Mapping[Provider, WebhookScheme] = {
 }
 
 
+def body_digest(body: bytes) -> str:
+    """The SHA-256 of a delivery's raw (signed) body, in hex."""
+    return hashlib.sha256(body).hexdigest()
+
+
 def delivery_id(header: str | None, body: bytes) -> str:
     """The tracker's id for a delivery (redelivered with the same id), or, when it sends none
     usable, a digest of the body: the same payload twice is the same delivery."""
     value = (header or "").strip()
     if 0 < len(value) <= DELIVERY_ID_MAX and value.isprintable():
         return value
-    return "sha256:" + hashlib.sha256(body).hexdigest()
+    return "sha256:" + body_digest(body)
 
 
 class WebhookOutcome(enum.StrEnum):

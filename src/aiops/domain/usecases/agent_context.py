@@ -19,6 +19,7 @@ from aiops.domain.errors import NotFound, PermissionDenied, ValidationError
 from aiops.domain.model import agent_context
 from aiops.domain.model.access import SYSTEM, Actor, Permission
 from aiops.domain.model.agent_context import IssueContext
+from aiops.domain.model.outside_text import DEFAULT_MAX_BYTES
 from aiops.domain.model.projects import Project
 from aiops.domain.model.trackers import Issue
 from aiops.domain.model.users import User
@@ -145,8 +146,9 @@ class EditAgentContext:
     """Write, append to or clear the block of the file at a workspace's root, as the
     workspace's account (the CLI: as whoever runs it)."""
 
-    def __init__(self, *, files: AgentContextFiles) -> None:
+    def __init__(self, *, files: AgentContextFiles, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self._files = files
+        self._max_bytes = max_bytes  # the tracker's description (AIOPS_AGENT_CONTEXT_MAX_BYTES)
 
     def __call__(self, cmd: EditCommand) -> AgentContextResult:
         notes = agent_context.notes(cmd.notes)
@@ -164,7 +166,8 @@ class EditAgentContext:
             text = agent_context.append(existing, notes)
         else:
             assert cmd.context is not None
-            text = agent_context.write(existing, agent_context.render(cmd.context, notes))
+            block = agent_context.render(cmd.context, notes, max_bytes=self._max_bytes)
+            text = agent_context.write(existing, block)
         changed = text is not None and text != existing
         if changed:
             assert text is not None
@@ -203,9 +206,10 @@ class PopulateAgentContext:
         policy: WorkspacePolicy,
         linux_users: LinuxUsers,
         clock: Clock,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self._uow = uow
-        self._edit = EditAgentContext(files=files)
+        self._edit = EditAgentContext(files=files, max_bytes=max_bytes)
         self._files = files
         self._policy = policy
         self._users = linux_users

@@ -42,6 +42,7 @@ from aiops.domain.model.automation import (
     secret_var_names,
 )
 from aiops.domain.model.identities import identity_name
+from aiops.domain.model.playbook_vars import check_declared
 from aiops.domain.model.tenants import Role
 from aiops.domain.usecases._audit import record
 from aiops.domain.usecases.lost_runs import settle_lost
@@ -227,7 +228,8 @@ class RunPlaybook:
             raise AutomationRefused(
                 f"playbook {name!r} is not on the allowlist (AIOPS_PLAYBOOKS: {allowed})"
             )
-        if name not in {playbook.name for playbook in self._p.catalogue.playbooks()}:
+        found = {playbook.name: playbook for playbook in self._p.catalogue.playbooks()}
+        if name not in found:
             raise AutomationRefused(f"playbook {name!r} is allowlisted but its file is missing")
         inventory = inventory_name(cmd.inventory or policy.default_inventory)
         known = self._p.catalogue.inventories()
@@ -241,6 +243,7 @@ class RunPlaybook:
             if isinstance(cmd.extra_vars, Mapping)
             else parse_extra_vars(cmd.extra_vars)
         )
+        check_declared(variables, found[name].variables, name)
         identity, key_path = self._identity(cmd.identity, inventory)
         return _Checked(
             playbook=name,

@@ -1,5 +1,9 @@
 """ReceiveWebhook: verify a tracker's delivery and record it once.
 
+Once means once by content too: the delivery id header is not signed, so a captured delivery
+replayed under a fresh id would count again. A body whose digest was accepted in the last
+DELIVERY_MEMORY is a duplicate whatever its id (GitHub, GitLab and Jira alike).
+
 The caller (the HTTP route) answers at once and runs a targeted SyncIssues of the connection
 in the background when the outcome is ACCEPTED. Every refusal is one WebhookRejected, whatever
 its reason, and nothing of the body is kept or recorded.
@@ -15,14 +19,21 @@ import attrs
 from aiops.domain.errors import SecretUnreadable
 from aiops.domain.model.access import SYSTEM
 from aiops.domain.model.trackers import Provider, TrackerConnection
-from aiops.domain.model.webhooks import SCHEMES, WebhookOutcome, WebhookRejected, delivery_id
+from aiops.domain.model.webhooks import (
+    SCHEMES,
+    WebhookOutcome,
+    WebhookRejected,
+    body_digest,
+    delivery_id,
+)
 from aiops.domain.usecases._audit import record
 from aiops.ports.clock import Clock
 from aiops.ports.secret_box import SecretBox
 from aiops.ports.unit_of_work import UnitOfWorkFactory
 
-# How long a delivery id is remembered. Trackers redeliver within hours (GitHub's redelivery is
-# by hand, from the last days' deliveries); a week keeps duplicates out without a growing table.
+# How long a delivery id and body digest are remembered. Trackers redeliver within hours
+# (GitHub's redelivery is by hand, from the last days' deliveries); a week keeps duplicates
+# (and replays of a captured signed body under a new delivery id) out without a growing table.
 DELIVERY_MEMORY = timedelta(days=7)
 
 
@@ -45,11 +56,12 @@ class ReceiveWebhook:
         assert connection.id is not None
         scheme = SCHEMES[cmd.provider]
         delivery = delivery_id(cmd.headers.get(scheme.delivery_header), cmd.body)
+        digest = body_digest(cmd.body)  # the id header is not signed: the body is
         with self._uow() as uow:
             now = self._clock.now()
-            if not uow.webhook_deliveries.add(connection.id, delivery, now):
-                return WebhookOutcome.DUPLICATE
             uow.webhook_deliveries.forget_before(connection.id, now - DELIVERY_MEMORY)
+            if not uow.webhook_deliveries.add(connection.id, delivery, now, body_sha256=digest):
+                return WebhookOutcome.DUPLICATE  # (nothing committed: the forgetting waits)
             project = uow.projects.get(connection.project_id)
             tenant = uow.tenants.get(project.tenant_id) if project else None
             record(

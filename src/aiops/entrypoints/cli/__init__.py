@@ -80,13 +80,17 @@ def version() -> None:
 
 
 def main() -> None:
+    from aiops.entrypoints.cli._terminal import install
+
+    install()  # control characters in what is printed arrive as visible escapes
     try:
         app()
     except Exception as error:
+        from aiops.domain.model.outside_text import for_terminal
         from aiops.entrypoints.cli._runtime import USER_ERRORS
 
         if isinstance(error, USER_ERRORS):
-            print(f"aiops: error: {error}", file=sys.stderr)
+            print(f"aiops: error: {for_terminal(str(error))}", file=sys.stderr)
             sys.exit(1)
         if os.environ.get("AIOPS_TRACEBACK"):
             raise

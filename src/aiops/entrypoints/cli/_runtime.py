@@ -22,9 +22,11 @@ from aiops.config import ConfigError, load_settings
 from aiops.container import Container, bootstrap
 from aiops.domain.errors import DomainError
 from aiops.domain.model.access import Actor
+from aiops.domain.model.outside_text import for_terminal
 from aiops.domain.model.projects import Project
 from aiops.domain.model.users import User
 from aiops.entrypoints import privileges
+from aiops.entrypoints.cli._terminal import exact, json_text
 from aiops.log import configure_logging
 
 USER_ERRORS = (DomainError, AdapterError, ConfigError)
@@ -81,13 +83,13 @@ def jsonable(value: Any) -> Any:
 
 
 def print_json(items: Iterable[Any]) -> None:
-    json.dump(jsonable(list(items)), sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    print_object(jsonable(list(items)))
 
 
 def print_object(value: Any) -> None:
-    json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    """`--json`: exact, past the terminal escaping (see _terminal)."""
+    document = json.dumps(value, indent=2, ensure_ascii=False)
+    exact(sys.stdout).write(json_text(document) + "\n")
 
 
 def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, empty: str) -> None:
@@ -109,4 +111,4 @@ def _cell(value: Any) -> str:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return str(value)
+    return for_terminal(str(value))  # one line: a newline in a value cannot forge a row

@@ -115,6 +115,7 @@ def sync_issues(
     json: Json = False,
 ) -> None:
     """Sync every tracker connection (or one project's): a line per connection, a summary."""
+    from aiops.domain.model.outside_text import for_terminal
     from aiops.domain.usecases.sync_issues import SyncIssuesCommand
     from aiops.entrypoints.cli._runtime import actor, open_container, print_json
 
@@ -128,7 +129,7 @@ def sync_issues(
         runs.append(run)
         if not json:
             outcome = (
-                f"error: {run.error}"
+                f"error: {for_terminal(run.error)}"
                 if run.error
                 else (
                     f"{run.created} created, {run.updated} updated, {run.unchanged} unchanged, "

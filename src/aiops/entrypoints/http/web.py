@@ -15,6 +15,7 @@ from aiops import __version__
 from aiops.container import Container
 from aiops.domain.errors import DomainError, ValidationError
 from aiops.domain.model.access import Actor
+from aiops.domain.model.outside_text import web_link
 from aiops.domain.usecases.auth import SessionCookie, Viewer
 from aiops.entrypoints import humanize
 from aiops.entrypoints.http.middleware import CSRF_FIELD, csrf_token
@@ -26,6 +27,7 @@ templates.env.filters.update(
     tracking=humanize.tracking,
     changes=humanize.changes,
     duration=humanize.duration,
+    web_link=web_link,  # only http(s) URLs from outside become links
 )
 FIELD_MAX = 10_000
 
