@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import itertools
 import json
 import os
 import random
+import ssl
 import sys
 import time
 import uuid
@@ -57,10 +59,12 @@ class World:
 
 @attrs.define
 class Tally:
-    """What the clients saw: (kind, status, seconds) per request, and the wall time."""
+    """What the clients saw: (kind, status, seconds) per request, and the wall time; and the CPU
+    seconds each side spent meanwhile (server, database, the clients themselves, the machine)."""
 
     samples: list[tuple[str, int, float]] = attrs.Factory(list)
     seconds: float = 0.0
+    cpu: dict[str, float] = attrs.Factory(dict)
 
     def latencies(self, kind: str) -> list[float]:
         return sorted(s for k, _status, s in self.samples if k == kind)
@@ -68,6 +72,84 @@ class Tally:
     def failures(self) -> dict[str, int]:
         counted = Counter(status for _k, status, _s in self.samples if not 200 <= status < 300)
         return {str(status): n for status, n in sorted(counted.items())}
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def _pids() -> list[int]:
+    return [int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit()]
+
+
+def listening_pids(port: int) -> list[int]:
+    """The processes holding the socket that listens on 127.0.0.1:`port` (a server's master and
+    every worker it forked share it)."""
+    inodes = {
+        line.split()[9]
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+        if line.split()[1].endswith(f":{port:04X}") and line.split()[3] == "0A"
+    }
+    held = set()
+    for pid in _pids():
+        try:
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                if os.readlink(fd).removeprefix("socket:[").removesuffix("]") in inodes:
+                    held.add(pid)
+                    break
+        except OSError:
+            continue
+    return sorted(held)
+
+
+def postgres_pids() -> list[int]:
+    found = []
+    for pid in _pids():
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "postgres":
+                found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def _machine() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values) - idle) / TICK, sum(values) / TICK
+
+
+@contextmanager
+def cpu_meter(port: int, tally: Tally) -> Iterator[None]:
+    """Fill `tally.cpu` with the CPU seconds spent while the block runs: by the server on
+    `port`, by PostgreSQL's processes, by this process (the clients), and by the machine."""
+    server = listening_pids(port)
+
+    def sample() -> dict[str, float]:
+        clients = os.times()
+        busy, total = _machine()
+        return {
+            "server": sum(_proc_cpu(p) for p in server),
+            "clients": clients.user + clients.system,
+            "machine_busy": busy,
+            "machine_total": total,
+        }
+
+    before, database = sample(), {pid: _proc_cpu(pid) for pid in postgres_pids()}
+    yield
+    after = sample()
+    tally.cpu = {key: after[key] - before[key] for key in before}
+    # PostgreSQL forks a backend per connection: those the run opened count whole.
+    tally.cpu["database"] = sum(_proc_cpu(p) - database.get(p, 0.0) for p in postgres_pids())
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -183,6 +265,7 @@ class Writes:
 
 
 async def drive(
+    tally: Tally,
     base: str,
     *,
     clients: int,
@@ -194,14 +277,21 @@ async def drive(
     reads: tuple[str, ...] = READS,
 ) -> Tally:
     """`clients` clients sending back to back for `seconds`; a write with `write_share`, or
-    (`writers` set) that many clients only writing and the others only reading."""
-    tally = Tally()
-    # One pool with a connection per client: each client waits for its own answer before it
-    # sends again. (A client object each would build 50 TLS contexts on the loop's thread.)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60) as http:
+    (`writers` set) that many clients only writing and the others only reading; the samples go
+    into `tally`."""
+    # A client object (and pool) each, one keep-alive connection: each waits for its own answer
+    # before it sends again. One TLS context serves them all (httpx would build one each).
+    tls = ssl.create_default_context()
+    async with contextlib.AsyncExitStack() as stack:
+        pool = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=base, headers=headers, timeout=60, verify=tls)
+            )
+            for _ in range(clients)
+        ]
 
         async def client(index: int) -> None:
+            http = pool[index]
             chooser = random.Random(index)
             turn = index % len(reads)
             rotation = itertools.cycle(reads[turn:] + reads[:turn])
@@ -238,6 +328,22 @@ def summary(label: str, tally: Tally, clients: int) -> dict[str, object]:
         "write_p99_ms": round(percentile(writes, 0.99) * 1000, 1),
         "writes": len(writes),
         "non_2xx": tally.failures(),
+        **cpu_summary(tally),
+    }
+
+
+def cpu_summary(tally: Tally) -> dict[str, object]:
+    """CPU milliseconds per request by side, and how busy the machine's cores were: with the
+    clients on the same cores, req/s cannot pass cores / (the sum per request)."""
+    if not tally.cpu or not tally.samples:
+        return {}
+    per_request = {
+        side: round(tally.cpu[side] * 1000 / len(tally.samples), 2)
+        for side in ("server", "database", "clients")
+    }
+    return {
+        "cpu_ms_per_request": per_request,
+        "machine_busy": round(tally.cpu["machine_busy"] / tally.cpu["machine_total"], 2),
     }
 
 
@@ -277,17 +383,20 @@ def measure(
             issue_ids = [issue["id"] for issue in listed["issues"]]
             writes = Writes(world, issue_ids, run=backend[:2])
             print(f"{backend}: {args.clients} clients for {args.duration} s ...", file=sys.stderr)
-            tally = asyncio.run(
-                drive(
-                    base,
-                    clients=args.clients,
-                    seconds=args.duration,
-                    write_share=args.write_share,
-                    headers=headers,
-                    writes=writes,
-                    writers=args.writers,
+            tally = Tally()
+            with cpu_meter(port, tally):
+                asyncio.run(
+                    drive(
+                        tally,
+                        base,
+                        clients=args.clients,
+                        seconds=args.duration,
+                        write_share=args.write_share,
+                        headers=headers,
+                        writes=writes,
+                        writers=args.writers,
+                    )
                 )
-            )
         label = f"aiops serve, {backend}, {workers} worker{'s' if workers > 1 else ''}"
         return summary(label, tally, args.clients)
 
@@ -295,18 +404,28 @@ def measure(
 def bare(args: argparse.Namespace, env: dict[str, str]) -> dict[str, object]:
     port = free_port()
     with serving([sys.executable, "-c", BARE_APP.format(port=port)], port, env) as base:
-        tally = asyncio.run(
-            drive(
-                base,
-                clients=args.clients,
-                seconds=args.duration,
-                write_share=0,
-                headers={},
-                writes=None,
-                reads=("/",),
+        tally = Tally()
+        with cpu_meter(port, tally):
+            asyncio.run(
+                drive(
+                    tally,
+                    base,
+                    clients=args.clients,
+                    seconds=args.duration,
+                    write_share=0,
+                    headers={},
+                    writes=None,
+                    reads=("/",),
+                )
             )
-        )
     return summary("bare Starlette endpoint, 1 worker", tally, args.clients)
+
+
+def cpu_cell(row: dict[str, object]) -> str:
+    cpu = row.get("cpu_ms_per_request")
+    if not isinstance(cpu, dict):
+        return "-"
+    return f"{cpu['server']} / {cpu['database']} / {cpu['clients']}"
 
 
 def verdicts(rows: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -336,6 +455,7 @@ def main() -> int:
     )
     parser.add_argument("--no-bare", action="store_true", help="skip the bare endpoint")
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--postgres-workers", type=int, default=2)
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     if args.duration is None:
@@ -345,22 +465,24 @@ def main() -> int:
         if not args.no_bare:
             rows.append(bare(args, instance_env(folder / "bare")))
         for backend in args.backends.split(","):
-            workers = 2 if backend == "postgres" else 1
+            workers = args.postgres_workers if backend == "postgres" else 1
             rows.append(measure(backend, workers, args, folder))
     rows = verdicts(rows)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     mix = {"write_share": args.write_share, "writers": args.writers}
     args.output.write_text(json.dumps({**mix, "rows": rows}, indent=2))
     print(
-        "| server | clients | req/s | read p50 / p99 | write p50 / p99 | non-2xx | target | result |"
+        "| server | clients | req/s | read p50 / p99 | write p50 / p99 | non-2xx "
+        "| CPU ms a request: server / database / clients | cores busy | target | result |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         failures = ", ".join(f"{s}: {n}" for s, n in r["non_2xx"].items()) or "none"  # type: ignore[attr-defined]
         print(
             f"| {r['server']} | {r['clients']} | {r['per_second']} "
             f"| {r['read_p50_ms']} / {r['read_p99_ms']} ms | {r['write_p50_ms']} / "
-            f"{r['write_p99_ms']} ms | {failures} | {r['target']} "
+            f"{r['write_p99_ms']} ms | {failures} | {cpu_cell(r)} | {r.get('machine_busy', '-')} "
+            f"| {r['target']} "
             f"| {'pass' if r['passed'] else 'FAIL'} |"
         )
     return 0 if all(r["passed"] for r in rows) or args.quick else 1

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, NoSuchModuleError
 
 from aiops.adapters.errors import DatabaseBusy, DatabaseUnavailable
 
 # The execution option a read-only unit of work sets on its connection.
 READ_ONLY = "aiops_read_only"
 DEFAULT_BUSY_TIMEOUT_MS = 5000
+# A pooled server connection idle this long is pinged before it is handed out again.
+PING_AFTER_IDLE_SECONDS = 10.0
+_IDLE_SINCE = "aiops_idle_since"
 _SQLITE_BUSY = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED (low byte of the extended code)
 # lock_not_available, deadlock_detected, serialization_failure
 _POSTGRES_BUSY = {"55P03", "40P01", "40001"}
@@ -31,13 +35,13 @@ def make_engine(
 ) -> Engine:
     try:
         parsed = make_url(url)
-        engine = create_engine(
-            parsed, echo=echo, pool_pre_ping=parsed.get_backend_name() != "sqlite"
-        )
+        engine = create_engine(parsed, echo=echo)
     except (ArgumentError, NoSuchModuleError, ImportError) as error:
         raise DatabaseUnavailable(f"database URL {masked(url)} is not usable: {error}") from None
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, busy_timeout_ms)
+    else:
+        _ping_when_idle(engine)
     event.listen(engine, "handle_error", _busy_is_a_wait)
     return engine
 
@@ -75,6 +79,30 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def _ping_when_idle(engine: Engine) -> None:
+    """Make sure a pooled connection that sat idle for a while is still alive before it is used
+    (the server may have restarted or dropped it); a dead one is replaced. A busy server's
+    connections are never idle that long, so it does not pay a round trip per checkout, as
+    `pool_pre_ping` would (two per API request, a third of a request's CPU on PostgreSQL)."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+        except Exception as error:
+            # the pool drops this connection and checks out (or opens) another
+            raise DisconnectionError(str(error)) from error
+
+
 def is_busy(error: BaseException | None) -> bool:
     """Whether a driver error means "another transaction holds the lock" (worth a retry)."""
     code = getattr(error, "sqlite_errorcode", None)
@@ -83,10 +111,17 @@ def is_busy(error: BaseException | None) -> bool:
     return getattr(error, "sqlstate", None) in _POSTGRES_BUSY
 
 
-def _busy_is_a_wait(context: ExceptionContext) -> DatabaseBusy | None:
+def _busy_is_a_wait(context: ExceptionContext) -> DatabaseBusy | DatabaseUnavailable | None:
     """Lock contention, on any statement, becomes one DatabaseBusy (503 + Retry-After, or the
-    CLI's one line); the transaction it interrupted is rolled back by its unit of work."""
-    return DatabaseBusy() if is_busy(context.original_exception) else None
+    CLI's one line); the transaction it interrupted is rolled back by its unit of work. A
+    connection the server dropped becomes DatabaseUnavailable (503, not a crash), and the pool
+    is emptied so that the next unit of work connects afresh."""
+    if is_busy(context.original_exception):
+        return DatabaseBusy()
+    if context.is_disconnect:
+        reason = str(context.original_exception).strip().splitlines()[0]
+        return DatabaseUnavailable(f"lost the connection to the database: {reason}")
+    return None
 
 
 def unavailable(engine: Engine, error: DBAPIError) -> DatabaseUnavailable:

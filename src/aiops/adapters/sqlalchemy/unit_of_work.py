@@ -59,7 +59,9 @@ class SqlAlchemyUnitOfWork:
         except DBAPIError as error:
             raise unavailable(self._engine, error) from None
         if self._read_only:
-            connection.execution_options(**{READ_ONLY: True}, postgresql_readonly=True)
+            # SQLite: query_only and a deferred BEGIN (engine.py). PostgreSQL's readers never
+            # wait for writers; a READ ONLY transaction would cost it a command per unit of work.
+            connection.execution_options(**{READ_ONLY: True})
         try:
             connection.begin()  # a writer waits here for the lock (DatabaseBusy after the timeout)
         except BaseException:
