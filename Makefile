@@ -112,7 +112,7 @@ stop:  ## stop the background server
 
 all: sync migrate seed start-dev  ## set up, migrate, seed, and serve with auto reload
 
-bench: sync-dev  ## the benchmarks (figures for the README's Performance table)
+bench: sync-dev  ## the benchmarks (figures for docs/performance.md)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/git_status.py

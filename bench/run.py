@@ -1,4 +1,4 @@
-"""Benchmarks behind the README's Performance table, each beside a baseline from the same run.
+"""Benchmarks behind docs/performance.md's table, each beside a baseline from the same run.
 
 These machines are noisy, so each figure is a median (and a ratio to its baseline):
 1. start-up of `aiops --help` and `aiops version` (target < 0.4 s) vs `python -c pass`;

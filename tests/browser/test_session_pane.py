@@ -78,8 +78,8 @@ def place() -> Iterator[Place]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def live_server_env(place: Place) -> dict[str, str]:
+def session_env(place: Place) -> dict[str, str]:
+    """The server's settings: the admin mapped to the account, tmux and workspaces in its place."""
     return {
         "AIOPS_LINUX_USER_MAPPING": json.dumps({ADMIN: place.account.name}),
         "AIOPS_WORKSPACE_ROOT": str(place.root / "home"),
@@ -87,6 +87,11 @@ def live_server_env(place: Place) -> dict[str, str]:
         "AIOPS_TMUX_SOCKET_NAME": SOCKET_NAME,
         "AIOPS_AGENT_COMMANDS": json.dumps({"shell": [str(place.root / "bin" / "ticker")]}),
     }
+
+
+@pytest.fixture(scope="module")
+def live_server_env(place: Place) -> dict[str, str]:
+    return session_env(place)
 
 
 def create_project(page: Any, live_server: LiveServer, remote: Path) -> None:

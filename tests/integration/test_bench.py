@@ -1,4 +1,4 @@
-"""The benchmark script keeps working (a quick run; the figures themselves go in the README)."""
+"""The benchmark script keeps working (a quick run; the figures themselves go in docs/performance.md)."""
 
 from __future__ import annotations
 
