@@ -11,9 +11,13 @@ import re
 from aiops.domain.errors import ValidationError
 
 SLUG_MAX = 63
-_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
-_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
-_USERNAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+# The patterns as text too: the JSON API publishes (and checks) the same ones.
+SLUG_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"  # no leading, trailing or double hyphen
+COLOR_PATTERN = r"#[0-9a-fA-F]{6}"
+USERNAME_PATTERN = r"[a-z_][a-z0-9_-]{0,31}"
+_SLUG = re.compile(SLUG_PATTERN)
+_COLOR = re.compile(COLOR_PATTERN)
+_USERNAME = re.compile(USERNAME_PATTERN)
 _EMAIL_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _SCP_LIKE = re.compile(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+")

@@ -2,55 +2,82 @@
 
 from __future__ import annotations
 
+import enum
 import json
+import re
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_type_hints
 
+import attrs
 import cattrs
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+import msgspec
+from cattrs.gen import make_dict_unstructure_fn, override
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from aiops.domain.errors import AuthenticationFailed, ValidationError
+from aiops.domain.model import validation
 from aiops.domain.model.access import Actor
 from aiops.domain.model.projects import Project
 from aiops.domain.model.users import User
-from aiops.entrypoints.http.api.shapes import BranchIn, ExtraVarsIn
 from aiops.entrypoints.http.web import call, container
 
 T = TypeVar("T")
-
-inbound = cattrs.Converter(forbid_extra_keys=True)
-
-
-def _strict(kind: type[Any]) -> Any:
-    def structure(value: Any, _type: Any) -> Any:
-        # bool is an int in Python; neither may pass for the other here.
-        if type(value) is not kind:
-            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
-        return value
-
-    return structure
+_RENAMED = {"from": "base"}  # JSON names that are Python keywords
+_AT = re.compile(r" - at `\$\.?([A-Za-z_]*)[^`]*`$")
 
 
-for _kind in (str, bool, int):
-    inbound.register_structure_hook(_kind, _strict(_kind))
-inbound.register_structure_hook(
-    BranchIn,
-    make_dict_structure_fn(
-        BranchIn, inbound, base=override(rename="from"), _cattrs_forbid_extra_keys=True
-    ),
-)
+def _json_names(shape: type[Any]) -> set[str]:
+    inverse = {python: json for json, python in _RENAMED.items()}
+    return {inverse.get(field.name, field.name) for field in attrs.fields(shape)}
 
 
-def _extra_vars(value: Any, _type: Any) -> Any:
-    """A JSON object or JSON/YAML text, as sent; the domain checks what is inside."""
-    if value is None or isinstance(value, dict | str):
-        return value
-    raise TypeError(f"expected an object or a string, got {type(value).__name__}")
+def _meaning(annotation: Any) -> tuple[str | None, list[str]]:
+    """What a field's type says to a person: its description, or the values of its enum.
+    A write-only (secret) field's description is "" so that its value is never repeated."""
+    for part in (annotation, *get_args(annotation)):
+        for arg in (part, *get_args(part)):
+            if isinstance(arg, msgspec.Meta) and (arg.extra_json_schema or {}).get("writeOnly"):
+                return "", []
+            if isinstance(arg, msgspec.Meta) and arg.description:
+                return arg.description, []
+            if isinstance(arg, type) and issubclass(arg, enum.Enum):
+                return None, [str(member.value) for member in arg]
+    return None, []
 
 
-inbound.register_structure_hook(ExtraVarsIn, _extra_vars)
+def _message(error: msgspec.ValidationError, data: dict[str, Any], shape: type[Any]) -> str:
+    """msgspec's message, in the words the domain uses where the field's type has them."""
+    text = str(error)
+    match = _AT.search(text)
+    field = match.group(1) if match else ""
+    said = text[: match.start()] if match else text
+    name = {v: k for k, v in _RENAMED.items()}.get(field, field)
+    value = data.get(field)
+    if isinstance(value, str) and field:
+        description, choices = _meaning(get_type_hints(shape, include_extras=True)[field])
+        if description == "":
+            return f"body.{name}: {said} (the value is not repeated: it is a secret)"
+        if description:
+            return f"body.{name}: {value[:80]!r} is not {description}"
+        if choices:
+            return f"body.{name}: {value[:40]!r} is not one of {', '.join(choices)}"
+    return f"body.{name}: {said}" if field else f"body: {said}"
+
+
+def structure(data: dict[str, Any], shape: type[T]) -> T:
+    """`data` as `shape`: unknown keys, wrong types (a bool is no int) and values outside the
+    constraints of api/types.py refused with ValidationError."""
+    unknown = sorted(set(data) - _json_names(shape))
+    if unknown:
+        raise ValidationError("body", f"unknown fields: {', '.join(unknown)}")
+    renamed = {_RENAMED.get(key, key): value for key, value in data.items()}
+    try:
+        return msgspec.convert(renamed, shape, strict=True)
+    except msgspec.ValidationError as error:
+        raise ValidationError("body", _message(error, renamed, shape)) from None
+
+
 outbound = cattrs.Converter()
 outbound.register_unstructure_hook(datetime, datetime.isoformat)
 outbound.register_unstructure_hook(
@@ -96,12 +123,28 @@ async def body(request: Request, shape: type[T], *, empty_ok: bool = False) -> T
         raise ValidationError("body", f"is not valid JSON ({error})") from None
     if not isinstance(data, dict):
         raise ValidationError("body", "must be a JSON object")
-    try:
-        return inbound.structure(data, shape)
-    except (cattrs.BaseValidationError, cattrs.ForbiddenExtraKeysError) as error:
-        details = cattrs.transform_error(error, path="body")
-        raise ValidationError("body", "; ".join(details)) from None
+    return structure(data, shape)
 
 
 def out(value: Any, status_code: int = 200) -> Response:
     return JSONResponse(outbound.unstructure(value), status_code=status_code)
+
+
+def query(request: Request, name: str, kind: Any, default: Any = None) -> Any:
+    """A query parameter as `kind` (an api/types.py type): absent -> `default`; text that is
+    not a `kind` (empty where it may not be, a number out of range) -> 400, never clamped."""
+    if name not in request.query_params:
+        return default
+    text = request.query_params[name]
+    try:
+        return msgspec.convert(text, kind, strict=False)
+    except msgspec.ValidationError as error:
+        said = _AT.sub("", str(error))
+        raise ValidationError(name, f"{text[:80]!r}: {said}") from None
+
+
+def path_slug(request: Request) -> str:
+    """The {slug} of the path, checked before it reaches a query (a NUL byte would make
+    PostgreSQL fail the statement)."""
+    value: str = request.path_params["slug"]
+    return validation.slug(value)

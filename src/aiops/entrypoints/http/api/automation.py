@@ -4,22 +4,31 @@ start a run, list and show runs, read a run's events after a sequence number, ca
 from __future__ import annotations
 
 from functools import partial
+from typing import Annotated, Any
 
+from msgspec import Meta
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from aiops.domain.model.automation import AutomationRefused
 from aiops.domain.usecases.automation import RunPlaybookCommand
-from aiops.entrypoints.http.api._io import api_actor, body, out
+from aiops.entrypoints.http.api._io import api_actor, body, out, query
 from aiops.entrypoints.http.api.shapes import RunIn
 from aiops.entrypoints.http.errors import error_response
 from aiops.entrypoints.http.run_stream import is_complete
-from aiops.entrypoints.http.web import call, container, number
+from aiops.entrypoints.http.web import call, container
 from aiops.entrypoints.presenters import event_row, playbook_row, run_row
 
 EVENTS_LIMIT = 1000
 RUNS_LIMIT = 1000
+# Query parameters as the routes read them and the document publishes them: a value out of
+# range is refused (400), never clamped.
+RUNS_QUERY: dict[str, Any] = {"limit": Annotated[int, Meta(ge=1, le=RUNS_LIMIT)]}
+EVENTS_QUERY: dict[str, Any] = {
+    "after": Annotated[int, Meta(ge=0, le=2**63 - 1)],
+    "limit": Annotated[int, Meta(ge=1, le=10_000)],
+}
 
 
 async def list_playbooks(request: Request) -> Response:
@@ -48,10 +57,8 @@ async def start_run(request: Request) -> Response:
 
 async def list_runs(request: Request) -> Response:
     actor = await api_actor(request)
-    limit = number("limit", request.query_params.get("limit", ""), 50)
-    runs = await call(
-        partial(container(request).list_runs(), limit=min(max(limit, 1), RUNS_LIMIT), actor=actor)
-    )
+    limit = query(request, "limit", RUNS_QUERY["limit"], 50)
+    runs = await call(partial(container(request).list_runs(), limit=limit, actor=actor))
     return out([run_row(run) for run in runs])
 
 
@@ -67,10 +74,8 @@ async def run_events(request: Request) -> Response:
     """The events after `?after=SEQ` (at most `?limit=`, 1000 by default); `done` says that
     the run has finished and no event follows these."""
     actor = await api_actor(request)
-    after = number("after", request.query_params.get("after", ""), 0)
-    limit = min(
-        max(number("limit", request.query_params.get("limit", ""), EVENTS_LIMIT), 1), 10_000
-    )
+    after = query(request, "after", EVENTS_QUERY["after"], 0)
+    limit = query(request, "limit", EVENTS_QUERY["limit"], EVENTS_LIMIT)
     page = await call(
         partial(
             container(request).run_events(),

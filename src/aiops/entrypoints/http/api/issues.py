@@ -2,25 +2,60 @@
 
 from __future__ import annotations
 
-import attrs
+from typing import Annotated, Any, Literal
+
+from msgspec import Meta
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from aiops.domain.model.trackers import IssueState, Provider, Severity, TriageStatus
 from aiops.domain.usecases.agent_context import PopulateCommand
-from aiops.domain.usecases.triage import TriageCommand
-from aiops.entrypoints.http.api._io import api_actor, body, out
+from aiops.domain.usecases.triage import PER_PAGE_MAX, SORTS, IssueFilters, TriageCommand
+from aiops.entrypoints.http.api._io import api_actor, body, out, query
 from aiops.entrypoints.http.api.shapes import AgentContextIn, TriageIn
-from aiops.entrypoints.http.issues import FILTERS, filters_from
-from aiops.entrypoints.http.web import call, container, number
+from aiops.entrypoints.http.api.types import Id, Slug, Text
+from aiops.entrypoints.http.web import call, container
+
+DEFAULT_PER_PAGE = 50
+Filter = Annotated[Text, Meta(max_length=200)]
+# The query parameters of GET /api/v1/issues (the Issues page's filters), as the route reads
+# them and the document publishes them.
+QUERY: dict[str, Any] = {
+    "tenant": Slug,
+    "project": Id,
+    "provider": Provider,
+    "state": IssueState,
+    "label": Filter,
+    "assignee": Filter,
+    "severity": Severity,
+    "triage": TriageStatus,
+    "q": Filter,
+    "incidents": Literal["1", "on", "true", "0", "off", "false"],
+    "sort": Literal.__getitem__(SORTS),
+    "page": Annotated[int, Meta(ge=1, le=100_000)],
+    "per_page": Annotated[int, Meta(ge=1, le=PER_PAGE_MAX)],
+}
 
 
 async def search(request: Request) -> Response:
     actor = await api_actor(request)
-    values = {key: request.query_params.get(key, "")[:200] for key in FILTERS}
-    filters = filters_from(values)
-    per_page = number("per_page", request.query_params.get("per_page", ""), filters.per_page)
-    filters = attrs.evolve(filters, per_page=per_page)
+    given = {name: query(request, name, kind) for name, kind in QUERY.items()}
+    filters = IssueFilters(
+        tenant=given["tenant"],
+        project_id=given["project"],
+        provider=given["provider"],
+        state=given["state"],
+        label=given["label"],
+        assignee=given["assignee"],
+        severity=given["severity"],
+        triage_status=given["triage"],
+        text=given["q"],
+        incidents=given["incidents"] in ("1", "on", "true"),
+        sort=given["sort"] or "updated",
+        page=given["page"] or 1,
+        per_page=given["per_page"] or DEFAULT_PER_PAGE,
+    )
     page = await call(container(request).search_issues(), filters, actor)
     return out(
         {

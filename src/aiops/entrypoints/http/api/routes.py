@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from aiops.domain.errors import NotFound, ValidationError
 from aiops.domain.usecases.memberships import AddMemberCommand
 from aiops.domain.usecases.projects import (
     CreateProjectCommand,
@@ -14,7 +15,7 @@ from aiops.domain.usecases.projects import (
 )
 from aiops.domain.usecases.tenants import CreateTenantCommand, UpdateTenantCommand
 from aiops.domain.usecases.users import CreateUserCommand
-from aiops.entrypoints.http.api._io import api_actor, body, out, outbound
+from aiops.entrypoints.http.api._io import api_actor, body, out, outbound, path_slug, query
 from aiops.entrypoints.http.api.shapes import (
     MemberIn,
     ProjectIn,
@@ -23,6 +24,7 @@ from aiops.entrypoints.http.api.shapes import (
     TenantPatch,
     UserIn,
 )
+from aiops.entrypoints.http.api.types import Slug
 from aiops.entrypoints.http.web import call, container
 
 PREFIX = "/api/v1"
@@ -42,22 +44,26 @@ async def create_tenant(request: Request) -> Response:
 
 async def get_tenant(request: Request) -> Response:
     actor = await api_actor(request)
-    return out(await call(container(request).get_tenant(), request.path_params["slug"], actor))
+    return out(await call(container(request).get_tenant(), path_slug(request), actor))
 
 
 async def update_tenant(request: Request) -> Response:
     actor = await api_actor(request)
     data = await body(request, TenantPatch)
     cmd = UpdateTenantCommand(
-        slug=request.path_params["slug"], name=data.name, color=data.color, actor=actor
+        slug=path_slug(request), name=data.name, color=data.color, actor=actor
     )
     return out(await call(container(request).update_tenant(), cmd))
 
 
 async def list_projects(request: Request) -> Response:
     actor = await api_actor(request)
-    query = ListProjectsQuery(tenant=request.query_params.get("tenant"), actor=actor)
-    return out(await call(container(request).list_projects(), query))
+    try:
+        tenant = query(request, "tenant", Slug)
+    except ValidationError:  # as for a tenant that does not exist: a name that cannot be one
+        raise NotFound(f"tenant {request.query_params['tenant'][:80]!r} does not exist") from None
+    listing = ListProjectsQuery(tenant=tenant, actor=actor)
+    return out(await call(container(request).list_projects(), listing))
 
 
 async def create_project(request: Request) -> Response:
@@ -152,7 +158,7 @@ async def me(request: Request) -> Response:
 
 async def list_members(request: Request) -> Response:
     actor = await api_actor(request)
-    members = await call(container(request).list_members(), request.path_params["slug"], actor)
+    members = await call(container(request).list_members(), path_slug(request), actor)
     return out(
         [
             {"user_id": m.user.id, "email": m.user.email, "name": m.user.name, "role": m.role.value}
@@ -164,9 +170,7 @@ async def list_members(request: Request) -> Response:
 async def put_member(request: Request) -> Response:
     actor = await api_actor(request)
     data = await body(request, MemberIn)
-    cmd = AddMemberCommand(
-        tenant=request.path_params["slug"], email=data.email, role=data.role, actor=actor
-    )
+    cmd = AddMemberCommand(tenant=path_slug(request), email=data.email, role=data.role, actor=actor)
     membership = await call(container(request).add_member(), cmd)
     return out(
         {

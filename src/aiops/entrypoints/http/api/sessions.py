@@ -7,15 +7,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aiops.domain.usecases.sessions import LaunchSessionCommand
-from aiops.entrypoints.http.api._io import api_actor, body, out
+from aiops.entrypoints.http.api._io import api_actor, body, out, query
 from aiops.entrypoints.http.api.shapes import SessionIn
-from aiops.entrypoints.http.web import call, container, number
+from aiops.entrypoints.http.api.types import Id
+from aiops.entrypoints.http.web import call, container
 from aiops.entrypoints.presenters import session_row
 
 
 async def list_sessions(request: Request) -> Response:
     actor = await api_actor(request)
-    project_id = number("project_id", request.query_params.get("project_id", ""), 0) or None
+    project_id = query(request, "project_id", Id)
     views = await call(container(request).list_sessions(), actor, project_id)
     return out([session_row(view) for view in views])
 

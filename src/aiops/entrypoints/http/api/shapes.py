@@ -1,4 +1,6 @@
-"""What API clients send: small frozen classes, structured strictly (unknown keys refused)."""
+"""What API clients send: small frozen classes, checked at the boundary (unknown keys refused,
+types and the constraints of api/types.py) before a command is built; the OpenAPI document's
+request schemas are generated from them."""
 
 from __future__ import annotations
 
@@ -7,31 +9,45 @@ from typing import Any
 import attrs
 
 from aiops.domain.model.projects import DEFAULT_BRANCH
-from aiops.domain.model.tenants import DEFAULT_COLOR
+from aiops.domain.model.sessions import Tool
+from aiops.domain.model.tenants import DEFAULT_COLOR, Role
+from aiops.domain.model.trackers import Severity, TriageStatus
+from aiops.entrypoints.http.api.types import (
+    Branch,
+    Color,
+    Email,
+    HttpsToken,
+    Id,
+    Name,
+    PlaybookName,
+    Slug,
+    Text,
+    Username,
+)
 
 
 @attrs.frozen
 class TenantIn:
-    slug: str
-    name: str
-    color: str = DEFAULT_COLOR
+    slug: Slug
+    name: Name
+    color: Color = DEFAULT_COLOR
 
 
 @attrs.frozen
 class TenantPatch:
-    name: str | None = None
-    color: str | None = None
+    name: Name | None = None
+    color: Color | None = None
 
 
 @attrs.frozen
 class ProjectIn:
-    tenant: str
-    slug: str
-    name: str
-    repo_url: str | None = None
-    default_branch: str = DEFAULT_BRANCH
-    identity_id: int | None = None
-    https_token: str | None = attrs.field(default=None, repr=False)  # write-only
+    tenant: Slug
+    slug: Slug
+    name: Name
+    repo_url: Text | None = None
+    default_branch: Branch = DEFAULT_BRANCH
+    identity_id: Id | None = None
+    https_token: HttpsToken | None = attrs.field(default=None, repr=False)  # write-only
 
 
 @attrs.frozen
@@ -39,48 +55,56 @@ class ProjectPatch:
     """None (or absent) keeps a field; clear_identity: true removes the identity;
     clear_https_token: true removes the https token (write-only, never sent back)."""
 
-    name: str | None = None
-    repo_url: str | None = None
-    default_branch: str | None = None
-    identity_id: int | None = None
+    name: Name | None = None
+    repo_url: Text | None = None
+    default_branch: Branch | None = None
+    identity_id: Id | None = None
     clear_identity: bool = False
-    https_token: str | None = attrs.field(default=None, repr=False)
+    https_token: HttpsToken | None = attrs.field(default=None, repr=False)
     clear_https_token: bool = False
 
 
 @attrs.frozen
 class UserIn:
-    email: str
-    name: str
-    username: str | None = None
+    email: Email
+    name: Name
+    username: Username | None = None
     is_admin: bool = False
-    linux_username: str | None = None
+    linux_username: Username | None = None
 
 
 @attrs.frozen
 class MemberIn:
-    email: str
-    role: str
+    email: Email
+    role: Role
 
 
 @attrs.frozen
 class BranchIn:
     """checkout / merge: {"branch": "x"}; create-branch: {"branch": "x", "from": "origin/main"}."""
 
-    branch: str | None = None
-    base: str | None = None  # "from" in JSON
+    branch: Branch
+    base: Branch | None = None  # "from" in JSON
+
+
+@attrs.frozen
+class OptionalBranchIn:
+    """fetch / pull / push: no body, or {"branch": "x"}."""
+
+    branch: Branch | None = None
+    base: Branch | None = None  # "from" in JSON
 
 
 @attrs.frozen
 class TriageIn:
     """PATCH /api/v1/issues/{id}: each field optional; null or absent keeps it."""
 
-    status: str | None = None
-    severity: str | None = None
+    status: TriageStatus | None = None
+    severity: Severity | None = None
     clear_severity: bool = False
-    owner_email: str | None = None
+    owner_email: Email | None = None
     clear_owner: bool = False
-    note: str | None = None
+    note: Text | None = None
 
 
 @attrs.frozen
@@ -88,16 +112,16 @@ class SessionIn:
     """POST /api/v1/sessions: launch a tool as the caller in a project (optionally for an
     issue)."""
 
-    project_id: int
-    tool: str
-    issue_id: int | None = None
+    project_id: Id
+    tool: Tool
+    issue_id: Id | None = None
 
 
 @attrs.frozen
 class AgentContextIn:
     """POST /api/v1/issues/{id}/agent-context: notes to add below the issue (optional)."""
 
-    notes: str | None = None
+    notes: Text | None = None
 
 
 ExtraVarsIn = dict[str, Any] | str | None  # checked by the domain (parse_extra_vars)
@@ -108,11 +132,11 @@ class RunIn:
     """POST /api/v1/runs: an allowlisted playbook and how to run it. `extra_vars` is a JSON
     object, or JSON/YAML text; `secret_vars` names more variables to mask."""
 
-    playbook: str
-    inventory: str | None = None
-    limit: str | None = None
-    tags: str | None = None
+    playbook: PlaybookName
+    inventory: Text | None = None
+    limit: Text | None = None
+    tags: Text | None = None
     check: bool = False
     extra_vars: ExtraVarsIn = attrs.field(default=None, repr=False)
-    secret_vars: list[str] = attrs.field(factory=list)
-    identity: str | None = None
+    secret_vars: list[Text] = attrs.field(factory=list)
+    identity: Text | None = None

@@ -9,7 +9,7 @@ from starlette.routing import Route
 from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.workspaces import GitOperation, OperateCommand
 from aiops.entrypoints.http.api._io import api_actor, body, out
-from aiops.entrypoints.http.api.shapes import BranchIn
+from aiops.entrypoints.http.api.shapes import BranchIn, OptionalBranchIn
 from aiops.entrypoints.http.web import call, container
 
 BASE = "/api/v1/projects/{project_id:int}/workspace"
@@ -39,7 +39,10 @@ async def get_branches(request: Request) -> Response:
 def _operation(operation: GitOperation) -> Route:
     async def operate(request: Request) -> Response:
         ref = await _ref(request)
-        data = await body(request, BranchIn, empty_ok=not operation.needs_branch)
+        shape: type[BranchIn | OptionalBranchIn] = (
+            BranchIn if operation.needs_branch else OptionalBranchIn
+        )
+        data = await body(request, shape, empty_ok=not operation.needs_branch)
         cmd = OperateCommand(
             project_id=ref.project_id,
             actor=ref.actor,

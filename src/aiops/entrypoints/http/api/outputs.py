@@ -1,0 +1,275 @@
+"""What the API sends back, as typed classes: the OpenAPI document's response schemas are
+generated from them (api/openapi.py). Field names are the JSON's, a contract: never rename."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from aiops.domain.model.automation import RunStatus
+from aiops.domain.model.sessions import AgentStatus, Tool
+from aiops.domain.model.trackers import IssueState, Provider, Severity, TriageStatus
+from aiops.entrypoints.http.api.types import Moment
+
+Outcome = dict[str, Any] | None  # pull/merge: {kind, head}; push: {branch, remote_ref, ...}
+
+
+@attrs.frozen
+class ErrorDetail:
+    code: str
+    message: str
+
+
+@attrs.frozen
+class Error:
+    error: ErrorDetail
+
+
+@attrs.frozen
+class Tenant:
+    id: int
+    slug: str
+    name: str
+    color: str
+
+
+@attrs.frozen
+class Project:
+    id: int
+    tenant_id: int
+    slug: str
+    name: str
+    repo_url: str | None
+    default_branch: str
+    identity_id: int | None
+    has_https_token: bool  # whether an https token is set; the token is never sent
+
+
+@attrs.frozen
+class ProjectUpdated(Project):
+    """`cleared`: what the change removed on its own (a new repo_url set by someone who is not
+    a global admin clears the remote's https token and SSH identity)."""
+
+    cleared: list[str]
+
+
+@attrs.frozen
+class Identity:
+    id: int
+    name: str
+    public_key: str
+    fingerprint: str
+    has_private_key: bool
+    owner_email: str | None
+    created_at: Moment
+
+
+@attrs.frozen
+class User:
+    id: int
+    email: str
+    name: str
+    username: str
+    is_admin: bool
+    linux_username: str | None
+
+
+@attrs.frozen
+class Me:
+    id: int
+    email: str
+    is_admin: bool
+    roles: dict[str, str]
+
+
+@attrs.frozen
+class Member:
+    user_id: int
+    email: str
+    name: str
+    role: str
+
+
+@attrs.frozen
+class Membership:
+    user_id: int
+    tenant_id: int
+    role: str
+
+
+@attrs.frozen
+class Commit:
+    sha: str
+    subject: str
+    author: str
+    committed_at: Moment
+
+
+@attrs.frozen
+class WorkspaceStatus:
+    branch: str | None
+    upstream: str | None
+    ahead: int
+    behind: int
+    staged: int
+    unstaged: int
+    untracked: int
+    conflicted: list[str] = attrs.field(factory=list)
+    last_commit: Commit | None = None
+
+
+@attrs.frozen
+class Workspace:
+    """`outcome`: pull/merge {kind, head}; push {branch, remote_ref, head, up_to_date};
+    otherwise null."""
+
+    project_id: int
+    path: str
+    status: WorkspaceStatus
+    created: bool
+    outcome: Outcome
+
+
+@attrs.frozen
+class Branches:
+    current: str | None
+    local: list[str]
+    remote: list[str]
+
+
+@attrs.frozen
+class RemoteIssue:
+    external_id: str
+    number: str
+    title: str
+    state: IssueState
+    labels: list[str]
+    assignees: list[str]
+    updated_at: Moment
+    body: str = ""
+    url: str = ""
+    created_at: Moment | None = None
+
+
+@attrs.frozen
+class Triage:
+    status: TriageStatus
+    severity: Severity | None
+    owner_id: int | None
+    note: str
+
+
+@attrs.frozen
+class Issue:
+    id: int
+    connection_id: int
+    project_id: int
+    provider: Provider
+    remote: RemoteIssue
+    triage: Triage
+
+
+@attrs.frozen
+class IssuePage:
+    issues: list[Issue]
+    total: int
+    page: int
+    per_page: int
+    pages: int
+
+
+@attrs.frozen
+class AgentContextResult:
+    path: str
+    changed: bool
+
+
+@attrs.frozen
+class Session:
+    """`attach`: the command that attaches from a terminal; `created` (launch only): false
+    when an existing window was focused instead; `pane` (one session only): its text now."""
+
+    id: int
+    project_id: int
+    user_id: int
+    tool: Tool
+    issue_id: int | None
+    linux_user: str
+    tmux_socket: str
+    tmux_session: str
+    tmux_window: str
+    status: AgentStatus
+    started_at: Moment
+    last_activity: Moment | None
+    attach: str
+    created: bool = True
+    pane: str = ""
+
+
+@attrs.frozen
+class Playbook:
+    name: str
+    description: str  # the playbook's leading comment
+
+
+@attrs.frozen
+class HostSummary:
+    host: str
+    ok: int
+    changed: int
+    failed: int
+    unreachable: int
+    skipped: int
+
+
+@attrs.frozen
+class Run:
+    """`extra_vars`: secret ones shown as ********; `runner`: the aiops process running it
+    (host:pid:start time:pid namespace); `runner_seen_at`: its last heartbeat; `reason`: why
+    it ended as it did when the rc does not tell."""
+
+    id: int
+    playbook: str
+    inventory: str
+    limit: str | None
+    tags: str | None
+    check: bool
+    extra_vars: dict[str, Any]
+    identity: str | None
+    status: RunStatus
+    rc: int | None
+    started_by: str
+    queued_at: Moment
+    started_at: Moment | None
+    ended_at: Moment | None
+    duration_seconds: float | None
+    summary: list[HostSummary]
+    cancel_requested: bool
+    runner: str | None
+    runner_seen_at: Moment | None
+    reason: str | None
+
+
+@attrs.frozen
+class RunEvent:
+    """`seq`: 1, 2, ... in the order ansible emitted them; `event`: ansible's event type."""
+
+    seq: int
+    event: str
+    host: str | None
+    task: str | None
+    status: str | None
+    stdout: str
+    at: Moment | None
+
+
+@attrs.frozen
+class RunEvents:
+    """`last_seq`: pass it as ?after= for the next page; `done`: the run has finished and no
+    event follows these."""
+
+    run: Run
+    events: list[RunEvent]
+    last_seq: int
+    done: bool

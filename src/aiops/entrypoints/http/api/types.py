@@ -1,0 +1,111 @@
+"""The API's constrained types, each written once: the input and output classes use them, the
+boundary checks them (api/_io.py) and the OpenAPI document publishes them (api/openapi.py).
+
+The patterns come from the domain's validation, which still decides; a constraint here is at
+most as permissive as the domain, so what the document calls valid the domain accepts (the
+few rules JSON Schema cannot say are listed in docs/adr/0015-api-schemas-from-classes.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from msgspec import Meta
+
+from aiops.domain.model.validation import (
+    COLOR_PATTERN,
+    HTTPS_TOKEN_MAX,
+    SLUG_MAX,
+    SLUG_PATTERN,
+    USERNAME_PATTERN,
+)
+
+DB_ID_MAX = 2**31 - 1  # PostgreSQL's integer
+_EMAIL_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_TOP_LABEL = r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"  # never all digits
+# No control character anywhere, and one character that is neither space nor control.
+_VISIBLE = r"[^\x00-\x1f\x7f-\x9f]"
+_SHOWN = r"[^\s\x00-\x1f\x7f-\x9f]"
+# A branch as git and the domain take it, a little stricter: dot-separated words of letters,
+# digits and _+=,- joined by "/", never starting with "-".
+_CHAR = r"[A-Za-z0-9_+=,-]"
+_FIRST_WORD = rf"[A-Za-z0-9_+=,]{_CHAR}*(?:\.{_CHAR}+)*"
+_WORD = rf"{_CHAR}+(?:\.{_CHAR}+)*"
+
+
+def _whole(pattern: str) -> str:
+    return f"^{pattern}$"
+
+
+Id = Annotated[int, Meta(ge=1, le=DB_ID_MAX, description="an id")]
+Count = Annotated[int, Meta(ge=0)]
+Slug = Annotated[
+    str,
+    Meta(
+        pattern=_whole(SLUG_PATTERN),
+        min_length=1,
+        max_length=SLUG_MAX,
+        description=f"a valid slug: use 1-{SLUG_MAX} lowercase letters, digits and single "
+        "hyphens, starting and ending with a letter or digit (e.g. 'acme-web')",
+    ),
+]
+Color = Annotated[
+    str,
+    Meta(pattern=_whole(COLOR_PATTERN), description="a colour: use #RRGGBB hex, e.g. '#3b82f6'"),
+]
+Name = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=200,
+        pattern=_whole(f"{_VISIBLE}*{_SHOWN}{_VISIBLE}*"),
+        description="a name: 1-200 characters, not blank, no control characters",
+    ),
+]
+Email = Annotated[
+    str,
+    Meta(
+        max_length=254,
+        pattern=_whole(rf"{_EMAIL_ATOM}(?:\.{_EMAIL_ATOM})*@(?:{_LABEL}\.)+{_TOP_LABEL}"),
+        description="a valid email address (expected name@example.com)",
+    ),
+]
+Username = Annotated[
+    str,
+    Meta(
+        pattern=_whole(USERNAME_PATTERN),
+        description="a valid username: up to 32 lowercase letters, digits, '_' or '-', "
+        "starting with a letter or '_'",
+    ),
+]
+Branch = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=255,
+        pattern=_whole(f"{_FIRST_WORD}(?:/{_WORD})*"),
+        description="a valid git branch name (e.g. 'main' or 'feature/login')",
+    ),
+]
+HttpsToken = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=HTTPS_TOKEN_MAX,
+        pattern="^[!-~]+$",
+        description="the git remote's https token (sent as basic auth); stored encrypted, "
+        "never returned",
+        extra_json_schema={"writeOnly": True},
+    ),
+]
+PlaybookName = Annotated[
+    str,
+    Meta(
+        pattern="^[a-z0-9][a-z0-9_-]{0,63}$",
+        description="a valid playbook name: use 1-64 lowercase letters, digits, '_' or '-', "
+        "starting with a letter or digit (e.g. 'ping')",
+    ),
+]
+Text = Annotated[str, Meta(pattern=r"^[^\x00]*$", description="text without NUL characters")]
+Moment = Annotated[datetime, Meta(extra_json_schema={"format": "date-time"})]
