@@ -28,9 +28,10 @@ def _drop_connections(url: str) -> int:
     return int(dropped)
 
 
-def _count_tenants(engine: engines.Engine) -> int:
+def _list_tenants(engine: engines.Engine) -> None:
+    """One unit of work that reads (the database is shared: what it holds does not matter)."""
     with SqlAlchemyUnitOfWork(engine, read_only=True) as uow:
-        return len(uow.tenants.list())
+        uow.tenants.list()
 
 
 def test_a_connection_dropped_while_idle_is_replaced_before_use(
@@ -40,11 +41,11 @@ def test_a_connection_dropped_while_idle_is_replaced_before_use(
 
     engine = engines.make_engine(postgres_database)
     migrations.upgrade(engine)
-    assert _count_tenants(engine) == 0  # a connection now sits in the pool
+    _list_tenants(engine)  # a connection now sits in the pool
     assert _drop_connections(postgres_database) >= 1
     monkeypatch.setattr(engines, "PING_AFTER_IDLE_SECONDS", 0.0)  # as if 10 s had passed
 
-    assert _count_tenants(engine) == 0
+    _list_tenants(engine)
     engine.dispose()
 
 
@@ -56,10 +57,10 @@ def test_a_connection_used_again_at_once_is_not_pinged(postgres_database: str) -
 
     engine = engines.make_engine(postgres_database)
     migrations.upgrade(engine)
-    assert _count_tenants(engine) == 0
+    _list_tenants(engine)
     assert _drop_connections(postgres_database) >= 1
 
     with pytest.raises(DatabaseUnavailable, match="lost the connection to the database"):
-        _count_tenants(engine)
-    assert _count_tenants(engine) == 0
+        _list_tenants(engine)
+    _list_tenants(engine)
     engine.dispose()
