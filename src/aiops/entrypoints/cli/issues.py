@@ -33,7 +33,9 @@ def list_(
     label: Annotated[str | None, typer.Option(help="Issues with this label.")] = None,
     assignee: Annotated[str | None, typer.Option(help="Issues assigned to this login.")] = None,
     severity: Annotated[str | None, typer.Option(help="sev1, sev2, sev3 or sev4.")] = None,
-    triage: Annotated[str | None, typer.Option(help="new, triaged, in_progress or resolved.")] = None,
+    triage: Annotated[
+        str | None, typer.Option(help="new, triaged, in_progress or resolved.")
+    ] = None,
     search: Annotated[
         str | None, typer.Option(help="Words in the title or body (the page's search box).")
     ] = None,
