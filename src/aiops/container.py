@@ -15,6 +15,7 @@ use-case instance is safe to share between threads.
 
 from __future__ import annotations
 
+import logging
 import os
 import pwd
 import secrets
@@ -403,7 +404,6 @@ def _launcher_executor(settings: Settings, mapped: MappedAccounts) -> Executor:
     from aiops.adapters.launcher.switch import AccountRules
     from aiops.adapters.npm_installer import allowlisted_packages
     from aiops.adapters.system_accounts import uid_min
-    from aiops.log import get_logger
 
     return Executor(
         rules=AccountRules(minimum=uid_min(), deny=settings.linux_user_deny_list, mapped=mapped),
@@ -413,8 +413,16 @@ def _launcher_executor(settings: Settings, mapped: MappedAccounts) -> Executor:
         packages=allowlisted_packages(),
         # In process, the one asking is this process (an operator's CLI, the tests): its own
         # actions are audited; the daemon logs every request at info.
-        log=get_logger("aiops.launcher").debug,
+        log=_launcher_debug,
     )
+
+
+def _launcher_debug(event: str, **fields: Any) -> None:
+    """At debug level only, so the usual command never loads the logging stack for it."""
+    if logging.getLogger("aiops.launcher").isEnabledFor(logging.DEBUG):
+        from aiops.log import get_logger
+
+        get_logger("aiops.launcher").debug(event, **fields)
 
 
 def _launcher(settings: Settings, executor: providers.Provider[Executor]) -> AccountLauncher:

@@ -90,3 +90,16 @@ def test_a_command_loads_only_its_own_cli_module(cli: Cli, tmp_path: Path) -> No
         "aiops.entrypoints.cli.tenants",
     }
     assert not any(m.startswith("aiops.entrypoints.http") for m in modules)
+
+
+def test_help_lists_every_name_and_a_named_group_has_its_parameters(cli: Cli) -> None:
+    from aiops.entrypoints.cli import TREE
+
+    listed = cli.ok("--help")
+    issues = cli.ok("issues", "list", "--help")
+
+    assert {line.split()[0] for line in listed.splitlines() if line.startswith("  ")} >= {
+        *TREE,
+        "version",
+    }
+    assert all(flag in issues for flag in ("--limit", "--page", "--all", "--incidents"))
