@@ -114,6 +114,7 @@ all: sync migrate seed start-dev  ## set up, migrate, seed, and serve with auto 
 
 bench: sync-dev  ## the benchmarks (figures for docs/performance.md)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/git_status.py
 	$(BIN)/python bench/workspaces.py

@@ -15,148 +15,350 @@ use-case instance is safe to share between threads.
 
 from __future__ import annotations
 
+import logging
 import os
 import pwd
 import secrets
 import shutil
 import socket
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
+from importlib import import_module
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dependency_injector import containers, providers
-from sqlalchemy import Engine
-
-from aiops.adapters import secret_key as secret_key_file
-from aiops.adapters.ansible import FilePlaybookCatalogue
-from aiops.adapters.ansible.lazy import LazyAnsibleRunner
-from aiops.adapters.argon2_hasher import Argon2PasswordHasher
-from aiops.adapters.dns_remote_hosts import DnsRemoteHosts
-from aiops.adapters.fernet_secret_box import FernetSecretBox
-from aiops.adapters.file_agent_contexts import FileAgentContexts
-from aiops.adapters.file_credentials import FileCredentialStore
-from aiops.adapters.filesystem_key_store import FilesystemKeyStore
-from aiops.adapters.git import GitCliWorkspaces
-from aiops.adapters.launcher.executor import Executor
-from aiops.adapters.launcher.switch import AccountRules
-from aiops.adapters.launching import (
-    AccountLauncher,
-    Backend,
-    InProcessBackend,
-    SocketBackend,
-)
-from aiops.adapters.mapped_accounts import MappedAccounts
-from aiops.adapters.memory_snapshots import InMemoryWorkspaceSnapshots
-from aiops.adapters.npm_installer import NpmCliInstaller
-from aiops.adapters.posix_users import PosixLinuxUsers
-from aiops.adapters.procfs_runner_processes import ProcfsRunnerProcesses
-from aiops.adapters.sqlalchemy.engine import make_engine
-from aiops.adapters.sqlalchemy.jobs import SqlAlchemyJobStore
-from aiops.adapters.sqlalchemy.migrations import ensure_current
-from aiops.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from aiops.adapters.system_accounts import uid_min
-from aiops.adapters.system_clock import SystemClock
 from aiops.config import ConfigError, Settings, load_settings
-from aiops.domain.model.trackers import Provider
-from aiops.domain.model.workspaces import WorkspacePolicy
-from aiops.domain.usecases._workspace import WorkspaceLocks, WorkspacePorts
-from aiops.domain.usecases.agent_context import (
-    EditAgentContext,
-    LookUpIssue,
-    PopulateAgentContext,
-)
-from aiops.domain.usecases.audit import DataVersion, ListAuditEvents
-from aiops.domain.usecases.auth import (
-    AuthenticateToken,
-    ChangePassword,
-    CreateToken,
-    ListTokens,
-    LoadViewer,
-    RevokeToken,
-    SignIn,
-    SignOut,
-)
-from aiops.domain.usecases.automation import (
-    AutomationPolicy,
-    AutomationPorts,
-    CancelLocalRuns,
-    CancelRun,
-    ListInventories,
-    ListPlaybooks,
-    ListRuns,
-    RunEvents,
-    RunPlaybook,
-    ScheduledPlaybook,
-    ShowRun,
-)
-from aiops.domain.usecases.cli_tools import CliToolsStatus, InstallCliTool, InstallLocks
-from aiops.domain.usecases.credentials import (
-    ListCredentials,
-    MirrorCredentials,
-    SetCredentials,
-)
-from aiops.domain.usecases.identities import AddIdentity, ListIdentities, SeedIdentities
-from aiops.domain.usecases.job_handlers import default_handlers
-from aiops.domain.usecases.jobs import (
-    AddJob,
-    DisableJob,
-    EnableJob,
-    JobRunner,
-    ListJobs,
-    RemoveJob,
-    RunJobNow,
-    RunnerPolicy,
-)
-from aiops.domain.usecases.lost_runs import ReconcileRuns
-from aiops.domain.usecases.memberships import AddMember, ListMembers
-from aiops.domain.usecases.projects import (
-    CreateProject,
-    GetProject,
-    ListProjects,
-    UpdateProject,
-)
-from aiops.domain.usecases.secrets import RotateSecretKey, VerifySecretKey
-from aiops.domain.usecases.seed import SeedDefaults
-from aiops.domain.usecases.sessions import (
-    LaunchSession,
-    ListSessions,
-    ReconcileSessions,
-    ResyncTmux,
-    SessionPolicy,
-    SessionPorts,
-    StopSession,
-    ViewSession,
-    tool_specs,
-)
-from aiops.domain.usecases.sync_issues import ListIssues, SyncIssues
-from aiops.domain.usecases.tenants import CreateTenant, GetTenant, ListTenants, UpdateTenant
-from aiops.domain.usecases.trackers import (
-    AddTracker,
-    ListManagedTrackers,
-    ListTrackers,
-    RemoveTracker,
-    ReplaceTrackerSecrets,
-    TestTracker,
-)
-from aiops.domain.usecases.triage import IncidentCounts, SearchIssues, TriageIssues
-from aiops.domain.usecases.users import CreateUser, ListUsers, SetAdmin, SetPassword
-from aiops.domain.usecases.webhooks import ReceiveWebhook
-from aiops.domain.usecases.workspaces import (
-    FetchWorkspaces,
-    GetWorkspaceStatus,
-    InitWorkspace,
-    ListBranches,
-    OperateWorkspace,
-    ReadSnapshots,
-    RefreshSnapshot,
-)
-from aiops.ports.automation import PlaybookRunner
-from aiops.ports.issue_tracker import IssueTracker
-from aiops.ports.tmux import TmuxSessions
+
+
+def _import_dependency_injector() -> None:
+    """dependency_injector's wiring module imports FastAPI, fast_depends, Starlette's requests
+    and werkzeug (a test-only package here) when they are installed, to recognise their
+    markers. aiops never wires: they are hidden for that one import (30-50 ms a command)."""
+    hidden = []
+    for dotted in (
+        "fastapi.params",
+        "fast_depends.dependencies",
+        "starlette.requests",
+        "werkzeug.local",
+    ):
+        package = dotted.split(".")[0]
+        name = dotted if package in sys.modules else package
+        if name not in sys.modules:
+            hidden.append(name)
+            sys.modules[name] = None  # type: ignore[assignment] # importing it fails at once
+    try:
+        import_module("dependency_injector.containers")
+    finally:
+        for name in hidden:
+            del sys.modules[name]
+
+
+_import_dependency_injector()
+
+from dependency_injector import containers, providers  # noqa: E402 - after the hiding above
+
+
+class _Lazy:
+    """A class or function imported on its first call, so that building the container imports
+    no adapter and no use case: each command imports what it calls (docs/adr/0002)."""
+
+    __slots__ = ("_module", "_name", "_target")
+
+    def __init__(self, module: str, name: str) -> None:
+        self._module, self._name, self._target = module, name, None
+
+    def resolve(self) -> Any:
+        if self._target is None:
+            self._target = getattr(import_module(self._module), self._name)
+        return self._target
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.resolve()(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<lazy {self._module}.{self._name}>"
+
+
+def _lazy(module: str, *names: str) -> tuple[Any, ...]:
+    return tuple(_Lazy(module, name) for name in names)
+
+
+# The real classes for mypy; at run time the same names, imported on first use.
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from aiops.adapters.ansible import FilePlaybookCatalogue
+    from aiops.adapters.argon2_hasher import Argon2PasswordHasher
+    from aiops.adapters.dns_remote_hosts import DnsRemoteHosts
+    from aiops.adapters.fernet_secret_box import FernetSecretBox
+    from aiops.adapters.file_agent_contexts import FileAgentContexts
+    from aiops.adapters.file_credentials import FileCredentialStore
+    from aiops.adapters.filesystem_key_store import FilesystemKeyStore
+    from aiops.adapters.git import GitCliWorkspaces
+    from aiops.adapters.launcher.executor import Executor
+    from aiops.adapters.launching import AccountLauncher
+    from aiops.adapters.mapped_accounts import MappedAccounts
+    from aiops.adapters.memory_snapshots import InMemoryWorkspaceSnapshots
+    from aiops.adapters.npm_installer import NpmCliInstaller
+    from aiops.adapters.posix_users import PosixLinuxUsers
+    from aiops.adapters.procfs_runner_processes import ProcfsRunnerProcesses
+    from aiops.adapters.sqlalchemy.jobs import SqlAlchemyJobStore
+    from aiops.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+    from aiops.adapters.system_clock import SystemClock
+    from aiops.domain.model.trackers import Provider
+    from aiops.domain.model.workspaces import WorkspacePolicy
+    from aiops.domain.usecases._workspace import WorkspaceLocks, WorkspacePorts
+    from aiops.domain.usecases.agent_context import (
+        EditAgentContext,
+        LookUpIssue,
+        PopulateAgentContext,
+    )
+    from aiops.domain.usecases.audit import DataVersion, ListAuditEvents
+    from aiops.domain.usecases.auth import (
+        AuthenticateToken,
+        ChangePassword,
+        CreateToken,
+        ListTokens,
+        LoadViewer,
+        RevokeToken,
+        SignIn,
+        SignOut,
+    )
+    from aiops.domain.usecases.automation import (
+        AutomationPolicy,
+        AutomationPorts,
+        CancelLocalRuns,
+        CancelRun,
+        ListInventories,
+        ListPlaybooks,
+        ListRuns,
+        RunEvents,
+        RunPlaybook,
+        ScheduledPlaybook,
+        ShowRun,
+    )
+    from aiops.domain.usecases.cli_tools import CliToolsStatus, InstallCliTool, InstallLocks
+    from aiops.domain.usecases.credentials import (
+        ListCredentials,
+        MirrorCredentials,
+        SetCredentials,
+    )
+    from aiops.domain.usecases.identities import AddIdentity, ListIdentities, SeedIdentities
+    from aiops.domain.usecases.job_handlers import default_handlers
+    from aiops.domain.usecases.jobs import (
+        AddJob,
+        DisableJob,
+        EnableJob,
+        JobRunner,
+        ListJobs,
+        RemoveJob,
+        RunJobNow,
+        RunnerPolicy,
+    )
+    from aiops.domain.usecases.lost_runs import ReconcileRuns
+    from aiops.domain.usecases.memberships import AddMember, ListMembers
+    from aiops.domain.usecases.projects import (
+        CreateProject,
+        GetProject,
+        ListProjects,
+        UpdateProject,
+    )
+    from aiops.domain.usecases.secrets import RotateSecretKey, VerifySecretKey
+    from aiops.domain.usecases.seed import SeedDefaults
+    from aiops.domain.usecases.sessions import (
+        LaunchSession,
+        ListSessions,
+        ReconcileSessions,
+        ResyncTmux,
+        SessionPolicy,
+        SessionPorts,
+        StopSession,
+        ViewSession,
+    )
+    from aiops.domain.usecases.sync_issues import ListIssues, SyncIssues
+    from aiops.domain.usecases.tenants import CreateTenant, GetTenant, ListTenants, UpdateTenant
+    from aiops.domain.usecases.trackers import (
+        AddTracker,
+        ListManagedTrackers,
+        ListTrackers,
+        RemoveTracker,
+        ReplaceTrackerSecrets,
+        TestTracker,
+    )
+    from aiops.domain.usecases.triage import IncidentCounts, SearchIssues, TriageIssues
+    from aiops.domain.usecases.users import CreateUser, ListUsers, SetAdmin, SetPassword
+    from aiops.domain.usecases.webhooks import ReceiveWebhook
+    from aiops.domain.usecases.workspaces import (
+        FetchWorkspaces,
+        GetWorkspaceStatus,
+        InitWorkspace,
+        ListBranches,
+        OperateWorkspace,
+        ReadSnapshots,
+        RefreshSnapshot,
+    )
+    from aiops.ports.automation import PlaybookRunner
+    from aiops.ports.issue_tracker import IssueTracker
+    from aiops.ports.tmux import TmuxSessions
+else:
+    _A, _U = "aiops.adapters.", "aiops.domain.usecases."
+    (FilePlaybookCatalogue,) = _lazy(_A + "ansible", "FilePlaybookCatalogue")
+    (Argon2PasswordHasher,) = _lazy(_A + "argon2_hasher", "Argon2PasswordHasher")
+    (DnsRemoteHosts,) = _lazy(_A + "dns_remote_hosts", "DnsRemoteHosts")
+    (FernetSecretBox,) = _lazy(_A + "fernet_secret_box", "FernetSecretBox")
+    (FileAgentContexts,) = _lazy(_A + "file_agent_contexts", "FileAgentContexts")
+    (MappedAccounts,) = _lazy(_A + "mapped_accounts", "MappedAccounts")
+    (InMemoryWorkspaceSnapshots,) = _lazy(_A + "memory_snapshots", "InMemoryWorkspaceSnapshots")
+    (NpmCliInstaller,) = _lazy(_A + "npm_installer", "NpmCliInstaller")
+    (ProcfsRunnerProcesses,) = _lazy(_A + "procfs_runner_processes", "ProcfsRunnerProcesses")
+    (SqlAlchemyJobStore,) = _lazy(_A + "sqlalchemy.jobs", "SqlAlchemyJobStore")
+    (SqlAlchemyUnitOfWork,) = _lazy(_A + "sqlalchemy.unit_of_work", "SqlAlchemyUnitOfWork")
+    (SystemClock,) = _lazy(_A + "system_clock", "SystemClock")
+    WorkspaceLocks, WorkspacePorts = _lazy(_U + "_workspace", "WorkspaceLocks", "WorkspacePorts")
+    EditAgentContext, LookUpIssue, PopulateAgentContext = _lazy(
+        _U + "agent_context", "EditAgentContext", "LookUpIssue", "PopulateAgentContext"
+    )
+    DataVersion, ListAuditEvents = _lazy(_U + "audit", "DataVersion", "ListAuditEvents")
+    (
+        AuthenticateToken,
+        ChangePassword,
+        CreateToken,
+        ListTokens,
+        LoadViewer,
+        RevokeToken,
+        SignIn,
+        SignOut,
+    ) = _lazy(
+        _U + "auth",
+        "AuthenticateToken",
+        "ChangePassword",
+        "CreateToken",
+        "ListTokens",
+        "LoadViewer",
+        "RevokeToken",
+        "SignIn",
+        "SignOut",
+    )
+    (
+        AutomationPorts,
+        CancelLocalRuns,
+        CancelRun,
+        ListInventories,
+        ListPlaybooks,
+        ListRuns,
+        RunEvents,
+        RunPlaybook,
+        ScheduledPlaybook,
+        ShowRun,
+    ) = _lazy(
+        _U + "automation",
+        "AutomationPorts",
+        "CancelLocalRuns",
+        "CancelRun",
+        "ListInventories",
+        "ListPlaybooks",
+        "ListRuns",
+        "RunEvents",
+        "RunPlaybook",
+        "ScheduledPlaybook",
+        "ShowRun",
+    )
+    CliToolsStatus, InstallCliTool, InstallLocks = _lazy(
+        _U + "cli_tools", "CliToolsStatus", "InstallCliTool", "InstallLocks"
+    )
+    ListCredentials, MirrorCredentials, SetCredentials = _lazy(
+        _U + "credentials", "ListCredentials", "MirrorCredentials", "SetCredentials"
+    )
+    AddIdentity, ListIdentities, SeedIdentities = _lazy(
+        _U + "identities", "AddIdentity", "ListIdentities", "SeedIdentities"
+    )
+    (default_handlers,) = _lazy(_U + "job_handlers", "default_handlers")
+    AddJob, DisableJob, EnableJob, JobRunner, ListJobs, RemoveJob, RunJobNow = _lazy(
+        _U + "jobs",
+        "AddJob",
+        "DisableJob",
+        "EnableJob",
+        "JobRunner",
+        "ListJobs",
+        "RemoveJob",
+        "RunJobNow",
+    )
+    (ReconcileRuns,) = _lazy(_U + "lost_runs", "ReconcileRuns")
+    AddMember, ListMembers = _lazy(_U + "memberships", "AddMember", "ListMembers")
+    CreateProject, GetProject, ListProjects, UpdateProject = _lazy(
+        _U + "projects", "CreateProject", "GetProject", "ListProjects", "UpdateProject"
+    )
+    RotateSecretKey, VerifySecretKey = _lazy(_U + "secrets", "RotateSecretKey", "VerifySecretKey")
+    (SeedDefaults,) = _lazy(_U + "seed", "SeedDefaults")
+    (
+        LaunchSession,
+        ListSessions,
+        ReconcileSessions,
+        ResyncTmux,
+        SessionPorts,
+        StopSession,
+        ViewSession,
+    ) = _lazy(
+        _U + "sessions",
+        "LaunchSession",
+        "ListSessions",
+        "ReconcileSessions",
+        "ResyncTmux",
+        "SessionPorts",
+        "StopSession",
+        "ViewSession",
+    )
+    ListIssues, SyncIssues = _lazy(_U + "sync_issues", "ListIssues", "SyncIssues")
+    CreateTenant, GetTenant, ListTenants, UpdateTenant = _lazy(
+        _U + "tenants", "CreateTenant", "GetTenant", "ListTenants", "UpdateTenant"
+    )
+    (
+        AddTracker,
+        ListManagedTrackers,
+        ListTrackers,
+        RemoveTracker,
+        ReplaceTrackerSecrets,
+        TestTracker,
+    ) = _lazy(
+        _U + "trackers",
+        "AddTracker",
+        "ListManagedTrackers",
+        "ListTrackers",
+        "RemoveTracker",
+        "ReplaceTrackerSecrets",
+        "TestTracker",
+    )
+    IncidentCounts, SearchIssues, TriageIssues = _lazy(
+        _U + "triage", "IncidentCounts", "SearchIssues", "TriageIssues"
+    )
+    CreateUser, ListUsers, SetAdmin, SetPassword = _lazy(
+        _U + "users", "CreateUser", "ListUsers", "SetAdmin", "SetPassword"
+    )
+    (ReceiveWebhook,) = _lazy(_U + "webhooks", "ReceiveWebhook")
+    (
+        FetchWorkspaces,
+        GetWorkspaceStatus,
+        InitWorkspace,
+        ListBranches,
+        OperateWorkspace,
+        ReadSnapshots,
+        RefreshSnapshot,
+    ) = _lazy(
+        _U + "workspaces",
+        "FetchWorkspaces",
+        "GetWorkspaceStatus",
+        "InitWorkspace",
+        "ListBranches",
+        "OperateWorkspace",
+        "ReadSnapshots",
+        "RefreshSnapshot",
+    )
 
 
 def _engine(settings: Settings) -> Iterator[Engine]:
+    from aiops.adapters.sqlalchemy.engine import make_engine
+
     try:
         settings.instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as error:
@@ -172,12 +374,16 @@ def _engine(settings: Settings) -> Iterator[Engine]:
 
 
 def _secret_key(settings: Settings) -> str:
+    from aiops.adapters import secret_key as secret_key_file
+
     settings.instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     configured = settings.secret_key.get_secret_value() if settings.secret_key else None
     return secret_key_file.load_or_create(settings.instance_path, configured)
 
 
 def _git_workspaces(settings: Settings, launcher: AccountLauncher) -> GitCliWorkspaces:
+    from aiops.adapters.git import GitCliWorkspaces
+
     return GitCliWorkspaces(
         launcher=launcher,
         known_hosts=settings.instance_path / "known_hosts",
@@ -194,8 +400,10 @@ def launcher_programs() -> dict[str, tuple[str, ...]]:
 
 
 def _launcher_executor(settings: Settings, mapped: MappedAccounts) -> Executor:
-    from aiops.adapters.npm_installer import allowlisted_packages  # noqa: PLC0415
-    from aiops.log import get_logger  # noqa: PLC0415
+    from aiops.adapters.launcher.executor import Executor
+    from aiops.adapters.launcher.switch import AccountRules
+    from aiops.adapters.npm_installer import allowlisted_packages
+    from aiops.adapters.system_accounts import uid_min
 
     return Executor(
         rules=AccountRules(minimum=uid_min(), deny=settings.linux_user_deny_list, mapped=mapped),
@@ -205,14 +413,29 @@ def _launcher_executor(settings: Settings, mapped: MappedAccounts) -> Executor:
         packages=allowlisted_packages(),
         # In process, the one asking is this process (an operator's CLI, the tests): its own
         # actions are audited; the daemon logs every request at info.
-        log=get_logger("aiops.launcher").debug,
+        log=_launcher_debug,
     )
+
+
+def _launcher_debug(event: str, **fields: Any) -> None:
+    """At debug level only, so the usual command never loads the logging stack for it."""
+    if logging.getLogger("aiops.launcher").isEnabledFor(logging.DEBUG):
+        from aiops.log import get_logger
+
+        get_logger("aiops.launcher").debug(event, **fields)
 
 
 def _launcher(settings: Settings, executor: providers.Provider[Executor]) -> AccountLauncher:
     """How adapters act as an account: through the launcher's socket when it listens (aiops runs
     as the service account), by the launcher's code in this process when aiops is root (an
     operator's CLI, the tests), else only as this process's own account."""
+    from aiops.adapters.launching import (
+        AccountLauncher,
+        Backend,
+        InProcessBackend,
+        SocketBackend,
+    )
+
     backend: Backend | None = None
     if os.geteuid() == 0:
         backend = InProcessBackend(executor())
@@ -231,6 +454,8 @@ def _is_service_account(settings: Settings) -> bool:
 
 
 def _workspace_policy(settings: Settings) -> WorkspacePolicy:
+    from aiops.domain.model.workspaces import WorkspacePolicy
+
     return WorkspacePolicy(
         root=PurePosixPath(settings.workspace_root),
         linux_user_strategy=settings.linux_user_strategy,
@@ -240,26 +465,30 @@ def _workspace_policy(settings: Settings) -> WorkspacePolicy:
 
 def _linux_users(settings: Settings) -> PosixLinuxUsers:
     """UID_MIN is read from /etc/login.defs once, here."""
+    from aiops.adapters.posix_users import PosixLinuxUsers
+    from aiops.adapters.system_accounts import uid_min
+
     return PosixLinuxUsers(deny=settings.linux_user_deny_list, minimum=uid_min())
 
 
 def _key_store(settings: Settings) -> FilesystemKeyStore:
+    from aiops.adapters.filesystem_key_store import FilesystemKeyStore
+
     return FilesystemKeyStore(settings.instance_path / "keys")
 
 
 def _credential_store(settings: Settings, launcher: AccountLauncher) -> FileCredentialStore:
     """Each user's AI tool credentials, under <instance>/<tool>/user-<id>/."""
+    from aiops.adapters.file_credentials import FileCredentialStore
+
     return FileCredentialStore(settings.instance_path, launcher)
 
 
 def _issue_trackers(settings: Settings) -> Iterator[dict[Provider, IssueTracker]]:
     """The tracker adapters by provider. httpx is imported here, on first use: most commands
     never talk to a tracker."""
-    from aiops.adapters.trackers import (  # noqa: PLC0415 - see the docstring
-        GitHubTracker,
-        GitLabTracker,
-        JiraTracker,
-    )
+    from aiops.adapters.trackers import GitHubTracker, GitLabTracker, JiraTracker
+    from aiops.domain.model.trackers import Provider
 
     private = settings.tracker_allow_private_networks
     adapters: dict[Provider, IssueTracker] = {
@@ -276,13 +505,15 @@ def _issue_trackers(settings: Settings) -> Iterator[dict[Provider, IssueTracker]
 
 def _tmux_sessions(launcher: AccountLauncher) -> TmuxSessions:
     """Imported on first use: most commands never talk to tmux."""
-    from aiops.adapters.tmux import LauncherTmuxSessions  # noqa: PLC0415 - see the docstring
+    from aiops.adapters.tmux import LauncherTmuxSessions
 
     return LauncherTmuxSessions(launcher=launcher)
 
 
 def _playbook_runner(settings: Settings, catalogue: FilePlaybookCatalogue) -> PlaybookRunner:
     """ansible_runner is imported on the first run: most commands never start one."""
+    from aiops.adapters.ansible.lazy import LazyAnsibleRunner
+
     return LazyAnsibleRunner(
         catalogue=catalogue,
         work_dir=settings.instance_path / "ansible",
@@ -292,6 +523,8 @@ def _playbook_runner(settings: Settings, catalogue: FilePlaybookCatalogue) -> Pl
 
 
 def _automation_policy(settings: Settings) -> AutomationPolicy:
+    from aiops.domain.usecases.automation import AutomationPolicy
+
     return AutomationPolicy(
         playbooks=settings.playbook_list,
         project_inventories=settings.project_inventories,
@@ -300,6 +533,8 @@ def _automation_policy(settings: Settings) -> AutomationPolicy:
 
 
 def _session_policy(settings: Settings, workspace_policy: WorkspacePolicy) -> SessionPolicy:
+    from aiops.domain.usecases.sessions import SessionPolicy, tool_specs
+
     return SessionPolicy(
         tools=tool_specs(settings.agent_tool_list, settings.agent_commands, settings.agent_env),
         workspace=workspace_policy,
@@ -316,6 +551,8 @@ def runner_owner() -> str:
 
 
 def _runner_policy(settings: Settings) -> RunnerPolicy:
+    from aiops.domain.usecases.jobs import RunnerPolicy
+
     lease = timedelta(seconds=settings.job_lease_seconds)
     return RunnerPolicy(
         owner=runner_owner(),
@@ -598,5 +835,7 @@ def bootstrap(
             else providers.Object(replacement)
         )
     if check_schema:
+        from aiops.adapters.sqlalchemy.migrations import ensure_current
+
         ensure_current(container.engine())
     return container

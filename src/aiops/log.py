@@ -5,6 +5,10 @@ and alembic's), so a secret handed to a logger by mistake is masked before it is
 Control characters in a key=value line are shown as visible escapes (`\\x1b`, `\\r`), so
 text from outside (an issue title, a tracker's error) cannot drive the terminal that shows
 the log.
+
+structlog (and rich, which it imports) costs about 40 ms, and most commands log nothing: the
+CLI configures logging on first use (`deferred=True`), when the first record is emitted or the
+first structlog logger is asked for.
 """
 
 from __future__ import annotations
@@ -14,8 +18,6 @@ import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
-
-import structlog
 
 from aiops.domain.model.audit import REDACTED, SECRET_NAME, SECRET_WORDS
 from aiops.domain.model.outside_text import for_terminal
@@ -79,15 +81,43 @@ def _terminal_safe(renderer: Any) -> Any:
 
 
 _configured = False
+_deferred: dict[str, Any] | None = None  # the settings a deferred configuration will use
 
 
-def configure_logging(*, fmt: str = "console", level: str = "info", stream: Any = None) -> None:
+class _ConfigureOnFirstRecord(logging.Handler):
+    """The root's handler until the first record: it configures logging, then hands the
+    record to the real handler."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        _configure_deferred()
+        for handler in logging.getLogger().handlers:
+            if handler is not self and record.levelno >= handler.level:
+                handler.handle(record)
+
+
+def _configure_deferred() -> None:
+    global _configured, _deferred
+    if _deferred is not None:
+        pending, _configured, _deferred = _deferred, False, None
+        configure_logging(**pending)
+
+
+def configure_logging(
+    *, fmt: str = "console", level: str = "info", stream: Any = None, deferred: bool = False
+) -> None:
     """Configure structlog and the standard library's root logger. Later calls are no-ops
-    unless `stream` is given (tests capture output that way)."""
-    global _configured  # noqa: PLW0603 - configuration is process-wide by nature
+    unless `stream` is given (tests capture output that way). `deferred`: at the first record
+    or the first `get_logger`, so that a command that logs nothing never imports structlog."""
+    global _configured, _deferred
     if _configured and stream is None:
         return
-    _configured = True
+    if deferred:
+        _configured, _deferred = True, {"fmt": fmt, "level": level, "stream": stream}
+        _set_root(_ConfigureOnFirstRecord(), level)
+        return
+    _configured, _deferred = True, None
+    import structlog  # noqa: PLC0415 - see the module docstring
+
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -116,6 +146,10 @@ def configure_logging(*, fmt: str = "console", level: str = "info", stream: Any 
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
+    _set_root(handler, level)
+
+
+def _set_root(handler: logging.Handler, level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -126,4 +160,7 @@ def configure_logging(*, fmt: str = "console", level: str = "info", stream: Any 
 
 
 def get_logger(name: str | None = None) -> Any:
+    import structlog  # noqa: PLC0415 - see the module docstring
+
+    _configure_deferred()
     return structlog.get_logger(name)

@@ -74,3 +74,17 @@ def test_scrub_masks_secrets_in_error_text() -> None:
 
     assert CANARY not in scrub(text)
     assert scrub("nothing secret here") == "nothing secret here"
+
+
+def test_deferred_logging_configures_at_the_first_record_and_still_redacts() -> None:
+    stream = io.StringIO()
+    configure_logging(fmt="json", level="info", stream=stream, deferred=True)
+    assert stream.getvalue() == ""
+
+    logging.getLogger("tests.deferred").debug("below the level %s", CANARY)
+    logging.getLogger("tests.deferred").warning("sent token=%s", CANARY)
+    get_logger("test").info("after", password=CANARY)
+
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["event"] for line in lines] == ["sent token=[redacted]", "after"]
+    assert CANARY not in stream.getvalue()

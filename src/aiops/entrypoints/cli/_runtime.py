@@ -61,7 +61,7 @@ def open_container(*, check_schema: bool = True, separate: bool = True) -> Conta
     settings = load_settings()
     if separate and privileges.separate(settings, create=False):
         settings = load_settings()
-    configure_logging(fmt=settings.log_format, level=settings.log_level)
+    configure_logging(fmt=settings.log_format, level=settings.log_level, deferred=True)
     container = bootstrap(settings, check_schema=check_schema)
     atexit.register(container.shutdown_resources)
     return container

@@ -1,4 +1,4 @@
-"""aiops tracker add | list | test | remove, aiops sync-issues and aiops issues list."""
+"""aiops tracker add | list | test | remove and aiops sync-issues."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 app = typer.Typer(help="Issue tracker connections (GitHub, GitLab, Jira).", no_args_is_help=True)
-issues_app = typer.Typer(help="Issues synced from the trackers.", no_args_is_help=True)
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 ProjectFilter = Annotated[int | None, typer.Option("--project-id", help="Only this project.")]
@@ -160,36 +159,3 @@ def sync_issues(
         print(f"synced {len(runs)} connections, {failed} failed")
     if any(r.error for r in runs):
         raise typer.Exit(1)
-
-
-@issues_app.command("list")
-def list_issues(project_id: ProjectFilter = None, json: Json = False) -> None:
-    """The newest synced issues you may see (100 at most)."""
-    from aiops.domain.usecases.sync_issues import ListIssuesQuery
-    from aiops.entrypoints.cli._runtime import actor, open_container, print_json, print_table
-
-    found = open_container().list_issues()(ListIssuesQuery(project_id=project_id, actor=actor()))
-    rows = [
-        {
-            "id": i.id,
-            "project_id": i.project_id,
-            "provider": i.provider.value,
-            "number": i.remote.number,
-            "state": i.remote.state.value,
-            "title": i.remote.title,
-            "labels": list(i.remote.labels),
-            "updated_at": i.remote.updated_at.isoformat(),
-            "triage_status": i.triage.status.value,
-            "severity": i.triage.severity.value if i.triage.severity else None,
-            "url": i.remote.url,
-        }
-        for i in found
-    ]
-    if json:
-        print_json(rows)
-        return
-    print_table(
-        [{**r, "labels": ",".join(r["labels"])} for r in rows],  # type: ignore[arg-type]
-        ["id", "project_id", "number", "state", "triage_status", "title", "labels"],
-        empty="no issues yet: add a tracker (aiops tracker add) and run aiops sync-issues",
-    )
