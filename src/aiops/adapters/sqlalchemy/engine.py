@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -14,9 +15,18 @@ from aiops.adapters.errors import DatabaseBusy, DatabaseUnavailable
 # The execution option a read-only unit of work sets on its connection.
 READ_ONLY = "aiops_read_only"
 DEFAULT_BUSY_TIMEOUT_MS = 5000
+# Connections kept open. A request runs its units of work in one of the web server's 40
+# worker threads (anyio's default); a connection opened above the pool's size is closed again
+# when it is returned, and opening one costs far more than a request (on SQLite: the file and
+# its PRAGMAs; on PostgreSQL: a new server process). SQLite's are cheap to keep, so every thread
+# keeps one; a PostgreSQL server's connections are shared by every worker and process.
+SQLITE_POOL_SIZE = 40
+SERVER_POOL_SIZE = 20
+POOL_OVERFLOW = 20
 # A pooled server connection idle this long is pinged before it is handed out again.
 PING_AFTER_IDLE_SECONDS = 10.0
 _IDLE_SINCE = "aiops_idle_since"
+_WRITING = "aiops_writing"  # this connection holds its engine's writer lock
 _SQLITE_BUSY = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED (low byte of the extended code)
 # lock_not_available, deadlock_detected, serialization_failure
 _POSTGRES_BUSY = {"55P03", "40P01", "40001"}
@@ -35,7 +45,13 @@ def make_engine(
 ) -> Engine:
     try:
         parsed = make_url(url)
-        engine = create_engine(parsed, echo=echo)
+        sqlite = parsed.get_backend_name() == "sqlite"
+        engine = create_engine(
+            parsed,
+            echo=echo,
+            pool_size=SQLITE_POOL_SIZE if sqlite else SERVER_POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
+        )
     except (ArgumentError, NoSuchModuleError, ImportError) as error:
         raise DatabaseUnavailable(f"database URL {masked(url)} is not usable: {error}") from None
     if engine.dialect.name == "sqlite":
@@ -69,6 +85,13 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
+    # Writers of this process queue on a lock of their own before BEGIN IMMEDIATE: the next
+    # one starts the moment the last commits, where SQLite's busy handler would have them poll
+    # the file lock with growing sleeps (the lock free, its waiters asleep). The busy timeout
+    # still bounds the wait, and still arbitrates between processes.
+    writer = threading.Lock()
+    timeout = busy_timeout_ms / 1000
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         read_only = bool(connection.get_execution_options().get(READ_ONLY))
@@ -76,7 +99,24 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         if flags.get("query_only") is not read_only:
             connection.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
             flags["query_only"] = read_only
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if read_only:
+            connection.exec_driver_sql("BEGIN")
+            return
+        if not writer.acquire(timeout=timeout):
+            raise DatabaseBusy()
+        flags[_WRITING] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(connection)
+            raise
+
+    def _release(connection: Any) -> None:
+        if connection.connection.info.pop(_WRITING, False):
+            writer.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
 
 
 def _ping_when_idle(engine: Engine) -> None:
