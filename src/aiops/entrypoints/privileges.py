@@ -159,14 +159,15 @@ def _answers(path: str) -> bool:
 def _become(service: pwd.struct_passwd) -> None:
     global invoked_by  # noqa: PLW0603 - set once, before the switch
     invoked_by = pwd.getpwuid(os.getuid()).pw_name
-    os.setgroups(os.getgrouplist(service.pw_name, service.pw_gid))
-    os.setresgid(service.pw_gid, service.pw_gid, service.pw_gid)
-    os.setresuid(service.pw_uid, service.pw_uid, service.pw_uid)
+    from aiops.adapters.launcher.switch import Account, become  # noqa: PLC0415 - root starts only
+
+    groups = tuple(os.getgrouplist(service.pw_name, service.pw_gid))
+    account = Account(
+        service.pw_name, service.pw_uid, service.pw_gid, service.pw_dir, service.pw_shell, groups
+    )
     try:
-        os.setuid(0)
-    except PermissionError:
-        pass
-    else:
-        raise DomainError("could not give up root: setuid(0) still succeeds")
+        become(account)  # the launcher's own switch, proof that root is gone included
+    except RuntimeError as error:
+        raise DomainError(f"could not give up root: {error}") from None
     os.environ.update(HOME=service.pw_dir, USER=service.pw_name, LOGNAME=service.pw_name)
     os.umask(0o077)
