@@ -1,0 +1,77 @@
+"""In-memory fakes of the ports, one module per port. They implement the same Protocols as the
+adapters, keep the same uniqueness rules, and record effects so tests assert on state, never on
+call order."""
+
+from tests.fakes.agent_context import FakeAgentContextFiles, OwnAccountAgentContexts
+from tests.fakes.automation import FakePlaybookCatalogue, FakePlaybookRunner, FakeRunnerProcesses
+from tests.fakes.basics import FakeClock, FakePasswordHasher, FakeSecretBox
+from tests.fakes.cli_installer import FakeCliInstaller
+from tests.fakes.credentials import FakeCredentialStore
+from tests.fakes.git import FakeClone, FakeGitWorkspaces, GitAsAiops
+from tests.fakes.key_store import FakeKeyFile, FakeKeyStore
+from tests.fakes.linux_users import FakeLinuxUsers
+from tests.fakes.remote_hosts import FakeRemoteHosts
+from tests.fakes.tmux import FakeTmuxSessions
+from tests.fakes.trackers import FakeIssueTracker
+from tests.fakes.unit_of_work import (
+    FakeAgentSessionRepository,
+    FakeApiTokenRepository,
+    FakeAuditLog,
+    FakeAutomationRunRepository,
+    FakeIdentityRepository,
+    FakeIssueRepository,
+    FakeJobRepository,
+    FakeJobStore,
+    FakeLoginFailureLog,
+    FakeMembershipRepository,
+    FakeProjectRepository,
+    FakeSealedSecretStore,
+    FakeSyncRunLog,
+    FakeTenantRepository,
+    FakeTrackerConnectionRepository,
+    FakeUnitOfWork,
+    FakeUserRepository,
+    FakeWebhookDeliveryLog,
+    State,
+)
+
+__all__ = [
+    "FakeAgentContextFiles",
+    "FakeAgentSessionRepository",
+    "FakeApiTokenRepository",
+    "FakeAuditLog",
+    "FakeAutomationRunRepository",
+    "FakeCliInstaller",
+    "FakeClock",
+    "FakeClone",
+    "FakeCredentialStore",
+    "FakeGitWorkspaces",
+    "FakeIdentityRepository",
+    "FakeIssueRepository",
+    "FakeIssueTracker",
+    "FakeJobRepository",
+    "FakeJobStore",
+    "FakeKeyFile",
+    "FakeKeyStore",
+    "FakeLinuxUsers",
+    "FakeLoginFailureLog",
+    "FakeMembershipRepository",
+    "FakePasswordHasher",
+    "FakePlaybookCatalogue",
+    "FakePlaybookRunner",
+    "FakeProjectRepository",
+    "FakeRemoteHosts",
+    "FakeRunnerProcesses",
+    "FakeSealedSecretStore",
+    "FakeSecretBox",
+    "FakeSyncRunLog",
+    "FakeTenantRepository",
+    "FakeTmuxSessions",
+    "FakeTrackerConnectionRepository",
+    "FakeUnitOfWork",
+    "FakeUserRepository",
+    "FakeWebhookDeliveryLog",
+    "GitAsAiops",
+    "OwnAccountAgentContexts",
+    "State",
+]

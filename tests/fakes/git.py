@@ -1,0 +1,228 @@
+"""A fake of the git workspaces port (ports/git_workspaces.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import attrs
+
+from aiops.domain.errors import (
+    ValidationError,
+)
+from aiops.domain.model.workspaces import (
+    Branches,
+    BranchExists,
+    BranchMissing,
+    Commit,
+    DirtyWorkTree,
+    MergeConflict,
+    MergeKind,
+    MergeOutcome,
+    PushOutcome,
+    PushRejected,
+    RemoteAccess,
+    RemoteFailed,
+    UnsafeWorkspace,
+    WorkspaceExists,
+    WorkspaceMissing,
+    WorkspaceStatus,
+)
+from aiops.ports.git_workspaces import GitWorkspaces, WorkTree
+from tests.fakes.basics import FakeClock
+
+
+@attrs.define
+class FakeClone:
+    """A work tree: branch histories as lists of commit ids, the newest last."""
+
+    origin: str
+    branches: dict[str, list[str]]
+    remote: dict[str, list[str]]  # what origin had at the last fetch, by branch name
+    current: str
+    upstream: dict[str, str] = attrs.field(factory=dict)  # branch -> remote branch
+    dirty: set[str] = attrs.field(factory=set)  # tracked files with uncommitted changes
+    untracked: set[str] = attrs.field(factory=set)
+
+
+class FakeGitWorkspaces:
+    """Remotes are `{url: {branch: [commit, ...]}}`; clones live in `self.clones` by path.
+
+    Set `conflicts` to the files the next pull or merge conflicts in, `unreachable` to the
+    URLs whose remote fails, `unsafe` to the paths that are symbolic links (every operation
+    there is refused). Operations never change a clone when they raise. `acted_as`
+    records, per path, the account (name, None: aiops's own) each operation ran as."""
+
+    def __init__(self, remotes: dict[str, dict[str, list[str]]] | None = None) -> None:
+        self.remotes = remotes if remotes is not None else {}
+        self.clones: dict[Path, FakeClone] = {}
+        self.conflicts: tuple[str, ...] = ()
+        self.unreachable: set[str] = set()
+        self.accesses: list[RemoteAccess] = []
+        self.acted_as: dict[Path, set[str | None]] = {}
+        self.unsafe: set[Path] = set()
+        self._commits = 0
+
+    def commit(self, path: Path, message: str = "work") -> str:
+        """A local commit on the current branch (as the user would make)."""
+        clone = self.clones[path]
+        self._commits += 1
+        sha = f"{message}-{self._commits}"
+        clone.branches[clone.current].append(sha)
+        return sha
+
+    def _remote(self, url: str, access: RemoteAccess) -> dict[str, list[str]]:
+        self.accesses.append(access)
+        if access.url is not None and url != access.url:
+            raise RemoteFailed(f"this workspace's origin is {url}, not {access.url}")
+        if url in self.unreachable or url not in self.remotes:
+            raise RemoteFailed(f"cannot reach {url}: repository not found")
+        return self.remotes[url]
+
+    def _as(self, tree: WorkTree) -> Path:
+        if tree.path in self.unsafe:
+            raise UnsafeWorkspace(f"{tree.path} is a symbolic link")
+        self.acted_as.setdefault(tree.path, set()).add(tree.account.name if tree.account else None)
+        return tree.path
+
+    def _clone(self, tree: WorkTree) -> FakeClone:
+        path = self._as(tree)
+        if path not in self.clones:
+            raise WorkspaceMissing(f"{path} is not a git work tree")
+        return self.clones[path]
+
+    def origin(self, tree: WorkTree) -> str | None:
+        clone = self.clones.get(self._as(tree))
+        return clone.origin if clone else None
+
+    def clone(self, url: str, tree: WorkTree, *, branch: str, access: RemoteAccess) -> None:
+        path = self._as(tree)
+        if path in self.clones:
+            raise WorkspaceExists(f"{path} already exists")
+        remote = self._remote(url, access)
+        current = branch if branch in remote else next(iter(remote), branch)
+        self.clones[path] = FakeClone(
+            origin=url,
+            branches={current: list(remote.get(current, []))},
+            remote={name: list(history) for name, history in remote.items()},
+            current=current,
+            upstream={current: current},
+        )
+
+    def status(self, tree: WorkTree) -> WorkspaceStatus:
+        clone = self._clone(tree)
+        local = clone.branches[clone.current]
+        upstream = clone.upstream.get(clone.current)
+        remote = clone.remote.get(upstream, []) if upstream else []
+        return WorkspaceStatus(
+            branch=clone.current,
+            upstream=f"origin/{upstream}" if upstream else None,
+            ahead=len([c for c in local if c not in remote]) if upstream else 0,
+            behind=len([c for c in remote if c not in local]) if upstream else 0,
+            unstaged=len(clone.dirty),
+            untracked=len(clone.untracked),
+            last_commit=Commit(
+                sha=local[-1], subject=local[-1], author="fake", committed_at=FakeClock().now()
+            )
+            if local
+            else None,
+        )
+
+    def fetch(self, tree: WorkTree, access: RemoteAccess) -> None:
+        clone = self._clone(tree)
+        remote = self._remote(clone.origin, access)
+        clone.remote = {name: list(history) for name, history in remote.items()}
+
+    def pull(self, tree: WorkTree, access: RemoteAccess) -> MergeOutcome:
+        self.fetch(tree, access)
+        clone = self._clone(tree)
+        upstream = clone.upstream.get(clone.current)
+        if upstream is None:
+            raise ValidationError("branch", f"{clone.current!r} tracks no remote branch")
+        return self._merge_into(clone, clone.remote[upstream], f"origin/{upstream}")
+
+    def push(self, tree: WorkTree, access: RemoteAccess) -> PushOutcome:
+        clone = self._clone(tree)
+        remote = self._remote(clone.origin, access)
+        local = clone.branches[clone.current]
+        theirs = remote.get(clone.current, [])
+        if local[: len(theirs)] != theirs:
+            raise PushRejected("the remote has commits you do not have: pull first")
+        remote[clone.current] = list(local)
+        clone.remote[clone.current] = list(local)
+        clone.upstream.setdefault(clone.current, clone.current)
+        return PushOutcome(
+            branch=clone.current,
+            remote_ref=f"refs/heads/{clone.current}",
+            head=local[-1],
+            up_to_date=local == theirs,
+        )
+
+    def branches(self, tree: WorkTree) -> Branches:
+        clone = self._clone(tree)
+        return Branches(
+            current=clone.current,
+            local=tuple(sorted(clone.branches)),
+            remote=tuple(sorted(f"origin/{name}" for name in clone.remote)),
+        )
+
+    def checkout(self, tree: WorkTree, branch: str) -> None:
+        clone = self._clone(tree)
+        if branch not in clone.branches and branch not in clone.remote:
+            raise BranchMissing(f"no branch {branch!r}")
+        if clone.dirty:
+            raise DirtyWorkTree("checkout", clone.dirty)
+        if branch not in clone.branches:
+            clone.branches[branch] = list(clone.remote[branch])
+            clone.upstream[branch] = branch
+        clone.current = branch
+
+    def create_branch(self, tree: WorkTree, branch: str, base: str | None) -> None:
+        clone = self._clone(tree)
+        if branch in clone.branches:
+            raise BranchExists(f"branch {branch!r} already exists")
+        start = self._history(clone, base) if base else clone.branches[clone.current]
+        clone.branches[branch] = list(start)
+        clone.current = branch
+
+    def merge(self, tree: WorkTree, branch: str) -> MergeOutcome:
+        clone = self._clone(tree)
+        return self._merge_into(clone, self._history(clone, branch), branch)
+
+    def _history(self, clone: FakeClone, ref: str) -> list[str]:
+        name = ref.removeprefix("origin/")
+        history = clone.remote.get(name) if ref.startswith("origin/") else clone.branches.get(ref)
+        if history is None:
+            raise BranchMissing(f"no branch {ref!r}")
+        return history
+
+    def _merge_into(self, clone: FakeClone, theirs: list[str], source: str) -> MergeOutcome:
+        ours = clone.branches[clone.current]
+        if all(c in ours for c in theirs):
+            return MergeOutcome(kind=MergeKind.UP_TO_DATE, head=ours[-1] if ours else "")
+        if clone.dirty:
+            raise DirtyWorkTree("merge", clone.dirty)
+        if self.conflicts:
+            raise MergeConflict(source, self.conflicts)
+        if ours == theirs[: len(ours)]:
+            ours[:] = list(theirs)
+            return MergeOutcome(kind=MergeKind.FAST_FORWARD, head=ours[-1])
+        ours.extend([c for c in theirs if c not in ours] + [f"merge-{source}"])
+        return MergeOutcome(kind=MergeKind.MERGE_COMMIT, head=ours[-1])
+
+
+class GitAsAiops:
+    """The real git adapter with every account replaced by aiops's own: for tests whose Linux
+    accounts live in memory (FakeLinuxUsers), which no launcher can become."""
+
+    def __init__(self, git: GitWorkspaces) -> None:
+        self._git = git
+
+    def __getattr__(self, name: str) -> Callable[..., object]:
+        method = getattr(self._git, name)
+
+        def as_aiops(*args: object, **kwargs: object) -> object:
+            mine = (WorkTree(a.path) if isinstance(a, WorkTree) else a for a in args)
+            return method(*mine, **kwargs)
+
+        return as_aiops
