@@ -64,7 +64,7 @@ def populate(app: object, account: LinuxAccount, socket: str, first: int, count:
             )  # fmt: skip
         uow.commit()
     if first == 0:  # the server starts as the account; later sessions join it
-        app.tmux_sessions().launch(  # type: ignore[attr-defined]
+        app.gateways.tmux_sessions().launch(  # type: ignore[attr-defined]
             WindowSpec(socket=socket, session=names[0], window="ana-codex", account=account,
                        cwd=account.home, argv=("sleep", "600"), login_shell=False)
         )  # fmt: skip

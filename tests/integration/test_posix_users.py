@@ -106,8 +106,8 @@ def test_the_container_applies_aiops_linux_user_deny(settings: Settings, person:
     app = bootstrap(settings.model_copy(update={"linux_user_deny": f"nobody,{person}"}))
 
     with pytest.raises(AccountRefused, match=f"{person} is on the deny list"):
-        app.linux_users().lookup(person)
-    assert app.linux_users().minimum == uid_min()
+        app.gateways.linux_users().lookup(person)
+    assert app.gateways.linux_users().minimum == uid_min()
 
 
 def test_with_strategy_direct_postgres_at_runs_no_session(app: Container) -> None:
@@ -118,7 +118,7 @@ def test_with_strategy_direct_postgres_at_runs_no_session(app: Container) -> Non
     except KeyError:
         pytest.skip("no postgres account on this machine")
     tmux = FakeTmuxSessions()
-    app.tmux_sessions.override(providers.Object(tmux))
+    app.gateways.tmux_sessions.override(providers.Object(tmux))
     app.workspace_policy.override(
         providers.Object(attrs.evolve(app.workspace_policy(), linux_user_strategy="direct"))
     )

@@ -314,7 +314,7 @@ def test_status_of_a_missing_workspace_says_to_initialize_it(
     with pytest.raises(WorkspaceMissing, match="initialize it first"):
         app.workspace_status()(ref(uow))
 
-    snapshot = app.workspace_snapshots().get(actor(uow, IVO).user_id, WEB)
+    snapshot = app.gateways.workspace_snapshots().get(actor(uow, IVO).user_id, WEB)
     assert snapshot is not None
     assert snapshot.state is WorkspaceState.MISSING
 
@@ -330,7 +330,7 @@ def test_pull_fast_forwards_and_refreshes_the_dashboard_snapshot(
     assert result.outcome is not None
     assert result.outcome.kind is MergeKind.FAST_FORWARD  # type: ignore[union-attr]
     assert git.clones[WORKSPACE].branches["main"] == ["c1", "c2", "c3"]
-    snapshot = app.workspace_snapshots().get(actor(uow, IVO).user_id, WEB)
+    snapshot = app.gateways.workspace_snapshots().get(actor(uow, IVO).user_id, WEB)
     assert snapshot is not None
     assert snapshot.status is not None
     assert snapshot.status.last_commit is not None
@@ -351,7 +351,7 @@ def test_a_conflicting_pull_changes_nothing_and_shows_on_the_card(
         app.operate_workspace()(op(uow, "pull"))
 
     assert git.clones[WORKSPACE].branches["main"] == before
-    snapshot = app.workspace_snapshots().get(actor(uow, IVO).user_id, WEB)
+    snapshot = app.gateways.workspace_snapshots().get(actor(uow, IVO).user_id, WEB)
     assert snapshot is not None
     assert snapshot.state is WorkspaceState.ERROR
     assert snapshot.error is not None
@@ -437,7 +437,7 @@ def test_a_refresh_that_finds_nothing_new_keeps_cached_pages_valid(
     app: Container, uow: FakeUnitOfWork, git: FakeGitWorkspaces, clock: FakeClock
 ) -> None:
     app.init_workspace()(ref(uow))
-    snapshots = app.workspace_snapshots()
+    snapshots = app.gateways.workspace_snapshots()
     version = snapshots.version()
 
     clock.advance(seconds=60)

@@ -29,7 +29,7 @@ def mapped_from_settings() -> Callable[[str], bool]:
     """In the oracle child, as the service account: the users of the service's database."""
     from aiops.container import bootstrap  # noqa: PLC0415 - only the child needs it
 
-    check: Callable[[str], bool] = bootstrap().mapped_accounts()
+    check: Callable[[str], bool] = bootstrap().gateways.mapped_accounts()
     return check
 
 

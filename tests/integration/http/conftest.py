@@ -102,10 +102,10 @@ def sessions(app: Container, world: World, tmp_path: Path) -> Iterator[Sessions]
     )
 
     tmux = FakeTmuxSessions()
-    app.tmux_sessions.override(providers.Object(tmux))
-    app.linux_users.override(providers.Object(FakeLinuxUsers("max", "ada")))
-    app.agent_context_files.override(
-        providers.Object(OwnAccountAgentContexts(app.agent_context_files()))
+    app.gateways.tmux_sessions.override(providers.Object(tmux))
+    app.gateways.linux_users.override(providers.Object(FakeLinuxUsers("max", "ada")))
+    app.gateways.agent_context_files.override(
+        providers.Object(OwnAccountAgentContexts(app.gateways.agent_context_files()))
     )
     app.workspace_policy.override(
         providers.Object(attrs.evolve(app.workspace_policy(), linux_user_strategy="direct"))

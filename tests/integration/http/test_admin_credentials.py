@@ -100,7 +100,7 @@ def test_an_admin_saves_each_tools_credentials_and_the_cards_show_only_when_and_
     saved_at = overview.saved[Tool.CODEX][0].info.saved_at.strftime("%Y-%m-%d %H:%M")
     assert f"max: saved {saved_at} UTC, fingerprint <code>{fingerprints[Tool.CODEX]}</code>" in page
     assert overview.saved[Tool.GEMINI][0].info.files == ("google_accounts.json", "oauth_creds.json")
-    store = app.credential_store()
+    store = app.gateways.credential_store()
     assert store.secret(int(max_id), Tool.CLAUDE, "key") == CLAUDE
     nobody = LinuxAccount(name="max", uid=65534, gid=65534, home=str(tmp_path / "max"))
     launch_env = app.mirror_credentials()(int(max_id), Tool.CLAUDE, nobody)

@@ -33,7 +33,7 @@ def test_the_page_shows_schedule_next_run_last_status_and_duration(
 ) -> None:
     add(app)
     add(app, "broken")
-    store = app.job_store()
+    store = app.gateways.job_store()
     started = datetime.now(UTC)
     claimed = store.claim("broken", "test", started, timedelta(seconds=30))
     assert claimed is not None

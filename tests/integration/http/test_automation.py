@@ -37,7 +37,7 @@ EVENTS_STREAM = "/automation/runs/{}/events"
 @pytest.fixture
 def runner(app: Container) -> Iterator[FakePlaybookRunner]:
     fake = FakePlaybookRunner()
-    app.playbook_runner.override(providers.Object(fake))
+    app.gateways.playbook_runner.override(providers.Object(fake))
     yield fake
     fake.stop_all()
 
@@ -59,7 +59,7 @@ def declared(app: Container) -> None:
     """ping as the shipped folder has it, but declaring extra vars (the shipped one takes none):
     these tests are about passing and masking them, not about ping."""
     strings = ("greeting", "db_password", "who", "deploy_token")
-    app.playbook_catalogue.override(
+    app.gateways.playbook_catalogue.override(
         providers.Object(
             FakePlaybookCatalogue(
                 playbooks={"ping": "Connectivity check", "ai-clis": "AI", "host-report": "Report"},

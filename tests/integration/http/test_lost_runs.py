@@ -31,7 +31,7 @@ REASON = "aiops process 1 on here ended before the run finished"
 @pytest.fixture
 def processes(app: Container) -> FakeRunnerProcesses:
     fake = FakeRunnerProcesses()
-    app.runner_processes.override(providers.Object(fake))
+    app.gateways.runner_processes.override(providers.Object(fake))
     return fake
 
 

@@ -56,7 +56,7 @@ def test_the_api_keeps_its_documented_promises(app: Container, world: World) -> 
     a schema-valid body may rightly get a 400 — which the document declares."""
     # A generated body may name an allowlisted playbook: it is recorded, never run.
     runner = FakePlaybookRunner()
-    app.playbook_runner.override(providers.Object(runner))
+    app.gateways.playbook_runner.override(providers.Object(runner))
     headers = {"Authorization": f"Bearer {world.tokens[World.ADMIN]}"}
     try:
         checked = check_every_operation(app, headers)

@@ -28,7 +28,7 @@ def test_schemathesis_finds_no_failure_with_every_check(
     app: Container, world: World, tmp_path: Path
 ) -> None:
     runner = FakePlaybookRunner()  # a generated run is recorded, never run
-    app.playbook_runner.override(providers.Object(runner))
+    app.gateways.playbook_runner.override(providers.Object(runner))
     try:
         with serving(create_app(app)) as base:
             st = Path(sys.executable).with_name("st")

@@ -42,7 +42,7 @@ def outcome(status: JobStatus = JobStatus.OK, error: str | None = None) -> JobOu
 def test_a_claim_takes_due_free_enabled_jobs_soonest_first_up_to_the_limit(
     app: Container,
 ) -> None:
-    store = app.job_store()
+    store = app.gateways.job_store()
     add(app, "second", due=NOW - timedelta(minutes=1))
     add(app, "first", due=NOW - timedelta(minutes=2))
     add(app, "third", due=NOW)
@@ -56,7 +56,7 @@ def test_a_claim_takes_due_free_enabled_jobs_soonest_first_up_to_the_limit(
 
 
 def test_an_expired_lease_is_claimable_again(app: Container) -> None:
-    store = app.job_store()
+    store = app.gateways.job_store()
     add(app, "job")
     store.claim_due("dead", NOW, LEASE, 10)
     assert store.claim_due("b", NOW + LEASE - timedelta(seconds=1), LEASE, 10) == []
@@ -65,7 +65,7 @@ def test_an_expired_lease_is_claimable_again(app: Container) -> None:
 
 
 def test_a_heartbeat_extends_only_a_lease_its_owner_still_holds(app: Container) -> None:
-    store = app.job_store()
+    store = app.gateways.job_store()
     job_id = add(app, "job").id
     assert job_id is not None
     store.claim_due("a", NOW, LEASE, 10)
@@ -77,7 +77,7 @@ def test_a_heartbeat_extends_only_a_lease_its_owner_still_holds(app: Container) 
 
 
 def test_finish_and_release_act_only_for_the_owner(app: Container) -> None:
-    store = app.job_store()
+    store = app.gateways.job_store()
     job_id = add(app, "job").id
     assert job_id is not None
     store.claim_due("a", NOW, LEASE, 10)
@@ -99,7 +99,7 @@ def test_finish_and_release_act_only_for_the_owner(app: Container) -> None:
 
 
 def test_a_released_job_stays_due_for_the_next_runner(app: Container) -> None:
-    store = app.job_store()
+    store = app.gateways.job_store()
     job_id = add(app, "job").id
     assert job_id is not None
     store.claim_due("a", NOW, LEASE, 10)
@@ -108,7 +108,7 @@ def test_a_released_job_stays_due_for_the_next_runner(app: Container) -> None:
 
 
 def test_claiming_by_name_runs_a_job_whether_due_or_not_unless_it_is_held(app: Container) -> None:
-    store = app.job_store()
+    store = app.gateways.job_store()
     add(app, "later", due=NOW + timedelta(days=1), enabled=False)
     assert store.claim("later", "cli", NOW, LEASE) is not None
     assert store.claim("later", "other", NOW, LEASE) is None
@@ -117,7 +117,7 @@ def test_claiming_by_name_runs_a_job_whether_due_or_not_unless_it_is_held(app: C
 
 
 def test_concurrent_claims_never_hand_one_job_to_two_runners(app: Container) -> None:
-    store = app.job_store()
+    store = app.gateways.job_store()
     for number in range(60):
         add(app, f"job-{number}")
     taken: dict[str, list[str]] = {}
@@ -151,7 +151,7 @@ def test_adding_through_the_use_case_stores_the_schedule_and_params(app: Contain
 
 
 def test_a_definition_update_leaves_the_lease_alone(app: Container) -> None:
-    store = app.job_store()
+    store = app.gateways.job_store()
     add(app, "job")
     store.claim_due("a", NOW, LEASE, 10)
     app.disable_job()("job")
@@ -161,7 +161,7 @@ def test_a_definition_update_leaves_the_lease_alone(app: Container) -> None:
 
 
 def test_a_next_run_set_while_the_job_ran_is_kept_when_it_finishes(app: Container) -> None:
-    store = app.job_store()
+    store = app.gateways.job_store()
     add(app, "requested")
     add(app, "untouched")
     claimed = {j.name: j for j in store.claim_due("a", NOW, LEASE, 10)}

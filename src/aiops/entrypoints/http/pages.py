@@ -41,7 +41,7 @@ async def dashboard(request: Request) -> Response:
     cache: PageCache = request.app.state.page_cache
     key = None
     if not request.session.get("flash"):
-        version = (viewer.data_version, app.workspace_snapshots().version())
+        version = (viewer.data_version, app.gateways.workspace_snapshots().version())
         key = cache.key("dashboard", actor, csrf_token(request.session), version)
         if (page := cache.get(key)) is not None:
             if request.app.state.refresher.due(actor):

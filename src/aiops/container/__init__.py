@@ -1,0 +1,391 @@
+"""The composition root: settings -> core -> gateways -> use cases.
+
+Nothing else builds adapters or use cases. Three containers, as the dependency-injector
+examples split them: `Core` (container/core.py: settings, the database, the clock, secrets,
+the policies), `Gateways` (container/gateways.py: every adapter that reaches outside the
+process) and `Container`, the use cases wired over the two. Library use, with any port
+replaceable:
+
+    from aiops import bootstrap
+    from aiops.domain.usecases.tenants import CreateTenantCommand
+
+    aiops = bootstrap()                                  # or bootstrap(settings, clock=FakeClock())
+    aiops.create_tenant()(CreateTenantCommand(slug="acme", name="Acme"))
+    aiops.shutdown_resources()                           # disposes the database engine
+
+Use cases receive `uow.provider`: a factory that opens a fresh unit of work per call, so one
+use-case instance is safe to share between threads. Every name is imported on first use
+(container/_lazy.py), so building a container imports no adapter and no use case.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiops.container._lazy import import_dependency_injector, modules
+
+import_dependency_injector()
+
+from dependency_injector import containers, providers  # noqa: E402 - after the hiding above
+
+from aiops.config import Settings  # noqa: E402
+from aiops.container.core import Core, runner_owner  # noqa: E402
+from aiops.container.gateways import Gateways, launcher_programs  # noqa: E402
+
+if TYPE_CHECKING:
+    from aiops.domain.usecases import (
+        _workspace,
+        agent_context,
+        audit,
+        auth,
+        automation,
+        cli_tools,
+        credentials,
+        identities,
+        jobs,
+        lost_runs,
+        memberships,
+        projects,
+        secrets,
+        seed,
+        sessions,
+        tenants,
+        trackers,
+        triage,
+        users,
+        webhooks,
+        workspaces,
+    )
+    from aiops.domain.usecases import job_handlers as handlers
+    from aiops.domain.usecases import sync_issues as syncing
+else:
+    (
+        _workspace,
+        agent_context,
+        audit,
+        auth,
+        automation,
+        cli_tools,
+        credentials,
+        identities,
+        jobs,
+        lost_runs,
+        memberships,
+        projects,
+        secrets,
+        seed,
+        sessions,
+        tenants,
+        trackers,
+        triage,
+        users,
+        webhooks,
+        workspaces,
+    ) = modules(
+        "aiops.domain.usecases",
+        "_workspace",
+        "agent_context",
+        "audit",
+        "auth",
+        "automation",
+        "cli_tools",
+        "credentials",
+        "identities",
+        "jobs",
+        "lost_runs",
+        "memberships",
+        "projects",
+        "secrets",
+        "seed",
+        "sessions",
+        "tenants",
+        "trackers",
+        "triage",
+        "users",
+        "webhooks",
+        "workspaces",
+    )
+    (syncing,) = modules("aiops.domain.usecases", "sync_issues")
+    (handlers,) = modules("aiops.domain.usecases", "job_handlers")
+
+__all__ = ["Container", "Core", "Gateways", "bootstrap", "launcher_programs", "runner_owner"]
+
+
+class Container(containers.DeclarativeContainer):
+    """The use cases, each given the ports it uses from the core and the gateways."""
+
+    core = providers.Container(Core)
+    gateways = providers.Container(Gateways, core=core)
+
+    # The core's ports by their short names: the library's and the entrypoints' way in.
+    settings = core.settings
+    engine = core.engine
+    uow = core.uow
+    clock = core.clock
+    secret_key = core.secret_key
+    secret_box = core.secret_box
+    hasher = core.hasher
+    workspace_policy = core.workspace_policy
+    session_policy = core.session_policy
+    automation_policy = core.automation_policy
+    runner_policy = core.runner_policy
+
+    # Tenants, projects, users, sign-in
+    create_tenant = providers.Factory(tenants.CreateTenant, uow=uow.provider, clock=clock)
+    update_tenant = providers.Factory(tenants.UpdateTenant, uow=uow.provider, clock=clock)
+    list_tenants = providers.Factory(tenants.ListTenants, uow=uow.provider)
+    get_tenant = providers.Factory(tenants.GetTenant, uow=uow.provider)
+    create_project = providers.Factory(
+        projects.CreateProject,
+        uow=uow.provider,
+        clock=clock,
+        secret_box=secret_box,
+        remote_hosts=gateways.remote_hosts,
+    )
+    update_project = providers.Factory(
+        projects.UpdateProject,
+        uow=uow.provider,
+        clock=clock,
+        secret_box=secret_box,
+        remote_hosts=gateways.remote_hosts,
+    )
+    list_projects = providers.Factory(projects.ListProjects, uow=uow.provider)
+    get_project = providers.Factory(projects.GetProject, uow=uow.provider)
+    create_user = providers.Factory(
+        users.CreateUser, uow=uow.provider, clock=clock, policy=workspace_policy
+    )
+    set_password = providers.Factory(
+        users.SetPassword, uow=uow.provider, clock=clock, hasher=hasher
+    )
+    list_users = providers.Factory(users.ListUsers, uow=uow.provider)
+    add_member = providers.Factory(memberships.AddMember, uow=uow.provider, clock=clock)
+    list_members = providers.Factory(memberships.ListMembers, uow=uow.provider)
+    list_audit_events = providers.Factory(audit.ListAuditEvents, uow=uow.provider)
+    data_version = providers.Factory(audit.DataVersion, uow=uow.provider)
+    seed_defaults = providers.Factory(
+        seed.SeedDefaults, uow=uow.provider, clock=clock, hasher=hasher, policy=workspace_policy
+    )
+    set_admin = providers.Factory(users.SetAdmin, uow=uow.provider, clock=clock)
+    sign_in = providers.Singleton(auth.SignIn, uow=uow.provider, clock=clock, hasher=hasher)
+    load_viewer = providers.Factory(auth.LoadViewer, uow=uow.provider)
+    sign_out = providers.Factory(auth.SignOut, uow=uow.provider, clock=clock)
+    change_password = providers.Factory(
+        auth.ChangePassword, uow=uow.provider, clock=clock, hasher=hasher
+    )
+    create_token = providers.Factory(auth.CreateToken, uow=uow.provider, clock=clock)
+    list_tokens = providers.Factory(auth.ListTokens, uow=uow.provider)
+    revoke_token = providers.Factory(auth.RevokeToken, uow=uow.provider, clock=clock)
+    authenticate_token = providers.Factory(auth.AuthenticateToken, uow=uow.provider, clock=clock)
+    # Trackers and issues
+    add_tracker = providers.Factory(
+        trackers.AddTracker, uow=uow.provider, clock=clock, secret_box=secret_box
+    )
+    list_trackers = providers.Factory(trackers.ListTrackers, uow=uow.provider)
+    list_managed_trackers = providers.Factory(trackers.ListManagedTrackers, uow=uow.provider)
+    replace_tracker_secrets = providers.Factory(
+        trackers.ReplaceTrackerSecrets, uow=uow.provider, clock=clock, secret_box=secret_box
+    )
+    remove_tracker = providers.Factory(trackers.RemoveTracker, uow=uow.provider, clock=clock)
+    verify_secret_key = providers.Factory(
+        secrets.VerifySecretKey, uow=uow.provider, secret_box=secret_box
+    )
+    rotate_secret_key = providers.Factory(secrets.RotateSecretKey, uow=uow.provider, clock=clock)
+    test_tracker = providers.Factory(
+        trackers.TestTracker,
+        uow=uow.provider,
+        secret_box=secret_box,
+        trackers=gateways.issue_trackers,
+    )
+    sync_issues = providers.Factory(
+        syncing.SyncIssues,
+        uow=uow.provider,
+        clock=clock,
+        secret_box=secret_box,
+        trackers=gateways.issue_trackers,
+    )
+    list_issues = providers.Factory(syncing.ListIssues, uow=uow.provider)
+    search_issues = providers.Factory(
+        triage.SearchIssues,
+        uow=uow.provider,
+        incident_labels=settings.provided.incident_label_list,
+    )
+    incident_counts = providers.Factory(
+        triage.IncidentCounts,
+        uow=uow.provider,
+        incident_labels=settings.provided.incident_label_list,
+    )
+    triage_issues = providers.Factory(triage.TriageIssues, uow=uow.provider, clock=clock)
+    receive_webhook = providers.Factory(
+        webhooks.ReceiveWebhook, uow=uow.provider, clock=clock, secret_box=secret_box
+    )
+    # Workspaces, agent context, credentials
+    workspace_ports = providers.Singleton(
+        _workspace.WorkspacePorts,
+        uow=uow.provider,
+        git=gateways.git_workspaces,
+        linux_users=gateways.linux_users,
+        snapshots=gateways.workspace_snapshots,
+        clock=clock,
+        policy=workspace_policy,
+        locks=gateways.workspace_locks,
+        secret_box=secret_box,
+    )
+    init_workspace = providers.Factory(workspaces.InitWorkspace, ports=workspace_ports)
+    workspace_status = providers.Factory(workspaces.GetWorkspaceStatus, ports=workspace_ports)
+    list_branches = providers.Factory(workspaces.ListBranches, ports=workspace_ports)
+    operate_workspace = providers.Factory(workspaces.OperateWorkspace, ports=workspace_ports)
+    refresh_snapshot = providers.Factory(workspaces.RefreshSnapshot, ports=workspace_ports)
+    read_snapshots = providers.Factory(workspaces.ReadSnapshots, ports=workspace_ports)
+    look_up_issue = providers.Factory(
+        agent_context.LookUpIssue, uow=uow.provider, git=gateways.git_workspaces
+    )
+    edit_agent_context = providers.Factory(
+        agent_context.EditAgentContext,
+        files=gateways.agent_context_files,
+        max_bytes=settings.provided.agent_context_max_bytes,
+    )
+    populate_agent_context = providers.Factory(
+        agent_context.PopulateAgentContext,
+        uow=uow.provider,
+        files=gateways.agent_context_files,
+        policy=workspace_policy,
+        linux_users=gateways.linux_users,
+        clock=clock,
+        max_bytes=settings.provided.agent_context_max_bytes,
+    )
+    add_identity = providers.Factory(identities.AddIdentity, uow=uow.provider, clock=clock)
+    list_identities = providers.Factory(identities.ListIdentities, uow=uow.provider)
+    cli_tools_status = providers.Factory(cli_tools.CliToolsStatus, installer=gateways.cli_installer)
+    install_cli_tool = providers.Factory(
+        cli_tools.InstallCliTool,
+        uow=uow.provider,
+        clock=clock,
+        installer=gateways.cli_installer,
+        locks=gateways.cli_install_locks,
+    )
+    seed_identities = providers.Factory(
+        identities.SeedIdentities, uow=uow.provider, clock=clock, keys=gateways.key_store
+    )
+    set_credentials = providers.Factory(
+        credentials.SetCredentials,
+        uow=uow.provider,
+        clock=clock,
+        store=gateways.credential_store,
+        linux_users=gateways.linux_users,
+        policy=workspace_policy,
+    )
+    list_credentials = providers.Factory(
+        credentials.ListCredentials, uow=uow.provider, store=gateways.credential_store
+    )
+    mirror_credentials = providers.Factory(
+        credentials.MirrorCredentials, store=gateways.credential_store
+    )
+
+    # AI sessions
+    session_ports = providers.Singleton(
+        sessions.SessionPorts,
+        uow=uow.provider,
+        tmux=gateways.tmux_sessions,
+        linux_users=gateways.linux_users,
+        clock=clock,
+        policy=session_policy,
+        init_workspace=init_workspace,
+        context=populate_agent_context,
+        credentials=mirror_credentials,
+    )
+    launch_session = providers.Factory(sessions.LaunchSession, ports=session_ports)
+    list_sessions = providers.Factory(sessions.ListSessions, ports=session_ports)
+    view_session = providers.Factory(sessions.ViewSession, ports=session_ports)
+    stop_session = providers.Factory(sessions.StopSession, ports=session_ports)
+    reconcile_sessions = providers.Factory(sessions.ReconcileSessions, ports=session_ports)
+    resync_tmux = providers.Factory(sessions.ResyncTmux, ports=session_ports, launch=launch_session)
+
+    # Ansible automation
+    automation_ports = providers.Singleton(
+        automation.AutomationPorts,
+        uow=uow.provider,
+        clock=clock,
+        runner=gateways.playbook_runner,
+        catalogue=gateways.playbook_catalogue,
+        processes=gateways.runner_processes,
+        policy=automation_policy,
+        lost_after_seconds=settings.provided.run_lost_after,
+    )
+    list_playbooks = providers.Factory(automation.ListPlaybooks, ports=automation_ports)
+    list_inventories = providers.Factory(automation.ListInventories, ports=automation_ports)
+    run_playbook = providers.Factory(automation.RunPlaybook, ports=automation_ports)
+    list_runs = providers.Factory(automation.ListRuns, ports=automation_ports)
+    show_run = providers.Factory(automation.ShowRun, ports=automation_ports)
+    run_events = providers.Factory(automation.RunEvents, ports=automation_ports)
+    cancel_run = providers.Factory(automation.CancelRun, ports=automation_ports)
+    cancel_local_runs = providers.Factory(
+        automation.CancelLocalRuns, ports=automation_ports, cancel=cancel_run.provider
+    )
+    reconcile_runs = providers.Factory(lost_runs.ReconcileRuns, ports=automation_ports)
+
+    # Scheduled jobs
+    fetch_workspaces = providers.Factory(workspaces.FetchWorkspaces, ports=workspace_ports)
+    scheduled_playbook = providers.Factory(
+        automation.ScheduledPlaybook, run_playbook=run_playbook.provider
+    )
+    job_handlers = providers.Singleton(
+        handlers.default_handlers,
+        sync=sync_issues.provider,
+        resync=resync_tmux.provider,
+        fetch=fetch_workspaces.provider,
+        playbook=scheduled_playbook,
+    )
+    job_runner = providers.Factory(
+        jobs.JobRunner,
+        store=gateways.job_store,
+        handlers=job_handlers,
+        clock=clock,
+        policy=runner_policy,
+    )
+    add_job = providers.Factory(
+        jobs.AddJob,
+        uow=uow.provider,
+        clock=clock,
+        handlers=job_handlers,
+        timezone=settings.provided.scheduler_timezone,
+    )
+    list_jobs = providers.Factory(jobs.ListJobs, uow=uow.provider)
+    enable_job = providers.Factory(jobs.EnableJob, uow=uow.provider, clock=clock)
+    disable_job = providers.Factory(jobs.DisableJob, uow=uow.provider, clock=clock)
+    remove_job = providers.Factory(jobs.RemoveJob, uow=uow.provider, clock=clock)
+    run_job_now = providers.Factory(
+        jobs.RunJobNow, uow=uow.provider, clock=clock, runner=job_runner
+    )
+
+
+def _port(container: Container, name: str) -> providers.Provider[Any]:
+    for owner in (container, container.core, container.gateways):
+        provider = getattr(owner, name, None)
+        if isinstance(provider, providers.Provider) and not isinstance(
+            provider, providers.Container | providers.DependenciesContainer
+        ):
+            return provider
+    raise TypeError(f"the container has no port named {name!r}")
+
+
+def bootstrap(
+    settings: Settings | None = None, *, check_schema: bool = False, **ports: Any
+) -> Container:
+    """A wired container (the library entry point, see the module docstring): `settings`
+    replaces the environment's, and each keyword replaces the port of that name (a use case,
+    a core port or a gateway) — a provider as given, any other object as a constant."""
+    container = Container()
+    if settings is not None:
+        container.settings.override(providers.Object(settings))
+    for name, replacement in ports.items():
+        provider = _port(container, name)
+        provider.override(
+            replacement
+            if isinstance(replacement, providers.Provider)
+            else providers.Object(replacement)
+        )
+    if check_schema:
+        from aiops.adapters.sqlalchemy.migrations import ensure_current
+
+        ensure_current(container.engine())
+    return container

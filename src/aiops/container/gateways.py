@@ -1,0 +1,235 @@
+"""The gateways: every adapter that reaches outside the process (the launcher and what acts
+through it as an account, git, tmux, the trackers, Ansible, files of the instance)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pwd
+import shutil
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from dependency_injector import containers, providers
+
+from aiops.config import Settings
+from aiops.container._lazy import modules
+
+if TYPE_CHECKING:
+    from aiops.adapters import (
+        ansible,
+        dns_remote_hosts,
+        file_agent_contexts,
+        memory_snapshots,
+        npm_installer,
+        procfs_runner_processes,
+    )
+    from aiops.adapters import mapped_accounts as mapped
+    from aiops.adapters.file_credentials import FileCredentialStore
+    from aiops.adapters.filesystem_key_store import FilesystemKeyStore
+    from aiops.adapters.git import GitCliWorkspaces
+    from aiops.adapters.launcher.executor import Executor
+    from aiops.adapters.launching import AccountLauncher
+    from aiops.adapters.mapped_accounts import MappedAccounts
+    from aiops.adapters.posix_users import PosixLinuxUsers
+    from aiops.adapters.sqlalchemy import jobs
+    from aiops.domain.model.trackers import Provider
+    from aiops.domain.usecases import _workspace, cli_tools
+    from aiops.ports.automation import PlaybookRunner
+    from aiops.ports.issue_tracker import IssueTracker
+    from aiops.ports.tmux import TmuxSessions
+else:
+    (
+        ansible,
+        dns_remote_hosts,
+        file_agent_contexts,
+        memory_snapshots,
+        npm_installer,
+        procfs_runner_processes,
+    ) = modules(
+        "aiops.adapters",
+        "ansible",
+        "dns_remote_hosts",
+        "file_agent_contexts",
+        "memory_snapshots",
+        "npm_installer",
+        "procfs_runner_processes",
+    )
+    (mapped,) = modules("aiops.adapters", "mapped_accounts")
+    (jobs,) = modules("aiops.adapters.sqlalchemy", "jobs")
+    _workspace, cli_tools = modules("aiops.domain.usecases", "_workspace", "cli_tools")
+
+
+def launcher_programs() -> dict[str, tuple[str, ...]]:
+    """The programs the launcher runs as an account (by name; the request never names a path).
+    find removes a tmux socket folder's stale secrets files as their account; rm the private
+    folder a git transfer's credentials were handed over in."""
+    names = ("git", "tmux", "find", "true", "rm")
+    return {name: (shutil.which(name) or f"/usr/bin/{name}",) for name in names}
+
+
+def _launcher_executor(settings: Settings, mapped: MappedAccounts) -> Executor:
+    from aiops.adapters.launcher.executor import Executor
+    from aiops.adapters.launcher.switch import AccountRules
+    from aiops.adapters.npm_installer import allowlisted_packages
+    from aiops.adapters.system_accounts import uid_min
+
+    return Executor(
+        rules=AccountRules(minimum=uid_min(), deny=settings.linux_user_deny_list, mapped=mapped),
+        programs=launcher_programs(),
+        workspace_root=settings.workspace_root,
+        npm=shutil.which(settings.npm) or settings.npm,
+        packages=allowlisted_packages(),
+        # In process, the one asking is this process (an operator's CLI, the tests): its own
+        # actions are audited; the daemon logs every request at info.
+        log=_launcher_debug,
+    )
+
+
+def _launcher_debug(event: str, **fields: Any) -> None:
+    """At debug level only, so the usual command never loads the logging stack for it."""
+    if logging.getLogger("aiops.launcher").isEnabledFor(logging.DEBUG):
+        from aiops.log import get_logger
+
+        get_logger("aiops.launcher").debug(event, **fields)
+
+
+def _launcher(settings: Settings, executor: providers.Provider[Executor]) -> AccountLauncher:
+    """How adapters act as an account: through the launcher's socket when it listens (aiops runs
+    as the service account), by the launcher's code in this process when aiops is root (an
+    operator's CLI, the tests), else only as this process's own account."""
+    from aiops.adapters.launching import (
+        AccountLauncher,
+        Backend,
+        InProcessBackend,
+        SocketBackend,
+    )
+
+    backend: Backend | None = None
+    if os.geteuid() == 0:
+        backend = InProcessBackend(executor())
+    elif settings.launcher_socket_path.is_socket() or _is_service_account(settings):
+        backend = SocketBackend(str(settings.launcher_socket_path))
+    return AccountLauncher(
+        backend=backend, programs=launcher_programs(), workspace_root=settings.workspace_root
+    )
+
+
+def _is_service_account(settings: Settings) -> bool:
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name == settings.service_user
+    except KeyError:
+        return False
+
+
+def _linux_users(settings: Settings) -> PosixLinuxUsers:
+    """UID_MIN is read from /etc/login.defs once, here."""
+    from aiops.adapters.posix_users import PosixLinuxUsers
+    from aiops.adapters.system_accounts import uid_min
+
+    return PosixLinuxUsers(deny=settings.linux_user_deny_list, minimum=uid_min())
+
+
+def _key_store(settings: Settings) -> FilesystemKeyStore:
+    from aiops.adapters.filesystem_key_store import FilesystemKeyStore
+
+    return FilesystemKeyStore(settings.instance_path / "keys")
+
+
+def _credential_store(settings: Settings, launcher: AccountLauncher) -> FileCredentialStore:
+    """Each user's AI tool credentials, under <instance>/<tool>/user-<id>/."""
+    from aiops.adapters.file_credentials import FileCredentialStore
+
+    return FileCredentialStore(settings.instance_path, launcher)
+
+
+def _git_workspaces(settings: Settings, launcher: AccountLauncher) -> GitCliWorkspaces:
+    from aiops.adapters.git import GitCliWorkspaces
+
+    return GitCliWorkspaces(
+        launcher=launcher,
+        known_hosts=settings.instance_path / "known_hosts",
+        accept_new_host_keys=settings.ssh_accept_new_host_keys,
+    )
+
+
+def _issue_trackers(settings: Settings) -> Iterator[dict[Provider, IssueTracker]]:
+    """The tracker adapters by provider. httpx is imported here, on first use: most commands
+    never talk to a tracker."""
+    from aiops.adapters.trackers import GitHubTracker, GitLabTracker, JiraTracker
+    from aiops.domain.model.trackers import Provider
+
+    private = settings.tracker_allow_private_networks
+    adapters: dict[Provider, IssueTracker] = {
+        Provider.GITHUB: GitHubTracker(allow_private_networks=private),
+        Provider.GITLAB: GitLabTracker(allow_private_networks=private),
+        Provider.JIRA: JiraTracker(allow_private_networks=private),
+    }
+    try:
+        yield adapters
+    finally:
+        for adapter in adapters.values():
+            adapter.close()  # type: ignore[attr-defined]
+
+
+def _tmux_sessions(launcher: AccountLauncher) -> TmuxSessions:
+    """Imported on first use: most commands never talk to tmux."""
+    from aiops.adapters.tmux import LauncherTmuxSessions
+
+    return LauncherTmuxSessions(launcher=launcher)
+
+
+def _playbook_runner(
+    settings: Settings, catalogue: ansible.FilePlaybookCatalogue
+) -> PlaybookRunner:
+    """ansible_runner is imported on the first run: most commands never start one."""
+    from aiops.adapters.ansible.lazy import LazyAnsibleRunner
+
+    return LazyAnsibleRunner(
+        catalogue=catalogue,
+        work_dir=settings.instance_path / "ansible",
+        artifacts_keep=settings.ansible_artifacts_keep,
+        npm=settings.npm,
+    )
+
+
+class Gateways(containers.DeclarativeContainer):
+    core = providers.DependenciesContainer()
+    settings = core.settings
+
+    linux_users = providers.Singleton(_linux_users, settings=settings)
+    mapped_accounts = providers.Singleton(
+        mapped.MappedAccounts, uow=core.uow.provider, policy=core.workspace_policy
+    )
+    launcher_executor = providers.Singleton(
+        _launcher_executor, settings=settings, mapped=mapped_accounts
+    )
+    launcher = providers.Singleton(
+        _launcher, settings=settings, executor=launcher_executor.provider
+    )
+    git_workspaces = providers.Singleton(_git_workspaces, settings=settings, launcher=launcher)
+    workspace_snapshots = providers.Singleton(memory_snapshots.InMemoryWorkspaceSnapshots)
+    workspace_locks = providers.Singleton(_workspace.WorkspaceLocks)
+    remote_hosts = providers.Singleton(
+        dns_remote_hosts.DnsRemoteHosts,
+        allow_private_networks=settings.provided.git_allow_private_networks,
+    )
+    key_store = providers.Singleton(_key_store, settings=settings)
+    credential_store = providers.Singleton(_credential_store, settings=settings, launcher=launcher)
+    agent_context_files = providers.Singleton(
+        file_agent_contexts.FileAgentContexts, launcher=launcher
+    )
+    cli_installer = providers.Singleton(
+        npm_installer.NpmCliInstaller, npm=settings.provided.npm, launcher=launcher
+    )
+    cli_install_locks = providers.Singleton(cli_tools.InstallLocks)
+    issue_trackers = providers.Resource(_issue_trackers, settings=settings)
+    tmux_sessions = providers.Singleton(_tmux_sessions, launcher=launcher)
+    playbook_catalogue = providers.Singleton(
+        ansible.FilePlaybookCatalogue, ansible_dir=settings.provided.ansible_dir
+    )
+    playbook_runner = providers.Singleton(
+        _playbook_runner, settings=settings, catalogue=playbook_catalogue
+    )
+    runner_processes = providers.Singleton(procfs_runner_processes.ProcfsRunnerProcesses)
+    job_store = providers.Singleton(jobs.SqlAlchemyJobStore, engine=core.engine)
