@@ -172,7 +172,9 @@ def test_without_npm_the_card_says_so(app: Container, world: World, tmp_path: Pa
     from aiops.adapters.npm_installer import NpmCliInstaller
     from aiops.entrypoints.http.app import create_app
 
-    app.gateways.cli_installer.override(NpmCliInstaller(str(tmp_path / "no-npm"), launcher=app.gateways.launcher()))
+    app.gateways.cli_installer.override(
+        NpmCliInstaller(str(tmp_path / "no-npm"), launcher=app.gateways.launcher())
+    )
     with TestClient(create_app(app), follow_redirects=False) as client:
         sign_in(client, World.ADMIN)
         shown = card(client.get("/admin/settings").text)

@@ -374,7 +374,9 @@ def test_every_route_has_a_row_in_the_matrix() -> None:
 def with_workspaces(app: Container, world: World, tmp_path: Path) -> None:
     """acme/web gets a real remote, and its member, owner and the admin a workspace. git works
     as aiops's own account: the tests' Linux accounts (with_a_session) live in memory."""
-    app.gateways.git_workspaces.override(providers.Object(GitAsAiops(app.gateways.git_workspaces())))
+    app.gateways.git_workspaces.override(
+        providers.Object(GitAsAiops(app.gateways.git_workspaces()))
+    )
     REMOTE["url"] = str(make_remote(tmp_path))
     app.update_project()(UpdateProjectCommand(project_id=world.web_id, repo_url=REMOTE["url"]))
     for email in (World.MEMBER, World.OWNER, World.ADMIN):
@@ -423,7 +425,9 @@ def with_a_session(app: Container, world: World) -> None:
     """In-memory tmux and Linux accounts named after the users; the member's shell session in
     acme/web (after with_workspaces)."""
     app.gateways.tmux_sessions.override(providers.Object(FakeTmuxSessions()))
-    app.gateways.linux_users.override(providers.Object(FakeLinuxUsers("max", "olga", "ada", "vera")))
+    app.gateways.linux_users.override(
+        providers.Object(FakeLinuxUsers("max", "olga", "ada", "vera"))
+    )
     app.gateways.agent_context_files.override(
         providers.Object(OwnAccountAgentContexts(app.gateways.agent_context_files()))
     )
