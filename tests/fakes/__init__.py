@@ -10,6 +10,7 @@ from tests.fakes.credentials import FakeCredentialStore
 from tests.fakes.git import FakeClone, FakeGitWorkspaces, GitAsAiops
 from tests.fakes.key_store import FakeKeyFile, FakeKeyStore
 from tests.fakes.linux_users import FakeLinuxUsers
+from tests.fakes.locks import FakeLocks
 from tests.fakes.remote_hosts import FakeRemoteHosts
 from tests.fakes.tmux import FakeTmuxSessions
 from tests.fakes.trackers import FakeIssueTracker
@@ -54,6 +55,7 @@ __all__ = [
     "FakeKeyFile",
     "FakeKeyStore",
     "FakeLinuxUsers",
+    "FakeLocks",
     "FakeLoginFailureLog",
     "FakeMembershipRepository",
     "FakePasswordHasher",

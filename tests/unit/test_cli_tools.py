@@ -17,10 +17,9 @@ from aiops.domain.usecases.cli_tools import (
     CliToolsStatus,
     InstallCliTool,
     InstallCliToolCommand,
-    InstallLocks,
 )
 from aiops.ports.unit_of_work import AuditQuery
-from tests.fakes import FakeCliInstaller, FakeClock, FakeUnitOfWork
+from tests.fakes import FakeCliInstaller, FakeClock, FakeLocks, FakeUnitOfWork
 
 ALLOWLIST = {"@openai/codex", "@google/gemini-cli", "@anthropic-ai/claude-code"}
 ADMIN = Actor(name="ada", user_id=1, is_admin=True)
@@ -28,7 +27,7 @@ ADMIN = Actor(name="ada", user_id=1, is_admin=True)
 
 def make(installer: FakeCliInstaller | None = None) -> tuple[InstallCliTool, FakeUnitOfWork]:
     uow = FakeUnitOfWork()
-    use_case = InstallCliTool(uow, FakeClock(), installer or FakeCliInstaller(), InstallLocks())
+    use_case = InstallCliTool(uow, FakeClock(), installer or FakeCliInstaller(), FakeLocks())
     return use_case, uow
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         file_agent_contexts,
         memory_snapshots,
         npm_installer,
+        process_locks,
         procfs_runner_processes,
     )
     from aiops.adapters import mapped_accounts as mapped
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from aiops.adapters.posix_users import PosixLinuxUsers
     from aiops.adapters.sqlalchemy import jobs
     from aiops.domain.model.trackers import Provider
-    from aiops.domain.usecases import _workspace, cli_tools
     from aiops.ports.automation import PlaybookRunner
     from aiops.ports.issue_tracker import IssueTracker
     from aiops.ports.tmux import TmuxSessions
@@ -46,6 +46,7 @@ else:
         memory_snapshots,
         npm_installer,
         procfs_runner_processes,
+        process_locks,
     ) = modules(
         "aiops.adapters",
         "ansible",
@@ -54,10 +55,10 @@ else:
         "memory_snapshots",
         "npm_installer",
         "procfs_runner_processes",
+        "process_locks",
     )
     (mapped,) = modules("aiops.adapters", "mapped_accounts")
     (jobs,) = modules("aiops.adapters.sqlalchemy", "jobs")
-    _workspace, cli_tools = modules("aiops.domain.usecases", "_workspace", "cli_tools")
 
 
 def launcher_programs() -> dict[str, tuple[str, ...]]:
@@ -209,7 +210,7 @@ class Gateways(containers.DeclarativeContainer):
     )
     git_workspaces = providers.Singleton(_git_workspaces, settings=settings, launcher=launcher)
     workspace_snapshots = providers.Singleton(memory_snapshots.InMemoryWorkspaceSnapshots)
-    workspace_locks = providers.Singleton(_workspace.WorkspaceLocks)
+    workspace_locks = providers.Singleton(process_locks.ProcessLocks)
     remote_hosts = providers.Singleton(
         dns_remote_hosts.DnsRemoteHosts,
         allow_private_networks=settings.provided.git_allow_private_networks,
@@ -222,7 +223,7 @@ class Gateways(containers.DeclarativeContainer):
     cli_installer = providers.Singleton(
         npm_installer.NpmCliInstaller, npm=settings.provided.npm, launcher=launcher
     )
-    cli_install_locks = providers.Singleton(cli_tools.InstallLocks)
+    cli_install_locks = providers.Singleton(process_locks.ProcessLocks)
     issue_trackers = providers.Resource(_issue_trackers, settings=settings)
     tmux_sessions = providers.Singleton(_tmux_sessions, launcher=launcher)
     playbook_catalogue = providers.Singleton(

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import attrs
@@ -29,6 +25,7 @@ from aiops.domain.usecases.users import own_account, require_user
 from aiops.ports.clock import Clock
 from aiops.ports.git_workspaces import GitWorkspaces, WorkTree
 from aiops.ports.linux_users import LinuxAccount, LinuxUsers
+from aiops.ports.locks import KeyedLocks
 from aiops.ports.secret_box import SecretBox
 from aiops.ports.unit_of_work import UnitOfWorkFactory
 from aiops.ports.workspace_snapshots import WorkspaceSnapshots
@@ -65,21 +62,6 @@ class Located:
         return self.user.id, self.project.id
 
 
-class WorkspaceLocks:
-    """One operation at a time per workspace in this process (a double click waits its turn)."""
-
-    def __init__(self) -> None:
-        self._locks: defaultdict[Path, threading.Lock] = defaultdict(threading.Lock)
-        self._guard = threading.Lock()
-
-    @contextmanager
-    def hold(self, path: Path) -> Iterator[None]:
-        with self._guard:
-            lock = self._locks[path]
-        with lock:
-            yield
-
-
 @attrs.frozen(kw_only=True)
 class WorkspacePorts:
     """The ports every workspace use case gets, wired once by the container."""
@@ -90,7 +72,7 @@ class WorkspacePorts:
     snapshots: WorkspaceSnapshots
     clock: Clock
     policy: WorkspacePolicy
-    locks: WorkspaceLocks
+    locks: KeyedLocks  # one operation at a time per workspace: a double click waits its turn
     secret_box: SecretBox
 
 

@@ -4,9 +4,7 @@ the user, the package never does."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 
 import attrs
 
@@ -16,6 +14,7 @@ from aiops.domain.model.sessions import DEFAULT_TOOLS, Tool, ToolSpec
 from aiops.domain.usecases._audit import record
 from aiops.ports.cli_installer import CliInstaller, CliToolStatus, InstallResult
 from aiops.ports.clock import Clock
+from aiops.ports.locks import KeyedLocks
 from aiops.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -34,30 +33,6 @@ def package_for(tools: Mapping[Tool, ToolSpec], value: str | Tool) -> tuple[Tool
             "tool", f"{tool.value} is not installed through npm (only {names} are)"
         )
     return tool, packages[tool]
-
-
-class InstallLocks:
-    """One install at a time per tool in this process: a second one is refused, not queued."""
-
-    def __init__(self) -> None:
-        self._running: set[Tool] = set()
-        self._guard = threading.Lock()
-
-    @contextmanager
-    def hold(self, tool: Tool) -> Iterator[None]:
-        with self._guard:
-            if tool in self._running:
-                raise Conflict(f"{tool.value} is already being installed: wait for it to finish")
-            self._running.add(tool)
-        try:
-            yield
-        finally:
-            with self._guard:
-                self._running.discard(tool)
-
-    def running(self, tool: Tool) -> bool:
-        with self._guard:
-            return tool in self._running
 
 
 @attrs.frozen
@@ -85,7 +60,7 @@ class InstallCliTool:
     uow: UnitOfWorkFactory
     clock: Clock
     installer: CliInstaller
-    locks: InstallLocks
+    locks: KeyedLocks  # one install at a time per tool: a second one is refused, not queued
     tools: Mapping[Tool, ToolSpec] = DEFAULT_TOOLS
 
     def check(self, cmd: InstallCliToolCommand) -> tuple[Tool, str]:
@@ -95,7 +70,9 @@ class InstallCliTool:
 
     def __call__(self, cmd: InstallCliToolCommand) -> InstallResult:
         tool, package = self.check(cmd)
-        with self.locks.hold(tool):
+        with self.locks.hold(tool, wait=False) as taken:
+            if not taken:
+                raise Conflict(f"{tool.value} is already being installed: wait for it to finish")
             result = self.installer.install(tool, package, cmd.on_output)
         with self.uow() as uow:
             record(
