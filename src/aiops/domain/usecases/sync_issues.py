@@ -95,7 +95,7 @@ class SyncIssues:
 
     def _connections(self, cmd: SyncIssuesCommand) -> list[TrackerConnection]:
         with self._uow(read_only=True) as uow:
-            tenants = {p.id: p.tenant_id for p in uow.projects.list()}
+            tenants = uow.projects.tenant_ids()
             return [
                 c
                 for c in uow.trackers.list(cmd.project_id)

@@ -132,7 +132,7 @@ class ListTrackers:
         with self._uow(read_only=True) as uow:
             if project_id is not None:
                 require_project(uow, project_id, actor)
-            visible = {p.id: p.tenant_id for p in uow.projects.list()}
+            visible = uow.projects.tenant_ids()
             return [
                 c
                 for c in uow.trackers.list(project_id)

@@ -173,7 +173,7 @@ class TriageIssues:
             if cmd.owner_email:
                 owner = require_user(uow, cmd.owner_email)
                 owner_id = owner.id
-            tenants = {p.id: p.tenant_id for p in uow.projects.list()}
+            tenants = uow.projects.tenant_ids()
             for issue_id in sorted(set(cmd.issue_ids)):
                 issue = uow.issues.get(issue_id)
                 missing = f"issue {issue_id} does not exist"
