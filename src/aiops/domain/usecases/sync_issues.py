@@ -1,7 +1,8 @@
 """SyncIssues: bring each tracker connection's issues into aiops, incrementally.
 
-The decisions live in `plan_sync`, a pure function (property-tested); the use case fetches,
-applies the plan in one transaction per connection, moves the cursor and records the run.
+The decisions live in pure functions (property-tested): what to ask the tracker for
+(`listing`), what to write (`plan_sync`) and where the cursor goes (`after_sync`); the use
+case fetches, applies the plan in one transaction per connection and records the run.
 """
 
 from __future__ import annotations
