@@ -16,19 +16,19 @@ from cattrs.gen import make_dict_unstructure_fn, override
 from aiops.domain.model.projects import Project
 from aiops.domain.model.users import User
 
-converter = cattrs.Converter()
-converter.register_unstructure_hook(datetime, datetime.isoformat)
-converter.register_unstructure_hook(
+_converter = cattrs.Converter()
+_converter.register_unstructure_hook(datetime, datetime.isoformat)
+_converter.register_unstructure_hook(
     User,
     make_dict_unstructure_fn(
         User,
-        converter,
+        _converter,
         password_hash=override(omit=True),
         session_generation=override(omit=True),
     ),
 )
 _project_fields = make_dict_unstructure_fn(
-    Project, converter, https_token_sealed=override(omit=True)
+    Project, _converter, https_token_sealed=override(omit=True)
 )
 
 
@@ -36,9 +36,9 @@ def _project(project: Project) -> dict[str, Any]:
     return {**_project_fields(project), "has_https_token": project.https_token_sealed is not None}
 
 
-converter.register_unstructure_hook(Project, _project)
+_converter.register_unstructure_hook(Project, _project)
 
 
 def jsonable(value: Any) -> Any:
     """`value` as dicts, lists and JSON scalars."""
-    return converter.unstructure(value)
+    return _converter.unstructure(value)
