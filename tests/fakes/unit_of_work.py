@@ -211,6 +211,9 @@ class FakeProjectRepository(_Repo):
         found = [p for p in self._s.projects.values() if tenant_id in (None, p.tenant_id)]
         return sorted(found, key=lambda p: p.id or 0)
 
+    def tenant_ids(self) -> dict[int, int]:
+        return {project_id: p.tenant_id for project_id, p in self._s.projects.items()}
+
 
 class FakeIdentityRepository(_Repo):
     def add(self, identity: SshIdentity) -> SshIdentity:

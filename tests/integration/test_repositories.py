@@ -140,13 +140,14 @@ def test_projects_are_unique_per_tenant_and_need_a_tenant(
     assert globex.id is not None
     with new_uow() as uow:
         web = uow.projects.add(Project(tenant_id=acme.id, slug="web", name="Web"))
-        uow.projects.add(Project(tenant_id=globex.id, slug="web", name="Web"))
+        other = uow.projects.add(Project(tenant_id=globex.id, slug="web", name="Web"))
         uow.commit()
 
     with new_uow() as uow:
         assert uow.projects.get_by_slug(acme.id, "web") == web
         assert [p.tenant_id for p in uow.projects.list()] == [acme.id, globex.id]
         assert uow.projects.list(acme.id) == [web]
+        assert uow.projects.tenant_ids() == {web.id: acme.id, other.id: globex.id}
         with pytest.raises(Conflict):
             uow.projects.add(Project(tenant_id=acme.id, slug="web", name="Again"))
     with new_uow() as uow, pytest.raises(Conflict):

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aiops.container import Container
 from aiops.domain.errors import AuthenticationFailed, NotFound, TooManyAttempts
@@ -15,6 +17,7 @@ from aiops.domain.usecases.auth import (
     SignedIn,
     SignInCommand,
     SignOutCommand,
+    failure_keys,
 )
 from aiops.domain.usecases.memberships import AddMemberCommand
 from aiops.domain.usecases.tenants import CreateTenantCommand
@@ -82,6 +85,26 @@ def test_five_failures_from_an_address_lock_that_address(app: Container) -> None
     with pytest.raises(TooManyAttempts):
         sign_in(app, address="10.6.6.6")
     assert sign_in(app, address="10.0.0.2").name == "ivo@example.com"
+
+
+@given(email=st.text(), address=st.text())
+def test_failure_keys_are_fixed_size_digests_whatever_was_typed(email: str, address: str) -> None:
+    email_key, address_key = failure_keys(email, address)
+
+    assert email_key.removeprefix("email:") != email_key
+    assert address_key.removeprefix("address:") != address_key
+    digests = (email_key.removeprefix("email:"), address_key.removeprefix("address:"))
+    assert all(len(d) == 64 and set(d) <= set("0123456789abcdef") for d in digests)
+
+
+@given(
+    email=st.from_regex(r"[a-z0-9.]{1,20}@[a-z]{1,10}\.[a-z]{2,4}", fullmatch=True),
+    padding=st.sampled_from(["", " ", "\t "]),
+)
+def test_one_account_is_one_failure_key_in_any_case_and_spacing(email: str, padding: str) -> None:
+    typed = padding + email.upper() + padding
+
+    assert failure_keys(typed, "10.0.0.1") == failure_keys(email, "10.0.0.1")
 
 
 def test_a_token_is_shown_once_stored_hashed_and_revocable(

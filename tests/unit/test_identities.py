@@ -4,6 +4,7 @@ fakes, and the identity of a project."""
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,8 @@ from aiops.domain.usecases.identities import (
     SeedIdentitiesCommand,
     SeedLine,
     SeedOutcome,
+    same_key,
+    seeded,
 )
 from aiops.domain.usecases.projects import CreateProjectCommand, UpdateProjectCommand
 from aiops.domain.usecases.tenants import CreateTenantCommand
@@ -331,3 +334,36 @@ def test_only_an_admin_gives_a_project_an_identity_its_owner_may_keep_or_clear_i
         None,
     )
     assert [p.slug for p in uow.committed.projects.values()] == ["web"]
+
+
+@given(
+    existing=st.sampled_from(["none", "same key", "other key"]),
+    imported_key=public_keys(),
+    other_key=public_keys(),
+    path=st.none() | st.just("/keys/old"),
+)
+def test_a_seeded_key_file_is_new_completes_its_identity_or_conflicts(
+    existing: str, imported_key: str, other_key: str, path: str | None
+) -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    imported = SshIdentity(
+        name="deploy", public_key=imported_key, created_at=at, private_key_path="/keys/deploy"
+    )
+    key = {"none": None, "same key": imported_key, "other key": other_key}[existing]
+    stored = None
+    if key is not None:
+        stored = SshIdentity(
+            name="deploy", public_key=key, created_at=at, private_key_path=path, id=4
+        )
+
+    if stored is None:
+        assert seeded(stored, imported, "deploy") == imported
+    elif stored.fingerprint != imported.fingerprint:
+        with pytest.raises(Conflict, match="deploy changed while it was being imported"):
+            seeded(stored, imported, "deploy")
+        with pytest.raises(Conflict, match="exists with another key"):
+            same_key(stored, imported.fingerprint)
+    else:
+        completed = seeded(stored, imported, "deploy")
+        assert (completed.id, completed.private_key_path) == (4, "/keys/deploy")
+        same_key(stored, imported.fingerprint)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aiops.container import Container
 from aiops.domain.errors import Conflict, NotFound, ValidationError
@@ -9,6 +11,8 @@ from aiops.domain.usecases.projects import (
     CreateProjectCommand,
     ListProjectsQuery,
     UpdateProjectCommand,
+    edited,
+    updated_detail,
 )
 from aiops.domain.usecases.tenants import CreateTenantCommand
 from tests.fakes import FakeUnitOfWork
@@ -102,3 +106,75 @@ def test_update_unknown_project_is_not_found(app: Container) -> None:
 def test_list_projects_of_unknown_tenant_is_not_found(app: Container) -> None:
     with pytest.raises(NotFound):
         app.list_projects()(ListProjectsQuery(tenant="ghost"))
+
+
+BEFORE = Project(
+    tenant_id=1,
+    slug="web",
+    name="Web",
+    repo_url="https://git.example.com/a/b.git",
+    id=7,
+    identity_id=3,
+    https_token_sealed="old-sealed",
+)
+
+
+@given(
+    name=st.none() | st.sampled_from(["Web 2", "Shop"]),
+    repo_url=st.none() | st.sampled_from(["", "https://git.example.com/c/d.git"]),
+    default_branch=st.none() | st.sampled_from(["main", "develop"]),
+    identity_id=st.none() | st.integers(1, 9),
+    clear_identity=st.booleans(),
+    https_token=st.none() | st.just("new-token"),
+    clear_https_token=st.booleans(),
+)
+def test_an_edit_changes_the_given_fields_and_keeps_the_others(
+    name: str | None,
+    repo_url: str | None,
+    default_branch: str | None,
+    identity_id: int | None,
+    clear_identity: bool,
+    https_token: str | None,
+    clear_https_token: bool,
+) -> None:
+    cmd = UpdateProjectCommand(
+        project_id=7,
+        name=name,
+        repo_url=repo_url,
+        default_branch=default_branch,
+        identity_id=identity_id,
+        clear_identity=clear_identity,
+        https_token=https_token,
+        clear_https_token=clear_https_token,
+    )
+    if (clear_identity and identity_id) or (clear_https_token and https_token):
+        with pytest.raises(ValidationError, match="not both"):
+            edited(BEFORE, cmd, "new-sealed" if https_token else None)
+        return
+
+    after = edited(BEFORE, cmd, "new-sealed" if https_token else None)
+
+    assert after.name == (name or BEFORE.name)
+    assert after.repo_url == (BEFORE.repo_url if repo_url is None else repo_url or None)
+    assert after.default_branch == (default_branch or BEFORE.default_branch)
+    assert after.identity_id == (None if clear_identity else identity_id or BEFORE.identity_id)
+    kept_token = None if clear_https_token else "old-sealed"
+    assert after.https_token_sealed == ("new-sealed" if https_token else kept_token)
+    assert (after.id, after.tenant_id, after.slug) == (BEFORE.id, BEFORE.tenant_id, BEFORE.slug)
+
+
+@given(
+    change=st.sampled_from([None, "set", "cleared"]),
+    cleared=st.sampled_from([(), ("https_token",), ("identity",), ("https_token", "identity")]),
+)
+def test_the_update_audit_says_a_token_a_new_remote_cleared_was_cleared(
+    change: str | None, cleared: tuple[str, ...]
+) -> None:
+    detail = updated_detail(BEFORE, change, cleared)
+
+    if "https_token" in cleared:
+        assert detail["https_token"] == "cleared"
+    else:
+        assert detail.get("https_token") == change
+    assert detail.get("cleared") == (",".join(cleared) or None)
+    assert "old-sealed" not in detail.values()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 import pytest
-from hypothesis import settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -20,13 +20,22 @@ from aiops.domain.model.trackers import (
     Provider,
     RemoteIssue,
     Severity,
+    TrackerConnection,
     Triage,
     TriageStatus,
 )
 from aiops.domain.usecases.projects import CreateProjectCommand
-from aiops.domain.usecases.sync_issues import ListIssuesQuery, SyncIssuesCommand, plan_sync
+from aiops.domain.usecases.sync_issues import (
+    OVERLAP,
+    ListIssuesQuery,
+    SyncIssuesCommand,
+    after_sync,
+    listing,
+    plan_sync,
+)
 from aiops.domain.usecases.tenants import CreateTenantCommand
 from aiops.domain.usecases.trackers import AddTrackerCommand
+from aiops.ports.issue_tracker import IssueChanges
 from tests.fakes import FakeClock, FakeIssueTracker, FakeSecretBox, FakeUnitOfWork
 
 TOKEN = "canary-token-5f1d2c"
@@ -240,6 +249,61 @@ def test_issues_are_listed_only_for_tenants_the_user_is_in(world: World) -> None
 
 def test_plan_sync_is_empty_when_both_sides_agree() -> None:
     assert plan_sync([], {}, full=True).create == ()
+
+
+def connection(cursor: datetime | None, etag: str | None) -> TrackerConnection:
+    return TrackerConnection(
+        project_id=1,
+        provider=Provider.GITHUB,
+        base_url="https://api.github.com",
+        key="acme/web",
+        token_sealed="sealed",
+        cursor=cursor,
+        etag=etag,
+        last_error="HTTP 500",
+    )
+
+
+cursors = st.none() | st.integers(0, 10_000).map(lambda m: T0 + timedelta(minutes=m))
+etags = st.none() | st.text(max_size=8)
+
+
+@given(cursor=cursors, etag=etags, full=st.booleans())
+def test_a_sync_lists_from_a_little_before_the_cursor_or_everything_when_full(
+    cursor: datetime | None, etag: str | None, full: bool
+) -> None:
+    since, sent_etag = listing(connection(cursor, etag), full=full)
+
+    if full or cursor is None:
+        assert since is None
+    else:
+        assert since == cursor - OVERLAP
+    assert sent_etag == (None if full else etag)
+
+
+@given(
+    cursor=cursors,
+    etag=etags,
+    minutes=st.lists(st.integers(0, 10_000), max_size=5),
+    new_etag=etags,
+    not_modified=st.booleans(),
+)
+def test_after_a_sync_the_cursor_never_moves_back_and_a_304_keeps_the_etag(
+    cursor: datetime | None,
+    etag: str | None,
+    minutes: list[int],
+    new_etag: str | None,
+    not_modified: bool,
+) -> None:
+    issues = tuple(remote(n, minute=m) for n, m in enumerate(minutes))
+    changes = IssueChanges(issues=issues, etag=new_etag, not_modified=not_modified)
+
+    after = after_sync(connection(cursor, etag), changes)
+
+    seen = [i.updated_at for i in issues] + ([cursor] if cursor else [])
+    assert after.cursor == (max(seen) if seen else None)
+    assert after.etag == (etag if not_modified else new_etag)
+    assert after.last_error is None
 
 
 class SyncMachine(RuleBasedStateMachine):

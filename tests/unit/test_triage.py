@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aiops import bootstrap
 from aiops.container import Container
@@ -17,11 +19,17 @@ from aiops.domain.model.trackers import (
     Provider,
     RemoteIssue,
     Severity,
+    Triage,
     TriageStatus,
 )
 from aiops.domain.usecases.projects import CreateProjectCommand
 from aiops.domain.usecases.tenants import CreateTenantCommand
-from aiops.domain.usecases.triage import IssueFilters, TriageCommand
+from aiops.domain.usecases.triage import (
+    IssueFilters,
+    TriageChange,
+    TriageCommand,
+    triage_change,
+)
 from aiops.domain.usecases.users import CreateUserCommand
 from tests.fakes import FakeClock, FakeUnitOfWork
 
@@ -169,3 +177,65 @@ def test_incident_counts_cover_open_incidents_of_visible_projects(world: World) 
     )
 
     assert counts == {world.ids["acme/web"]: 1}
+
+
+triages = st.builds(
+    Triage,
+    status=st.sampled_from(TriageStatus),
+    severity=st.none() | st.sampled_from(Severity),
+    owner_id=st.none() | st.integers(1, 9),
+    note=st.text(max_size=5),
+)
+changes = st.builds(
+    TriageChange,
+    status=st.none() | st.sampled_from(TriageStatus),
+    severity=st.none() | st.sampled_from(Severity),
+    clear_severity=st.booleans(),
+    owner_id=st.none() | st.integers(1, 9),
+    clear_owner=st.booleans(),
+    note=st.none() | st.text(max_size=5),
+)
+
+
+@given(change=changes, before=triages)
+def test_a_triage_change_sets_clears_or_keeps_each_field(
+    change: TriageChange, before: Triage
+) -> None:
+    after = change.applied_to(before)
+
+    assert after.status == (change.status or before.status)
+    if change.clear_severity:
+        assert after.severity is None
+    else:
+        assert after.severity == (change.severity or before.severity)
+    if change.clear_owner:
+        assert after.owner_id is None
+    else:
+        assert after.owner_id == (change.owner_id or before.owner_id)
+    assert after.note == (before.note if change.note is None else change.note)
+
+
+@given(
+    severity=st.none() | st.sampled_from([s.value for s in Severity]),
+    clear_severity=st.booleans(),
+    owner_email=st.none() | st.just("olga@example.com"),
+    clear_owner=st.booleans(),
+)
+def test_a_triage_command_may_not_set_and_clear_one_field(
+    severity: str | None, clear_severity: bool, owner_email: str | None, clear_owner: bool
+) -> None:
+    cmd = TriageCommand(
+        issue_ids=[1],
+        severity=severity,
+        clear_severity=clear_severity,
+        owner_email=owner_email,
+        clear_owner=clear_owner,
+    )
+
+    if (severity and clear_severity) or (owner_email and clear_owner):
+        with pytest.raises(ValidationError, match="not both"):
+            triage_change(cmd)
+    else:
+        change = triage_change(cmd)
+        assert (change.clear_severity, change.clear_owner) == (clear_severity, clear_owner)
+        assert change.severity == (Severity(severity) if severity else None)

@@ -168,12 +168,3 @@ def unavailable(engine: Engine, error: DBAPIError) -> DatabaseUnavailable:
     """One line that names the database (password masked) and the driver's first line."""
     reason = (str(error.orig) if error.orig else str(error)).strip().splitlines()[0]
     return DatabaseUnavailable(f"cannot connect to database {masked(engine.url)}: {reason}")
-
-
-def check_connection(engine: Engine) -> None:
-    """Connect once; a database that cannot be reached becomes one clear DatabaseUnavailable."""
-    try:
-        with engine.connect():
-            pass
-    except DBAPIError as error:
-        raise unavailable(engine, error) from None

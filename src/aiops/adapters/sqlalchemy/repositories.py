@@ -249,6 +249,10 @@ class SqlProjectRepository(_EntityTable[Project]):
             return self._many()
         return self._many(t.projects.c.tenant_id == tenant_id)
 
+    def tenant_ids(self) -> dict[int, int]:
+        p = t.projects.c
+        return dict(self._c.execute(select(p.id, p.tenant_id)).all())
+
 
 class SqlIdentityRepository(_EntityTable[SshIdentity]):
     def __init__(self, connection: Connection) -> None:

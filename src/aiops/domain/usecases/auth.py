@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 import attrs
 
@@ -50,12 +51,7 @@ class SignIn:
 
     def __call__(self, cmd: SignInCommand) -> SignedIn:
         email = _valid_email_or_none(cmd.email)
-        # Keys are digests: whatever was typed (NUL bytes, megabytes) never reaches a column.
-        typed = (email or cmd.email.strip().lower()).encode("utf-8", "replace")
-        keys = (
-            "email:" + hashlib.sha256(typed).hexdigest(),
-            "address:" + hashlib.sha256(cmd.address.encode("utf-8", "replace")).hexdigest(),
-        )
+        keys = failure_keys(cmd.email, cmd.address)
         now = self._clock.now()
         with self._uow() as uow:
             throttled = any(
@@ -63,19 +59,9 @@ class SignIn:
                 for key in keys
             )
             user = uow.users.get_by_email(email) if email else None
-            # Verify even for unknown users, so timing does not tell which accounts exist.
-            stored = user.password_hash if user and user.password_hash else self._decoy
-            matches = not throttled and self._hasher.verify(stored, cmd.password)
+            matches = not throttled and self._verified(user, cmd.password)
             if not matches or user is None or user.password_hash is None:
-                for key in keys:
-                    uow.login_failures.add(key, now)
-                uow.commit()
-                if throttled:
-                    raise TooManyAttempts(
-                        "too many failed sign-ins: wait a minute and try again",
-                        retry_after=int(FAILURE_WINDOW.total_seconds()),
-                    )
-                raise AuthenticationFailed("wrong email or password")
+                self._refuse(uow, keys, now, throttled=throttled)
             uow.login_failures.clear(keys[0])
             if self._hasher.needs_rehash(user.password_hash):
                 user = uow.users.update(
@@ -91,6 +77,40 @@ class SignIn:
             )
             uow.commit()
             return SignedIn(actor_for(uow, user), user.session_generation)
+
+    def _verified(self, user: User | None, password: str) -> bool:
+        """Whether the password is the user's. Verified against a decoy for an unknown user
+        or one without a password, so that timing does not tell which accounts exist."""
+        if user is None or user.password_hash is None:
+            self._hasher.verify(self._decoy, password)
+            return False
+        return self._hasher.verify(user.password_hash, password)
+
+    @staticmethod
+    def _refuse(
+        uow: UnitOfWork, keys: tuple[str, str], now: datetime, *, throttled: bool
+    ) -> NoReturn:
+        """Count the failure under both keys, and say why (a throttled attempt says only that)."""
+        for key in keys:
+            uow.login_failures.add(key, now)
+        uow.commit()
+        if throttled:
+            raise TooManyAttempts(
+                "too many failed sign-ins: wait a minute and try again",
+                retry_after=int(FAILURE_WINDOW.total_seconds()),
+            )
+        raise AuthenticationFailed("wrong email or password")
+
+
+def failure_keys(email: str, address: str) -> tuple[str, str]:
+    """The keys a failed sign-in counts under: the account typed (in any case, with any
+    spaces around it) and the address it came from. Digests, so whatever was typed (NUL
+    bytes, megabytes) never reaches a column."""
+    typed = email.strip().lower().encode("utf-8", "replace")
+    return (
+        "email:" + hashlib.sha256(typed).hexdigest(),
+        "address:" + hashlib.sha256(address.encode("utf-8", "replace")).hexdigest(),
+    )
 
 
 @attrs.frozen

@@ -153,32 +153,46 @@ class SeedIdentities:
         name = identity_name(source.stem, field="file name")
         existing = uow.identities.get_by_name(name)
         if existing is not None:
-            found = fingerprint(self._keys.public_key_of(source))
-            if found != existing.fingerprint:
-                raise Conflict(
-                    f"identity {name!r} exists with another key ({existing.fingerprint})"
-                )
+            same_key(existing, fingerprint(self._keys.public_key_of(source)))
             if existing.has_private_key:
                 return SeedLine(source.name, SeedOutcome.UNCHANGED, existing.fingerprint)
         imported = self._keys.import_private_key(name, source)
-        identity = SshIdentity(
-            name=name,
-            public_key=imported.public_key,
-            created_at=self._clock.now(),
-            private_key_path=str(imported.path),
-            owner_id=owner_id,
+        identity = seeded(
+            existing,
+            SshIdentity(
+                name=name,
+                public_key=imported.public_key,
+                created_at=self._clock.now(),
+                private_key_path=str(imported.path),
+                owner_id=owner_id,
+            ),
+            source.name,
         )
-        if existing is None:
-            identity = uow.identities.add(identity)
-        elif identity.fingerprint == existing.fingerprint:
-            identity = uow.identities.update(
-                attrs.evolve(existing, private_key_path=identity.private_key_path)
-            )
-        else:
-            raise Conflict(f"{source.name} changed while it was being imported: run it again")
+        identity = (
+            uow.identities.add(identity) if existing is None else uow.identities.update(identity)
+        )
         _record(uow, self._clock, actor, "identity.imported", identity)
         uow.commit()
         return SeedLine(source.name, SeedOutcome.IMPORTED, identity.fingerprint)
+
+
+def same_key(existing: SshIdentity, found: str) -> None:
+    """A key file may complete the identity of its name only with the same key."""
+    if found != existing.fingerprint:
+        raise Conflict(
+            f"identity {existing.name!r} exists with another key ({existing.fingerprint})"
+        )
+
+
+def seeded(existing: SshIdentity | None, imported: SshIdentity, file: str) -> SshIdentity:
+    """What to store for a key file just imported: a new identity when its name is free, else
+    the existing one with the private key; a Conflict when the file's key changed between
+    the check (same_key) and the import."""
+    if existing is None:
+        return imported
+    if imported.fingerprint != existing.fingerprint:
+        raise Conflict(f"{file} changed while it was being imported: run it again")
+    return attrs.evolve(existing, private_key_path=imported.private_key_path)
 
 
 def _record(

@@ -9,6 +9,7 @@ import attrs
 from aiops.domain.errors import Conflict, NotFound, ValidationError
 from aiops.domain.model import validation
 from aiops.domain.model.access import SYSTEM, Actor, Permission
+from aiops.domain.model.audit import DetailValue
 from aiops.domain.model.projects import DEFAULT_BRANCH, Project
 from aiops.domain.model.remotes import RemoteRefused, parse_remote, refusal_for_owners
 from aiops.domain.model.tenants import Tenant
@@ -166,11 +167,7 @@ class CreateProject:
                 action="project.created",
                 target=f"project:{project.id}",
                 tenant=tenant.slug,
-                slug=project.slug,
-                name=project.name,
-                repo_url=project.repo_url,
-                identity_id=project.identity_id,
-                **({"https_token": "set"} if project.https_token_sealed else {}),
+                **created_detail(project),
             )
             uow.commit()
         return project
@@ -196,24 +193,9 @@ class UpdateProject:
 
     def __call__(self, cmd: UpdateProjectCommand) -> ProjectUpdate:
         with self._uow() as uow:
-            before = uow.projects.get(cmd.project_id)
-            tenant = uow.tenants.get(before.tenant_id) if before else None
-            if before is None or tenant is None:
-                raise NotFound(f"project {cmd.project_id} does not exist")
-            cmd.actor.require(Permission.MANAGE, tenant, f"project {cmd.project_id} does not exist")
+            before, tenant = require_managed_project(uow, cmd.project_id, cmd.actor)
             change = token_change(cmd)
-            after = attrs.evolve(
-                before,
-                name=before.name if cmd.name is None else cmd.name,
-                repo_url=before.repo_url if cmd.repo_url is None else cmd.repo_url,
-                default_branch=before.default_branch
-                if cmd.default_branch is None
-                else cmd.default_branch,
-                identity_id=cmd.new_identity_id(before.identity_id),
-                https_token_sealed=before.https_token_sealed
-                if change is None
-                else sealed_token(self._box, cmd.https_token),
-            )
+            after = edited(before, cmd, sealed_token(self._box, cmd.https_token))
             if after.repo_url != before.repo_url:
                 check_remote(after.repo_url, cmd.actor, self._hosts)
             after, cleared = without_old_credentials(
@@ -223,8 +205,6 @@ class UpdateProject:
                 return ProjectUpdate(before)
             require_identity(uow, after.identity_id, cmd.actor, before.identity_id)
             after = uow.projects.update(after)
-            if "https_token" in cleared:
-                change = "cleared"
             record(
                 uow,
                 self._clock,
@@ -232,15 +212,50 @@ class UpdateProject:
                 action="project.updated",
                 target=f"project:{after.id}",
                 tenant=tenant.slug,
-                name=after.name,
-                repo_url=after.repo_url,
-                default_branch=after.default_branch,
-                identity_id=after.identity_id,
-                **({} if change is None else {"https_token": change}),
-                **({"cleared": ",".join(cleared)} if cleared else {}),
+                **updated_detail(after, change, cleared),
             )
             uow.commit()
         return ProjectUpdate(after, cleared)
+
+
+def edited(before: Project, cmd: UpdateProjectCommand, sealed: str | None) -> Project:
+    """`before` with the command's changes; `sealed` is the command's https token, sealed."""
+    return attrs.evolve(
+        before,
+        name=before.name if cmd.name is None else cmd.name,
+        repo_url=before.repo_url if cmd.repo_url is None else cmd.repo_url,
+        default_branch=before.default_branch if cmd.default_branch is None else cmd.default_branch,
+        identity_id=cmd.new_identity_id(before.identity_id),
+        https_token_sealed=before.https_token_sealed if token_change(cmd) is None else sealed,
+    )
+
+
+def created_detail(project: Project) -> dict[str, DetailValue]:
+    """What the audit event of a new project says: whether it has a token, never the token."""
+    return {
+        "slug": project.slug,
+        "name": project.name,
+        "repo_url": project.repo_url,
+        "identity_id": project.identity_id,
+        **({"https_token": "set"} if project.https_token_sealed else {}),
+    }
+
+
+def updated_detail(
+    after: Project, change: str | None, cleared: tuple[str, ...]
+) -> dict[str, DetailValue]:
+    """What the audit event of a change says: the token's change ("set" or "cleared", also
+    when a new remote cleared it), and which credentials the new remote cleared."""
+    if "https_token" in cleared:
+        change = "cleared"
+    return {
+        "name": after.name,
+        "repo_url": after.repo_url,
+        "default_branch": after.default_branch,
+        "identity_id": after.identity_id,
+        **({} if change is None else {"https_token": change}),
+        **({"cleared": ",".join(cleared)} if cleared else {}),
+    }
 
 
 def require_project(uow: UnitOfWork, project_id: int, actor: Actor) -> tuple[Project, Tenant]:
@@ -251,6 +266,16 @@ def require_project(uow: UnitOfWork, project_id: int, actor: Actor) -> tuple[Pro
     if project is None or tenant is None:
         raise NotFound(missing)
     actor.require(Permission.VIEW, tenant, missing)
+    return project, tenant
+
+
+def require_managed_project(
+    uow: UnitOfWork, project_id: int, actor: Actor
+) -> tuple[Project, Tenant]:
+    """The project and its tenant, when the actor may manage them (NotFound when they may
+    not see them, PermissionDenied when they only may)."""
+    project, tenant = require_project(uow, project_id, actor)
+    actor.require(Permission.MANAGE, tenant, f"project {project_id} does not exist")
     return project, tenant
 
 

@@ -53,24 +53,12 @@ class SeedDefaults:
         self._policy = policy
 
     def __call__(self, cmd: SeedCommand) -> SeedResult:
-        if not cmd.admin_email:
-            raise ValidationError(
-                "admin_email", "is required: set AIOPS_ADMIN_EMAIL or pass --admin-email"
-            )
-        email = validation.email(cmd.admin_email, field="admin_email")
+        email = admin_email(cmd.admin_email)
         cmd.actor.require_admin()
         with self._uow() as uow:
             admin, password, created = self._ensure_admin(uow, email, cmd)
-            tenant = uow.tenants.get_by_slug(DEFAULT_TENANT.slug)
-            if tenant is None:
-                tenant = uow.tenants.add(DEFAULT_TENANT)
-                created.append(f"tenant:{tenant.slug}")
-            assert tenant.id is not None
-            if uow.projects.get_by_slug(tenant.id, DEFAULT_PROJECT_SLUG) is None:
-                project = uow.projects.add(
-                    Project(tenant_id=tenant.id, slug=DEFAULT_PROJECT_SLUG, name="aiops")
-                )
-                created.append(f"project:{project.id}")
+            tenant, defaults = _ensure_defaults(uow)
+            created = [*created, *defaults]
             if created:
                 record(
                     uow,
@@ -101,3 +89,27 @@ class SeedDefaults:
         )
         admin = uow.users.update(attrs.evolve(admin, password_hash=self._hasher.hash(password)))
         return admin, password, [f"user:{admin.email}"]
+
+
+def admin_email(value: str | None) -> str:
+    if not value:
+        raise ValidationError(
+            "admin_email", "is required: set AIOPS_ADMIN_EMAIL or pass --admin-email"
+        )
+    return validation.email(value, field="admin_email")
+
+
+def _ensure_defaults(uow: UnitOfWork) -> tuple[Tenant, list[str]]:
+    """The default tenant and its project, and what had to be created of them."""
+    created = []
+    tenant = uow.tenants.get_by_slug(DEFAULT_TENANT.slug)
+    if tenant is None:
+        tenant = uow.tenants.add(DEFAULT_TENANT)
+        created.append(f"tenant:{tenant.slug}")
+    assert tenant.id is not None
+    if uow.projects.get_by_slug(tenant.id, DEFAULT_PROJECT_SLUG) is None:
+        project = uow.projects.add(
+            Project(tenant_id=tenant.id, slug=DEFAULT_PROJECT_SLUG, name="aiops")
+        )
+        created.append(f"project:{project.id}")
+    return tenant, created

@@ -1,13 +1,14 @@
 """SyncIssues: bring each tracker connection's issues into aiops, incrementally.
 
-The decisions live in `plan_sync`, a pure function (property-tested); the use case fetches,
-applies the plan in one transaction per connection, moves the cursor and records the run.
+The decisions live in pure functions (property-tested): what to ask the tracker for
+(`listing`), what to write (`plan_sync`) and where the cursor goes (`after_sync`); the use
+case fetches, applies the plan in one transaction per connection and records the run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -24,7 +25,7 @@ from aiops.domain.model.trackers import (
 from aiops.domain.usecases._audit import record
 from aiops.domain.usecases.trackers import adapter_for, target
 from aiops.ports.clock import Clock
-from aiops.ports.issue_tracker import IssueTracker
+from aiops.ports.issue_tracker import IssueChanges, IssueTracker
 from aiops.ports.secret_box import SecretBox
 from aiops.ports.unit_of_work import IssueQuery, UnitOfWorkFactory
 
@@ -39,6 +40,20 @@ class SyncPlan:
     update: tuple[Issue, ...] = ()  # local issues with their new remote part, triage kept
     remove: tuple[Issue, ...] = ()  # gone from the tracker: marked REMOVED, triage kept
     unchanged: int = 0
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.create or self.update or self.remove)
+
+    def counted(self, run: SyncRun) -> SyncRun:
+        """The run with this plan's counts."""
+        return attrs.evolve(
+            run,
+            created=len(self.create),
+            updated=len(self.update),
+            removed=len(self.remove),
+            unchanged=self.unchanged,
+        )
 
 
 def plan_sync(remote: Sequence[RemoteIssue], local: Mapping[str, Issue], *, full: bool) -> SyncPlan:
@@ -65,6 +80,40 @@ def plan_sync(remote: Sequence[RemoteIssue], local: Mapping[str, Issue], *, full
             if external_id not in seen and i.remote.state is not IssueState.REMOVED
         )
     return SyncPlan(create=tuple(create), update=tuple(update), remove=remove, unchanged=unchanged)
+
+
+def listing(connection: TrackerConnection, *, full: bool) -> tuple[datetime | None, str | None]:
+    """What to ask the tracker for: issues updated since when (None: all of them), and the
+    ETag that lets it answer 304. A full sync asks for everything, without an ETag."""
+    if full:
+        return None, None
+    since = None if connection.cursor is None else connection.cursor - OVERLAP
+    return since, connection.etag
+
+
+def after_sync(connection: TrackerConnection, changes: IssueChanges) -> TrackerConnection:
+    """The connection once `changes` are stored: the cursor moves to the newest update seen
+    (never back), the ETag to the tracker's new one (a 304 keeps the old), the error clears."""
+    newest = max((i.updated_at for i in changes.issues), default=None)
+    return attrs.evolve(
+        connection,
+        cursor=max(filter(None, (connection.cursor, newest)), default=None),
+        etag=connection.etag if changes.not_modified else changes.etag,
+        last_error=None,
+    )
+
+
+def new_issues(connection: TrackerConnection, remote: Sequence[RemoteIssue]) -> list[Issue]:
+    assert connection.id is not None
+    return [
+        Issue(
+            connection_id=connection.id,
+            project_id=connection.project_id,
+            provider=connection.provider,
+            remote=issue,
+        )
+        for issue in remote
+    ]
 
 
 @attrs.frozen(kw_only=True)
@@ -95,7 +144,7 @@ class SyncIssues:
 
     def _connections(self, cmd: SyncIssuesCommand) -> list[TrackerConnection]:
         with self._uow(read_only=True) as uow:
-            tenants = {p.id: p.tenant_id for p in uow.projects.list()}
+            tenants = uow.projects.tenant_ids()
             return [
                 c
                 for c in uow.trackers.list(cmd.project_id)
@@ -108,61 +157,41 @@ class SyncIssues:
         started = self._clock.now()
         run = SyncRun(connection_id=connection.id, started_at=started, finished_at=started)
         try:
-            since = None if cmd.full or connection.cursor is None else connection.cursor - OVERLAP
             changes = adapter_for(self._trackers, connection).changed_since(
-                target(connection, self._box), since, None if cmd.full else connection.etag
+                target(connection, self._box), *listing(connection, full=cmd.full)
             )
             run = attrs.evolve(run, requests=changes.requests, full=cmd.full)
-            with self._uow() as uow:
-                # A full sync compares everything; an incremental one only what was listed.
-                named = None if cmd.full else {i.external_id for i in changes.issues}
-                local = uow.issues.for_connection(connection.id, named)
-                plan = plan_sync(changes.issues, local, full=cmd.full)
-                uow.issues.add_many(
-                    [
-                        Issue(
-                            connection_id=connection.id,
-                            project_id=connection.project_id,
-                            provider=connection.provider,
-                            remote=remote,
-                        )
-                        for remote in plan.create
-                    ]
-                )
-                uow.issues.update_remote_many([*plan.update, *plan.remove])
-                newest = max((i.updated_at for i in changes.issues), default=None)
-                uow.trackers.update(
-                    attrs.evolve(
-                        connection,
-                        cursor=max(filter(None, (connection.cursor, newest)), default=None),
-                        etag=connection.etag if changes.not_modified else changes.etag,
-                        last_error=None,
-                    )
-                )
-                run = uow.sync_runs.add(
-                    attrs.evolve(
-                        run,
-                        finished_at=self._clock.now(),
-                        created=len(plan.create),
-                        updated=len(plan.update),
-                        removed=len(plan.remove),
-                        unchanged=plan.unchanged,
-                    )
-                )
-                if plan.create or plan.update or plan.remove:  # pages cache on the audit trail
-                    record(
-                        uow,
-                        self._clock,
-                        actor=cmd.actor.name,
-                        action="tracker.synced",
-                        target=f"tracker:{connection.id}",
-                        created=run.created,
-                        updated=run.updated,
-                        removed=run.removed,
-                    )
-                uow.commit()
+            return self._store(connection, changes, run, cmd.actor)
         except DomainError as error:
-            run = self._failed(connection, attrs.evolve(run, finished_at=self._clock.now()), error)
+            run = attrs.evolve(run, finished_at=self._clock.now())
+            return self._failed(connection, run, error)
+
+    def _store(
+        self, connection: TrackerConnection, changes: IssueChanges, run: SyncRun, actor: Actor
+    ) -> SyncRun:
+        """Apply the plan, move the cursor and record the run, in one transaction."""
+        assert connection.id is not None
+        with self._uow() as uow:
+            # A full sync compares everything; an incremental one only what was listed.
+            named = None if run.full else {i.external_id for i in changes.issues}
+            local = uow.issues.for_connection(connection.id, named)
+            plan = plan_sync(changes.issues, local, full=run.full)
+            uow.issues.add_many(new_issues(connection, plan.create))
+            uow.issues.update_remote_many([*plan.update, *plan.remove])
+            uow.trackers.update(after_sync(connection, changes))
+            run = uow.sync_runs.add(plan.counted(attrs.evolve(run, finished_at=self._clock.now())))
+            if plan.changes_anything:  # pages cache on the audit trail
+                record(
+                    uow,
+                    self._clock,
+                    actor=actor.name,
+                    action="tracker.synced",
+                    target=f"tracker:{connection.id}",
+                    created=run.created,
+                    updated=run.updated,
+                    removed=run.removed,
+                )
+            uow.commit()
         return run
 
     def _failed(self, connection: TrackerConnection, run: SyncRun, error: DomainError) -> SyncRun:

@@ -15,7 +15,7 @@ from aiops.domain.model.projects import Project
 from aiops.domain.model.tenants import Tenant
 from aiops.domain.model.trackers import Provider, SyncRun, TrackerConnection, TrackerError
 from aiops.domain.usecases._audit import record
-from aiops.domain.usecases.projects import require_project
+from aiops.domain.usecases.projects import require_managed_project, require_project
 from aiops.ports.clock import Clock
 from aiops.ports.issue_tracker import IssueTracker, TrackerTarget
 from aiops.ports.secret_box import SecretBox
@@ -90,10 +90,31 @@ class AddTracker:
         self._box = secret_box
 
     def __call__(self, cmd: AddTrackerCommand) -> TrackerConnection:
+        connection = self._connection(cmd)
+        with self._uow() as uow:
+            project, tenant = require_managed_project(uow, cmd.project_id, cmd.actor)
+            connection = uow.trackers.add(connection)
+            record(
+                uow,
+                self._clock,
+                actor=cmd.actor.name,
+                action="tracker.added",
+                target=f"tracker:{connection.id}",
+                tenant=tenant.slug,
+                project=project.slug,
+                provider=connection.provider.value,
+                base_url=connection.base_url,
+                key=connection.key,
+            )
+            uow.commit()
+        return connection
+
+    def _connection(self, cmd: AddTrackerCommand) -> TrackerConnection:
+        """The command's connection, checked, its token and webhook secret sealed."""
         provider = Provider.parse(cmd.provider)
         token = validation.https_token(cmd.token, field="token")
         secret = cmd.webhook_secret
-        connection = TrackerConnection(
+        return TrackerConnection(
             project_id=cmd.project_id,
             provider=provider,
             base_url=base_url(cmd.base_url),
@@ -104,24 +125,6 @@ class AddTracker:
             if secret is None
             else self._box.seal(validation.https_token(secret, field="webhook_secret")),
         )
-        with self._uow() as uow:
-            project, tenant = require_project(uow, cmd.project_id, cmd.actor)
-            cmd.actor.require(Permission.MANAGE, tenant, f"project {cmd.project_id} does not exist")
-            connection = uow.trackers.add(connection)
-            record(
-                uow,
-                self._clock,
-                actor=cmd.actor.name,
-                action="tracker.added",
-                target=f"tracker:{connection.id}",
-                tenant=tenant.slug,
-                project=project.slug,
-                provider=provider.value,
-                base_url=connection.base_url,
-                key=connection.key,
-            )
-            uow.commit()
-        return connection
 
 
 class ListTrackers:
@@ -132,7 +135,7 @@ class ListTrackers:
         with self._uow(read_only=True) as uow:
             if project_id is not None:
                 require_project(uow, project_id, actor)
-            visible = {p.id: p.tenant_id for p in uow.projects.list()}
+            visible = uow.projects.tenant_ids()
             return [
                 c
                 for c in uow.trackers.list(project_id)

@@ -13,7 +13,15 @@ import attrs
 
 from aiops.domain.errors import NotFound, ValidationError
 from aiops.domain.model.access import SYSTEM, Actor, Permission
-from aiops.domain.model.trackers import Issue, IssueState, Provider, Severity, TriageStatus
+from aiops.domain.model.tenants import Tenant
+from aiops.domain.model.trackers import (
+    Issue,
+    IssueState,
+    Provider,
+    Severity,
+    Triage,
+    TriageStatus,
+)
 from aiops.domain.usecases._audit import record
 from aiops.domain.usecases.users import require_user
 from aiops.ports.clock import Clock
@@ -160,52 +168,94 @@ class TriageIssues:
 
     def __call__(self, cmd: TriageCommand) -> list[Issue]:
         """The issues as they are afterwards (changed or not), by id."""
-        if not 0 < len(cmd.issue_ids) <= BULK_MAX:
-            raise ValidationError("issues", f"select 1-{BULK_MAX} issues")
-        status = _choice(TriageStatus, cmd.status, "status")
-        severity = _choice(Severity, cmd.severity, "severity")
-        if (cmd.clear_severity and severity) or (cmd.clear_owner and cmd.owner_email):
-            raise ValidationError("triage", "set a field or clear it, not both at once")
-        note = None if cmd.note is None else _note(cmd.note)
-        result = []
+        change = triage_change(cmd)
         with self._uow() as uow:
-            owner_id = None
             if cmd.owner_email:
-                owner = require_user(uow, cmd.owner_email)
-                owner_id = owner.id
-            tenants = {p.id: p.tenant_id for p in uow.projects.list()}
-            for issue_id in sorted(set(cmd.issue_ids)):
-                issue = uow.issues.get(issue_id)
-                missing = f"issue {issue_id} does not exist"
-                if issue is None or not cmd.actor.may(Permission.VIEW, tenants[issue.project_id]):
-                    raise NotFound(missing)
-                tenant = uow.tenants.get(tenants[issue.project_id])
-                assert tenant is not None
-                cmd.actor.require(Permission.USE, tenant, missing)
-                triage = attrs.evolve(
-                    issue.triage,
-                    status=TriageStatus(status) if status else issue.triage.status,
-                    severity=None
-                    if cmd.clear_severity
-                    else (Severity(severity) if severity else issue.triage.severity),
-                    owner_id=None if cmd.clear_owner else (owner_id or issue.triage.owner_id),
-                    note=issue.triage.note if note is None else note,
-                )
-                result.append(attrs.evolve(issue, triage=triage))
-                if triage != issue.triage:
-                    uow.issues.set_triage(issue_id, triage)
-                    record(
-                        uow,
-                        self._clock,
-                        actor=cmd.actor.name,
-                        action="issue.triaged",
-                        target=f"issue:{issue_id}",
-                        tenant=tenant.slug,
-                        status=triage.status.value,
-                        severity=triage.severity.value if triage.severity else None,
-                    )
+                change = attrs.evolve(change, owner_id=require_user(uow, cmd.owner_email).id)
+            tenants = uow.projects.tenant_ids()
+            result = [
+                self._triage(uow, issue_id, change, cmd.actor, tenants)
+                for issue_id in sorted(set(cmd.issue_ids))
+            ]
             uow.commit()
         return result
+
+    def _triage(
+        self,
+        uow: UnitOfWork,
+        issue_id: int,
+        change: TriageChange,
+        actor: Actor,
+        tenants: Mapping[int, int],
+    ) -> Issue:
+        issue, tenant = _triageable(uow, issue_id, actor, tenants)
+        triage = change.applied_to(issue.triage)
+        if triage != issue.triage:
+            uow.issues.set_triage(issue_id, triage)
+            record(
+                uow,
+                self._clock,
+                actor=actor.name,
+                action="issue.triaged",
+                target=f"issue:{issue_id}",
+                tenant=tenant.slug,
+                status=triage.status.value,
+                severity=triage.severity.value if triage.severity else None,
+            )
+        return attrs.evolve(issue, triage=triage)
+
+
+def _triageable(
+    uow: UnitOfWork, issue_id: int, actor: Actor, tenants: Mapping[int, int]
+) -> tuple[Issue, Tenant]:
+    """The issue and its tenant, when the actor may triage it; NotFound when they may not
+    see it, PermissionDenied when they only may."""
+    missing = f"issue {issue_id} does not exist"
+    issue = uow.issues.get(issue_id)
+    if issue is None or not actor.may(Permission.VIEW, tenants[issue.project_id]):
+        raise NotFound(missing)
+    tenant = uow.tenants.get(tenants[issue.project_id])
+    assert tenant is not None
+    actor.require(Permission.USE, tenant, missing)
+    return issue, tenant
+
+
+@attrs.frozen(kw_only=True)
+class TriageChange:
+    """A checked TriageCommand: a field set to None is kept, unless it is cleared."""
+
+    status: TriageStatus | None = None
+    severity: Severity | None = None
+    clear_severity: bool = False
+    owner_id: int | None = None
+    clear_owner: bool = False
+    note: str | None = None
+
+    def applied_to(self, triage: Triage) -> Triage:
+        return attrs.evolve(
+            triage,
+            status=self.status or triage.status,
+            severity=None if self.clear_severity else (self.severity or triage.severity),
+            owner_id=None if self.clear_owner else (self.owner_id or triage.owner_id),
+            note=triage.note if self.note is None else self.note,
+        )
+
+
+def triage_change(cmd: TriageCommand) -> TriageChange:
+    """The command's change, checked (the owner is named by email: the caller looks it up)."""
+    if not 0 < len(cmd.issue_ids) <= BULK_MAX:
+        raise ValidationError("issues", f"select 1-{BULK_MAX} issues")
+    status = _choice(TriageStatus, cmd.status, "status")
+    severity = _choice(Severity, cmd.severity, "severity")
+    if (cmd.clear_severity and severity) or (cmd.clear_owner and cmd.owner_email):
+        raise ValidationError("triage", "set a field or clear it, not both at once")
+    return TriageChange(
+        status=TriageStatus(status) if status else None,
+        severity=Severity(severity) if severity else None,
+        clear_severity=cmd.clear_severity,
+        clear_owner=cmd.clear_owner,
+        note=None if cmd.note is None else _note(cmd.note),
+    )
 
 
 def _note(value: str) -> str:

@@ -11,11 +11,7 @@ import os
 import pwd
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
-
-import cattrs
-from cattrs.gen import make_dict_unstructure_fn, override
 
 from aiops.adapters.errors import AdapterError
 from aiops.config import ConfigError, load_settings
@@ -23,30 +19,22 @@ from aiops.container import Container, bootstrap
 from aiops.domain.errors import DomainError
 from aiops.domain.model.access import Actor
 from aiops.domain.model.outside_text import for_terminal
-from aiops.domain.model.projects import Project
-from aiops.domain.model.users import User
 from aiops.entrypoints import privileges
 from aiops.entrypoints.cli._terminal import exact, json_text
+from aiops.entrypoints.jsonable import jsonable
 from aiops.log import configure_logging
 
-USER_ERRORS = (DomainError, AdapterError, ConfigError)
+__all__ = [
+    "USER_ERRORS",
+    "actor",
+    "jsonable",
+    "open_container",
+    "print_json",
+    "print_object",
+    "print_table",
+]
 
-_json = cattrs.Converter()
-_json.register_unstructure_hook(datetime, datetime.isoformat)
-_json.register_unstructure_hook(
-    User,
-    make_dict_unstructure_fn(
-        User,
-        _json,
-        password_hash=override(omit=True),
-        session_generation=override(omit=True),
-    ),
-)
-_project_fields = make_dict_unstructure_fn(Project, _json, https_token_sealed=override(omit=True))
-_json.register_unstructure_hook(
-    Project,
-    lambda p: {**_project_fields(p), "has_https_token": p.https_token_sealed is not None},
-)
+USER_ERRORS = (DomainError, AdapterError, ConfigError)
 
 
 def open_container(*, check_schema: bool = True, separate: bool = True) -> Container:
@@ -76,10 +64,6 @@ def actor() -> Actor:
         return Actor.system(f"cli:{pwd.getpwuid(os.getuid()).pw_name}")
     except KeyError:
         return Actor.system(f"cli:uid-{os.getuid()}")
-
-
-def jsonable(value: Any) -> Any:
-    return _json.unstructure(value)
 
 
 def print_json(items: Iterable[Any]) -> None:

@@ -13,7 +13,7 @@ from starlette.templating import Jinja2Templates
 
 from aiops import __version__
 from aiops.container import Container
-from aiops.domain.errors import DomainError, ValidationError
+from aiops.domain.errors import ValidationError
 from aiops.domain.model.access import Actor
 from aiops.domain.model.outside_text import web_link
 from aiops.domain.usecases.auth import SessionCookie, Viewer
@@ -120,10 +120,6 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         status_code=status_code,
     )
     return response
-
-
-def error_text(error: DomainError) -> str:
-    return error.message
 
 
 def number(name: str, text: str, default: int) -> int:

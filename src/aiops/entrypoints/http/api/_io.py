@@ -1,26 +1,22 @@
-"""The API's boundary: bearer authentication, private cattrs converters in and out, JSON."""
+"""The API's boundary: bearer authentication, msgspec bodies in, JSON out (jsonable.py)."""
 
 from __future__ import annotations
 
 import enum
 import json
 import re
-from datetime import datetime
 from typing import Any, TypeVar, get_args, get_type_hints
 
 import attrs
-import cattrs
 import msgspec
-from cattrs.gen import make_dict_unstructure_fn, override
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from aiops.domain.errors import AuthenticationFailed, ValidationError
 from aiops.domain.model import validation
 from aiops.domain.model.access import Actor
-from aiops.domain.model.projects import Project
-from aiops.domain.model.users import User
 from aiops.entrypoints.http.web import call, container
+from aiops.entrypoints.jsonable import jsonable
 
 T = TypeVar("T")
 _RENAMED = {"from": "base"}  # JSON names that are Python keywords
@@ -78,30 +74,6 @@ def structure(data: dict[str, Any], shape: type[T]) -> T:
         raise ValidationError("body", _message(error, renamed, shape)) from None
 
 
-outbound = cattrs.Converter()
-outbound.register_unstructure_hook(datetime, datetime.isoformat)
-outbound.register_unstructure_hook(
-    User,
-    make_dict_unstructure_fn(
-        User,
-        outbound,
-        password_hash=override(omit=True),
-        session_generation=override(omit=True),
-    ),
-)
-_project_fields = make_dict_unstructure_fn(
-    Project, outbound, https_token_sealed=override(omit=True)
-)
-
-
-def _project_out(project: Project) -> dict[str, Any]:
-    """A project without its sealed token; only whether it has one."""
-    return {**_project_fields(project), "has_https_token": project.https_token_sealed is not None}
-
-
-outbound.register_unstructure_hook(Project, _project_out)
-
-
 async def api_actor(request: Request) -> Actor:
     """The caller behind `Authorization: Bearer <token>`; 401 without a valid one."""
     scheme, _, secret = request.headers.get("authorization", "").partition(" ")
@@ -127,7 +99,7 @@ async def body(request: Request, shape: type[T], *, empty_ok: bool = False) -> T
 
 
 def out(value: Any, status_code: int = 200) -> Response:
-    return JSONResponse(outbound.unstructure(value), status_code=status_code)
+    return JSONResponse(jsonable(value), status_code=status_code)
 
 
 def query(request: Request, name: str, kind: Any, default: Any = None) -> Any:

@@ -15,7 +15,7 @@ from aiops.domain.usecases.projects import (
 )
 from aiops.domain.usecases.tenants import CreateTenantCommand, UpdateTenantCommand
 from aiops.domain.usecases.users import CreateUserCommand
-from aiops.entrypoints.http.api._io import api_actor, body, out, outbound, path_slug, query
+from aiops.entrypoints.http.api._io import api_actor, body, out, path_slug, query
 from aiops.entrypoints.http.api.shapes import (
     MemberIn,
     ProjectIn,
@@ -26,6 +26,7 @@ from aiops.entrypoints.http.api.shapes import (
 )
 from aiops.entrypoints.http.api.types import Slug
 from aiops.entrypoints.http.web import call, container
+from aiops.entrypoints.jsonable import jsonable
 
 PREFIX = "/api/v1"
 
@@ -103,7 +104,7 @@ async def update_project(request: Request) -> Response:
         actor=actor,
     )
     update = await call(container(request).update_project(), cmd)
-    return out({**outbound.unstructure(update.project), "cleared": list(update.cleared)})
+    return out({**jsonable(update.project), "cleared": list(update.cleared)})
 
 
 async def list_identities(request: Request) -> Response:
