@@ -4,11 +4,14 @@ outsiders cannot tell it exists."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aiops.container import Container
 from aiops.domain.errors import NotFound, PermissionDenied
-from aiops.domain.model.access import Actor
+from aiops.domain.model.access import Actor, may_act_for, require_acting_for
 from aiops.domain.model.tenants import Role
+from aiops.domain.model.users import User
 from aiops.domain.usecases.memberships import AddMemberCommand
 from aiops.domain.usecases.projects import (
     CreateProjectCommand,
@@ -149,3 +152,23 @@ def test_admins_grant_admin_but_never_revoke_their_own(app: Container, acme: int
 
     with pytest.raises(PermissionDenied, match="your own admin"):
         app.set_admin()(SetAdminCommand(email="ivo@example.com", is_admin=False, actor=me))
+
+
+ids = st.none() | st.integers(min_value=1, max_value=50)
+
+
+@given(admin=st.booleans(), actor_id=ids, user_id=ids)
+def test_only_admins_act_for_another_user_and_everyone_for_themselves(
+    admin: bool, actor_id: int | None, user_id: int | None
+) -> None:
+    actor = Actor(name="a@example.com", user_id=actor_id, is_admin=admin)
+    user = User(id=user_id, email="u@example.com", name="U", username="u")
+
+    allowed = admin or (user_id is not None and user_id == actor_id)
+    assert may_act_for(actor, user_id) is allowed
+    if allowed:
+        require_acting_for(actor, user, "work in your own workspace")
+    else:
+        with pytest.raises(PermissionDenied) as refused:
+            require_acting_for(actor, user, "work in your own workspace")
+        assert refused.value.message == "you may only work in your own workspace"

@@ -25,10 +25,11 @@ from aiops.domain.usecases.sessions import (
     LaunchSessionCommand,
     ListSessions,
     ReconcileSessions,
+    RefreshSessions,
     ResyncTmux,
     SessionPolicy,
-    SessionPorts,
     StopSession,
+    ViewSession,
     tool_specs,
 )
 from aiops.domain.usecases.tenants import CreateTenantCommand
@@ -94,10 +95,9 @@ class World:
             workspace=workspaces,
             host="aiops.example.com",
         )
-        self.ports = SessionPorts(
-            uow=self.uow,
-            tmux=self.tmux,
-            linux_users=self.users,
+        tmux = {"uow": self.uow, "tmux": self.tmux, "linux_users": self.users}
+        self.launch = LaunchSession(
+            **tmux,
             clock=self.clock,
             policy=policy,
             init_workspace=app.init_workspace(),
@@ -106,9 +106,12 @@ class World:
                 {"CLAUDE_CODE_OAUTH_TOKEN": "canary-key"} if tool is Tool.CLAUDE else {}
             ),
         )
-        self.launch = LaunchSession(ports=self.ports)
-        self.list = ListSessions(ports=self.ports)
-        self.stop = StopSession(ports=self.ports)
+        refresh = RefreshSessions(**tmux, clock=self.clock, policy=policy)
+        self.list = ListSessions(uow=self.uow, refresh=refresh)
+        self.view = ViewSession(**tmux, refresh=refresh)
+        self.stop = StopSession(**tmux, clock=self.clock)
+        self.reconcile = ReconcileSessions(uow=self.uow, refresh=refresh)
+        self.resync = ResyncTmux(**tmux, clock=self.clock, launch=self.launch)
 
     def _issue(self, connection_id: int) -> int:
         from aiops.domain.model.trackers import Issue
@@ -349,7 +352,7 @@ def test_reconcile_adopts_live_sessions_and_ends_vanished_ones(world: World) -> 
     gone = world.launch(world.cmd(tool="shell")).session
     world.tmux.drop(SOCKET, gone.tmux_session, gone.tmux_window)
 
-    adopted, exited = ReconcileSessions(ports=world.ports)()
+    adopted, exited = world.reconcile()
 
     assert (adopted, exited) == (1, 1)
     assert world.uow.committed.agent_sessions[gone.id or 0].status is AgentStatus.EXITED
@@ -362,7 +365,7 @@ def test_resync_recreates_missing_windows_and_prunes_orphan_sessions(world: Worl
         world.tmux.servers[SOCKET][name] = {
             "x": TmuxWindow(socket=SOCKET, session=name, window="x")
         }
-    resync = ResyncTmux(ports=world.ports, launch=world.launch)
+    resync = world.resync
 
     planned = resync(dry_run=True)
     assert planned.recreated == (session.target,)
@@ -378,10 +381,8 @@ def test_resync_recreates_missing_windows_and_prunes_orphan_sessions(world: Worl
 
 
 def test_view_shows_the_pane_to_those_who_may_see_the_session(world: World) -> None:
-    from aiops.domain.usecases.sessions import ViewSession
-
     session = world.launch(world.cmd()).session
-    view = ViewSession(ports=world.ports)
+    view = world.view
 
     shown, pane = view(session.id or 0, world.actor(IVO))
 
@@ -392,13 +393,11 @@ def test_view_shows_the_pane_to_those_who_may_see_the_session(world: World) -> N
 
 
 def test_every_tmux_call_is_made_as_the_sessions_account(world: World) -> None:
-    from aiops.domain.usecases.sessions import ViewSession
-
     codex = world.launch(world.cmd()).session
     world.list(world.actor(IVO))
-    ViewSession(ports=world.ports)(codex.id or 0, world.actor(IVO))
-    ReconcileSessions(ports=world.ports)()
-    ResyncTmux(ports=world.ports, launch=world.launch)(dry_run=False)
+    world.view(codex.id or 0, world.actor(IVO))
+    world.reconcile()
+    world.resync(dry_run=False)
     world.stop(codex.id or 0, world.actor(IVO))
 
     assert world.tmux.clients == {(SOCKET, "ivan")}
@@ -429,7 +428,7 @@ def test_a_session_whose_account_the_launcher_refuses_now_is_exited(world: World
     world.tmux.refused.add("ivan")
 
     [view] = world.list(world.actor(IVO))
-    adopted, exited = ReconcileSessions(ports=world.ports)()
+    adopted, exited = world.reconcile()
 
     assert view.status is AgentStatus.EXITED
     assert world.uow.committed.agent_sessions[session.id or 0].ended_at is not None
@@ -455,7 +454,7 @@ def test_a_server_that_cannot_be_read_leaves_its_sessions_as_recorded(world: Wor
     session = world.launch(world.cmd()).session
     world.tmux.drop(SOCKET, session.tmux_session)
     world.tmux.unreadable.add(SOCKET)
-    resync = ResyncTmux(ports=world.ports, launch=world.launch)
+    resync = world.resync
 
     [view] = world.list(world.actor(IVO))
     report = resync()

@@ -219,23 +219,52 @@ class Container(containers.DeclarativeContainer):
         webhooks.ReceiveWebhook, uow=uow.provider, clock=clock, secret_box=secret_box
     )
     # Workspaces, agent context, credentials
-    workspace_ports = providers.Singleton(
-        _workspace.WorkspacePorts,
+    locate_workspace = providers.Factory(
+        _workspace.LocateWorkspace,
         uow=uow.provider,
-        git=gateways.git_workspaces,
         linux_users=gateways.linux_users,
-        snapshots=gateways.workspace_snapshots,
-        clock=clock,
         policy=workspace_policy,
-        locks=gateways.workspace_locks,
         secret_box=secret_box,
     )
-    init_workspace = providers.Factory(workspaces.InitWorkspace, ports=workspace_ports)
-    workspace_status = providers.Factory(workspaces.GetWorkspaceStatus, ports=workspace_ports)
-    list_branches = providers.Factory(workspaces.ListBranches, ports=workspace_ports)
-    operate_workspace = providers.Factory(workspaces.OperateWorkspace, ports=workspace_ports)
-    refresh_snapshot = providers.Factory(workspaces.RefreshSnapshot, ports=workspace_ports)
-    read_snapshots = providers.Factory(workspaces.ReadSnapshots, ports=workspace_ports)
+    init_workspace = providers.Factory(
+        workspaces.InitWorkspace,
+        locate=locate_workspace,
+        git=gateways.git_workspaces,
+        snapshots=gateways.workspace_snapshots,
+        clock=clock,
+        locks=gateways.workspace_locks,
+        uow=uow.provider,
+    )
+    workspace_status = providers.Factory(
+        workspaces.GetWorkspaceStatus,
+        locate=locate_workspace,
+        git=gateways.git_workspaces,
+        snapshots=gateways.workspace_snapshots,
+        clock=clock,
+    )
+    list_branches = providers.Factory(
+        workspaces.ListBranches, locate=locate_workspace, git=gateways.git_workspaces
+    )
+    operate_workspace = providers.Factory(
+        workspaces.OperateWorkspace,
+        locate=locate_workspace,
+        git=gateways.git_workspaces,
+        snapshots=gateways.workspace_snapshots,
+        clock=clock,
+        locks=gateways.workspace_locks,
+        uow=uow.provider,
+    )
+    refresh_snapshot = providers.Factory(
+        workspaces.RefreshSnapshot,
+        locate=locate_workspace,
+        git=gateways.git_workspaces,
+        snapshots=gateways.workspace_snapshots,
+        clock=clock,
+        locks=gateways.workspace_locks,
+    )
+    read_snapshots = providers.Factory(
+        workspaces.ReadSnapshots, snapshots=gateways.workspace_snapshots, clock=clock
+    )
     look_up_issue = providers.Factory(
         agent_context.LookUpIssue, uow=uow.provider, git=gateways.git_workspaces
     )
@@ -282,8 +311,16 @@ class Container(containers.DeclarativeContainer):
     )
 
     # AI sessions
-    session_ports = providers.Singleton(
-        sessions.SessionPorts,
+    refresh_sessions = providers.Factory(
+        sessions.RefreshSessions,
+        uow=uow.provider,
+        tmux=gateways.tmux_sessions,
+        linux_users=gateways.linux_users,
+        clock=clock,
+        policy=session_policy,
+    )
+    launch_session = providers.Factory(
+        sessions.LaunchSession,
         uow=uow.provider,
         tmux=gateways.tmux_sessions,
         linux_users=gateways.linux_users,
@@ -293,12 +330,34 @@ class Container(containers.DeclarativeContainer):
         context=populate_agent_context,
         credentials=mirror_credentials,
     )
-    launch_session = providers.Factory(sessions.LaunchSession, ports=session_ports)
-    list_sessions = providers.Factory(sessions.ListSessions, ports=session_ports)
-    view_session = providers.Factory(sessions.ViewSession, ports=session_ports)
-    stop_session = providers.Factory(sessions.StopSession, ports=session_ports)
-    reconcile_sessions = providers.Factory(sessions.ReconcileSessions, ports=session_ports)
-    resync_tmux = providers.Factory(sessions.ResyncTmux, ports=session_ports, launch=launch_session)
+    list_sessions = providers.Factory(
+        sessions.ListSessions, uow=uow.provider, refresh=refresh_sessions
+    )
+    view_session = providers.Factory(
+        sessions.ViewSession,
+        uow=uow.provider,
+        tmux=gateways.tmux_sessions,
+        linux_users=gateways.linux_users,
+        refresh=refresh_sessions,
+    )
+    stop_session = providers.Factory(
+        sessions.StopSession,
+        uow=uow.provider,
+        tmux=gateways.tmux_sessions,
+        linux_users=gateways.linux_users,
+        clock=clock,
+    )
+    reconcile_sessions = providers.Factory(
+        sessions.ReconcileSessions, uow=uow.provider, refresh=refresh_sessions
+    )
+    resync_tmux = providers.Factory(
+        sessions.ResyncTmux,
+        uow=uow.provider,
+        tmux=gateways.tmux_sessions,
+        linux_users=gateways.linux_users,
+        clock=clock,
+        launch=launch_session,
+    )
 
     # Ansible automation
     automation_ports = providers.Singleton(
@@ -324,7 +383,13 @@ class Container(containers.DeclarativeContainer):
     reconcile_runs = providers.Factory(lost_runs.ReconcileRuns, ports=automation_ports)
 
     # Scheduled jobs
-    fetch_workspaces = providers.Factory(workspaces.FetchWorkspaces, ports=workspace_ports)
+    fetch_workspaces = providers.Factory(
+        workspaces.FetchWorkspaces,
+        uow=uow.provider,
+        locate=locate_workspace,
+        git=gateways.git_workspaces,
+        locks=gateways.workspace_locks,
+    )
     scheduled_playbook = providers.Factory(
         automation.ScheduledPlaybook, run_playbook=run_playbook.provider
     )

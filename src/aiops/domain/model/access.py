@@ -15,6 +15,7 @@ import attrs
 
 from aiops.domain.errors import NotFound, PermissionDenied
 from aiops.domain.model.tenants import Role, Tenant
+from aiops.domain.model.users import User
 
 
 class Permission(enum.IntEnum):
@@ -62,3 +63,16 @@ class Actor:
 
 
 SYSTEM = Actor.system()
+
+
+def may_act_for(actor: Actor, user_id: int | None) -> bool:
+    """Whether the actor may act as this user: themselves; global admins and the system (the
+    CLI) anyone."""
+    return actor.is_admin or (user_id is not None and user_id == actor.user_id)
+
+
+def require_acting_for(actor: Actor, user: User, only: str) -> None:
+    """PermissionDenied, saying what the actor may do instead ("you may only <only>"), unless
+    the actor may act as `user`."""
+    if not may_act_for(actor, user.id):
+        raise PermissionDenied(f"you may only {only}")

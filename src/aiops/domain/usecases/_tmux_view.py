@@ -27,7 +27,7 @@ def index_windows(windows: Iterable[TmuxWindow]) -> dict[tuple[str, str, str], T
     return {(w.socket, w.session, w.window): w for w in windows}
 
 
-def _where(session: AgentSession) -> tuple[str, str, str]:
+def window_of(session: AgentSession) -> tuple[str, str, str]:
     return session.tmux_socket, session.tmux_session, session.tmux_window
 
 
@@ -49,7 +49,7 @@ class TmuxView:
         return self.server(session) is not None and session.tmux_socket in self.unreadable
 
     def window(self, session: AgentSession) -> TmuxWindow | None:
-        return self.windows.get(_where(session)) if self.server(session) else None
+        return self.windows.get(window_of(session)) if self.server(session) else None
 
     def state_of(self, session: AgentSession, now: datetime) -> AgentSession:
         """The record as its window shows it now: as recorded while its server cannot be

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import attrs
 
-from aiops.domain.errors import PermissionDenied
-from aiops.domain.model.access import SYSTEM, Actor, Permission
+from aiops.domain.model.access import SYSTEM, Actor, Permission, require_acting_for
 from aiops.domain.model.projects import Project
 from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import (
@@ -18,14 +17,12 @@ from aiops.domain.model.workspaces import (
     WorkspaceState,
     WorkspaceStatus,
 )
-from aiops.domain.usecases._audit import record
 from aiops.domain.usecases.auth import actor_for
 from aiops.domain.usecases.projects import require_project
 from aiops.domain.usecases.users import own_account, require_user
 from aiops.ports.clock import Clock
 from aiops.ports.git_workspaces import GitWorkspaces, WorkTree
 from aiops.ports.linux_users import LinuxAccount, LinuxUsers
-from aiops.ports.locks import KeyedLocks
 from aiops.ports.secret_box import SecretBox
 from aiops.ports.unit_of_work import UnitOfWorkFactory
 from aiops.ports.workspace_snapshots import WorkspaceSnapshots
@@ -62,61 +59,75 @@ class Located:
         return self.user.id, self.project.id
 
 
-@attrs.frozen(kw_only=True)
-class WorkspacePorts:
-    """The ports every workspace use case gets, wired once by the container."""
+class LocateWorkspace:
+    """Whose workspace, where, and whether they may: shared by every use case that works in a
+    user's workspace of a project."""
 
-    uow: UnitOfWorkFactory
-    git: GitWorkspaces
-    linux_users: LinuxUsers
-    snapshots: WorkspaceSnapshots
-    clock: Clock
-    policy: WorkspacePolicy
-    locks: KeyedLocks  # one operation at a time per workspace: a double click waits its turn
-    secret_box: SecretBox
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        linux_users: LinuxUsers,
+        policy: WorkspacePolicy,
+        secret_box: SecretBox,
+    ) -> None:
+        self._uow = uow
+        self._linux_users = linux_users
+        self._policy = policy
+        self._secret_box = secret_box
 
-
-class WorkspaceUseCase:
-    def __init__(self, *, ports: WorkspacePorts) -> None:
-        self._p = ports
-
-    def _locate(self, ref: WorkspaceRef, permission: Permission) -> Located:
+    def __call__(self, ref: WorkspaceRef, permission: Permission) -> Located:
         """The workspace of `ref`, once the target user may use the project with `permission`
         and the actor may act for that user (themselves; admins and the CLI for anyone)."""
         missing = f"project {ref.project_id} does not exist"
-        with self._p.uow(read_only=True) as uow:
+        with self._uow(read_only=True) as uow:
             project, tenant = require_project(uow, ref.project_id, ref.actor)
             user = require_user(uow, ref.user_email or ref.actor.name)
-            if user.id != ref.actor.user_id and not ref.actor.is_admin:
-                raise PermissionDenied("you may only work in your own workspace")
+            require_acting_for(ref.actor, user, "work in your own workspace")
             actor_for(uow, user).require(permission, tenant, missing)
             identity = uow.identities.get(project.identity_id) if project.identity_id else None
-            name = own_account(uow, self._p.policy, user)
+            name = own_account(uow, self._policy, user)
         sealed = project.https_token_sealed
-        # Before any git call: an account aiops may not act as refuses (AccountRefused) here.
-        account = self._p.linux_users.lookup(name) if name else None
         return Located(
             project=project,
             tenant_slug=tenant.slug,
             user=user,
-            path=Path(self._p.policy.path_for(user, project.slug)),
-            account=account,
+            path=Path(self._policy.path_for(user, project.slug)),
+            # Before any git call: an account aiops may not act as refuses (AccountRefused) here.
+            account=self._linux_users.lookup(name) if name else None,
             # The project's SSH identity, when it has a private key aiops holds, and its token.
             access=RemoteAccess(
                 url=project.repo_url,
                 ssh_key_path=identity.private_key_path if identity else None,
-                https_token=self._p.secret_box.open(sealed) if sealed else None,
+                https_token=self._secret_box.open(sealed) if sealed else None,
             ),
         )
+
+
+class WorkspaceUseCase:
+    """A use case that keeps the dashboard's snapshot of the workspaces it touches."""
+
+    def __init__(
+        self,
+        *,
+        locate: LocateWorkspace,
+        git: GitWorkspaces,
+        snapshots: WorkspaceSnapshots,
+        clock: Clock,
+    ) -> None:
+        self._locate = locate
+        self._git = git
+        self._snapshots = snapshots
+        self._clock = clock
 
     def _snapshot(self, where: Located, *, branches: bool = True) -> WorkspaceStatus:
         """Read the live status (and the branches, unless told to keep the last known ones),
         keep them for the dashboard, return the status."""
-        status = self._p.git.status(where.tree)
+        status = self._git.status(where.tree)
         if branches:
-            listed: Branches | None = self._p.git.branches(where.tree)
+            listed: Branches | None = self._git.branches(where.tree)
         else:
-            previous = self._p.snapshots.get(*where.key)
+            previous = self._snapshots.get(*where.key)
             listed = previous.branches if previous else None
         self._put(where, WorkspaceState.READY, status=status, branches=listed)
         return status
@@ -133,23 +144,9 @@ class WorkspaceUseCase:
         snapshot = WorkspaceSnapshot(
             state=state,
             path=str(where.path),
-            checked_at=self._p.clock.now(),
+            checked_at=self._clock.now(),
             status=status,
             branches=branches,
             error=error,
         )
-        self._p.snapshots.put(*where.key, snapshot)
-
-    def _record(self, where: Located, actor: Actor, action: str, **detail: str | None) -> None:
-        with self._p.uow() as uow:
-            record(
-                uow,
-                self._p.clock,
-                actor=actor.name,
-                action=action,
-                target=f"project:{where.project.id}",
-                tenant=where.tenant_slug,
-                user=where.user.email,
-                **detail,
-            )
-            uow.commit()
+        self._snapshots.put(*where.key, snapshot)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import attrs
 
-from aiops.domain.errors import NotFound, PermissionDenied, ValidationError
+from aiops.domain.errors import NotFound, ValidationError
 from aiops.domain.model import agent_context
-from aiops.domain.model.access import SYSTEM, Actor, Permission
+from aiops.domain.model.access import SYSTEM, Actor, Permission, require_acting_for
 from aiops.domain.model.agent_context import IssueContext
 from aiops.domain.model.outside_text import DEFAULT_MAX_BYTES
 from aiops.domain.model.projects import Project
@@ -192,6 +192,14 @@ def workspace_account(
     return linux_users.lookup(name) if name else None
 
 
+@attrs.frozen(kw_only=True)
+class _Target:
+    user: User
+    project: Project
+    tenant_slug: str
+    context: IssueContext
+
+
 class PopulateAgentContext:
     """Write an issue's context into a user's workspace of the issue's project, as the user's
     Linux account. The workspace must exist already; the actor must be the user (or an admin
@@ -216,25 +224,13 @@ class PopulateAgentContext:
         self._clock = clock
 
     def __call__(self, cmd: PopulateCommand) -> AgentContextResult:
-        missing = f"issue {cmd.issue_id} does not exist"
-        with self._uow(read_only=True) as uow:
-            issue = _visible(uow, uow.issues.get(cmd.issue_id), cmd.actor)
-            project = uow.projects.get(issue.project_id) if issue else None
-            tenant = uow.tenants.get(project.tenant_id) if project else None
-            if issue is None or project is None or tenant is None:
-                raise NotFound(missing)
-            cmd.actor.require(Permission.USE, tenant, missing)
-            user = require_user(uow, cmd.user_email or cmd.actor.name)
-            if user.id != cmd.actor.user_id and not cmd.actor.is_admin:
-                raise PermissionDenied("you may only work in your own workspace")
-            actor_for(uow, user).require(Permission.USE, tenant, missing)
-            context = context_of(issue, _owner(uow, issue))
-        workspace, account = self._workspace(user, project)
+        target = self._allowed(cmd)
+        workspace, account = self._workspace(target.user, target.project)
         result = self._edit(
             EditCommand(
                 workspace=workspace,
                 action=ContextAction.WRITE,
-                context=context,
+                context=target.context,
                 notes=cmd.notes,
                 account=account,
             )
@@ -246,12 +242,29 @@ class PopulateAgentContext:
                 actor=cmd.actor.name,
                 action="agent_context.written",
                 target=f"issue:{cmd.issue_id}",
-                tenant=tenant.slug,
-                user=user.email,
+                tenant=target.tenant_slug,
+                user=target.user.email,
                 path=result.path,
             )
             uow.commit()
         return result
+
+    def _allowed(self, cmd: PopulateCommand) -> _Target:
+        """The issue's context and whose workspace of which project gets it, once the actor
+        may use the issue's project as that user."""
+        missing = f"issue {cmd.issue_id} does not exist"
+        with self._uow(read_only=True) as uow:
+            issue = _visible(uow, uow.issues.get(cmd.issue_id), cmd.actor)
+            project = uow.projects.get(issue.project_id) if issue else None
+            tenant = uow.tenants.get(project.tenant_id) if project else None
+            if issue is None or project is None or tenant is None:
+                raise NotFound(missing)
+            cmd.actor.require(Permission.USE, tenant, missing)
+            user = require_user(uow, cmd.user_email or cmd.actor.name)
+            require_acting_for(cmd.actor, user, "work in your own workspace")
+            actor_for(uow, user).require(Permission.USE, tenant, missing)
+            context = context_of(issue, _owner(uow, issue))
+        return _Target(user=user, project=project, tenant_slug=tenant.slug, context=context)
 
     def _workspace(self, user: User, project: Project) -> tuple[Path, LinuxAccount | None]:
         """The user's workspace of the project and its account, once it is there."""

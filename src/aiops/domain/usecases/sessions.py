@@ -14,7 +14,7 @@ from typing import Protocol
 import attrs
 
 from aiops.domain.errors import AccountRefused, NotFound, PermissionDenied
-from aiops.domain.model.access import SYSTEM, Actor, Permission
+from aiops.domain.model.access import SYSTEM, Actor, Permission, may_act_for, require_acting_for
 from aiops.domain.model.projects import Project
 from aiops.domain.model.sessions import (
     DEFAULT_TOOLS,
@@ -29,7 +29,14 @@ from aiops.domain.model.sessions import (
 from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import WorkspacePolicy
 from aiops.domain.usecases._audit import record
-from aiops.domain.usecases._tmux_view import ended, look, plan_resync, server_of, servers_of
+from aiops.domain.usecases._tmux_view import (
+    ended,
+    look,
+    plan_resync,
+    server_of,
+    servers_of,
+    window_of,
+)
 from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.agent_context import PopulateCommand
 from aiops.domain.usecases.auth import actor_for
@@ -98,18 +105,6 @@ class CredentialMirror(Protocol):
 
 
 @attrs.frozen(kw_only=True)
-class SessionPorts:
-    uow: UnitOfWorkFactory
-    tmux: TmuxSessions
-    linux_users: LinuxUsers
-    clock: Clock
-    policy: SessionPolicy
-    init_workspace: Callable[[WorkspaceRef], WorkspaceResult]
-    context: Callable[[PopulateCommand], object] | None = None  # AGENTS.override.md
-    credentials: CredentialMirror | None = None
-
-
-@attrs.frozen(kw_only=True)
 class LaunchSessionCommand:
     project_id: int
     tool: str
@@ -132,92 +127,196 @@ class SessionView:
     attach: str  # the command that attaches from a terminal
 
 
+@attrs.frozen(kw_only=True)
+class _Allowed:
+    user: User
+    project: Project
+    account_name: str | None  # as WorkspacePolicy.account_for decided
+
+
 class LaunchSession:
-    def __init__(self, *, ports: SessionPorts) -> None:
-        self._p = ports
+    """Start a tool in the project's tmux session as the user's Linux account, in the user's
+    workspace (cloned first when needed), or focus its window when it is running already."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        tmux: TmuxSessions,
+        linux_users: LinuxUsers,
+        clock: Clock,
+        policy: SessionPolicy,
+        init_workspace: Callable[[WorkspaceRef], WorkspaceResult],
+        context: Callable[[PopulateCommand], object] | None = None,  # AGENTS.override.md
+        credentials: CredentialMirror | None = None,
+    ) -> None:
+        self._uow = uow
+        self._tmux = tmux
+        self._linux_users = linux_users
+        self._clock = clock
+        self._policy = policy
+        self._init_workspace = init_workspace
+        self._context = context
+        self._credentials = credentials
 
     def __call__(self, cmd: LaunchSessionCommand) -> LaunchResult:
         tool = Tool.parse(cmd.tool)
-        spec = self._p.policy.spec(tool)
-        user, project, name = self._allowed(cmd)
-        account = account_of(user, name, self._p.linux_users)
-        workspace = self._p.init_workspace(
-            WorkspaceRef(project_id=cmd.project_id, user_email=user.email, actor=cmd.actor)
-        )
-        if cmd.issue_id is not None and self._p.context is not None:
-            self._p.context(
-                PopulateCommand(issue_id=cmd.issue_id, user_email=user.email, actor=cmd.actor)
-            )
+        spec = self._policy.spec(tool)
+        allowed = self._allowed(cmd)
+        user, project = allowed.user, allowed.project
         assert user.id is not None
-        secret_env = self._p.credentials(user.id, tool, account) if self._p.credentials else {}
-        env = dict(spec.env)
-        if spec.config_dir:
-            env |= dict.fromkeys(spec.config_env, f"{account.home}/{spec.config_dir}")
         assert project.id is not None
-        assert user.id is not None
-        window = WindowSpec(
-            socket=self._p.policy.socket_for(account),
-            session=session_name(project.slug, project.id),
+        account = account_of(user, allowed.account_name, self._linux_users)
+        workspace = self._prepare(cmd, user)
+        window = plan_window(
+            self._policy,
+            spec,
+            project=project,
             window=window_name(user.username, tool, cmd.issue_id),
             account=account,
             cwd=workspace.path,
-            argv=spec.argv,
-            env=env,
-            secret_env=secret_env,
-            login_shell=self._p.policy.login_shell,
+            secret_env=self._credentials(user.id, tool, account) if self._credentials else {},
         )
-        launched = self._p.tmux.launch(window)
-        now = self._p.clock.now()
-        with self._p.uow() as uow:
-            known = _recorded(uow, window)
-            if known is not None and not launched.created:
-                return LaunchResult(session=known, created=False)
-            if known is not None:  # its window had gone: that record ends here
-                uow.agent_sessions.update(ended(known, now))
-            session = uow.agent_sessions.add(
-                AgentSession(
-                    user_id=user.id,
-                    project_id=project.id,
-                    tool=tool,
-                    issue_id=cmd.issue_id,
-                    linux_user=account.name,
-                    tmux_socket=window.socket,
-                    tmux_session=window.session,
-                    tmux_window=window.window,
-                    started_at=now,
-                    last_activity=now,
-                )
-            )
-            record(
-                uow,
-                self._p.clock,
-                actor=cmd.actor.name,
-                action="session.launched",
-                target=f"session:{session.id}",
-                tool=tool.value,
-                project=project.slug,
-                linux_user=account.name,
-                window=session.target,
-            )
-            uow.commit()
-        return LaunchResult(session=session, created=True)
+        created = self._tmux.launch(window).created
+        fresh = new_record(
+            window,
+            tool=tool,
+            issue_id=cmd.issue_id,
+            user_id=user.id,
+            project_id=project.id,
+            now=self._clock.now(),
+        )
+        return self._keep(cmd.actor, fresh, project.slug, created=created)
 
-    def _allowed(self, cmd: LaunchSessionCommand) -> tuple[User, Project, str | None]:
+    def _allowed(self, cmd: LaunchSessionCommand) -> _Allowed:
         """The user, the project and the user's Linux account name, once the launch is
         allowed."""
         missing = f"project {cmd.project_id} does not exist"
-        with self._p.uow(read_only=True) as uow:
+        with self._uow(read_only=True) as uow:
             project, tenant = require_project(uow, cmd.project_id, cmd.actor)
             user = require_user(uow, cmd.user_email or cmd.actor.name)
-            if user.id != cmd.actor.user_id and not cmd.actor.is_admin:
-                raise PermissionDenied("you may only launch sessions as yourself")
+            require_acting_for(cmd.actor, user, "launch sessions as yourself")
             actor_for(uow, user).require(Permission.USE, tenant, missing)
             if cmd.issue_id is not None:
                 issue = uow.issues.get(cmd.issue_id)
                 if issue is None or issue.project_id != project.id:
                     raise NotFound(f"issue {cmd.issue_id} does not exist in project {project.slug}")
-            name = own_account(uow, self._p.policy.workspace, user)
-        return user, project, name
+            name = own_account(uow, self._policy.workspace, user)
+        return _Allowed(user=user, project=project, account_name=name)
+
+    def _prepare(self, cmd: LaunchSessionCommand, user: User) -> WorkspaceResult:
+        """The user's workspace, cloned when needed, with the issue in its AGENTS.override.md."""
+        workspace = self._init_workspace(
+            WorkspaceRef(project_id=cmd.project_id, user_email=user.email, actor=cmd.actor)
+        )
+        if cmd.issue_id is not None and self._context is not None:
+            self._context(
+                PopulateCommand(issue_id=cmd.issue_id, user_email=user.email, actor=cmd.actor)
+            )
+        return workspace
+
+    def _keep(
+        self, actor: Actor, fresh: AgentSession, project_slug: str, *, created: bool
+    ) -> LaunchResult:
+        """Record the launched window (a running one that is recorded already: its record)."""
+        with self._uow() as uow:
+            known = recorded(uow.agent_sessions.list(live=True), fresh)
+            plan = plan_record(known, created=created, now=fresh.started_at)
+            if plan.reuse is not None:
+                return LaunchResult(session=plan.reuse, created=False)
+            if plan.end is not None:
+                uow.agent_sessions.update(plan.end)
+            session = uow.agent_sessions.add(fresh)
+            record(
+                uow,
+                self._clock,
+                actor=actor.name,
+                action="session.launched",
+                target=f"session:{session.id}",
+                tool=session.tool.value,
+                project=project_slug,
+                linux_user=session.linux_user,
+                window=session.target,
+            )
+            uow.commit()
+        return LaunchResult(session=session, created=True)
+
+
+def plan_window(
+    policy: SessionPolicy,
+    spec: ToolSpec,
+    *,
+    project: Project,
+    window: str,
+    account: LinuxAccount,
+    cwd: str,
+    secret_env: Mapping[str, str],
+) -> WindowSpec:
+    """The tool's window in the project's session on the account's own tmux server. Its
+    environment is the tool's own, with its config folder (in the account's HOME) named in
+    each variable the tool reads it from."""
+    assert project.id is not None
+    env = dict(spec.env)
+    if spec.config_dir:
+        env |= dict.fromkeys(spec.config_env, f"{account.home}/{spec.config_dir}")
+    return WindowSpec(
+        socket=policy.socket_for(account),
+        session=session_name(project.slug, project.id),
+        window=window,
+        account=account,
+        cwd=cwd,
+        argv=spec.argv,
+        env=env,
+        secret_env=secret_env,
+        login_shell=policy.login_shell,
+    )
+
+
+def new_record(
+    window: WindowSpec,
+    *,
+    tool: Tool,
+    issue_id: int | None,
+    user_id: int,
+    project_id: int,
+    now: datetime,
+) -> AgentSession:
+    """The record of a window just started."""
+    return AgentSession(
+        user_id=user_id,
+        project_id=project_id,
+        tool=tool,
+        issue_id=issue_id,
+        linux_user=window.account.name,
+        tmux_socket=window.socket,
+        tmux_session=window.session,
+        tmux_window=window.window,
+        started_at=now,
+        last_activity=now,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class RecordPlan:
+    """What a launch does to the records of its window."""
+
+    reuse: AgentSession | None = None  # the window was running and is recorded: only focused
+    end: AgentSession | None = None  # the record of the window that had gone, ended now
+
+
+def plan_record(known: AgentSession | None, *, created: bool, now: datetime) -> RecordPlan:
+    """`known`: the live record of the launched window; `created`: whether tmux started the
+    window (else it was running). A new record is added unless `reuse` is set."""
+    if known is None:
+        return RecordPlan()
+    if not created:
+        return RecordPlan(reuse=known)
+    return RecordPlan(end=ended(known, now))
+
+
+def recorded(live: Iterable[AgentSession], fresh: AgentSession) -> AgentSession | None:
+    """The live record of the same window as `fresh`, if there is one."""
+    return next((s for s in live if window_of(s) == window_of(fresh)), None)
 
 
 def account_of(user: User, name: str | None, linux_users: LinuxUsers) -> LinuxAccount:
@@ -237,91 +336,107 @@ def account_of(user: User, name: str | None, linux_users: LinuxUsers) -> LinuxAc
     return account
 
 
-def _recorded(uow: UnitOfWork, window: WindowSpec) -> AgentSession | None:
-    for session in uow.agent_sessions.list(live=True):
-        if (session.tmux_socket, session.tmux_session, session.tmux_window) == (
-            window.socket,
-            window.session,
-            window.window,
-        ):
-            return session
-    return None
+class RefreshSessions:
+    """Views of records from one tmux call per server (each as its account); the records whose
+    status changed are saved. Shared by the use cases that show sessions."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        tmux: TmuxSessions,
+        linux_users: LinuxUsers,
+        clock: Clock,
+        policy: SessionPolicy,
+    ) -> None:
+        self._uow = uow
+        self._tmux = tmux
+        self._linux_users = linux_users
+        self._clock = clock
+        self._host = policy.host
+
+    def __call__(self, sessions: Sequence[AgentSession]) -> list[SessionView]:
+        if not sessions:
+            return []
+        view = look(self._tmux, self._linux_users, sessions)
+        now = self._clock.now()
+        current = [view.state_of(s, now) for s in sessions]
+        changed = [c for c, s in zip(current, sessions, strict=True) if c != s]
+        if changed:
+            with self._uow() as uow:
+                for session in changed:
+                    uow.agent_sessions.update(session)
+                uow.commit()
+        return [
+            SessionView(
+                session=c,
+                status=c.status,
+                last_activity=c.last_activity,
+                attach=c.attach_command(self._host),
+            )
+            for c in current
+        ]
+
+
+def _server(linux_users: LinuxUsers, session: AgentSession) -> TmuxServer | None:
+    """The record's tmux server as its account now (None: the account is gone)."""
+    return server_of(servers_of(linux_users, [session]), session)
+
+
+def _may_see(uow: UnitOfWork, actor: Actor, session: AgentSession) -> bool:
+    """Your own sessions; every session of a tenant you manage (admins: all)."""
+    if may_act_for(actor, session.user_id):
+        return True
+    project = uow.projects.get(session.project_id)
+    return project is not None and actor.may(Permission.MANAGE, project.tenant_id)
+
+
+def _visible_session(uow: UnitOfWork, actor: Actor, session_id: int) -> AgentSession:
+    session = uow.agent_sessions.get(session_id)
+    if session is None or not _may_see(uow, actor, session):
+        raise NotFound(f"session {session_id} does not exist")
+    return session
 
 
 class ListSessions:
     """The live sessions the actor may see, their status read from tmux (one call per
     server); records whose window has gone are marked exited on the way."""
 
-    def __init__(self, *, ports: SessionPorts) -> None:
-        self._p = ports
+    def __init__(self, *, uow: UnitOfWorkFactory, refresh: RefreshSessions) -> None:
+        self._uow = uow
+        self._refresh = refresh
 
     def __call__(self, actor: Actor = SYSTEM, project_id: int | None = None) -> list[SessionView]:
-        with self._p.uow(read_only=True) as uow:
+        with self._uow(read_only=True) as uow:
             sessions = [
                 s
                 for s in uow.agent_sessions.list(project_id=project_id, live=True)
                 if _may_see(uow, actor, s)
             ]
-        return refresh(self._p, sessions)
-
-
-def refresh(ports: SessionPorts, sessions: Sequence[AgentSession]) -> list[SessionView]:
-    """Views of `sessions` from one tmux call per server (each as its account); changed
-    records saved."""
-    if not sessions:
-        return []
-    view = look(ports.tmux, ports.linux_users, sessions)
-    now = ports.clock.now()
-    current = [view.state_of(s, now) for s in sessions]
-    changed = [c for c, s in zip(current, sessions, strict=True) if c != s]
-    views = [
-        SessionView(
-            session=c,
-            status=c.status,
-            last_activity=c.last_activity,
-            attach=c.attach_command(ports.policy.host),
-        )
-        for c in current
-    ]
-    if changed:
-        with ports.uow() as uow:
-            for session in changed:
-                uow.agent_sessions.update(session)
-            uow.commit()
-    return views
-
-
-def _server(ports: SessionPorts, session: AgentSession) -> TmuxServer | None:
-    """The record's tmux server as its account now (None: the account is gone)."""
-    return server_of(servers_of(ports.linux_users, [session]), session)
-
-
-def _may_see(uow: UnitOfWork, actor: Actor, session: AgentSession) -> bool:
-    """Your own sessions; every session of a tenant you manage (admins: all)."""
-    if actor.is_admin or session.user_id == actor.user_id:
-        return True
-    project = uow.projects.get(session.project_id)
-    return project is not None and actor.may(Permission.MANAGE, project.tenant_id)
+        return self._refresh(sessions)
 
 
 class StopSession:
-    def __init__(self, *, ports: SessionPorts) -> None:
-        self._p = ports
+    def __init__(
+        self, *, uow: UnitOfWorkFactory, tmux: TmuxSessions, linux_users: LinuxUsers, clock: Clock
+    ) -> None:
+        self._uow = uow
+        self._tmux = tmux
+        self._linux_users = linux_users
+        self._clock = clock
 
     def __call__(self, session_id: int, actor: Actor = SYSTEM) -> AgentSession:
-        with self._p.uow(read_only=True) as uow:
-            session = uow.agent_sessions.get(session_id)
-            if session is None or not _may_see(uow, actor, session):
-                raise NotFound(f"session {session_id} does not exist")
-        server = _server(self._p, session)
+        with self._uow(read_only=True) as uow:
+            session = _visible_session(uow, actor, session_id)
+        server = _server(self._linux_users, session)
         if server is not None:  # else its account is gone, and its window with it for aiops
-            self._p.tmux.kill_window(server, session.tmux_session, session.tmux_window)
-        stopped = ended(session, self._p.clock.now())
-        with self._p.uow() as uow:
+            self._tmux.kill_window(server, session.tmux_session, session.tmux_window)
+        stopped = ended(session, self._clock.now())
+        with self._uow() as uow:
             uow.agent_sessions.update(stopped)
             record(
                 uow,
-                self._p.clock,
+                self._clock,
                 actor=actor.name,
                 action="session.stopped",
                 target=f"session:{session_id}",
@@ -335,16 +450,15 @@ class ReconcileSessions:
     """At server start: every recorded live session checked against its tmux server. Live
     ones are adopted (their status refreshed), vanished ones marked exited."""
 
-    def __init__(self, *, ports: SessionPorts) -> None:
-        self._p = ports
+    def __init__(self, *, uow: UnitOfWorkFactory, refresh: RefreshSessions) -> None:
+        self._uow = uow
+        self._refresh = refresh
 
     def __call__(self) -> tuple[int, int]:
         """(adopted, exited)."""
-        with self._p.uow(read_only=True) as uow:
+        with self._uow(read_only=True) as uow:
             sessions = list(uow.agent_sessions.list(live=True))
-        if not sessions:
-            return 0, 0
-        views = refresh(self._p, sessions)
+        views = self._refresh(sessions)
         exited = sum(1 for view in views if view.status is AgentStatus.EXITED)
         return len(views) - exited, exited
 
@@ -362,18 +476,29 @@ class ResyncTmux:
     project is gone, on every tmux server aiops has used. With dry_run, only say what it
     would do."""
 
-    def __init__(self, *, ports: SessionPorts, launch: LaunchSession) -> None:
-        self._p = ports
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        tmux: TmuxSessions,
+        linux_users: LinuxUsers,
+        clock: Clock,
+        launch: LaunchSession,
+    ) -> None:
+        self._uow = uow
+        self._tmux = tmux
+        self._linux_users = linux_users
+        self._clock = clock
         self._launch = launch
 
     def __call__(self, *, dry_run: bool = False, actor: Actor = SYSTEM) -> ResyncReport:
         actor.require_admin()
-        with self._p.uow(read_only=True) as uow:
+        with self._uow(read_only=True) as uow:
             recorded = list(uow.agent_sessions.list())
             projects = {p.id for p in uow.projects.list() if p.id is not None}
             users = {u.id: u for u in uow.users.list()}
         missing, orphans = plan_resync(
-            recorded, look(self._p.tmux, self._p.linux_users, recorded), projects
+            recorded, look(self._tmux, self._linux_users, recorded), projects
         )
         pruned = tuple(name for names in orphans.values() for name in names)
         if dry_run:
@@ -381,7 +506,7 @@ class ResyncTmux:
             return ResyncReport(recreated=recreated, pruned=pruned, dry_run=True)
         recreated, failed = self._recreate(missing, users, actor)
         for server, names in orphans.items():
-            self._p.tmux.kill_sessions(server, names)
+            self._tmux.kill_sessions(server, names)
         report = ResyncReport(recreated=recreated, pruned=pruned, exited=failed)
         self._audit(report, actor)
         return report
@@ -397,15 +522,7 @@ class ResyncTmux:
             try:
                 if user is None:
                     raise NotFound(f"user {session.user_id} does not exist")
-                self._launch(
-                    LaunchSessionCommand(
-                        project_id=session.project_id,
-                        tool=session.tool.value,
-                        user_email=user.email,
-                        issue_id=session.issue_id,
-                        actor=actor,
-                    )
-                )
+                self._launch(relaunch(session, user, actor))
                 recreated.append(session.target)
             except (NotFound, PermissionDenied, SessionRefused):
                 failed.append(session.target)
@@ -414,10 +531,10 @@ class ResyncTmux:
 
     def _audit(self, report: ResyncReport, actor: Actor) -> None:
         """Only a real resync is recorded: a dry run changes nothing."""
-        with self._p.uow() as uow:
+        with self._uow() as uow:
             record(
                 uow,
-                self._p.clock,
+                self._clock,
                 actor=actor.name,
                 action="tmux.resynced",
                 target="tmux",
@@ -428,25 +545,44 @@ class ResyncTmux:
             uow.commit()
 
     def _end(self, session: AgentSession) -> None:
-        with self._p.uow() as uow:
-            uow.agent_sessions.update(ended(session, self._p.clock.now()))
+        with self._uow() as uow:
+            uow.agent_sessions.update(ended(session, self._clock.now()))
             uow.commit()
+
+
+def relaunch(session: AgentSession, user: User, actor: Actor) -> LaunchSessionCommand:
+    """The launch that starts a recorded session's window again, as its user."""
+    return LaunchSessionCommand(
+        project_id=session.project_id,
+        tool=session.tool.value,
+        user_email=user.email,
+        issue_id=session.issue_id,
+        actor=actor,
+    )
 
 
 class ViewSession:
     """One session the actor may see, its status, and what its pane shows now (read-only)."""
 
-    def __init__(self, *, ports: SessionPorts) -> None:
-        self._p = ports
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        tmux: TmuxSessions,
+        linux_users: LinuxUsers,
+        refresh: RefreshSessions,
+    ) -> None:
+        self._uow = uow
+        self._tmux = tmux
+        self._linux_users = linux_users
+        self._refresh = refresh
 
     def __call__(self, session_id: int, actor: Actor = SYSTEM) -> tuple[SessionView, str]:
-        with self._p.uow(read_only=True) as uow:
-            session = uow.agent_sessions.get(session_id)
-            if session is None or not _may_see(uow, actor, session):
-                raise NotFound(f"session {session_id} does not exist")
-        [view] = refresh(self._p, [session])
-        server = _server(self._p, session)
+        with self._uow(read_only=True) as uow:
+            session = _visible_session(uow, actor, session_id)
+        [view] = self._refresh([session])
+        server = _server(self._linux_users, session)
         if view.status is AgentStatus.EXITED or server is None:
             return view, ""
-        pane = self._p.tmux.capture(server, session.tmux_session, session.tmux_window)
+        pane = self._tmux.capture(server, session.tmux_session, session.tmux_window)
         return view, pane

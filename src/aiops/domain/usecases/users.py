@@ -8,7 +8,7 @@ import attrs
 
 from aiops.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from aiops.domain.model import validation
-from aiops.domain.model.access import SYSTEM, Actor
+from aiops.domain.model.access import SYSTEM, Actor, require_acting_for
 from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import WorkspacePolicy
 from aiops.domain.usecases._audit import record
@@ -122,8 +122,7 @@ class SetPassword:
         password = check_password(cmd.password)
         with self._uow() as uow:
             user = require_user(uow, cmd.email)
-            if not cmd.actor.is_admin and cmd.actor.user_id != user.id:
-                raise PermissionDenied("you may only change your own password")
+            require_acting_for(cmd.actor, user, "change your own password")
             user = uow.users.update(attrs.evolve(user, password_hash=self._hasher.hash(password)))
             assert user.id is not None
             user = attrs.evolve(user, session_generation=uow.users.revoke_sessions(user.id))

@@ -1,8 +1,8 @@
 """A user's git workspace of a project: initialize it, read it, and drive it.
 
-Each use case finds the workspace (see _workspace.WorkspaceUseCase._locate), runs one git
-operation through the GitWorkspaces port, records it in the audit trail, and keeps a snapshot
-of the result for the dashboard. A failed operation leaves the workspace as it was (the port
+Each use case finds the workspace (see _workspace.LocateWorkspace), runs one git operation
+through the GitWorkspaces port, records it in the audit trail, and keeps a snapshot of the
+result for the dashboard. A failed operation leaves the workspace as it was (the port
 promises that) and its message on the dashboard card.
 """
 
@@ -16,7 +16,7 @@ import attrs
 
 from aiops.domain.errors import DomainError, ValidationError
 from aiops.domain.model import validation
-from aiops.domain.model.access import SYSTEM, Permission
+from aiops.domain.model.access import SYSTEM, Actor, Permission
 from aiops.domain.model.workspaces import (
     Branches,
     MergeOutcome,
@@ -27,8 +27,19 @@ from aiops.domain.model.workspaces import (
     WorkspaceState,
     WorkspaceStatus,
 )
-from aiops.domain.usecases._workspace import Located, WorkspaceRef, WorkspaceUseCase
+from aiops.domain.usecases._audit import record
+from aiops.domain.usecases._workspace import (
+    Located,
+    LocateWorkspace,
+    WorkspaceRef,
+    WorkspaceUseCase,
+)
 from aiops.domain.usecases.projects import require_project
+from aiops.ports.clock import Clock
+from aiops.ports.git_workspaces import GitWorkspaces
+from aiops.ports.locks import KeyedLocks
+from aiops.ports.unit_of_work import UnitOfWorkFactory
+from aiops.ports.workspace_snapshots import WorkspaceSnapshots
 
 
 @attrs.frozen(kw_only=True)
@@ -40,7 +51,40 @@ class WorkspaceResult:
     outcome: MergeOutcome | PushOutcome | None = None
 
 
-class InitWorkspace(WorkspaceUseCase):
+class _Changing(WorkspaceUseCase):
+    """A use case that changes a workspace: one operation at a time in it, audited."""
+
+    def __init__(
+        self,
+        *,
+        locate: LocateWorkspace,
+        git: GitWorkspaces,
+        snapshots: WorkspaceSnapshots,
+        clock: Clock,
+        locks: KeyedLocks,  # one operation at a time per workspace: a double click waits its turn
+        uow: UnitOfWorkFactory,
+    ) -> None:
+        super().__init__(locate=locate, git=git, snapshots=snapshots, clock=clock)
+        self._locks = locks
+        self._uow = uow
+
+    def _audit(self, where: Located, actor: Actor, action: str, **detail: str | None) -> None:
+        """Record a change made in the workspace, in the workspace's tenant."""
+        with self._uow() as uow:
+            record(
+                uow,
+                self._clock,
+                actor=actor.name,
+                action=action,
+                target=f"project:{where.project.id}",
+                tenant=where.tenant_slug,
+                user=where.user.email,
+                **detail,
+            )
+            uow.commit()
+
+
+class InitWorkspace(_Changing):
     """Clone the project's repository into the user's workspace, or report the clone that is
     already there. A folder holding anything else is left alone and reported."""
 
@@ -49,16 +93,16 @@ class InitWorkspace(WorkspaceUseCase):
         url = where.project.repo_url
         if url is None:
             raise ValidationError("repo_url", f"project {where.project.slug!r} has no repo_url")
-        with self._p.locks.hold(where.path):
-            origin = self._p.git.origin(where.tree)
+        with self._locks.hold(where.path):
+            origin = self._git.origin(where.tree)
             created = origin is None
             if origin is not None and origin != url:
                 raise WorkspaceExists(f"{where.path} is a clone of {origin}, not of {url}")
             if created:  # clone refuses (WorkspaceExists) a folder that holds anything else
-                self._p.git.clone(
+                self._git.clone(
                     url, where.tree, branch=where.project.default_branch, access=where.access
                 )
-                self._record(where, ref.actor, "workspace.initialized", path=str(where.path))
+                self._audit(where, ref.actor, "workspace.initialized", path=str(where.path))
             status = self._snapshot(where)
         assert where.project.id is not None
         return WorkspaceResult(
@@ -81,11 +125,15 @@ class GetWorkspaceStatus(WorkspaceUseCase):
         return WorkspaceResult(project_id=where.project.id, path=str(where.path), status=status)
 
 
-class ListBranches(WorkspaceUseCase):
+class ListBranches:
+    def __init__(self, *, locate: LocateWorkspace, git: GitWorkspaces) -> None:
+        self._locate = locate
+        self._git = git
+
     def __call__(self, ref: WorkspaceRef) -> Branches:
         where = self._locate(ref, Permission.VIEW)
         try:
-            return self._p.git.branches(where.tree)
+            return self._git.branches(where.tree)
         except WorkspaceMissing:
             raise WorkspaceMissing(_missing(where)) from None
 
@@ -110,13 +158,13 @@ class OperateCommand(WorkspaceRef):
     base: str | None = None  # create-branch: where the new branch starts (default: HEAD)
 
 
-class OperateWorkspace(WorkspaceUseCase):
+class OperateWorkspace(_Changing):
     """fetch, pull, push, checkout, create-branch or merge, in the user's own workspace."""
 
     def __call__(self, cmd: OperateCommand) -> WorkspaceResult:
         branch, base = _branch_arguments(cmd)
         where = self._locate(cmd, Permission.USE)
-        git, tree, access = self._p.git, where.tree, where.access
+        git, tree, access = self._git, where.tree, where.access
         runs: Mapping[GitOperation, Callable[[], MergeOutcome | PushOutcome | None]] = {
             GitOperation.FETCH: lambda: git.fetch(tree, access),
             GitOperation.PULL: lambda: git.pull(tree, access),
@@ -125,7 +173,7 @@ class OperateWorkspace(WorkspaceUseCase):
             GitOperation.CREATE_BRANCH: lambda: git.create_branch(tree, branch, base),
             GitOperation.MERGE: lambda: git.merge(tree, branch),
         }
-        with self._p.locks.hold(where.path):
+        with self._locks.hold(where.path):
             if git.origin(tree) is None:
                 self._put(where, WorkspaceState.MISSING)
                 raise WorkspaceMissing(_missing(where))
@@ -134,7 +182,7 @@ class OperateWorkspace(WorkspaceUseCase):
             except DomainError as error:
                 self._put_failure(where, error)
                 raise
-            self._record(
+            self._audit(
                 where, cmd.actor, f"workspace.{cmd.operation.value}", branch=cmd.branch, base=base
             )
             status = self._snapshot(where)
@@ -144,7 +192,7 @@ class OperateWorkspace(WorkspaceUseCase):
         )
 
     def _put_failure(self, where: Located, error: DomainError) -> None:
-        previous = self._p.snapshots.get(*where.key)
+        previous = self._snapshots.get(*where.key)
         self._put(
             where,
             WorkspaceState.ERROR,
@@ -177,19 +225,31 @@ def _missing(where: Located) -> str:
 class RefreshSnapshot(WorkspaceUseCase):
     """Bring one dashboard snapshot up to date; failures become the snapshot's error."""
 
+    def __init__(
+        self,
+        *,
+        locate: LocateWorkspace,
+        git: GitWorkspaces,
+        snapshots: WorkspaceSnapshots,
+        clock: Clock,
+        locks: KeyedLocks,
+    ) -> None:
+        super().__init__(locate=locate, git=git, snapshots=snapshots, clock=clock)
+        self._locks = locks
+
     def __call__(self, ref: WorkspaceRef) -> WorkspaceSnapshot | None:
         try:
             where = self._locate(ref, Permission.VIEW)
         except DomainError:
             return None  # the user or project is gone, or access was withdrawn
         try:
-            with self._p.locks.hold(where.path):
+            with self._locks.hold(where.path):
                 self._snapshot(where)
         except WorkspaceMissing:
             self._put(where, WorkspaceState.MISSING)
         except DomainError as error:
             self._put(where, WorkspaceState.ERROR, error=error.message)
-        return self._p.snapshots.get(*where.key)
+        return self._snapshots.get(*where.key)
 
 
 @attrs.frozen(kw_only=True)
@@ -199,22 +259,24 @@ class SnapshotsView:
     version: int
 
 
-class ReadSnapshots(WorkspaceUseCase):
+class ReadSnapshots:
     """The dashboard's view of a user's workspaces: memory only, never git or the disk."""
 
+    def __init__(self, *, snapshots: WorkspaceSnapshots, clock: Clock) -> None:
+        self._snapshots = snapshots
+        self._clock = clock
+
     def __call__(self, user_id: int, project_ids: Sequence[int], ttl: timedelta) -> SnapshotsView:
-        oldest = self._p.clock.now() - ttl
+        oldest = self._clock.now() - ttl
         found: dict[int, WorkspaceSnapshot] = {}
         stale = []
         for project_id in project_ids:
-            snapshot = self._p.snapshots.get(user_id, project_id)
+            snapshot = self._snapshots.get(user_id, project_id)
             if snapshot is not None:
                 found[project_id] = snapshot
             if snapshot is None or snapshot.checked_at < oldest:
                 stale.append(project_id)
-        return SnapshotsView(
-            snapshots=found, stale=tuple(stale), version=self._p.snapshots.version()
-        )
+        return SnapshotsView(snapshots=found, stale=tuple(stale), version=self._snapshots.version())
 
 
 @attrs.frozen(kw_only=True)
@@ -224,12 +286,25 @@ class FetchReport:
     failed: tuple[tuple[str, str], ...] = ()  # (email, why)
 
 
-class FetchWorkspaces(WorkspaceUseCase):
+class FetchWorkspaces:
     """Fetch (never pull) every workspace of a project, for the scheduler: the remote-tracking
     branches move; the users' own branches and working trees are left exactly as they are."""
 
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        locate: LocateWorkspace,
+        git: GitWorkspaces,
+        locks: KeyedLocks,
+    ) -> None:
+        self._uow = uow
+        self._locate = locate
+        self._git = git
+        self._locks = locks
+
     def __call__(self, project_id: int) -> FetchReport:
-        with self._p.uow(read_only=True) as uow:
+        with self._uow(read_only=True) as uow:
             _, tenant = require_project(uow, project_id, SYSTEM)
             members = {m.user_id for m in uow.memberships.list_for_tenant(tenant.id or 0)}
             users = [u.email for u in uow.users.list() if u.is_admin or u.id in members]
@@ -243,12 +318,12 @@ class FetchWorkspaces(WorkspaceUseCase):
                 )
             except DomainError:
                 continue  # a viewer, or a user gone since
-            with self._p.locks.hold(where.path):
+            with self._locks.hold(where.path):
                 try:
-                    if self._p.git.origin(where.tree) is None:
+                    if self._git.origin(where.tree) is None:
                         missing += 1
                         continue
-                    self._p.git.fetch(where.tree, where.access)
+                    self._git.fetch(where.tree, where.access)
                 except DomainError as error:
                     failed.append((email, error.message))
                     continue
