@@ -28,7 +28,9 @@ from aiops.domain.usecases.triage import (
     IssueFilters,
     TriageChange,
     TriageCommand,
+    sees_every_project,
     triage_change,
+    visible_projects,
 )
 from aiops.domain.usecases.users import CreateUserCommand
 from tests.fakes import FakeClock, FakeUnitOfWork
@@ -239,3 +241,37 @@ def test_a_triage_command_may_not_set_and_clear_one_field(
         change = triage_change(cmd)
         assert (change.clear_severity, change.clear_owner) == (clear_severity, clear_owner)
         assert change.severity == (Severity(severity) if severity else None)
+
+
+tenant_maps = st.dictionaries(st.integers(1, 30), st.integers(1, 5), max_size=20)
+actors = st.builds(
+    Actor,
+    name=st.just("someone"),
+    user_id=st.integers(1, 9),
+    is_admin=st.booleans(),
+    roles=st.dictionaries(st.integers(1, 5), st.sampled_from(Role)),
+)
+narrowing = st.none() | st.integers(1, 30)
+
+
+@given(tenant_maps, actors, st.none() | st.integers(1, 5), narrowing)
+def test_a_search_sees_exactly_the_projects_of_tenants_the_actor_may_view(
+    tenant_of: dict[int, int], actor: Actor, tenant_id: int | None, project_id: int | None
+) -> None:
+    seen = visible_projects(tenant_of, actor, tenant_id, project_id)
+
+    assert seen == sorted(seen)
+    for project, tenant in tenant_of.items():
+        viewable = actor.is_admin or tenant in actor.roles
+        wanted = tenant_id in (None, tenant) and project_id in (None, project)
+        assert (project in seen) == (viewable and wanted)
+    assert set(seen) <= set(tenant_of)
+
+
+@given(actors, st.none() | st.integers(1, 5), narrowing)
+def test_only_an_unnarrowed_admin_search_skips_the_list_of_projects(
+    actor: Actor, tenant_id: int | None, project_id: int | None
+) -> None:
+    every = sees_every_project(actor, tenant_id, project_id)
+
+    assert every == (actor.is_admin and tenant_id is None and project_id is None)

@@ -112,20 +112,35 @@ class SearchIssues:
             )
 
     @staticmethod
-    def _visible_projects(uow: UnitOfWork, filters: IssueFilters, actor: Actor) -> list[int]:
+    def _visible_projects(uow: UnitOfWork, filters: IssueFilters, actor: Actor) -> list[int] | None:
         tenant_id = None
         if filters.tenant:
             tenant = uow.tenants.get_by_slug(filters.tenant)
             if tenant is None or not actor.may(Permission.VIEW, tenant.id or 0):
                 raise NotFound(f"tenant {filters.tenant[:63]!r} does not exist")
             tenant_id = tenant.id
-        return [
-            p.id
-            for p in uow.projects.list(tenant_id)
-            if p.id is not None
-            and actor.may(Permission.VIEW, p.tenant_id)
-            and filters.project_id in (None, p.id)
-        ]
+        if sees_every_project(actor, tenant_id, filters.project_id):
+            return None
+        return visible_projects(uow.projects.tenant_ids(), actor, tenant_id, filters.project_id)
+
+
+def sees_every_project(actor: Actor, tenant_id: int | None, project_id: int | None) -> bool:
+    """Whether the search needs no list of projects: an admin's, narrowed to none."""
+    return actor.is_admin and tenant_id is None and project_id is None
+
+
+def visible_projects(
+    tenant_of: Mapping[int, int], actor: Actor, tenant_id: int | None, project_id: int | None
+) -> list[int]:
+    """The projects (of `tenant_of`, project id -> tenant id) whose issues `actor` may see,
+    narrowed to one tenant and to one project when those are given."""
+    return sorted(
+        project
+        for project, tenant in tenant_of.items()
+        if actor.may(Permission.VIEW, tenant)
+        and tenant_id in (None, tenant)
+        and project_id in (None, project)
+    )
 
 
 class IncidentCounts:
