@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import stat
 import subprocess
 import sys
 import time
@@ -97,26 +96,13 @@ def _owner(path: Path) -> int | None:
 
 
 def _take_over(instance: Path, service: pwd.struct_passwd) -> None:
-    """The instance folder, 0700 and the service's. Only a folder root owns is walked; one that
-    is the service's already is left as it is; anyone else's is refused. Root's entries are
-    handed over; so is everything else when the folder is private (0700: nobody but root
-    could enter it, so nothing in it was planted; earlier versions gave users' credential
-    folders to their accounts)."""
-    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
-    info = instance.lstat()
-    if info.st_uid == service.pw_uid:
-        return
-    if info.st_uid != 0 or instance.is_symlink():
-        raise DomainError(f"{instance} belongs to uid {info.st_uid}, not to {service.pw_name}")
-    private = stat.S_IMODE(info.st_mode) & 0o077 == 0
-    for folder, dirs, files in os.walk(instance, followlinks=False):
-        for name in (*dirs, *files):
-            path = Path(folder) / name
-            owner = path.lstat().st_uid
-            if owner == 0 or (private and owner != service.pw_uid):
-                os.lchown(path, service.pw_uid, service.pw_gid)
-    os.chown(instance, service.pw_uid, service.pw_gid)
-    os.chmod(instance, 0o700)
+    from aiops.adapters.launcher.instance import take_over  # noqa: PLC0415 - root starts only
+    from aiops.adapters.launcher.protocol import Refused  # noqa: PLC0415
+
+    try:
+        take_over(instance, uid=service.pw_uid, gid=service.pw_gid, name=service.pw_name)
+    except Refused as refusal:
+        raise DomainError(refusal.message) from None
 
 
 def _ensure_launcher(settings: Settings) -> None:
