@@ -5,6 +5,7 @@ Repositories never commit: the unit of work owns the transaction.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Connection,
     CursorResult,
     Row,
+    Select,
     Table,
     Text,
     bindparam,
@@ -146,6 +148,20 @@ def _values(entity: Any) -> dict[str, Any]:
     return {key: value for key, value in attrs.asdict(entity, recurse=False).items() if key != "id"}
 
 
+@functools.cache
+def _by(table: Table, column: str) -> Select[Any]:
+    """`SELECT * FROM table WHERE column = :value`, built once. Building a statement and its
+    cache key costs more CPU than SQLite takes to run it, and look-ups by key run on every
+    request (the bearer token, its user, their memberships)."""
+    return select(table).where(table.c[column] == bindparam("value"))
+
+
+@functools.cache
+def _all(table: Table) -> Select[Any]:
+    """Every row, oldest first, built once (as `_by`)."""
+    return select(table).order_by(table.c.id)
+
+
 class _EntityTable(Generic[E]):
     """add / update / get for an entity with an integer id; subclasses add their look-ups."""
 
@@ -176,13 +192,19 @@ class _EntityTable(Generic[E]):
     def get(self, entity_id: int) -> E | None:
         if not 0 < entity_id <= MAX_ID:
             return None  # cannot name a row, and the driver would refuse to send it
-        return self._one(self._table.c.id == entity_id)
+        return self._one_by("id", entity_id)
+
+    def _one_by(self, column: str, value: object) -> E | None:
+        row = self._c.execute(_by(self._table, column), {"value": value}).first()
+        return None if row is None else self._from_row(row)
 
     def _one(self, *criteria: ColumnElement[bool]) -> E | None:
         row = self._c.execute(select(self._table).where(*criteria)).first()
         return None if row is None else self._from_row(row)
 
     def _many(self, *criteria: ColumnElement[bool]) -> list[E]:
+        if not criteria:
+            return [self._from_row(row) for row in self._c.execute(_all(self._table))]
         rows = self._c.execute(select(self._table).where(*criteria).order_by(self._table.c.id))
         return [self._from_row(row) for row in rows]
 
@@ -192,7 +214,7 @@ class SqlTenantRepository(_EntityTable[Tenant]):
         super().__init__(connection, t.tenants, "tenant", tenant_from_row)
 
     def get_by_slug(self, slug: str) -> Tenant | None:
-        return self._one(t.tenants.c.slug == slug)
+        return self._one_by("slug", slug)
 
     def list(self) -> Sequence[Tenant]:
         return self._many()
@@ -203,7 +225,7 @@ class SqlUserRepository(_EntityTable[User]):
         super().__init__(connection, t.users, "user", user_from_row)
 
     def get_by_email(self, email: str) -> User | None:
-        return self._one(t.users.c.email == email)
+        return self._one_by("email", email)
 
     def get_by_username(self, username: str) -> User | None:
         return self._one(t.users.c.username == username)
@@ -265,6 +287,13 @@ class SqlIdentityRepository(_EntityTable[SshIdentity]):
         return self._many()
 
 
+_MEMBERSHIPS_OF = (
+    select(t.memberships)
+    .where(t.memberships.c.user_id == bindparam("value"))
+    .order_by(t.memberships.c.tenant_id)
+)
+
+
 class SqlMembershipRepository:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
@@ -300,10 +329,7 @@ class SqlMembershipRepository:
         return [membership_from_row(row) for row in rows]
 
     def list_for_user(self, user_id: int) -> Sequence[Membership]:
-        m = t.memberships.c
-        rows = self._c.execute(
-            select(t.memberships).where(m.user_id == user_id).order_by(m.tenant_id)
-        )
+        rows = self._c.execute(_MEMBERSHIPS_OF, {"value": user_id})
         return [membership_from_row(row) for row in rows]
 
 
@@ -354,7 +380,7 @@ class SqlApiTokenRepository(_EntityTable[ApiToken]):
         super().__init__(connection, t.api_tokens, "token", api_token_from_row)
 
     def get_by_hash(self, token_hash: str) -> ApiToken | None:
-        return self._one(t.api_tokens.c.token_hash == token_hash)
+        return self._one_by("token_hash", token_hash)
 
     def touch(self, token_id: int, at: datetime, stale_before: datetime) -> None:
         c = t.api_tokens.c
