@@ -172,3 +172,12 @@ def test_only_admins_act_for_another_user_and_everyone_for_themselves(
         with pytest.raises(PermissionDenied) as refused:
             require_acting_for(actor, user, "work in your own workspace")
         assert refused.value.message == "you may only work in your own workspace"
+
+
+@given(st.booleans(), st.dictionaries(st.integers(1, 5), st.sampled_from(Role), max_size=4))
+def test_admins_and_owners_of_some_tenant_manage_and_nobody_else(
+    admin: bool, roles: dict[int, Role]
+) -> None:
+    actor = Actor(name="a@example.com", user_id=1, is_admin=admin, roles=roles)
+
+    assert actor.manages_some_tenant is (admin or Role.OWNER in roles.values())

@@ -61,6 +61,11 @@ class Actor:
         if not self.is_admin:
             raise PermissionDenied("only a global admin may do this")
 
+    @property
+    def manages_some_tenant(self) -> bool:
+        """A global admin, or the owner of at least one tenant (who manages those tenants)."""
+        return self.is_admin or Role.OWNER in self.roles.values()
+
 
 SYSTEM = Actor.system()
 

@@ -12,7 +12,7 @@ import attrs
 
 from aiops.domain.errors import AuthenticationFailed, NotFound, TooManyAttempts, ValidationError
 from aiops.domain.model import validation
-from aiops.domain.model.access import SYSTEM, Actor
+from aiops.domain.model.access import SYSTEM, Actor, may_act_for
 from aiops.domain.model.auth import ApiToken, new_token_secret, token_digest
 from aiops.domain.model.users import User
 from aiops.domain.usecases._audit import record
@@ -304,7 +304,7 @@ class RevokeToken:
     def __call__(self, cmd: RevokeTokenCommand) -> ApiToken:
         with self._uow() as uow:
             token = uow.api_tokens.get(cmd.token_id)
-            if token is None or not (cmd.actor.is_admin or cmd.actor.user_id == token.user_id):
+            if token is None or not may_act_for(cmd.actor, token.user_id):
                 raise NotFound(f"token {cmd.token_id} does not exist")
             if not token.active:
                 return token
@@ -350,5 +350,5 @@ class AuthenticateToken:
 
 
 def _require_self_or_admin(actor: Actor, user: User) -> None:
-    if not (actor.is_admin or actor.user_id == user.id):
+    if not may_act_for(actor, user.id):
         raise NotFound(f"user {user.email!r} does not exist")

@@ -17,7 +17,6 @@ import attrs
 from aiops.domain.errors import Conflict, PermissionDenied, ValidationError
 from aiops.domain.model.access import SYSTEM, Actor
 from aiops.domain.model.identities import KeyRefused, SshIdentity, fingerprint, identity_name
-from aiops.domain.model.tenants import Role
 from aiops.domain.usecases._audit import record
 from aiops.domain.usecases.users import require_user
 from aiops.ports.clock import Clock
@@ -84,7 +83,7 @@ class ListIdentities:
         self._uow = uow
 
     def __call__(self, actor: Actor = SYSTEM) -> Sequence[ListedIdentity]:
-        if not (actor.is_admin or Role.OWNER in actor.roles.values()):
+        if not actor.manages_some_tenant:
             raise PermissionDenied("only admins and tenant owners may list SSH identities")
         with self._uow(read_only=True) as uow:
             users = {user.id: user.email for user in uow.users.list()}

@@ -9,14 +9,13 @@ from starlette.responses import Response
 
 from aiops.domain.errors import Conflict, DomainError, PermissionDenied, ValidationError
 from aiops.domain.model.access import Actor
-from aiops.domain.model.tenants import Role
 from aiops.entrypoints.http.web import render, require_actor
 
 
 async def require_manager(request: Request) -> Actor:
     """Admins, and owners of at least one tenant (for their tenants); 403 for the rest."""
     actor = await require_actor(request)
-    if not (actor.is_admin or Role.OWNER in actor.roles.values()):
+    if not actor.manages_some_tenant:
         raise PermissionDenied("only admins and tenant owners manage tenants")
     return actor
 
