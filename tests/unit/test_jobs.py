@@ -1,9 +1,8 @@
-"""Job use cases and the JobRunner against the in-memory job store and a fake clock."""
+"""Job use cases and the JobRunner against the in-memory job store, a fake clock and a worker
+that runs each job inline (the threaded worker: tests/integration/jobs/test_job_worker.py)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -29,7 +28,7 @@ from aiops.domain.usecases.jobs import (
     params_from_json,
 )
 from aiops.ports.jobs import JobHandler
-from tests.fakes import FakeClock, FakeJobStore, FakeUnitOfWork
+from tests.fakes import FakeClock, FakeJobStore, FakeJobWorker, FakeStop, FakeUnitOfWork
 
 
 class Noop:
@@ -88,6 +87,7 @@ class World:
             "noop": self.noop,
         }
         self.events = Events()
+        self.worker = FakeJobWorker()
         self.add = AddJob(uow=self.uow, clock=self.clock, handlers=self.handlers,
                           timezone="Europe/Berlin")  # fmt: skip
 
@@ -96,6 +96,7 @@ class World:
             store=self.store,
             handlers=self.handlers,
             clock=self.clock,
+            worker=self.worker,
             policy=RunnerPolicy(owner=owner, **policy),
             events=self.events,
         )
@@ -264,13 +265,13 @@ def test_a_runner_that_lost_its_lease_does_not_overwrite_the_new_owners_result()
 
 
 def test_a_running_job_renews_its_lease_so_no_other_runner_takes_it() -> None:
-    lease = timedelta(seconds=0.3)  # heartbeat every 0.1 s
+    lease = timedelta(seconds=30)
     taken: list[int] = []
 
     def during(job: Job) -> None:
-        for _ in range(4):  # 0.4 s of fake time, more than the lease
-            w.clock.advance(seconds=0.1)
-            time.sleep(0.15)
+        for _ in range(4):  # 40 s, more than the lease, renewed every 10 s
+            w.clock.advance(seconds=10)
+            w.worker.beat()
             taken.append(len(w.runner("b", lease=lease).run_once()))
 
     w = World(during)
@@ -283,7 +284,7 @@ def test_a_running_job_renews_its_lease_so_no_other_runner_takes_it() -> None:
 
 
 def test_stop_releases_the_rest_of_a_claimed_batch() -> None:
-    stop = threading.Event()
+    stop = FakeStop()
     w = World(lambda job: stop.set())
     for name in ("j1", "j2", "j3"):
         w.add_noop(name)
@@ -297,38 +298,44 @@ def test_stop_releases_the_rest_of_a_claimed_batch() -> None:
 
 
 def test_a_job_still_running_after_the_grace_period_is_released() -> None:
-    stop, unblock = threading.Event(), threading.Event()
-
-    def during(job: Job) -> None:
-        stop.set()
-        unblock.wait(5)
-
-    w = World(during)
+    stop = FakeStop()
+    w = World(lambda job: stop.set())
+    w.worker.outlives_grace = True
     w.add_noop("stuck")
     w.clock.advance(minutes=5)
-    started = time.monotonic()
     outcomes = w.runner(grace=0.2).run_once(stop)
-    unblock.set()
     assert outcomes == [None]
-    assert time.monotonic() - started < 2
     job = w.job("stuck")
     assert job.lease_owner is None
     assert job.last_status is None
+    assert job.next_run <= w.clock.now()  # still due: the next runner takes it
     assert w.events.lines[-1] == "released stuck: still running 0.2 s after stop"
 
 
 def test_a_job_that_ends_within_the_grace_period_is_recorded() -> None:
-    stop = threading.Event()
-
-    def during(job: Job) -> None:
-        stop.set()
-        time.sleep(0.1)
-
-    w = World(during)
+    stop = FakeStop()
+    w = World(lambda job: stop.set())
     w.add_noop("quick")
     w.clock.advance(minutes=5)
     w.runner(grace=2).run_once(stop)
     assert w.job("quick").last_status is JobStatus.OK
+
+
+def test_a_job_whose_lease_was_taken_while_its_batch_ran_is_not_started() -> None:
+    def slow(job: Job) -> None:  # the first job outlasts the lease; b takes the other
+        w.clock.advance(seconds=31)
+        other = "j2" if job.name == "j1" else "j1"
+        assert w.store.claim(other, "b", w.clock.now(), timedelta(seconds=30)) is not None
+
+    w = World(slow)
+    for name in ("j1", "j2"):
+        w.add_noop(name)
+    w.clock.advance(minutes=5)
+    w.runner("a").run_once()
+    [ran] = w.noop.runs
+    other = "j2" if ran == "j1" else "j1"
+    assert w.events.lines[-1] == f"released {other}: lease lost before start"
+    assert w.job(other).lease_owner == "b"
 
 
 def test_run_now_makes_a_job_due_or_runs_it_inline() -> None:
