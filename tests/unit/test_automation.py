@@ -16,6 +16,7 @@ from aiops.domain.model.automation import (
     MASK,
     AutomationRefused,
     HostSummary,
+    Playbook,
     RunEvent,
     RunStatus,
     parse_extra_vars,
@@ -27,13 +28,20 @@ from aiops.domain.model.projects import Project
 from aiops.domain.model.tenants import Role, Tenant
 from aiops.domain.usecases.automation import (
     AutomationPolicy,
+    CancelLocalRuns,
     CancelRun,
+    CheckedRun,
     ListPlaybooks,
     ListRuns,
     RunEvents,
     RunPlaybook,
     RunPlaybookCommand,
     ShowRun,
+    allowlisted_playbook,
+    given_variables,
+    known_inventory,
+    launch_of,
+    new_run,
 )
 from aiops.domain.usecases.lost_runs import ReconcileRuns, SettleLostRuns
 from aiops.ports.automation import RunOutcome
@@ -380,3 +388,97 @@ def test_each_declared_type_accepts_its_values_only(
 ) -> None:
     assert kind.accepts(good)
     assert not kind.accepts(bad)
+
+
+# --- RunPlaybook's pure decisions -----------------------------------------------------------
+
+names = st.sampled_from(["ping", "ai-clis", "host-report", "deploy", "gone"])
+
+
+@given(name=names, allowlist=st.lists(names, unique=True), present=st.lists(names, unique=True))
+def test_a_playbook_runs_only_when_allowlisted_and_present(
+    name: str, allowlist: list[str], present: list[str]
+) -> None:
+    playbooks = [Playbook(name=n, description=n.upper()) for n in present]
+    if name not in allowlist:
+        with pytest.raises(AutomationRefused, match="not on the allowlist"):
+            allowlisted_playbook(name, allowlist, playbooks)
+    elif name not in present:
+        with pytest.raises(AutomationRefused, match="its file is missing"):
+            allowlisted_playbook(name, allowlist, playbooks)
+    else:
+        found = allowlisted_playbook(name, allowlist, playbooks)
+        assert (found.name, found.description) == (name, name.upper())
+
+
+@given(name=st.sampled_from(["localhost", "fleet", "web"]), known=st.sets(st.just("fleet")))
+def test_an_inventory_must_be_a_known_name(name: str, known: set[str]) -> None:
+    if name in known:
+        assert known_inventory(name, known) == name
+    else:
+        with pytest.raises(ValidationError, match="is not a known inventory"):
+            known_inventory(name, known)
+
+
+def test_extra_vars_given_as_text_or_a_mapping_come_out_alike_and_declared() -> None:
+    playbook = Playbook(name="ping", description="", variables={"region": VarType.STR})
+    assert given_variables("region: eu", playbook) == {"region": "eu"}
+    assert given_variables({"region": "eu"}, playbook) == {"region": "eu"}
+    assert given_variables(None, playbook) == {}
+    with pytest.raises(ValidationError, match="not an extra var of playbook 'ping'"):
+        given_variables({"motd": "hi"}, playbook)
+
+
+def checked_run(**fields: object) -> CheckedRun:
+    values: dict[str, object] = {
+        "playbook": "ping", "inventory": "fleet", "limit": "web", "tags": "a", "check": True,
+        "variables": {"db_password": "hunter2", "region": "eu"},
+        "secret": frozenset({"db_password"}), "identity": "deploy",
+        "private_key_path": "/keys/deploy", "actor": ADMIN,
+    }  # fmt: skip
+    return CheckedRun(**(values | fields))  # type: ignore[arg-type]
+
+
+def test_a_new_run_is_queued_with_its_secrets_masked_and_its_runner_seen_now() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    run = new_run(checked_run(), runner="here:1", now=now)
+    assert run.status is RunStatus.QUEUED
+    assert run.extra_vars == {"db_password": MASK, "region": "eu"}
+    assert (run.runner, run.runner_seen_at, run.queued_at, run.started_by) == (
+        "here:1",
+        now,
+        now,
+        "ada",
+    )
+    assert (run.playbook, run.inventory, run.limit, run.tags, run.check, run.identity) == (
+        "ping",
+        "fleet",
+        "web",
+        "a",
+        True,
+        "deploy",
+    )
+
+
+def test_a_launch_carries_the_real_values_and_the_key_but_never_shows_them() -> None:
+    launch = launch_of(7, checked_run(), timeout_seconds=60)
+    assert launch.extra_vars == {"db_password": "hunter2", "region": "eu"}
+    assert (launch.run_id, launch.private_key_path, launch.timeout_seconds) == (
+        7,
+        "/keys/deploy",
+        60,
+    )
+    assert "hunter2" not in repr(launch)
+    assert "hunter2" not in repr(checked_run())
+
+
+def test_cancelling_the_local_runs_at_shutdown_asks_each_and_waits_on_the_clock() -> None:
+    world = World()
+    first, second = world.run(), world.run()
+    world.runner.finish(first, RunOutcome(status=RunStatus.SUCCESSFUL, rc=0))
+    cancel = CancelLocalRuns(
+        runner=world.runner, clock=world.clock, cancel=lambda: world.cancel_run
+    )
+    assert cancel(grace_seconds=5) == [second]
+    assert world.runner.cancelled == [second]
+    assert world.uow.committed.automation_runs[second].cancel_requested

@@ -9,10 +9,12 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aiops.domain.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from aiops.domain.model.access import Actor
-from aiops.domain.model.jobs import Job, JobOutcome, JobStatus
+from aiops.domain.model.jobs import Job, JobOutcome, JobStatus, Schedule
 from aiops.domain.usecases.job_handlers import PlaybookJob, check_shape, default_handlers
 from aiops.domain.usecases.jobs import (
     AddJob,
@@ -25,7 +27,11 @@ from aiops.domain.usecases.jobs import (
     RunJobNow,
     RunJobNowCommand,
     RunnerPolicy,
+    job_outcome,
+    lease_is_stale,
+    next_run_after,
     params_from_json,
+    run_handler,
 )
 from aiops.ports.jobs import JobHandler
 from tests.fakes import FakeClock, FakeJobStore, FakeJobWorker, FakeStop, FakeUnitOfWork
@@ -432,8 +438,6 @@ def test_a_job_whose_kind_this_runner_lacks_fails_and_the_runner_goes_on() -> No
 
 
 def _schedule() -> Any:
-    from aiops.domain.model.jobs import Schedule
-
     return Schedule(every_seconds=60)
 
 
@@ -454,3 +458,60 @@ def test_run_now_while_the_job_runs_is_kept_so_it_runs_again_next() -> None:
 
     assert w.job("busy").next_run == requested[0]  # not the hour after: it was asked for
     assert w.job("calm").next_run > w.clock.now() + timedelta(minutes=59)
+
+
+# --- the runner's pure decisions ------------------------------------------------------------
+
+START = FakeClock().now()
+
+
+@given(lease=st.integers(3, 3600), age=st.integers(0, 7200))
+def test_a_claim_is_stale_once_it_is_a_third_of_the_lease_old(lease: int, age: int) -> None:
+    claimed_at = START
+    stale = lease_is_stale(claimed_at, START + timedelta(seconds=age), timedelta(seconds=lease))
+    assert stale == (age * 3 >= lease)
+
+
+@given(every=st.integers(1, 86_400), took=st.integers(0, 3 * 86_400))
+def test_the_next_run_follows_the_start_unless_the_run_outlasted_the_interval(
+    every: int, took: int
+) -> None:
+    schedule = Schedule(every_seconds=every)
+    started, ended = START, START + timedelta(seconds=took)
+    next_run = next_run_after(schedule, started, ended)
+    assert next_run > ended  # never in the past: no catching up
+    if took < every:
+        assert next_run == started + timedelta(seconds=every)
+    else:
+        assert next_run == ended + timedelta(seconds=every)
+
+
+@given(summary=st.text(max_size=20), error=st.none() | st.text(max_size=20))
+def test_a_job_outcome_fails_exactly_when_there_is_an_error(
+    summary: str, error: str | None
+) -> None:
+    outcome = job_outcome(START, START + timedelta(seconds=2), summary, error)
+    assert (outcome.status is JobStatus.FAILED) == (error is not None)
+    assert (outcome.summary, outcome.error, outcome.duration) == (summary, error, 2)
+
+
+class Raising:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def check(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(params)
+
+    def __call__(self, job: Job) -> str:
+        raise self.error
+
+
+def test_a_handler_gives_its_summary_or_the_message_of_what_went_wrong() -> None:
+    job = Job(name="j", kind="noop", schedule=Schedule(every_seconds=60), next_run=START)
+    assert run_handler({"noop": Noop()}, job) == ("nothing done", None)
+    assert run_handler({"noop": Raising(DomainError("no route"))}, job) == ("", "no route")
+    assert run_handler({"noop": Raising(KeyError("x" * 3000))}, job) == (
+        "",
+        ("unexpected error: KeyError: '" + "x" * 3000)[:2000],
+    )
+    assert run_handler({}, job) == ("", "no handler for job kind 'noop' in this runner")
