@@ -294,7 +294,7 @@ class JobRunner:
 
     def run_once(self, stop: StopSignal | None = None) -> list[JobOutcome | None]:
         """One claim and its jobs (an outcome each, None for a job released unfinished)."""
-        stop = stop or NeverStop()
+        stop = NeverStop() if stop is None else stop
         p = self._policy
         claimed_at = self._clock.now()
         claimed = self._store.claim_due(p.owner, claimed_at, p.lease, p.batch)
