@@ -12,7 +12,7 @@ import pytest
 
 from aiops.domain.model.automation import AutomationRefused, RunEvent, RunStatus
 from aiops.ports.automation import RunOutcome
-from tests.fakes import FakeClock, FakeRunRecording
+from tests.fakes import FakeRunRecording
 from tests.unit.test_automation import ADMIN, OWNER, World
 
 REASON = "aiops process 1 on here ended before the run finished"
@@ -131,10 +131,6 @@ SILENT = (
 )
 
 
-def clock_of(world: World) -> FakeClock:
-    return world.clock
-
-
 def recorder_of(world: World, run_id: int) -> FakeRunRecording:
     return world.recorders.recordings[run_id]
 
@@ -153,7 +149,7 @@ def seen(world: World, run_id: int) -> datetime | None:
 
 def test_a_runner_beats_every_quarter_of_lost_after_while_its_run_is_unfinished() -> None:
     world = World()
-    clock = clock_of(world)
+    clock = world.clock
     run_id = world.run()
     started = clock.now()
     assert seen(world, run_id) == started  # stored with the run
@@ -176,7 +172,7 @@ def test_a_runner_beats_every_quarter_of_lost_after_while_its_run_is_unfinished(
 
 def test_a_run_of_another_host_whose_runner_fell_silent_is_lost_with_when_it_was_heard() -> None:
     world = World()
-    clock = clock_of(world)
+    clock = world.clock
     run_id = run_elsewhere(world)
 
     clock.advance(seconds=119)
@@ -193,7 +189,7 @@ def test_a_run_of_another_host_whose_runner_fell_silent_is_lost_with_when_it_was
 
 def test_a_beating_runner_of_another_host_is_never_lost() -> None:
     world = World()
-    clock = clock_of(world)
+    clock = world.clock
     run_id = run_elsewhere(world)
 
     for _ in range(20):  # ten minutes, beating every 30 s
@@ -207,7 +203,7 @@ def test_a_beating_runner_of_another_host_is_never_lost() -> None:
 def test_a_live_runner_of_this_host_is_trusted_over_a_late_heartbeat() -> None:
     """/proc says it runs (say, its database was away and it could not beat): not lost."""
     world = World()
-    clock = clock_of(world)
+    clock = world.clock
     run_id = world.run()
 
     clock.advance(minutes=10)
@@ -219,7 +215,7 @@ def test_a_live_runner_of_this_host_is_trusted_over_a_late_heartbeat() -> None:
 def test_the_silence_allowed_follows_the_setting() -> None:
     world = World()
     world.lost_after_seconds = 600
-    clock = clock_of(world)
+    clock = world.clock
     run_id = run_elsewhere(world)
 
     clock.advance(seconds=599)
@@ -231,7 +227,7 @@ def test_the_silence_allowed_follows_the_setting() -> None:
 def test_a_run_marked_lost_by_another_host_that_then_finishes_keeps_its_real_outcome() -> None:
     """Its runner was only cut off from the database: the outcome it stores wins."""
     world = World()
-    clock = clock_of(world)
+    clock = world.clock
     run_id = run_elsewhere(world)
     clock.advance(minutes=5)
     assert world.reconcile_runs()[0].reason == SILENT
