@@ -2,7 +2,7 @@
 receiving it, for a run of 10,000 events, beside reading the same rows from the repository.
 
 `aiops serve` runs as its own process on 127.0.0.1 (SQLite in a temporary instance folder);
-this process plays the playbook runner: it stores the events in batches as RunRecorder does
+this process plays the playbook runner: it stores the events in batches as the run recorder does
 (100 events every 50 ms, 2,000 events/s), noting when each batch is committed. At the same time
   - an SSE client (the admin, signed in) reads GET /automation/runs/{id}/events, and
   - the baseline polls the repository directly every 0.15 s (the stream's poll interval),

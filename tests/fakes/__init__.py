@@ -8,10 +8,12 @@ from tests.fakes.basics import FakeClock, FakePasswordHasher, FakeSecretBox
 from tests.fakes.cli_installer import FakeCliInstaller
 from tests.fakes.credentials import FakeCredentialStore
 from tests.fakes.git import FakeClone, FakeGitWorkspaces, GitAsAiops
+from tests.fakes.job_worker import FakeJobWorker, FakeStop
 from tests.fakes.key_store import FakeKeyFile, FakeKeyStore
 from tests.fakes.linux_users import FakeLinuxUsers
 from tests.fakes.locks import FakeLocks
 from tests.fakes.remote_hosts import FakeRemoteHosts
+from tests.fakes.run_recording import FakeRunRecorders, FakeRunRecording
 from tests.fakes.tmux import FakeTmuxSessions
 from tests.fakes.trackers import FakeIssueTracker
 from tests.fakes.unit_of_work import (
@@ -52,6 +54,7 @@ __all__ = [
     "FakeIssueTracker",
     "FakeJobRepository",
     "FakeJobStore",
+    "FakeJobWorker",
     "FakeKeyFile",
     "FakeKeyStore",
     "FakeLinuxUsers",
@@ -63,9 +66,12 @@ __all__ = [
     "FakePlaybookRunner",
     "FakeProjectRepository",
     "FakeRemoteHosts",
+    "FakeRunRecorders",
+    "FakeRunRecording",
     "FakeRunnerProcesses",
     "FakeSealedSecretStore",
     "FakeSecretBox",
+    "FakeStop",
     "FakeSyncRunLog",
     "FakeTenantRepository",
     "FakeTmuxSessions",

@@ -77,6 +77,48 @@ def test_layers_import_only_inward(layer: str) -> None:
     assert not offences
 
 
+MACHINERY_CALLS = {("time", "monotonic"), ("time", "sleep")}
+
+
+def machinery_in(source: str) -> list[str]:
+    """Threads and timers a module uses: an import of threading (or of time's monotonic or
+    sleep), or a call of time.monotonic / time.sleep."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [f"import {a.name}" for a in node.names if a.name.split(".")[0] == "threading"]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = {(node.module, alias.name) for alias in node.names}
+            if node.module.split(".")[0] == "threading" or names & MACHINERY_CALLS:
+                found.append(f"from {node.module} import ...")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            if isinstance(owner, ast.Name) and (owner.id, node.func.attr) in MACHINERY_CALLS:
+                found.append(f"{owner.id}.{node.func.attr}()")
+    return found
+
+
+def test_the_machinery_check_finds_threads_and_timers() -> None:
+    source = (
+        "import threading\nimport time\nfrom time import sleep\n"
+        "def f():\n    return time.monotonic() + time.time()\n"
+    )
+    assert machinery_in(source) == [
+        "import threading",
+        "from time import ...",
+        "time.monotonic()",
+    ]
+    assert machinery_in("from datetime import timedelta\nimport time\nx = time.time()\n") == []
+
+
+@pytest.mark.parametrize("path", modules("domain"), ids=lambda p: str(p.relative_to(SRC)))
+def test_the_domain_keeps_no_threads_locks_or_timers(path: Path) -> None:
+    """Threads, locks and monotonic deadlines are an adapter's business (run recorders, the
+    job worker, process locks); the domain keeps the decisions."""
+    found = machinery_in(path.read_text())
+    assert not found, f"{path.relative_to(SRC)} uses {found}"
+
+
 def test_importing_every_domain_module_loads_no_framework() -> None:
     code = (
         "import importlib, pkgutil, sys, aiops.domain as d\n"

@@ -16,6 +16,7 @@ from aiops.domain.model.automation import (
     MASK,
     AutomationRefused,
     HostSummary,
+    Playbook,
     RunEvent,
     RunStatus,
     parse_extra_vars,
@@ -27,21 +28,29 @@ from aiops.domain.model.projects import Project
 from aiops.domain.model.tenants import Role, Tenant
 from aiops.domain.usecases.automation import (
     AutomationPolicy,
-    AutomationPorts,
+    CancelLocalRuns,
     CancelRun,
+    CheckedRun,
     ListPlaybooks,
     ListRuns,
     RunEvents,
     RunPlaybook,
     RunPlaybookCommand,
     ShowRun,
+    allowlisted_playbook,
+    given_variables,
+    known_inventory,
+    launch_of,
+    new_run,
 )
+from aiops.domain.usecases.lost_runs import ReconcileRuns, SettleLostRuns
 from aiops.ports.automation import RunOutcome
 from tests.fakes import (
     FakeClock,
     FakePlaybookCatalogue,
     FakePlaybookRunner,
     FakeRunnerProcesses,
+    FakeRunRecorders,
     FakeUnitOfWork,
 )
 
@@ -52,28 +61,70 @@ PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGJ3c3V0aWNrbGVzc3NlY3JldGtleW
 
 
 class World:
+    """The automation use cases over fakes; each property builds the use case afresh, so a
+    test may change a setting (lost_after_seconds) between calls."""
+
     def __init__(self, **policy: object) -> None:
         self.uow = FakeUnitOfWork()
+        self.clock = FakeClock()
         self.runner = FakePlaybookRunner()
         self.catalogue = FakePlaybookCatalogue(
             inventories=("localhost", "fleet"),
             variables={"ping": dict.fromkeys(("db_password", "region", "motd"), VarType.STR)},
         )
         self.processes = FakeRunnerProcesses()
-        self.ports = AutomationPorts(
+        self.policy = AutomationPolicy(**policy)  # type: ignore[arg-type]
+        self.recorders = FakeRunRecorders(uow=self.uow, clock=self.clock, batch_size=3)
+        self.lost_after_seconds = 120.0
+
+    @property
+    def settle(self) -> SettleLostRuns:
+        return SettleLostRuns(
             uow=self.uow,
-            clock=FakeClock(),
+            clock=self.clock,
+            processes=self.processes,
+            lost_after_seconds=self.lost_after_seconds,
+        )
+
+    @property
+    def run_playbook(self) -> RunPlaybook:
+        return RunPlaybook(
+            uow=self.uow,
+            clock=self.clock,
             runner=self.runner,
             catalogue=self.catalogue,
             processes=self.processes,
-            policy=AutomationPolicy(**policy),  # type: ignore[arg-type]
-            flush_seconds=3600,  # the test thread stores the events (the fake uow is not shared)
-            batch_size=3,
+            recorders=self.recorders,
+            policy=self.policy,
         )
+
+    @property
+    def list_playbooks(self) -> ListPlaybooks:
+        return ListPlaybooks(catalogue=self.catalogue, policy=self.policy)
+
+    @property
+    def list_runs(self) -> ListRuns:
+        return ListRuns(uow=self.uow, settle=self.settle)
+
+    @property
+    def show_run(self) -> ShowRun:
+        return ShowRun(uow=self.uow, settle=self.settle)
+
+    @property
+    def run_events(self) -> RunEvents:
+        return RunEvents(uow=self.uow, settle=self.settle)
+
+    @property
+    def cancel_run(self) -> CancelRun:
+        return CancelRun(uow=self.uow, clock=self.clock, runner=self.runner, settle=self.settle)
+
+    @property
+    def reconcile_runs(self) -> ReconcileRuns:
+        return ReconcileRuns(uow=self.uow, settle=self.settle)
 
     def run(self, **fields: object) -> int:
         values: dict[str, object] = {"playbook": "ping", "actor": ADMIN}
-        run = RunPlaybook(ports=self.ports)(RunPlaybookCommand(**(values | fields)))  # type: ignore[arg-type]
+        run = self.run_playbook(RunPlaybookCommand(**(values | fields)))  # type: ignore[arg-type]
         assert run.id is not None
         return run.id
 
@@ -117,7 +168,7 @@ def test_events_are_stored_in_batches_and_read_after_a_seq() -> None:
     assert stored == [1, 2, 3, 4, 5, 6]  # two full batches of 3; the 7th waits
     summary = (HostSummary(host="localhost", ok=7),)
     world.runner.finish(run_id, RunOutcome(status=RunStatus.SUCCESSFUL, rc=0, summary=summary))
-    page = RunEvents(ports=world.ports)(run_id, after_seq=5, actor=OWNER)
+    page = world.run_events(run_id, after_seq=5, actor=OWNER)
     assert [e.seq for e in page.events] == [6, 7]
     assert page.last_seq == 7
     assert page.run.status is RunStatus.SUCCESSFUL
@@ -259,35 +310,35 @@ def test_a_project_inventory_runs_with_the_projects_identity() -> None:
 def test_cancel_marks_the_request_and_stops_a_local_run() -> None:
     world = World()
     run_id = world.run()
-    CancelRun(ports=world.ports)(run_id, actor=ADMIN)
+    world.cancel_run(run_id, actor=ADMIN)
     assert world.runner.cancelled == [run_id]
     assert world.uow.committed.automation_runs[run_id].cancel_requested
     listener = world.runner.listeners[run_id]
     assert listener.cancel_requested()
     world.runner.finish(run_id, RunOutcome(status=RunStatus.CANCELLED, rc=254))
     with pytest.raises(AutomationRefused, match="already finished"):
-        CancelRun(ports=world.ports)(run_id, actor=ADMIN)
+        world.cancel_run(run_id, actor=ADMIN)
 
 
 def test_only_admins_run_and_cancel_and_owners_may_look() -> None:
     world = World()
     run_id = world.run()
     with pytest.raises(PermissionDenied):
-        CancelRun(ports=world.ports)(run_id, actor=OWNER)
-    assert [r.id for r in ListRuns(ports=world.ports)(actor=OWNER)] == [run_id]
-    assert ShowRun(ports=world.ports)(run_id, actor=OWNER).id == run_id
-    assert [p.name for p in ListPlaybooks(ports=world.ports)(actor=OWNER)] == [
+        world.cancel_run(run_id, actor=OWNER)
+    assert [r.id for r in world.list_runs(actor=OWNER)] == [run_id]
+    assert world.show_run(run_id, actor=OWNER).id == run_id
+    assert [p.name for p in world.list_playbooks(actor=OWNER)] == [
         "ping",
         "ai-clis",
         "host-report",
     ]
-    for use_case in (ListRuns(ports=world.ports), ListPlaybooks(ports=world.ports)):
+    for use_case in (world.list_runs, world.list_playbooks):
         with pytest.raises(PermissionDenied):
             use_case(actor=MEMBER)
     with pytest.raises(PermissionDenied):
-        RunEvents(ports=world.ports)(run_id, actor=MEMBER)
+        world.run_events(run_id, actor=MEMBER)
     with pytest.raises(NotFound):
-        ShowRun(ports=world.ports)(run_id + 100, actor=ADMIN)
+        world.show_run(run_id + 100, actor=ADMIN)
     assert len(world.uow.committed.audit) == 1
     assert world.uow.committed.audit[0].action == "automation.started"
 
@@ -337,3 +388,97 @@ def test_each_declared_type_accepts_its_values_only(
 ) -> None:
     assert kind.accepts(good)
     assert not kind.accepts(bad)
+
+
+# --- RunPlaybook's pure decisions -----------------------------------------------------------
+
+names = st.sampled_from(["ping", "ai-clis", "host-report", "deploy", "gone"])
+
+
+@given(name=names, allowlist=st.lists(names, unique=True), present=st.lists(names, unique=True))
+def test_a_playbook_runs_only_when_allowlisted_and_present(
+    name: str, allowlist: list[str], present: list[str]
+) -> None:
+    playbooks = [Playbook(name=n, description=n.upper()) for n in present]
+    if name not in allowlist:
+        with pytest.raises(AutomationRefused, match="not on the allowlist"):
+            allowlisted_playbook(name, allowlist, playbooks)
+    elif name not in present:
+        with pytest.raises(AutomationRefused, match="its file is missing"):
+            allowlisted_playbook(name, allowlist, playbooks)
+    else:
+        found = allowlisted_playbook(name, allowlist, playbooks)
+        assert (found.name, found.description) == (name, name.upper())
+
+
+@given(name=st.sampled_from(["localhost", "fleet", "web"]), known=st.sets(st.just("fleet")))
+def test_an_inventory_must_be_a_known_name(name: str, known: set[str]) -> None:
+    if name in known:
+        assert known_inventory(name, known) == name
+    else:
+        with pytest.raises(ValidationError, match="is not a known inventory"):
+            known_inventory(name, known)
+
+
+def test_extra_vars_given_as_text_or_a_mapping_come_out_alike_and_declared() -> None:
+    playbook = Playbook(name="ping", description="", variables={"region": VarType.STR})
+    assert given_variables("region: eu", playbook) == {"region": "eu"}
+    assert given_variables({"region": "eu"}, playbook) == {"region": "eu"}
+    assert given_variables(None, playbook) == {}
+    with pytest.raises(ValidationError, match="not an extra var of playbook 'ping'"):
+        given_variables({"motd": "hi"}, playbook)
+
+
+def checked_run(**fields: object) -> CheckedRun:
+    values: dict[str, object] = {
+        "playbook": "ping", "inventory": "fleet", "limit": "web", "tags": "a", "check": True,
+        "variables": {"db_password": "hunter2", "region": "eu"},
+        "secret": frozenset({"db_password"}), "identity": "deploy",
+        "private_key_path": "/keys/deploy", "actor": ADMIN,
+    }  # fmt: skip
+    return CheckedRun(**(values | fields))  # type: ignore[arg-type]
+
+
+def test_a_new_run_is_queued_with_its_secrets_masked_and_its_runner_seen_now() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    run = new_run(checked_run(), runner="here:1", now=now)
+    assert run.status is RunStatus.QUEUED
+    assert run.extra_vars == {"db_password": MASK, "region": "eu"}
+    assert (run.runner, run.runner_seen_at, run.queued_at, run.started_by) == (
+        "here:1",
+        now,
+        now,
+        "ada",
+    )
+    assert (run.playbook, run.inventory, run.limit, run.tags, run.check, run.identity) == (
+        "ping",
+        "fleet",
+        "web",
+        "a",
+        True,
+        "deploy",
+    )
+
+
+def test_a_launch_carries_the_real_values_and_the_key_but_never_shows_them() -> None:
+    launch = launch_of(7, checked_run(), timeout_seconds=60)
+    assert launch.extra_vars == {"db_password": "hunter2", "region": "eu"}
+    assert (launch.run_id, launch.private_key_path, launch.timeout_seconds) == (
+        7,
+        "/keys/deploy",
+        60,
+    )
+    assert "hunter2" not in repr(launch)
+    assert "hunter2" not in repr(checked_run())
+
+
+def test_cancelling_the_local_runs_at_shutdown_asks_each_and_waits_on_the_clock() -> None:
+    world = World()
+    first, second = world.run(), world.run()
+    world.runner.finish(first, RunOutcome(status=RunStatus.SUCCESSFUL, rc=0))
+    cancel = CancelLocalRuns(
+        runner=world.runner, clock=world.clock, cancel=lambda: world.cancel_run
+    )
+    assert cancel(grace_seconds=5) == [second]
+    assert world.runner.cancelled == [second]
+    assert world.uow.committed.automation_runs[second].cancel_requested

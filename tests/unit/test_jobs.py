@@ -1,19 +1,20 @@
-"""Job use cases and the JobRunner against the in-memory job store and a fake clock."""
+"""Job use cases and the JobRunner against the in-memory job store, a fake clock and a worker
+that runs each job inline (the threaded worker: tests/integration/jobs/test_job_worker.py)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aiops.domain.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from aiops.domain.model.access import Actor
-from aiops.domain.model.jobs import Job, JobOutcome, JobStatus
+from aiops.domain.model.jobs import Job, JobOutcome, JobStatus, Schedule
 from aiops.domain.usecases.job_handlers import PlaybookJob, check_shape, default_handlers
 from aiops.domain.usecases.jobs import (
     AddJob,
@@ -26,10 +27,14 @@ from aiops.domain.usecases.jobs import (
     RunJobNow,
     RunJobNowCommand,
     RunnerPolicy,
+    job_outcome,
+    lease_is_stale,
+    next_run_after,
     params_from_json,
+    run_handler,
 )
 from aiops.ports.jobs import JobHandler
-from tests.fakes import FakeClock, FakeJobStore, FakeUnitOfWork
+from tests.fakes import FakeClock, FakeJobStore, FakeJobWorker, FakeStop, FakeUnitOfWork
 
 
 class Noop:
@@ -88,6 +93,7 @@ class World:
             "noop": self.noop,
         }
         self.events = Events()
+        self.worker = FakeJobWorker()
         self.add = AddJob(uow=self.uow, clock=self.clock, handlers=self.handlers,
                           timezone="Europe/Berlin")  # fmt: skip
 
@@ -96,6 +102,7 @@ class World:
             store=self.store,
             handlers=self.handlers,
             clock=self.clock,
+            worker=self.worker,
             policy=RunnerPolicy(owner=owner, **policy),
             events=self.events,
         )
@@ -264,13 +271,13 @@ def test_a_runner_that_lost_its_lease_does_not_overwrite_the_new_owners_result()
 
 
 def test_a_running_job_renews_its_lease_so_no_other_runner_takes_it() -> None:
-    lease = timedelta(seconds=0.3)  # heartbeat every 0.1 s
+    lease = timedelta(seconds=30)
     taken: list[int] = []
 
     def during(job: Job) -> None:
-        for _ in range(4):  # 0.4 s of fake time, more than the lease
-            w.clock.advance(seconds=0.1)
-            time.sleep(0.15)
+        for _ in range(4):  # 40 s, more than the lease, renewed every 10 s
+            w.clock.advance(seconds=10)
+            w.worker.beat()
             taken.append(len(w.runner("b", lease=lease).run_once()))
 
     w = World(during)
@@ -283,7 +290,7 @@ def test_a_running_job_renews_its_lease_so_no_other_runner_takes_it() -> None:
 
 
 def test_stop_releases_the_rest_of_a_claimed_batch() -> None:
-    stop = threading.Event()
+    stop = FakeStop()
     w = World(lambda job: stop.set())
     for name in ("j1", "j2", "j3"):
         w.add_noop(name)
@@ -297,38 +304,44 @@ def test_stop_releases_the_rest_of_a_claimed_batch() -> None:
 
 
 def test_a_job_still_running_after_the_grace_period_is_released() -> None:
-    stop, unblock = threading.Event(), threading.Event()
-
-    def during(job: Job) -> None:
-        stop.set()
-        unblock.wait(5)
-
-    w = World(during)
+    stop = FakeStop()
+    w = World(lambda job: stop.set())
+    w.worker.outlives_grace = True
     w.add_noop("stuck")
     w.clock.advance(minutes=5)
-    started = time.monotonic()
     outcomes = w.runner(grace=0.2).run_once(stop)
-    unblock.set()
     assert outcomes == [None]
-    assert time.monotonic() - started < 2
     job = w.job("stuck")
     assert job.lease_owner is None
     assert job.last_status is None
+    assert job.next_run <= w.clock.now()  # still due: the next runner takes it
     assert w.events.lines[-1] == "released stuck: still running 0.2 s after stop"
 
 
 def test_a_job_that_ends_within_the_grace_period_is_recorded() -> None:
-    stop = threading.Event()
-
-    def during(job: Job) -> None:
-        stop.set()
-        time.sleep(0.1)
-
-    w = World(during)
+    stop = FakeStop()
+    w = World(lambda job: stop.set())
     w.add_noop("quick")
     w.clock.advance(minutes=5)
     w.runner(grace=2).run_once(stop)
     assert w.job("quick").last_status is JobStatus.OK
+
+
+def test_a_job_whose_lease_was_taken_while_its_batch_ran_is_not_started() -> None:
+    def slow(job: Job) -> None:  # the first job outlasts the lease; b takes the other
+        w.clock.advance(seconds=31)
+        other = "j2" if job.name == "j1" else "j1"
+        assert w.store.claim(other, "b", w.clock.now(), timedelta(seconds=30)) is not None
+
+    w = World(slow)
+    for name in ("j1", "j2"):
+        w.add_noop(name)
+    w.clock.advance(minutes=5)
+    w.runner("a").run_once()
+    [ran] = w.noop.runs
+    other = "j2" if ran == "j1" else "j1"
+    assert w.events.lines[-1] == f"released {other}: lease lost before start"
+    assert w.job(other).lease_owner == "b"
 
 
 def test_run_now_makes_a_job_due_or_runs_it_inline() -> None:
@@ -425,8 +438,6 @@ def test_a_job_whose_kind_this_runner_lacks_fails_and_the_runner_goes_on() -> No
 
 
 def _schedule() -> Any:
-    from aiops.domain.model.jobs import Schedule
-
     return Schedule(every_seconds=60)
 
 
@@ -447,3 +458,60 @@ def test_run_now_while_the_job_runs_is_kept_so_it_runs_again_next() -> None:
 
     assert w.job("busy").next_run == requested[0]  # not the hour after: it was asked for
     assert w.job("calm").next_run > w.clock.now() + timedelta(minutes=59)
+
+
+# --- the runner's pure decisions ------------------------------------------------------------
+
+START = FakeClock().now()
+
+
+@given(lease=st.integers(3, 3600), age=st.integers(0, 7200))
+def test_a_claim_is_stale_once_it_is_a_third_of_the_lease_old(lease: int, age: int) -> None:
+    claimed_at = START
+    stale = lease_is_stale(claimed_at, START + timedelta(seconds=age), timedelta(seconds=lease))
+    assert stale == (age * 3 >= lease)
+
+
+@given(every=st.integers(1, 86_400), took=st.integers(0, 3 * 86_400))
+def test_the_next_run_follows_the_start_unless_the_run_outlasted_the_interval(
+    every: int, took: int
+) -> None:
+    schedule = Schedule(every_seconds=every)
+    started, ended = START, START + timedelta(seconds=took)
+    next_run = next_run_after(schedule, started, ended)
+    assert next_run > ended  # never in the past: no catching up
+    if took < every:
+        assert next_run == started + timedelta(seconds=every)
+    else:
+        assert next_run == ended + timedelta(seconds=every)
+
+
+@given(summary=st.text(max_size=20), error=st.none() | st.text(max_size=20))
+def test_a_job_outcome_fails_exactly_when_there_is_an_error(
+    summary: str, error: str | None
+) -> None:
+    outcome = job_outcome(START, START + timedelta(seconds=2), summary, error)
+    assert (outcome.status is JobStatus.FAILED) == (error is not None)
+    assert (outcome.summary, outcome.error, outcome.duration) == (summary, error, 2)
+
+
+class Raising:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def check(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(params)
+
+    def __call__(self, job: Job) -> str:
+        raise self.error
+
+
+def test_a_handler_gives_its_summary_or_the_message_of_what_went_wrong() -> None:
+    job = Job(name="j", kind="noop", schedule=Schedule(every_seconds=60), next_run=START)
+    assert run_handler({"noop": Noop()}, job) == ("nothing done", None)
+    assert run_handler({"noop": Raising(DomainError("no route"))}, job) == ("", "no route")
+    assert run_handler({"noop": Raising(KeyError("x" * 3000))}, job) == (
+        "",
+        ("unexpected error: KeyError: '" + "x" * 3000)[:2000],
+    )
+    assert run_handler({}, job) == ("", "no handler for job kind 'noop' in this runner")

@@ -11,10 +11,8 @@ import attrs
 import pytest
 
 from aiops.domain.model.automation import AutomationRefused, RunEvent, RunStatus
-from aiops.domain.usecases.automation import CancelRun, ListRuns, RunEvents, RunRecorder, ShowRun
-from aiops.domain.usecases.lost_runs import ReconcileRuns
 from aiops.ports.automation import RunOutcome
-from tests.fakes import FakeClock
+from tests.fakes import FakeRunRecording
 from tests.unit.test_automation import ADMIN, OWNER, World
 
 REASON = "aiops process 1 on here ended before the run finished"
@@ -35,13 +33,13 @@ def test_reconcile_marks_the_runs_of_a_dead_runner_failed_with_the_reason_and_au
     )
     world.processes.kill()
 
-    lost = ReconcileRuns(ports=world.ports)()
+    lost = world.reconcile_runs()
 
     assert [run.id for run in lost] == [running, queued]
     for run_id in (running, queued):
         run = world.uow.committed.automation_runs[run_id]
         assert (run.status, run.rc, run.reason) == (RunStatus.FAILED, None, REASON)
-        assert run.ended_at == world.ports.clock.now()
+        assert run.ended_at == world.clock.now()
     audit = [e for e in world.uow.committed.audit if e.action == "automation.lost"]
     assert [(e.actor, e.target) for e in audit] == [
         ("system", f"run:{running}"),
@@ -50,7 +48,7 @@ def test_reconcile_marks_the_runs_of_a_dead_runner_failed_with_the_reason_and_au
     assert audit[0].detail["reason"] == REASON
     assert audit[0].detail["runner"] == "here:1"
     assert world.processes.asked == ["here:1"]  # one look per runner, however many runs
-    assert ReconcileRuns(ports=world.ports)() == []  # nothing twice
+    assert world.reconcile_runs() == []  # nothing twice
 
 
 def test_runs_of_a_live_runner_or_of_another_host_are_left_alone() -> None:
@@ -64,7 +62,7 @@ def test_runs_of_a_live_runner_or_of_another_host_are_left_alone() -> None:
     world.processes.pid = 3
     world.processes.kill("elsewhere:2")  # even if a pid there is "dead" here, not ours to say
 
-    assert ReconcileRuns(ports=world.ports)() == []
+    assert world.reconcile_runs() == []
     runs = world.uow.committed.automation_runs
     assert {runs[i].status for i in (mine, other_process, other_host)} == {RunStatus.RUNNING}
     assert not any(e.action == "automation.lost" for e in world.uow.committed.audit)
@@ -76,9 +74,9 @@ def test_finished_runs_are_never_looked_at() -> None:
     world.runner.finish(run_id, RunOutcome(status=RunStatus.SUCCESSFUL, rc=0))
     world.processes.kill()
 
-    assert ReconcileRuns(ports=world.ports)() == []
-    assert ListRuns(ports=world.ports)(actor=ADMIN)[0].status is RunStatus.SUCCESSFUL
-    assert ShowRun(ports=world.ports)(run_id, actor=ADMIN).reason is None
+    assert world.reconcile_runs() == []
+    assert world.list_runs(actor=ADMIN)[0].status is RunStatus.SUCCESSFUL
+    assert world.show_run(run_id, actor=ADMIN).reason is None
     assert world.processes.asked == []
 
 
@@ -87,11 +85,11 @@ def test_show_and_list_report_a_lost_run_as_failed() -> None:
     run_id = world.run()
     world.processes.kill()
 
-    shown = ShowRun(ports=world.ports)(run_id, actor=OWNER)
+    shown = world.show_run(run_id, actor=OWNER)
 
     assert (shown.status, shown.reason) == (RunStatus.FAILED, REASON)
     assert world.uow.committed.automation_runs[run_id] == shown
-    [listed] = ListRuns(ports=world.ports)(actor=ADMIN)
+    [listed] = world.list_runs(actor=ADMIN)
     assert listed == shown
 
 
@@ -101,11 +99,11 @@ def test_the_events_page_of_a_lost_run_is_complete_with_the_events_stored_before
     world.runner.emit(
         run_id, *(RunEvent(run_id=run_id, seq=seq, event="runner_on_ok") for seq in (1, 2, 3))
     )
-    page = RunEvents(ports=world.ports)(run_id, actor=ADMIN)
+    page = world.run_events(run_id, actor=ADMIN)
     assert page.run.status is RunStatus.RUNNING  # alive: more may come
 
     world.processes.kill()
-    page = RunEvents(ports=world.ports)(run_id, actor=ADMIN)
+    page = world.run_events(run_id, actor=ADMIN)
 
     assert page.run.status.finished
     assert page.run.reason == REASON
@@ -118,7 +116,7 @@ def test_cancelling_a_lost_run_is_refused_as_finished() -> None:
     world.processes.kill()
 
     with pytest.raises(AutomationRefused, match="already finished \\(failed\\)"):
-        CancelRun(ports=world.ports)(run_id, actor=ADMIN)
+        world.cancel_run(run_id, actor=ADMIN)
 
     run = world.uow.committed.automation_runs[run_id]
     assert (run.status, run.reason, run.cancel_requested) == (RunStatus.FAILED, REASON, False)
@@ -133,15 +131,8 @@ SILENT = (
 )
 
 
-def clock_of(world: World) -> FakeClock:
-    assert isinstance(world.ports.clock, FakeClock)
-    return world.ports.clock
-
-
-def recorder_of(world: World, run_id: int) -> RunRecorder:
-    recorder = world.runner.listeners[run_id]
-    assert isinstance(recorder, RunRecorder)
-    return recorder
+def recorder_of(world: World, run_id: int) -> FakeRunRecording:
+    return world.recorders.recordings[run_id]
 
 
 def run_elsewhere(world: World) -> int:
@@ -158,7 +149,7 @@ def seen(world: World, run_id: int) -> datetime | None:
 
 def test_a_runner_beats_every_quarter_of_lost_after_while_its_run_is_unfinished() -> None:
     world = World()
-    clock = clock_of(world)
+    clock = world.clock
     run_id = world.run()
     started = clock.now()
     assert seen(world, run_id) == started  # stored with the run
@@ -181,13 +172,13 @@ def test_a_runner_beats_every_quarter_of_lost_after_while_its_run_is_unfinished(
 
 def test_a_run_of_another_host_whose_runner_fell_silent_is_lost_with_when_it_was_heard() -> None:
     world = World()
-    clock = clock_of(world)
+    clock = world.clock
     run_id = run_elsewhere(world)
 
     clock.advance(seconds=119)
-    assert ShowRun(ports=world.ports)(run_id, actor=ADMIN).status is RunStatus.RUNNING
+    assert world.show_run(run_id, actor=ADMIN).status is RunStatus.RUNNING
     clock.advance(seconds=2)
-    [listed] = ListRuns(ports=world.ports)(actor=ADMIN)
+    [listed] = world.list_runs(actor=ADMIN)
 
     assert (listed.status, listed.rc, listed.reason) == (RunStatus.FAILED, None, SILENT)
     assert world.uow.committed.automation_runs[run_id] == listed
@@ -198,13 +189,13 @@ def test_a_run_of_another_host_whose_runner_fell_silent_is_lost_with_when_it_was
 
 def test_a_beating_runner_of_another_host_is_never_lost() -> None:
     world = World()
-    clock = clock_of(world)
+    clock = world.clock
     run_id = run_elsewhere(world)
 
     for _ in range(20):  # ten minutes, beating every 30 s
         clock.advance(seconds=30)
         recorder_of(world, run_id).beat()
-        assert ReconcileRuns(ports=world.ports)() == []
+        assert world.reconcile_runs() == []
 
     assert world.uow.committed.automation_runs[run_id].status is RunStatus.RUNNING
 
@@ -212,35 +203,34 @@ def test_a_beating_runner_of_another_host_is_never_lost() -> None:
 def test_a_live_runner_of_this_host_is_trusted_over_a_late_heartbeat() -> None:
     """/proc says it runs (say, its database was away and it could not beat): not lost."""
     world = World()
-    clock = clock_of(world)
+    clock = world.clock
     run_id = world.run()
 
     clock.advance(minutes=10)
 
-    assert ReconcileRuns(ports=world.ports)() == []
+    assert world.reconcile_runs() == []
     assert world.uow.committed.automation_runs[run_id].status is RunStatus.RUNNING
 
 
 def test_the_silence_allowed_follows_the_setting() -> None:
     world = World()
-    world.ports = attrs.evolve(world.ports, lost_after_seconds=600)
-    clock = clock_of(world)
+    world.lost_after_seconds = 600
+    clock = world.clock
     run_id = run_elsewhere(world)
-    assert world.ports.heartbeat_seconds == 150
 
     clock.advance(seconds=599)
-    assert ReconcileRuns(ports=world.ports)() == []
+    assert world.reconcile_runs() == []
     clock.advance(seconds=2)
-    assert [run.id for run in ReconcileRuns(ports=world.ports)()] == [run_id]
+    assert [run.id for run in world.reconcile_runs()] == [run_id]
 
 
 def test_a_run_marked_lost_by_another_host_that_then_finishes_keeps_its_real_outcome() -> None:
     """Its runner was only cut off from the database: the outcome it stores wins."""
     world = World()
-    clock = clock_of(world)
+    clock = world.clock
     run_id = run_elsewhere(world)
     clock.advance(minutes=5)
-    assert ReconcileRuns(ports=world.ports)()[0].reason == SILENT
+    assert world.reconcile_runs()[0].reason == SILENT
 
     world.runner.finish(run_id, RunOutcome(status=RunStatus.SUCCESSFUL, rc=0))
 

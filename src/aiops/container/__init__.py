@@ -360,27 +360,48 @@ class Container(containers.DeclarativeContainer):
     )
 
     # Ansible automation
-    automation_ports = providers.Singleton(
-        automation.AutomationPorts,
+    settle_lost_runs = providers.Factory(
+        lost_runs.SettleLostRuns,
+        uow=uow.provider,
+        clock=clock,
+        processes=gateways.runner_processes,
+        lost_after_seconds=settings.provided.run_lost_after,
+    )
+    list_playbooks = providers.Factory(
+        automation.ListPlaybooks, catalogue=gateways.playbook_catalogue, policy=automation_policy
+    )
+    list_inventories = providers.Factory(
+        automation.ListInventories, catalogue=gateways.playbook_catalogue
+    )
+    run_playbook = providers.Factory(
+        automation.RunPlaybook,
         uow=uow.provider,
         clock=clock,
         runner=gateways.playbook_runner,
         catalogue=gateways.playbook_catalogue,
         processes=gateways.runner_processes,
+        recorders=gateways.run_recorders,
         policy=automation_policy,
-        lost_after_seconds=settings.provided.run_lost_after,
     )
-    list_playbooks = providers.Factory(automation.ListPlaybooks, ports=automation_ports)
-    list_inventories = providers.Factory(automation.ListInventories, ports=automation_ports)
-    run_playbook = providers.Factory(automation.RunPlaybook, ports=automation_ports)
-    list_runs = providers.Factory(automation.ListRuns, ports=automation_ports)
-    show_run = providers.Factory(automation.ShowRun, ports=automation_ports)
-    run_events = providers.Factory(automation.RunEvents, ports=automation_ports)
-    cancel_run = providers.Factory(automation.CancelRun, ports=automation_ports)
+    list_runs = providers.Factory(automation.ListRuns, uow=uow.provider, settle=settle_lost_runs)
+    show_run = providers.Factory(automation.ShowRun, uow=uow.provider, settle=settle_lost_runs)
+    run_events = providers.Factory(automation.RunEvents, uow=uow.provider, settle=settle_lost_runs)
+    cancel_run = providers.Factory(
+        automation.CancelRun,
+        uow=uow.provider,
+        clock=clock,
+        runner=gateways.playbook_runner,
+        settle=settle_lost_runs,
+    )
     cancel_local_runs = providers.Factory(
-        automation.CancelLocalRuns, ports=automation_ports, cancel=cancel_run.provider
+        automation.CancelLocalRuns,
+        runner=gateways.playbook_runner,
+        clock=clock,
+        cancel=cancel_run.provider,
     )
-    reconcile_runs = providers.Factory(lost_runs.ReconcileRuns, ports=automation_ports)
+    reconcile_runs = providers.Factory(
+        lost_runs.ReconcileRuns, uow=uow.provider, settle=settle_lost_runs
+    )
 
     # Scheduled jobs
     fetch_workspaces = providers.Factory(
@@ -405,6 +426,7 @@ class Container(containers.DeclarativeContainer):
         store=gateways.job_store,
         handlers=job_handlers,
         clock=clock,
+        worker=gateways.job_worker,
         policy=runner_policy,
     )
     add_job = providers.Factory(

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
         npm_installer,
         process_locks,
         procfs_runner_processes,
+        run_recorder,
     )
+    from aiops.adapters import job_worker as job_workers
     from aiops.adapters import mapped_accounts as mapped
     from aiops.adapters.file_credentials import FileCredentialStore
     from aiops.adapters.filesystem_key_store import FilesystemKeyStore
@@ -47,6 +49,7 @@ else:
         npm_installer,
         procfs_runner_processes,
         process_locks,
+        run_recorder,
     ) = modules(
         "aiops.adapters",
         "ansible",
@@ -56,8 +59,10 @@ else:
         "npm_installer",
         "procfs_runner_processes",
         "process_locks",
+        "run_recorder",
     )
     (mapped,) = modules("aiops.adapters", "mapped_accounts")
+    (job_workers,) = modules("aiops.adapters", "job_worker")
     (jobs,) = modules("aiops.adapters.sqlalchemy", "jobs")
 
 
@@ -233,4 +238,11 @@ class Gateways(containers.DeclarativeContainer):
         _playbook_runner, settings=settings, catalogue=playbook_catalogue
     )
     runner_processes = providers.Singleton(procfs_runner_processes.ProcfsRunnerProcesses)
+    run_recorders = providers.Singleton(
+        run_recorder.ThreadedRunRecorders,
+        uow=core.uow.provider,
+        clock=core.clock,
+        lost_after_seconds=settings.provided.run_lost_after,
+    )
+    job_worker = providers.Singleton(job_workers.ThreadedJobWorker)
     job_store = providers.Singleton(jobs.SqlAlchemyJobStore, engine=core.engine)

@@ -8,12 +8,12 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-import attrs
 import pytest
 from dependency_injector import providers
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from aiops.adapters.run_recorder import ThreadedRunRecorders
 from aiops.container import Container
 from aiops.domain.model.automation import AutomationRun, RunStatus
 from aiops.entrypoints.http.app import create_app
@@ -147,8 +147,10 @@ def test_a_running_run_beats_until_it_finishes(
     app: Container, runner: FakePlaybookRunner, processes: FakeRunnerProcesses
 ) -> None:
     """The recorder's own thread beats (here every 0.1 s) against the real database."""
-    ports = attrs.evolve(app.automation_ports(), lost_after_seconds=0.4, flush_seconds=0.05)
-    app.automation_ports.override(providers.Object(ports))
+    recorders = ThreadedRunRecorders(
+        uow=app.uow, clock=app.clock(), lost_after_seconds=0.4, flush_seconds=0.05
+    )
+    app.gateways.run_recorders.override(providers.Object(recorders))
     run_id = start(app)
     first = seen_at(app, run_id)
 

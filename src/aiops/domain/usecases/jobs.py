@@ -1,17 +1,15 @@
 """Scheduled jobs: add, list, run now, enable/disable and remove them (admins), and the
 JobRunner that claims due jobs with a lease and runs them.
 
-A runner claims a batch of due jobs, runs each in a worker thread while it renews the lease
-every third of the lease, then records the outcome and the next run. On stop it claims
-nothing more, gives the running job a grace period to finish, and otherwise releases its
-lease so another runner takes it at once.
+A runner claims a batch of due jobs, runs each through the JobWorker port (a worker thread,
+adapters/job_worker.py) while it renews the lease every third of the lease, then records the
+outcome and the next run. On stop it claims nothing more, gives the running job a grace
+period to finish, and otherwise releases its lease so another runner takes it at once.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -23,6 +21,7 @@ from aiops.domain.model.access import SYSTEM, Actor
 from aiops.domain.model.jobs import Job, JobOutcome, JobStatus, Schedule, job_name
 from aiops.domain.usecases._audit import record
 from aiops.ports.clock import Clock
+from aiops.ports.job_worker import JobWorker, StopSignal
 from aiops.ports.jobs import JobHandler, JobHandlers, JobStore
 from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -223,19 +222,69 @@ class RunnerPolicy:
         return self.lease.total_seconds() / 3
 
 
+class NeverStop:
+    """A stop signal never set: a run asked for here and now (`aiops jobs run`)."""
+
+    def is_set(self) -> bool:
+        return False
+
+
+def lease_is_stale(claimed_at: datetime, now: datetime, lease: timedelta) -> bool:
+    """Whether a claim has aged past the heartbeat interval (a third of the lease): earlier
+    jobs of the batch took a while, so the lease is renewed before the job starts."""
+    return now - claimed_at >= lease / 3
+
+
+def next_run_after(schedule: Schedule, started: datetime, ended: datetime) -> datetime:
+    """The next run after one that started and ended so: a run longer than the interval does
+    not catch up."""
+    next_run = schedule.next_after(started)
+    return next_run if next_run > ended else schedule.next_after(ended)
+
+
+def run_handler(handlers: JobHandlers, job: Job) -> tuple[str, str | None]:
+    """The job's handler called once: its summary, and its error message (None: it went
+    well). A bug in one job must not stop the runner, so any exception is an error here."""
+    try:
+        handler = handlers.get(job.kind)
+        if handler is None:
+            raise DomainError(f"no handler for job kind {job.kind!r} in this runner")
+        return handler(job), None
+    except DomainError as error:
+        return "", error.message
+    except Exception as error:
+        return "", f"unexpected error: {type(error).__name__}: {error}"[:2000]
+
+
+def job_outcome(started: datetime, ended: datetime, summary: str, error: str | None) -> JobOutcome:
+    return JobOutcome(
+        status=JobStatus.FAILED if error is not None else JobStatus.OK,
+        started_at=started,
+        ended_at=ended,
+        summary=summary,
+        error=error,
+    )
+
+
 class JobRunner:
+    """Claims due jobs with a lease and runs each through the worker, which renews the lease
+    while the job runs; records the outcome and the next run. The loop that calls run_once
+    until stopped is the scheduler's (entrypoints/scheduler.py)."""
+
     def __init__(
         self,
         *,
         store: JobStore,
         handlers: JobHandlers,
         clock: Clock,
+        worker: JobWorker,
         policy: RunnerPolicy,
         events: RunnerEvents | None = None,
     ) -> None:
         self._store = store
         self._handlers = handlers
         self._clock = clock
+        self._worker = worker
         self._policy = policy
         self._events = events or QuietEvents()
 
@@ -243,15 +292,9 @@ class JobRunner:
     def policy(self) -> RunnerPolicy:
         return self._policy
 
-    def run(self, stop: threading.Event) -> None:
-        """Claim and run due jobs until `stop` is set."""
-        while not stop.is_set():
-            if not self.run_once(stop):
-                stop.wait(self._policy.poll)
-
-    def run_once(self, stop: threading.Event | None = None) -> list[JobOutcome | None]:
+    def run_once(self, stop: StopSignal | None = None) -> list[JobOutcome | None]:
         """One claim and its jobs (an outcome each, None for a job released unfinished)."""
-        stop = stop or threading.Event()
+        stop = NeverStop() if stop is None else stop
         p = self._policy
         claimed_at = self._clock.now()
         claimed = self._store.claim_due(p.owner, claimed_at, p.lease, p.batch)
@@ -272,47 +315,30 @@ class JobRunner:
         if job is None:
             raise Conflict(f"job {name!r} is running elsewhere (its lease is held): try later")
         self._events.claimed(job)
-        outcome = self._execute(job, threading.Event(), self._clock.now())
+        outcome = self._execute(job, NeverStop(), self._clock.now())
         assert outcome is not None
         return outcome
 
-    def _execute(self, job: Job, stop: threading.Event, claimed_at: datetime) -> JobOutcome | None:
+    def _execute(self, job: Job, stop: StopSignal, claimed_at: datetime) -> JobOutcome | None:
         assert job.id is not None
         p = self._policy
-        # Earlier jobs of the batch took a while: renew before starting, or give it up.
-        stale = self._clock.now() - claimed_at >= p.lease / 3
-        if stale and not self._renew(job):
+        if lease_is_stale(claimed_at, self._clock.now(), p.lease) and not self._renew(job):
             self._events.released(job, "lease lost before start")
             return None
         started = self._clock.now()
-        work = _Work(self._handlers, job)
-        thread = threading.Thread(target=work, name=f"job-{job.name}", daemon=True)
-        thread.start()
-        deadline: float | None = None
-        next_beat = time.monotonic() + p.heartbeat_every
-        while not work.done.is_set():
-            if stop.is_set() and deadline is None:
-                deadline = time.monotonic() + p.grace
-            wake = min(next_beat, deadline) if deadline is not None else next_beat
-            if work.done.wait(max(0.0, min(wake - time.monotonic(), 0.5))):
-                break
-            if deadline is not None and time.monotonic() >= deadline:
-                self._release(job, f"still running {p.grace:g} s after stop")
-                return None
-            if time.monotonic() >= next_beat:
-                next_beat = time.monotonic() + p.heartbeat_every
-                self._renew(job)
-        ended = self._clock.now()
-        outcome = JobOutcome(
-            status=JobStatus.FAILED if work.error else JobStatus.OK,
-            started_at=started,
-            ended_at=ended,
-            summary=work.summary,
-            error=work.error,
+        done = self._worker.run(
+            lambda: run_handler(self._handlers, job),
+            beat=lambda: self._renew(job),
+            every=p.heartbeat_every,
+            stop=stop,
+            grace=p.grace,
         )
-        next_run = job.schedule.next_after(started)
-        if next_run <= ended:  # a run longer than the interval: no catching up
-            next_run = job.schedule.next_after(ended)
+        if done is None:
+            self._release(job, f"still running {p.grace:g} s after stop")
+            return None
+        ended = self._clock.now()
+        outcome = job_outcome(started, ended, *done)
+        next_run = next_run_after(job.schedule, started, ended)
         recorded = self._store.finish(
             job.id, p.owner, outcome, next_run, claimed_next_run=job.next_run
         )
@@ -328,33 +354,3 @@ class JobRunner:
         assert job.id is not None
         self._store.release(job.id, self._policy.owner)
         self._events.released(job, reason)
-
-
-class _Work:
-    """One handler call in a worker thread: its summary or its error message."""
-
-    def __init__(self, handlers: JobHandlers, job: Job) -> None:
-        self._handlers = handlers
-        self._job = job
-        self.done = threading.Event()
-        self.summary = ""
-        self.error: str | None = None
-
-    def __call__(self) -> None:
-        try:
-            handler = self._handlers.get(self._job.kind)
-            if handler is None:
-                raise DomainError(f"no handler for job kind {self._job.kind!r} in this runner")
-            self.summary = handler(self._job)
-        except DomainError as error:
-            self.error = error.message
-        except Exception as error:  # a bug in one job must not stop the runner: recorded
-            self.error = f"unexpected error: {type(error).__name__}: {error}"[:2000]
-        finally:
-            self.done.set()
-
-
-def describe_next(job: Job, now: datetime) -> str:
-    if not job.enabled:
-        return "disabled"
-    return "due" if job.next_run <= now else job.next_run.isoformat(timespec="seconds")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import attrs
 
@@ -25,9 +24,6 @@ from aiops.domain.usecases._audit import record
 from aiops.ports.clock import Clock
 from aiops.ports.runner_processes import RunnerProcesses
 from aiops.ports.unit_of_work import UnitOfWorkFactory
-
-if TYPE_CHECKING:
-    from aiops.domain.usecases.automation import AutomationPorts
 
 
 def lost_reason(processes: RunnerProcesses, runner: str) -> str:
@@ -57,21 +53,39 @@ def why_lost(
     return None
 
 
-def settle_lost(ports: AutomationPorts, runs: Sequence[AutomationRun]) -> list[AutomationRun]:
-    """`runs` as they are, except the lost ones, now failed (as stored)."""
-    silent_since = ports.clock.now() - timedelta(seconds=ports.lost_after_seconds)
-    verdicts: dict[str, bool | None] = {}
-    settled: list[AutomationRun] = []
-    for run in runs:
-        runner = run.runner
-        if run.status.finished or runner is None:
-            settled.append(run)
-            continue
-        if runner not in verdicts:
-            verdicts[runner] = ports.processes.alive(runner)
-        reason = why_lost(ports.processes, run, verdicts[runner], silent_since)
-        settled.append(run if reason is None else _mark_lost(ports.uow, ports.clock, run, reason))
-    return settled
+class SettleLostRuns:
+    """`runs` as they are, except the lost ones, now failed (as stored). Every use case that
+    shows runs settles them first: a lost run reads as failed, never as running for ever."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        processes: RunnerProcesses,
+        lost_after_seconds: float = 120.0,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._processes = processes
+        self._lost_after = timedelta(seconds=lost_after_seconds)
+
+    def __call__(self, runs: Sequence[AutomationRun]) -> list[AutomationRun]:
+        silent_since = self._clock.now() - self._lost_after
+        verdicts: dict[str, bool | None] = {}
+        settled: list[AutomationRun] = []
+        for run in runs:
+            runner = run.runner
+            if run.status.finished or runner is None:
+                settled.append(run)
+                continue
+            if runner not in verdicts:
+                verdicts[runner] = self._processes.alive(runner)
+            reason = why_lost(self._processes, run, verdicts[runner], silent_since)
+            settled.append(
+                run if reason is None else _mark_lost(self._uow, self._clock, run, reason)
+            )
+        return settled
 
 
 def _mark_lost(
@@ -105,11 +119,12 @@ class ReconcileRuns:
     """At web-server and scheduler start: every unfinished run whose runner has died (or gone
     silent, on another host) is marked failed. Returns the runs so marked."""
 
-    def __init__(self, *, ports: AutomationPorts) -> None:
-        self._p = ports
+    def __init__(self, *, uow: UnitOfWorkFactory, settle: SettleLostRuns) -> None:
+        self._uow = uow
+        self._settle = settle
 
     def __call__(self) -> list[AutomationRun]:
-        with self._p.uow(read_only=True) as uow:
+        with self._uow(read_only=True) as uow:
             unfinished = list(uow.automation_runs.unfinished())
-        settled = settle_lost(self._p, unfinished)
+        settled = self._settle(unfinished)
         return [after for before, after in zip(unfinished, settled, strict=True) if after != before]
