@@ -40,7 +40,6 @@ from aiops.domain.model.automation import (
 )
 from aiops.domain.model.identities import identity_name
 from aiops.domain.model.playbook_vars import check_declared
-from aiops.domain.model.tenants import Role
 from aiops.domain.usecases._audit import record
 from aiops.domain.usecases.lost_runs import SettleLostRuns
 from aiops.domain.usecases.run_journal import require_run
@@ -64,7 +63,7 @@ class AutomationPolicy:
 
 
 def require_viewer(actor: Actor) -> None:
-    if not (actor.is_admin or Role.OWNER in actor.roles.values()):
+    if not actor.manages_some_tenant:
         raise PermissionDenied("only admins and tenant owners may see automation runs")
 
 
