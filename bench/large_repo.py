@@ -260,7 +260,8 @@ def _add_packed_refs(bare: Path, extra: dict[str, str]) -> None:
             blocks[name] = [line]
     for ref, sha in extra.items():
         blocks[ref] = [f"{sha} {ref}"]
-    assert header.startswith("# pack-refs with:") and "sorted" in header, header
+    if "sorted" not in header:
+        raise RuntimeError(f"unexpected packed-refs header: {header}")
     body = [line for ref in sorted(blocks, key=str.encode) for line in blocks[ref]]
     packed.write_text("\n".join([header, *body]) + "\n")
 
