@@ -266,6 +266,43 @@ def _add_packed_refs(bare: Path, extra: dict[str, str]) -> None:
     packed.write_text("\n".join([header, *body]) + "\n")
 
 
+def overlay(repo: Path, where: Path) -> Path:
+    """A bare repository at `where` that borrows every object of `repo` (objects/info/
+    alternates) and starts with its refs: cheap to make, and free to take new commits without
+    touching the cache."""
+    _git("init", "-q", "--bare", "-b", "main", str(where))
+    (where / "objects" / "info" / "alternates").write_text(f"{repo / 'objects'}\n")
+    shutil.copyfile(repo / "packed-refs", where / "packed-refs")
+    return where
+
+
+def add_commit(bare: Path, ref: str, name: str) -> str:
+    """One new commit on `ref` of `bare` (changing `name`), made without a work tree."""
+    env = GIT_ENV | {
+        "GIT_AUTHOR_NAME": "Gen Erator",
+        "GIT_AUTHOR_EMAIL": "gen@example.com",
+        "GIT_COMMITTER_NAME": "Gen Erator",
+        "GIT_COMMITTER_EMAIL": "gen@example.com",
+    }
+
+    def git(*args: str, stdin: bytes = b"") -> str:
+        done = subprocess.run(
+            ["git", "-C", str(bare), *args], input=stdin, env=env, capture_output=True, check=True
+        )
+        return done.stdout.decode().strip()
+
+    parent = git("rev-parse", "--verify", "-q", f"{ref}^{{commit}}")
+    blob = git("hash-object", "-w", "--stdin", stdin=f"{name} {time.time_ns()}\n".encode())
+    listing = git("ls-tree", parent).encode() + b"\n" + f"100644 blob {blob}\t{name}\n".encode()
+    entries = sorted(
+        {line.split(b"\t", 1)[1]: line for line in listing.splitlines() if line}.items()
+    )
+    tree = git("mktree", stdin=b"\n".join(line for _, line in entries) + b"\n")
+    commit = git("commit-tree", tree, "-p", parent, "-m", f"Add {name}")
+    git("update-ref", ref, commit, parent)
+    return commit
+
+
 # Serving it ----------------------------------------------------------------------------------
 
 
