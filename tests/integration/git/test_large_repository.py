@@ -1,6 +1,7 @@
 """Clone and fetch of the generated large repository (bench/large_repo.py: 50,000 commits,
 5,000 files, 600 tags, 21,000 `refs/pull/N/head`, 2,000 of them on objects the repository
-lacks) over `git daemon` and `git http-backend` on 127.0.0.1, through the real adapter.
+lacks) over `git daemon`, `git http-backend` and the tests' private sshd on 127.0.0.1,
+through the real adapter.
 
 What a user gets is the branches and tags, complete, and nothing a pull ref alone reaches: no
 `refs/pull/*` ref, no pull request's commit. The repository is generated once and cached
@@ -18,9 +19,11 @@ from types import ModuleType
 import pytest
 
 from aiops.adapters.git import GitCliWorkspaces
+from aiops.domain.model.workspaces import RemoteAccess
 from aiops.ports.git_workspaces import WorkTree
 
 from .conftest import GIT_ENV, NO_ACCESS, Git
+from .test_ssh import Sshd, sshd  # noqa: F401 - the private sshd fixture, shared
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("large-repository")]
 
@@ -51,11 +54,20 @@ def published(repository: Path) -> set[str]:
     return _objects(repository, "--branches", "--tags")
 
 
-@pytest.fixture(params=["git-daemon", "http-backend"])
-def served(request: pytest.FixtureRequest, repository: Path) -> Iterator[str]:
+@pytest.fixture(params=["git-daemon", "http-backend", "sshd"])
+def served(
+    request: pytest.FixtureRequest, repository: Path, tmp_path: Path
+) -> Iterator[tuple[str, RemoteAccess]]:
+    """The repository's URL on one of the servers, and how to reach it (the sshd: its key,
+    and its host key in the known_hosts of the `workspaces` fixture)."""
+    if request.param == "sshd":
+        server: Sshd = request.getfixturevalue("sshd")
+        (tmp_path / "known_hosts").write_text(server.known_hosts_line() + "\n")
+        yield server.url(repository), RemoteAccess(ssh_key_path=str(server.client_key))
+        return
     serve = large.git_daemon if request.param == "git-daemon" else large.http_backend
     with serve(repository) as url:
-        yield url
+        yield url, NO_ACCESS
 
 
 def _objects(repo: Path, *revisions: str) -> set[str]:
@@ -89,10 +101,11 @@ def test_a_clone_holds_every_branch_and_tag_complete_and_nothing_only_pull_refs_
     workspaces: GitCliWorkspaces,
     repository: Path,
     published: set[str],
-    served: str,
+    served: tuple[str, RemoteAccess],
     target: Path,
 ) -> None:
-    workspaces.clone(served, WorkTree(target), branch="main", access=NO_ACCESS)
+    url, access = served
+    workspaces.clone(url, WorkTree(target), branch="main", access=access)
 
     clone = Git(target)
     assert _refs(target, "refs/pull") == []
