@@ -150,6 +150,10 @@ def _commit(ref: str, mark: int, when: int, message: str, parent: int | None) ->
     return head + (b"from :%d\n" % parent if parent is not None else b"")
 
 
+def _change(path: str, content: bytes) -> bytes:
+    return b"M 100644 inline %s\n%s" % (path.encode(), _data(content))
+
+
 def _branch_mark(b: int, k: int) -> int:
     return COMMITS + 1 + b * BRANCH_COMMITS + k
 
@@ -158,67 +162,57 @@ def _pull_mark(n: int) -> int:
     return COMMITS + 1 + BRANCHES * BRANCH_COMMITS + n
 
 
-def _stream(out: IO[bytes]) -> None:
-    """Every commit, branch and tag, in fast-import's language. Marks: commit i of main is :i
-    (1-based); the branches' and pull requests' commits follow."""
-    first = [
-        b"M 100644 inline %s\n%s" % (_path(n).encode(), _data(_content(n, 0))) for n in range(FILES)
-    ]
-    readme = b"M 100644 inline README.md\n" + _data(b"# generated\n")
-    out.write(
-        _commit("refs/heads/main", 1, START, "Initial import", None) + readme + b"".join(first)
-    )
+def _main(out: IO[bytes]) -> None:
+    """Commit i of main is mark :i: the first adds every file, each later one changes one."""
+    files = b"".join(_change(_path(n), _content(n, 0)) for n in range(FILES))
+    readme = _change("README.md", b"# generated\n")
+    out.write(_commit("refs/heads/main", 1, START, "Initial import", None) + readme + files)
     for i in range(2, COMMITS + 1):
         n = i * 7919 % FILES
-        change = b"M 100644 inline %s\n%s" % (_path(n).encode(), _data(_content(n, i)))
-        out.write(
-            _commit("refs/heads/main", i, START + 600 * i, f"Change module {n} (#{i})", i - 1)
-            + change
-            + b"\n"
-        )
+        head = _commit("refs/heads/main", i, START + 600 * i, f"Change module {n} (#{i})", i - 1)
+        out.write(head + _change(_path(n), _content(n, i)) + b"\n")
+
+
+def _branches(out: IO[bytes]) -> None:
+    """feature/NN: a few commits of its own, from a commit of main 500 x NN back."""
     for b in range(BRANCHES):
         parent = COMMITS - 500 * b
         for k in range(BRANCH_COMMITS):
-            mark, path = _branch_mark(b, k), f"features/f{b:02d}.txt"
-            change = b"M 100644 inline %s\n%s" % (
-                path.encode(),
-                _data(b"feature %d step %d\n" % (b, k)),
-            )
-            out.write(
-                _commit(
-                    f"refs/heads/feature/{b:02d}",
-                    mark,
-                    START + 600 * (COMMITS + mark),
-                    f"Feature {b}, step {k}",
-                    parent,
-                )
-                + change
-                + b"\n"
-            )
+            mark = _branch_mark(b, k)
+            head = _commit(
+                f"refs/heads/feature/{b:02d}", mark, START + 600 * (COMMITS + mark),
+                f"Feature {b}, step {k}", parent,
+            )  # fmt: skip
+            out.write(head + _change(f"features/f{b:02d}.txt", b"feature %d step %d\n" % (b, k)))
+            out.write(b"\n")
             parent = mark
+
+
+def _pulls(out: IO[bytes]) -> None:
+    """refs/pull/N/head with a commit of its own (a fork's), on a commit of main."""
     for n in range(PULL_COMMITS):
-        path = f"pulls/p{n:04d}.txt"
-        change = b"M 100644 inline %s\n%s" % (path.encode(), _data(b"pull request %d\n" % n))
-        parent = COMMITS - 37 * n
-        out.write(
-            _commit(
-                f"refs/pull/{n + 1}/head",
-                _pull_mark(n),
-                START + 600 * (COMMITS + n),
-                f"Pull request {n + 1}",
-                parent,
-            )
-            + change
-            + b"\n"
-        )
+        head = _commit(
+            f"refs/pull/{n + 1}/head", _pull_mark(n), START + 600 * (COMMITS + n),
+            f"Pull request {n + 1}", COMMITS - 37 * n,
+        )  # fmt: skip
+        out.write(head + _change(f"pulls/p{n:04d}.txt", b"pull request %d\n" % n) + b"\n")
+
+
+def _tags(out: IO[bytes]) -> None:
+    who = b"Gen Erator <gen@example.com> %d +0000\n" % (START + 600 * COMMITS)
     for t in range(ANNOTATED_TAGS):
-        who = b"Gen Erator <gen@example.com> %d +0000\n" % (START + 600 * COMMITS)
-        out.write(
-            b"tag v%d.%d\nfrom :%d\ntagger %s" % (t // 20, t % 20, 100 + t * 120, who)
-            + _data(b"Release %d\n" % t)
-        )
+        tag = b"tag v%d.%d\nfrom :%d\ntagger %s" % (t // 20, t % 20, 100 + t * 120, who)
+        out.write(tag + _data(b"Release %d\n" % t))
     for t in range(LIGHT_TAGS):
         out.write(b"reset refs/tags/build-%d\nfrom :%d\n\n" % (t, 50 + t * 240))
+
+
+def _stream(out: IO[bytes]) -> None:
+    """Every commit, branch and tag, in fast-import's language."""
+    _main(out)
+    _branches(out)
+    _pulls(out)
+    _tags(out)
     out.write(b"done\n")
 
 
