@@ -117,6 +117,7 @@ bench: sync-dev  ## the benchmarks (figures for docs/performance.md)
 	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/git_status.py
+	$(BIN)/python bench/git_scale.py
 	$(BIN)/python bench/workspaces.py
 	$(BIN)/python bench/trackers.py
 	$(BIN)/python bench/issues.py

@@ -63,3 +63,24 @@ def test_the_cli_startup_benchmark_measures_every_command_beside_its_floors(
     assert all(seconds > 0 for seconds in report["medians"].values())
     assert [r["ratio"] > 0 for r in report["rows"]] == [True] * 5
     assert "| `aiops tenant list` |" in result.stdout
+
+
+@pytest.mark.serial  # wall times, and clones of the large generated repository
+def test_the_git_scale_benchmark_compares_every_operation_with_git(tmp_path: Path) -> None:
+    output = tmp_path / "git_scale.json"
+
+    result = subprocess.run(
+        [sys.executable, str(BENCH.with_name("git_scale.py")), "--quick", "--output", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+    assert result.returncode in (0, 1), result.stderr  # 1: a target missed (docs/performance.md)
+    report = json.loads(output.read_text())
+    assert [len(samples) for samples in report["clones"].values()] == [2, 2]
+    assert all(s["peak_tree_bytes"] > 0 for s in report["clones"]["aiops"])
+    assert set(report["fetches"]) == {"git", "use case", "git (cli)", "cli"}
+    assert [r["ratio"] > 0 for r in report["rows"]] == [True] * 6
+    assert "| `aiops init-workspace` vs `git clone`: time |" in result.stdout
