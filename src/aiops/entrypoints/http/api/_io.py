@@ -95,7 +95,13 @@ async def body(request: Request, shape: type[T], *, empty_ok: bool = False) -> T
         raise ValidationError("body", f"is not valid JSON ({error})") from None
     if not isinstance(data, dict):
         raise ValidationError("body", "must be a JSON object")
-    return structure(data, shape)
+    return structure({key: whole(value) for key, value in data.items()}, shape)
+
+
+def whole(value: Any) -> Any:
+    """JSON Schema calls 3.0 an integer (a number whose fraction is zero), so an id sent as
+    3.0 is 3; msgspec's strict decoding would refuse it. Only top-level fields are ids."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def out(value: Any, status_code: int = 200) -> Response:

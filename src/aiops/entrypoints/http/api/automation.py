@@ -11,11 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aiops.domain.model.automation import AutomationRefused
 from aiops.domain.usecases.automation import RunPlaybookCommand
 from aiops.entrypoints.http.api._io import api_actor, body, out, query
 from aiops.entrypoints.http.api.shapes import RunIn
-from aiops.entrypoints.http.errors import error_response
 from aiops.entrypoints.http.run_stream import is_complete
 from aiops.entrypoints.http.web import call, container
 from aiops.entrypoints.presenters import event_row, playbook_row, run_row
@@ -97,12 +95,9 @@ async def run_events(request: Request) -> Response:
 
 async def cancel_run(request: Request) -> Response:
     actor = await api_actor(request)
-    try:
-        run = await call(
-            partial(container(request).cancel_run(), request.path_params["run_id"], actor=actor)
-        )
-    except AutomationRefused as error:  # the run has already finished
-        return error_response(request, 409, error.code, error.message)
+    run = await call(  # a run already over: AutomationRefused, a Conflict (409)
+        partial(container(request).cancel_run(), request.path_params["run_id"], actor=actor)
+    )
     return out(run_row(run))
 
 

@@ -14,11 +14,13 @@ from aiops.domain.usecases.agent_context import PopulateCommand
 from aiops.domain.usecases.triage import PER_PAGE_MAX, SORTS, IssueFilters, TriageCommand
 from aiops.entrypoints.http.api._io import api_actor, body, out, query
 from aiops.entrypoints.http.api.shapes import AgentContextIn, TriageIn
-from aiops.entrypoints.http.api.types import Id, Slug, Text
+from aiops.entrypoints.http.api.types import Id, Printable, Slug
 from aiops.entrypoints.http.web import call, container
 
 DEFAULT_PER_PAGE = 50
-Filter = Annotated[Text, Meta(max_length=200)]
+# Filter text as SearchIssues takes it: label and assignee up to 100 characters, q up to 200.
+Label = Annotated[Printable, Meta(max_length=100)]
+Search = Annotated[Printable, Meta(max_length=200)]
 # The query parameters of GET /api/v1/issues (the Issues page's filters), as the route reads
 # them and the document publishes them.
 QUERY: dict[str, Any] = {
@@ -26,11 +28,11 @@ QUERY: dict[str, Any] = {
     "project": Id,
     "provider": Provider,
     "state": IssueState,
-    "label": Filter,
-    "assignee": Filter,
+    "label": Label,
+    "assignee": Label,
     "severity": Severity,
     "triage": TriageStatus,
-    "q": Filter,
+    "q": Search,
     "incidents": Literal["1", "on", "true", "0", "off", "false"],
     "sort": Literal.__getitem__(SORTS),
     "page": Annotated[int, Meta(ge=1, le=100_000)],

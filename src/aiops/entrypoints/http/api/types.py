@@ -12,9 +12,12 @@ from typing import Annotated
 
 from msgspec import Meta
 
+from aiops.domain.model import automation, identities
 from aiops.domain.model.validation import (
     COLOR_PATTERN,
+    EMAIL_LOCAL_MAX,
     HTTPS_TOKEN_MAX,
+    REPO_URL_MAX,
     SLUG_MAX,
     SLUG_PATTERN,
     USERNAME_PATTERN,
@@ -32,6 +35,11 @@ _SHOWN = r"[^\s\x00-\x1f\x7f-\x9f]"
 _CHAR = r"[A-Za-z0-9_+=,-]"
 _FIRST_WORD = rf"[A-Za-z0-9_+=,]{_CHAR}*(?:\.{_CHAR}+)*"
 _WORD = rf"{_CHAR}+(?:\.{_CHAR}+)*"
+# A git remote as the domain takes it, without the spaces it would strip: a URL of a known
+# scheme, scp-like user@host:path, or an absolute path; never a control character.
+_URL_CHAR = r"[^\s\x00-\x1f\x7f]"
+_REMOTE = rf"(?:(?:https|http|ssh|git|file)://{_URL_CHAR}+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:{_URL_CHAR}+|/{_URL_CHAR}*)"
+_TAG = rf"(?!-){automation.TAG_PATTERN}"
 
 
 def _whole(pattern: str) -> str:
@@ -67,7 +75,11 @@ Email = Annotated[
     str,
     Meta(
         max_length=254,
-        pattern=_whole(rf"{_EMAIL_ATOM}(?:\.{_EMAIL_ATOM})*@(?:{_LABEL}\.)+{_TOP_LABEL}"),
+        # the lookahead: never more than 64 characters before the "@" (RFC 5321's local part)
+        pattern=_whole(
+            rf"(?![^@]{{{EMAIL_LOCAL_MAX + 1}}}){_EMAIL_ATOM}(?:\.{_EMAIL_ATOM})*@"
+            rf"(?:{_LABEL}\.)+{_TOP_LABEL}"
+        ),
         description="a valid email address (expected name@example.com)",
     ),
 ]
@@ -102,10 +114,61 @@ HttpsToken = Annotated[
 PlaybookName = Annotated[
     str,
     Meta(
-        pattern="^[a-z0-9][a-z0-9_-]{0,63}$",
-        description="a valid playbook name: use 1-64 lowercase letters, digits, '_' or '-', "
-        "starting with a letter or digit (e.g. 'ping')",
+        pattern=_whole(automation.NAME_PATTERN),
+        min_length=1,
+        max_length=automation.NAME_MAX,
+        description=f"a valid playbook name: use 1-{automation.NAME_MAX} lowercase letters, "
+        "digits, '_' or '-', starting with a letter or digit (e.g. 'ping')",
+    ),
+]
+Inventory = Annotated[
+    str,
+    Meta(
+        pattern=_whole(automation.NAME_PATTERN),
+        min_length=1,
+        max_length=automation.NAME_MAX,
+        description=f"a valid inventory name: use 1-{automation.NAME_MAX} lowercase letters, "
+        "digits, '_' or '-', starting with a letter or digit (e.g. 'localhost')",
+    ),
+]
+HostLimit = Annotated[
+    str,
+    Meta(
+        pattern=_whole(rf"(?!-){automation.LIMIT_PATTERN}"),
+        max_length=512,
+        description="a host pattern: use host and group names joined with ',', '&' or '!' "
+        "(e.g. 'web,&prod')",
+    ),
+]
+Tags = Annotated[
+    str,
+    Meta(
+        pattern=_whole(f"{_TAG}(?:,{_TAG})*"),
+        max_length=512,
+        description="a list of tags: use names joined with ',' (e.g. 'a,b')",
+    ),
+]
+IdentityName = Annotated[
+    str,
+    Meta(
+        pattern=_whole(rf"(?!.*\.\.){identities.NAME_PATTERN}"),
+        max_length=identities.NAME_MAX,
+        description=f"a valid identity name: use 1-{identities.NAME_MAX} lowercase letters, "
+        "digits, '.', '_' or '-', starting and ending with a letter or digit (e.g. 'deploy')",
+    ),
+]
+RepoUrl = Annotated[
+    str,
+    Meta(
+        pattern=_whole(f"(?!-){_REMOTE}"),
+        max_length=REPO_URL_MAX,
+        description="a git remote: use https://, ssh://, git://, file://, user@host:path or an "
+        "absolute path",
     ),
 ]
 Text = Annotated[str, Meta(pattern=r"^[^\x00]*$", description="text without NUL characters")]
+# Filter text as the domain takes it: no control character (it would refuse one).
+Printable = Annotated[
+    str, Meta(pattern=r"^[^\x00-\x1f\x7f]*$", description="text without control characters")
+]
 Moment = Annotated[datetime, Meta(extra_json_schema={"format": "date-time"})]
