@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import re
+from datetime import datetime
 from typing import Any, TypeVar, get_args, get_type_hints
 
 import attrs
@@ -104,8 +105,14 @@ def whole(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def out(value: Any, status_code: int = 200) -> Response:
-    return JSONResponse(jsonable(value), status_code=status_code)
+def out(kind: Any, value: Any, status_code: int = 200) -> Response:
+    """`value` (an entity, a presenter's row or an api/outputs.py object) sent as `kind`, a
+    class of api/outputs.py or a list of one. The body holds that class's fields and no
+    other, so the document's response schema (generated from the class) is the body's; a
+    value that does not fit the class is a bug, and fails (500) rather than being sent."""
+    shaped = msgspec.convert(jsonable(value), kind, strict=False)
+    body = jsonable(msgspec.to_builtins(shaped, builtin_types=(datetime,)))  # isoformat, as --json
+    return JSONResponse(body, status_code=status_code)
 
 
 def query(request: Request, name: str, kind: Any, default: Any = None) -> Any:

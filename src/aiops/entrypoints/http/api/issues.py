@@ -13,6 +13,7 @@ from aiops.domain.model.trackers import IssueState, Provider, Severity, TriageSt
 from aiops.domain.usecases.agent_context import PopulateCommand
 from aiops.domain.usecases.triage import PER_PAGE_MAX, SORTS, IssueFilters, TriageCommand
 from aiops.entrypoints.http.api._io import api_actor, body, out, query
+from aiops.entrypoints.http.api.outputs import AgentContextResult, Issue, IssuePage
 from aiops.entrypoints.http.api.shapes import AgentContextIn, TriageIn
 from aiops.entrypoints.http.api.types import Id, Printable, Slug
 from aiops.entrypoints.http.web import call, container
@@ -60,13 +61,14 @@ async def search(request: Request) -> Response:
     )
     page = await call(container(request).search_issues(), filters, actor)
     return out(
+        IssuePage,
         {
             "issues": list(page.issues),
             "total": page.total,
             "page": page.page,
             "per_page": page.per_page,
             "pages": page.pages,
-        }
+        },
     )
 
 
@@ -84,7 +86,7 @@ async def triage(request: Request) -> Response:
         actor=actor,
     )
     (issue,) = await call(container(request).triage_issues(), cmd)
-    return out(issue)
+    return out(Issue, issue)
 
 
 async def agent_context(request: Request) -> Response:
@@ -95,7 +97,7 @@ async def agent_context(request: Request) -> Response:
         issue_id=request.path_params["issue_id"], notes=data.notes or "", actor=actor
     )
     result = await call(container(request).populate_agent_context(), cmd)
-    return out({"path": result.path, "changed": result.changed})
+    return out(AgentContextResult, result)
 
 
 routes = [
