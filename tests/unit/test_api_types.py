@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aiops.domain.model import automation, identities, validation
+from aiops.domain.model.remotes import parse_remote
 from aiops.domain.usecases.triage import _short
 from aiops.entrypoints.http.api import types
 from aiops.entrypoints.http.api._io import whole
@@ -36,7 +37,7 @@ def values(kind: Any) -> st.SearchStrategy[str]:
 
 DOMAIN: list[tuple[Any, Callable[[str], object]]] = [
     (types.Email, validation.email),
-    (types.RepoUrl, validation.repo_url),
+    (types.RepoUrl, parse_remote),
     (types.Slug, validation.slug),
     (types.Branch, validation.branch),
     (types.Inventory, automation.inventory_name),

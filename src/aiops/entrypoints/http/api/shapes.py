@@ -147,7 +147,9 @@ ExtraVarsIn = dict[str, Any] | str | None  # checked by the domain (parse_extra_
 @attrs.frozen
 class RunIn:
     """POST /api/v1/runs: an allowlisted playbook and how to run it. `extra_vars` is a JSON
-    object, or JSON/YAML text; `secret_vars` names more variables to mask."""
+    object, or JSON/YAML text of one (at most 64 KiB), of variables named with letters,
+    digits and '_', never ansible_*: JSON Schema cannot say so, and the server refuses other
+    extra vars with 400. `secret_vars` names more variables to mask."""
 
     playbook: PlaybookName
     inventory: Inventory | None = None

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from msgspec import Meta
 
-from aiops.domain.model import automation, identities
+from aiops.domain.model import automation, identities, network
 from aiops.domain.model.validation import (
     COLOR_PATTERN,
     EMAIL_LOCAL_MAX,
@@ -35,10 +35,53 @@ _SHOWN = r"[^\s\x00-\x1f\x7f-\x9f]"
 _CHAR = r"[A-Za-z0-9_+=,-]"
 _FIRST_WORD = rf"[A-Za-z0-9_+=,]{_CHAR}*(?:\.{_CHAR}+)*"
 _WORD = rf"{_CHAR}+(?:\.{_CHAR}+)*"
-# A git remote as the domain takes it, without the spaces it would strip: a URL of a known
-# scheme, scp-like user@host:path, or an absolute path; never a control character.
+# A git remote as domain/model/remotes.py takes it (see _remote below).
 _URL_CHAR = r"[^\s\x00-\x1f\x7f]"
-_REMOTE = rf"(?:(?:https|http|ssh|git|file)://{_URL_CHAR}+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:{_URL_CHAR}+|/{_URL_CHAR}*)"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+
+
+def _any_case(name: str) -> str:
+    return "".join(
+        f"[{c.lower()}{c.upper()}]" if c.isalpha() else "\\." if c == "." else c for c in name
+    )
+
+
+def _host(edge: str, inner: str) -> str:
+    """A host name: labels of `inner` characters with `edge` ones at both ends, the last
+    starting with a letter (else a resolver reads it as a number), never a cloud metadata
+    service's name, up to 253 characters; or a dotted IPv4 address that is not link-local or
+    a metadata service's."""
+    label = f"{edge}(?:{inner}{{0,61}}{edge})?"
+    top = f"[A-Za-z](?:{inner}{{0,61}}{edge})?"
+    metadata = "|".join(_any_case(name) for name in sorted(network.METADATA_NAMES))
+    name = rf"(?![^/:?#]{{254}})(?!(?:{metadata})(?![A-Za-z0-9_.-]))(?:{label}\.)*{top}"
+    address = rf"(?!169\.254\.|100\.100\.100\.200(?![0-9])){_OCTET}(?:\.{_OCTET}){{3}}"
+    return f"(?:{name}|{address})"
+
+
+# An IPv6 literal in brackets: [::1], or all eight groups, the first not zero (so no IPv4
+# rides inside it, mapped or compatible) and not link-local (fe80::/10), 6to4 (2002::/16),
+# NAT64 (64:ff9b::/96) or AWS's metadata (fd00:ec2::254).
+_IPV6 = (
+    r"\[(?:::1|(?![fF][eE][89aAbB][0-9a-fA-F]:|2002:|64:[fF][fF]9[bB]:|[fF][dD]00:0{0,2}[eE][cC]2:)"
+    r"[1-9a-fA-F][0-9a-fA-F]{0,3}(?::[0-9a-fA-F]{1,4}){7})\]"
+)
+
+
+def _remote() -> str:
+    """https/http/ssh/git://[user@]host[:port][path], file://path, user@host:path (no ':' in
+    the path: it would read as a URL) or an absolute path; never a control character. A few
+    spellings the domain takes are left out (other IPv6 forms, numeric IPv4 spellings):
+    stricter than the domain, never looser."""
+    url_host = _host("[A-Za-z0-9_]", "[A-Za-z0-9_-]")
+    scp_host = _host("[A-Za-z0-9]", "[A-Za-z0-9-]")
+    port = r"(?::[1-9][0-9]{0,3})?"
+    authority = rf"(?:[A-Za-z0-9._~-]+@)?(?:{url_host}|{_IPV6}){port}"
+    url = rf"(?:https|http|ssh|git)://{authority}(?:[/?#]{_URL_CHAR}*)?"
+    scp = rf"[A-Za-z0-9._][A-Za-z0-9._-]*@{scp_host}:[^\s\x00-\x1f\x7f:]+"
+    return rf"(?:{url}|file://{_URL_CHAR}+|{scp}|/{_URL_CHAR}*)"
+
+
 _TAG = rf"(?!-){automation.TAG_PATTERN}"
 
 
@@ -160,10 +203,10 @@ IdentityName = Annotated[
 RepoUrl = Annotated[
     str,
     Meta(
-        pattern=_whole(f"(?!-){_REMOTE}"),
+        pattern=_whole(_remote()),
         max_length=REPO_URL_MAX,
         description="a git remote: use https://, ssh://, git://, file://, user@host:path or an "
-        "absolute path",
+        "absolute path, on a host that is not link-local or a cloud metadata service",
     ),
 ]
 Text = Annotated[str, Meta(pattern=r"^[^\x00]*$", description="text without NUL characters")]
