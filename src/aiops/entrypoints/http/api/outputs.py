@@ -1,5 +1,7 @@
 """What the API sends back, as typed classes: the OpenAPI document's response schemas are
-generated from them (api/openapi.py). Field names are the JSON's, a contract: never rename."""
+generated from them (api/openapi.py), and every route sends its body as one of them through
+`_io.out(kind, value)`, so a body holds exactly its class's fields. Field names are the
+JSON's, a contract: never rename."""
 
 from __future__ import annotations
 
