@@ -282,11 +282,11 @@ def test_an_unknown_identity_is_refused_for_a_project(app: Container, uow: FakeU
     project = app.create_project()(CreateProjectCommand(tenant="acme", slug="web", name="Web"))
     assert project.id is not None
 
-    with pytest.raises(ValidationError, match="identity 404 does not exist"):
+    with pytest.raises(Conflict, match="identity 404 does not exist"):
         app.create_project()(
             CreateProjectCommand(tenant="acme", slug="api", name="API", identity_id=404)
         )
-    with pytest.raises(ValidationError, match="identity 404 does not exist"):
+    with pytest.raises(Conflict, match="identity 404 does not exist"):
         app.update_project()(UpdateProjectCommand(project_id=project.id, identity_id=404))
     with pytest.raises(ValidationError, match="not both"):
         app.update_project()(

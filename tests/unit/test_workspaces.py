@@ -11,7 +11,13 @@ from dependency_injector import providers
 
 from aiops import bootstrap
 from aiops.container import Container
-from aiops.domain.errors import AccountRefused, NotFound, PermissionDenied, ValidationError
+from aiops.domain.errors import (
+    AccountRefused,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from aiops.domain.model.access import Actor
 from aiops.domain.model.identities import SshIdentity
 from aiops.domain.model.workspaces import (
@@ -240,7 +246,7 @@ def test_an_unsafe_workspace_is_refused_on_the_card_and_not_fetched_by_the_job(
     [
         ("vera@example.com", WEB, PermissionDenied, "role in tenant 'acme' does not allow"),
         (IVO, 99, NotFound, "project 99 does not exist"),
-        (IVO, BARE, ValidationError, "has no repo_url"),
+        (IVO, BARE, Conflict, "has no repo_url"),
     ],
 )
 def test_init_refusals_change_nothing(

@@ -107,7 +107,7 @@ def test_an_admin_gives_a_project_an_identity_its_owner_may_only_clear_it(
     assert borrowed.status_code == 403
     assert f'<option value="{deploy.id}"' in form
     assert (picked.status_code, chosen) == (303, deploy.id)
-    assert (unknown.status_code, garbage.status_code) == (400, 400)
+    assert (unknown.status_code, garbage.status_code) == (409, 400)
     assert "identity 4242 does not exist" in unknown.text
     assert f'<option value="{deploy.id}" selected' in kept_form
     assert cleared.status_code == 303

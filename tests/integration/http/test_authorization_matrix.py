@@ -311,7 +311,7 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
     ("GET", "/api/v1/playbooks"): (SEES_RUNS_API, None),
     ("GET", "/api/v1/runs"): (SEES_RUNS_API, None),
     ("POST", "/api/v1/runs"): (
-        only({"admin": 400}, others=403, anonymous=401),
+        only({"admin": 409}, others=403, anonymous=401),
         lambda role: {"playbook": "not-allowlisted"},
     ),
     ("GET", "/api/v1/runs/{run_id:int}"): (SEES_RUNS_API, None),

@@ -522,7 +522,6 @@ def test_the_api_pages_through_events_after_a_seq_until_done(
 @pytest.mark.parametrize(
     ("body", "code", "words"),
     [
-        ({"playbook": "rm-everything"}, "automation_refused", "not on the allowlist"),
         ({"playbook": "ping", "extra_vars": "a: [1"}, "invalid", "neither JSON nor YAML"),
         ({"playbook": "ping", "extra_vars": [1, 2]}, "invalid", "body.extra_vars"),
         ({"playbook": "ping", "inventory": "production"}, "invalid", "not a known inventory"),
@@ -545,6 +544,19 @@ def test_the_api_refuses_bad_input_with_a_json_error_and_starts_nothing(
     error = response.json()["error"]
     assert error["code"] == code
     assert words in error["message"]
+    assert runner.launches == {}
+    assert stored_runs(app) == 0
+
+
+def test_the_api_refuses_a_playbook_off_this_servers_allowlist_with_409(
+    app: Container, admin: TestClient, world: World, runner: FakePlaybookRunner
+) -> None:
+    body = {"playbook": "rm-everything"}  # a valid name: the server's state refuses it
+    response = admin.post("/api/v1/runs", headers=bearer(world, World.ADMIN), json=body)
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "automation_refused"
+    assert "not on the allowlist" in response.json()["error"]["message"]
     assert runner.launches == {}
     assert stored_runs(app) == 0
 

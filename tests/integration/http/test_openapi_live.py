@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from dependency_injector import providers
 
 from aiops.container import Container
@@ -16,25 +15,30 @@ from tests.fakes import FakePlaybookRunner
 from tests.integration.http.conftest import World
 from tests.integration.http.sse import serving
 
+# A workspace operation talks to the project's git remote, which generated data points at
+# hosts that do not answer: the document promises 502 remote_failed then, and 502 is the
+# true answer, so it is the one 5xx expected there (any other still fails the check).
+CONFIG = """
+[[operations]]
+include-path-regex = "/workspace"
+checks.not_a_server_error.expected-statuses = ["2xx", "3xx", "4xx", "502"]
+"""
 
-@pytest.mark.xfail(
-    reason="schema-valid requests the domain still refuses for state the request cannot see "
-    "(no repo_url, no Linux account, unknown identity id, playbook not allowlisted), or for "
-    "rules JSON Schema does not state (email local part > 64, 'printable' filter text): "
-    "docs/adr/0015-api-schemas-from-classes.md",
-    strict=True,
-)
+
 def test_schemathesis_finds_no_failure_with_every_check(
     app: Container, world: World, tmp_path: Path
 ) -> None:
     runner = FakePlaybookRunner()  # a generated run is recorded, never run
     app.gateways.playbook_runner.override(providers.Object(runner))
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(CONFIG)
     try:
         with serving(create_app(app)) as base:
             st = Path(sys.executable).with_name("st")
             result = subprocess.run(
                 [
-                    str(st), "run", f"{base}/api/v1/openapi.json", "--checks", "all",
+                    str(st), "--config-file", str(config),
+                    "run", f"{base}/api/v1/openapi.json", "--checks", "all",
                     "--header", f"Authorization: Bearer {world.tokens[World.ADMIN]}",
                     "--max-examples", "10", "--seed", "1", "--no-color",
                     "--report-dir", str(tmp_path),

@@ -19,13 +19,17 @@ from typing import Any
 import attrs
 import yaml
 
-from aiops.domain.errors import DomainError, ValidationError
+from aiops.domain.errors import Conflict, ValidationError
 from aiops.domain.model.playbook_vars import VarType
 
 NAME_MAX = 64
-_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
-_LIMIT = re.compile(r"[A-Za-z0-9_.:,&!*?\[\]@-]+")
-_TAG = re.compile(r"[A-Za-z0-9_.-]+")
+# The patterns as text too: the JSON API publishes (and checks) the same ones.
+NAME_PATTERN = r"[a-z0-9][a-z0-9_-]*"
+LIMIT_PATTERN = r"[A-Za-z0-9_.:,&!*?\[\]@-]+"
+TAG_PATTERN = r"[A-Za-z0-9_.-]+"
+_NAME = re.compile(NAME_PATTERN)
+_LIMIT = re.compile(LIMIT_PATTERN)
+_TAG = re.compile(TAG_PATTERN)
 _VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SECRET_NAME = re.compile(r"pass|secret|token|key|credential|private|auth", re.IGNORECASE)
 EXTRA_VARS_MAX = 64 * 1024
@@ -34,8 +38,9 @@ MASK = "********"
 JsonValue = Any  # str | int | float | bool | None | list[JsonValue] | dict[str, JsonValue]
 
 
-class AutomationRefused(DomainError):
-    """A run cannot start: not on the allowlist, unknown inventory, a run already over, ..."""
+class AutomationRefused(Conflict):
+    """A run cannot start: not on the allowlist, unknown inventory, a run already over, ...
+    A Conflict: the state of this server refuses it, not the shape of the request."""
 
     code = "automation_refused"
 

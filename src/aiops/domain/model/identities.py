@@ -28,7 +28,8 @@ KEY_TYPES = (
 )
 PUBLIC_KEY_MAX = 16 * 1024
 NAME_MAX = 63
-_NAME = re.compile(r"[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?")
+NAME_PATTERN = r"[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?"  # the JSON API publishes it too
+_NAME = re.compile(NAME_PATTERN)
 _PRIVATE_MARKERS = ("PRIVATE KEY", "PuTTY-User-Key-File")
 
 

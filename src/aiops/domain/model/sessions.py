@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from aiops.domain.errors import DomainError, ValidationError
+from aiops.domain.errors import Conflict, ValidationError
 
 
 class Tool(enum.StrEnum):
@@ -193,7 +193,8 @@ class AgentSession:
         return f"ssh {host} -t tmux -S {self.tmux_socket} attach -t {self.target}"
 
 
-class SessionRefused(DomainError):
-    """A launch that may not happen: uid 0, no Linux account, no switch possible, ..."""
+class SessionRefused(Conflict):
+    """A launch that may not happen: uid 0, no Linux account, no switch possible, ...
+    A Conflict: the state of this server refuses it, not the shape of the request."""
 
     code = "session_refused"

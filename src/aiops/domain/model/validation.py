@@ -27,6 +27,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NOT_IN_BRANCH = re.compile(r"[\x00-\x1f\x7f ~^:?*\[\\]")
 _URL_SCHEMES = ("https://", "http://", "ssh://", "git://", "file://")
 HTTPS_TOKEN_MAX = 4096
+EMAIL_LOCAL_MAX = 64
+REPO_URL_MAX = 2048
 
 
 def slug(value: str, *, field: str = "slug") -> str:
@@ -66,7 +68,7 @@ def email(value: str, *, field: str = "email") -> str:
     valid = (
         at == "@"
         and len(candidate) <= 254
-        and 0 < len(local) <= 64
+        and 0 < len(local) <= EMAIL_LOCAL_MAX
         and _EMAIL_LOCAL.fullmatch(local) is not None
         and len(labels) >= 2
         and all(_DOMAIN_LABEL.fullmatch(label) for label in labels)
@@ -124,7 +126,7 @@ def repo_url(value: str, *, field: str = "repo_url") -> str:
     """A git remote: http(s)/ssh/git/file URL, scp-like user@host:path, or an absolute path."""
     candidate = value.strip()
     valid = (
-        0 < len(candidate) <= 2048
+        0 < len(candidate) <= REPO_URL_MAX
         and not candidate.startswith("-")
         and not any(ch.isspace() or ord(ch) < 32 for ch in candidate)
         and (

@@ -36,9 +36,7 @@ def require_identity(
     if not actor.is_admin:
         raise PermissionDenied("only a global admin may give a project an SSH identity")
     if uow.identities.get(identity_id) is None:
-        raise ValidationError(
-            "identity_id", f"identity {identity_id} does not exist: see `aiops identity list`"
-        )
+        raise Conflict(f"identity {identity_id} does not exist: see `aiops identity list`")
 
 
 @attrs.frozen(kw_only=True)

@@ -30,6 +30,7 @@ from aiops.ports.unit_of_work import IssueQuery, UnitOfWork, UnitOfWorkFactory
 SORTS = ("updated", "created", "severity", "number")
 PER_PAGE_MAX = 100
 BULK_MAX = 500
+NOTE_MAX = 4000
 
 
 def _choice(kind: type[StrEnum], value: str | None, field: str) -> str | None:
@@ -274,6 +275,6 @@ def triage_change(cmd: TriageCommand) -> TriageChange:
 
 
 def _note(value: str) -> str:
-    if len(value) > 4000 or "\x00" in value:
-        raise ValidationError("note", "must be at most 4000 characters")
+    if len(value) > NOTE_MAX or "\x00" in value:
+        raise ValidationError("note", f"must be at most {NOTE_MAX} characters")
     return value.strip()

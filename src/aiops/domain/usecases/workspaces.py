@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import attrs
 
-from aiops.domain.errors import DomainError, ValidationError
+from aiops.domain.errors import Conflict, DomainError, ValidationError
 from aiops.domain.model import validation
 from aiops.domain.model.access import SYSTEM, Actor, Permission
 from aiops.domain.model.workspaces import (
@@ -92,7 +92,7 @@ class InitWorkspace(_Changing):
         where = self._locate(ref, Permission.USE)
         url = where.project.repo_url
         if url is None:
-            raise ValidationError("repo_url", f"project {where.project.slug!r} has no repo_url")
+            raise Conflict(f"project {where.project.slug!r} has no repo_url: set one first")
         with self._locks.hold(where.path):
             origin = self._git.origin(where.tree)
             created = origin is None

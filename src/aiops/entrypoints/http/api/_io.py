@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import re
+from datetime import datetime
 from typing import Any, TypeVar, get_args, get_type_hints
 
 import attrs
@@ -95,11 +96,23 @@ async def body(request: Request, shape: type[T], *, empty_ok: bool = False) -> T
         raise ValidationError("body", f"is not valid JSON ({error})") from None
     if not isinstance(data, dict):
         raise ValidationError("body", "must be a JSON object")
-    return structure(data, shape)
+    return structure({key: whole(value) for key, value in data.items()}, shape)
 
 
-def out(value: Any, status_code: int = 200) -> Response:
-    return JSONResponse(jsonable(value), status_code=status_code)
+def whole(value: Any) -> Any:
+    """JSON Schema calls 3.0 an integer (a number whose fraction is zero), so an id sent as
+    3.0 is 3; msgspec's strict decoding would refuse it. Only top-level fields are ids."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def out(kind: Any, value: Any, status_code: int = 200) -> Response:
+    """`value` (an entity, a presenter's row or an api/outputs.py object) sent as `kind`, a
+    class of api/outputs.py or a list of one. The body holds that class's fields and no
+    other, so the document's response schema (generated from the class) is the body's; a
+    value that does not fit the class is a bug, and fails (500) rather than being sent."""
+    shaped = msgspec.convert(jsonable(value), kind, strict=False)
+    body = jsonable(msgspec.to_builtins(shaped, builtin_types=(datetime,)))  # isoformat, as --json
+    return JSONResponse(body, status_code=status_code)
 
 
 def query(request: Request, name: str, kind: Any, default: Any = None) -> Any:

@@ -11,11 +11,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aiops.domain.model.automation import AutomationRefused
 from aiops.domain.usecases.automation import RunPlaybookCommand
 from aiops.entrypoints.http.api._io import api_actor, body, out, query
+from aiops.entrypoints.http.api.outputs import Playbook, Run, RunEvents
 from aiops.entrypoints.http.api.shapes import RunIn
-from aiops.entrypoints.http.errors import error_response
 from aiops.entrypoints.http.run_stream import is_complete
 from aiops.entrypoints.http.web import call, container
 from aiops.entrypoints.presenters import event_row, playbook_row, run_row
@@ -34,7 +33,7 @@ EVENTS_QUERY: dict[str, Any] = {
 async def list_playbooks(request: Request) -> Response:
     actor = await api_actor(request)
     playbooks = await call(partial(container(request).list_playbooks(), actor=actor))
-    return out([playbook_row(playbook) for playbook in playbooks])
+    return out(list[Playbook], [playbook_row(playbook) for playbook in playbooks])
 
 
 async def start_run(request: Request) -> Response:
@@ -52,14 +51,14 @@ async def start_run(request: Request) -> Response:
         actor=actor,
     )
     run = await call(container(request).run_playbook(), cmd)
-    return out(run_row(run), 201)
+    return out(Run, run_row(run), 201)
 
 
 async def list_runs(request: Request) -> Response:
     actor = await api_actor(request)
     limit = query(request, "limit", RUNS_QUERY["limit"], 50)
     runs = await call(partial(container(request).list_runs(), limit=limit, actor=actor))
-    return out([run_row(run) for run in runs])
+    return out(list[Run], [run_row(run) for run in runs])
 
 
 async def show_run(request: Request) -> Response:
@@ -67,7 +66,7 @@ async def show_run(request: Request) -> Response:
     run = await call(
         partial(container(request).show_run(), request.path_params["run_id"], actor=actor)
     )
-    return out(run_row(run))
+    return out(Run, run_row(run))
 
 
 async def run_events(request: Request) -> Response:
@@ -86,24 +85,22 @@ async def run_events(request: Request) -> Response:
         )
     )
     return out(
+        RunEvents,
         {
             "run": run_row(page.run),
             "events": [event_row(event) for event in page.events],
             "last_seq": page.last_seq if page.last_seq is not None else after,
             "done": is_complete(page, limit),
-        }
+        },
     )
 
 
 async def cancel_run(request: Request) -> Response:
     actor = await api_actor(request)
-    try:
-        run = await call(
-            partial(container(request).cancel_run(), request.path_params["run_id"], actor=actor)
-        )
-    except AutomationRefused as error:  # the run has already finished
-        return error_response(request, 409, error.code, error.message)
-    return out(run_row(run))
+    run = await call(  # a run already over: AutomationRefused, a Conflict (409)
+        partial(container(request).cancel_run(), request.path_params["run_id"], actor=actor)
+    )
+    return out(Run, run_row(run))
 
 
 routes = [

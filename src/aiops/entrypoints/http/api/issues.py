@@ -13,12 +13,15 @@ from aiops.domain.model.trackers import IssueState, Provider, Severity, TriageSt
 from aiops.domain.usecases.agent_context import PopulateCommand
 from aiops.domain.usecases.triage import PER_PAGE_MAX, SORTS, IssueFilters, TriageCommand
 from aiops.entrypoints.http.api._io import api_actor, body, out, query
+from aiops.entrypoints.http.api.outputs import AgentContextResult, Issue, IssuePage
 from aiops.entrypoints.http.api.shapes import AgentContextIn, TriageIn
-from aiops.entrypoints.http.api.types import Id, Slug, Text
+from aiops.entrypoints.http.api.types import Id, Printable, Slug
 from aiops.entrypoints.http.web import call, container
 
 DEFAULT_PER_PAGE = 50
-Filter = Annotated[Text, Meta(max_length=200)]
+# Filter text as SearchIssues takes it: label and assignee up to 100 characters, q up to 200.
+Label = Annotated[Printable, Meta(max_length=100)]
+Search = Annotated[Printable, Meta(max_length=200)]
 # The query parameters of GET /api/v1/issues (the Issues page's filters), as the route reads
 # them and the document publishes them.
 QUERY: dict[str, Any] = {
@@ -26,11 +29,11 @@ QUERY: dict[str, Any] = {
     "project": Id,
     "provider": Provider,
     "state": IssueState,
-    "label": Filter,
-    "assignee": Filter,
+    "label": Label,
+    "assignee": Label,
     "severity": Severity,
     "triage": TriageStatus,
-    "q": Filter,
+    "q": Search,
     "incidents": Literal["1", "on", "true", "0", "off", "false"],
     "sort": Literal.__getitem__(SORTS),
     "page": Annotated[int, Meta(ge=1, le=100_000)],
@@ -58,13 +61,14 @@ async def search(request: Request) -> Response:
     )
     page = await call(container(request).search_issues(), filters, actor)
     return out(
+        IssuePage,
         {
             "issues": list(page.issues),
             "total": page.total,
             "page": page.page,
             "per_page": page.per_page,
             "pages": page.pages,
-        }
+        },
     )
 
 
@@ -82,7 +86,7 @@ async def triage(request: Request) -> Response:
         actor=actor,
     )
     (issue,) = await call(container(request).triage_issues(), cmd)
-    return out(issue)
+    return out(Issue, issue)
 
 
 async def agent_context(request: Request) -> Response:
@@ -93,7 +97,7 @@ async def agent_context(request: Request) -> Response:
         issue_id=request.path_params["issue_id"], notes=data.notes or "", actor=actor
     )
     result = await call(container(request).populate_agent_context(), cmd)
-    return out({"path": result.path, "changed": result.changed})
+    return out(AgentContextResult, result)
 
 
 routes = [

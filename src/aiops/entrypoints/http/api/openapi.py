@@ -54,6 +54,14 @@ OUTPUTS = [
 _, SCHEMAS = msgspec.json.schema_components([*INPUTS, *OUTPUTS], ref_template=REF)
 for _shape in INPUTS:  # the boundary refuses unknown keys (api/_io.py)
     SCHEMAS[_shape.__name__]["additionalProperties"] = False
+for _shape, _pairs in shapes.CLEARS.items():
+    SCHEMAS[_shape.__name__]["allOf"] = [
+        {
+            "if": {"properties": {flag: {"const": True}}, "required": [flag]},
+            "then": {"properties": {field: {"type": "null"}}},
+        }
+        for flag, field in _pairs.items()
+    ]
 for _name in ("BranchIn", "OptionalBranchIn"):  # "from" is a Python keyword
     _properties = SCHEMAS[_name]["properties"]
     _properties["from"] = _properties.pop("base")
@@ -311,11 +319,12 @@ PATHS: dict[str, Any] = {
         ),
         "post": operation(
             "Launch a tool in tmux as your Linux account in your workspace (an existing window "
-            "is focused instead: 200)",
+            "is focused instead: 200). 409 session_refused: aiops may not act as your Linux "
+            "account (none mapped, uid 0, the tool not enabled here)",
             201,
             ref("Session"),
             body="SessionIn",
-            errors=(401, 403, 404),
+            errors=(401, 403, 404, 409),
         ),
     },
     "/api/v1/sessions/{session_id}": {
@@ -352,11 +361,12 @@ PATHS: dict[str, Any] = {
         ),
         "post": operation(
             "Start a run of an allowlisted playbook in the background (global admins); "
-            "follow it with /api/v1/runs/{run_id}/events",
+            "follow it with /api/v1/runs/{run_id}/events. 409 automation_refused: the playbook "
+            "is not on this server's allowlist or its file is missing",
             201,
             ref("Run"),
             body="RunIn",
-            errors=(401, 403),
+            errors=(401, 403, 409),
         ),
     },
     "/api/v1/runs/{run_id}": {

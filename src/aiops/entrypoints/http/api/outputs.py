@@ -1,5 +1,7 @@
 """What the API sends back, as typed classes: the OpenAPI document's response schemas are
-generated from them (api/openapi.py). Field names are the JSON's, a contract: never rename."""
+generated from them (api/openapi.py), and every route sends its body as one of them through
+`_io.out(kind, value)`, so a body holds exactly its class's fields. Field names are the
+JSON's, a contract: never rename."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import attrs
 
 from aiops.domain.model.automation import RunStatus
 from aiops.domain.model.sessions import AgentStatus, Tool
+from aiops.domain.model.tenants import Role
 from aiops.domain.model.trackers import IssueState, Provider, Severity, TriageStatus
 from aiops.entrypoints.http.api.types import Moment
 
@@ -77,10 +80,12 @@ class User:
 
 @attrs.frozen
 class Me:
+    """`roles`: tenant id (as text) -> your role there."""
+
     id: int
     email: str
     is_admin: bool
-    roles: dict[str, str]
+    roles: dict[str, Role]
 
 
 @attrs.frozen
@@ -88,14 +93,14 @@ class Member:
     user_id: int
     email: str
     name: str
-    role: str
+    role: Role
 
 
 @attrs.frozen
 class Membership:
     user_id: int
     tenant_id: int
-    role: str
+    role: Role
 
 
 @attrs.frozen

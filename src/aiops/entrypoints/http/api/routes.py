@@ -16,6 +16,16 @@ from aiops.domain.usecases.projects import (
 from aiops.domain.usecases.tenants import CreateTenantCommand, UpdateTenantCommand
 from aiops.domain.usecases.users import CreateUserCommand
 from aiops.entrypoints.http.api._io import api_actor, body, out, path_slug, query
+from aiops.entrypoints.http.api.outputs import (
+    Identity,
+    Me,
+    Member,
+    Membership,
+    Project,
+    ProjectUpdated,
+    Tenant,
+    User,
+)
 from aiops.entrypoints.http.api.shapes import (
     MemberIn,
     ProjectIn,
@@ -33,19 +43,19 @@ PREFIX = "/api/v1"
 
 async def list_tenants(request: Request) -> Response:
     actor = await api_actor(request)
-    return out(await call(container(request).list_tenants(), actor))
+    return out(list[Tenant], await call(container(request).list_tenants(), actor))
 
 
 async def create_tenant(request: Request) -> Response:
     actor = await api_actor(request)
     data = await body(request, TenantIn)
     cmd = CreateTenantCommand(slug=data.slug, name=data.name, color=data.color, actor=actor)
-    return out(await call(container(request).create_tenant(), cmd), 201)
+    return out(Tenant, await call(container(request).create_tenant(), cmd), 201)
 
 
 async def get_tenant(request: Request) -> Response:
     actor = await api_actor(request)
-    return out(await call(container(request).get_tenant(), path_slug(request), actor))
+    return out(Tenant, await call(container(request).get_tenant(), path_slug(request), actor))
 
 
 async def update_tenant(request: Request) -> Response:
@@ -54,7 +64,7 @@ async def update_tenant(request: Request) -> Response:
     cmd = UpdateTenantCommand(
         slug=path_slug(request), name=data.name, color=data.color, actor=actor
     )
-    return out(await call(container(request).update_tenant(), cmd))
+    return out(Tenant, await call(container(request).update_tenant(), cmd))
 
 
 async def list_projects(request: Request) -> Response:
@@ -64,7 +74,7 @@ async def list_projects(request: Request) -> Response:
     except ValidationError:  # as for a tenant that does not exist: a name that cannot be one
         raise NotFound(f"tenant {request.query_params['tenant'][:80]!r} does not exist") from None
     listing = ListProjectsQuery(tenant=tenant, actor=actor)
-    return out(await call(container(request).list_projects(), listing))
+    return out(list[Project], await call(container(request).list_projects(), listing))
 
 
 async def create_project(request: Request) -> Response:
@@ -80,13 +90,13 @@ async def create_project(request: Request) -> Response:
         https_token=data.https_token,
         actor=actor,
     )
-    return out(await call(container(request).create_project(), cmd), 201)
+    return out(Project, await call(container(request).create_project(), cmd), 201)
 
 
 async def get_project(request: Request) -> Response:
     actor = await api_actor(request)
     project_id = request.path_params["project_id"]
-    return out(await call(container(request).get_project(), project_id, actor))
+    return out(Project, await call(container(request).get_project(), project_id, actor))
 
 
 async def update_project(request: Request) -> Response:
@@ -104,31 +114,21 @@ async def update_project(request: Request) -> Response:
         actor=actor,
     )
     update = await call(container(request).update_project(), cmd)
-    return out({**jsonable(update.project), "cleared": list(update.cleared)})
+    return out(ProjectUpdated, {**jsonable(update.project), "cleared": list(update.cleared)})
 
 
 async def list_identities(request: Request) -> Response:
     actor = await api_actor(request)
     listed = await call(container(request).list_identities(), actor)
     return out(
-        [
-            {
-                "id": item.identity.id,
-                "name": item.identity.name,
-                "public_key": item.identity.public_key,
-                "fingerprint": item.identity.fingerprint,
-                "has_private_key": item.identity.has_private_key,
-                "owner_email": item.owner_email,
-                "created_at": item.identity.created_at.isoformat(),
-            }
-            for item in listed
-        ]
+        list[Identity],
+        [{**jsonable(item.identity), "owner_email": item.owner_email} for item in listed],
     )
 
 
 async def list_users(request: Request) -> Response:
     actor = await api_actor(request)
-    return out(await call(container(request).list_users(), actor))
+    return out(list[User], await call(container(request).list_users(), actor))
 
 
 async def create_user(request: Request) -> Response:
@@ -142,18 +142,14 @@ async def create_user(request: Request) -> Response:
         linux_username=data.linux_username,
         actor=actor,
     )
-    return out(await call(container(request).create_user(), cmd), 201)
+    return out(User, await call(container(request).create_user(), cmd), 201)
 
 
 async def me(request: Request) -> Response:
     actor = await api_actor(request)
+    roles = {str(tenant): role for tenant, role in actor.roles.items()}
     return out(
-        {
-            "id": actor.user_id,
-            "email": actor.name,
-            "is_admin": actor.is_admin,
-            "roles": {str(tenant): role.value for tenant, role in actor.roles.items()},
-        }
+        Me, {"id": actor.user_id, "email": actor.name, "is_admin": actor.is_admin, "roles": roles}
     )
 
 
@@ -161,10 +157,8 @@ async def list_members(request: Request) -> Response:
     actor = await api_actor(request)
     members = await call(container(request).list_members(), path_slug(request), actor)
     return out(
-        [
-            {"user_id": m.user.id, "email": m.user.email, "name": m.user.name, "role": m.role.value}
-            for m in members
-        ]
+        list[Member],
+        [{**jsonable(m.user), "user_id": m.user.id, "role": m.role} for m in members],
     )
 
 
@@ -173,13 +167,7 @@ async def put_member(request: Request) -> Response:
     data = await body(request, MemberIn)
     cmd = AddMemberCommand(tenant=path_slug(request), email=data.email, role=data.role, actor=actor)
     membership = await call(container(request).add_member(), cmd)
-    return out(
-        {
-            "user_id": membership.user_id,
-            "tenant_id": membership.tenant_id,
-            "role": membership.role.value,
-        }
-    )
+    return out(Membership, membership)
 
 
 routes = [

@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from aiops.domain.usecases.sessions import LaunchSessionCommand
 from aiops.entrypoints.http.api._io import api_actor, body, out, query
+from aiops.entrypoints.http.api.outputs import Session
 from aiops.entrypoints.http.api.shapes import SessionIn
 from aiops.entrypoints.http.api.types import Id
 from aiops.entrypoints.http.web import call, container
@@ -18,7 +19,7 @@ async def list_sessions(request: Request) -> Response:
     actor = await api_actor(request)
     project_id = query(request, "project_id", Id)
     views = await call(container(request).list_sessions(), actor, project_id)
-    return out([session_row(view) for view in views])
+    return out(list[Session], [session_row(view) for view in views])
 
 
 async def launch(request: Request) -> Response:
@@ -30,7 +31,8 @@ async def launch(request: Request) -> Response:
     )
     result = await call(app.launch_session(), cmd)
     view, _ = await call(app.view_session(), result.session.id, actor)
-    return out(session_row(view) | {"created": result.created}, 201 if result.created else 200)
+    created = session_row(view) | {"created": result.created}
+    return out(Session, created, 201 if result.created else 200)
 
 
 async def show(request: Request) -> Response:
@@ -38,7 +40,7 @@ async def show(request: Request) -> Response:
     view, pane = await call(
         container(request).view_session(), request.path_params["session_id"], actor
     )
-    return out(session_row(view) | {"pane": pane})
+    return out(Session, session_row(view) | {"pane": pane})
 
 
 async def stop(request: Request) -> Response:
@@ -46,7 +48,7 @@ async def stop(request: Request) -> Response:
     app = container(request)
     await call(app.stop_session(), request.path_params["session_id"], actor)
     view, _ = await call(app.view_session(), request.path_params["session_id"], actor)
-    return out(session_row(view))
+    return out(Session, session_row(view))
 
 
 routes = [

@@ -4,23 +4,30 @@ request schemas are generated from them."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import attrs
+from msgspec import Meta
 
 from aiops.domain.model.projects import DEFAULT_BRANCH
 from aiops.domain.model.sessions import Tool
 from aiops.domain.model.tenants import DEFAULT_COLOR, Role
 from aiops.domain.model.trackers import Severity, TriageStatus
+from aiops.domain.usecases.triage import NOTE_MAX
 from aiops.entrypoints.http.api.types import (
     Branch,
     Color,
     Email,
+    HostLimit,
     HttpsToken,
     Id,
+    IdentityName,
+    Inventory,
     Name,
     PlaybookName,
+    RepoUrl,
     Slug,
+    Tags,
     Text,
     Username,
 )
@@ -44,7 +51,7 @@ class ProjectIn:
     tenant: Slug
     slug: Slug
     name: Name
-    repo_url: Text | None = None
+    repo_url: RepoUrl | None = None
     default_branch: Branch = DEFAULT_BRANCH
     identity_id: Id | None = None
     https_token: HttpsToken | None = attrs.field(default=None, repr=False)  # write-only
@@ -56,12 +63,19 @@ class ProjectPatch:
     clear_https_token: true removes the https token (write-only, never sent back)."""
 
     name: Name | None = None
-    repo_url: Text | None = None
+    repo_url: RepoUrl | None = None
     default_branch: Branch | None = None
     identity_id: Id | None = None
     clear_identity: bool = False
     https_token: HttpsToken | None = attrs.field(default=None, repr=False)
     clear_https_token: bool = False
+
+
+# A clear_* flag that is true with its field set is refused ("not both at once"): the flag ->
+# the field, which the document then says must be null or absent.
+CLEARS: dict[type[Any], dict[str, str]] = {
+    ProjectPatch: {"clear_identity": "identity_id", "clear_https_token": "https_token"},
+}
 
 
 @attrs.frozen
@@ -104,7 +118,10 @@ class TriageIn:
     clear_severity: bool = False
     owner_email: Email | None = None
     clear_owner: bool = False
-    note: Text | None = None
+    note: Annotated[Text, Meta(max_length=NOTE_MAX)] | None = None
+
+
+CLEARS[TriageIn] = {"clear_severity": "severity", "clear_owner": "owner_email"}
 
 
 @attrs.frozen
@@ -130,13 +147,15 @@ ExtraVarsIn = dict[str, Any] | str | None  # checked by the domain (parse_extra_
 @attrs.frozen
 class RunIn:
     """POST /api/v1/runs: an allowlisted playbook and how to run it. `extra_vars` is a JSON
-    object, or JSON/YAML text; `secret_vars` names more variables to mask."""
+    object, or JSON/YAML text of one (at most 64 KiB), of variables named with letters,
+    digits and '_', never ansible_*: JSON Schema cannot say so, and the server refuses other
+    extra vars with 400. `secret_vars` names more variables to mask."""
 
     playbook: PlaybookName
-    inventory: Text | None = None
-    limit: Text | None = None
-    tags: Text | None = None
+    inventory: Inventory | None = None
+    limit: HostLimit | None = None
+    tags: Tags | None = None
     check: bool = False
     extra_vars: ExtraVarsIn = attrs.field(default=None, repr=False)
     secret_vars: list[Text] = attrs.field(factory=list)
-    identity: Text | None = None
+    identity: IdentityName | None = None

@@ -12,9 +12,12 @@ from typing import Annotated
 
 from msgspec import Meta
 
+from aiops.domain.model import automation, identities, network
 from aiops.domain.model.validation import (
     COLOR_PATTERN,
+    EMAIL_LOCAL_MAX,
     HTTPS_TOKEN_MAX,
+    REPO_URL_MAX,
     SLUG_MAX,
     SLUG_PATTERN,
     USERNAME_PATTERN,
@@ -32,6 +35,54 @@ _SHOWN = r"[^\s\x00-\x1f\x7f-\x9f]"
 _CHAR = r"[A-Za-z0-9_+=,-]"
 _FIRST_WORD = rf"[A-Za-z0-9_+=,]{_CHAR}*(?:\.{_CHAR}+)*"
 _WORD = rf"{_CHAR}+(?:\.{_CHAR}+)*"
+# A git remote as domain/model/remotes.py takes it (see _remote below).
+_URL_CHAR = r"[^\s\x00-\x1f\x7f]"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+
+
+def _any_case(name: str) -> str:
+    return "".join(
+        f"[{c.lower()}{c.upper()}]" if c.isalpha() else "\\." if c == "." else c for c in name
+    )
+
+
+def _host(edge: str, inner: str) -> str:
+    """A host name: labels of `inner` characters with `edge` ones at both ends, the last
+    starting with a letter (else a resolver reads it as a number), never a cloud metadata
+    service's name, up to 253 characters; or a dotted IPv4 address that is not link-local or
+    a metadata service's."""
+    label = f"{edge}(?:{inner}{{0,61}}{edge})?"
+    top = f"[A-Za-z](?:{inner}{{0,61}}{edge})?"
+    metadata = "|".join(_any_case(name) for name in sorted(network.METADATA_NAMES))
+    name = rf"(?![^/:?#]{{254}})(?!(?:{metadata})(?![A-Za-z0-9_.-]))(?:{label}\.)*{top}"
+    address = rf"(?!169\.254\.|100\.100\.100\.200(?![0-9])){_OCTET}(?:\.{_OCTET}){{3}}"
+    return f"(?:{name}|{address})"
+
+
+# An IPv6 literal in brackets: [::1], or all eight groups, the first not zero (so no IPv4
+# rides inside it, mapped or compatible) and not link-local (fe80::/10), 6to4 (2002::/16),
+# NAT64 (64:ff9b::/96) or AWS's metadata (fd00:ec2::254).
+_IPV6 = (
+    r"\[(?:::1|(?![fF][eE][89aAbB][0-9a-fA-F]:|2002:|64:[fF][fF]9[bB]:|[fF][dD]00:0{0,2}[eE][cC]2:)"
+    r"[1-9a-fA-F][0-9a-fA-F]{0,3}(?::[0-9a-fA-F]{1,4}){7})\]"
+)
+
+
+def _remote() -> str:
+    """https/http/ssh/git://[user@]host[:port][path], file://path, user@host:path (no ':' in
+    the path: it would read as a URL) or an absolute path; never a control character. A few
+    spellings the domain takes are left out (other IPv6 forms, numeric IPv4 spellings):
+    stricter than the domain, never looser."""
+    url_host = _host("[A-Za-z0-9_]", "[A-Za-z0-9_-]")
+    scp_host = _host("[A-Za-z0-9]", "[A-Za-z0-9-]")
+    port = r"(?::[1-9][0-9]{0,3})?"
+    authority = rf"(?:[A-Za-z0-9._~-]+@)?(?:{url_host}|{_IPV6}){port}"
+    url = rf"(?:https|http|ssh|git)://{authority}(?:[/?#]{_URL_CHAR}*)?"
+    scp = rf"[A-Za-z0-9._][A-Za-z0-9._-]*@{scp_host}:[^\s\x00-\x1f\x7f:]+"
+    return rf"(?:{url}|file://{_URL_CHAR}+|{scp}|/{_URL_CHAR}*)"
+
+
+_TAG = rf"(?!-){automation.TAG_PATTERN}"
 
 
 def _whole(pattern: str) -> str:
@@ -67,7 +118,11 @@ Email = Annotated[
     str,
     Meta(
         max_length=254,
-        pattern=_whole(rf"{_EMAIL_ATOM}(?:\.{_EMAIL_ATOM})*@(?:{_LABEL}\.)+{_TOP_LABEL}"),
+        # the lookahead: never more than 64 characters before the "@" (RFC 5321's local part)
+        pattern=_whole(
+            rf"(?![^@]{{{EMAIL_LOCAL_MAX + 1}}}){_EMAIL_ATOM}(?:\.{_EMAIL_ATOM})*@"
+            rf"(?:{_LABEL}\.)+{_TOP_LABEL}"
+        ),
         description="a valid email address (expected name@example.com)",
     ),
 ]
@@ -102,10 +157,61 @@ HttpsToken = Annotated[
 PlaybookName = Annotated[
     str,
     Meta(
-        pattern="^[a-z0-9][a-z0-9_-]{0,63}$",
-        description="a valid playbook name: use 1-64 lowercase letters, digits, '_' or '-', "
-        "starting with a letter or digit (e.g. 'ping')",
+        pattern=_whole(automation.NAME_PATTERN),
+        min_length=1,
+        max_length=automation.NAME_MAX,
+        description=f"a valid playbook name: use 1-{automation.NAME_MAX} lowercase letters, "
+        "digits, '_' or '-', starting with a letter or digit (e.g. 'ping')",
+    ),
+]
+Inventory = Annotated[
+    str,
+    Meta(
+        pattern=_whole(automation.NAME_PATTERN),
+        min_length=1,
+        max_length=automation.NAME_MAX,
+        description=f"a valid inventory name: use 1-{automation.NAME_MAX} lowercase letters, "
+        "digits, '_' or '-', starting with a letter or digit (e.g. 'localhost')",
+    ),
+]
+HostLimit = Annotated[
+    str,
+    Meta(
+        pattern=_whole(rf"(?!-){automation.LIMIT_PATTERN}"),
+        max_length=512,
+        description="a host pattern: use host and group names joined with ',', '&' or '!' "
+        "(e.g. 'web,&prod')",
+    ),
+]
+Tags = Annotated[
+    str,
+    Meta(
+        pattern=_whole(f"{_TAG}(?:,{_TAG})*"),
+        max_length=512,
+        description="a list of tags: use names joined with ',' (e.g. 'a,b')",
+    ),
+]
+IdentityName = Annotated[
+    str,
+    Meta(
+        pattern=_whole(rf"(?!.*\.\.){identities.NAME_PATTERN}"),
+        max_length=identities.NAME_MAX,
+        description=f"a valid identity name: use 1-{identities.NAME_MAX} lowercase letters, "
+        "digits, '.', '_' or '-', starting and ending with a letter or digit (e.g. 'deploy')",
+    ),
+]
+RepoUrl = Annotated[
+    str,
+    Meta(
+        pattern=_whole(_remote()),
+        max_length=REPO_URL_MAX,
+        description="a git remote: use https://, ssh://, git://, file://, user@host:path or an "
+        "absolute path, on a host that is not link-local or a cloud metadata service",
     ),
 ]
 Text = Annotated[str, Meta(pattern=r"^[^\x00]*$", description="text without NUL characters")]
+# Filter text as the domain takes it: no control character (it would refuse one).
+Printable = Annotated[
+    str, Meta(pattern=r"^[^\x00-\x1f\x7f]*$", description="text without control characters")
+]
 Moment = Annotated[datetime, Meta(extra_json_schema={"format": "date-time"})]

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.workspaces import GitOperation, OperateCommand
 from aiops.entrypoints.http.api._io import api_actor, body, out
+from aiops.entrypoints.http.api.outputs import Branches, Workspace
 from aiops.entrypoints.http.api.shapes import BranchIn, OptionalBranchIn
 from aiops.entrypoints.http.web import call, container
 
@@ -22,18 +23,18 @@ async def _ref(request: Request) -> WorkspaceRef:
 
 async def get_status(request: Request) -> Response:
     ref = await _ref(request)
-    return out(await call(container(request).workspace_status(), ref))
+    return out(Workspace, await call(container(request).workspace_status(), ref))
 
 
 async def initialize(request: Request) -> Response:
     ref = await _ref(request)
     result = await call(container(request).init_workspace(), ref)
-    return out(result, 201 if result.created else 200)
+    return out(Workspace, result, 201 if result.created else 200)
 
 
 async def get_branches(request: Request) -> Response:
     ref = await _ref(request)
-    return out(await call(container(request).list_branches(), ref))
+    return out(Branches, await call(container(request).list_branches(), ref))
 
 
 def _operation(operation: GitOperation) -> Route:
@@ -50,7 +51,7 @@ def _operation(operation: GitOperation) -> Route:
             branch=data.branch,
             base=data.base,
         )
-        return out(await call(container(request).operate_workspace(), cmd))
+        return out(Workspace, await call(container(request).operate_workspace(), cmd))
 
     operate.__name__ = f"workspace_{operation.name.lower()}"
     return Route(f"{BASE}/{operation.value}", operate, methods=["POST"])
