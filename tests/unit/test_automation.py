@@ -208,7 +208,7 @@ def test_secret_extra_vars_are_masked_in_the_run_and_scrubbed_from_events() -> N
         ({"playbook": "ping.yml"}, ValidationError),
         ({"playbook": "Ping"}, ValidationError),
         ({"playbook": "deploy"}, AutomationRefused),  # not allowlisted
-        ({"inventory": "nowhere"}, ValidationError),
+        ({"inventory": "nowhere"}, AutomationRefused),  # a valid name this server lacks
         ({"inventory": "../inventory/localhost"}, ValidationError),
         ({"extra_vars": "{not json: [", "playbook": "ping"}, ValidationError),
         ({"extra_vars": "[1, 2]"}, ValidationError),
@@ -221,7 +221,7 @@ def test_secret_extra_vars_are_masked_in_the_run_and_scrubbed_from_events() -> N
         ({"limit": "--become"}, ValidationError),
         ({"limit": "web; rm -rf /"}, ValidationError),
         ({"tags": "-x"}, ValidationError),
-        ({"identity": "nobody"}, ValidationError),
+        ({"identity": "nobody"}, AutomationRefused),  # a valid name: no such identity
         ({"actor": OWNER}, PermissionDenied),
     ],
 )
@@ -416,7 +416,7 @@ def test_an_inventory_must_be_a_known_name(name: str, known: set[str]) -> None:
     if name in known:
         assert known_inventory(name, known) == name
     else:
-        with pytest.raises(ValidationError, match="is not a known inventory"):
+        with pytest.raises(AutomationRefused, match="is not a known inventory"):
             known_inventory(name, known)
 
 

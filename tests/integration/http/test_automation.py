@@ -524,7 +524,6 @@ def test_the_api_pages_through_events_after_a_seq_until_done(
     [
         ({"playbook": "ping", "extra_vars": "a: [1"}, "invalid", "neither JSON nor YAML"),
         ({"playbook": "ping", "extra_vars": [1, 2]}, "invalid", "body.extra_vars"),
-        ({"playbook": "ping", "inventory": "production"}, "invalid", "not a known inventory"),
         ({"playbook": "ping", "extra_vars": {"ansible_user": "root"}}, "invalid", "ansible_*"),
         ({"playbook": "ping", "become": True}, "invalid", "become"),
     ],
@@ -548,16 +547,29 @@ def test_the_api_refuses_bad_input_with_a_json_error_and_starts_nothing(
     assert stored_runs(app) == 0
 
 
-def test_the_api_refuses_a_playbook_off_this_servers_allowlist_with_409(
-    app: Container, admin: TestClient, world: World, runner: FakePlaybookRunner
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [  # valid names the server's state refuses
+        ({"playbook": "rm-everything"}, "not on the allowlist"),
+        ({"playbook": "ping", "inventory": "production"}, "is not a known inventory"),
+        ({"playbook": "ping", "identity": "nobody"}, "'nobody' does not exist"),
+    ],
+)
+def test_the_api_refuses_what_this_server_lacks_with_409(
+    app: Container,
+    admin: TestClient,
+    world: World,
+    runner: FakePlaybookRunner,
+    body: dict[str, object],
+    words: str,
 ) -> None:
-    body = {"playbook": "rm-everything"}  # a valid name: the server's state refuses it
     response = admin.post("/api/v1/runs", headers=bearer(world, World.ADMIN), json=body)
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "automation_refused"
-    assert "not on the allowlist" in response.json()["error"]["message"]
+    assert words in response.json()["error"]["message"]
     assert runner.launches == {}
+    assert stored_runs(app) == 0
     assert stored_runs(app) == 0
 
 

@@ -138,9 +138,8 @@ def allowlisted_playbook(
 def known_inventory(name: str, known: Collection[str]) -> str:
     inventory = inventory_name(name)
     if inventory not in known:
-        raise ValidationError(
-            "inventory",
-            f"{inventory!r} is not a known inventory (known: {', '.join(sorted(known))})",
+        raise AutomationRefused(
+            f"inventory: {inventory!r} is not a known inventory (known: {', '.join(sorted(known))})"
         )
     return inventory
 
@@ -283,11 +282,10 @@ def named_identity(uow: UnitOfWork, name: str) -> tuple[str, str]:
     """The identity `name` and its private key's path; refused when either is missing."""
     identity = uow.identities.get_by_name(identity_name(name, field="identity"))
     if identity is None:
-        raise ValidationError("identity", f"identity {name!r} does not exist")
+        raise AutomationRefused(f"identity: {name!r} does not exist")
     if identity.private_key_path is None:
-        raise ValidationError(
-            "identity",
-            f"identity {name!r} has no private key here (import one with `aiops seed-identities`)",
+        raise AutomationRefused(
+            f"identity: {name!r} has no private key here (import one with `aiops seed-identities`)"
         )
     return identity.name, identity.private_key_path
 

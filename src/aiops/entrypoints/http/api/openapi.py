@@ -362,7 +362,8 @@ PATHS: dict[str, Any] = {
         "post": operation(
             "Start a run of an allowlisted playbook in the background (global admins); "
             "follow it with /api/v1/runs/{run_id}/events. 409 automation_refused: the playbook "
-            "is not on this server's allowlist or its file is missing",
+            "is not on this server's allowlist or its file is missing, the inventory or the SSH "
+            "identity named is not one this server has",
             201,
             ref("Run"),
             body="RunIn",
