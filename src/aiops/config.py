@@ -86,6 +86,8 @@ def _ansible_dir(value: Path | str | None) -> Path:
 
 
 def _timezone(value: str) -> None:
+    if value == "UTC":  # the default: checked without importing the jobs model
+        return
     from aiops.domain.errors import ValidationError  # noqa: PLC0415
     from aiops.domain.model.jobs import parse_timezone  # noqa: PLC0415 - croniter on use
 
