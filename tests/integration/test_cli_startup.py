@@ -109,3 +109,18 @@ def test_help_lists_every_name_and_a_named_group_has_its_parameters(cli: Cli) ->
         "version",
     }
     assert all(flag in issues for flag in ("--limit", "--page", "--all", "--incidents"))
+
+
+def test_a_unit_of_work_makes_only_the_repositories_a_command_reads(
+    cli: Cli, tmp_path: Path
+) -> None:
+    modules = loaded_modules(cli, tmp_path, "tenant", "list")
+
+    assert {m for m in modules if m.startswith("aiops.adapters.sqlalchemy.")} == {
+        "aiops.adapters.sqlalchemy.engine",
+        "aiops.adapters.sqlalchemy.migrations",
+        "aiops.adapters.sqlalchemy.repositories",
+        "aiops.adapters.sqlalchemy.tables",
+        "aiops.adapters.sqlalchemy.unit_of_work",
+    }
+    assert not {"aiops.domain.model.jobs", "aiops.domain.model.automation"} & modules
