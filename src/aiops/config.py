@@ -247,6 +247,8 @@ def load_settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {}
     problems = []
     for setting in attrs.fields(Settings):
+        if _empty_for_default(setting, given.get(setting.name)):
+            continue
         if setting.name in given:
             try:
                 values[setting.name] = _checked(setting, given[setting.name])
@@ -275,6 +277,12 @@ def _named(variables: typing.Mapping[str, str | None]) -> dict[str, str]:
         for name, value in variables.items()
         if value is not None and name.upper().startswith(PREFIX)
     }
+
+
+def _empty_for_default(setting: attrs.Attribute[Any], value: Any) -> bool:
+    """An empty variable of a setting whose default is computed (`AIOPS_ANSIBLE_DIR=`, as
+    .env.example has it; a mapping) means that default."""
+    return value == "" and isinstance(setting.default, attrs.Factory)  # type: ignore[arg-type]
 
 
 def _checked(setting: attrs.Attribute[Any], value: Any) -> Any:

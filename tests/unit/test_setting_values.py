@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -105,3 +106,21 @@ def test_variable_names_ignore_case_and_unknown_ones_are_ignored(
 
     assert settings.port == 8123
     assert settings.agent_commands == {"codex": ["codex", "--fast"]}
+
+
+def test_env_example_as_a_dotenv_gives_the_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiops.config import default_ansible_dir
+
+    example = Path(__file__).parents[2] / ".env.example"
+    (tmp_path / ".env").write_text(example.read_text())
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.upper().startswith("AIOPS_")]:
+        monkeypatch.delenv(name)  # the environment would win over .env
+
+    settings = load_settings()
+
+    assert settings.ansible_dir == default_ansible_dir()
+    assert (settings.admin_email, settings.secret_key, settings.launcher_socket) == (None,) * 3
+    assert settings.database_url == f"sqlite:///{tmp_path / 'instance' / 'aiops.db'}"
