@@ -1,21 +1,32 @@
 """Settings: one typed object from the environment and .env (AIOPS_* names), validated at start.
 
-Every setting is listed, with its default, in .env.example.
+Every setting is listed, with its default, in .env.example and docs/settings.md. A plain attrs
+class read by load_settings (the types say how each variable's text is read:
+setting_values.py), not pydantic-settings: importing pydantic cost every command ~70 ms
+(docs/adr/0002-fast-cli-start.md). Tests change a loaded object with `attrs.evolve`.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import attrs
+from attrs import field
+
+from aiops.setting_values import SecretStr, setting_value
+
+__all__ = ["ConfigError", "SecretStr", "Settings", "load_settings", "setting_names"]
 
 OWASP_ARGON2_MIN_MEMORY_KIB = 19 * 1024
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _ACCOUNT = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+PREFIX = "AIOPS_"
 
 
 def default_ansible_dir() -> Path:
@@ -34,47 +45,174 @@ class ConfigError(Exception):
         self.message = message
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="AIOPS_", env_file=".env", extra="ignore", frozen=True
-    )
+Check = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
+
+def _range(*, ge: float | None = None, le: float | None = None, gt: float | None = None) -> Check:
+    """A bound on a number, checked when the settings are made (and by attrs.evolve)."""
+
+    def check(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
+        if ge is not None and value < ge:
+            raise ValueError(f"must be >= {ge}")
+        if gt is not None and value <= gt:
+            raise ValueError(f"must be > {gt}")
+        if le is not None and value > le:
+            raise ValueError(f"must be <= {le}")
+
+    return check
+
+
+def _pattern(regex: str) -> Check:
+    compiled = re.compile(regex)
+
+    def check(_instance: Any, _attribute: attrs.Attribute[Any], value: str) -> None:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"must match {regex}")
+
+    return check
+
+
+def _by(rule: Callable[[Any], Any]) -> Check:
+    """A check written as a function of the value alone."""
+
+    def check(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
+        rule(value)
+
+    return check
+
+
+def _ansible_dir(value: Path | str | None) -> Path:
+    return default_ansible_dir() if value in ("", None) else Path(value)
+
+
+def _timezone(value: str) -> None:
+    if value == "UTC":  # the default: checked without importing the jobs model
+        return
+    from aiops.domain.errors import ValidationError  # noqa: PLC0415
+    from aiops.domain.model.jobs import parse_timezone  # noqa: PLC0415 - croniter on use
+
+    try:
+        parse_timezone(value)
+    except ValidationError as error:
+        raise ValueError(error.message.removeprefix("timezone: ")) from None
+
+
+def _playbook_names(value: str) -> None:
+    for name in value.split(","):
+        if name.strip() and not _NAME.fullmatch(name.strip()):
+            raise ValueError(f"{name.strip()[:60]!r} is not a playbook name (no paths)")
+
+
+def _inventory_names(value: dict[str, str]) -> None:
+    for slug, name in value.items():
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"{slug[:60]!r}: {name[:60]!r} is not an inventory name")
+
+
+def _denied_names(value: str) -> None:
+    for name in value.split(","):
+        if name.strip() and not _ACCOUNT.fullmatch(name.strip()):
+            raise ValueError(f"{name.strip()[:40]!r} is not a Linux account name")
+
+
+def _not_empty(value: str) -> None:
+    if not value:
+        raise ValueError("must not be empty")
+
+
+def _absolute(value: Path) -> None:
+    if not value.is_absolute():
+        raise ValueError("must be an absolute path")
+
+
+def _accounts(value: dict[str, str]) -> dict[str, str]:
+    """Emails in lower case; one Linux account serves one aiops user, so no account is
+    mapped from two emails."""
+    mapping: dict[str, str] = {}
+    for email, name in value.items():
+        if "@" not in email or not _ACCOUNT.fullmatch(name):
+            raise ValueError(f"{email[:60]!r}: {name[:40]!r} is not a Linux account name")
+        key = email.strip().lower()
+        if key in mapping:
+            raise ValueError(f"{key[:60]!r} is mapped twice (emails ignore case)")
+        mapping[key] = name
+    by_account: dict[str, list[str]] = {}
+    for email, name in mapping.items():
+        by_account.setdefault(name, []).append(email)
+    for name, emails in by_account.items():
+        if len(emails) > 1:
+            raise ValueError(
+                f"the Linux account {name!r} is mapped from {', '.join(sorted(emails))}: "
+                "one Linux account serves one aiops user"
+            )
+    return mapping
+
+
+@attrs.frozen(kw_only=True)
+class Settings:
     instance_path: Path = Path("instance")
     database_url: str = ""
     # How long a SQLite write waits for the write lock before the request gets 503.
-    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
+    sqlite_busy_timeout_ms: int = field(default=5000, validator=_range(ge=0, le=600_000))
     admin_email: str | None = None
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=1, le=65535)
-    argon2_time_cost: int = Field(default=3, ge=2)
-    argon2_memory_kib: int = Field(default=65536, ge=OWASP_ARGON2_MIN_MEMORY_KIB)
-    argon2_parallelism: int = Field(default=4, ge=1, le=64)
+    port: int = field(default=8000, validator=_range(ge=1, le=65535))
+    argon2_time_cost: int = field(default=3, validator=_range(ge=2))
+    argon2_memory_kib: int = field(default=65536, validator=_range(ge=OWASP_ARGON2_MIN_MEMORY_KIB))
+    argon2_parallelism: int = field(default=4, validator=_range(ge=1, le=64))
     secret_key: SecretStr | None = None
-    session_hours: int = Field(default=12, ge=1, le=12)
-    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
-    workspace_root: Path = Path("/home")
+    session_hours: int = field(default=12, validator=_range(ge=1, le=12))
+    max_body_bytes: int = field(default=1024 * 1024, validator=_range(ge=1024))
+    workspace_root: Path = field(default=Path("/home"), validator=_by(_absolute))
     linux_user_strategy: Literal["mapping", "direct"] = "mapping"
     ssh_accept_new_host_keys: bool = False
-    workspace_status_ttl_seconds: int = Field(default=30, ge=1, le=3600)
+    workspace_status_ttl_seconds: int = field(default=30, validator=_range(ge=1, le=3600))
     tracker_allow_private_networks: bool = False
     git_allow_private_networks: bool = False  # owners' repo_url hosts on loopback/private nets
     incident_labels: str = "incident"  # comma-separated; see incident_label_list
-    linux_user_mapping: dict[str, str] = Field(default_factory=dict)  # email -> Linux account
+    # email -> Linux account (emails in lower case)
+    linux_user_mapping: dict[str, str] = field(factory=dict, converter=_accounts)
     use_login_shell: bool = True
-    tmux_socket_name: str = Field(default="default", pattern=r"^[A-Za-z0-9_-]{1,64}$")
-    tmux_tmpdir: Path = Path("/tmp")  # noqa: S108 - tmux's own default (TMUX_TMPDIR)
+    tmux_socket_name: str = field(default="default", validator=_pattern(r"[A-Za-z0-9_-]{1,64}"))
+    # tmux's own default (TMUX_TMPDIR)
+    tmux_tmpdir: Path = field(default=Path("/tmp"), validator=_by(_absolute))  # noqa: S108
     agent_tools: str = "codex,gemini,claude,shell"  # the allowlist; see agent_tool_list
-    agent_commands: dict[str, list[str]] = Field(default_factory=dict)  # tool -> argv override
-    agent_env: dict[str, dict[str, str]] = Field(default_factory=dict)  # tool -> more env
+    agent_commands: dict[str, list[str]] = field(factory=dict)  # tool -> argv override
+    agent_env: dict[str, dict[str, str]] = field(factory=dict)  # tool -> more env
     # the tracker's description in AGENTS.override.md, in bytes of UTF-8 (then a truncation line)
-    agent_context_max_bytes: int = Field(default=32 * 1024, ge=1024, le=4 * 1024 * 1024)
+    agent_context_max_bytes: int = field(default=32 * 1024, validator=_range(ge=1024, le=4 << 20))
     ssh_host: str = ""  # in the attach command shown for a session; empty: this host's name
     # Privilege separation: the one root process (the launcher), its socket and its peer.
     launcher_socket: Path | None = None  # None: <instance>/launcher.sock
-    service_user: str = Field(default="aiops", pattern=r"^[a-z_][a-z0-9_-]{0,31}$")
-    linux_user_deny: str = "nobody"  # comma-separated accounts aiops never acts as
+    service_user: str = field(default="aiops", validator=_pattern(r"[a-z_][a-z0-9_-]{0,31}"))
+    # comma-separated accounts aiops never acts as
+    linux_user_deny: str = field(default="nobody", validator=_by(_denied_names))
+    # the npm that installs the AI CLIs
+    npm: str = field(default="npm", validator=_by(_not_empty))
+    scheduler_in_process: bool = False  # the web server runs the job runner in a thread
+    # seconds between idle claims
+    scheduler_poll: float = field(default=5.0, validator=_range(gt=0, le=3600))
+    # heartbeat every third of it
+    job_lease_seconds: int = field(default=30, validator=_range(ge=3, le=86400))
+    # cron expressions' default time zone
+    scheduler_timezone: str = field(default="UTC", validator=_by(_timezone))
+    ansible_dir: Path = field(factory=default_ansible_dir, converter=_ansible_dir)
+    # the allowlist; see playbook_list
+    playbooks: str = field(default="ping,ai-clis,host-report", validator=_by(_playbook_names))
+    # project slug -> inventory name
+    project_inventories: dict[str, str] = field(factory=dict, validator=_by(_inventory_names))
+    # seconds
+    playbook_timeout: int = field(default=3600, validator=_range(ge=1, le=7 * 24 * 3600))
+    ansible_artifacts_keep: int = field(default=50, validator=_range(ge=1, le=100_000))
+    # seconds without a heartbeat before another host's run counts as lost (beats: a quarter)
+    run_lost_after: int = field(default=120, validator=_range(ge=20, le=86400))
+
+    def __attrs_post_init__(self) -> None:
+        if not self.database_url:
+            database = (self.instance_path / "aiops.db").resolve()
+            object.__setattr__(self, "database_url", f"sqlite:///{database}")
 
     @property
     def launcher_socket_path(self) -> Path:
@@ -88,120 +226,81 @@ class Settings(BaseSettings):
     def agent_tool_list(self) -> tuple[str, ...]:
         return tuple(tool.strip() for tool in self.agent_tools.split(",") if tool.strip())
 
-    npm: str = Field(default="npm", min_length=1)  # the npm that installs the AI CLIs
-    scheduler_in_process: bool = False  # the web server runs the job runner in a thread
-    scheduler_poll: float = Field(default=5.0, gt=0, le=3600)  # seconds between idle claims
-    job_lease_seconds: int = Field(default=30, ge=3, le=86400)  # heartbeat every third of it
-    scheduler_timezone: str = "UTC"  # cron expressions' default time zone
-
-    @field_validator("scheduler_timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        from aiops.domain.errors import ValidationError  # noqa: PLC0415
-        from aiops.domain.model.jobs import parse_timezone  # noqa: PLC0415 - croniter on use
-
-        try:
-            parse_timezone(value)
-        except ValidationError as error:
-            raise ValueError(error.message.removeprefix("timezone: ")) from None
-        return value
-
-    ansible_dir: Path = Field(default_factory=default_ansible_dir)
-    playbooks: str = "ping,ai-clis,host-report"  # the allowlist; see playbook_list
-    project_inventories: dict[str, str] = Field(default_factory=dict)  # project slug -> name
-    playbook_timeout: int = Field(default=3600, ge=1, le=7 * 24 * 3600)  # seconds
-    ansible_artifacts_keep: int = Field(default=50, ge=1, le=100_000)
-    # seconds without a heartbeat before another host's run counts as lost (beats: a quarter)
-    run_lost_after: int = Field(default=120, ge=20, le=86400)
-
     @property
     def playbook_list(self) -> tuple[str, ...]:
         return tuple(name.strip() for name in self.playbooks.split(",") if name.strip())
-
-    @field_validator("playbooks")
-    @classmethod
-    def _playbook_names(cls, value: str) -> str:
-        for name in value.split(","):
-            if name.strip() and not _NAME.fullmatch(name.strip()):
-                raise ValueError(f"{name.strip()[:60]!r} is not a playbook name (no paths)")
-        return value
-
-    @field_validator("ansible_dir", mode="before")
-    @classmethod
-    def _ansible_dir(cls, value: Any) -> Any:
-        return default_ansible_dir() if value in ("", None) else value
-
-    @field_validator("project_inventories")
-    @classmethod
-    def _inventory_names(cls, value: dict[str, str]) -> dict[str, str]:
-        for slug, name in value.items():
-            if not _NAME.fullmatch(name):
-                raise ValueError(f"{slug[:60]!r}: {name[:60]!r} is not an inventory name")
-        return value
 
     @property
     def incident_label_list(self) -> tuple[str, ...]:
         return tuple(label.strip() for label in self.incident_labels.split(",") if label.strip())
 
-    @model_validator(mode="after")
-    def _default_database(self) -> Settings:
-        if not self.database_url:
-            database = (self.instance_path / "aiops.db").resolve()
-            object.__setattr__(self, "database_url", f"sqlite:///{database}")
-        return self
 
-    @field_validator("linux_user_deny")
-    @classmethod
-    def _denied_names(cls, value: str) -> str:
-        for name in value.split(","):
-            if name.strip() and not _ACCOUNT.fullmatch(name.strip()):
-                raise ValueError(f"{name.strip()[:40]!r} is not a Linux account name")
-        return value
-
-    @field_validator("linux_user_mapping")
-    @classmethod
-    def _accounts(cls, value: dict[str, str]) -> dict[str, str]:
-        """Emails in lower case; one Linux account serves one aiops user, so no account is
-        mapped from two emails."""
-        mapping: dict[str, str] = {}
-        for email, name in value.items():
-            if "@" not in email or not _ACCOUNT.fullmatch(name):
-                raise ValueError(f"{email[:60]!r}: {name[:40]!r} is not a Linux account name")
-            key = email.strip().lower()
-            if key in mapping:
-                raise ValueError(f"{key[:60]!r} is mapped twice (emails ignore case)")
-            mapping[key] = name
-        by_account: dict[str, list[str]] = {}
-        for email, name in mapping.items():
-            by_account.setdefault(name, []).append(email)
-        for name, emails in by_account.items():
-            if len(emails) > 1:
-                raise ValueError(
-                    f"the Linux account {name!r} is mapped from {', '.join(sorted(emails))}: "
-                    "one Linux account serves one aiops user"
-                )
-        return mapping
-
-    @field_validator("workspace_root", "tmux_tmpdir")
-    @classmethod
-    def _absolute(cls, value: Path) -> Path:
-        if not value.is_absolute():
-            raise ValueError("must be an absolute path")
-        return value
+def setting_names() -> tuple[str, ...]:
+    """Every setting's name in lower case, without AIOPS_ (docs/settings.md lists them)."""
+    return tuple(setting.name for setting in attrs.fields(Settings))
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment and .env, with `overrides` on top; ConfigError if invalid."""
-    if not os.access(".env", os.R_OK):  # missing, or root's (its values were exported)
-        overrides = {"_env_file": None, **overrides}
-    try:
-        return Settings(**overrides)
-    except ValidationError as error:
-        problems = []
-        for item in error.errors():
-            name = "AIOPS_" + "_".join(str(part) for part in item["loc"]).upper()
-            given = item.get("input")
-            secret = "secret" in name.lower()
-            shown = "" if isinstance(given, dict) or secret else f" (got {str(given)[:60]!r})"
-            problems.append(f"{name}: {item['msg']}{shown}")
-        raise ConfigError("invalid settings: " + "; ".join(problems)) from None
+    """Settings from the environment and .env, with `overrides` on top; ConfigError naming
+    each bad variable if invalid."""
+    given = {**_variables(), **overrides}
+    values: dict[str, Any] = {}
+    problems = []
+    for setting in attrs.fields(Settings):
+        if _empty_for_default(setting, given.get(setting.name)):
+            continue
+        if setting.name in given:
+            try:
+                values[setting.name] = _checked(setting, given[setting.name])
+            except ValueError as error:
+                problems.append(_problem(setting.name, given[setting.name], str(error)))
+    if problems:
+        raise ConfigError("invalid settings: " + "; ".join(problems))
+    return Settings(**values)
+
+
+def _variables() -> dict[str, str]:
+    """The AIOPS_* variables by setting name, the environment's over .env's; names ignore case.
+    An unreadable .env (root's, its values exported by privileges.separate) is skipped."""
+    found: dict[str, str] = {}
+    if os.access(".env", os.R_OK):
+        from dotenv import dotenv_values  # noqa: PLC0415 - only when there is a .env
+
+        found.update(_named(dotenv_values(".env")))
+    found.update(_named(os.environ))
+    return found
+
+
+def _named(variables: typing.Mapping[str, str | None]) -> dict[str, str]:
+    return {
+        name[len(PREFIX) :].lower(): value
+        for name, value in variables.items()
+        if value is not None and name.upper().startswith(PREFIX)
+    }
+
+
+def _empty_for_default(setting: attrs.Attribute[Any], value: Any) -> bool:
+    """An empty variable of a setting whose default is computed (`AIOPS_ANSIBLE_DIR=`, as
+    .env.example has it; a mapping) means that default."""
+    return value == "" and isinstance(setting.default, attrs.Factory)  # type: ignore[arg-type]
+
+
+def _checked(setting: attrs.Attribute[Any], value: Any) -> Any:
+    """`value` read as the setting's type, converted and validated as Settings() will."""
+    value = setting_value(value, _field_types()[setting.name])
+    if setting.converter is not None:
+        value = setting.converter(value)  # type: ignore[operator]
+    if setting.validator is not None:
+        setting.validator(None, setting, value)
+    return value
+
+
+@functools.cache
+def _field_types() -> dict[str, Any]:
+    return typing.get_type_hints(Settings)
+
+
+def _problem(name: str, value: Any, message: str) -> str:
+    variable = PREFIX + name.upper()
+    hidden = isinstance(value, dict) or "secret" in name
+    return variable + ": " + message + ("" if hidden else f" (got {str(value)[:60]!r})")

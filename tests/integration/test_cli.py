@@ -287,8 +287,8 @@ def test_the_cli_on_postgresql(tmp_path: Path, postgres_database: str) -> None:
 def test_help_and_version_import_no_heavy_adapter() -> None:
     code = (
         "import sys, aiops.entrypoints.cli\n"
-        "heavy = {'sqlalchemy', 'alembic', 'structlog', 'dependency_injector', 'pydantic_settings',"
-        " 'argon2', 'psycopg', 'starlette', 'uvicorn'}\n"
+        "heavy = {'sqlalchemy', 'alembic', 'structlog', 'dependency_injector', 'pydantic',"
+        " 'yaml', 'argon2', 'psycopg', 'starlette', 'uvicorn'}\n"
         "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))"
     )
     result = subprocess.run(

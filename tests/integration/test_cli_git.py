@@ -165,3 +165,22 @@ def test_a_commit_subject_cannot_drive_the_terminal(cli: Cli, tmp_path: Path) ->
     assert rb"\x1b]52;c;ZWNobyBwd25lZA==\x07Fix\x1b[2J it\rOK\x9b (" in shown.stdout
     subject = exact["status"]["last_commit"]["subject"]
     assert subject == "\x1b]52;c;ZWNobyBwd25lZA==\x07Fix\x1b[2J it\rOK\x9b"
+
+
+def test_status_imports_only_the_workspace_use_cases(cli: Cli, tmp_path: Path) -> None:
+    """`aiops git status` finds the user and the project through the shared look-ups: no
+    project, user or sign-in use case, no JSON converter, no cryptography (docs/adr/0002)."""
+    from tests.integration.test_cli_startup import loaded_modules
+
+    cli.ok("init-workspace", *WHO, project_id(cli))
+
+    modules = loaded_modules(cli, tmp_path, "git", "status", *WHO, project_id(cli))
+
+    use_cases = {m for m in modules if m.startswith("aiops.domain.usecases.")}
+    assert use_cases == {
+        "aiops.domain.usecases._audit",
+        "aiops.domain.usecases._lookups",
+        "aiops.domain.usecases._workspace",
+        "aiops.domain.usecases.workspaces",
+    }
+    assert not {"cattrs", "cryptography", "yaml", "pydantic"} & {m.split(".")[0] for m in modules}

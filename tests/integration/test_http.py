@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from aiops import __version__
 from aiops.adapters.sqlalchemy import migrations
-from aiops.config import Settings
+from aiops.config import SecretStr, Settings
 from aiops.container import Container, bootstrap
 from aiops.domain.errors import SecretKeyMismatch
 from aiops.entrypoints.http.app import create_app
@@ -44,7 +44,7 @@ def test_the_app_refuses_a_secret_key_that_does_not_open_the_database(
     first = bootstrap(settings)
     create_app(first)  # adopts the generated key: stores its probe
     first.shutdown_resources()
-    other = settings.model_copy(update={"secret_key": SecretStr("z" * 40)})
+    other = attrs.evolve(settings, secret_key=SecretStr("z" * 40))
 
     refused, accepted = bootstrap(other), bootstrap(settings)
     try:

@@ -103,7 +103,7 @@ def test_the_minimum_is_read_from_login_defs_once_at_construction(person: str) -
 def test_the_container_applies_aiops_linux_user_deny(settings: Settings, person: str) -> None:
     from aiops.container import bootstrap
 
-    app = bootstrap(settings.model_copy(update={"linux_user_deny": f"nobody,{person}"}))
+    app = bootstrap(attrs.evolve(settings, linux_user_deny=f"nobody,{person}"))
 
     with pytest.raises(AccountRefused, match=f"{person} is on the deny list"):
         app.gateways.linux_users().lookup(person)

@@ -17,7 +17,7 @@ from aiops.domain.model.sessions import AgentStatus, SessionRefused, Tool
 from aiops.domain.model.trackers import IssueState, Provider
 from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import WorkspacePolicy
-from aiops.domain.usecases.auth import actor_for
+from aiops.domain.usecases._lookups import actor_for
 from aiops.domain.usecases.memberships import AddMemberCommand
 from aiops.domain.usecases.projects import CreateProjectCommand
 from aiops.domain.usecases.sessions import (

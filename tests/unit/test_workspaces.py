@@ -31,8 +31,8 @@ from aiops.domain.model.workspaces import (
     WorkspaceMissing,
     WorkspaceState,
 )
+from aiops.domain.usecases._lookups import actor_for
 from aiops.domain.usecases._workspace import WorkspaceRef
-from aiops.domain.usecases.auth import actor_for
 from aiops.domain.usecases.memberships import AddMemberCommand
 from aiops.domain.usecases.projects import CreateProjectCommand, UpdateProjectCommand
 from aiops.domain.usecases.tenants import CreateTenantCommand

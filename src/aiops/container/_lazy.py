@@ -11,13 +11,19 @@ from typing import Any
 def import_dependency_injector() -> None:
     """dependency_injector's wiring module imports FastAPI, fast_depends, Starlette's requests
     and werkzeug (a test-only package here) when they are installed, to recognise their
-    markers. aiops never wires: they are hidden for that one import (30-50 ms a command)."""
+    markers; its providers import PyYAML for `Configuration.from_yaml`. aiops neither wires
+    nor reads configuration through it: they are hidden for that one import (30-50 ms a
+    command; PyYAML alone ~15 ms). Each is an optional import there (`try: import ... except
+    ImportError`); tests/unit/test_container_imports.py fails if that changes. (pydantic is
+    not hidden: providers reads `pydantic.VERSION` when pydantic_settings is missing, and
+    neither is a dependency of aiops any more.)"""
     hidden = []
     for dotted in (
         "fastapi.params",
         "fast_depends.dependencies",
         "starlette.requests",
         "werkzeug.local",
+        "yaml",
     ):
         package = dotted.split(".")[0]
         name = dotted if package in sys.modules else package

@@ -1,8 +1,8 @@
 """The `aiops` executable.
 
-`aiops version` is answered before Typer (and the pydantic it validates arguments with) is
-imported, so scripts that ask for the version on every call pay for Python's start-up only.
-Everything else goes to the full command line in `aiops.entrypoints.cli`.
+`aiops version` is answered before Typer is imported, so scripts that ask for the version on
+every call pay for Python's start-up only. Everything else goes to the full command line in
+`aiops.entrypoints.cli`.
 """
 
 from __future__ import annotations

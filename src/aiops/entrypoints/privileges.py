@@ -20,7 +20,6 @@ import sys
 import time
 from pathlib import Path
 
-from aiops.adapters.launching import LauncherUnavailable, SocketBackend
 from aiops.config import Settings
 from aiops.domain.errors import AccountRefused, DomainError
 
@@ -54,7 +53,7 @@ def separate(settings: Settings, *, create: bool) -> bool:
 def _export_dotenv() -> None:
     """.env is often root's alone: its values go into the environment (which wins over .env
     anyway) for this process and the workers it starts, before it can no longer read it."""
-    from dotenv import dotenv_values  # noqa: PLC0415 - python-dotenv, pydantic-settings' own
+    from dotenv import dotenv_values  # noqa: PLC0415 - python-dotenv, as config.py reads it
 
     for name, value in dotenv_values(".env").items():
         if value is not None:
@@ -132,7 +131,10 @@ def _ensure_launcher(settings: Settings) -> None:
 
 def _answers(path: str) -> bool:
     """Whether a launcher listens at `path`. It answers root with a refusal (it serves the
-    service account alone), which is answer enough."""
+    service account alone), which is answer enough. The launcher's client is imported here
+    only: every CLI command loads this module, few start a launcher."""
+    from aiops.adapters.launching import LauncherUnavailable, SocketBackend  # noqa: PLC0415
+
     try:
         SocketBackend(path).call({"op": "ping"})
     except LauncherUnavailable:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 import attrs
 
@@ -23,12 +23,14 @@ from aiops.domain.model.audit import AuditEvent
 from aiops.domain.model.auth import ApiToken
 from aiops.domain.model.identities import SshIdentity
 from aiops.domain.model.projects import Project
-from aiops.domain.model.sessions import AgentSession
 from aiops.domain.model.tenants import Membership, Tenant
 from aiops.domain.model.trackers import Issue, SyncRun, TrackerConnection, Triage
 from aiops.domain.model.users import User
-from aiops.ports.automation import AutomationRunRepository
-from aiops.ports.jobs import JobRepository
+
+if TYPE_CHECKING:  # in annotations only: a unit of work that reads tenants loads no job or run
+    from aiops.domain.model.sessions import AgentSession
+    from aiops.ports.automation import AutomationRunRepository
+    from aiops.ports.jobs import JobRepository
 
 
 class TenantRepository(Protocol):

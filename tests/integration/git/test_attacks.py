@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 from starlette.testclient import TestClient
 
@@ -204,7 +205,7 @@ def test_a_project_pointed_at_the_victims_workspace_copies_nothing_of_it(
 
 @pytest.fixture
 def settings(settings: Settings, place: Path) -> Settings:
-    return settings.model_copy(update={"workspace_root": place / "home"})
+    return attrs.evolve(settings, workspace_root=place / "home")
 
 
 @pytest.fixture

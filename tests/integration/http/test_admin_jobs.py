@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 from dependency_injector import providers
 from starlette.testclient import TestClient
@@ -110,9 +111,7 @@ def test_an_unknown_job_is_404_and_non_admins_get_403(
 
 @pytest.fixture
 def in_process(app: Container) -> Iterator[Container]:
-    settings = app.settings().model_copy(
-        update={"scheduler_in_process": True, "scheduler_poll": 0.05}
-    )
+    settings = attrs.evolve(app.settings(), scheduler_in_process=True, scheduler_poll=0.05)
     with app.settings.override(providers.Object(settings)):
         yield app
 

@@ -41,7 +41,7 @@ def settings(settings: Settings) -> Iterator[Settings]:
     temporary folders are root's alone)."""
     home = Path(tempfile.mkdtemp(prefix="aiops-home-"))
     home.chmod(0o755)
-    yield settings.model_copy(update={"workspace_root": home})
+    yield attrs.evolve(settings, workspace_root=home)
     shutil.rmtree(home)
 
 

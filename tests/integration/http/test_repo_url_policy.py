@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import attrs
 import pytest
 from starlette.testclient import TestClient
 
@@ -183,7 +184,7 @@ def test_private_addresses_are_refused_to_owners_by_default(
 @pytest.fixture
 def private_allowed(settings: Settings, world: World) -> Iterator[TestClient]:
     """The same database served by an app with AIOPS_GIT_ALLOW_PRIVATE_NETWORKS=true."""
-    allowing = bootstrap(settings.model_copy(update={"git_allow_private_networks": True}))
+    allowing = bootstrap(attrs.evolve(settings, git_allow_private_networks=True))
     with TestClient(create_app(allowing), follow_redirects=False) as client:
         yield client
     allowing.shutdown_resources()

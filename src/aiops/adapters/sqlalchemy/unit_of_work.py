@@ -3,55 +3,101 @@ writing from its first statement (see engine.py for what that means on SQLite)."
 
 from __future__ import annotations
 
+from importlib import import_module
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from aiops.adapters.sqlalchemy.agent_sessions import SqlAgentSessionRepository
-from aiops.adapters.sqlalchemy.automation_runs import SqlAutomationRunRepository
 from aiops.adapters.sqlalchemy.engine import READ_ONLY, unavailable
-from aiops.adapters.sqlalchemy.jobs import SqlJobRepository
-from aiops.adapters.sqlalchemy.repositories import (
-    SqlApiTokenRepository,
-    SqlAuditLog,
-    SqlIdentityRepository,
-    SqlIssueRepository,
-    SqlLoginFailureLog,
-    SqlMembershipRepository,
-    SqlProjectRepository,
-    SqlSyncRunLog,
-    SqlTenantRepository,
-    SqlTrackerConnectionRepository,
-    SqlUserRepository,
-)
-from aiops.adapters.sqlalchemy.sealed_secrets import SqlSealedSecretStore
-from aiops.adapters.sqlalchemy.webhook_deliveries import SqlWebhookDeliveryLog
+
+if TYPE_CHECKING:
+    from aiops.adapters.sqlalchemy.agent_sessions import SqlAgentSessionRepository
+    from aiops.adapters.sqlalchemy.automation_runs import SqlAutomationRunRepository
+    from aiops.adapters.sqlalchemy.jobs import SqlJobRepository
+    from aiops.adapters.sqlalchemy.repositories import (
+        SqlApiTokenRepository,
+        SqlAuditLog,
+        SqlIdentityRepository,
+        SqlIssueRepository,
+        SqlLoginFailureLog,
+        SqlMembershipRepository,
+        SqlProjectRepository,
+        SqlSyncRunLog,
+        SqlTenantRepository,
+        SqlTrackerConnectionRepository,
+        SqlUserRepository,
+    )
+    from aiops.adapters.sqlalchemy.sealed_secrets import SqlSealedSecretStore
+    from aiops.adapters.sqlalchemy.webhook_deliveries import SqlWebhookDeliveryLog
+
+
+class _Repository:
+    """A repository of the open unit of work, made (and its module imported) on first use in
+    the `with` block: `aiops tenant list` loads neither the jobs' nor the runs' repositories
+    and domain models (docs/adr/0002-fast-cli-start.md)."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self._module = f"aiops.adapters.sqlalchemy.{module}"
+        self._name = name
+        self._attribute = name
+
+    def __set_name__(self, owner: type, attribute: str) -> None:
+        self._attribute = attribute
+
+    def __get__(self, uow: SqlAlchemyUnitOfWork | None, owner: type | None = None) -> Any:
+        if uow is None:
+            return self
+        made = uow._repositories.get(self._attribute)
+        if made is None:
+            assert uow._connection is not None, "a repository outside the `with` block"
+            made = getattr(import_module(self._module), self._name)(uow._connection)
+            uow._repositories[self._attribute] = made
+        return made
 
 
 class SqlAlchemyUnitOfWork:
-    tenants: SqlTenantRepository
-    users: SqlUserRepository
-    memberships: SqlMembershipRepository
-    projects: SqlProjectRepository
-    identities: SqlIdentityRepository
-    audit: SqlAuditLog
-    api_tokens: SqlApiTokenRepository
-    login_failures: SqlLoginFailureLog
-    trackers: SqlTrackerConnectionRepository
-    issues: SqlIssueRepository
-    sync_runs: SqlSyncRunLog
-    webhook_deliveries: SqlWebhookDeliveryLog
-    sealed_secrets: SqlSealedSecretStore
-    agent_sessions: SqlAgentSessionRepository
-    jobs: SqlJobRepository
-    automation_runs: SqlAutomationRunRepository
+    if TYPE_CHECKING:
+        tenants: SqlTenantRepository
+        users: SqlUserRepository
+        memberships: SqlMembershipRepository
+        projects: SqlProjectRepository
+        identities: SqlIdentityRepository
+        audit: SqlAuditLog
+        api_tokens: SqlApiTokenRepository
+        login_failures: SqlLoginFailureLog
+        trackers: SqlTrackerConnectionRepository
+        issues: SqlIssueRepository
+        sync_runs: SqlSyncRunLog
+        webhook_deliveries: SqlWebhookDeliveryLog
+        sealed_secrets: SqlSealedSecretStore
+        agent_sessions: SqlAgentSessionRepository
+        jobs: SqlJobRepository
+        automation_runs: SqlAutomationRunRepository
+    else:
+        tenants = _Repository("repositories", "SqlTenantRepository")
+        users = _Repository("repositories", "SqlUserRepository")
+        memberships = _Repository("repositories", "SqlMembershipRepository")
+        projects = _Repository("repositories", "SqlProjectRepository")
+        identities = _Repository("repositories", "SqlIdentityRepository")
+        audit = _Repository("repositories", "SqlAuditLog")
+        api_tokens = _Repository("repositories", "SqlApiTokenRepository")
+        login_failures = _Repository("repositories", "SqlLoginFailureLog")
+        trackers = _Repository("repositories", "SqlTrackerConnectionRepository")
+        issues = _Repository("repositories", "SqlIssueRepository")
+        sync_runs = _Repository("repositories", "SqlSyncRunLog")
+        webhook_deliveries = _Repository("webhook_deliveries", "SqlWebhookDeliveryLog")
+        sealed_secrets = _Repository("sealed_secrets", "SqlSealedSecretStore")
+        agent_sessions = _Repository("agent_sessions", "SqlAgentSessionRepository")
+        jobs = _Repository("jobs", "SqlJobRepository")
+        automation_runs = _Repository("automation_runs", "SqlAutomationRunRepository")
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self._engine = engine
         self._read_only = read_only
         self._connection: Connection | None = None
+        self._repositories: dict[str, Any] = {}
 
     def __enter__(self) -> Self:
         try:
@@ -68,22 +114,7 @@ class SqlAlchemyUnitOfWork:
             connection.close()
             raise
         self._connection = connection
-        self.tenants = SqlTenantRepository(connection)
-        self.users = SqlUserRepository(connection)
-        self.memberships = SqlMembershipRepository(connection)
-        self.projects = SqlProjectRepository(connection)
-        self.identities = SqlIdentityRepository(connection)
-        self.audit = SqlAuditLog(connection)
-        self.api_tokens = SqlApiTokenRepository(connection)
-        self.login_failures = SqlLoginFailureLog(connection)
-        self.trackers = SqlTrackerConnectionRepository(connection)
-        self.issues = SqlIssueRepository(connection)
-        self.sync_runs = SqlSyncRunLog(connection)
-        self.webhook_deliveries = SqlWebhookDeliveryLog(connection)
-        self.sealed_secrets = SqlSealedSecretStore(connection)
-        self.agent_sessions = SqlAgentSessionRepository(connection)
-        self.jobs = SqlJobRepository(connection)
-        self.automation_runs = SqlAutomationRunRepository(connection)
+        self._repositories = {}
         return self
 
     def __exit__(
@@ -99,6 +130,7 @@ class SqlAlchemyUnitOfWork:
         finally:
             self._connection.close()
             self._connection = None
+            self._repositories = {}
 
     def commit(self) -> None:
         assert self._connection is not None, "commit() outside the `with` block"

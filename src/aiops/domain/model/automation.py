@@ -10,6 +10,7 @@ masked wherever a run is stored or shown, and their values are scrubbed from eve
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import re
 from collections.abc import Collection, Mapping, Sequence
@@ -17,7 +18,6 @@ from datetime import datetime
 from typing import Any
 
 import attrs
-import yaml
 
 from aiops.domain.errors import Conflict, ValidationError
 from aiops.domain.model.playbook_vars import VarType
@@ -112,17 +112,23 @@ def _plain(value: Any, path: str) -> JsonValue:
     )
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """YAML without anchors' aliases: `*name` could make a few bytes expand into millions of
-    values, or a value that contains itself."""
+@functools.cache
+def _yaml_loader() -> Any:
+    """The YAML loader, made on first use: PyYAML costs a command that reads no extra vars
+    ~15 ms (docs/adr/0002-fast-cli-start.md). Without anchors' aliases: `*name` could make a
+    few bytes expand into millions of values, or a value that contains itself."""
+    import yaml  # noqa: PLC0415 - see the docstring
 
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        if self.check_event(yaml.AliasEvent):
-            event = self.get_event()  # type: ignore[no-untyped-call]
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not accepted", event.start_mark
-            )
-        return super().compose_node(parent, index)
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+            if self.check_event(yaml.AliasEvent):
+                event = self.get_event()  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(
+                    None, None, "aliases (*name) are not accepted", event.start_mark
+                )
+            return super().compose_node(parent, index)
+
+    return NoAliasLoader
 
 
 def parse_extra_vars(text: str | None) -> dict[str, JsonValue]:
@@ -141,8 +147,10 @@ def _parse(text: str) -> Any:
     try:
         return json.loads(text)
     except ValueError:
+        import yaml  # noqa: PLC0415 - see _yaml_loader
+
         try:
-            return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader
+            return yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a SafeLoader
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

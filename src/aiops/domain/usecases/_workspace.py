@@ -17,9 +17,7 @@ from aiops.domain.model.workspaces import (
     WorkspaceState,
     WorkspaceStatus,
 )
-from aiops.domain.usecases.auth import actor_for
-from aiops.domain.usecases.projects import require_project
-from aiops.domain.usecases.users import own_account, require_user
+from aiops.domain.usecases._lookups import actor_for, own_account, require_project, require_user
 from aiops.ports.clock import Clock
 from aiops.ports.git_workspaces import GitWorkspaces, WorkTree
 from aiops.ports.linux_users import LinuxAccount, LinuxUsers

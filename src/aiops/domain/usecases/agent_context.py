@@ -25,8 +25,7 @@ from aiops.domain.model.trackers import Issue
 from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import WorkspaceMissing, WorkspacePolicy
 from aiops.domain.usecases._audit import record
-from aiops.domain.usecases.auth import actor_for
-from aiops.domain.usecases.users import require_user
+from aiops.domain.usecases._lookups import actor_for, require_user
 from aiops.ports.agent_context_files import AgentContextFiles
 from aiops.ports.clock import Clock
 from aiops.ports.git_workspaces import GitWorkspaces, WorkTree

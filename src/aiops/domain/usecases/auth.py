@@ -16,7 +16,8 @@ from aiops.domain.model.access import SYSTEM, Actor, may_act_for
 from aiops.domain.model.auth import ApiToken, new_token_secret, token_digest
 from aiops.domain.model.users import User
 from aiops.domain.usecases._audit import record
-from aiops.domain.usecases.users import check_password, require_user
+from aiops.domain.usecases._lookups import actor_for, require_user
+from aiops.domain.usecases.users import check_password
 from aiops.ports.clock import Clock
 from aiops.ports.password_hasher import PasswordHasher
 from aiops.ports.unit_of_work import StorageBusy, UnitOfWork, UnitOfWorkFactory
@@ -24,12 +25,6 @@ from aiops.ports.unit_of_work import StorageBusy, UnitOfWork, UnitOfWorkFactory
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=1)
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
-
-
-def actor_for(uow: UnitOfWork, user: User) -> Actor:
-    assert user.id is not None
-    roles = {m.tenant_id: m.role for m in uow.memberships.list_for_user(user.id)}
-    return Actor(name=user.email, user_id=user.id, is_admin=user.is_admin, roles=roles)
 
 
 @attrs.frozen(kw_only=True)

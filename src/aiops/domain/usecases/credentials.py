@@ -24,7 +24,7 @@ from aiops.domain.model.sessions import DEFAULT_TOOLS, Tool, ToolSpec
 from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import WorkspacePolicy
 from aiops.domain.usecases._audit import record
-from aiops.domain.usecases.users import own_account, require_user
+from aiops.domain.usecases._lookups import own_account, require_user
 from aiops.ports.clock import Clock
 from aiops.ports.credentials import CredentialInfo, CredentialStore
 from aiops.ports.linux_users import LinuxAccount, LinuxUsers

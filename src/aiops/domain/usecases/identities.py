@@ -18,7 +18,7 @@ from aiops.domain.errors import Conflict, PermissionDenied, ValidationError
 from aiops.domain.model.access import SYSTEM, Actor
 from aiops.domain.model.identities import KeyRefused, SshIdentity, fingerprint, identity_name
 from aiops.domain.usecases._audit import record
-from aiops.domain.usecases.users import require_user
+from aiops.domain.usecases._lookups import require_user
 from aiops.ports.clock import Clock
 from aiops.ports.key_store import KeyStore
 from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory

@@ -10,8 +10,8 @@ from aiops.domain.model.access import SYSTEM, Actor, Permission
 from aiops.domain.model.tenants import Membership, Role
 from aiops.domain.model.users import User
 from aiops.domain.usecases._audit import record
+from aiops.domain.usecases._lookups import require_user
 from aiops.domain.usecases.tenants import require_tenant
-from aiops.domain.usecases.users import require_user
 from aiops.ports.clock import Clock
 from aiops.ports.unit_of_work import UnitOfWorkFactory
 

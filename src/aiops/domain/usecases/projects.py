@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from aiops.domain.errors import Conflict, NotFound, ValidationError
+from aiops.domain.errors import Conflict, ValidationError
 from aiops.domain.model import validation
 from aiops.domain.model.access import SYSTEM, Actor, Permission
 from aiops.domain.model.audit import DetailValue
@@ -14,6 +14,7 @@ from aiops.domain.model.projects import DEFAULT_BRANCH, Project
 from aiops.domain.model.remotes import RemoteRefused, parse_remote, refusal_for_owners
 from aiops.domain.model.tenants import Tenant
 from aiops.domain.usecases._audit import record
+from aiops.domain.usecases._lookups import require_project
 from aiops.domain.usecases.identities import require_identity
 from aiops.domain.usecases.tenants import require_tenant
 from aiops.ports.clock import Clock
@@ -256,17 +257,6 @@ def updated_detail(
         **({} if change is None else {"https_token": change}),
         **({"cleared": ",".join(cleared)} if cleared else {}),
     }
-
-
-def require_project(uow: UnitOfWork, project_id: int, actor: Actor) -> tuple[Project, Tenant]:
-    """The project and its tenant, when the actor may see them (NotFound otherwise)."""
-    missing = f"project {project_id} does not exist"
-    project = uow.projects.get(project_id)
-    tenant = uow.tenants.get(project.tenant_id) if project else None
-    if project is None or tenant is None:
-        raise NotFound(missing)
-    actor.require(Permission.VIEW, tenant, missing)
-    return project, tenant
 
 
 def require_managed_project(

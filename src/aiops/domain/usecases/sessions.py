@@ -29,6 +29,7 @@ from aiops.domain.model.sessions import (
 from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import WorkspacePolicy
 from aiops.domain.usecases._audit import record
+from aiops.domain.usecases._lookups import actor_for, own_account, require_project, require_user
 from aiops.domain.usecases._tmux_view import (
     ended,
     look,
@@ -39,9 +40,6 @@ from aiops.domain.usecases._tmux_view import (
 )
 from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.agent_context import PopulateCommand
-from aiops.domain.usecases.auth import actor_for
-from aiops.domain.usecases.projects import require_project
-from aiops.domain.usecases.users import own_account, require_user
 from aiops.domain.usecases.workspaces import WorkspaceResult
 from aiops.ports.clock import Clock
 from aiops.ports.linux_users import LinuxAccount, LinuxUsers

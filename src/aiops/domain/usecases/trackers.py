@@ -15,7 +15,8 @@ from aiops.domain.model.projects import Project
 from aiops.domain.model.tenants import Tenant
 from aiops.domain.model.trackers import Provider, SyncRun, TrackerConnection, TrackerError
 from aiops.domain.usecases._audit import record
-from aiops.domain.usecases.projects import require_managed_project, require_project
+from aiops.domain.usecases._lookups import require_project
+from aiops.domain.usecases.projects import require_managed_project
 from aiops.ports.clock import Clock
 from aiops.ports.issue_tracker import IssueTracker, TrackerTarget
 from aiops.ports.secret_box import SecretBox

@@ -23,7 +23,7 @@ from aiops.domain.model.trackers import (
     TriageStatus,
 )
 from aiops.domain.usecases._audit import record
-from aiops.domain.usecases.users import require_user
+from aiops.domain.usecases._lookups import require_user
 from aiops.ports.clock import Clock
 from aiops.ports.unit_of_work import IssueQuery, UnitOfWork, UnitOfWorkFactory
 

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 
 import attrs
 
-from aiops.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from aiops.domain.errors import Conflict, PermissionDenied, ValidationError
 from aiops.domain.model import validation
 from aiops.domain.model.access import SYSTEM, Actor, require_acting_for
 from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import WorkspacePolicy
 from aiops.domain.usecases._audit import record
+from aiops.domain.usecases._lookups import own_account, require_user
 from aiops.ports.clock import Clock
 from aiops.ports.password_hasher import PasswordHasher
 from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -43,22 +44,6 @@ def check_password(password: str) -> str:
     if len(password) > PASSWORD_MAX:
         raise ValidationError("password", f"must be at most {PASSWORD_MAX} characters")
     return password
-
-
-def require_user(uow: UnitOfWork, email: str) -> User:
-    user = uow.users.get_by_email(validation.email(email))
-    if user is None:
-        raise NotFound(f"user {email[:80]!r} does not exist")
-    return user
-
-
-def own_account(uow: UnitOfWork, policy: WorkspacePolicy, user: User) -> str | None:
-    """The user's Linux account (policy.account_for; None: none), refused (AccountTaken) when
-    another user's is the same one, as a mapping changed since the users were made can do."""
-    clash = policy.account_clash(user, uow.users.list())
-    if clash is not None:
-        raise clash
-    return policy.account_for(user)
 
 
 def new_user(uow: UnitOfWork, cmd: CreateUserCommand, policy: WorkspacePolicy) -> User:

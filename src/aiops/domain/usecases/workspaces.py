@@ -28,13 +28,13 @@ from aiops.domain.model.workspaces import (
     WorkspaceStatus,
 )
 from aiops.domain.usecases._audit import record
+from aiops.domain.usecases._lookups import require_project
 from aiops.domain.usecases._workspace import (
     Located,
     LocateWorkspace,
     WorkspaceRef,
     WorkspaceUseCase,
 )
-from aiops.domain.usecases.projects import require_project
 from aiops.ports.clock import Clock
 from aiops.ports.git_workspaces import GitWorkspaces
 from aiops.ports.locks import KeyedLocks

@@ -21,7 +21,6 @@ from aiops.domain.model.access import Actor
 from aiops.domain.model.outside_text import for_terminal
 from aiops.entrypoints import privileges
 from aiops.entrypoints.cli._terminal import exact, json_text
-from aiops.entrypoints.jsonable import jsonable
 from aiops.log import configure_logging
 
 __all__ = [
@@ -64,6 +63,14 @@ def actor() -> Actor:
         return Actor.system(f"cli:{pwd.getpwuid(os.getuid()).pw_name}")
     except KeyError:
         return Actor.system(f"cli:uid-{os.getuid()}")
+
+
+def jsonable(value: Any) -> Any:
+    """`value` as JSON values (aiops.entrypoints.jsonable, imported here on first use: its
+    cattrs converter costs ~20 ms that `aiops git status` without --json need not pay)."""
+    from aiops.entrypoints.jsonable import jsonable as converted
+
+    return converted(value)
 
 
 def print_json(items: Iterable[Any]) -> None:
