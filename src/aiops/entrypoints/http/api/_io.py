@@ -11,7 +11,7 @@ from typing import Any, TypeVar, get_args, get_type_hints
 import attrs
 import msgspec
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from aiops.domain.errors import AuthenticationFailed, ValidationError
 from aiops.domain.model import validation
@@ -111,8 +111,20 @@ def out(kind: Any, value: Any, status_code: int = 200) -> Response:
     other, so the document's response schema (generated from the class) is the body's; a
     value that does not fit the class is a bug, and fails (500) rather than being sent."""
     shaped = msgspec.convert(jsonable(value), kind, strict=False)
-    body = jsonable(msgspec.to_builtins(shaped, builtin_types=(datetime,)))  # isoformat, as --json
-    return JSONResponse(body, status_code=status_code)
+    body = json.dumps(
+        msgspec.to_builtins(shaped, builtin_types=(datetime,)),
+        default=_isoformat,  # as --json (msgspec would write "Z" for UTC)
+        ensure_ascii=False,
+        allow_nan=False,
+        separators=(",", ":"),
+    )
+    return Response(body.encode(), status_code=status_code, media_type="application/json")
+
+
+def _isoformat(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def query(request: Request, name: str, kind: Any, default: Any = None) -> Any:
