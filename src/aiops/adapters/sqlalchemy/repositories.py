@@ -228,7 +228,7 @@ class SqlUserRepository(_EntityTable[User]):
         return self._one_by("email", email)
 
     def get_by_username(self, username: str) -> User | None:
-        return self._one(t.users.c.username == username)
+        return self._one_by("username", username)
 
     def list(self) -> Sequence[User]:
         return self._many()
@@ -281,7 +281,7 @@ class SqlIdentityRepository(_EntityTable[SshIdentity]):
         super().__init__(connection, t.ssh_identities, "identity", identity_from_row)
 
     def get_by_name(self, name: str) -> SshIdentity | None:
-        return self._one(t.ssh_identities.c.name == name)
+        return self._one_by("name", name)
 
     def list(self) -> Sequence[SshIdentity]:
         return self._many()
