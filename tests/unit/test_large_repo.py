@@ -4,30 +4,15 @@ its tag, and no ref lost or changed."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import tempfile
 from pathlib import Path
-from types import ModuleType
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-BENCH = Path(__file__).parents[2] / "bench" / "large_repo.py"
+from tests.large_repo import large
+
 HEADER = "# pack-refs with: peeled fully-peeled sorted "
-
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("large_repo", BENCH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("large_repo", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-large = _load()
 shas = st.text("0123456789abcdef", min_size=40, max_size=40)
 names = st.from_regex(r"refs/(heads|tags|pull)/[a-zA-Z0-9_./-]{1,12}", fullmatch=True)
 

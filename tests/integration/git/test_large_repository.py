@@ -9,38 +9,21 @@ What a user gets is the branches and tags, complete, and nothing a pull ref alon
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from aiops.adapters.git import GitCliWorkspaces
 from aiops.domain.model.workspaces import RemoteAccess
 from aiops.ports.git_workspaces import WorkTree
+from tests.large_repo import large
 
 from .conftest import GIT_ENV, NO_ACCESS, Git
 from .test_ssh import Sshd, sshd  # noqa: F401 - the private sshd fixture, shared
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("large-repository")]
-
-BENCH = Path(__file__).parents[3] / "bench" / "large_repo.py"
-
-
-def _load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("large_repo", BENCH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("large_repo", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-large = _load_generator()
 
 
 @pytest.fixture(scope="module")
