@@ -23,12 +23,15 @@ from aiops.domain.model.workspaces import (
     PushRejected,
     RemoteAccess,
     RemoteFailed,
+    TransferCancelled,
+    TransferPhase,
+    TransferProgress,
     UnsafeWorkspace,
     WorkspaceExists,
     WorkspaceMissing,
     WorkspaceStatus,
 )
-from aiops.ports.git_workspaces import GitWorkspaces, WorkTree
+from aiops.ports.git_workspaces import CancelCheck, GitWorkspaces, ProgressSink, WorkTree
 from tests.fakes.basics import FakeClock
 
 
@@ -51,7 +54,18 @@ class FakeGitWorkspaces:
     Set `conflicts` to the files the next pull or merge conflicts in, `unreachable` to the
     URLs whose remote fails, `unsafe` to the paths that are symbolic links (every operation
     there is refused). Operations never change a clone when they raise. `acted_as`
-    records, per path, the account (name, None: aiops's own) each operation ran as."""
+    records, per path, the account (name, None: aiops's own) each operation ran as.
+
+    Clone and fetch report STEPS progress steps (receiving 0..100, then resolving), looking
+    at the cancel check before each and after the last: a cancelled clone leaves no clone,
+    a cancelled fetch leaves the remote branches as they were (TransferCancelled)."""
+
+    STEPS = (
+        (TransferPhase.RECEIVING, 0),
+        (TransferPhase.RECEIVING, 50),
+        (TransferPhase.RECEIVING, 100),
+        (TransferPhase.RESOLVING, 100),
+    )
 
     def __init__(self, remotes: dict[str, dict[str, list[str]]] | None = None) -> None:
         self.remotes = remotes if remotes is not None else {}
@@ -95,11 +109,38 @@ class FakeGitWorkspaces:
         clone = self.clones.get(self._as(tree))
         return clone.origin if clone else None
 
-    def clone(self, url: str, tree: WorkTree, *, branch: str, access: RemoteAccess) -> None:
+    def _transfer(self, progress: ProgressSink | None, cancel: CancelCheck | None) -> None:
+        for phase, percent in self.STEPS:
+            if cancel is not None and cancel.cancelled():
+                raise TransferCancelled("cancelled")
+            if progress is not None:
+                progress(
+                    TransferProgress(
+                        phase=phase,
+                        percent=percent,
+                        objects_done=percent,
+                        objects_total=100,
+                        bytes_received=percent * 1024,
+                    )
+                )
+        if cancel is not None and cancel.cancelled():
+            raise TransferCancelled("cancelled")
+
+    def clone(
+        self,
+        url: str,
+        tree: WorkTree,
+        *,
+        branch: str,
+        access: RemoteAccess,
+        progress: ProgressSink | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> None:
         path = self._as(tree)
         if path in self.clones:
             raise WorkspaceExists(f"{path} already exists")
         remote = self._remote(url, access)
+        self._transfer(progress, cancel)
         current = branch if branch in remote else next(iter(remote), branch)
         self.clones[path] = FakeClone(
             origin=url,
@@ -128,13 +169,28 @@ class FakeGitWorkspaces:
             else None,
         )
 
-    def fetch(self, tree: WorkTree, access: RemoteAccess) -> None:
+    def fetch(
+        self,
+        tree: WorkTree,
+        access: RemoteAccess,
+        *,
+        progress: ProgressSink | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> None:
         clone = self._clone(tree)
         remote = self._remote(clone.origin, access)
+        self._transfer(progress, cancel)
         clone.remote = {name: list(history) for name, history in remote.items()}
 
-    def pull(self, tree: WorkTree, access: RemoteAccess) -> MergeOutcome:
-        self.fetch(tree, access)
+    def pull(
+        self,
+        tree: WorkTree,
+        access: RemoteAccess,
+        *,
+        progress: ProgressSink | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> MergeOutcome:
+        self.fetch(tree, access, progress=progress, cancel=cancel)
         clone = self._clone(tree)
         upstream = clone.upstream.get(clone.current)
         if upstream is None:

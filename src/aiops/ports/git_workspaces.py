@@ -15,6 +15,7 @@ from aiops.domain.model.workspaces import (
     MergeOutcome,
     PushOutcome,
     RemoteAccess,
+    TransferProgress,
     WorkspaceStatus,
 )
 from aiops.ports.linux_users import LinuxAccount
@@ -30,25 +31,66 @@ class WorkTree:
     account: LinuxAccount | None = None
 
 
+class ProgressSink(Protocol):
+    """Told each step of a clone or fetch as git reports it (from the transfer's thread)."""
+
+    def __call__(self, progress: TransferProgress) -> None: ...
+
+
+class CancelCheck(Protocol):
+    """Polled by a clone or fetch while it runs (a few times a second): True stops git and
+    raises TransferCancelled; a clone leaves no folder behind."""
+
+    def cancelled(self) -> bool: ...
+
+
 class GitWorkspaces(Protocol):
     def origin(self, tree: WorkTree) -> str | None:
         """The clone's origin URL; None when there is nothing at `tree.path`, or not a git
         work tree."""
         ...
 
-    def clone(self, url: str, tree: WorkTree, *, branch: str, access: RemoteAccess) -> None:
+    def clone(
+        self,
+        url: str,
+        tree: WorkTree,
+        *,
+        branch: str,
+        access: RemoteAccess,
+        progress: ProgressSink | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> None:
         """Clone into `tree.path` (which must not exist) and check out `branch`, or the
         remote's default when it has no such branch. Its two parent folders are made first,
-        private to the account. On failure nothing is left at `tree.path`."""
+        private to the account. Progress goes to `progress`; `cancel` stops it
+        (TransferCancelled). On failure or cancel nothing is left at `tree.path`."""
         ...
 
     def status(self, tree: WorkTree) -> WorkspaceStatus: ...
 
-    def fetch(self, tree: WorkTree, access: RemoteAccess) -> None: ...
+    def fetch(
+        self,
+        tree: WorkTree,
+        access: RemoteAccess,
+        *,
+        progress: ProgressSink | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> None:
+        """Fetch origin's branches and tags, reporting to `progress`; `cancel` stops it
+        (TransferCancelled), the remote-tracking branches as they were."""
+        ...
 
-    def pull(self, tree: WorkTree, access: RemoteAccess) -> MergeOutcome:
-        """Fetch, then bring the current branch up to its upstream: fast-forward, or merge when
-        diverged. Raises DirtyWorkTree or MergeConflict leaving the tree as it was."""
+    def pull(
+        self,
+        tree: WorkTree,
+        access: RemoteAccess,
+        *,
+        progress: ProgressSink | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> MergeOutcome:
+        """Fetch (as `fetch`), then bring the current branch up to its upstream: fast-forward,
+        or merge when diverged. Raises DirtyWorkTree or MergeConflict leaving the tree as it
+        was; a cancelled fetch merges nothing."""
         ...
 
     def push(self, tree: WorkTree, access: RemoteAccess) -> PushOutcome:

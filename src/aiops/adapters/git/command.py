@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from aiops.adapters.git import folders
-from aiops.adapters.launching import AccountLauncher, Completed
+from aiops.adapters.launching import AccountLauncher, Completed, Spawned
 from aiops.domain.errors import DomainError
 from aiops.domain.model.workspaces import WorkspaceMissing
 from aiops.ports.git_workspaces import WorkTree
@@ -45,18 +45,23 @@ class Git:
         timeout: float = LOCAL_TIMEOUT,
     ) -> Completed:
         where = cwd or self.tree.path
-        base = {
-            "GIT_TERMINAL_PROMPT": "0",
-            "LC_ALL": "C",
-            "GIT_CEILING_DIRECTORIES": str(where.parent),
-        }
         return self.launcher.run(
             self.tree.account,
             "git",
             [*SAFE, *args],
             cwd=str(where),
-            env=base | dict(env or {}),
+            env=_environment(where, env),
             timeout=timeout,
+        )
+
+    def spawn(
+        self, args: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None
+    ) -> Spawned:
+        """git started as the account, its output and errors merged on one descriptor (the
+        second of `fds`), read as it comes (transfer.py)."""
+        where = cwd or self.tree.path
+        return self.launcher.spawn(
+            self.tree.account, "git", [*SAFE, *args], cwd=str(where), env=_environment(where, env)
         )
 
     def out(self, args: Sequence[str], *, env: Mapping[str, str] | None = None) -> bytes:
@@ -79,6 +84,15 @@ class Git:
         last = [line for line in message.splitlines() if not line.startswith("hint:")]
         why = last[-1].removeprefix("fatal: ").removeprefix("error: ") if last else "failed"
         return DomainError(f"git {command} failed in {self.tree.path}: {why}")
+
+
+def _environment(where: Path, env: Mapping[str, str] | None) -> dict[str, str]:
+    base = {
+        "GIT_TERMINAL_PROMPT": "0",
+        "LC_ALL": "C",
+        "GIT_CEILING_DIRECTORIES": str(where.parent),
+    }
+    return base | dict(env or {})
 
 
 def in_workspace(launcher: AccountLauncher, tree: WorkTree) -> Git:

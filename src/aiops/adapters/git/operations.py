@@ -17,6 +17,7 @@ from aiops.adapters.git.command import Git, in_workspace
 from aiops.adapters.git.credentials import Credentials
 from aiops.adapters.git.merging import head, integrate
 from aiops.adapters.git.remote import redacted, refuse_option, remote_failed
+from aiops.adapters.git.transfer import Transferred, discard_clone, transfer
 from aiops.adapters.git.worktree import in_the_way
 from aiops.adapters.launching import AccountLauncher, Completed
 from aiops.domain.errors import DomainError
@@ -30,15 +31,17 @@ from aiops.domain.model.workspaces import (
     PushRejected,
     RemoteAccess,
     RemoteFailed,
+    TransferCancelled,
     WorkspaceExists,
 )
-from aiops.ports.git_workspaces import WorkTree
+from aiops.ports.git_workspaces import CancelCheck, ProgressSink, WorkTree
 
 ORIGIN = "origin"
 HEADS, REMOTES = "refs/heads/", "refs/remotes/origin/"
 # Transfers: never a credential helper (the token would be stored), never a submodule's URL.
 TRANSFER_OPTIONS = ("-c", "credential.helper=", "-c", "submodule.recurse=false")
 FETCH_REFSPEC = f"+{HEADS}*:{REMOTES}*"  # branches only (tags follow), never refs/pull/*
+NOT_UPSTREAM = b"not found in upstream"
 TRANSFER = 900.0  # seconds: a first clone of a big repository takes a while
 
 
@@ -87,7 +90,16 @@ class GitCliOperations:
             operation=f"merging {branch}",
         )
 
-    def clone(self, url: str, tree: WorkTree, *, branch: str, access: RemoteAccess) -> None:
+    def clone(
+        self,
+        url: str,
+        tree: WorkTree,
+        *,
+        branch: str,
+        access: RemoteAccess,
+        progress: ProgressSink | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> None:
         validation.branch(branch)
         refuse_option(url)
         folders.prepare(self.launcher, tree)
@@ -97,32 +109,62 @@ class GitCliOperations:
         args = [
             *TRANSFER_OPTIONS,
             "clone",
-            "--quiet",
+            "--progress",
             "--origin",
             ORIGIN,
             "--no-recurse-submodules",
         ]
         target = ["--", url, str(tree.path)]
-        with self.credentials.env(tree.account, url, access) as env:
-            done = git.run(
-                [*args, "--branch", branch, *target], env=env, cwd=workspace, timeout=TRANSFER
-            )
-            if done.returncode != 0 and b"not found in upstream" in done.stderr:
-                # No such branch there: the remote's default (or an empty remote's unborn one).
-                done = git.run([*args, *target], env=env, cwd=workspace, timeout=TRANSFER)
-        _transferred(url, done)
+        runs: list[Transferred | None] = []  # None: a git under way
+        try:
+            with self.credentials.env(tree.account, url, access) as env:
+
+                def run(argv: list[str]) -> Transferred:
+                    runs.append(None)
+                    result = transfer(
+                        git, argv, env=env, cwd=workspace, timeout=TRANSFER,
+                        progress=progress, cancel=cancel,
+                    )  # fmt: skip
+                    runs[-1] = result
+                    return result
+
+                done = run([*args, "--branch", branch, *target])
+                if done.returncode != 0 and not done.stopped and NOT_UPSTREAM in done.output:
+                    # No such branch there: the remote's default (or an empty remote's unborn one).
+                    done = run([*args, *target])
+            _transferred(url, done, f"the clone of {redacted(url)}: nothing was left behind")
+        except BaseException:
+            # git removes what it made when it fails; not when it is stopped (a cancel, the
+            # timeout, Ctrl-C): then its half folder is removed here, as the account.
+            if runs and (runs[-1] is None or runs[-1].stopped):
+                discard_clone(self.launcher, tree)
+            raise
         _settle_index(git)
 
-    def fetch(self, tree: WorkTree, access: RemoteAccess) -> None:
-        self._fetch(self._open(tree), access)
+    def fetch(
+        self,
+        tree: WorkTree,
+        access: RemoteAccess,
+        *,
+        progress: ProgressSink | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> None:
+        self._fetch(self._open(tree), access, progress, cancel)
 
-    def pull(self, tree: WorkTree, access: RemoteAccess) -> MergeOutcome:
+    def pull(
+        self,
+        tree: WorkTree,
+        access: RemoteAccess,
+        *,
+        progress: ProgressSink | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> MergeOutcome:
         git = self._open(tree)
         branch = _attached_branch(git, "pull")
         upstream = _upstream(git, branch)
         if upstream is None:
             raise BranchMissing(f"{branch} tracks no branch of origin: push it first")
-        self._fetch(git, access)
+        self._fetch(git, access, progress, cancel)
         source = f"{ORIGIN}/{upstream}"
         theirs = _refs(git, REMOTES + upstream).get(REMOTES + upstream)
         if theirs is None:
@@ -180,12 +222,25 @@ class GitCliOperations:
         refuse_option(url)
         return url
 
-    def _fetch(self, git: Git, access: RemoteAccess) -> None:
+    def _fetch(
+        self,
+        git: Git,
+        access: RemoteAccess,
+        progress: ProgressSink | None,
+        cancel: CancelCheck | None,
+    ) -> None:
         url = self._origin_url(git, access)
         with self.credentials.env(git.tree.account, url, access) as env:
-            args = [*TRANSFER_OPTIONS, "fetch", "--quiet", "--no-recurse-submodules"]
-            done = git.run([*args, "--", url, FETCH_REFSPEC], env=env, timeout=TRANSFER)
-        _transferred(url, done)
+            args = [*TRANSFER_OPTIONS, "fetch", "--progress", "--no-recurse-submodules"]
+            done = transfer(
+                git,
+                [*args, "--", url, FETCH_REFSPEC],
+                env=env,
+                timeout=TRANSFER,
+                progress=progress,
+                cancel=cancel,
+            )
+        _transferred(url, done, f"the fetch from {redacted(url)}: the workspace is as it was")
 
     def _open(self, tree: WorkTree) -> Git:
         return in_workspace(self.launcher, tree)
@@ -194,11 +249,16 @@ class GitCliOperations:
         return Git(self.launcher, tree)
 
 
-def _transferred(url: str, done: Completed) -> None:
-    """RemoteFailed unless the transfer succeeded."""
+def _transferred(url: str, done: Completed | Transferred, cancelled: str = "") -> None:
+    """RemoteFailed (TransferCancelled when stopped on request) unless it succeeded."""
+    if isinstance(done, Transferred):
+        if done.cancelled:
+            raise TransferCancelled(f"cancelled {cancelled}")
+        if done.returncode != 0 and not done.timed_out:
+            raise remote_failed(url, done.output)
     if done.timed_out:
         raise RemoteFailed(f"{redacted(url)}: no answer within {TRANSFER:.0f} s")
-    if done.returncode != 0:
+    if isinstance(done, Completed) and done.returncode != 0:
         raise remote_failed(url, done.stderr)
 
 

@@ -25,7 +25,7 @@ from aiops.domain.model.workspaces import (
     RemoteAccess,
     WorkspaceStatus,
 )
-from aiops.ports.git_workspaces import WorkTree
+from aiops.ports.git_workspaces import CancelCheck, ProgressSink, WorkTree
 
 if TYPE_CHECKING:
     from aiops.adapters.git.operations import GitCliOperations
@@ -89,14 +89,39 @@ class GitCliWorkspaces:
             current = (found.stdout.decode().strip() if found.returncode == 0 else "") or None
         return Branches(current=current, local=tuple(sorted(local)), remote=tuple(sorted(remote)))
 
-    def clone(self, url: str, tree: WorkTree, *, branch: str, access: RemoteAccess) -> None:
-        self._operations().clone(url, tree, branch=branch, access=access)
+    def clone(
+        self,
+        url: str,
+        tree: WorkTree,
+        *,
+        branch: str,
+        access: RemoteAccess,
+        progress: ProgressSink | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> None:
+        self._operations().clone(
+            url, tree, branch=branch, access=access, progress=progress, cancel=cancel
+        )
 
-    def fetch(self, tree: WorkTree, access: RemoteAccess) -> None:
-        self._operations().fetch(tree, access)
+    def fetch(
+        self,
+        tree: WorkTree,
+        access: RemoteAccess,
+        *,
+        progress: ProgressSink | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> None:
+        self._operations().fetch(tree, access, progress=progress, cancel=cancel)
 
-    def pull(self, tree: WorkTree, access: RemoteAccess) -> MergeOutcome:
-        return self._operations().pull(tree, access)
+    def pull(
+        self,
+        tree: WorkTree,
+        access: RemoteAccess,
+        *,
+        progress: ProgressSink | None = None,
+        cancel: CancelCheck | None = None,
+    ) -> MergeOutcome:
+        return self._operations().pull(tree, access, progress=progress, cancel=cancel)
 
     def push(self, tree: WorkTree, access: RemoteAccess) -> PushOutcome:
         return self._operations().push(tree, access)

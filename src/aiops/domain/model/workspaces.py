@@ -205,3 +205,35 @@ class WorkspacePolicy:
         """The user's workspace of a project, in the folder named after their account (their
         username when they have none)."""
         return workspace_path(self.root, self.account_for(user) or user.username, project_slug)
+
+
+class TransferCancelled(Conflict):
+    """A clone or fetch stopped on request: a clone leaves no folder behind, a fetch leaves
+    the workspace as it was (its branches move only when git finishes)."""
+
+    code = "transfer_cancelled"
+
+
+class TransferPhase(enum.StrEnum):
+    """What git is doing, in the order it does it (the remote's phases first)."""
+
+    STARTING = "starting"  # connecting: nothing reported yet
+    COUNTING = "counting"  # remote: Enumerating / Counting objects
+    COMPRESSING = "compressing"  # remote: Compressing objects
+    RECEIVING = "receiving"  # Receiving objects (with bytes)
+    RESOLVING = "resolving"  # Resolving deltas
+    UPDATING = "updating"  # Updating files / Checking out files (a clone's checkout)
+
+
+@attrs.frozen(kw_only=True)
+class TransferProgress:
+    """How far a clone or fetch has come, from git's own progress lines. `percent` is of the
+    current phase; `objects_*` count that phase's items (objects, deltas or files);
+    `bytes_received` is what came over the wire so far (None before git says)."""
+
+    phase: TransferPhase
+    percent: int = 0
+    objects_done: int = 0
+    objects_total: int = 0
+    bytes_received: int | None = None
+    operation: str = ""  # clone, fetch or pull: set by the use case
