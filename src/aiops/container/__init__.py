@@ -234,6 +234,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         locks=gateways.workspace_locks,
         uow=uow.provider,
+        transfers=gateways.transfer_progress,
     )
     workspace_status = providers.Factory(
         workspaces.GetWorkspaceStatus,
@@ -241,6 +242,7 @@ class Container(containers.DeclarativeContainer):
         git=gateways.git_workspaces,
         snapshots=gateways.workspace_snapshots,
         clock=clock,
+        transfers=gateways.transfer_progress,
     )
     list_branches = providers.Factory(
         workspaces.ListBranches, locate=locate_workspace, git=gateways.git_workspaces
@@ -253,6 +255,10 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         locks=gateways.workspace_locks,
         uow=uow.provider,
+        transfers=gateways.transfer_progress,
+    )
+    cancel_transfer = providers.Factory(
+        workspaces.CancelTransfer, locate=locate_workspace, transfers=gateways.transfer_progress
     )
     refresh_snapshot = providers.Factory(
         workspaces.RefreshSnapshot,

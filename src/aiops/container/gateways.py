@@ -64,6 +64,10 @@ else:
     (mapped,) = modules("aiops.adapters", "mapped_accounts")
     (job_workers,) = modules("aiops.adapters", "job_worker")
     (jobs,) = modules("aiops.adapters.sqlalchemy", "jobs")
+if TYPE_CHECKING:
+    from aiops.adapters import memory_transfers
+else:
+    (memory_transfers,) = modules("aiops.adapters", "memory_transfers")
 
 
 def launcher_programs() -> dict[str, tuple[str, ...]]:
@@ -216,6 +220,7 @@ class Gateways(containers.DeclarativeContainer):
     git_workspaces = providers.Singleton(_git_workspaces, settings=settings, launcher=launcher)
     workspace_snapshots = providers.Singleton(memory_snapshots.InMemoryWorkspaceSnapshots)
     workspace_locks = providers.Singleton(process_locks.ProcessLocks)
+    transfer_progress = providers.Singleton(memory_transfers.InMemoryTransferProgressBoard)
     remote_hosts = providers.Singleton(
         dns_remote_hosts.DnsRemoteHosts,
         allow_private_networks=settings.provided.git_allow_private_networks,

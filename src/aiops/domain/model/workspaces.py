@@ -214,6 +214,12 @@ class TransferCancelled(Conflict):
     code = "transfer_cancelled"
 
 
+class NoTransfer(Conflict):
+    """A cancel asked where no clone or fetch runs."""
+
+    code = "no_transfer"
+
+
 class TransferPhase(enum.StrEnum):
     """What git is doing, in the order it does it (the remote's phases first)."""
 

@@ -8,8 +8,9 @@ promises that) and its message on the dashboard card.
 
 from __future__ import annotations
 
+import contextlib
 import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
 
 import attrs
@@ -20,7 +21,10 @@ from aiops.domain.model.access import SYSTEM, Actor, Permission
 from aiops.domain.model.workspaces import (
     Branches,
     MergeOutcome,
+    NoTransfer,
     PushOutcome,
+    TransferPhase,
+    TransferProgress,
     WorkspaceExists,
     WorkspaceMissing,
     WorkspaceSnapshot,
@@ -36,8 +40,9 @@ from aiops.domain.usecases._workspace import (
     WorkspaceUseCase,
 )
 from aiops.ports.clock import Clock
-from aiops.ports.git_workspaces import GitWorkspaces
+from aiops.ports.git_workspaces import CancelCheck, GitWorkspaces, ProgressSink
 from aiops.ports.locks import KeyedLocks
+from aiops.ports.transfer_progress import TransferProgressBoard
 from aiops.ports.unit_of_work import UnitOfWorkFactory
 from aiops.ports.workspace_snapshots import WorkspaceSnapshots
 
@@ -46,9 +51,41 @@ from aiops.ports.workspace_snapshots import WorkspaceSnapshots
 class WorkspaceResult:
     project_id: int
     path: str
-    status: WorkspaceStatus
+    # None only from GetWorkspaceStatus while the first clone runs (`progress` says how far)
+    status: WorkspaceStatus | None
     created: bool = False  # InitWorkspace: False when a healthy clone was already there
     outcome: MergeOutcome | PushOutcome | None = None
+    progress: TransferProgress | None = None  # the clone or fetch under way, if any
+
+
+@attrs.frozen(kw_only=True)
+class TransferWatch:
+    """What the caller of a clone or fetch adds to the board (a CLI's progress bar, its
+    Ctrl-C): told each step, and asked whether to stop."""
+
+    progress: ProgressSink | None = None
+    cancel: CancelCheck | None = None
+
+
+@attrs.frozen
+class _Transfer:
+    """The sink and cancel check handed to git: steps go to the board (and the caller's
+    watch), a stop is asked through the board (or the watch)."""
+
+    board: TransferProgressBoard
+    key: tuple[int, int]
+    operation: str
+    watch: TransferWatch
+
+    def __call__(self, progress: TransferProgress) -> None:
+        step = attrs.evolve(progress, operation=self.operation)
+        self.board.publish(*self.key, step)
+        if self.watch.progress is not None:
+            self.watch.progress(step)
+
+    def cancelled(self) -> bool:
+        theirs = self.watch.cancel
+        return self.board.cancelled(*self.key) or (theirs is not None and theirs.cancelled())
 
 
 class _Changing(WorkspaceUseCase):
@@ -63,10 +100,25 @@ class _Changing(WorkspaceUseCase):
         clock: Clock,
         locks: KeyedLocks,  # one operation at a time per workspace: a double click waits its turn
         uow: UnitOfWorkFactory,
+        transfers: TransferProgressBoard,
     ) -> None:
         super().__init__(locate=locate, git=git, snapshots=snapshots, clock=clock)
         self._locks = locks
         self._uow = uow
+        self._transfers = transfers
+
+    @contextlib.contextmanager
+    def _transfer(
+        self, where: Located, operation: str, watch: TransferWatch | None
+    ) -> Iterator[_Transfer]:
+        """A clone or fetch on the board while the block runs, whatever its end."""
+        self._transfers.start(
+            *where.key, TransferProgress(phase=TransferPhase.STARTING, operation=operation)
+        )
+        try:
+            yield _Transfer(self._transfers, where.key, operation, watch or TransferWatch())
+        finally:
+            self._transfers.finish(*where.key)
 
     def _audit(self, where: Located, actor: Actor, action: str, **detail: str | None) -> None:
         """Record a change made in the workspace, in the workspace's tenant."""
@@ -88,7 +140,7 @@ class InitWorkspace(_Changing):
     """Clone the project's repository into the user's workspace, or report the clone that is
     already there. A folder holding anything else is left alone and reported."""
 
-    def __call__(self, ref: WorkspaceRef) -> WorkspaceResult:
+    def __call__(self, ref: WorkspaceRef, watch: TransferWatch | None = None) -> WorkspaceResult:
         where = self._locate(ref, Permission.USE)
         url = where.project.repo_url
         if url is None:
@@ -99,9 +151,15 @@ class InitWorkspace(_Changing):
             if origin is not None and origin != url:
                 raise WorkspaceExists(f"{where.path} is a clone of {origin}, not of {url}")
             if created:  # clone refuses (WorkspaceExists) a folder that holds anything else
-                self._git.clone(
-                    url, where.tree, branch=where.project.default_branch, access=where.access
-                )
+                with self._transfer(where, "clone", watch) as transfer:
+                    self._git.clone(
+                        url,
+                        where.tree,
+                        branch=where.project.default_branch,
+                        access=where.access,
+                        progress=transfer,
+                        cancel=transfer,
+                    )
                 self._audit(where, ref.actor, "workspace.initialized", path=str(where.path))
             status = self._snapshot(where)
         assert where.project.id is not None
@@ -111,18 +169,54 @@ class InitWorkspace(_Changing):
 
 
 class GetWorkspaceStatus(WorkspaceUseCase):
-    """The live status (and a fresh snapshot for the dashboard). Only the status: listing
-    branches is a second read, left to refreshes and operations."""
+    """The live status (and a fresh snapshot for the dashboard), with the clone or fetch under
+    way if any. Only the status: listing branches is a second read, left to refreshes and
+    operations. While the first clone runs there is no status yet: its progress alone."""
+
+    def __init__(
+        self,
+        *,
+        locate: LocateWorkspace,
+        git: GitWorkspaces,
+        snapshots: WorkspaceSnapshots,
+        clock: Clock,
+        transfers: TransferProgressBoard,
+    ) -> None:
+        super().__init__(locate=locate, git=git, snapshots=snapshots, clock=clock)
+        self._transfers = transfers
 
     def __call__(self, ref: WorkspaceRef) -> WorkspaceResult:
         where = self._locate(ref, Permission.VIEW)
+        assert where.project.id is not None
+        running = self._transfers.get(*where.key)
+        if running is not None and running.operation == "clone":
+            return WorkspaceResult(
+                project_id=where.project.id, path=str(where.path), status=None, progress=running
+            )
         try:
             status = self._snapshot(where, branches=False)
         except WorkspaceMissing:
             self._put(where, WorkspaceState.MISSING)
             raise WorkspaceMissing(_missing(where)) from None
-        assert where.project.id is not None
-        return WorkspaceResult(project_id=where.project.id, path=str(where.path), status=status)
+        return WorkspaceResult(
+            project_id=where.project.id, path=str(where.path), status=status, progress=running
+        )
+
+
+class CancelTransfer:
+    """Ask the clone or fetch under way in the actor's workspace of a project to stop (it
+    stops within a moment; a clone leaves no folder). Conflict when none runs."""
+
+    def __init__(self, *, locate: LocateWorkspace, transfers: TransferProgressBoard) -> None:
+        self._locate = locate
+        self._transfers = transfers
+
+    def __call__(self, ref: WorkspaceRef) -> TransferProgress:
+        where = self._locate(ref, Permission.USE)
+        running = self._transfers.get(*where.key)
+        if running is None or not self._transfers.cancel(*where.key):
+            raise NoTransfer(f"nothing is being cloned or fetched in {where.path}")
+        return running
 
 
 class ListBranches:
@@ -161,13 +255,14 @@ class OperateCommand(WorkspaceRef):
 class OperateWorkspace(_Changing):
     """fetch, pull, push, checkout, create-branch or merge, in the user's own workspace."""
 
-    def __call__(self, cmd: OperateCommand) -> WorkspaceResult:
+    def __call__(self, cmd: OperateCommand, watch: TransferWatch | None = None) -> WorkspaceResult:
         branch, base = _branch_arguments(cmd)
         where = self._locate(cmd, Permission.USE)
         git, tree, access = self._git, where.tree, where.access
+        on = self._transferring(where, cmd.operation, watch)
         runs: Mapping[GitOperation, Callable[[], MergeOutcome | PushOutcome | None]] = {
-            GitOperation.FETCH: lambda: git.fetch(tree, access),
-            GitOperation.PULL: lambda: git.pull(tree, access),
+            GitOperation.FETCH: lambda: on(lambda t: git.fetch(tree, access, progress=t, cancel=t)),
+            GitOperation.PULL: lambda: on(lambda t: git.pull(tree, access, progress=t, cancel=t)),
             GitOperation.PUSH: lambda: git.push(tree, access),
             GitOperation.CHECKOUT: lambda: git.checkout(tree, branch),
             GitOperation.CREATE_BRANCH: lambda: git.create_branch(tree, branch, base),
@@ -190,6 +285,17 @@ class OperateWorkspace(_Changing):
         return WorkspaceResult(
             project_id=where.project.id, path=str(where.path), status=status, outcome=outcome
         )
+
+    def _transferring(
+        self, where: Located, operation: GitOperation, watch: TransferWatch | None
+    ) -> Callable[[Callable[[_Transfer], MergeOutcome | None]], MergeOutcome | None]:
+        """Run a fetch (or pull) with its progress on the board."""
+
+        def run(act: Callable[[_Transfer], MergeOutcome | None]) -> MergeOutcome | None:
+            with self._transfer(where, operation.value, watch) as transfer:
+                return act(transfer)
+
+        return run
 
     def _put_failure(self, where: Located, error: DomainError) -> None:
         previous = self._snapshots.get(*where.key)

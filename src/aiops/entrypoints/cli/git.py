@@ -144,6 +144,9 @@ def _show(result: WorkspaceResult, json: bool, headline: str | None = None) -> N
     status = result.status
     if headline:
         print(headline)
+    if status is None:  # a clone under way (in this process): no status yet
+        print(f"path:        {result.path}")
+        return
     print(f"branch:      {tracking(status)}")
     print(f"changes:     {changes(status)}")
     if status.conflicted:

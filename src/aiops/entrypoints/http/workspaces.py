@@ -71,14 +71,14 @@ def _done(cmd: OperateCommand, result: WorkspaceResult) -> str:
     kind = getattr(result.outcome, "kind", None)
     how = f" ({kind.value.replace('_', ' ')})" if kind else ""
     up_to_date = getattr(result.outcome, "up_to_date", False)
+    branch = result.status.branch if result.status is not None else None
     sentences = {
         GitOperation.FETCH: "Fetched origin.",
-        GitOperation.PULL: f"Pulled into {result.status.branch}{how}.",
-        GitOperation.PUSH: f"Pushed {result.status.branch}"
-        + (" (already up to date)." if up_to_date else "."),
+        GitOperation.PULL: f"Pulled into {branch}{how}.",
+        GitOperation.PUSH: f"Pushed {branch}" + (" (already up to date)." if up_to_date else "."),
         GitOperation.CHECKOUT: f"Checked out {cmd.branch}.",
         GitOperation.CREATE_BRANCH: f"Created {cmd.branch} and checked it out.",
-        GitOperation.MERGE: f"Merged {cmd.branch} into {result.status.branch}{how}.",
+        GitOperation.MERGE: f"Merged {cmd.branch} into {branch}{how}.",
     }
     return sentences[cmd.operation]
 
