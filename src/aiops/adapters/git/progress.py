@@ -20,6 +20,7 @@ PHASES = {
     b"Counting objects": TransferPhase.COUNTING,
     b"Compressing objects": TransferPhase.COMPRESSING,
     b"Receiving objects": TransferPhase.RECEIVING,
+    b"Unpacking objects": TransferPhase.RECEIVING,  # a small fetch: loose objects, no pack
     b"Resolving deltas": TransferPhase.RESOLVING,
     b"Updating files": TransferPhase.UPDATING,
     b"Checking out files": TransferPhase.UPDATING,
