@@ -3,12 +3,14 @@ and aiops init-workspace: a user's workspace of a project, from the terminal."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:
-    from aiops.domain.usecases.workspaces import WorkspaceResult
+    from aiops.domain.usecases.workspaces import TransferWatch, WorkspaceResult
 
 app = typer.Typer(help="A user's git workspace of a project.", no_args_is_help=True)
 
@@ -23,9 +25,9 @@ def init_workspace(user_email: Email, project_id: ProjectId, json: Json = False)
     from aiops.domain.usecases._workspace import WorkspaceRef
     from aiops.entrypoints.cli._runtime import actor, open_container
 
-    result = open_container().init_workspace()(
-        WorkspaceRef(project_id=project_id, user_email=user_email, actor=actor())
-    )
+    use_case = open_container().init_workspace()
+    ref = WorkspaceRef(project_id=project_id, user_email=user_email, actor=actor())
+    result = _transferring(lambda watch: use_case(ref, watch))
     verb = "cloned into" if result.created else "already initialized at"
     _show(result, json, headline=f"workspace {verb} {result.path}")
 
@@ -71,16 +73,19 @@ def _operate(
     from aiops.domain.usecases.workspaces import GitOperation, OperateCommand
     from aiops.entrypoints.cli._runtime import actor, open_container
 
-    result = open_container().operate_workspace()(
-        OperateCommand(
-            project_id=project_id,
-            user_email=user_email,
-            actor=actor(),
-            operation=GitOperation(operation),
-            branch=branch,
-            base=base,
-        )
+    use_case = open_container().operate_workspace()
+    cmd = OperateCommand(
+        project_id=project_id,
+        user_email=user_email,
+        actor=actor(),
+        operation=GitOperation(operation),
+        branch=branch,
+        base=base,
     )
+    if cmd.operation in (GitOperation.FETCH, GitOperation.PULL):
+        result = _transferring(lambda watch: use_case(cmd, watch))
+    else:  # no transfer: Ctrl-C interrupts as usual
+        result = use_case(cmd)
     outcome = result.outcome
     kind = getattr(outcome, "kind", None)
     done = f"{operation}: {kind.value.replace('_', ' ')}" if kind else f"{operation}: done"
@@ -129,6 +134,25 @@ def create_branch(
 def merge(branch: Branch, user_email: Email, project_id: ProjectId, json: Json = False) -> None:
     """Merge a branch into the current one (conflicts leave the tree as it was)."""
     _operate("merge", user_email, project_id, json, branch)
+
+
+def _transferring(run: Callable[[TransferWatch], WorkspaceResult]) -> WorkspaceResult:
+    """Run a use case that may clone or fetch: its progress as a bar on a terminal's stderr,
+    the first Ctrl-C as its cancel (one line, exit 130; a clone leaves no folder)."""
+    from aiops.domain.model.workspaces import TransferCancelled
+    from aiops.domain.usecases.workspaces import TransferWatch
+    from aiops.entrypoints.cli._progress import INTERRUPTED, CtrlC, ProgressBar
+
+    bar = ProgressBar()
+    try:
+        with CtrlC().catching() as ctrl_c:
+            return run(TransferWatch(progress=bar, cancel=ctrl_c))
+    except TransferCancelled as cancelled:
+        bar.close()
+        print(f"aiops: {cancelled.message}", file=sys.stderr)
+        raise typer.Exit(INTERRUPTED) from None
+    finally:
+        bar.close()
 
 
 def _show(result: WorkspaceResult, json: bool, headline: str | None = None) -> None:
