@@ -260,6 +260,9 @@ class Container(containers.DeclarativeContainer):
     cancel_transfer = providers.Factory(
         workspaces.CancelTransfer, locate=locate_workspace, transfers=gateways.transfer_progress
     )
+    read_transfer = providers.Factory(
+        workspaces.ReadTransfer, locate=locate_workspace, transfers=gateways.transfer_progress
+    )
     refresh_snapshot = providers.Factory(
         workspaces.RefreshSnapshot,
         locate=locate_workspace,

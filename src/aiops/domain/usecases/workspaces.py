@@ -203,6 +203,19 @@ class GetWorkspaceStatus(WorkspaceUseCase):
         )
 
 
+class ReadTransfer:
+    """The clone or fetch under way in the actor's workspace of a project (None: none), from
+    the board alone: what a card polls, without git or the disk."""
+
+    def __init__(self, *, locate: LocateWorkspace, transfers: TransferProgressBoard) -> None:
+        self._locate = locate
+        self._transfers = transfers
+
+    def __call__(self, ref: WorkspaceRef) -> TransferProgress | None:
+        where = self._locate(ref, Permission.VIEW)
+        return self._transfers.get(*where.key)
+
+
 class CancelTransfer:
     """Ask the clone or fetch under way in the actor's workspace of a project to stop (it
     stops within a moment; a clone leaves no folder). Conflict when none runs."""

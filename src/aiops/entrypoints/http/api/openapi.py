@@ -43,6 +43,7 @@ OUTPUTS = [
     outputs.Member,
     outputs.Membership,
     outputs.Workspace,
+    outputs.CancelRequested,
     outputs.Branches,
     outputs.IssuePage,
     outputs.AgentContextResult,
@@ -182,13 +183,24 @@ INIT_WORKSPACE["responses"]["200"] = {"description": "Already there", **_json(re
 WORKSPACE_PATHS: dict[str, Any] = {
     WORKSPACE: {
         "get": operation(
-            "Your workspace's status (404 workspace_missing when there is none)",
+            "Your workspace's status, with the clone or fetch under way in `progress` (while "
+            "the first clone runs: `status` null; 404 workspace_missing when there is none)",
             200,
             ref("Workspace"),
             errors=(401, 404),
             params=PROJECT_ID_PARAM,
         ),
         "post": INIT_WORKSPACE,
+    },
+    f"{WORKSPACE}/cancel": {
+        "post": operation(
+            "Stop the clone or fetch under way in your workspace (a clone leaves no folder; "
+            "409 no_transfer when none runs)",
+            200,
+            ref("CancelRequested"),
+            errors=(401, 403, 404, 409),
+            params=PROJECT_ID_PARAM,
+        ),
     },
     f"{WORKSPACE}/branches": {
         "get": operation(

@@ -13,6 +13,7 @@ from aiops.domain.model.automation import RunStatus
 from aiops.domain.model.sessions import AgentStatus, Tool
 from aiops.domain.model.tenants import Role
 from aiops.domain.model.trackers import IssueState, Provider, Severity, TriageStatus
+from aiops.domain.model.workspaces import TransferPhase
 from aiops.entrypoints.http.api.types import Moment
 
 Outcome = dict[str, Any] | None  # pull/merge: {kind, head}; push: {branch, remote_ref, ...}
@@ -125,15 +126,40 @@ class WorkspaceStatus:
 
 
 @attrs.frozen
+class TransferProgress:
+    """A clone or fetch under way (`operation`: clone, fetch or pull). `phase`: starting,
+    counting, compressing, receiving, resolving or updating; `percent` is of that phase, and
+    `objects_done`/`objects_total` count its items (objects, deltas or files; total 0 when git
+    gives none); `bytes_received`: what came over the wire so far (null before git says)."""
+
+    operation: str
+    phase: TransferPhase
+    percent: int
+    objects_done: int
+    objects_total: int
+    bytes_received: int | None
+
+
+@attrs.frozen
 class Workspace:
     """`outcome`: pull/merge {kind, head}; push {branch, remote_ref, head, up_to_date};
-    otherwise null."""
+    otherwise null. `progress`: the clone or fetch running in the workspace, null when none.
+    While the first clone runs there is no status yet: `status` is null and `progress` says
+    how far the clone is."""
 
     project_id: int
     path: str
-    status: WorkspaceStatus
+    status: WorkspaceStatus | None
     created: bool
     outcome: Outcome
+    progress: TransferProgress | None = None
+
+
+@attrs.frozen
+class CancelRequested:
+    """The transfer asked to stop (it stops within a moment), as it was when asked."""
+
+    progress: TransferProgress
 
 
 @attrs.frozen

@@ -9,7 +9,7 @@ from starlette.routing import Route
 from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.workspaces import GitOperation, OperateCommand
 from aiops.entrypoints.http.api._io import api_actor, body, out
-from aiops.entrypoints.http.api.outputs import Branches, Workspace
+from aiops.entrypoints.http.api.outputs import Branches, CancelRequested, Workspace
 from aiops.entrypoints.http.api.shapes import BranchIn, OptionalBranchIn
 from aiops.entrypoints.http.web import call, container
 
@@ -30,6 +30,12 @@ async def initialize(request: Request) -> Response:
     ref = await _ref(request)
     result = await call(container(request).init_workspace(), ref)
     return out(Workspace, result, 201 if result.created else 200)
+
+
+async def cancel(request: Request) -> Response:
+    ref = await _ref(request)
+    running = await call(container(request).cancel_transfer(), ref)
+    return out(CancelRequested, {"progress": running})
 
 
 async def get_branches(request: Request) -> Response:
@@ -61,5 +67,6 @@ routes = [
     Route(BASE, get_status, methods=["GET"]),
     Route(BASE, initialize, methods=["POST"]),
     Route(f"{BASE}/branches", get_branches, methods=["GET"]),
+    Route(f"{BASE}/cancel", cancel, methods=["POST"]),
     *(_operation(operation) for operation in GitOperation),
 ]
