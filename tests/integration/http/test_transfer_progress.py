@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 from aiops.container import Container
 from aiops.domain.usecases.projects import UpdateProjectCommand
 from aiops.entrypoints.http.app import create_app
-from tests.integration.http.conftest import World, bearer, csrf, sign_in
+from tests.integration.http.conftest import World, bearer
 from tests.large_repo import large
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("large-repository")]
