@@ -61,6 +61,7 @@ def test_initialize_a_workspace_then_branch_from_the_card(
         page.reload()
     card.locator("text=Initialize workspace").click()
     card = page.locator("article.project-card", has_text="Shop")
+    card.locator("text=main -> origin/main").wait_for()  # sent in the background, then reloaded
     assert "main -> origin/main" in card.inner_text()
     assert "clean" in card.inner_text()
     assert "Initial commit" in card.inner_text()
@@ -76,3 +77,52 @@ def test_initialize_a_workspace_then_branch_from_the_card(
     assert "topic -> origin/feature" in card.inner_text()
     assert "Add the feature" in card.inner_text()
     page.screenshot(path=str(page.output / "2-branched.png"), full_page=True)
+
+
+def test_a_clone_shows_its_percentage_on_the_card_and_cancel_stops_it(
+    page: Any, live_server: LiveServer, live_server_env: dict[str, str]
+) -> None:
+    """The generated large repository over `git daemon` (a clone takes seconds): the card
+    shows git's progress while the clone runs, without a page load, and Cancel stops it."""
+    from tests.large_repo import large
+
+    with large.git_daemon(Path(large.large_repo())) as url:
+        sign_in(page, live_server)
+        page.goto(live_server.base_url + "/admin/projects")
+        page.select_option("select[name=tenant]", index=0)
+        page.fill("input[name=slug]", "big")
+        page.fill("input[name=name]", "Big")
+        page.fill("input[name=repo_url]", url)
+        page.click("text=Create project")
+        page.click("nav >> text=Dashboard")
+        card = page.locator("article.project-card", has_text="Big")
+        for _ in range(50):
+            if card.locator("text=Initialize workspace").count():
+                break
+            page.wait_for_timeout(100)
+            page.reload()
+        loads: list[str] = []
+        page.on("load", lambda _: loads.append(page.url))
+
+        card.locator("text=Initialize workspace").click()
+        label = card.locator(".ws-progress .ws-percent")
+        label.filter(has_text="clone: receiving").wait_for(timeout=60_000)
+        first = label.inner_text()
+        page.wait_for_function(
+            "(first) => document.querySelector('.ws-progress .ws-percent').textContent !== first",
+            arg=first,
+            timeout=30_000,
+        )
+        assert loads == []  # the percentage moved without a page load
+        percent = int(card.locator(".ws-progress progress").get_attribute("value") or "0")
+        assert 0 <= percent <= 100
+        page.screenshot(path=str(page.output / "3-cloning.png"), full_page=True)
+        card.locator(".ws-cancel button").click()
+        page.wait_for_load_state("load")
+        page.locator("text=cancelled the clone").wait_for(timeout=30_000)
+
+    card = page.locator("article.project-card", has_text="Big")
+    assert card.locator("text=Initialize workspace").count() == 1
+    root = Path(live_server_env["AIOPS_WORKSPACE_ROOT"])
+    assert list(root.glob("*/workspace/big")) == []
+    page.screenshot(path=str(page.output / "4-cancelled.png"), full_page=True)

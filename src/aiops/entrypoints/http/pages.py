@@ -11,7 +11,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aiops.domain.errors import ValidationError
+from aiops.container import Container
 from aiops.domain.model.access import Actor
+from aiops.domain.model.workspaces import TransferProgress
 from aiops.domain.usecases.auth import ChangePasswordCommand, CreateTokenCommand, RevokeTokenCommand
 from aiops.domain.usecases.projects import ListProjectsQuery
 from aiops.domain.usecases.workspaces import SnapshotsView
@@ -43,7 +45,8 @@ async def dashboard(request: Request) -> Response:
     if not request.session.get("flash"):
         version = (viewer.data_version, app.gateways.workspace_snapshots().version())
         key = cache.key("dashboard", actor, csrf_token(request.session), version)
-        if (page := cache.get(key)) is not None:
+        page = cache.get(key)
+        if page is not None and not _transfers(app, actor, page.project_ids):
             if request.app.state.refresher.due(actor):
                 _refresh_stale(request, actor, page.project_ids)
             return page.response(request.headers.get("accept-encoding", ""))
@@ -60,21 +63,33 @@ async def dashboard(request: Request) -> Response:
     groups = [(tenant, by_tenant.get(tenant.id, [])) for tenant in tenants]
     ids = [p.id for p in projects if p.id is not None]
     incidents = await call(app.incident_counts(), actor, ids)
+    transfers = _transfers(app, actor, remote_ids)
     response = render(
         request,
         "dashboard.html",
         groups=groups,
         project_count=len(projects),
         workspaces=workspaces.snapshots,
+        transfers=transfers,
         incidents=incidents,
         session_tools=session_tools(app),
         now=app.clock().now(),
     )
-    if key is None:
+    if key is None or transfers:  # a page with a transfer under way is never cached
         return response
     page = Page(body=bytes(response.body), project_ids=remote_ids)
     cache.put(key, page)
     return page.response(request.headers.get("accept-encoding", ""))
+
+
+def _transfers(
+    app: Container, actor: Actor, project_ids: Sequence[int]
+) -> dict[int, TransferProgress]:
+    """The clones and fetches running in the user's workspaces (this process's, in memory)."""
+    assert actor.user_id is not None
+    board = app.gateways.transfer_progress()
+    found = ((pid, board.get(actor.user_id, pid)) for pid in project_ids)
+    return {pid: running for pid, running in found if running is not None}
 
 
 def _refresh_stale(request: Request, actor: Actor, project_ids: Sequence[int]) -> SnapshotsView:

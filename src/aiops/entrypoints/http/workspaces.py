@@ -1,17 +1,25 @@
-"""The dashboard cards' git controls: initialize, fetch, pull, push, checkout, branch, merge.
+"""The dashboard cards' git controls: initialize, fetch, pull, push, checkout, branch, merge,
+and a running clone's or fetch's progress (polled by the card) and cancel.
 
 Each form posts here; the result (or the refusal) comes back as a flash message and on the
-card, whose snapshot the use case has just refreshed.
+card, whose snapshot the use case has just refreshed. A clone blocks its request until git is
+done: meanwhile the card (app.js) polls `progress` once a second, and its Cancel button (a
+plain form, which works without JS from another tab too) asks the transfer to stop.
 """
 
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from aiops.domain.errors import Conflict, ValidationError
-from aiops.domain.model.workspaces import BranchMissing, RemoteFailed, WorkspaceMissing
+from aiops.domain.model.workspaces import (
+    BranchMissing,
+    RemoteFailed,
+    TransferProgress,
+    WorkspaceMissing,
+)
 from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.workspaces import GitOperation, OperateCommand, WorkspaceResult
 from aiops.entrypoints.http.web import call, container, field, flash, form, redirect, require_actor
@@ -83,7 +91,46 @@ def _done(cmd: OperateCommand, result: WorkspaceResult) -> str:
     return sentences[cmd.operation]
 
 
+async def progress(request: Request) -> Response:
+    """{"progress": {...}} of the clone or fetch running in the caller's workspace, or null:
+    from memory, never git (the card polls it once a second)."""
+    actor = await require_actor(request)
+    ref = WorkspaceRef(project_id=request.path_params["project_id"], actor=actor)
+    running = await call(container(request).read_transfer(), ref)
+    return JSONResponse(
+        {"progress": None if running is None else transfer_json(running)},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def cancel(request: Request) -> Response:
+    actor = await require_actor(request)
+    project_id = request.path_params["project_id"]
+    await form(request)  # the CSRF middleware has checked it; nothing else is sent
+    ref = WorkspaceRef(project_id=project_id, actor=actor)
+    try:
+        running = await call(container(request).cancel_transfer(), ref)
+    except CARD_ERRORS as error:
+        flash(request, f"Cancel: {error.message}", "error")
+        return _back(project_id)
+    flash(request, f"Cancelling the {running.operation}: it stops in a moment.")
+    return _back(project_id)
+
+
+def transfer_json(running: TransferProgress) -> dict[str, object]:
+    return {
+        "operation": running.operation,
+        "phase": running.phase.value,
+        "percent": running.percent,
+        "objects_done": running.objects_done,
+        "objects_total": running.objects_total,
+        "bytes_received": running.bytes_received,
+    }
+
+
 routes = [
     Route(BASE, initialize, methods=["POST"]),
+    Route(f"{BASE}/progress", progress, methods=["GET"]),
+    Route(f"{BASE}/cancel", cancel, methods=["POST"]),
     *(_operation(operation) for operation in GitOperation),
 ]

@@ -33,4 +33,66 @@ document.addEventListener("DOMContentLoaded", () => {
     };
     const timer = setInterval(refresh, 1000);
   }
+  // A clone or fetch from a card: the form is sent in the background while the card shows
+  // git's progress (polled once a second) and a Cancel button; when it is done, the page is
+  // loaded again to show the result. Without JS the forms post as usual.
+  const size = (n) => {
+    const units = ["B", "KiB", "MiB", "GiB"];
+    let i = 0;
+    while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
+    return i === 0 ? `${n} B` : `${n.toFixed(1)} ${units[i]}`;
+  };
+  const watch = (block) => {
+    const bar = block.querySelector("progress");
+    const label = block.querySelector(".ws-percent");
+    let seen = false;
+    const poll = async () => {
+      let response;
+      try {
+        response = await fetch(block.dataset.progressUrl, { cache: "no-store" });
+      } catch (error) {
+        return;
+      }
+      if (!response.ok) return;
+      const { progress } = await response.json();
+      if (!progress) {
+        if (seen && !block.dataset.sending) window.location.reload();
+        return;
+      }
+      seen = true;
+      bar.value = progress.percent;
+      let text = `${progress.operation}: ${progress.phase} ${progress.percent}%`;
+      if (progress.objects_total) text += ` (${progress.objects_done}/${progress.objects_total})`;
+      if (progress.bytes_received !== null) text += `, ${size(progress.bytes_received)}`;
+      label.textContent = text;
+    };
+    block.hidden = false;
+    poll();
+    return setInterval(poll, 1000);
+  };
+  for (const block of document.querySelectorAll(".ws-progress:not([hidden])")) watch(block);
+  for (const form of document.querySelectorAll("form[data-transfer]")) {
+    form.addEventListener("submit", async (event) => {
+      const card = form.closest(".project-card");
+      const block = card && card.querySelector(".ws-progress");
+      if (!block) return;
+      event.preventDefault();
+      block.dataset.sending = "1";
+      for (const button of card.querySelectorAll("form[data-transfer] button")) button.disabled = true;
+      watch(block);
+      try {
+        await fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)), redirect: "manual" });
+      } finally {
+        window.location.reload(); // the result (or the refusal) as a flash message
+      }
+    });
+  }
+  for (const form of document.querySelectorAll("form.ws-cancel")) {
+    form.addEventListener("submit", async (event) => {
+      if (!form.closest(".ws-progress").dataset.sending) return; // a plain post, as without JS
+      event.preventDefault();
+      form.querySelector("button").disabled = true;
+      await fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)), redirect: "manual" });
+    });
+  }
 });
