@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aiops.domain.errors import ValidationError
 from aiops.container import Container
+from aiops.domain.errors import ValidationError
 from aiops.domain.model.access import Actor
 from aiops.domain.model.workspaces import TransferProgress
 from aiops.domain.usecases.auth import ChangePasswordCommand, CreateTokenCommand, RevokeTokenCommand
