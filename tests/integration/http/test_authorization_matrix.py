@@ -257,6 +257,17 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
     ("GET", API_WORKSPACE): (READS_OWN_WORKSPACE, None),
     ("POST", API_WORKSPACE): (USES_WEB_API, None),
     ("GET", f"{API_WORKSPACE}/branches"): (READS_OWN_WORKSPACE, None),
+    # Nothing is being cloned or fetched in the matrix: a cancel is refused (the card says so,
+    # 303; the API answers 409); the card's progress is null for whoever may view the project.
+    ("POST", f"{WORKSPACE}/cancel"): (USES_WEB_PAGE, lambda role: {}),
+    ("GET", f"{WORKSPACE}/progress"): (
+        only({"member": 200, "owner": 200, "admin": 200, "viewer": 200}, others=404, anonymous=303),
+        None,
+    ),
+    ("POST", f"{API_WORKSPACE}/cancel"): (
+        only({"member": 409, "owner": 409, "admin": 409, "viewer": 403}, others=404, anonymous=401),
+        None,
+    ),
     **{
         ("POST", f"{API_WORKSPACE}/{op}"): (USES_WEB_API, body)
         for op, body in BRANCH_BODIES.items()
