@@ -88,6 +88,10 @@ class _Transfer:
         return self.board.cancelled(*self.key) or (theirs is not None and theirs.cancelled())
 
 
+# One git operation, given the transfer's sink and cancel check (None: not a transfer).
+_Run = Callable[[_Transfer | None], MergeOutcome | PushOutcome | None]
+
+
 class _Changing(WorkspaceUseCase):
     """A use case that changes a workspace: one operation at a time in it, audited."""
 
@@ -257,6 +261,11 @@ class GitOperation(enum.StrEnum):
     def needs_branch(self) -> bool:
         return self in {GitOperation.CHECKOUT, GitOperation.CREATE_BRANCH, GitOperation.MERGE}
 
+    @property
+    def transfers(self) -> bool:
+        """Whether it fetches from origin (with progress, and may be cancelled)."""
+        return self in {GitOperation.FETCH, GitOperation.PULL}
+
 
 @attrs.frozen(kw_only=True)
 class OperateCommand(WorkspaceRef):
@@ -272,21 +281,21 @@ class OperateWorkspace(_Changing):
         branch, base = _branch_arguments(cmd)
         where = self._locate(cmd, Permission.USE)
         git, tree, access = self._git, where.tree, where.access
-        on = self._transferring(where, cmd.operation, watch)
-        runs: Mapping[GitOperation, Callable[[], MergeOutcome | PushOutcome | None]] = {
-            GitOperation.FETCH: lambda: on(lambda t: git.fetch(tree, access, progress=t, cancel=t)),
-            GitOperation.PULL: lambda: on(lambda t: git.pull(tree, access, progress=t, cancel=t)),
-            GitOperation.PUSH: lambda: git.push(tree, access),
-            GitOperation.CHECKOUT: lambda: git.checkout(tree, branch),
-            GitOperation.CREATE_BRANCH: lambda: git.create_branch(tree, branch, base),
-            GitOperation.MERGE: lambda: git.merge(tree, branch),
+        runs: Mapping[GitOperation, _Run] = {
+            GitOperation.FETCH: lambda t: git.fetch(tree, access, progress=t, cancel=t),
+            GitOperation.PULL: lambda t: git.pull(tree, access, progress=t, cancel=t),
+            GitOperation.PUSH: lambda _: git.push(tree, access),
+            GitOperation.CHECKOUT: lambda _: git.checkout(tree, branch),
+            GitOperation.CREATE_BRANCH: lambda _: git.create_branch(tree, branch, base),
+            GitOperation.MERGE: lambda _: git.merge(tree, branch),
         }
         with self._locks.hold(where.path):
             if git.origin(tree) is None:
                 self._put(where, WorkspaceState.MISSING)
                 raise WorkspaceMissing(_missing(where))
             try:
-                outcome = runs[cmd.operation]()
+                with self._on_board(where, cmd.operation, watch) as transfer:
+                    outcome = runs[cmd.operation](transfer)
             except DomainError as error:
                 self._put_failure(where, error)
                 raise
@@ -299,16 +308,13 @@ class OperateWorkspace(_Changing):
             project_id=where.project.id, path=str(where.path), status=status, outcome=outcome
         )
 
-    def _transferring(
+    def _on_board(
         self, where: Located, operation: GitOperation, watch: TransferWatch | None
-    ) -> Callable[[Callable[[_Transfer], MergeOutcome | None]], MergeOutcome | None]:
-        """Run a fetch (or pull) with its progress on the board."""
-
-        def run(act: Callable[[_Transfer], MergeOutcome | None]) -> MergeOutcome | None:
-            with self._transfer(where, operation.value, watch) as transfer:
-                return act(transfer)
-
-        return run
+    ) -> contextlib.AbstractContextManager[_Transfer | None]:
+        """A fetch or pull is on the progress board while it runs; nothing else is."""
+        if operation.transfers:
+            return self._transfer(where, operation.value, watch)
+        return contextlib.nullcontext()
 
     def _put_failure(self, where: Located, error: DomainError) -> None:
         previous = self._snapshots.get(*where.key)
