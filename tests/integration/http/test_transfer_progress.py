@@ -5,6 +5,7 @@ small JSON the dashboard card polls. The remote is the generated large repositor
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from starlette.testclient import TestClient
 from aiops.container import Container
 from aiops.domain.usecases.projects import UpdateProjectCommand
 from aiops.entrypoints.http.app import create_app
-from tests.integration.http.conftest import World, bearer
+from tests.integration.http.conftest import World, bearer, csrf, sign_in
 from tests.large_repo import large
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("large-repository")]
@@ -112,3 +113,46 @@ def test_the_workspace_json_shows_a_running_clone_and_cancel_stops_it(
     after = client.get(big, headers=headers)
     assert after.json()["error"]["code"] == "workspace_missing"
     assert client.post(big + "/cancel", headers=headers).json()["error"]["code"] == "no_transfer"
+
+
+def test_the_card_shows_a_running_clone_and_its_cancel_form_works_without_js(
+    client: TestClient, app: Container, world: World, big: str
+) -> None:
+    """A second tab (no JS needed): the dashboard shows the clone's percentage and a Cancel
+    form; the JSON the card polls says the same; the form stops the clone."""
+    sign_in(client, World.MEMBER)
+    card = f"/projects/{world.web_id}/workspace"
+    assert client.get(card + "/progress").json() == {"progress": None}
+
+    def initialize(other: TestClient) -> httpx.Response:
+        sign_in(other, World.MEMBER)
+        return other.post(card, data={"csrf_token": csrf(other, "/profile")})
+
+    init = Background(app, initialize)
+
+    def receiving() -> dict[str, Any] | None:
+        polled = client.get(card + "/progress")
+        assert polled.status_code == 200, polled.text
+        assert polled.headers["cache-control"] == "no-store"
+        running: dict[str, Any] | None = polled.json()["progress"]
+        return running if running and running["phase"] == "receiving" else None
+
+    running = _until(receiving)
+    page = client.get("/").text
+    cancelled = client.post(card + "/cancel", data={"csrf_token": csrf(client, "/profile")})
+    refused = init.join()
+    after = client.get("/").text
+
+    assert running["operation"] == "clone"
+    assert 0 <= running["percent"] <= 100
+    block = re.search(r'<div class="ws-progress" data-progress-url="([^"]+)"([^>]*)>', page)
+    assert block is not None
+    assert block.group(1) == card + "/progress"
+    assert "hidden" not in block.group(2)  # shown without JS
+    assert "clone: receiving" in page
+    assert f'action="{card}/cancel"' in page
+    assert cancelled.status_code == 303
+    assert refused.status_code == 303  # back to the card, with the refusal
+    assert "Cancelling the clone" in after or "cancelled the clone" in after
+    assert client.get(card + "/progress").json() == {"progress": None}
+    assert not (app.settings().workspace_root / "max" / "workspace" / "web").exists()
