@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from aiops.adapters.git import GitCliWorkspaces
+from aiops.adapters.git import GitCliWorkspaces, folders
+from aiops.adapters.git.transfer import discard_clone
 from aiops.adapters.launcher.executor import Executor
 from aiops.adapters.launcher.server import LauncherServer
 from aiops.adapters.launcher.switch import AccountRules
@@ -205,4 +206,39 @@ def test_a_failed_clone_says_why_without_progress_lines(
     assert "the repository does not exist" in failed.value.message or "nothing-here" in str(
         failed.value.message
     )
+    assert not tree.path.exists()
+
+
+def test_removing_a_stopped_clone_never_follows_a_link_or_touches_another_folder(
+    launcher: AccountLauncher, place: Path, tree: WorkTree, account: LinuxAccount
+) -> None:
+    """What the removal after a stop finds at the clone's path may have been replaced by the
+    account (a link to a folder it wants gone, or someone else's folder): it removes only a
+    real folder of the account's."""
+    elsewhere = place / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("keep\n")
+    os.chown(elsewhere, account.uid, account.gid)
+    folders.prepare(launcher, tree)
+    tree.path.symlink_to(elsewhere)
+    os.lchown(tree.path, account.uid, account.gid)
+
+    discard_clone(launcher, tree)
+
+    assert tree.path.is_symlink()
+    assert (elsewhere / "keep.txt").read_text() == "keep\n"
+    tree.path.unlink()
+    tree.path.mkdir()  # root's, not the account's
+    (tree.path / "root.txt").write_text("root\n")
+
+    discard_clone(launcher, tree)
+
+    assert (tree.path / "root.txt").exists()
+    shutil.rmtree(tree.path)
+    (tree.path / ".git").mkdir(parents=True)  # the account's own half clone
+    for path in (tree.path, tree.path / ".git"):
+        os.chown(path, account.uid, account.gid)
+
+    discard_clone(launcher, tree)
+
     assert not tree.path.exists()
