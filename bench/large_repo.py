@@ -40,7 +40,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO
 
-GENERATOR = "large-repo-v1"  # bump when the shape below changes: the cache is keyed by it
+GENERATOR = "large-repo-v2"  # bump when the shape below changes: the cache is keyed by it
 COMMITS = 50_000
 FILES = 5_000  # 50 packages x 10 modules x 10 files
 BRANCHES = 50
@@ -52,6 +52,7 @@ PULL_ON_MAIN = 18_700
 PULL_MISSING = 2_000  # pull refs naming objects the repository lacks
 START = 1_600_000_000  # the first commit's time; one commit every 10 minutes after it
 
+SERVE_CONFIG = ("uploadpack.allowFilter", "uploadpack.allowAnySHA1InWant")
 GIT_ENV = {
     **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
     "GIT_CONFIG_GLOBAL": "/dev/null",
@@ -108,6 +109,8 @@ def _build(repo: Path) -> None:
         if importer.wait() != 0:
             raise RuntimeError("git fast-import failed")
         _git("-C", str(bare), "pack-refs", "--all")
+        for name in SERVE_CONFIG:  # partial clones, and their later fetches of single blobs
+            _git("-C", str(bare), "config", name, "true")
         shas = _read_marks(marks)
         pulls, missing = _pull_refs(shas)
         _add_packed_refs(bare, pulls)

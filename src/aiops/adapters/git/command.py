@@ -28,13 +28,19 @@ LOCAL_TIMEOUT = 120.0
 
 class Git:
     """git as one work tree's account, in that tree (or, for a clone, in its parent). A plain
-    class: making an attrs class is import-time work a one-shot status need not pay."""
+    class: making an attrs class is import-time work a one-shot status need not pay.
 
-    __slots__ = ("launcher", "tree")
+    `env` goes to every git process it runs: the credentials of a partial clone's lazy
+    fetches (operations.GitCliOperations._lazy)."""
 
-    def __init__(self, launcher: AccountLauncher, tree: WorkTree) -> None:
+    __slots__ = ("env", "launcher", "tree")
+
+    def __init__(
+        self, launcher: AccountLauncher, tree: WorkTree, env: Mapping[str, str] | None = None
+    ) -> None:
         self.launcher = launcher
         self.tree = tree
+        self.env = env
 
     def run(
         self,
@@ -55,7 +61,7 @@ class Git:
             "git",
             [*SAFE, *args],
             cwd=str(where),
-            env=base | dict(env or {}),
+            env=base | dict(self.env or {}) | dict(env or {}),
             timeout=timeout,
         )
 

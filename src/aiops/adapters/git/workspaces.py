@@ -18,7 +18,9 @@ from aiops.adapters.git.command import Git, in_workspace
 from aiops.adapters.git.status import COMMIT_FORMAT, STATUS, parse_commit, parse_porcelain_v2
 from aiops.adapters.launching import AccountLauncher
 from aiops.domain.model.workspaces import (
+    FULL_CLONE,
     Branches,
+    CloneShape,
     Commit,
     MergeOutcome,
     PushOutcome,
@@ -89,8 +91,16 @@ class GitCliWorkspaces:
             current = (found.stdout.decode().strip() if found.returncode == 0 else "") or None
         return Branches(current=current, local=tuple(sorted(local)), remote=tuple(sorted(remote)))
 
-    def clone(self, url: str, tree: WorkTree, *, branch: str, access: RemoteAccess) -> None:
-        self._operations().clone(url, tree, branch=branch, access=access)
+    def clone(
+        self,
+        url: str,
+        tree: WorkTree,
+        *,
+        branch: str,
+        access: RemoteAccess,
+        shape: CloneShape = FULL_CLONE,
+    ) -> None:
+        self._operations().clone(url, tree, branch=branch, access=access, shape=shape)
 
     def fetch(self, tree: WorkTree, access: RemoteAccess) -> None:
         self._operations().fetch(tree, access)
@@ -101,14 +111,18 @@ class GitCliWorkspaces:
     def push(self, tree: WorkTree, access: RemoteAccess) -> PushOutcome:
         return self._operations().push(tree, access)
 
-    def checkout(self, tree: WorkTree, branch: str) -> None:
-        self._operations().checkout(tree, branch)
+    def checkout(self, tree: WorkTree, branch: str, access: RemoteAccess | None = None) -> None:
+        self._operations().checkout(tree, branch, access)
 
-    def create_branch(self, tree: WorkTree, branch: str, base: str | None) -> None:
-        self._operations().create_branch(tree, branch, base)
+    def create_branch(
+        self, tree: WorkTree, branch: str, base: str | None, access: RemoteAccess | None = None
+    ) -> None:
+        self._operations().create_branch(tree, branch, base, access)
 
-    def merge(self, tree: WorkTree, branch: str) -> MergeOutcome:
-        return self._operations().merge(tree, branch)
+    def merge(
+        self, tree: WorkTree, branch: str, access: RemoteAccess | None = None
+    ) -> MergeOutcome:
+        return self._operations().merge(tree, branch, access)
 
     def _operations(self) -> GitCliOperations:
         from aiops.adapters.git.credentials import (  # noqa: PLC0415 - see the docstring

@@ -19,6 +19,7 @@ from aiops.domain.model import validation
 from aiops.domain.model.access import SYSTEM, Actor, Permission
 from aiops.domain.model.workspaces import (
     Branches,
+    CloneShape,
     MergeOutcome,
     PushOutcome,
     WorkspaceExists,
@@ -90,7 +91,7 @@ class InitWorkspace(_Changing):
 
     def __call__(self, ref: WorkspaceRef) -> WorkspaceResult:
         where = self._locate(ref, Permission.USE)
-        url = where.project.repo_url
+        url, access = where.project.repo_url, where.access
         if url is None:
             raise Conflict(f"project {where.project.slug!r} has no repo_url: set one first")
         with self._locks.hold(where.path):
@@ -99,8 +100,10 @@ class InitWorkspace(_Changing):
             if origin is not None and origin != url:
                 raise WorkspaceExists(f"{where.path} is a clone of {origin}, not of {url}")
             if created:  # clone refuses (WorkspaceExists) a folder that holds anything else
+                project = where.project
+                shape = CloneShape(filter=project.clone_filter, depth=project.clone_depth)
                 self._git.clone(
-                    url, where.tree, branch=where.project.default_branch, access=where.access
+                    url, where.tree, branch=project.default_branch, access=access, shape=shape
                 )
                 self._audit(where, ref.actor, "workspace.initialized", path=str(where.path))
             status = self._snapshot(where)
@@ -169,9 +172,9 @@ class OperateWorkspace(_Changing):
             GitOperation.FETCH: lambda: git.fetch(tree, access),
             GitOperation.PULL: lambda: git.pull(tree, access),
             GitOperation.PUSH: lambda: git.push(tree, access),
-            GitOperation.CHECKOUT: lambda: git.checkout(tree, branch),
-            GitOperation.CREATE_BRANCH: lambda: git.create_branch(tree, branch, base),
-            GitOperation.MERGE: lambda: git.merge(tree, branch),
+            GitOperation.CHECKOUT: lambda: git.checkout(tree, branch, access),
+            GitOperation.CREATE_BRANCH: lambda: git.create_branch(tree, branch, base, access),
+            GitOperation.MERGE: lambda: git.merge(tree, branch, access),
         }
         with self._locks.hold(where.path):
             if git.origin(tree) is None:
