@@ -1,8 +1,9 @@
 """A large generated git repository for tests and benchmarks (issue 16), and git servers for it.
 
 The shape of a big public project's mirror, as a hosting service advertises it:
-- 50,000 commits on `main` over 5,000 files (`src/pkgNN/modM/fileNNNNN.py`), each commit
-  changing one file; 50 branches `feature/NN` with a few commits of their own;
+- 50,000 commits on `main` over 5,000 files of ~4.4 KB (`src/pkgNN/modM/fileNNNNN.py`), each
+  commit changing one function in each of three files (~510,000 objects, a 73 MB pack);
+  50 branches `feature/NN` with a few commits of their own;
 - 600 tags: 400 annotated `vN.M`, 200 lightweight `build-N`;
 - 21,000 refs `refs/pull/N/head`: 300 on commits of their own (reachable from nothing else,
   as a pull request from a fork), 18,700 on commits of `main`, and 2,000 on objects the
@@ -40,7 +41,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO
 
-GENERATOR = "large-repo-v1"  # bump when the shape below changes: the cache is keyed by it
+GENERATOR = "large-repo-v3"  # bump when the shape below changes: the cache is keyed by it
 COMMITS = 50_000
 FILES = 5_000  # 50 packages x 10 modules x 10 files
 BRANCHES = 50
@@ -52,6 +53,7 @@ PULL_ON_MAIN = 18_700
 PULL_MISSING = 2_000  # pull refs naming objects the repository lacks
 START = 1_600_000_000  # the first commit's time; one commit every 10 minutes after it
 
+SERVE_CONFIG = ("uploadpack.allowFilter", "uploadpack.allowAnySHA1InWant")
 GIT_ENV = {
     **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
     "GIT_CONFIG_GLOBAL": "/dev/null",
@@ -108,6 +110,8 @@ def _build(repo: Path) -> None:
         if importer.wait() != 0:
             raise RuntimeError("git fast-import failed")
         _git("-C", str(bare), "pack-refs", "--all")
+        for name in SERVE_CONFIG:  # partial clones, and their later fetches of single blobs
+            _git("-C", str(bare), "config", name, "true")
         shas = _read_marks(marks)
         pulls, missing = _pull_refs(shas)
         _add_packed_refs(bare, pulls)
@@ -134,8 +138,16 @@ def _path(n: int) -> str:
     return f"src/pkg{n // 100:02d}/mod{n // 10 % 10}/file{n:05d}.py"
 
 
+FUNCTIONS = 40  # a module of ~4.4 KB, of which a commit changes one function
+
+
 def _content(n: int, revision: int) -> bytes:
-    body = "".join(f"def f{n}_{k}(x):\n    return x * {k} + {n}\n\n" for k in range(6))
+    body = "".join(
+        f'def f{n}_{k}(value, scale={k}):\n    """Scale {k} of module {n}."""\n'
+        f"    total = value * scale + {revision if k == revision % FUNCTIONS else n}\n"
+        "    return total\n\n"
+        for k in range(FUNCTIONS)
+    )
     return f'"""Module {n}, revision {revision}."""\n\n{body}'.encode()
 
 
@@ -163,14 +175,16 @@ def _pull_mark(n: int) -> int:
 
 
 def _main(out: IO[bytes]) -> None:
-    """Commit i of main is mark :i: the first adds every file, each later one changes one."""
+    """Commit i of main is mark :i: the first adds every file, each later one changes three
+    (one function each), as a real commit touches a few files in a few folders."""
     files = b"".join(_change(_path(n), _content(n, 0)) for n in range(FILES))
     readme = _change("README.md", b"# generated\n")
     out.write(_commit("refs/heads/main", 1, START, "Initial import", None) + readme + files)
     for i in range(2, COMMITS + 1):
         n = i * 7919 % FILES
         head = _commit("refs/heads/main", i, START + 600 * i, f"Change module {n} (#{i})", i - 1)
-        out.write(head + _change(_path(n), _content(n, i)) + b"\n")
+        touched = (n, (n + 1) % FILES, (n * 13 + FILES // 2) % FILES)  # in 2-3 folders
+        out.write(head + b"".join(_change(_path(m), _content(m, i)) for m in touched) + b"\n")
 
 
 def _branches(out: IO[bytes]) -> None:

@@ -11,9 +11,11 @@ from aiops.domain.errors import (
     ValidationError,
 )
 from aiops.domain.model.workspaces import (
+    FULL_CLONE,
     Branches,
     BranchExists,
     BranchMissing,
+    CloneShape,
     Commit,
     DirtyWorkTree,
     MergeConflict,
@@ -74,6 +76,7 @@ class FakeGitWorkspaces:
         self.unreachable: set[str] = set()
         self.accesses: list[RemoteAccess] = []
         self.acted_as: dict[Path, set[str | None]] = {}
+        self.shapes: dict[Path, CloneShape] = {}  # how each clone was made
         self.unsafe: set[Path] = set()
         self._commits = 0
 
@@ -133,6 +136,7 @@ class FakeGitWorkspaces:
         *,
         branch: str,
         access: RemoteAccess,
+        shape: CloneShape = FULL_CLONE,
         progress: ProgressSink | None = None,
         cancel: CancelCheck | None = None,
     ) -> None:
@@ -142,10 +146,12 @@ class FakeGitWorkspaces:
         remote = self._remote(url, access)
         self._transfer(progress, cancel)
         current = branch if branch in remote else next(iter(remote), branch)
+        keep = -shape.depth if shape.depth else 0  # shallow: each branch's newest commits
+        self.shapes[path] = shape
         self.clones[path] = FakeClone(
             origin=url,
-            branches={current: list(remote.get(current, []))},
-            remote={name: list(history) for name, history in remote.items()},
+            branches={current: list(remote.get(current, []))[keep:]},
+            remote={name: history[keep:] for name, history in remote.items()},
             current=current,
             upstream={current: current},
         )
@@ -222,7 +228,7 @@ class FakeGitWorkspaces:
             remote=tuple(sorted(f"origin/{name}" for name in clone.remote)),
         )
 
-    def checkout(self, tree: WorkTree, branch: str) -> None:
+    def checkout(self, tree: WorkTree, branch: str, access: RemoteAccess | None = None) -> None:
         clone = self._clone(tree)
         if branch not in clone.branches and branch not in clone.remote:
             raise BranchMissing(f"no branch {branch!r}")
@@ -233,7 +239,9 @@ class FakeGitWorkspaces:
             clone.upstream[branch] = branch
         clone.current = branch
 
-    def create_branch(self, tree: WorkTree, branch: str, base: str | None) -> None:
+    def create_branch(
+        self, tree: WorkTree, branch: str, base: str | None, access: RemoteAccess | None = None
+    ) -> None:
         clone = self._clone(tree)
         if branch in clone.branches:
             raise BranchExists(f"branch {branch!r} already exists")
@@ -241,7 +249,9 @@ class FakeGitWorkspaces:
         clone.branches[branch] = list(start)
         clone.current = branch
 
-    def merge(self, tree: WorkTree, branch: str) -> MergeOutcome:
+    def merge(
+        self, tree: WorkTree, branch: str, access: RemoteAccess | None = None
+    ) -> MergeOutcome:
         clone = self._clone(tree)
         return self._merge_into(clone, self._history(clone, branch), branch)
 

@@ -174,6 +174,8 @@ BAD_INPUT = {
     "project in unknown tenant": (["project", "create", "--tenant", "ghost", "--slug", "p", "--name", "P"], "tenant 'ghost' does not exist"),
     "unknown project": (["project", "update", "999", "--name", "X"], "project 999 does not exist"),
     "seed without an admin email": (["seed"], "AIOPS_ADMIN_EMAIL"),
+    "unknown clone filter": (["project", "update", "1", "--clone-filter", "tree:0"], "not a clone filter"),
+    "negative clone depth": (["project", "update", "1", "--clone-depth", "-1"], "whole number"),
     "unknown role": (["member", "add", "--tenant", "acme", "--email", "ivo@example.com", "--role", "root"], "not a role"),
     "short password": (["user", "set-password", "--email", "ivo@example.com", "--password-stdin"], "at least 12"),
 }  # fmt: skip
@@ -191,6 +193,20 @@ def test_bad_input_prints_one_line_exits_1_and_changes_nothing(cli: Cli, case: s
     assert result.stderr.startswith("aiops: error: ")
     assert message in result.stderr
     assert cli.dump() == before
+
+
+def test_project_update_sets_how_new_workspaces_are_cloned(cli: Cli) -> None:
+    (web,) = [p for p in cli.json("project", "list") if p["slug"] == "web"]
+    assert (web["clone_filter"], web["clone_depth"]) == ("none", 0)
+
+    said = cli.ok("project", "update", str(web["id"]), "--clone-filter", "blob:none",
+                  "--clone-depth", "10")  # fmt: skip
+
+    (after,) = [p for p in cli.json("project", "list") if p["slug"] == "web"]
+    assert (after["clone_filter"], after["clone_depth"]) == ("blob:none", 10)
+    assert f"project {web['id']} updated" in said
+    assert "blob:none" in cli.ok("project", "list")
+    cli.ok("project", "update", str(web["id"]), "--clone-filter", "none", "--clone-depth", "0")
 
 
 def test_a_database_that_does_not_connect_is_one_line(cli: Cli) -> None:

@@ -16,7 +16,7 @@ from aiops.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from aiops.domain.errors import Conflict, NotFound
 from aiops.domain.model.audit import AuditEvent
 from aiops.domain.model.identities import SshIdentity
-from aiops.domain.model.projects import Project
+from aiops.domain.model.projects import CloneFilter, Project
 from aiops.domain.model.tenants import Membership, Role, Tenant
 from aiops.domain.model.users import User
 from aiops.ports.unit_of_work import AuditQuery, UnitOfWork
@@ -140,11 +140,20 @@ def test_projects_are_unique_per_tenant_and_need_a_tenant(
     assert globex.id is not None
     with new_uow() as uow:
         web = uow.projects.add(Project(tenant_id=acme.id, slug="web", name="Web"))
-        other = uow.projects.add(Project(tenant_id=globex.id, slug="web", name="Web"))
+        other = uow.projects.add(
+            Project(
+                tenant_id=globex.id,
+                slug="web",
+                name="Web",
+                clone_filter=CloneFilter.BLOB_NONE,
+                clone_depth=100,
+            )
+        )
         uow.commit()
 
     with new_uow() as uow:
         assert uow.projects.get_by_slug(acme.id, "web") == web
+        assert uow.projects.get(other.id or 0) == other  # its clone settings round trip
         assert [p.tenant_id for p in uow.projects.list()] == [acme.id, globex.id]
         assert uow.projects.list(acme.id) == [web]
         assert uow.projects.tenant_ids() == {web.id: acme.id, other.id: globex.id}

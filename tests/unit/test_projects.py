@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from aiops.container import Container
 from aiops.domain.errors import Conflict, NotFound, ValidationError
-from aiops.domain.model.projects import Project
+from aiops.domain.model.projects import CLONE_DEPTH_MAX, CloneFilter, Project, clone_depth
 from aiops.domain.usecases.projects import (
     CreateProjectCommand,
     ListProjectsQuery,
@@ -24,7 +24,7 @@ def tenants(app: Container) -> None:
     app.create_tenant()(CreateTenantCommand(slug="globex", name="Globex"))
 
 
-def create(app: Container, **fields: str) -> Project:
+def create(app: Container, **fields: str | int) -> Project:
     cmd = {"tenant": "acme", "slug": "web", "name": "Web"} | fields
     return app.create_project()(CreateProjectCommand(**cmd))
 
@@ -72,10 +72,14 @@ def test_project_slugs_are_unique_per_tenant_only(app: Container) -> None:
         ({"repo_url": "ftp://host/x"}, "repo_url"),
         ({"default_branch": "feat..x"}, "default_branch"),
         ({"default_branch": "-main"}, "default_branch"),
+        ({"clone_filter": "tree:0"}, "clone_filter"),
+        ({"clone_filter": "blob:limit=1k"}, "clone_filter"),
+        ({"clone_depth": -1}, "clone_depth"),
+        ({"clone_depth": 1_000_001}, "clone_depth"),
     ],
 )
 def test_invalid_project_fields_are_refused(
-    app: Container, uow: FakeUnitOfWork, fields: dict[str, str], field: str
+    app: Container, uow: FakeUnitOfWork, fields: dict[str, str | int], field: str
 ) -> None:
     with pytest.raises(ValidationError) as raised:
         create(app, **fields)
@@ -116,6 +120,7 @@ BEFORE = Project(
     id=7,
     identity_id=3,
     https_token_sealed="old-sealed",
+    clone_depth=50,
 )
 
 
@@ -127,6 +132,8 @@ BEFORE = Project(
     clear_identity=st.booleans(),
     https_token=st.none() | st.just("new-token"),
     clear_https_token=st.booleans(),
+    clone_filter=st.none() | st.sampled_from(["none", "blob:none"]),
+    clone_depth=st.none() | st.integers(0, 1_000_000),
 )
 def test_an_edit_changes_the_given_fields_and_keeps_the_others(
     name: str | None,
@@ -136,6 +143,8 @@ def test_an_edit_changes_the_given_fields_and_keeps_the_others(
     clear_identity: bool,
     https_token: str | None,
     clear_https_token: bool,
+    clone_filter: str | None,
+    clone_depth: int | None,
 ) -> None:
     cmd = UpdateProjectCommand(
         project_id=7,
@@ -146,6 +155,8 @@ def test_an_edit_changes_the_given_fields_and_keeps_the_others(
         clear_identity=clear_identity,
         https_token=https_token,
         clear_https_token=clear_https_token,
+        clone_filter=clone_filter,
+        clone_depth=clone_depth,
     )
     if (clear_identity and identity_id) or (clear_https_token and https_token):
         with pytest.raises(ValidationError, match="not both"):
@@ -160,6 +171,8 @@ def test_an_edit_changes_the_given_fields_and_keeps_the_others(
     assert after.identity_id == (None if clear_identity else identity_id or BEFORE.identity_id)
     kept_token = None if clear_https_token else "old-sealed"
     assert after.https_token_sealed == ("new-sealed" if https_token else kept_token)
+    assert after.clone_filter == (clone_filter or BEFORE.clone_filter)
+    assert after.clone_depth == (BEFORE.clone_depth if clone_depth is None else clone_depth)
     assert (after.id, after.tenant_id, after.slug) == (BEFORE.id, BEFORE.tenant_id, BEFORE.slug)
 
 
@@ -178,3 +191,29 @@ def test_the_update_audit_says_a_token_a_new_remote_cleared_was_cleared(
         assert detail.get("https_token") == change
     assert detail.get("cleared") == (",".join(cleared) or None)
     assert "old-sealed" not in detail.values()
+
+
+def test_a_new_project_clones_in_full_until_told_otherwise_and_the_audit_says_how(
+    app: Container, uow: FakeUnitOfWork
+) -> None:
+    project = create(app)
+    assert (project.clone_filter, project.clone_depth) == (CloneFilter.NONE, 0)
+
+    changed = app.update_project()(
+        UpdateProjectCommand(project_id=project.id or 0, clone_filter="blob:none", clone_depth=1)
+    ).project
+
+    assert (changed.clone_filter, changed.clone_depth) == (CloneFilter.BLOB_NONE, 1)
+    stored = uow.committed.projects[project.id or 0]
+    assert (stored.clone_filter, stored.clone_depth) == (CloneFilter.BLOB_NONE, 1)
+    detail = uow.committed.audit[-1].detail
+    assert (detail["clone_filter"], detail["clone_depth"]) == ("blob:none", 1)
+
+
+@given(value=st.integers() | st.booleans())
+def test_a_clone_depth_is_a_whole_number_from_0_to_the_maximum(value: int) -> None:
+    if isinstance(value, bool) or not 0 <= value <= CLONE_DEPTH_MAX:
+        with pytest.raises(ValidationError, match="whole number"):
+            clone_depth(value)
+    else:
+        assert clone_depth(value) == value

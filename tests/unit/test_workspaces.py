@@ -20,7 +20,9 @@ from aiops.domain.errors import (
 )
 from aiops.domain.model.access import Actor
 from aiops.domain.model.identities import SshIdentity
+from aiops.domain.model.projects import CloneFilter
 from aiops.domain.model.workspaces import (
+    CloneShape,
     MergeConflict,
     MergeKind,
     PushRejected,
@@ -125,6 +127,27 @@ def test_init_clones_into_the_users_workspace_and_reports_it(
     assert result.status.last_commit.sha == "c2"
     assert uow.committed.audit[-1].action == "workspace.initialized"
     assert uow.committed.audit[-1].detail["user"] == IVO
+
+
+def test_init_clones_as_the_projects_clone_settings_say(
+    app: Container, uow: FakeUnitOfWork, git: FakeGitWorkspaces
+) -> None:
+    assert app.init_workspace()(ref(uow)).created
+    app.update_project()(
+        UpdateProjectCommand(project_id=WEB, clone_filter="blob:none", clone_depth=1)
+    )
+
+    first = git.shapes[WORKSPACE]
+    app.create_user()(CreateUserCommand(email="ada@example.com", name="ada"))
+    app.add_member()(AddMemberCommand(tenant="acme", email="ada@example.com", role="member"))
+    app.init_workspace()(ref(uow, "ada@example.com"))
+
+    assert first == CloneShape()
+    assert git.shapes[Path("/home/ada/workspace/web")] == CloneShape(
+        filter=CloneFilter.BLOB_NONE, depth=1
+    )
+    assert git.clones[Path("/home/ada/workspace/web")].branches == {"main": ["c2"]}
+    assert git.clones[WORKSPACE].branches == {"main": ["c1", "c2"]}  # existing ones stay
 
 
 def test_init_twice_reports_the_healthy_clone_without_recloning(

@@ -11,7 +11,9 @@ from typing import Protocol
 import attrs
 
 from aiops.domain.model.workspaces import (
+    FULL_CLONE,
     Branches,
+    CloneShape,
     MergeOutcome,
     PushOutcome,
     RemoteAccess,
@@ -57,13 +59,15 @@ class GitWorkspaces(Protocol):
         *,
         branch: str,
         access: RemoteAccess,
+        shape: CloneShape = FULL_CLONE,
         progress: ProgressSink | None = None,
         cancel: CancelCheck | None = None,
     ) -> None:
         """Clone into `tree.path` (which must not exist) and check out `branch`, or the
-        remote's default when it has no such branch. Its two parent folders are made first,
-        private to the account. Progress goes to `progress`; `cancel` stops it
-        (TransferCancelled). On failure or cancel nothing is left at `tree.path`."""
+        remote's default when it has no such branch; `shape` says how much of the remote to
+        take. Its two parent folders are made first, private to the account. Progress goes to
+        `progress`; `cancel` stops it (TransferCancelled). On failure or cancel nothing is
+        left at `tree.path`."""
         ...
 
     def status(self, tree: WorkTree) -> WorkspaceStatus: ...
@@ -100,14 +104,21 @@ class GitWorkspaces(Protocol):
 
     def branches(self, tree: WorkTree) -> Branches: ...
 
-    def checkout(self, tree: WorkTree, branch: str) -> None:
+    # checkout, create_branch and merge: in a partial clone git fetches the blobs they read
+    # from origin, with `access` (the project's credentials) when given.
+
+    def checkout(self, tree: WorkTree, branch: str, access: RemoteAccess | None = None) -> None:
         """Switch to a local branch, or create a tracking branch from origin/<branch>."""
         ...
 
-    def create_branch(self, tree: WorkTree, branch: str, base: str | None) -> None:
+    def create_branch(
+        self, tree: WorkTree, branch: str, base: str | None, access: RemoteAccess | None = None
+    ) -> None:
         """Create `branch` at `base` (a local or origin/ branch; HEAD when None), check it out."""
         ...
 
-    def merge(self, tree: WorkTree, branch: str) -> MergeOutcome:
+    def merge(
+        self, tree: WorkTree, branch: str, access: RemoteAccess | None = None
+    ) -> MergeOutcome:
         """Merge a local or remote-tracking branch into the current one."""
         ...

@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from aiops.adapters.git import GitCliWorkspaces
-from aiops.domain.model.workspaces import RemoteAccess
+from aiops.domain.errors import DomainError
+from aiops.domain.model.projects import CloneFilter
+from aiops.domain.model.workspaces import CloneShape, RemoteAccess
 from aiops.ports.git_workspaces import WorkTree
 from tests.large_repo import large
 
@@ -119,4 +121,62 @@ def test_a_fetch_takes_the_new_commit_and_tag_and_leaves_new_pull_requests(
     assert clone.sha("v-fresh") == new
     assert _refs(target, "refs/pull") == []
     assert _present(target, [pull, *large.pull_commits(repository)]) == []
+    assert workspaces.status(WorkTree(target)).behind == 1
+
+
+def _missing(repo: Path) -> list[str]:
+    """The objects the branches reach that the clone does not hold (a partial clone's)."""
+    listed = Git(repo)("rev-list", "--objects", "--all", "--missing=print")
+    return [line[1:] for line in listed.splitlines() if line.startswith("?")]
+
+
+def test_a_partial_clone_checks_out_complete_and_fetches_later_blobs_with_the_projects_access(
+    workspaces: GitCliWorkspaces,
+    repository: Path,
+    served: tuple[str, RemoteAccess],
+    target: Path,
+) -> None:
+    url, access = served
+    partial = CloneShape(filter=CloneFilter.BLOB_NONE)
+    workspaces.clone(url, WorkTree(target), branch="main", access=access, shape=partial)
+
+    clone = Git(target)
+    assert clone("config", "--get", "remote.origin.promisor").strip() == "true"
+    assert len(_missing(target)) > 40_000  # the 50,000 older revisions stay on the server
+    assert len(clone("ls-files").splitlines()) == 5_001
+    assert clone.porcelain() == ""
+    assert _refs(target, "refs/pull") == []
+
+    # feature/07's own file is a blob the clone lacks: git fetches it from origin, over
+    # sshd with the project's key (the account's own ssh does not know the host).
+    if access.ssh_key_path is not None:
+        with pytest.raises(DomainError):
+            workspaces.checkout(WorkTree(target), "feature/07")
+        assert workspaces.status(WorkTree(target)).branch == "main"
+        assert clone.porcelain() == ""
+    workspaces.checkout(WorkTree(target), "feature/07", access)
+
+    assert workspaces.status(WorkTree(target)).branch == "feature/07"
+    assert (target / "features" / "f07.txt").read_text() == "feature 7 step 2\n"
+    assert clone.porcelain() == ""
+
+
+def test_a_shallow_clone_takes_the_newest_commit_of_every_branch_and_fetches_on_top(
+    workspaces: GitCliWorkspaces, repository: Path, tmp_path: Path, target: Path
+) -> None:
+    served = large.overlay(repository, tmp_path / "served" / "repo.git")
+    with large.git_daemon(served) as url:
+        shallow = CloneShape(depth=1)
+        workspaces.clone(url, WorkTree(target), branch="main", access=NO_ACCESS, shape=shallow)
+        clone = Git(target)
+        assert clone("rev-list", "--count", "HEAD").strip() == "1"
+        assert (target / ".git" / "shallow").is_file()
+        assert len(_refs(target, "refs/remotes/origin")) == 1 + 51  # every branch still
+        assert _refs(target, "refs/pull") == []
+        new = large.add_commit(served, "refs/heads/main", "fresh.txt")
+
+        workspaces.fetch(WorkTree(target), NO_ACCESS)
+
+    assert clone.sha("origin/main") == new
+    assert clone("rev-list", "--count", "origin/main").strip() == "2"
     assert workspaces.status(WorkTree(target)).behind == 1

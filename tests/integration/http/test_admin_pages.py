@@ -125,6 +125,37 @@ def test_projects_are_created_and_edited_in_managed_tenants_only(
     assert "sneaky" not in projects
 
 
+def test_the_project_forms_set_how_new_workspaces_are_cloned(
+    app: Container, client: TestClient, world: World
+) -> None:
+    sign_in(client, World.OWNER)
+    form = {"name": "Web", "repo_url": "", "default_branch": "main"}
+
+    page = client.get(f"/admin/projects/{world.web_id}")
+    edited = post(
+        client,
+        f"/admin/projects/{world.web_id}",
+        form | {"clone_filter": "blob:none", "clone_depth": "25"},
+    )
+    bad_depth = post(client, f"/admin/projects/{world.web_id}", form | {"clone_depth": "lots"})
+    bad_filter = post(client, f"/admin/projects/{world.web_id}", form | {"clone_filter": "x"})
+    created = post(
+        client,
+        "/admin/projects",
+        {"tenant": "acme", "slug": "big", "name": "Big", "clone_filter": "blob:none"},
+    )
+
+    assert 'name="clone_filter"' in page.text
+    assert 'name="clone_depth"' in page.text
+    assert edited.status_code == created.status_code == 303
+    assert bad_depth.status_code == bad_filter.status_code == 400
+    assert "whole number" in bad_depth.text
+    assert "not a clone filter" in bad_filter.text
+    projects = {p.slug: p for p in app.list_projects()(ListProjectsQuery())}
+    assert (projects["web"].clone_filter.value, projects["web"].clone_depth) == ("blob:none", 25)
+    assert (projects["big"].clone_filter.value, projects["big"].clone_depth) == ("blob:none", 0)
+
+
 def test_admin_creates_a_user_with_a_one_time_password_and_manages_admin_rights(
     app: Container, client: TestClient, world: World
 ) -> None:

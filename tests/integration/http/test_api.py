@@ -35,6 +35,8 @@ def test_tenants_and_projects_for_an_owner(client: TestClient, world: World) -> 
         "default_branch": "main",
         "identity_id": None,
         "has_https_token": False,
+        "clone_filter": "none",
+        "clone_depth": 0,
     }
     assert (patched.status_code, patched.json()["color"]) == (200, "#abcdef")
     assert (created.status_code, created.json()["slug"]) == (201, "mobile")
@@ -126,6 +128,30 @@ def test_another_tenants_resources_are_404_like_missing_ones(
     assert hidden.json()["error"]["message"].replace("globex", "X") == missing.json()["error"][
         "message"
     ].replace("nosuch", "X")
+
+
+def test_a_projects_clone_settings_are_set_and_checked_through_the_api(
+    client: TestClient, world: World
+) -> None:
+    auth = bearer(world, World.OWNER)
+    url = f"/api/v1/projects/{world.web_id}"
+
+    patched = client.patch(url, json={"clone_filter": "blob:none", "clone_depth": 1}, headers=auth)
+    bad_filter = client.patch(url, json={"clone_filter": "tree:0"}, headers=auth)
+    bad_depth = client.patch(url, json={"clone_depth": -1}, headers=auth)
+    created = client.post(
+        "/api/v1/projects",
+        json={"tenant": "acme", "slug": "big", "name": "Big", "clone_depth": 50},
+        headers=auth,
+    )
+
+    assert patched.status_code == 200
+    assert (patched.json()["clone_filter"], patched.json()["clone_depth"]) == ("blob:none", 1)
+    for refused, field in ((bad_filter, "clone_filter"), (bad_depth, "clone_depth")):
+        assert refused.status_code == 400
+        assert field in str(refused.json()["error"])
+    assert client.get(url, headers=auth).json()["clone_depth"] == 1  # the refusals changed nothing
+    assert (created.json()["clone_filter"], created.json()["clone_depth"]) == ("none", 50)
 
 
 def test_another_tenants_project_by_id_is_404(client: TestClient, world: World) -> None:

@@ -28,13 +28,19 @@ LOCAL_TIMEOUT = 120.0
 
 class Git:
     """git as one work tree's account, in that tree (or, for a clone, in its parent). A plain
-    class: making an attrs class is import-time work a one-shot status need not pay."""
+    class: making an attrs class is import-time work a one-shot status need not pay.
 
-    __slots__ = ("launcher", "tree")
+    `env` goes to every git process it runs: the credentials of a partial clone's lazy
+    fetches (operations.GitCliOperations._lazy)."""
 
-    def __init__(self, launcher: AccountLauncher, tree: WorkTree) -> None:
+    __slots__ = ("env", "launcher", "tree")
+
+    def __init__(
+        self, launcher: AccountLauncher, tree: WorkTree, env: Mapping[str, str] | None = None
+    ) -> None:
         self.launcher = launcher
         self.tree = tree
+        self.env = env
 
     def run(
         self,
@@ -50,7 +56,7 @@ class Git:
             "git",
             [*SAFE, *args],
             cwd=str(where),
-            env=_environment(where, env),
+            env=_environment(where, self.env, env),
             timeout=timeout,
         )
 
@@ -61,7 +67,11 @@ class Git:
         second of `fds`), read as it comes (transfer.py)."""
         where = cwd or self.tree.path
         return self.launcher.spawn(
-            self.tree.account, "git", [*SAFE, *args], cwd=str(where), env=_environment(where, env)
+            self.tree.account,
+            "git",
+            [*SAFE, *args],
+            cwd=str(where),
+            env=_environment(where, self.env, env),
         )
 
     def out(self, args: Sequence[str], *, env: Mapping[str, str] | None = None) -> bytes:
@@ -86,13 +96,15 @@ class Git:
         return DomainError(f"git {command} failed in {self.tree.path}: {why}")
 
 
-def _environment(where: Path, env: Mapping[str, str] | None) -> dict[str, str]:
-    base = {
+def _environment(where: Path, *envs: Mapping[str, str] | None) -> dict[str, str]:
+    found = {
         "GIT_TERMINAL_PROMPT": "0",
         "LC_ALL": "C",
         "GIT_CEILING_DIRECTORIES": str(where.parent),
     }
-    return base | dict(env or {})
+    for env in envs:
+        found |= dict(env or {})
+    return found
 
 
 def in_workspace(launcher: AccountLauncher, tree: WorkTree) -> Git:

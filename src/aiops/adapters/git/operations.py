@@ -8,7 +8,9 @@ credentials handed over for that one transfer (credentials.Credentials).
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 
 import attrs
 
@@ -23,8 +25,10 @@ from aiops.adapters.launching import AccountLauncher, Completed
 from aiops.domain.errors import DomainError
 from aiops.domain.model import validation
 from aiops.domain.model.workspaces import (
+    FULL_CLONE,
     BranchExists,
     BranchMissing,
+    CloneShape,
     DirtyWorkTree,
     MergeOutcome,
     PushOutcome,
@@ -50,45 +54,52 @@ class GitCliOperations:
     launcher: AccountLauncher
     credentials: Credentials
 
-    def checkout(self, tree: WorkTree, branch: str) -> None:
+    def checkout(self, tree: WorkTree, branch: str, access: RemoteAccess | None = None) -> None:
         validation.branch(branch)
-        git = self._open(tree)
-        found = _refs(git, HEADS + branch, REMOTES + branch)
-        if HEADS + branch in found:
-            args = ["checkout", "-q", branch, "--"]
-        elif REMOTES + branch in found:
-            args = ["checkout", "-q", "--track", "-b", branch, REMOTES + branch, "--"]
-        else:
-            raise BranchMissing(f"no branch {branch!r} here or on origin (as of the last fetch)")
-        _switch(git, args, f"checkout of {branch}")
+        with self._lazy(tree, access) as git:
+            found = _refs(git, HEADS + branch, REMOTES + branch)
+            if HEADS + branch in found:
+                args = ["checkout", "-q", branch, "--"]
+            elif REMOTES + branch in found:
+                args = ["checkout", "-q", "--track", "-b", branch, REMOTES + branch, "--"]
+            else:
+                raise BranchMissing(
+                    f"no branch {branch!r} here or on origin (as of the last fetch)"
+                )
+            _switch(git, args, f"checkout of {branch}")
 
-    def create_branch(self, tree: WorkTree, branch: str, base: str | None) -> None:
+    def create_branch(
+        self, tree: WorkTree, branch: str, base: str | None, access: RemoteAccess | None = None
+    ) -> None:
         validation.branch(branch)
         if base is not None:
             validation.branch(base, field="base")
-        git = self._open(tree)
-        if HEADS + branch in _refs(git, HEADS + branch):
-            raise BranchExists(f"branch {branch!r} already exists")
-        if base is None:
-            if head(git) is None:
-                raise BranchMissing("HEAD has no commits yet to branch from")
-            _switch(git, ["checkout", "-q", "--no-track", "-b", branch], f"checkout of {branch}")
-            return
-        ref, _ = _resolve(git, base)
-        track = "--track" if ref.startswith(REMOTES) else "--no-track"
-        _switch(git, ["checkout", "-q", track, "-b", branch, ref, "--"], f"checkout of {branch}")
+        with self._lazy(tree, access) as git:
+            if HEADS + branch in _refs(git, HEADS + branch):
+                raise BranchExists(f"branch {branch!r} already exists")
+            if base is None:
+                if head(git) is None:
+                    raise BranchMissing("HEAD has no commits yet to branch from")
+                args = ["checkout", "-q", "--no-track", "-b", branch]
+            else:
+                ref, _ = _resolve(git, base)
+                track = "--track" if ref.startswith(REMOTES) else "--no-track"
+                args = ["checkout", "-q", track, "-b", branch, ref, "--"]
+            _switch(git, args, f"checkout of {branch}")
 
-    def merge(self, tree: WorkTree, branch: str) -> MergeOutcome:
+    def merge(
+        self, tree: WorkTree, branch: str, access: RemoteAccess | None = None
+    ) -> MergeOutcome:
         validation.branch(branch)
-        git = self._open(tree)
-        _, theirs = _resolve(git, branch)
-        return integrate(
-            git,
-            theirs,
-            source=branch,
-            message=f"Merge branch '{branch}'",
-            operation=f"merging {branch}",
-        )
+        with self._lazy(tree, access) as git:
+            _, theirs = _resolve(git, branch)
+            return integrate(
+                git,
+                theirs,
+                source=branch,
+                message=f"Merge branch '{branch}'",
+                operation=f"merging {branch}",
+            )
 
     def clone(
         self,
@@ -97,6 +108,7 @@ class GitCliOperations:
         *,
         branch: str,
         access: RemoteAccess,
+        shape: CloneShape = FULL_CLONE,
         progress: ProgressSink | None = None,
         cancel: CancelCheck | None = None,
     ) -> None:
@@ -113,6 +125,7 @@ class GitCliOperations:
             "--origin",
             ORIGIN,
             "--no-recurse-submodules",
+            *shape_options(shape),
         ]
         target = ["--", url, str(tree.path)]
         runs: list[Transferred | None] = []  # None: a git under way
@@ -169,13 +182,14 @@ class GitCliOperations:
         theirs = _refs(git, REMOTES + upstream).get(REMOTES + upstream)
         if theirs is None:
             raise BranchMissing(f"no branch {upstream!r} on origin (as of the last fetch)")
-        return integrate(
-            git,
-            theirs,
-            source=source,
-            message=f"Merge remote-tracking branch '{source}'",
-            operation="pull",
-        )
+        with self._lazy(tree, access) as git:
+            return integrate(
+                git,
+                theirs,
+                source=source,
+                message=f"Merge remote-tracking branch '{source}'",
+                operation="pull",
+            )
 
     def push(self, tree: WorkTree, access: RemoteAccess) -> PushOutcome:
         git = self._open(tree)
@@ -245,8 +259,31 @@ class GitCliOperations:
     def _open(self, tree: WorkTree) -> Git:
         return in_workspace(self.launcher, tree)
 
+    @contextlib.contextmanager
+    def _lazy(self, tree: WorkTree, access: RemoteAccess | None) -> Iterator[Git]:
+        """git in the workspace; in a partial clone, with the project's credentials for the
+        blobs git fetches from origin when a checkout or merge first reads them (and only
+        when origin is still the project's URL, as for every transfer)."""
+        git = self._open(tree)
+        promisor = git.run(["config", "--local", "--bool", "--get", f"remote.{ORIGIN}.promisor"])
+        if access is None or promisor.stdout.strip() != b"true":
+            yield git
+            return
+        url = self._origin_url(git, access)
+        with self.credentials.env(tree.account, url, access) as env:
+            yield Git(self.launcher, tree, env)
+
     def _git(self, tree: WorkTree) -> Git:
         return Git(self.launcher, tree)
+
+
+def shape_options(shape: CloneShape) -> list[str]:
+    """`git clone` options for the project's clone settings. A shallow clone still takes
+    every branch (`--no-single-branch`), as a full one does."""
+    options = [] if not shape.partial else [f"--filter={shape.filter.value}"]
+    if shape.depth:
+        options += ["--depth", str(shape.depth), "--no-single-branch"]
+    return options
 
 
 def _transferred(url: str, done: Completed | Transferred, cancelled: str = "") -> None:

@@ -18,7 +18,9 @@ from aiops.adapters.git.command import Git, in_workspace
 from aiops.adapters.git.status import COMMIT_FORMAT, STATUS, parse_commit, parse_porcelain_v2
 from aiops.adapters.launching import AccountLauncher
 from aiops.domain.model.workspaces import (
+    FULL_CLONE,
     Branches,
+    CloneShape,
     Commit,
     MergeOutcome,
     PushOutcome,
@@ -96,11 +98,12 @@ class GitCliWorkspaces:
         *,
         branch: str,
         access: RemoteAccess,
+        shape: CloneShape = FULL_CLONE,
         progress: ProgressSink | None = None,
         cancel: CancelCheck | None = None,
     ) -> None:
         self._operations().clone(
-            url, tree, branch=branch, access=access, progress=progress, cancel=cancel
+            url, tree, branch=branch, access=access, shape=shape, progress=progress, cancel=cancel
         )
 
     def fetch(
@@ -126,14 +129,18 @@ class GitCliWorkspaces:
     def push(self, tree: WorkTree, access: RemoteAccess) -> PushOutcome:
         return self._operations().push(tree, access)
 
-    def checkout(self, tree: WorkTree, branch: str) -> None:
-        self._operations().checkout(tree, branch)
+    def checkout(self, tree: WorkTree, branch: str, access: RemoteAccess | None = None) -> None:
+        self._operations().checkout(tree, branch, access)
 
-    def create_branch(self, tree: WorkTree, branch: str, base: str | None) -> None:
-        self._operations().create_branch(tree, branch, base)
+    def create_branch(
+        self, tree: WorkTree, branch: str, base: str | None, access: RemoteAccess | None = None
+    ) -> None:
+        self._operations().create_branch(tree, branch, base, access)
 
-    def merge(self, tree: WorkTree, branch: str) -> MergeOutcome:
-        return self._operations().merge(tree, branch)
+    def merge(
+        self, tree: WorkTree, branch: str, access: RemoteAccess | None = None
+    ) -> MergeOutcome:
+        return self._operations().merge(tree, branch, access)
 
     def _operations(self) -> GitCliOperations:
         from aiops.adapters.git.credentials import (  # noqa: PLC0415 - see the docstring

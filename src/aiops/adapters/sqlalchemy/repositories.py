@@ -94,6 +94,8 @@ def project_from_row(row: Row[Any]) -> Project:
         default_branch=row.default_branch,
         identity_id=row.identity_id,
         https_token_sealed=row.https_token_sealed,
+        clone_filter=row.clone_filter,
+        clone_depth=row.clone_depth,
     )
 
 

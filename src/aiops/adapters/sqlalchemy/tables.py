@@ -104,6 +104,9 @@ projects = Table(
     ),
     # The SecretBox's sealed https token (Fernet: ~1.4x the token, base64), never the token.
     Column("https_token_sealed", Text, nullable=True),
+    # How a new workspace is cloned: "none" or "blob:none" (partial), and its depth (0: full).
+    Column("clone_filter", String(16), nullable=False, server_default="none"),
+    Column("clone_depth", Integer, nullable=False, server_default="0"),
     UniqueConstraint("tenant_id", "slug", name="uq_projects_tenant_id_slug"),
     Index("ix_projects_identity_id", "identity_id"),
 )

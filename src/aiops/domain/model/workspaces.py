@@ -15,6 +15,7 @@ import attrs
 
 from aiops.domain.errors import Conflict, DomainError, NotFound, ValidationError
 from aiops.domain.model import accounts, validation
+from aiops.domain.model.projects import CloneFilter
 from aiops.domain.model.users import User
 
 
@@ -93,6 +94,23 @@ class RemoteAccess:
     url: str | None = None
     ssh_key_path: str | None = None
     https_token: str | None = attrs.field(default=None, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class CloneShape:
+    """How much of the remote a new clone takes (the project's clone settings): every blob
+    or none until needed (a partial clone), and the whole history or its last `depth`
+    commits of each branch."""
+
+    filter: CloneFilter = CloneFilter.NONE
+    depth: int = 0
+
+    @property
+    def partial(self) -> bool:
+        return self.filter is not CloneFilter.NONE
+
+
+FULL_CLONE = CloneShape()
 
 
 def _listing(files: Iterable[str], limit: int = 10) -> str:

@@ -10,7 +10,7 @@ from aiops.domain.errors import Conflict, ValidationError
 from aiops.domain.model import validation
 from aiops.domain.model.access import SYSTEM, Actor, Permission
 from aiops.domain.model.audit import DetailValue
-from aiops.domain.model.projects import DEFAULT_BRANCH, Project
+from aiops.domain.model.projects import DEFAULT_BRANCH, CloneFilter, Project
 from aiops.domain.model.remotes import RemoteRefused, parse_remote, refusal_for_owners
 from aiops.domain.model.tenants import Tenant
 from aiops.domain.usecases._audit import record
@@ -32,6 +32,8 @@ class CreateProjectCommand:
     default_branch: str = DEFAULT_BRANCH
     identity_id: int | None = None
     https_token: str | None = attrs.field(default=None, repr=False)
+    clone_filter: str = CloneFilter.NONE.value
+    clone_depth: int = 0
     actor: Actor = SYSTEM
 
 
@@ -49,6 +51,8 @@ class UpdateProjectCommand:
     clear_identity: bool = False
     https_token: str | None = attrs.field(default=None, repr=False)
     clear_https_token: bool = False
+    clone_filter: str | None = None
+    clone_depth: int | None = None
     actor: Actor = SYSTEM
 
     def new_identity_id(self, current: int | None) -> int | None:
@@ -156,6 +160,8 @@ class CreateProject:
                 default_branch=cmd.default_branch,
                 identity_id=cmd.identity_id,
                 https_token_sealed=sealed_token(self._box, cmd.https_token),
+                clone_filter=cmd.clone_filter,
+                clone_depth=cmd.clone_depth,
             )
             require_identity(uow, project.identity_id, cmd.actor)
             if uow.projects.get_by_slug(tenant.id, project.slug) is not None:
@@ -228,6 +234,8 @@ def edited(before: Project, cmd: UpdateProjectCommand, sealed: str | None) -> Pr
         default_branch=before.default_branch if cmd.default_branch is None else cmd.default_branch,
         identity_id=cmd.new_identity_id(before.identity_id),
         https_token_sealed=before.https_token_sealed if token_change(cmd) is None else sealed,
+        clone_filter=before.clone_filter if cmd.clone_filter is None else cmd.clone_filter,
+        clone_depth=before.clone_depth if cmd.clone_depth is None else cmd.clone_depth,
     )
 
 
@@ -238,6 +246,8 @@ def created_detail(project: Project) -> dict[str, DetailValue]:
         "name": project.name,
         "repo_url": project.repo_url,
         "identity_id": project.identity_id,
+        "clone_filter": project.clone_filter.value,
+        "clone_depth": project.clone_depth,
         **({"https_token": "set"} if project.https_token_sealed else {}),
     }
 
@@ -254,6 +264,8 @@ def updated_detail(
         "repo_url": after.repo_url,
         "default_branch": after.default_branch,
         "identity_id": after.identity_id,
+        "clone_filter": after.clone_filter.value,
+        "clone_depth": after.clone_depth,
         **({} if change is None else {"https_token": change}),
         **({"cleared": ",".join(cleared)} if cleared else {}),
     }

@@ -20,6 +20,7 @@ from aiops.domain.model import validation
 from aiops.domain.model.access import SYSTEM, Actor, Permission
 from aiops.domain.model.workspaces import (
     Branches,
+    CloneShape,
     MergeOutcome,
     NoTransfer,
     PushOutcome,
@@ -146,7 +147,7 @@ class InitWorkspace(_Changing):
 
     def __call__(self, ref: WorkspaceRef, watch: TransferWatch | None = None) -> WorkspaceResult:
         where = self._locate(ref, Permission.USE)
-        url = where.project.repo_url
+        url, access = where.project.repo_url, where.access
         if url is None:
             raise Conflict(f"project {where.project.slug!r} has no repo_url: set one first")
         with self._locks.hold(where.path):
@@ -155,12 +156,15 @@ class InitWorkspace(_Changing):
             if origin is not None and origin != url:
                 raise WorkspaceExists(f"{where.path} is a clone of {origin}, not of {url}")
             if created:  # clone refuses (WorkspaceExists) a folder that holds anything else
+                project = where.project
+                shape = CloneShape(filter=project.clone_filter, depth=project.clone_depth)
                 with self._transfer(where, "clone", watch) as transfer:
                     self._git.clone(
                         url,
                         where.tree,
-                        branch=where.project.default_branch,
-                        access=where.access,
+                        branch=project.default_branch,
+                        access=access,
+                        shape=shape,
                         progress=transfer,
                         cancel=transfer,
                     )
@@ -285,9 +289,9 @@ class OperateWorkspace(_Changing):
             GitOperation.FETCH: lambda t: git.fetch(tree, access, progress=t, cancel=t),
             GitOperation.PULL: lambda t: git.pull(tree, access, progress=t, cancel=t),
             GitOperation.PUSH: lambda _: git.push(tree, access),
-            GitOperation.CHECKOUT: lambda _: git.checkout(tree, branch),
-            GitOperation.CREATE_BRANCH: lambda _: git.create_branch(tree, branch, base),
-            GitOperation.MERGE: lambda _: git.merge(tree, branch),
+            GitOperation.CHECKOUT: lambda _: git.checkout(tree, branch, access),
+            GitOperation.CREATE_BRANCH: lambda _: git.create_branch(tree, branch, base, access),
+            GitOperation.MERGE: lambda _: git.merge(tree, branch, access),
         }
         with self._locks.hold(where.path):
             if git.origin(tree) is None:

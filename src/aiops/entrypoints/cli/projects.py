@@ -19,6 +19,19 @@ TokenStdin = Annotated[
 ]
 
 
+CloneFilterOption = Annotated[
+    str | None,
+    typer.Option(
+        help="How new workspaces are cloned: 'none' (every file) or 'blob:none' (a partial "
+        "clone: file contents fetched when first needed)."
+    ),
+]
+CloneDepthOption = Annotated[
+    int | None,
+    typer.Option(help="Commits of history a new workspace takes per branch (0: all of it)."),
+]
+
+
 def _read_token(from_stdin: bool) -> str | None:
     """The token on stdin's first line (its line break removed), when asked for."""
     if not from_stdin:
@@ -37,6 +50,8 @@ def create(
         int | None, typer.Option(help="SSH identity for the remote (aiops identity list).")
     ] = None,
     https_token_stdin: TokenStdin = False,
+    clone_filter: CloneFilterOption = None,
+    clone_depth: CloneDepthOption = None,
 ) -> None:
     """Create a project in a tenant."""
     from aiops.domain.usecases.projects import CreateProjectCommand
@@ -51,6 +66,8 @@ def create(
             default_branch=default_branch,
             identity_id=identity_id,
             https_token=_read_token(https_token_stdin),
+            clone_filter=clone_filter or "none",
+            clone_depth=clone_depth or 0,
             actor=actor(),
         )
     )
@@ -71,8 +88,11 @@ def update(
     clear_https_token: Annotated[
         bool, typer.Option("--clear-https-token", help="Remove the https token.")
     ] = False,
+    clone_filter: CloneFilterOption = None,
+    clone_depth: CloneDepthOption = None,
 ) -> None:
-    """Change a project's name, remote, default branch, SSH identity or https token."""
+    """Change a project's name, remote, default branch, SSH identity, https token or how new
+    workspaces are cloned (existing workspaces stay as they are)."""
     from aiops.domain.usecases.projects import UpdateProjectCommand
     from aiops.entrypoints.cli._runtime import actor, open_container
 
@@ -86,6 +106,8 @@ def update(
             clear_identity=clear_identity,
             https_token=_read_token(https_token_stdin),
             clear_https_token=clear_https_token,
+            clone_filter=clone_filter,
+            clone_depth=clone_depth,
             actor=actor(),
         )
     )
@@ -120,6 +142,8 @@ def list_(
             "repo_url",
             "identity_id",
             "has_https_token",
+            "clone_filter",
+            "clone_depth",
         ],
         empty="no projects yet: aiops project create --tenant T --slug S --name N",
     )

@@ -26,7 +26,16 @@ from aiops.entrypoints.http.admin._common import (
 )
 from aiops.entrypoints.http.web import call, container, field, flash, form, redirect, render
 
-FIELDS = ("tenant", "slug", "name", "repo_url", "default_branch", "identity_id")
+FIELDS = (
+    "tenant",
+    "slug",
+    "name",
+    "repo_url",
+    "default_branch",
+    "identity_id",
+    "clone_filter",
+    "clone_depth",
+)
 
 
 def _identity_id(value: str) -> int | None:
@@ -35,6 +44,16 @@ def _identity_id(value: str) -> int | None:
         return None
     if not value.isascii() or not value.isdigit() or len(value) > 10:
         raise ValidationError("identity_id", "choose an identity from the list")
+    return int(value)
+
+
+def _clone_depth(value: str) -> int:
+    """The form's depth field: '' is 0 (the full history), else a whole number (the domain
+    checks its range)."""
+    if value.strip() == "":
+        return 0
+    if not value.strip().isascii() or not value.strip().isdigit() or len(value.strip()) > 7:
+        raise ValidationError("clone_depth", "must be a whole number (0: the full history)")
     return int(value)
 
 
@@ -62,7 +81,7 @@ async def projects_page(request: Request, status_code: int = 200, **context: obj
     projects = await call(container(request).list_projects(), ListProjectsQuery(actor=actor))
     identities = await _identities(request, actor)
     rows = [(by_id[p.tenant_id], p) for p in projects if p.tenant_id in by_id]
-    context.setdefault("values", {"default_branch": "main"})
+    context.setdefault("values", {"default_branch": "main", "clone_filter": "none"})
     return render(
         request,
         "admin/projects.html",
@@ -93,6 +112,8 @@ async def create_project(request: Request) -> Response:
             default_branch=values["default_branch"] or "main",
             identity_id=_identity_id(values["identity_id"]),
             https_token=field(data, "https_token") or None,  # never put back into a page
+            clone_filter=values["clone_filter"] or "none",
+            clone_depth=_clone_depth(values["clone_depth"]),
             actor=actor,
         )
         project = await call(container(request).create_project(), cmd)
@@ -125,6 +146,8 @@ async def update_project(request: Request) -> Response:
         "repo_url": project.repo_url or "",
         "default_branch": project.default_branch,
         "identity_id": "" if project.identity_id is None else str(project.identity_id),
+        "clone_filter": project.clone_filter.value,
+        "clone_depth": str(project.clone_depth),
     }
     try:
         data = await form(request)
@@ -140,6 +163,8 @@ async def update_project(request: Request) -> Response:
             # An empty token field keeps the token; the checkbox removes it.
             https_token=field(data, "https_token") or None,  # never put back into a page
             clear_https_token=field(data, "clear_https_token") == "on",
+            clone_filter=values["clone_filter"],
+            clone_depth=_clone_depth(values["clone_depth"]),
             actor=actor,
         )
         update = await call(container(request).update_project(), cmd)

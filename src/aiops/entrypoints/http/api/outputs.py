@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from aiops.domain.model.automation import RunStatus
+from aiops.domain.model.projects import CloneFilter
 from aiops.domain.model.sessions import AgentStatus, Tool
 from aiops.domain.model.tenants import Role
 from aiops.domain.model.trackers import IssueState, Provider, Severity, TriageStatus
@@ -48,6 +49,8 @@ class Project:
     default_branch: str
     identity_id: int | None
     has_https_token: bool  # whether an https token is set; the token is never sent
+    clone_filter: CloneFilter  # how a new workspace is cloned: "none" or "blob:none" (partial)
+    clone_depth: int  # how many commits of each branch (0: the full history)
 
 
 @attrs.frozen

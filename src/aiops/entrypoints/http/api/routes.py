@@ -88,6 +88,8 @@ async def create_project(request: Request) -> Response:
         default_branch=data.default_branch,
         identity_id=data.identity_id,
         https_token=data.https_token,
+        clone_filter=data.clone_filter.value,
+        clone_depth=data.clone_depth,
         actor=actor,
     )
     return out(Project, await call(container(request).create_project(), cmd), 201)
@@ -111,6 +113,8 @@ async def update_project(request: Request) -> Response:
         clear_identity=data.clear_identity,
         https_token=data.https_token,
         clear_https_token=data.clear_https_token,
+        clone_filter=None if data.clone_filter is None else data.clone_filter.value,
+        clone_depth=data.clone_depth,
         actor=actor,
     )
     update = await call(container(request).update_project(), cmd)

@@ -9,13 +9,14 @@ from typing import Annotated, Any
 import attrs
 from msgspec import Meta
 
-from aiops.domain.model.projects import DEFAULT_BRANCH
+from aiops.domain.model.projects import DEFAULT_BRANCH, CloneFilter
 from aiops.domain.model.sessions import Tool
 from aiops.domain.model.tenants import DEFAULT_COLOR, Role
 from aiops.domain.model.trackers import Severity, TriageStatus
 from aiops.domain.usecases.triage import NOTE_MAX
 from aiops.entrypoints.http.api.types import (
     Branch,
+    CloneDepth,
     Color,
     Email,
     HostLimit,
@@ -55,6 +56,8 @@ class ProjectIn:
     default_branch: Branch = DEFAULT_BRANCH
     identity_id: Id | None = None
     https_token: HttpsToken | None = attrs.field(default=None, repr=False)  # write-only
+    clone_filter: CloneFilter = CloneFilter.NONE
+    clone_depth: CloneDepth = 0
 
 
 @attrs.frozen
@@ -69,6 +72,8 @@ class ProjectPatch:
     clear_identity: bool = False
     https_token: HttpsToken | None = attrs.field(default=None, repr=False)
     clear_https_token: bool = False
+    clone_filter: CloneFilter | None = None
+    clone_depth: CloneDepth | None = None
 
 
 # A clear_* flag that is true with its field set is refused ("not both at once"): the flag ->

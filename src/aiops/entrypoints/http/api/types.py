@@ -12,7 +12,7 @@ from typing import Annotated
 
 from msgspec import Meta
 
-from aiops.domain.model import automation, identities, network
+from aiops.domain.model import automation, identities, network, projects
 from aiops.domain.model.validation import (
     COLOR_PATTERN,
     EMAIL_LOCAL_MAX,
@@ -91,6 +91,14 @@ def _whole(pattern: str) -> str:
 
 Id = Annotated[int, Meta(ge=1, le=DB_ID_MAX, description="an id")]
 Count = Annotated[int, Meta(ge=0)]
+CloneDepth = Annotated[
+    int,
+    Meta(
+        ge=0,
+        le=projects.CLONE_DEPTH_MAX,
+        description="how many commits of each branch a new clone takes (0: the full history)",
+    ),
+]
 Slug = Annotated[
     str,
     Meta(
