@@ -108,9 +108,12 @@ def test_a_clone_reports_its_phases_as_git_works_each_ending_at_100(
     workspaces.clone(url, tree, branch="main", access=NO_ACCESS, progress=sink)
 
     phases = list(dict.fromkeys(step.phase for step in steps))
-    assert phases[-3:] == [TransferPhase.RECEIVING, TransferPhase.RESOLVING, TransferPhase.UPDATING]
+    # git shows a phase only once it has taken a while: the checkout ("Updating files") of a
+    # quick machine may not show at all.
+    ordered = [TransferPhase.RECEIVING, TransferPhase.RESOLVING, TransferPhase.UPDATING]
+    assert phases[phases.index(TransferPhase.RECEIVING) :] in (ordered, ordered[:2])
     _monotone(steps)
-    for phase in (TransferPhase.RECEIVING, TransferPhase.RESOLVING, TransferPhase.UPDATING):
+    for phase in phases[phases.index(TransferPhase.RECEIVING) :]:
         last = [step for step in steps if step.phase is phase][-1]
         assert last.percent == 100
         assert last.objects_done == last.objects_total > 0
