@@ -10,13 +10,22 @@ from aiops.ports.git_workspaces import WorkTree
 
 
 class GitWorktrees(Protocol):
-    def add(self, main: WorkTree, tree: WorkTree, *, branch: str, start: str | None) -> None:
+    def add(
+        self,
+        main: WorkTree,
+        tree: WorkTree,
+        *,
+        branch: str,
+        start: str | None,
+        default: str | None = None,
+    ) -> None:
         """A worktree of the workspace `main` at `tree.path` (which must not exist; its two
         parent folders are made private to the account), on `branch`: made at `start` (a
-        branch, `origin/<branch>` or a commit) without tracking, or, when `start` is None
-        and the branch exists, the existing branch. BranchExists when `start` is given for
-        an existing branch, BranchMissing when `start` names nothing, WorktreeExists when
-        the path is taken. On failure nothing is left behind."""
+        branch, `origin/<branch>` or a commit) without tracking, or, when `start` is None,
+        the existing branch, else a new one at `default` (HEAD when that names nothing).
+        BranchExists when `start` is given for an existing branch, BranchMissing when
+        `start` names nothing, WorktreeExists when the path is taken. On failure nothing is
+        left behind."""
         ...
 
     def losses(self, tree: WorkTree) -> Losses:

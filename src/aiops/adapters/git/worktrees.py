@@ -25,7 +25,15 @@ class GitCliWorktrees:
     def __init__(self, *, launcher: AccountLauncher) -> None:
         self._launcher = launcher
 
-    def add(self, main: WorkTree, tree: WorkTree, *, branch: str, start: str | None) -> None:
+    def add(
+        self,
+        main: WorkTree,
+        tree: WorkTree,
+        *,
+        branch: str,
+        start: str | None,
+        default: str | None = None,
+    ) -> None:
         validation.branch(branch)
         git = in_workspace(self._launcher, main)
         self._prepare(main, tree)
@@ -37,7 +45,7 @@ class GitCliWorktrees:
         if exists:
             args = ["worktree", "add", "-q", str(tree.path), branch]
         else:
-            sha = _commit(git, start or "HEAD")
+            sha = _commit(git, start or _default(git, default))
             args = ["worktree", "add", "-q", "--no-track", "-b", branch, str(tree.path), sha]
         done = git.run(args)
         if done.returncode != 0:
@@ -79,6 +87,14 @@ class GitCliWorktrees:
             raise UnsafeWorkspace(
                 f"cannot make {project} private to {folders.who(tree)}: {failed.message}"
             ) from None
+
+
+def _default(git: Git, default: str | None) -> str:
+    """Where a new branch starts when not told: `default` when it names a commit, else HEAD."""
+    if default is None:
+        return "HEAD"
+    found = git.run(["rev-parse", "--verify", "-q", "--end-of-options", f"{default}^{{commit}}"])
+    return default if found.returncode == 0 else "HEAD"
 
 
 def _commit(git: Git, start: str) -> str:
