@@ -43,9 +43,7 @@ def worktrees(home: Path) -> GitCliWorktrees:
 
 
 @pytest.fixture
-def main(
-    workspaces: GitCliWorkspaces, home: Path, place: Path, account: LinuxAccount
-) -> WorkTree:
+def main(workspaces: GitCliWorkspaces, home: Path, place: Path, account: LinuxAccount) -> WorkTree:
     """The account's main workspace of `web`, cloned from a remote it may read."""
     remote = make_remote(place / "remotes")
     trusting(account, remote, user_name="Ivo", user_email="ivo@example.com")
