@@ -181,11 +181,13 @@ def test_nobody_adds_in_a_project_they_may_not_use(world: World) -> None:
 def test_list_shows_status_and_only_what_the_actor_may_see(world: World) -> None:
     world.add(branch="spike")
     world.git.clones[TREES / "spike"].untracked.add("notes.txt")
+    world.git.commit(TREES / "spike", "Try")
     mine = world.app.list_worktrees()(
         ListWorktreesCommand(project_id=world.web, actor=world.actor(IVO))
     )
     assert [(v.worktree.branch, v.user_email) for v in mine] == [("spike", IVO)]
     assert mine[0].status is not None and mine[0].status.untracked == 1  # noqa: PT018
+    assert mine[0].unpushed == 1
     managed = world.app.list_worktrees()(ListWorktreesCommand(actor=world.actor(OLGA)))
     assert [v.worktree.branch for v in managed] == ["spike"]  # she owns the tenant
     assert world.app.list_worktrees()(ListWorktreesCommand(actor=world.actor(VERA))) == []

@@ -337,6 +337,7 @@ class Container(containers.DeclarativeContainer):
         worktree_cases.ListWorktrees,
         uow=uow.provider,
         git=gateways.git_workspaces,
+        worktrees=gateways.git_worktrees,
         linux_users=gateways.linux_users,
         policy=workspace_policy,
     )

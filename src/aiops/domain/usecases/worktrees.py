@@ -61,6 +61,7 @@ class WorktreeView:
     project_slug: str
     user_email: str
     status: WorkspaceStatus | None = None  # None: not read, or it could not be (see error)
+    unpushed: int = 0  # commits on no remote-tracking branch (the branch tracks none)
     error: str | None = None
 
 
@@ -200,11 +201,13 @@ class ListWorktrees:
         *,
         uow: UnitOfWorkFactory,
         git: GitWorkspaces,
+        worktrees: GitWorktrees,
         linux_users: LinuxUsers,
         policy: WorkspacePolicy,
     ) -> None:
         self._uow = uow
         self._git = git
+        self._worktrees = worktrees
         self._linux_users = linux_users
         self._policy = policy
 
@@ -231,10 +234,12 @@ class ListWorktrees:
         try:
             name = self._policy.account_for(users[view.worktree.user_id])
             account = self._linux_users.lookup(name) if name else None
-            status = self._git.status(WorkTree(Path(view.worktree.path), account))
+            tree = WorkTree(Path(view.worktree.path), account)
+            status = self._git.status(tree)
+            unpushed = len(self._worktrees.losses(tree).commits)
         except DomainError as error:
             return attrs.evolve(view, error=error.message)
-        return attrs.evolve(view, status=status)
+        return attrs.evolve(view, status=status, unpushed=unpushed)
 
 
 def _may_see(actor: Actor, worktree: Worktree, tenant_id: int) -> bool:
