@@ -263,6 +263,8 @@ class Container(containers.DeclarativeContainer):
         snapshots=gateways.workspace_snapshots,
         clock=clock,
         locks=gateways.workspace_locks,
+        uow=uow.provider,
+        worktrees=gateways.git_worktrees,
     )
     read_snapshots = providers.Factory(
         workspaces.ReadSnapshots, snapshots=gateways.workspace_snapshots, clock=clock

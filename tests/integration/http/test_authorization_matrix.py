@@ -118,7 +118,7 @@ SEES_SESSION_API = only({"member": 200, "owner": 200, "admin": 200}, others=404,
 JOB = "matrix-resync"
 # The member's worktree of acme/web (with_a_worktree): the member and the admin remove it;
 # acme's owner sees it listed but may not act as the member; nobody else learns it exists.
-WORKTREE = {"id": 0}
+WORKTREE = {"id": 0, "card": 0}  # one for the API's DELETE row, one for the card's form
 API_WORKTREES = "/api/v1/projects/{project_id:int}/worktrees"
 REMOVES_WORKTREE = only({"member": 200, "admin": 200, "owner": 403}, others=404, anonymous=401)
 
@@ -268,6 +268,14 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
         for op, body in BRANCH_BODIES.items()
     },
     ("GET", API_WORKTREES): (SEES_ACME, None),
+    ("POST", "/projects/{project_id:int}/worktrees"): (
+        USES_WEB_PAGE,
+        lambda role: {"branch": f"card-{slug(role)}"},
+    ),
+    ("POST", "/projects/{project_id:int}/worktrees/{worktree_id:int}/remove"): (
+        only({"member": 303, "admin": 303, "owner": 403}, others=404, anonymous=303),
+        lambda role: {},
+    ),
     ("POST", API_WORKTREES): (
         only({"member": 201, "owner": 201, "admin": 201, "viewer": 403}, others=404, anonymous=401),
         lambda role: {"branch": f"wt-{slug(role)}"},
@@ -355,6 +363,7 @@ def concrete(path: str, app: Container, world: World, revocable: int) -> str:
         .replace("{connection_id:int}", str(TRACKER["connection"]))
         .replace("{session_id:int}", str(SESSION["id"]))
         .replace("{name}", JOB)
+        .replace("{worktree_id:int}/remove", f"{WORKTREE['card']}/remove")
         .replace("{worktree_id:int}", str(WORKTREE["id"]))
     )
 
@@ -399,10 +408,11 @@ def with_workspaces(app: Container, world: World, tmp_path: Path) -> None:
 
 def with_a_worktree(app: Container, world: World) -> None:
     """The member's worktree of acme/web (after with_workspaces)."""
-    made = app.add_worktree()(
-        AddWorktreeCommand(project_id=world.web_id, user_email=World.MEMBER, branch="matrix")
-    )
-    WORKTREE["id"] = made.worktree.id or 0
+    for key in WORKTREE:
+        made = app.add_worktree()(
+            AddWorktreeCommand(project_id=world.web_id, user_email=World.MEMBER, branch=key)
+        )
+        WORKTREE[key] = made.worktree.id or 0
 
 
 def with_an_issue(app: Container, world: World) -> None:

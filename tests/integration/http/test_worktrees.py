@@ -14,7 +14,7 @@ from aiops.domain.model.trackers import Issue, IssueState, Provider
 from aiops.domain.usecases.projects import UpdateProjectCommand
 from aiops.domain.usecases.trackers import AddTrackerCommand
 from tests.integration.git.conftest import Git, make_remote
-from tests.integration.http.conftest import World, bearer
+from tests.integration.http.conftest import World, bearer, post_form, sign_in
 from tests.integration.test_tracker_repositories import remote as remote_issue
 
 API = "/api/v1/projects/{id}/worktrees"
@@ -135,3 +135,57 @@ def test_refusals_are_json_errors_and_leave_nothing(
     folder = trees(app, "max")
     assert not folder.exists() or list(folder.iterdir()) == []
     assert client.get(api(world), headers=bearer(world, World.MEMBER)).json() == []
+
+
+def card(client: TestClient, world: World) -> str:
+    page = client.get("/").text
+    start = page.index(f'id="project-{world.web_id}"')
+    return page[start : page.index("</article>", start)]
+
+
+def test_the_card_adds_lists_and_removes_worktrees(
+    client: TestClient, app: Container, world: World, remote: Path
+) -> None:
+    sign_in(client, World.MEMBER)
+    post_form(client, f"/projects/{world.web_id}/workspace", {})
+    assert "Add worktree" in card(client, world)
+
+    added = post_form(client, f"/projects/{world.web_id}/worktrees", {"branch": "spike"})
+    assert added.status_code == 303
+    path = trees(app, "max") / "spike"
+    tree = Git(path)
+    tree.commit({"w.txt": "w\n"}, "Work")
+    (path / "notes.txt").write_text("n\n")
+    refused = post_form(client, f"/projects/{world.web_id}/worktrees/{_only_id(app)}/remove", {})
+    assert refused.status_code == 303
+    page = client.get("/").text
+    shown = card(client, world)
+
+    assert "would lose uncommitted changes in notes.txt and 1 unpushed commit" in page
+    assert '<code class="wt-branch">spike</code>' in shown
+    assert "1 untracked" in shown
+    assert "1 unpushed" in shown
+    assert str(path) in shown
+    assert path.exists()
+
+    post_form(client, f"/projects/{world.web_id}/worktrees/{_only_id(app)}/remove", {"force": "on"})
+    assert "wt-branch" not in card(client, world)
+    assert not path.exists()
+
+
+def test_a_refusal_on_the_card_leaves_nothing(
+    client: TestClient, app: Container, world: World, remote: Path
+) -> None:
+    sign_in(client, World.MEMBER)
+    post_form(client, f"/projects/{world.web_id}/workspace", {})
+
+    post_form(client, f"/projects/{world.web_id}/worktrees", {"branch": "x", "from": "nope"})
+
+    assert "Worktree: no branch or commit &#39;nope&#39;" in client.get("/").text
+    assert not (trees(app, "max") / "x").exists()
+
+
+def _only_id(app: Container) -> int:
+    with app.uow() as uow:
+        [worktree] = uow.worktrees.list()
+    return worktree.id or 0
