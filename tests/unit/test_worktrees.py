@@ -3,6 +3,7 @@ status, remove refusing lost work, and sessions of two issues in two trees at on
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -15,12 +16,14 @@ from aiops.domain.model.trackers import Issue, IssueState, Provider
 from aiops.domain.model.workspaces import BranchExists, WorkspacePolicy
 from aiops.domain.model.worktrees import WorktreeDirty, WorktreeExists, WorktreeMissing
 from aiops.domain.usecases._lookups import actor_for
+from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.memberships import AddMemberCommand
 from aiops.domain.usecases.projects import CreateProjectCommand
 from aiops.domain.usecases.sessions import LaunchSessionCommand
 from aiops.domain.usecases.tenants import CreateTenantCommand
 from aiops.domain.usecases.trackers import AddTrackerCommand
 from aiops.domain.usecases.users import CreateUserCommand
+from aiops.domain.usecases.workspaces import GitOperation, OperateCommand
 from aiops.domain.usecases.worktrees import (
     AddWorktreeCommand,
     ListWorktreesCommand,
@@ -290,3 +293,51 @@ def test_two_agents_on_two_issues_of_one_project_work_in_two_trees_at_once(
     assert not again.created  # the same window, in the same worktree (made once)
     with world.uow as uow:
         assert len(uow.worktrees.list()) == 2
+
+
+def test_the_tmux_resync_recreates_an_issue_window_in_its_worktree(world: World) -> None:
+    launched = world.app.launch_session()(
+        LaunchSessionCommand(
+            project_id=world.web, tool="codex", issue_id=world.fix, actor=world.actor(IVO)
+        )
+    ).session
+    world.tmux.drop(world.tmux.launched[0].socket, launched.tmux_session)
+
+    done = world.app.resync_tmux()()
+
+    assert done.recreated == (launched.target,)
+    assert [w.cwd for w in world.tmux.launched] == [str(TREES / "aiops-gh-7-fix-login")] * 2
+    with world.uow as uow:
+        assert len(uow.worktrees.list()) == 1  # the same worktree, not a second one
+
+
+def test_the_snapshot_refresh_reads_each_worktree_and_operations_keep_them(
+    world: World,
+) -> None:
+    world.add(branch="spike")
+    world.add(issue_id=world.fix)
+    world.git.clones[TREES / "spike"].dirty.add("app.py")
+    world.git.commit(TREES / "spike", "Try")
+    ref = WorkspaceRef(project_id=world.web, actor=world.actor(IVO))
+
+    snapshot = world.app.refresh_snapshot()(ref)
+
+    assert snapshot is not None
+    states = {w.branch: w for w in snapshot.worktrees}
+    assert set(states) == {"spike", "aiops/gh-7-fix-login"}
+    spike = states["spike"]
+    assert spike.path == str(TREES / "spike")
+    assert spike.status is not None
+    assert (spike.status.unstaged, spike.unpushed) == (1, 1)
+    assert states["aiops/gh-7-fix-login"].status is not None
+    del world.git.clones[TREES / "spike"]  # its folder went behind aiops's back
+    assert "spike" in {
+        w.branch
+        for w in world.app.refresh_snapshot()(ref).worktrees
+        if w.error  # type: ignore[union-attr]
+    }
+    world.app.operate_workspace()(
+        OperateCommand(project_id=world.web, actor=world.actor(IVO), operation=GitOperation.FETCH)
+    )
+    kept = world.app.read_snapshots()(world.actor(IVO).user_id or 0, [world.web], timedelta(1))
+    assert len(kept.snapshots[world.web].worktrees) == 2

@@ -195,3 +195,25 @@ def test_git_itself_accepts_every_issue_branch(provider: str, number: str, title
         ["git", "check-ref-format", "--branch", branch], capture_output=True, check=False
     )
     assert done.returncode == 0, branch
+
+
+def test_a_fetch_in_the_main_workspace_moves_every_worktrees_remote_branches(
+    worktrees: GitCliWorktrees,
+    workspaces: GitCliWorkspaces,
+    main: WorkTree,
+    home: Path,
+    account: LinuxAccount,
+    place: Path,
+) -> None:
+    tree = tree_for(home, account, "task")
+    worktrees.add(main, tree, branch="task", start="origin/main")
+    remote = place / "remotes" / "remote.git"
+    pusher = Git(place / "remotes" / "seed")
+    pushed = pusher.commit({"new.txt": "n\n"}, "Upstream work")
+    pusher("push", "-q", "origin", "HEAD:refs/heads/main")
+
+    workspaces.fetch(main, NO_ACCESS)  # what the scheduler's workspace-fetch job does
+
+    assert Git(tree.path, account).sha("origin/main") == pushed == Git(remote).sha("main")
+    assert Git(tree.path, account).porcelain() == ""  # the worktree's own tree is untouched
+    assert workspaces.status(tree).branch == "task"
