@@ -365,7 +365,8 @@ PATHS: dict[str, Any] = {
             params=query_params({"project_id": Id}),
         ),
         "post": operation(
-            "Launch a tool in tmux as your Linux account in your workspace (an existing window "
+            "Launch a tool in tmux as your Linux account in your workspace (with issue_id: in "
+            "that issue's worktree, made on its first launch; an existing window "
             "is focused instead: 200). 409 session_refused: aiops may not act as your Linux "
             "account (none mapped, uid 0, the tool not enabled here)",
             201,
