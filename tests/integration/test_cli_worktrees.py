@@ -4,6 +4,7 @@ CLI as the witness."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,19 @@ def test_removing_an_unknown_worktree_is_one_line(cli: Cli) -> None:
     result = cli.run("worktree", "remove", "42")
     assert result.returncode == 1
     assert result.stderr.strip() == "aiops: error: worktree 42 does not exist"
+
+
+def test_a_worktree_whose_folder_went_is_made_again_on_its_kept_branch(
+    cli: Cli, tmp_path: Path
+) -> None:
+    pid = project_id(cli)
+    cli.ok("worktree", "add", *WHO, pid, "--branch", "spike")
+    path = tmp_path / "home" / "ivo" / "worktrees" / "web" / "spike"
+    work = Git(path).commit({"w.txt": "w\n"}, "Work")
+    shutil.rmtree(path)
+
+    again = cli.ok("worktree", "add", *WHO, pid, "--branch", "spike")
+
+    assert "already there: spike" in again
+    assert Git(path).sha("HEAD") == work
+    assert Git(path).porcelain() == ""

@@ -29,6 +29,7 @@ from aiops.domain.usecases.worktrees import (
     ListWorktreesCommand,
     RemoveWorktreeCommand,
 )
+from aiops.ports.git_workspaces import WorkTree
 from aiops.ports.unit_of_work import AuditQuery
 from tests.fakes import (
     FakeAgentContextFiles,
@@ -115,6 +116,9 @@ class World:
     def add(self, email: str = IVO, **kw: object) -> object:
         cmd = AddWorktreeCommand(project_id=self.web, actor=self.actor(email), **kw)  # type: ignore[arg-type]
         return self.app.add_worktree()(cmd)
+
+    def git_tree(self, path: Path) -> WorkTree:
+        return WorkTree(path, None)
 
     def audit(self) -> list[str]:
         with self.uow as uow:
@@ -341,3 +345,15 @@ def test_the_snapshot_refresh_reads_each_worktree_and_operations_keep_them(
     )
     kept = world.app.read_snapshots()(world.actor(IVO).user_id or 0, [world.web], timedelta(1))
     assert len(kept.snapshots[world.web].worktrees) == 2
+
+
+def test_a_worktree_whose_folder_went_is_made_again_on_its_branch(world: World) -> None:
+    first = world.add(issue_id=world.fix)
+    tree = TREES / "aiops-gh-7-fix-login"
+    sha = world.git.commit(tree, "Work")
+    world.worktrees.remove(world.git_tree(MAIN), world.git_tree(tree), force=True)
+
+    again = world.add(issue_id=world.fix)
+
+    assert again.worktree == first.worktree  # type: ignore[attr-defined]
+    assert world.git.clones[tree].branches["aiops/gh-7-fix-login"] == ["c1", sha]

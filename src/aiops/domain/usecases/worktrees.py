@@ -128,6 +128,7 @@ class AddWorktree(_WorktreeUseCase):
         path = Path(worktree_path(self._policy, where.user, where.project.slug, branch))
         known = self._known(where, branch, path)
         if known is not None:
+            self._restore(where, known)
             return WorktreeResult(worktree=known, created=False)
         if self._git.origin(where.tree) is None:
             self._init_workspace(attrs.evolve(ref, user_email=where.user.email))
@@ -153,6 +154,16 @@ class AddWorktree(_WorktreeUseCase):
         if issue is None or issue.project_id != where.project.id:
             raise NotFound(f"issue {cmd.issue_id} does not exist in project {where.project.slug}")
         return issue_branch(issue.provider.value, issue.remote.number, issue.remote.title)
+
+    def _restore(self, where: Located, known: Worktree) -> None:
+        """A recorded worktree whose folder went (removed behind aiops's back) is made again
+        on its branch, which git kept."""
+        tree = WorkTree(Path(known.path), where.account)
+        if self._git.origin(where.tree) is None or self._git.origin(tree) is not None:
+            return
+        with self._locks.hold(where.path):
+            self._worktrees.remove(where.tree, tree, force=False)  # prunes git's record of it
+            self._worktrees.add(where.tree, tree, branch=known.branch, start=None)
 
     def _known(self, where: Located, branch: str, path: Path) -> Worktree | None:
         """The user's worktree on that branch, if recorded; WorktreeExists when the folder is
