@@ -141,8 +141,10 @@ def test_one_line_per_issue_and_the_actions_in_a_menu(
     third.locator("button", has_text="Launch").click()
     page.wait_for_url(f"{live_server.base_url}/sessions/*")
     assert "shell launched in" in page.inner_text("main")
+    # The session runs in the issue's own worktree (aiops/gh-3-issue-3), primed there.
+    trees = place.root / "home" / place.account.name / "worktrees" / "web"
+    assert "Title: Issue 3\n" in (trees / "aiops-gh-3-issue-3" / "AGENTS.override.md").read_text()
     context = place.root / "home" / place.account.name / "workspace" / "web" / "AGENTS.override.md"
-    assert "Title: Issue 3\n" in context.read_text()
     session_url = page.url
 
     # Populate AGENTS.override.md, from issue #7's menu: the file now holds #7.
@@ -154,7 +156,7 @@ def test_one_line_per_issue_and_the_actions_in_a_menu(
     assert "wrote AGENTS.override.md in" in page.inner_text("main")
     text = context.read_text()
     assert "Title: Issue 7\n" in text
-    assert "Title: Issue 3\n" not in text
+    assert "Title: Issue 3\n" not in text  # the workspace's own file, not the worktree's
 
     page.goto(session_url)
     page.on("dialog", lambda dialog: dialog.accept())  # the Stop button asks first

@@ -7,7 +7,7 @@ from tests.fakes.automation import FakePlaybookCatalogue, FakePlaybookRunner, Fa
 from tests.fakes.basics import FakeClock, FakePasswordHasher, FakeSecretBox
 from tests.fakes.cli_installer import FakeCliInstaller
 from tests.fakes.credentials import FakeCredentialStore
-from tests.fakes.git import FakeClone, FakeGitWorkspaces, GitAsAiops
+from tests.fakes.git import FakeClone, FakeGitWorkspaces, FakeGitWorktrees, GitAsAiops
 from tests.fakes.job_worker import FakeJobWorker, FakeStop
 from tests.fakes.key_store import FakeKeyFile, FakeKeyStore
 from tests.fakes.linux_users import FakeLinuxUsers
@@ -49,6 +49,7 @@ __all__ = [
     "FakeClone",
     "FakeCredentialStore",
     "FakeGitWorkspaces",
+    "FakeGitWorktrees",
     "FakeIdentityRepository",
     "FakeIssueRepository",
     "FakeIssueTracker",

@@ -8,6 +8,7 @@ from pathlib import Path
 import attrs
 
 from aiops.domain.errors import (
+    DomainError,
     ValidationError,
 )
 from aiops.domain.model.workspaces import (
@@ -33,6 +34,7 @@ from aiops.domain.model.workspaces import (
     WorkspaceMissing,
     WorkspaceStatus,
 )
+from aiops.domain.model.worktrees import Losses, WorktreeExists
 from aiops.ports.git_workspaces import CancelCheck, GitWorkspaces, ProgressSink, WorkTree
 from tests.fakes.basics import FakeClock
 
@@ -275,6 +277,63 @@ class FakeGitWorkspaces:
             return MergeOutcome(kind=MergeKind.FAST_FORWARD, head=ours[-1])
         ours.extend([c for c in theirs if c not in ours] + [f"merge-{source}"])
         return MergeOutcome(kind=MergeKind.MERGE_COMMIT, head=ours[-1])
+
+
+class FakeGitWorktrees:
+    """Worktrees of the fake's clones: each one a clone of its own at its path (so the fake's
+    status, commits and dirt work in it), on its branch. `removed` records the removals as
+    (path, force); a removal keeps the branch in the main clone."""
+
+    def __init__(self, git: FakeGitWorkspaces) -> None:
+        self.git = git
+        self.removed: list[tuple[Path, bool]] = []
+
+    def add(
+        self,
+        main: WorkTree,
+        tree: WorkTree,
+        *,
+        branch: str,
+        start: str | None,
+        default: str | None = None,
+    ) -> None:
+        source = self.git._clone(main)
+        self.git._as(tree)
+        if tree.path in self.git.clones:
+            raise WorktreeExists(f"{tree.path} already exists")
+        if branch in source.branches and start is not None:
+            raise BranchExists(f"branch {branch!r} already exists")
+        if branch in source.branches:
+            history = source.branches[branch]
+        else:
+            history = source.branches[source.current]
+            if start or (default and default.removeprefix("origin/") in source.remote):
+                history = self.git._history(source, start or default or "")
+        source.branches.setdefault(branch, list(history))
+        self.git.clones[tree.path] = FakeClone(
+            origin=source.origin,
+            branches={branch: list(history)},
+            remote=source.remote,
+            current=branch,
+        )
+
+    def losses(self, tree: WorkTree) -> Losses:
+        clone = self.git.clones.get(self.git._as(tree))
+        if clone is None:
+            return Losses()
+        pushed = {c for history in clone.remote.values() for c in history}
+        unpushed = [c for c in clone.branches[clone.current] if c not in pushed]
+        return Losses(files=tuple(sorted(clone.dirty | clone.untracked)), commits=tuple(unpushed))
+
+    def remove(self, main: WorkTree, tree: WorkTree, *, force: bool) -> None:
+        source = self.git._clone(main)
+        clone = self.git.clones.get(self.git._as(tree))
+        if clone is not None:
+            if (clone.dirty or clone.untracked) and not force:
+                raise DomainError(f"git worktree remove failed in {main.path}: contains changes")
+            source.branches[clone.current] = list(clone.branches[clone.current])
+            del self.git.clones[tree.path]
+        self.removed.append((tree.path, force))
 
 
 class GitAsAiops:

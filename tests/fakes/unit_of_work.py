@@ -29,6 +29,7 @@ from aiops.domain.model.trackers import (
     Triage,
 )
 from aiops.domain.model.users import User
+from aiops.domain.model.worktrees import Worktree
 from aiops.ports.unit_of_work import AuditQuery, IssueQuery, SealedSecret
 
 
@@ -54,6 +55,7 @@ class State:
     jobs: dict[int, Job] = attrs.field(factory=dict)
     automation_runs: dict[int, AutomationRun] = attrs.field(factory=dict)
     run_events: dict[tuple[int, int], RunEvent] = attrs.field(factory=dict)
+    worktrees: dict[int, Worktree] = attrs.field(factory=dict)
     next_id: int = 1
 
     def copy(self) -> State:
@@ -76,6 +78,7 @@ class State:
             jobs=dict(self.jobs),
             automation_runs=dict(self.automation_runs),
             run_events=dict(self.run_events),
+            worktrees=dict(self.worktrees),
             next_id=self.next_id,
         )
 
@@ -421,6 +424,38 @@ class FakeAgentSessionRepository(_Repo):
         ]
 
 
+class FakeWorktreeRepository(_Repo):
+    def add(self, worktree: Worktree) -> Worktree:
+        for other in self._s.worktrees.values():
+            same = (other.user_id, other.project_id, other.branch) == (
+                worktree.user_id,
+                worktree.project_id,
+                worktree.branch,
+            )
+            if same or other.path == worktree.path:
+                raise Conflict("worktree conflicts with existing data")
+        worktree = attrs.evolve(worktree, id=self._s.new_id())
+        assert worktree.id is not None
+        self._s.worktrees[worktree.id] = worktree
+        return worktree
+
+    def get(self, worktree_id: int) -> Worktree | None:
+        return self._s.worktrees.get(worktree_id)
+
+    def delete(self, worktree_id: int) -> None:
+        self._s.worktrees.pop(worktree_id, None)
+
+    def list(
+        self, *, project_id: int | None = None, user_id: int | None = None
+    ) -> Sequence[Worktree]:
+        return [
+            w
+            for _, w in sorted(self._s.worktrees.items())
+            if (project_id is None or w.project_id == project_id)
+            and (user_id is None or w.user_id == user_id)
+        ]
+
+
 class FakeJobRepository(_Repo):
     def add(self, job: Job) -> Job:
         if self.get_by_name(job.name):
@@ -713,6 +748,7 @@ class FakeUnitOfWork:
         self.agent_sessions = FakeAgentSessionRepository(self._work)
         self.jobs = FakeJobRepository(self._work)
         self.automation_runs = FakeAutomationRunRepository(self._work)
+        self.worktrees = FakeWorktreeRepository(self._work)
         self.audit = FakeAuditLog(self._work)
         self.api_tokens = FakeApiTokenRepository(self._work)
         self.login_failures = FakeLoginFailureLog(self._work)

@@ -84,3 +84,30 @@ def test_the_git_scale_benchmark_compares_every_operation_with_git(tmp_path: Pat
     assert set(report["fetches"]) == {"git", "use case", "git (cli)", "cli"}
     assert [r["ratio"] > 0 for r in report["rows"]] == [True] * 6
     assert "| `aiops init-workspace` vs `git clone`: time |" in result.stdout
+
+
+@pytest.mark.serial  # wall times, and checkouts of the large generated repository
+def test_the_worktree_benchmark_compares_aiops_worktree_add_with_git(tmp_path: Path) -> None:
+    output = tmp_path / "worktree_add.json"
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH.with_name("worktree_add.py")),
+            "--quick",
+            "--output",
+            str(output),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+    assert result.returncode in (0, 1), result.stderr  # 1: a target missed (docs/performance.md)
+    report = json.loads(output.read_text())
+    assert {k: len(v) for k, v in report["times"].items()} == {
+        "git (cli)": 2, "cli": 2, "git": 2, "use case": 2,
+    }  # fmt: skip
+    assert [r["ratio"] > 0 for r in report["rows"]] == [True, True]
+    assert "| `aiops worktree add` (fresh CLI process) vs `git worktree add` |" in result.stdout

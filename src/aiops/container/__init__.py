@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     )
     from aiops.domain.usecases import job_handlers as handlers
     from aiops.domain.usecases import sync_issues as syncing
+    from aiops.domain.usecases import worktrees as worktree_cases
 else:
     (
         _workspace,
@@ -107,6 +108,7 @@ else:
     )
     (syncing,) = modules("aiops.domain.usecases", "sync_issues")
     (handlers,) = modules("aiops.domain.usecases", "job_handlers")
+    (worktree_cases,) = modules("aiops.domain.usecases", "worktrees")
 
 __all__ = ["Container", "Core", "Gateways", "bootstrap", "launcher_programs", "runner_owner"]
 
@@ -270,6 +272,8 @@ class Container(containers.DeclarativeContainer):
         snapshots=gateways.workspace_snapshots,
         clock=clock,
         locks=gateways.workspace_locks,
+        uow=uow.provider,
+        worktrees=gateways.git_worktrees,
     )
     read_snapshots = providers.Factory(
         workspaces.ReadSnapshots, snapshots=gateways.workspace_snapshots, clock=clock
@@ -328,6 +332,35 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         policy=session_policy,
     )
+    # Worktrees: one per task (domain/usecases/worktrees.py)
+    add_worktree = providers.Factory(
+        worktree_cases.AddWorktree,
+        uow=uow.provider,
+        locate=locate_workspace,
+        worktrees=gateways.git_worktrees,
+        locks=gateways.workspace_locks,
+        clock=clock,
+        policy=workspace_policy,
+        init_workspace=init_workspace,
+        git=gateways.git_workspaces,
+    )
+    list_worktrees = providers.Factory(
+        worktree_cases.ListWorktrees,
+        uow=uow.provider,
+        git=gateways.git_workspaces,
+        worktrees=gateways.git_worktrees,
+        linux_users=gateways.linux_users,
+        policy=workspace_policy,
+    )
+    remove_worktree = providers.Factory(
+        worktree_cases.RemoveWorktree,
+        uow=uow.provider,
+        locate=locate_workspace,
+        worktrees=gateways.git_worktrees,
+        locks=gateways.workspace_locks,
+        clock=clock,
+        policy=workspace_policy,
+    )
     launch_session = providers.Factory(
         sessions.LaunchSession,
         uow=uow.provider,
@@ -338,6 +371,7 @@ class Container(containers.DeclarativeContainer):
         init_workspace=init_workspace,
         context=populate_agent_context,
         credentials=mirror_credentials,
+        worktree=add_worktree,
     )
     list_sessions = providers.Factory(
         sessions.ListSessions, uow=uow.provider, refresh=refresh_sessions

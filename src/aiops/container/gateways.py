@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from aiops.adapters.sqlalchemy import jobs
     from aiops.domain.model.trackers import Provider
     from aiops.ports.automation import PlaybookRunner
+    from aiops.ports.git_worktrees import GitWorktrees
     from aiops.ports.issue_tracker import IssueTracker
     from aiops.ports.tmux import TmuxSessions
 else:
@@ -163,6 +164,12 @@ def _git_workspaces(settings: Settings, launcher: AccountLauncher) -> GitCliWork
     )
 
 
+def _git_worktrees(launcher: AccountLauncher) -> GitWorktrees:
+    from aiops.adapters.git.worktrees import GitCliWorktrees
+
+    return GitCliWorktrees(launcher=launcher)
+
+
 def _issue_trackers(settings: Settings) -> Iterator[dict[Provider, IssueTracker]]:
     """The tracker adapters by provider. httpx is imported here, on first use: most commands
     never talk to a tracker."""
@@ -218,6 +225,7 @@ class Gateways(containers.DeclarativeContainer):
         _launcher, settings=settings, executor=launcher_executor.provider
     )
     git_workspaces = providers.Singleton(_git_workspaces, settings=settings, launcher=launcher)
+    git_worktrees = providers.Singleton(_git_worktrees, launcher=launcher)
     workspace_snapshots = providers.Singleton(memory_snapshots.InMemoryWorkspaceSnapshots)
     workspace_locks = providers.Singleton(process_locks.ProcessLocks)
     transfer_progress = providers.Singleton(memory_transfers.InMemoryTransferProgressBoard)

@@ -29,6 +29,7 @@ from aiops.domain.model.users import User
 
 if TYPE_CHECKING:  # in annotations only: a unit of work that reads tenants loads no job or run
     from aiops.domain.model.sessions import AgentSession
+    from aiops.domain.model.worktrees import Worktree
     from aiops.ports.automation import AutomationRunRepository
     from aiops.ports.jobs import JobRepository
 
@@ -237,6 +238,20 @@ class AgentSessionRepository(Protocol):
         ...
 
 
+class WorktreeRepository(Protocol):
+    def add(self, worktree: Worktree) -> Worktree:
+        """Conflict when the user has a worktree of the project on that branch or path."""
+        ...
+
+    def get(self, worktree_id: int) -> Worktree | None: ...
+    def delete(self, worktree_id: int) -> None: ...
+    def list(
+        self, *, project_id: int | None = None, user_id: int | None = None
+    ) -> Sequence[Worktree]:
+        """Oldest first."""
+        ...
+
+
 @attrs.frozen
 class SealedSecret:
     """One sealed value in storage: what it is (e.g. "tracker token"), whose, and the sealed
@@ -285,6 +300,7 @@ class UnitOfWork(Protocol):
     agent_sessions: AgentSessionRepository
     jobs: JobRepository
     automation_runs: AutomationRunRepository
+    worktrees: WorktreeRepository
 
     def __enter__(self) -> Self: ...
 

@@ -27,6 +27,7 @@ from aiops.domain.usecases.jobs import AddJobCommand
 from aiops.domain.usecases.projects import UpdateProjectCommand
 from aiops.domain.usecases.sessions import LaunchSessionCommand
 from aiops.domain.usecases.trackers import AddTrackerCommand
+from aiops.domain.usecases.worktrees import AddWorktreeCommand
 from aiops.entrypoints.http.app import create_app
 from tests.fakes import FakeLinuxUsers, FakeTmuxSessions, GitAsAiops, OwnAccountAgentContexts
 from tests.integration.git.conftest import make_remote
@@ -115,6 +116,11 @@ SEES_SESSION = only({"member": 200, "owner": 200, "admin": 200}, others=404, ano
 STOPS_SESSION = only({"member": 303, "owner": 303, "admin": 303}, others=404, anonymous=303)
 SEES_SESSION_API = only({"member": 200, "owner": 200, "admin": 200}, others=404, anonymous=401)
 JOB = "matrix-resync"
+# The member's worktree of acme/web (with_a_worktree): the member and the admin remove it;
+# acme's owner sees it listed but may not act as the member; nobody else learns it exists.
+WORKTREE = {"id": 0, "card": 0}  # one for the API's DELETE row, one for the card's form
+API_WORKTREES = "/api/v1/projects/{project_id:int}/worktrees"
+REMOVES_WORKTREE = only({"member": 200, "admin": 200, "owner": 403}, others=404, anonymous=401)
 
 # Automation: global admins run and cancel; admins and every tenant owner see playbooks, runs
 # and events (runs belong to no tenant); members and viewers are refused. The matrix's run
@@ -272,6 +278,20 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
         ("POST", f"{API_WORKSPACE}/{op}"): (USES_WEB_API, body)
         for op, body in BRANCH_BODIES.items()
     },
+    ("GET", API_WORKTREES): (SEES_ACME, None),
+    ("POST", "/projects/{project_id:int}/worktrees"): (
+        USES_WEB_PAGE,
+        lambda role: {"branch": f"card-{slug(role)}"},
+    ),
+    ("POST", "/projects/{project_id:int}/worktrees/{worktree_id:int}/remove"): (
+        only({"member": 303, "admin": 303, "owner": 403}, others=404, anonymous=303),
+        lambda role: {},
+    ),
+    ("POST", API_WORKTREES): (
+        only({"member": 201, "owner": 201, "admin": 201, "viewer": 403}, others=404, anonymous=401),
+        lambda role: {"branch": f"wt-{slug(role)}"},
+    ),
+    ("DELETE", f"{API_WORKTREES}/{{worktree_id:int}}"): (REMOVES_WORKTREE, None),
     ("GET", "/api/v1/identities"): (
         only({"owner": 200, "other_owner": 200, "admin": 200}, others=403, anonymous=401),
         None,
@@ -354,6 +374,8 @@ def concrete(path: str, app: Container, world: World, revocable: int) -> str:
         .replace("{connection_id:int}", str(TRACKER["connection"]))
         .replace("{session_id:int}", str(SESSION["id"]))
         .replace("{name}", JOB)
+        .replace("{worktree_id:int}/remove", f"{WORKTREE['card']}/remove")
+        .replace("{worktree_id:int}", str(WORKTREE["id"]))
     )
 
 
@@ -390,8 +412,18 @@ def with_workspaces(app: Container, world: World, tmp_path: Path) -> None:
     )
     REMOTE["url"] = str(make_remote(tmp_path))
     app.update_project()(UpdateProjectCommand(project_id=world.web_id, repo_url=REMOTE["url"]))
+    app.gateways.git_worktrees.override(providers.Object(GitAsAiops(app.gateways.git_worktrees())))
     for email in (World.MEMBER, World.OWNER, World.ADMIN):
         app.init_workspace()(WorkspaceRef(project_id=world.web_id, user_email=email))
+
+
+def with_a_worktree(app: Container, world: World) -> None:
+    """The member's worktree of acme/web (after with_workspaces)."""
+    for key in WORKTREE:
+        made = app.add_worktree()(
+            AddWorktreeCommand(project_id=world.web_id, user_email=World.MEMBER, branch=key)
+        )
+        WORKTREE[key] = made.worktree.id or 0
 
 
 def with_an_issue(app: Container, world: World) -> None:
@@ -493,6 +525,7 @@ def test_each_route_answers_each_role_as_expected(
     with_a_session(app, world)
     with_a_job(app)
     with_a_run(app)
+    with_a_worktree(app, world)
     failures = []
     # The owner's token to revoke (not the one the API rows authenticate with).
     revocable = app.create_token()(CreateTokenCommand(email=World.OWNER, name="revocable"))

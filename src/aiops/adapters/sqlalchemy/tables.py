@@ -360,3 +360,21 @@ run_events = Table(
     Column("stdout", Text, nullable=False),
     Column("at", UtcDateTime, nullable=True),
 )
+
+# Worktrees: one git worktree per task (domain/model/worktrees.py).
+worktrees = Table(
+    "worktrees",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("issue_id", Integer, ForeignKey("issues.id", ondelete="SET NULL"), nullable=True),
+    Column("branch", String(255), nullable=False),
+    Column("path", String(1024), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint(
+        "user_id", "project_id", "branch", name="uq_worktrees_user_id_project_id_branch"
+    ),
+    UniqueConstraint("path", name="uq_worktrees_path"),
+    Index("ix_worktrees_project_id", "project_id"),
+)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     )
     from aiops.adapters.sqlalchemy.sealed_secrets import SqlSealedSecretStore
     from aiops.adapters.sqlalchemy.webhook_deliveries import SqlWebhookDeliveryLog
+    from aiops.adapters.sqlalchemy.worktrees import SqlWorktreeRepository
 
 
 class _Repository:
@@ -75,6 +76,7 @@ class SqlAlchemyUnitOfWork:
         agent_sessions: SqlAgentSessionRepository
         jobs: SqlJobRepository
         automation_runs: SqlAutomationRunRepository
+        worktrees: SqlWorktreeRepository
     else:
         tenants = _Repository("repositories", "SqlTenantRepository")
         users = _Repository("repositories", "SqlUserRepository")
@@ -92,6 +94,7 @@ class SqlAlchemyUnitOfWork:
         agent_sessions = _Repository("agent_sessions", "SqlAgentSessionRepository")
         jobs = _Repository("jobs", "SqlJobRepository")
         automation_runs = _Repository("automation_runs", "SqlAutomationRunRepository")
+        worktrees = _Repository("worktrees", "SqlWorktreeRepository")
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self._engine = engine

@@ -187,6 +187,19 @@ class WorkspaceState(enum.StrEnum):
 
 
 @attrs.frozen(kw_only=True)
+class WorktreeState:
+    """One of the user's worktrees of the project (domain/model/worktrees.py) as the card
+    shows it: its last known status and how many commits are on no remote branch."""
+
+    id: int
+    branch: str
+    path: str
+    status: WorkspaceStatus | None = None
+    unpushed: int = 0
+    error: str | None = None
+
+
+@attrs.frozen(kw_only=True)
 class WorkspaceSnapshot:
     """What a dashboard card shows: the last known state, read without touching git."""
 
@@ -196,6 +209,7 @@ class WorkspaceSnapshot:
     status: WorkspaceStatus | None = None
     branches: Branches | None = None
     error: str | None = None
+    worktrees: tuple[WorktreeState, ...] = ()  # as of the last refresh
 
 
 @attrs.frozen(kw_only=True)

@@ -16,6 +16,7 @@ from aiops.domain.model.workspaces import (
     WorkspaceSnapshot,
     WorkspaceState,
     WorkspaceStatus,
+    WorktreeState,
 )
 from aiops.domain.usecases._lookups import actor_for, own_account, require_project, require_user
 from aiops.ports.clock import Clock
@@ -118,7 +119,13 @@ class WorkspaceUseCase:
         self._snapshots = snapshots
         self._clock = clock
 
-    def _snapshot(self, where: Located, *, branches: bool = True) -> WorkspaceStatus:
+    def _snapshot(
+        self,
+        where: Located,
+        *,
+        branches: bool = True,
+        worktrees: tuple[WorktreeState, ...] | None = None,
+    ) -> WorkspaceStatus:
         """Read the live status (and the branches, unless told to keep the last known ones),
         keep them for the dashboard, return the status."""
         status = self._git.status(where.tree)
@@ -127,7 +134,7 @@ class WorkspaceUseCase:
         else:
             previous = self._snapshots.get(*where.key)
             listed = previous.branches if previous else None
-        self._put(where, WorkspaceState.READY, status=status, branches=listed)
+        self._put(where, WorkspaceState.READY, status=status, branches=listed, worktrees=worktrees)
         return status
 
     def _put(
@@ -138,7 +145,11 @@ class WorkspaceUseCase:
         status: WorkspaceStatus | None = None,
         branches: Branches | None = None,
         error: str | None = None,
+        worktrees: tuple[WorktreeState, ...] | None = None,  # None: the last known ones
     ) -> None:
+        if worktrees is None:
+            previous = self._snapshots.get(*where.key)
+            worktrees = previous.worktrees if previous else ()
         snapshot = WorkspaceSnapshot(
             state=state,
             path=str(where.path),
@@ -146,5 +157,6 @@ class WorkspaceUseCase:
             status=status,
             branches=branches,
             error=error,
+            worktrees=worktrees,
         )
         self._snapshots.put(*where.key, snapshot)

@@ -11,7 +11,7 @@ audited.
 from __future__ import annotations
 
 import enum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import attrs
 
@@ -24,6 +24,7 @@ from aiops.domain.model.projects import Project
 from aiops.domain.model.trackers import Issue
 from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import WorkspaceMissing, WorkspacePolicy
+from aiops.domain.model.worktrees import worktrees_folder
 from aiops.domain.usecases._audit import record
 from aiops.domain.usecases._lookups import actor_for, require_user
 from aiops.ports.agent_context_files import AgentContextFiles
@@ -180,6 +181,9 @@ class PopulateCommand:
     notes: str = ""
     user_email: str | None = None  # whose workspace; None: the actor's own
     actor: Actor = SYSTEM
+    # A worktree of the user's of the issue's project to write in (see worktrees.py); None:
+    # the main workspace. Any other folder is refused.
+    worktree: str | None = None
 
 
 def workspace_account(
@@ -224,7 +228,7 @@ class PopulateAgentContext:
 
     def __call__(self, cmd: PopulateCommand) -> AgentContextResult:
         target = self._allowed(cmd)
-        workspace, account = self._workspace(target.user, target.project)
+        workspace, account = self._workspace(target.user, target.project, cmd.worktree)
         result = self._edit(
             EditCommand(
                 workspace=workspace,
@@ -265,9 +269,16 @@ class PopulateAgentContext:
             context = context_of(issue, _owner(uow, issue))
         return _Target(user=user, project=project, tenant_slug=tenant.slug, context=context)
 
-    def _workspace(self, user: User, project: Project) -> tuple[Path, LinuxAccount | None]:
-        """The user's workspace of the project and its account, once it is there."""
+    def _workspace(
+        self, user: User, project: Project, worktree: str | None
+    ) -> tuple[Path, LinuxAccount | None]:
+        """The user's workspace (or worktree) of the project and its account, once it is
+        there."""
         path = self._policy.path_for(user, project.slug)
+        if worktree is not None:
+            if PurePosixPath(worktree).parent != worktrees_folder(self._policy, user, project.slug):
+                raise ValidationError("worktree", f"{worktree} is not a worktree of {user.email}'s")
+            path = PurePosixPath(worktree)
         account = workspace_account(user, self._policy, self._users)
         if not self._files.is_workspace(account, Path(path)):
             raise WorkspaceMissing(

@@ -41,6 +41,7 @@ from aiops.domain.usecases._tmux_view import (
 from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.agent_context import PopulateCommand
 from aiops.domain.usecases.workspaces import WorkspaceResult
+from aiops.domain.usecases.worktrees import AddWorktreeCommand, WorktreeResult
 from aiops.ports.clock import Clock
 from aiops.ports.linux_users import LinuxAccount, LinuxUsers
 from aiops.ports.tmux import TmuxServer, TmuxSessions, WindowSpec
@@ -147,6 +148,7 @@ class LaunchSession:
         init_workspace: Callable[[WorkspaceRef], WorkspaceResult],
         context: Callable[[PopulateCommand], object] | None = None,  # AGENTS.override.md
         credentials: CredentialMirror | None = None,
+        worktree: Callable[[AddWorktreeCommand], WorktreeResult] | None = None,  # an issue's
     ) -> None:
         self._uow = uow
         self._tmux = tmux
@@ -156,6 +158,7 @@ class LaunchSession:
         self._init_workspace = init_workspace
         self._context = context
         self._credentials = credentials
+        self._worktree = worktree
 
     def __call__(self, cmd: LaunchSessionCommand) -> LaunchResult:
         tool = Tool.parse(cmd.tool)
@@ -165,14 +168,14 @@ class LaunchSession:
         assert user.id is not None
         assert project.id is not None
         account = account_of(user, allowed.account_name, self._linux_users)
-        workspace = self._prepare(cmd, user)
+        cwd = self._prepare(cmd, user)
         window = plan_window(
             self._policy,
             spec,
             project=project,
             window=window_name(user.username, tool, cmd.issue_id),
             account=account,
-            cwd=workspace.path,
+            cwd=cwd,
             secret_env=self._credentials(user.id, tool, account) if self._credentials else {},
         )
         created = self._tmux.launch(window).created
@@ -202,16 +205,33 @@ class LaunchSession:
             name = own_account(uow, self._policy.workspace, user)
         return _Allowed(user=user, project=project, account_name=name)
 
-    def _prepare(self, cmd: LaunchSessionCommand, user: User) -> WorkspaceResult:
-        """The user's workspace, cloned when needed, with the issue in its AGENTS.override.md."""
+    def _prepare(self, cmd: LaunchSessionCommand, user: User) -> str:
+        """Where the tool runs: the user's workspace (cloned when needed), or for an issue
+        that issue's worktree (made on its first launch), with the issue in the tree's
+        AGENTS.override.md."""
         workspace = self._init_workspace(
             WorkspaceRef(project_id=cmd.project_id, user_email=user.email, actor=cmd.actor)
         )
-        if cmd.issue_id is not None and self._context is not None:
-            self._context(
-                PopulateCommand(issue_id=cmd.issue_id, user_email=user.email, actor=cmd.actor)
+        if cmd.issue_id is None:
+            return workspace.path
+        worktree = None
+        if self._worktree is not None:
+            made = self._worktree(
+                AddWorktreeCommand(
+                    project_id=cmd.project_id,
+                    user_email=user.email,
+                    issue_id=cmd.issue_id,
+                    actor=cmd.actor,
+                )
             )
-        return workspace
+            worktree = made.worktree.path
+        if self._context is not None:
+            self._context(
+                PopulateCommand(
+                    issue_id=cmd.issue_id, user_email=user.email, actor=cmd.actor, worktree=worktree
+                )
+            )
+        return worktree or workspace.path
 
     def _keep(
         self, actor: Actor, fresh: AgentSession, project_slug: str, *, created: bool

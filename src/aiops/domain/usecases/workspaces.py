@@ -12,6 +12,7 @@ import contextlib
 import enum
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
+from pathlib import Path
 
 import attrs
 
@@ -31,7 +32,9 @@ from aiops.domain.model.workspaces import (
     WorkspaceSnapshot,
     WorkspaceState,
     WorkspaceStatus,
+    WorktreeState,
 )
+from aiops.domain.model.worktrees import Worktree
 from aiops.domain.usecases._audit import record
 from aiops.domain.usecases._lookups import require_project
 from aiops.domain.usecases._workspace import (
@@ -41,7 +44,8 @@ from aiops.domain.usecases._workspace import (
     WorkspaceUseCase,
 )
 from aiops.ports.clock import Clock
-from aiops.ports.git_workspaces import CancelCheck, GitWorkspaces, ProgressSink
+from aiops.ports.git_workspaces import CancelCheck, GitWorkspaces, ProgressSink, WorkTree
+from aiops.ports.git_worktrees import GitWorktrees
 from aiops.ports.locks import KeyedLocks
 from aiops.ports.transfer_progress import TransferProgressBoard
 from aiops.ports.unit_of_work import UnitOfWorkFactory
@@ -352,7 +356,8 @@ def _missing(where: Located) -> str:
 
 
 class RefreshSnapshot(WorkspaceUseCase):
-    """Bring one dashboard snapshot up to date; failures become the snapshot's error."""
+    """Bring one dashboard snapshot up to date, with the user's worktrees of the project;
+    failures become the snapshot's error (a worktree's, that worktree's)."""
 
     def __init__(
         self,
@@ -362,9 +367,13 @@ class RefreshSnapshot(WorkspaceUseCase):
         snapshots: WorkspaceSnapshots,
         clock: Clock,
         locks: KeyedLocks,
+        uow: UnitOfWorkFactory | None = None,  # with worktrees: the user's worktrees too
+        worktrees: GitWorktrees | None = None,
     ) -> None:
         super().__init__(locate=locate, git=git, snapshots=snapshots, clock=clock)
         self._locks = locks
+        self._uow = uow
+        self._worktrees = worktrees
 
     def __call__(self, ref: WorkspaceRef) -> WorkspaceSnapshot | None:
         try:
@@ -373,12 +382,33 @@ class RefreshSnapshot(WorkspaceUseCase):
             return None  # the user or project is gone, or access was withdrawn
         try:
             with self._locks.hold(where.path):
-                self._snapshot(where)
+                self._snapshot(where, worktrees=self._worktree_states(where))
         except WorkspaceMissing:
             self._put(where, WorkspaceState.MISSING)
         except DomainError as error:
             self._put(where, WorkspaceState.ERROR, error=error.message)
         return self._snapshots.get(*where.key)
+
+    def _worktree_states(self, where: Located) -> tuple[WorktreeState, ...]:
+        if self._uow is None or self._worktrees is None:
+            return ()
+        with self._uow(read_only=True) as uow:
+            rows = uow.worktrees.list(project_id=where.project.id, user_id=where.user.id)
+        return tuple(worktree_state(self._git, self._worktrees, where, w) for w in rows)
+
+
+def worktree_state(
+    git: GitWorkspaces, worktrees: GitWorktrees, where: Located, worktree: Worktree
+) -> WorktreeState:
+    """A worktree's status, read as the workspace's account (its error, when it cannot be)."""
+    state = WorktreeState(id=worktree.id or 0, branch=worktree.branch, path=worktree.path)
+    tree = WorkTree(Path(worktree.path), where.account)
+    try:
+        status = git.status(tree)
+        unpushed = len(worktrees.losses(tree).commits)
+    except DomainError as error:
+        return attrs.evolve(state, error=error.message)
+    return attrs.evolve(state, status=status, unpushed=unpushed)
 
 
 @attrs.frozen(kw_only=True)

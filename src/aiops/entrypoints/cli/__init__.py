@@ -50,6 +50,7 @@ TREE: dict[str, tuple[str, str, bool]] = {
     "run-playbook": ("automation", "run_playbook", False),
     "playbooks": ("automation", "playbooks_app", True),
     "runs": ("automation", "runs_app", True),
+    "worktree": ("worktrees", "app", True),
 }
 
 

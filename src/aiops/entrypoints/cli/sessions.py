@@ -18,7 +18,11 @@ def launch(
     project_id: Annotated[int, typer.Option("--project-id", help="The project's id.")],
     tool: Annotated[str, typer.Option(help="codex, gemini, claude or shell.")],
     issue_id: Annotated[
-        int | None, typer.Option("--issue-id", help="An issue to prime the agent with.")
+        int | None,
+        typer.Option(
+            "--issue-id",
+            help="An issue: the agent runs in its worktree (made on first launch), primed with it.",
+        ),
     ] = None,
     json: Json = False,
 ) -> None:

@@ -29,6 +29,7 @@ from aiops.entrypoints.http import (
     sessions,
     webhooks,
     workspaces,
+    worktrees,
 )
 from aiops.entrypoints.http.admin.cli_tools import CliRuns
 from aiops.entrypoints.http.errors import HANDLERS
@@ -71,6 +72,7 @@ def all_routes() -> list[BaseRoute]:
         *auth_routes.routes,
         *pages.routes,
         *workspaces.routes,
+        *worktrees.routes,
         *issues.routes,
         *sessions.routes,
         *automation.routes,

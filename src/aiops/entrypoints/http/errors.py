@@ -85,6 +85,9 @@ async def domain_error(request: Request, error: Exception) -> Response:
     status = next((s for cls, s in STATUS.items() if isinstance(error, cls)), 400)
     files = getattr(error, "files", None)  # merge conflicts and dirty trees name their files
     details: dict[str, object] = {"files": list(files)} if files is not None else {}
+    commits = getattr(error, "commits", None)  # a worktree's unpushed commits
+    if commits is not None:
+        details["commits"] = list(commits)
     return error_response(request, status, error.code, error.message, details=details)
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from aiops.entrypoints.http.api import automation, issues, openapi, sessions, workspaces
+from aiops.entrypoints.http.api import (
+    automation,
+    issues,
+    openapi,
+    sessions,
+    workspaces,
+    worktrees,
+)
 from aiops.entrypoints.http.api.routes import PREFIX
 from aiops.entrypoints.http.api.routes import routes as resource_routes
 
@@ -14,5 +21,6 @@ routes: list[BaseRoute] = [
     *issues.routes,
     *sessions.routes,
     *automation.routes,
+    *worktrees.routes,
     Route(f"{PREFIX}/openapi.json", openapi.openapi, methods=["GET"]),
 ]

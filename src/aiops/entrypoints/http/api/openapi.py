@@ -31,6 +31,7 @@ INPUTS = [
     shapes.AgentContextIn,
     shapes.SessionIn,
     shapes.RunIn,
+    shapes.WorktreeIn,
 ]
 OUTPUTS = [
     outputs.Error,
@@ -51,6 +52,7 @@ OUTPUTS = [
     outputs.Playbook,
     outputs.Run,
     outputs.RunEvents,
+    outputs.Worktree,
 ]
 _, SCHEMAS = msgspec.json.schema_components([*INPUTS, *OUTPUTS], ref_template=REF)
 for _shape in INPUTS:  # the boundary refuses unknown keys (api/_io.py)
@@ -63,7 +65,11 @@ for _shape, _pairs in shapes.CLEARS.items():
         }
         for flag, field in _pairs.items()
     ]
-for _name in ("BranchIn", "OptionalBranchIn"):  # "from" is a Python keyword
+SCHEMAS["WorktreeIn"]["oneOf"] = [  # a branch, or an issue: exactly one of them
+    {"required": [given], "properties": {given: {"not": {"type": "null"}}, other: {"type": "null"}}}
+    for given, other in (("branch", "issue_id"), ("issue_id", "branch"))
+]
+for _name in ("BranchIn", "OptionalBranchIn", "WorktreeIn"):  # "from" is a Python keyword
     _properties = SCHEMAS[_name]["properties"]
     _properties["from"] = _properties.pop("base")
 
@@ -227,6 +233,46 @@ WORKSPACE_PATHS: dict[str, Any] = {
     },
 }
 
+WORKTREES = "/api/v1/projects/{project_id}/worktrees"
+WORKTREE_PATHS: dict[str, Any] = {
+    WORKTREES: {
+        "get": operation(
+            "Your worktrees of the project (all of it for its owners), with their status",
+            200,
+            array("Worktree"),
+            errors=(401, 404),
+            params=PROJECT_ID_PARAM,
+        ),
+        "post": operation(
+            "Add a worktree on a branch or an issue's branch aiops/<issue-key-slug> (200 when "
+            "you have it already)",
+            201,
+            ref("Worktree"),
+            body="WorktreeIn",
+            errors=(401, 400, 403, 404, 409, 502),
+            params=PROJECT_ID_PARAM,
+        ),
+    },
+    f"{WORKTREES}/{{worktree_id}}": {
+        "delete": operation(
+            "Remove a worktree (its branch is kept). 409 worktree_dirty names the uncommitted "
+            "files and unpushed commits it would lose, unless ?force=true",
+            200,
+            ref("Worktree"),
+            errors=(401, 403, 404, 409),
+            params=[
+                *PROJECT_ID_PARAM,
+                path_param("worktree_id", schema(Id)),
+                *query_params({"force": bool}),
+            ],
+        ),
+    },
+}
+WORKTREE_PATHS[WORKTREES]["post"]["responses"]["200"] = {
+    "description": "Already there",
+    **_json(ref("Worktree")),
+}
+
 PATHS: dict[str, Any] = {
     "/api/v1/tenants": {
         "get": operation("Tenants you can see", 200, array("Tenant")),
@@ -291,6 +337,7 @@ PATHS: dict[str, Any] = {
         ),
     },
     **WORKSPACE_PATHS,
+    **WORKTREE_PATHS,
     "/api/v1/issues": {
         "get": operation(
             "Issues you may see, filtered, sorted and paginated (the Issues page's filters)",
@@ -330,7 +377,8 @@ PATHS: dict[str, Any] = {
             params=query_params({"project_id": Id}),
         ),
         "post": operation(
-            "Launch a tool in tmux as your Linux account in your workspace (an existing window "
+            "Launch a tool in tmux as your Linux account in your workspace (with issue_id: in "
+            "that issue's worktree, made on its first launch; an existing window "
             "is focused instead: 200). 409 session_refused: aiops may not act as your Linux "
             "account (none mapped, uid 0, the tool not enabled here)",
             201,

@@ -307,3 +307,22 @@ class RunEvents:
     events: list[RunEvent]
     last_seq: int
     done: bool
+
+
+@attrs.frozen
+class Worktree:
+    """`status` and `unpushed` (commits on no remote-tracking branch) as read now, in a list
+    (`status` null with `error` when they could not be read); `created` (add only): false
+    when you had that worktree already."""
+
+    id: int
+    project_id: int
+    user_id: int
+    issue_id: int | None
+    branch: str
+    path: str
+    created_at: Moment
+    status: WorkspaceStatus | None = None
+    unpushed: int = 0
+    error: str | None = None
+    created: bool = False

@@ -164,3 +164,13 @@ class RunIn:
     extra_vars: ExtraVarsIn = attrs.field(default=None, repr=False)
     secret_vars: list[Text] = attrs.field(factory=list)
     identity: IdentityName | None = None
+
+
+@attrs.frozen
+class WorktreeIn:
+    """POST /api/v1/projects/{id}/worktrees: {"branch": "x"} or {"issue_id": 12}, and where a
+    new branch starts ({"from": "origin/main"}; default: origin/<default branch>)."""
+
+    branch: Branch | None = None
+    issue_id: Id | None = None
+    base: Branch | None = None  # "from" in JSON
