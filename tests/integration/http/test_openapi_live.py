@@ -15,12 +15,13 @@ from tests.fakes import FakePlaybookRunner
 from tests.integration.http.conftest import World
 from tests.integration.http.sse import serving
 
-# A workspace operation talks to the project's git remote, which generated data points at
-# hosts that do not answer: the document promises 502 remote_failed then, and 502 is the
-# true answer, so it is the one 5xx expected there (any other still fails the check).
+# A workspace operation, and adding a worktree (which clones the workspace first), talks to
+# the project's git remote, which generated data points at hosts that do not answer: the
+# document promises 502 remote_failed then, and 502 is the true answer, so it is the one 5xx
+# expected there (any other still fails the check).
 CONFIG = """
 [[operations]]
-include-path-regex = "/workspace"
+include-path-regex = "/workspace|/worktrees"
 checks.not_a_server_error.expected-statuses = ["2xx", "3xx", "4xx", "502"]
 """
 
