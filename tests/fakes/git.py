@@ -296,7 +296,10 @@ class FakeGitWorktrees:
         branch: str,
         start: str | None,
         default: str | None = None,
+        access: RemoteAccess | None = None,
     ) -> None:
+        if access is not None:
+            self.git.accesses.append(access)
         source = self.git._clone(main)
         self.git._as(tree)
         if tree.path in self.git.clones:

@@ -18,7 +18,7 @@ from aiops.domain.model.worktrees import WorktreeDirty, WorktreeExists, Worktree
 from aiops.domain.usecases._lookups import actor_for
 from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.memberships import AddMemberCommand
-from aiops.domain.usecases.projects import CreateProjectCommand
+from aiops.domain.usecases.projects import CreateProjectCommand, UpdateProjectCommand
 from aiops.domain.usecases.sessions import LaunchSessionCommand
 from aiops.domain.usecases.tenants import CreateTenantCommand
 from aiops.domain.usecases.trackers import AddTrackerCommand
@@ -140,6 +140,17 @@ def test_add_on_a_branch_makes_the_workspace_first_then_the_worktree(world: Worl
     assert world.git.clones[TREES / "spike"].branches["spike"] == ["c1", "f1"]
     assert world.git.acted_as[TREES / "spike"] == {"ivan"}
     assert world.audit() == ["worktree.added"]
+
+
+def test_add_hands_git_the_projects_credentials_for_a_partial_clones_blobs(world: World) -> None:
+    world.app.update_project()(
+        UpdateProjectCommand(project_id=world.web, https_token="ghp_w0rktree")
+    )
+
+    world.add(branch="spike", from_ref="origin/feature")
+
+    # the clone, then the worktree: each with the project's URL and its opened token
+    assert [(a.url, a.https_token) for a in world.git.accesses] == [(URL, "ghp_w0rktree")] * 2
 
 
 def test_an_issue_gets_its_branch_from_its_key_and_title_once(world: World) -> None:

@@ -164,10 +164,16 @@ def _git_workspaces(settings: Settings, launcher: AccountLauncher) -> GitCliWork
     )
 
 
-def _git_worktrees(launcher: AccountLauncher) -> GitWorktrees:
+def _git_worktrees(settings: Settings, launcher: AccountLauncher) -> GitWorktrees:
+    from aiops.adapters.git.credentials import Credentials
     from aiops.adapters.git.worktrees import GitCliWorktrees
 
-    return GitCliWorktrees(launcher=launcher)
+    credentials = Credentials(  # for the blobs a partial clone's new worktree fetches
+        launcher=launcher,
+        known_hosts=settings.instance_path / "known_hosts",
+        accept_new_host_keys=settings.ssh_accept_new_host_keys,
+    )
+    return GitCliWorktrees(launcher=launcher, credentials=credentials)
 
 
 def _issue_trackers(settings: Settings) -> Iterator[dict[Provider, IssueTracker]]:
@@ -225,7 +231,7 @@ class Gateways(containers.DeclarativeContainer):
         _launcher, settings=settings, executor=launcher_executor.provider
     )
     git_workspaces = providers.Singleton(_git_workspaces, settings=settings, launcher=launcher)
-    git_worktrees = providers.Singleton(_git_worktrees, launcher=launcher)
+    git_worktrees = providers.Singleton(_git_worktrees, settings=settings, launcher=launcher)
     workspace_snapshots = providers.Singleton(memory_snapshots.InMemoryWorkspaceSnapshots)
     workspace_locks = providers.Singleton(process_locks.ProcessLocks)
     transfer_progress = providers.Singleton(memory_transfers.InMemoryTransferProgressBoard)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from aiops.domain.model.workspaces import RemoteAccess
 from aiops.domain.model.worktrees import Losses
 from aiops.ports.git_workspaces import WorkTree
 
@@ -18,14 +19,16 @@ class GitWorktrees(Protocol):
         branch: str,
         start: str | None,
         default: str | None = None,
+        access: RemoteAccess | None = None,
     ) -> None:
         """A worktree of the workspace `main` at `tree.path` (which must not exist; its two
         parent folders are made private to the account), on `branch`: made at `start` (a
         branch, `origin/<branch>` or a commit) without tracking, or, when `start` is None,
         the existing branch, else a new one at `default` (HEAD when that names nothing).
         BranchExists when `start` is given for an existing branch, BranchMissing when
-        `start` names nothing, WorktreeExists when the path is taken. On failure nothing is
-        left behind."""
+        `start` names nothing, WorktreeExists when the path is taken. In a partial clone,
+        the blobs the new tree lacks are fetched from origin with `access` (the project's
+        credentials). On failure nothing is left behind."""
         ...
 
     def losses(self, tree: WorkTree) -> Losses:

@@ -16,10 +16,13 @@ from pathlib import Path
 import pytest
 
 from aiops.adapters.git import GitCliWorkspaces
+from aiops.adapters.git.credentials import Credentials
+from aiops.adapters.git.worktrees import GitCliWorktrees
 from aiops.domain.errors import DomainError
 from aiops.domain.model.projects import CloneFilter
 from aiops.domain.model.workspaces import CloneShape, RemoteAccess
 from aiops.ports.git_workspaces import WorkTree
+from tests.accounts import launcher_as_root
 from tests.large_repo import large
 
 from .conftest import GIT_ENV, NO_ACCESS, Git
@@ -135,6 +138,7 @@ def test_a_partial_clone_checks_out_complete_and_fetches_later_blobs_with_the_pr
     repository: Path,
     served: tuple[str, RemoteAccess],
     target: Path,
+    tmp_path: Path,
 ) -> None:
     url, access = served
     partial = CloneShape(filter=CloneFilter.BLOB_NONE)
@@ -159,6 +163,26 @@ def test_a_partial_clone_checks_out_complete_and_fetches_later_blobs_with_the_pr
     assert workspaces.status(WorkTree(target)).branch == "feature/07"
     assert (target / "features" / "f07.txt").read_text() == "feature 7 step 2\n"
     assert clone.porcelain() == ""
+
+    # A worktree on feature/08 needs its file's blob too: same rule, same credentials.
+    worktrees = GitCliWorktrees(
+        launcher=launcher_as_root(tmp_path / "home"),
+        credentials=Credentials(
+            launcher=launcher_as_root(tmp_path / "home"),
+            known_hosts=tmp_path / "known_hosts",
+            accept_new_host_keys=False,
+        ),
+    )
+    task = WorkTree(tmp_path / "home" / "alice" / "worktrees" / "web" / "task")
+    if access.ssh_key_path is not None:
+        with pytest.raises(DomainError):
+            worktrees.add(WorkTree(target), task, branch="task", start="origin/feature/08")
+        assert not task.path.exists()
+        assert "task" not in clone("branch", "--list", "task")
+    worktrees.add(WorkTree(target), task, branch="task", start="origin/feature/08", access=access)
+
+    assert (task.path / "features" / "f08.txt").read_text() == "feature 8 step 2\n"
+    assert Git(task.path).porcelain() == ""
 
 
 def test_a_shallow_clone_takes_the_newest_commit_of_every_branch_and_fetches_on_top(

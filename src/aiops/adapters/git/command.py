@@ -31,7 +31,7 @@ class Git:
     class: making an attrs class is import-time work a one-shot status need not pay.
 
     `env` goes to every git process it runs: the credentials of a partial clone's lazy
-    fetches (operations.GitCliOperations._lazy)."""
+    fetches (origin.lazy_blobs)."""
 
     __slots__ = ("env", "launcher", "tree")
 

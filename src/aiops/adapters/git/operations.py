@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
 
 import attrs
 
@@ -18,6 +17,7 @@ from aiops.adapters.git import folders
 from aiops.adapters.git.command import Git, in_workspace
 from aiops.adapters.git.credentials import Credentials
 from aiops.adapters.git.merging import head, integrate
+from aiops.adapters.git.origin import ORIGIN, lazy_blobs, origin_url
 from aiops.adapters.git.remote import redacted, refuse_option, remote_failed
 from aiops.adapters.git.transfer import Transferred, discard_clone, transfer
 from aiops.adapters.git.worktree import in_the_way
@@ -40,7 +40,6 @@ from aiops.domain.model.workspaces import (
 )
 from aiops.ports.git_workspaces import CancelCheck, ProgressSink, WorkTree
 
-ORIGIN = "origin"
 HEADS, REMOTES = "refs/heads/", "refs/remotes/origin/"
 # Transfers: never a credential helper (the token would be stored), never a submodule's URL.
 TRANSFER_OPTIONS = ("-c", "credential.helper=", "-c", "submodule.recurse=false")
@@ -197,7 +196,7 @@ class GitCliOperations:
         sha = head(git)
         if sha is None:
             raise DomainError(f"{branch} has no commits yet: commit something first")
-        url = self._origin_url(git, access)
+        url = origin_url(git, access)
         ref = HEADS + branch
         with self.credentials.env(tree.account, url, access) as env:
             args = [*TRANSFER_OPTIONS, "push", "--porcelain", "--", url, f"{ref}:{ref}"]
@@ -221,21 +220,6 @@ class GitCliOperations:
 
     # Helpers -------------------------------------------------------------------------------
 
-    def _origin_url(self, git: Git, access: RemoteAccess) -> str:
-        """Where to fetch from and push to: the URL the caller names (the project's), never
-        another one a user wrote into .git/config to borrow the project's credentials."""
-        found = git.run(["config", "--local", "--get", f"remote.{ORIGIN}.url"])
-        url = found.stdout.decode().strip() if found.returncode == 0 else None
-        if url is None:
-            raise RemoteFailed("this workspace has no origin remote")
-        if access.url is not None and url != access.url:
-            raise RemoteFailed(
-                f"this workspace's origin is {url}, not the project's remote {access.url}: "
-                "set it back with `git remote set-url origin` or initialize a new workspace"
-            )
-        refuse_option(url)
-        return url
-
     def _fetch(
         self,
         git: Git,
@@ -243,7 +227,7 @@ class GitCliOperations:
         progress: ProgressSink | None,
         cancel: CancelCheck | None,
     ) -> None:
-        url = self._origin_url(git, access)
+        url = origin_url(git, access)
         with self.credentials.env(git.tree.account, url, access) as env:
             args = [*TRANSFER_OPTIONS, "fetch", "--progress", "--no-recurse-submodules"]
             done = transfer(
@@ -259,19 +243,10 @@ class GitCliOperations:
     def _open(self, tree: WorkTree) -> Git:
         return in_workspace(self.launcher, tree)
 
-    @contextlib.contextmanager
-    def _lazy(self, tree: WorkTree, access: RemoteAccess | None) -> Iterator[Git]:
-        """git in the workspace; in a partial clone, with the project's credentials for the
-        blobs git fetches from origin when a checkout or merge first reads them (and only
-        when origin is still the project's URL, as for every transfer)."""
-        git = self._open(tree)
-        promisor = git.run(["config", "--local", "--bool", "--get", f"remote.{ORIGIN}.promisor"])
-        if access is None or promisor.stdout.strip() != b"true":
-            yield git
-            return
-        url = self._origin_url(git, access)
-        with self.credentials.env(tree.account, url, access) as env:
-            yield Git(self.launcher, tree, env)
+    def _lazy(
+        self, tree: WorkTree, access: RemoteAccess | None
+    ) -> contextlib.AbstractContextManager[Git]:
+        return lazy_blobs(self._open(tree), self.credentials, access)
 
     def _git(self, tree: WorkTree) -> Git:
         return Git(self.launcher, tree)

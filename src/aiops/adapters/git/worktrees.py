@@ -4,16 +4,25 @@ through the launcher (ADR 0009), like every other git process of aiops.
 The worktree's folders, `<root>/<name>/worktrees` and `<root>/<name>/worktrees/<project>`, are
 made one at a time by the account (0700), each checked without following a link; the
 worktree itself is then checked like a workspace (folders.check) before git runs there.
+In a partial clone, `git worktree add` fetches the blobs of the new tree from origin, with
+the project's credentials (origin.lazy_blobs).
 """
 
 from __future__ import annotations
 
 from aiops.adapters.git import folders
 from aiops.adapters.git.command import Git, in_workspace
+from aiops.adapters.git.credentials import Credentials
+from aiops.adapters.git.origin import lazy_blobs
 from aiops.adapters.launching import AccountLauncher, ActFailed
 from aiops.domain.errors import Conflict
 from aiops.domain.model import validation
-from aiops.domain.model.workspaces import BranchExists, BranchMissing, UnsafeWorkspace
+from aiops.domain.model.workspaces import (
+    BranchExists,
+    BranchMissing,
+    RemoteAccess,
+    UnsafeWorkspace,
+)
 from aiops.domain.model.worktrees import Losses, WorktreeExists
 from aiops.ports.git_workspaces import WorkTree
 
@@ -22,8 +31,11 @@ SHOWN_COMMITS = 100  # "N unpushed commits" counts at most this many
 
 
 class GitCliWorktrees:
-    def __init__(self, *, launcher: AccountLauncher) -> None:
+    def __init__(
+        self, *, launcher: AccountLauncher, credentials: Credentials | None = None
+    ) -> None:
         self._launcher = launcher
+        self._credentials = credentials  # None: no credentials for lazy fetches
 
     def add(
         self,
@@ -33,6 +45,7 @@ class GitCliWorktrees:
         branch: str,
         start: str | None,
         default: str | None = None,
+        access: RemoteAccess | None = None,
     ) -> None:
         validation.branch(branch)
         git = in_workspace(self._launcher, main)
@@ -47,8 +60,12 @@ class GitCliWorktrees:
         else:
             sha = _commit(git, start or _default(git, default))
             args = ["worktree", "add", "-q", "--no-track", "-b", branch, str(tree.path), sha]
-        done = git.run(args)
+        with lazy_blobs(git, self._credentials, access) as fetching:
+            done = fetching.run(args)
         if done.returncode != 0:
+            if not exists:  # git keeps a branch it made for a checkout that then failed
+                git.run(["worktree", "prune"])
+                git.run(["branch", "-D", branch])
             message = done.stderr.decode("utf-8", "replace")
             if "already checked out" in message or "already used by worktree" in message:
                 raise Conflict(f"branch {branch!r} is checked out in another work tree already")

@@ -135,7 +135,9 @@ class AddWorktree(_WorktreeUseCase):
         tree = WorkTree(path, where.account)
         default = f"origin/{where.project.default_branch}"
         with self._locks.hold(where.path):
-            self._worktrees.add(where.tree, tree, branch=branch, start=start, default=default)
+            self._worktrees.add(
+                where.tree, tree, branch=branch, start=start, default=default, access=where.access
+            )
             try:
                 saved = self._save(cmd, where, branch, path)
             except DomainError:
@@ -163,7 +165,9 @@ class AddWorktree(_WorktreeUseCase):
             return
         with self._locks.hold(where.path):
             self._worktrees.remove(where.tree, tree, force=False)  # prunes git's record of it
-            self._worktrees.add(where.tree, tree, branch=known.branch, start=None)
+            self._worktrees.add(
+                where.tree, tree, branch=known.branch, start=None, access=where.access
+            )
 
     def _known(self, where: Located, branch: str, path: Path) -> Worktree | None:
         """The user's worktree on that branch, if recorded; WorktreeExists when the folder is
