@@ -7,8 +7,10 @@ goes first alternates), so a busy moment of this shared machine weighs on both.
    the clone, the first snapshot) beside `git clone` of the same URL: wall time, and the peak
    memory of the whole process tree. Targets: time <= 1.3x, memory <= 1.5x.
 2. A fetch of one new commit on main: the fetch use case (OperateWorkspace, as `aiops git
-   fetch` runs it, in a warm process) and `aiops git fetch` (a fresh CLI process), each
-   beside `git fetch` in a clone of the same URL, the same round. Target: <= 1.5x.
+   fetch` runs it, in a warm process), `POST /api/v1/projects/1/workspace/fetch` on a running
+   `aiops serve` (what the card's Fetch button waits for) and `aiops git fetch` (a fresh CLI
+   process), each beside `git fetch` in a clone of the same URL, the same round.
+   Target: <= 1.5x.
 3. Workspace status, warm process: the adapter's status() of the workspace beside `git status
    --porcelain` of the same tree. Target: <= 2x.
 
@@ -27,19 +29,22 @@ Prints a Markdown table and writes bench/results/git_scale.json.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import secrets
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import attrs
+import httpx
 
+from dashboard import bench_folder, free_port, instance_env, serving
 from large_repo import GIT_ENV, add_commit, git_daemon, large_repo, overlay
 
 VENV_BIN = Path(sys.executable).parent
@@ -124,14 +129,27 @@ def timed(call: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def instance(home: Path, url: str) -> dict[str, str]:
-    """An instance with a tenant, a project on `url` and a member without a Linux account
-    (whose workspace aiops's own account works in)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIOPS_", "GIT_"))}
-    env |= {
-        "AIOPS_INSTANCE_PATH": str(home / "instance"),
-        "AIOPS_WORKSPACE_ROOT": str(home / "home"),
-    }
+def member_account() -> str | None:
+    """The member's own Linux account, as in production: git runs as it, started by the CLI
+    (as root) and by the server's launcher. Made for the run, removed at exit; None unless
+    root (then the member has no account and aiops's own works in its workspace)."""
+    if os.geteuid() != 0:
+        return None
+    name = f"aiops-bm-{secrets.token_hex(3)}"
+    subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", name], check=True)
+    atexit.register(subprocess.run, ["userdel", "-r", name], capture_output=True, check=False)
+    return name
+
+
+def instance(home: Path, url: str, account: str | None) -> dict[str, str]:
+    """An instance with a tenant, a project on `url` and a member, mapped to `account`."""
+    mapping = json.dumps({EMAIL: account} if account else {})
+    env = instance_env(
+        home / "instance",
+        AIOPS_WORKSPACE_ROOT=str(home / "home"),
+        AIOPS_LINUX_USER_MAPPING=mapping,
+    )
+    env = {k: v for k, v in env.items() if not k.startswith("GIT_")}
 
     def aiops(*args: str) -> None:
         subprocess.run([AIOPS, *args], env=env, check=True, capture_output=True)
@@ -169,45 +187,63 @@ def clone_rounds(url: str, env: dict[str, str], home: Path, rounds: int) -> dict
 def fetch_rounds(
     served: Path, env: dict[str, str], clone: Path, rounds: int
 ) -> dict[str, list[float]]:
-    """One new commit on main, fetched by git and by aiops (use case, warm; then the CLI)."""
-    os.environ.update(env)  # the use case reads the same instance as the CLI
+    """One new commit on main, fetched by git and by aiops (the use case in this warm
+    process; the API of a running server; the CLI), each beside its own `git fetch` of the
+    same round. Started as root, the server hands the instance to its service account and
+    runs the launcher; the CLI's rounds come after, so that they run as in production (root's
+    command becomes the service account, and the launcher acts as the member)."""
     from aiops.domain.usecases.workspaces import GitOperation, OperateCommand
     from aiops.entrypoints.cli._runtime import actor, open_container
 
-    operate = open_container().operate_workspace()
+    operate = open_container().operate_workspace()  # the instance of os.environ (main)
     command = OperateCommand(
         project_id=1, user_email=EMAIL, actor=actor(), operation=GitOperation.FETCH
     )
     git_fetch = ["git", "-C", str(clone), "fetch", "-q"]
-    times: dict[str, list[float]] = {k: [] for k in ("git", "use case", "git (cli)", "cli")}
-    operate(command)  # warm: the container's engine, the adapter's modules
-    for n in range(rounds):
-        for kind, baseline in (("use case", "git"), ("cli", "git (cli)")):
+    times: dict[str, list[float]] = {}
+
+    def beside_git(kind: str, fetch: Callable[[], object]) -> None:
+        for n in range(rounds):
             add_commit(served, "refs/heads/main", f"round-{n}-{kind.replace(' ', '-')}.txt")
             work: dict[str, Callable[[], object]] = {
-                baseline: lambda: measured(git_fetch, env=GIT_ENV),
-                kind: (
-                    (lambda: operate(command))
-                    if kind == "use case"
-                    else (lambda: measured([AIOPS, "git", "fetch", *WHO], env=env))
-                ),
+                f"git ({kind})": lambda: measured(git_fetch, env=GIT_ENV),
+                kind: fetch,
             }
             for side in sorted(work, reverse=n % 2 == 1):
-                times[side].append(timed(work[side]))
+                times.setdefault(side, []).append(timed(work[side]))
+
+    operate(command)  # warm: the container's engine, the adapter's modules
+    beside_git("use case", lambda: operate(command))
+    token = subprocess.run(
+        [AIOPS, "token", "create", "--email", EMAIL, "--name", "bench"],
+        env=env, check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    port = free_port()
+    with (
+        serving([AIOPS, "serve", "--port", str(port)], port, env) as base,
+        httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as browser,
+    ):
+
+        def api_fetch() -> None:
+            browser.post("/api/v1/projects/1/workspace/fetch").raise_for_status()
+
+        api_fetch()  # warm: the server's engine and modules, as after its first request
+        beside_git("api", api_fetch)
+        beside_git("cli", lambda: measured([AIOPS, "git", "fetch", *WHO], env=env))
     return times
 
 
-def status_rounds(work: Path, runs: int) -> dict[str, list[float]]:
-    """The adapter's status() of the workspace (warm) beside `git status --porcelain`."""
-    from aiops.adapters.git import GitCliWorkspaces
-    from aiops.adapters.launching import AccountLauncher
+def status_rounds(work: Path, account: str | None, runs: int) -> dict[str, list[float]]:
+    """The adapter's status() of the workspace (warm, as its account, wired as the CLI wires
+    it) beside `git status --porcelain` (as the same account)."""
+    from aiops.entrypoints.cli._runtime import open_container
     from aiops.ports.git_workspaces import WorkTree
 
-    programs = {"git": ("git",)}
-    launcher = AccountLauncher(backend=None, programs=programs, workspace_root=work.parent)
-    adapter = GitCliWorkspaces(launcher=launcher, known_hosts=Path("/dev/null"))
-    tree = WorkTree(work)
-    git_status = ["git", "-C", str(work), "status", "--porcelain"]
+    app = open_container()  # the instance of os.environ (main)
+    adapter = app.gateways.git_workspaces()
+    tree = WorkTree(work, app.gateways.linux_users().lookup(account) if account else None)
+    as_account = ["runuser", "-u", account, "--"] if account else []
+    git_status = [*as_account, "git", "-C", str(work), "status", "--porcelain"]
     adapter.status(tree)
     subprocess.run(git_status, env=GIT_ENV, check=True, capture_output=True)
     times: dict[str, list[float]] = {"adapter": [], "git": []}
@@ -241,17 +277,18 @@ def main() -> int:
     rounds = 2 if args.quick else args.rounds
     print("the large repository (generated once, then cached) ...", file=sys.stderr, flush=True)
     repo = large_repo()
-    with tempfile.TemporaryDirectory(prefix="aiops-git-scale-") as tmp:
-        home = Path(tmp)
+    account = member_account()
+    with bench_folder() as home:
         served = overlay(repo, home / "served" / "repo.git")
         with git_daemon(served) as url:
-            env = instance(home, url)
+            env = instance(home, url, account)
+            os.environ.update(env)  # the use cases below read the same instance as the CLI
             print(f"{rounds} rounds of clones ...", file=sys.stderr, flush=True)
             clones = clone_rounds(url, env, home, rounds)
+            (work,) = (home / "home").glob("*/workspace/web")
+            statuses = status_rounds(work, account, 11 if args.quick else 41)
             print(f"{rounds} rounds of fetches ...", file=sys.stderr, flush=True)
             fetches = fetch_rounds(served, env, home / "git-clone", rounds)
-        (work,) = (home / "home").glob("*/workspace/web")
-        statuses = status_rounds(work, 11 if args.quick else 41)
     m = statistics.median
     init_s = m(s.seconds for s in clones["aiops"])
     clone_s = m(s.seconds for s in clones["git"])
@@ -274,7 +311,14 @@ def main() -> int:
         row(
             "fetch of one new commit: the use case, warm process, vs `git fetch`",
             m(fetches["use case"]),
-            m(fetches["git"]),
+            m(fetches["git (use case)"]),
+            1.5,
+            "s",
+        ),
+        row(
+            "the same: `POST .../workspace/fetch` on a running `aiops serve` vs `git fetch`",
+            m(fetches["api"]),
+            m(fetches["git (api)"]),
             1.5,
             "s",
         ),
