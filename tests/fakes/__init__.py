@@ -14,6 +14,7 @@ from tests.fakes.linux_users import FakeLinuxUsers
 from tests.fakes.locks import FakeLocks
 from tests.fakes.remote_hosts import FakeRemoteHosts
 from tests.fakes.run_recording import FakeRunRecorders, FakeRunRecording
+from tests.fakes.terminals import FakeTerminalClient, FakeTerminals
 from tests.fakes.tmux import FakeTmuxSessions
 from tests.fakes.trackers import FakeIssueTracker
 from tests.fakes.unit_of_work import (
@@ -75,6 +76,8 @@ __all__ = [
     "FakeStop",
     "FakeSyncRunLog",
     "FakeTenantRepository",
+    "FakeTerminalClient",
+    "FakeTerminals",
     "FakeTmuxSessions",
     "FakeTrackerConnectionRepository",
     "FakeUnitOfWork",

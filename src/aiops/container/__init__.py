@@ -131,6 +131,8 @@ class Container(containers.DeclarativeContainer):
     session_policy = core.session_policy
     automation_policy = core.automation_policy
     runner_policy = core.runner_policy
+    # A gateway the entrypoints use directly: the terminal's pty is theirs to relay.
+    terminals = gateways.terminals
 
     # Tenants, projects, users, sign-in
     create_tenant = providers.Factory(tenants.CreateTenant, uow=uow.provider, clock=clock)

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from aiops.ports.automation import PlaybookRunner
     from aiops.ports.git_worktrees import GitWorktrees
     from aiops.ports.issue_tracker import IssueTracker
+    from aiops.ports.terminals import Terminals
     from aiops.ports.tmux import TmuxSessions
 else:
     (
@@ -202,6 +203,13 @@ def _tmux_sessions(launcher: AccountLauncher) -> TmuxSessions:
     return LauncherTmuxSessions(launcher=launcher)
 
 
+def _terminals(launcher: AccountLauncher) -> Terminals:
+    """tmux clients on a pty, as the server's account (imported on first use)."""
+    from aiops.adapters.tmux.terminals import LauncherTerminals
+
+    return LauncherTerminals(launcher=launcher)
+
+
 def _playbook_runner(
     settings: Settings, catalogue: ansible.FilePlaybookCatalogue
 ) -> PlaybookRunner:
@@ -250,6 +258,7 @@ class Gateways(containers.DeclarativeContainer):
     cli_install_locks = providers.Singleton(process_locks.ProcessLocks)
     issue_trackers = providers.Resource(_issue_trackers, settings=settings)
     tmux_sessions = providers.Singleton(_tmux_sessions, launcher=launcher)
+    terminals = providers.Singleton(_terminals, launcher=launcher)
     playbook_catalogue = providers.Singleton(
         ansible.FilePlaybookCatalogue, ansible_dir=settings.provided.ansible_dir
     )

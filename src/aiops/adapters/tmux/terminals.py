@@ -1,0 +1,144 @@
+"""LauncherTerminals: the Terminals port as a `tmux attach-session` client on a pty, started by
+the launcher as the account that owns the server (issue 17).
+
+The server and its socket are the account's, so the client must be too: a tmux client does
+what its server tells it (a hook's `run-shell` runs in the server, but a client's file I/O and
+its terminal are the client's own), and whatever that is, it is done with the account's
+rights. Never a client of aiops's own (root or the service account) on a user's socket.
+
+The pty's master comes back to the caller, who reads the screen from it and writes keys to it.
+Backpressure is the kernel's and tmux's: while nobody reads, the pty's buffer fills, the client
+stops reading its socket, and the server stops sending and redraws the whole screen when the
+client catches up; nothing grows in this process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import struct
+import termios
+
+from aiops.adapters.launching import AccountLauncher, ActFailed, LauncherUnavailable, Spawned
+from aiops.adapters.tmux.commands import window_target
+from aiops.adapters.tmux.launcher_sessions import TmuxCommandFailed, _checked, _is_missing
+from aiops.domain.errors import NotFound, ValidationError
+from aiops.ports.terminals import TerminalClient
+from aiops.ports.tmux import TmuxServer
+
+MAX_SIDE = 1000
+# What the client tells tmux of its terminal: an xterm with 256 colours and true colour (tmux
+# 3.3 takes RGB from `-T`, not from COLORTERM, which is for the programs that read it), in
+# UTF-8 (`-u`: else tmux draws non-ASCII characters as `_`).
+TERMINAL_ENV = {"TERM": "xterm-256color", "COLORTERM": "truecolor", "LANG": "C.UTF-8"}
+FEATURES = ("-u", "-T", "RGB")
+# A watcher's client: tmux ignores its keys (but those bound to detach-client and
+# switch-client, so callers still drop a watcher's input) and its size.
+READ_ONLY = ("-f", "read-only,ignore-size")
+
+
+class LauncherTerminals:
+    def __init__(self, *, launcher: AccountLauncher, timeout: float = 5) -> None:
+        self._launcher = launcher
+        self._timeout = timeout
+
+    def attach(
+        self,
+        server: TmuxServer,
+        session: str,
+        window: str,
+        *,
+        read_only: bool,
+        cols: int,
+        rows: int,
+    ) -> TerminalClient:
+        target = window_target(session, window)
+        size = _size(cols, rows)
+        server = _checked(server)
+        self._require(server, target, f"window {session}:{window}")
+        args = [*FEATURES, "-S", server.socket, "attach-session", "-t", target]
+        try:
+            spawned = self._launcher.spawn(
+                server.account,
+                "tmux",
+                [*args, *READ_ONLY] if read_only else args,
+                cwd=server.account.home,
+                env=TERMINAL_ENV,
+                pty=True,
+            )
+        except ActFailed as failed:
+            raise TmuxCommandFailed(
+                f"tmux could not attach as {server.account.name}: {failed.message}"
+            ) from None
+        client = LauncherTerminalClient(spawned)
+        client.resize(*size)
+        return client
+
+    def _require(self, server: TmuxServer, target: str, what: str) -> None:
+        """NotFound unless the window is there (the client itself would only print tmux's
+        message on the screen and exit). list-panes, not display-message, which falls back to
+        the current window when the target is missing."""
+        try:
+            result = self._launcher.run(
+                server.account,
+                "tmux",
+                ["-S", server.socket, "list-panes", "-t", target, "-F", "#{window_id}"],
+                cwd="/",
+                timeout=self._timeout,
+            )
+        except ActFailed as failed:
+            raise TmuxCommandFailed(
+                f"tmux could not run as {server.account.name}: {failed.message}"
+            ) from None
+        if result.timed_out:
+            raise TmuxCommandFailed(
+                f"the tmux server at {server.socket} did not answer within {self._timeout:g} s"
+            )
+        if result.stdout.startswith(b"@"):  # printed: the window is there, whatever a hook did
+            return
+        if _is_missing(result.stderr) or result.returncode == 0:
+            raise NotFound(f"{what} is not running")
+        message = result.stderr.decode(errors="replace").strip().splitlines() or ["no message"]
+        raise TmuxCommandFailed(f"tmux failed on {what}: {message[0][:200]}")
+
+
+class LauncherTerminalClient:
+    """The running client: its pty's master (non-blocking) and how to stop it."""
+
+    def __init__(self, spawned: Spawned) -> None:
+        self._spawned = spawned
+        self._fd = spawned.fds[0]
+        for extra in spawned.fds[1:]:
+            os.close(extra)
+        os.set_blocking(self._fd, False)
+        self._closed = False
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def resize(self, cols: int, rows: int) -> None:
+        """The pty's size; the kernel signals the client (SIGWINCH), which tells tmux. Set right
+        after the spawn, it is never lost: tmux reads the size when the client identifies, and
+        the client handles SIGWINCH before it connects."""
+        if self._closed:
+            return
+        cols, rows = _size(cols, rows)
+        fcntl.ioctl(self._fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+    def close(self) -> None:
+        """Stop the client (killed in process, or by the launcher once its connection closes)
+        and reap it; the window and its program go on."""
+        if self._closed:
+            return
+        self._closed = True
+        self._spawned.stop()
+        with contextlib.suppress(OSError, ActFailed, LauncherUnavailable):
+            self._spawned.wait()
+        os.close(self._fd)
+
+
+def _size(cols: int, rows: int) -> tuple[int, int]:
+    if not (1 <= cols <= MAX_SIDE and 1 <= rows <= MAX_SIDE):
+        raise ValidationError("size", f"{cols}x{rows} is not within 1x1 and 1000x1000")
+    return cols, rows
