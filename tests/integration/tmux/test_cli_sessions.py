@@ -5,16 +5,21 @@ pane, credentials mirrored into the account's HOME."""
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
 import subprocess
+import termios
 import time
 from collections.abc import Callable
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
 
 from aiops.ports.linux_users import LinuxAccount
 from tests.integration.git.conftest import make_remote, trusting
-from tests.integration.test_cli import Cli
+from tests.integration.test_cli import AIOPS, Cli
 from tests.integration.tmux.conftest import CmdlineWatch, needs_root, tmux_as_owner
 
 pytestmark = needs_root
@@ -132,3 +137,124 @@ def test_a_claude_key_reaches_only_the_tools_environment(
     assert watch.hits == []
     home = Path(account.home)
     assert not any(key in p.read_text(errors="replace") for p in home.rglob("*") if p.is_file())
+
+
+# `aiops session attach`: the CLI in a pty (an operator's terminal), relaying to a tmux client
+# of the window started as the session's account.
+needs_terminals = pytest.mark.skipif(  # the use cases come from another branch (issue 17)
+    find_spec("aiops.domain.usecases.terminals") is None,
+    reason="needs OpenTerminal / CloseTerminal (aiops.domain.usecases.terminals)",
+)
+LAUNCH = ("session", "launch", "--user-email", "ana@example.com", "--project-id", "1",
+          "--tool", "codex", "--json")  # fmt: skip
+
+
+def read_until(fd: int, text: bytes, seen: bytearray, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in seen:
+        assert time.monotonic() < deadline, f"{text!r} never showed: {bytes(seen[-800:])!r}"
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # EIO: the command ended
+                chunk = b""
+            assert chunk, f"the command ended before {text!r}: {bytes(seen[-800:])!r}"
+            seen += chunk
+
+
+def run_in_a_pty(cli: Cli, *args: str) -> tuple[int, int]:
+    """The command with a terminal of its own (80x24), as an operator runs it."""
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.chdir(cli.home)
+        os.execve(AIOPS, [AIOPS, *args], cli.env)  # noqa: S606 - an argv list
+    return pid, fd
+
+
+@needs_terminals
+def test_attach_relays_keys_and_screen_until_the_user_detaches(
+    cli: Cli, place: Path, account: LinuxAccount
+) -> None:
+    socket = place / "tmux" / f"tmux-{account.uid}" / "aiops-test"
+    launched = json.loads(cli.ok(*LAUNCH))
+    target = f"={launched['tmux_session']}:={launched['tmux_window']}"
+    wait_for_pane(socket, target, "ready")
+    # Keys a program writes come faster than a person types: within assume-paste-time of
+    # each other tmux takes them for a paste, and would not see its prefix among them.
+    tmux_as_owner(socket, "set-option", "-g", "assume-paste-time", "0")
+
+    pid, fd = run_in_a_pty(cli, "session", "attach", str(launched["id"]))
+    seen = bytearray()
+    read_until(fd, b"ready", seen)
+    attached = tmux_as_owner(socket, "list-clients", "-F", "#{client_pid} #{client_width}")
+    os.write(fd, b"typed-k7q")
+    wait_for_pane(socket, target, "typed-k7q")  # the pane's own tty echoes it
+    os.write(fd, b"\x02d")
+    read_until(fd, b"detached", seen)
+    _, status = os.waitpid(pid, 0)
+    audit = cli.json("audit", "list")
+    os.close(fd)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    (client,) = attached.stdout.splitlines()
+    client_pid, width = client.split()
+    assert width == "80"  # pty.fork's terminal: the CLI gave the client its size
+    assert (
+        not Path(f"/proc/{client_pid}").exists()
+        or "Z" in Path(f"/proc/{client_pid}/stat").read_text()
+    )
+    windows = tmux_as_owner(socket, "list-windows", "-a", "-F", "#{window_name}").stdout.split()
+    assert windows == [launched["tmux_window"]]
+    actions = [event["action"] for event in audit]
+    assert any("attach" in action for action in actions), actions
+    assert any("detach" in action for action in actions), actions
+
+
+@needs_terminals
+def test_attach_to_a_session_that_is_not_there_is_one_line_and_exit_1(cli: Cli) -> None:
+    result = cli.run("session", "attach", "99")
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("aiops: error:")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@needs_terminals
+def test_attach_to_a_window_that_is_gone_is_one_line_and_exit_1(
+    cli: Cli, place: Path, account: LinuxAccount
+) -> None:
+    socket = place / "tmux" / f"tmux-{account.uid}" / "aiops-test"
+    launched = json.loads(cli.ok(*LAUNCH))
+    target = f"={launched['tmux_session']}:={launched['tmux_window']}"
+    assert tmux_as_owner(socket, "kill-window", "-t", target).returncode == 0
+
+    result = cli.run("session", "attach", str(launched["id"]))
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("aiops: error:")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@needs_terminals
+def test_the_local_terminal_is_put_back_after_the_attach(
+    cli: Cli, place: Path, account: LinuxAccount
+) -> None:
+    socket = place / "tmux" / f"tmux-{account.uid}" / "aiops-test"
+    launched = json.loads(cli.ok(*LAUNCH))
+    target = f"={launched['tmux_session']}:={launched['tmux_window']}"
+    wait_for_pane(socket, target, "ready")
+    tmux_as_owner(socket, "set-option", "-g", "assume-paste-time", "0")
+    pid, fd = run_in_a_pty(cli, "session", "attach", str(launched["id"]))
+    seen = bytearray()
+    read_until(fd, b"ready", seen)
+    before_detach = termios.tcgetattr(fd)
+
+    tmux_as_owner(socket, "kill-window", "-t", target)  # the window goes: the client ends
+    _, status = os.waitpid(pid, 0)
+    after = termios.tcgetattr(fd)
+    os.close(fd)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert before_detach[3] & termios.ICANON == 0  # raw while attached
+    assert after[3] & termios.ICANON  # cooked again
+    assert after[3] & termios.ECHO

@@ -1,4 +1,4 @@
-"""aiops session launch | list | stop, and aiops tmux resync."""
+"""aiops session launch | list | stop | attach, and aiops tmux resync."""
 
 from __future__ import annotations
 
@@ -83,6 +83,33 @@ def stop(session_id: Annotated[int, typer.Argument(metavar="SESSION_ID")]) -> No
 
     stopped = open_container().stop_session()(session_id, actor())
     print(f"session {stopped.id} stopped ({stopped.target})")
+
+
+@app.command()
+def attach(session_id: Annotated[int, typer.Argument(metavar="SESSION_ID")]) -> None:
+    """Attach this terminal to the session's tmux window, as its Linux account (for admins on
+    the host; audited like the browser's terminal). Detach with tmux's prefix, then d."""
+    from aiops.domain.usecases.terminals import (  # type: ignore[import-not-found, import-untyped, unused-ignore]
+        OpenTerminalCommand,
+    )
+    from aiops.entrypoints.cli._attach import local_size, relay
+    from aiops.entrypoints.cli._runtime import actor, open_container
+
+    app_ = open_container()
+    who = actor()
+    grant = app_.open_terminal()(OpenTerminalCommand(session_id=session_id, actor=who, via="cli"))
+    try:
+        cols, rows = local_size(1)
+        client = app_.terminals().attach(
+            grant.server, grant.session, grant.window, read_only=grant.read_only, cols=cols,
+            rows=rows,
+        )  # fmt: skip
+        try:
+            relay(client)
+        finally:
+            client.close()
+    finally:
+        app_.close_terminal()(grant, who, "cli")
 
 
 @tmux_app.command()
