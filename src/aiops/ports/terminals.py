@@ -15,7 +15,9 @@ from aiops.ports.tmux import TmuxServer
 class TerminalClient(Protocol):
     def fileno(self) -> int:
         """The pty's master side, non-blocking: read the screen's bytes (b"" or OSError EIO:
-        the client ended), write keystrokes (a read-only client's input is ignored by tmux)."""
+        the client ended), write keystrokes. Never write a read-only client's input: tmux
+        ignores its keys but those bound to detach-client and switch-client, and the latter
+        would show the watcher the account's other tmux sessions."""
         ...
 
     def resize(self, cols: int, rows: int) -> None:

@@ -189,6 +189,34 @@ def test_the_window_follows_the_clients_size(
     screen.wait_for("cols[133]")
 
 
+def test_the_window_takes_the_smallest_writers_size_and_a_watchers_never(
+    terminals: LauncherTerminals,
+    clients: list[TerminalClient],
+    sessions: LauncherTmuxSessions,
+    spec: Spec,
+    server: TmuxServer,
+) -> None:
+    window = sessions.launch(spec(argv=("sh", "-c", ECHO))).window
+    target = f"={window.session}:={window.window}"
+
+    def width() -> str:
+        shown = tmux_as_owner(
+            server.socket, "display-message", "-p", "-t", target, "#{window_width}"
+        )
+        return shown.stdout.strip()
+
+    laptop = attach(terminals, clients, server, window, cols=120, rows=40)
+    laptop.wait_for("marker-ready")
+    wait_for(lambda: width() == "120", "the laptop's width")
+    phone = attach(terminals, clients, server, window, cols=50, rows=30)
+    watcher = attach(terminals, clients, server, window, read_only=True, cols=30, rows=10)
+    watcher.wait_for("marker-ready")
+    wait_for(lambda: width() == "50", "the phone's width, the smallest writer's")
+    phone.client.close()
+
+    wait_for(lambda: width() == "120", "the laptop's width again")
+
+
 def test_a_watchers_keys_never_reach_the_pane(
     terminals: LauncherTerminals,
     clients: list[TerminalClient],

@@ -56,7 +56,7 @@ class LauncherTerminals:
         target = window_target(session, window)
         size = _size(cols, rows)
         server = _checked(server)
-        self._require(server, target, f"window {session}:{window}")
+        self._prepare(server, target, f"window {session}:{window}")
         args = [*FEATURES, "-S", server.socket, "attach-session", "-t", target]
         try:
             spawned = self._launcher.spawn(
@@ -75,15 +75,19 @@ class LauncherTerminals:
         client.resize(*size)
         return client
 
-    def _require(self, server: TmuxServer, target: str, what: str) -> None:
+    def _prepare(self, server: TmuxServer, target: str, what: str) -> None:
         """NotFound unless the window is there (the client itself would only print tmux's
-        message on the screen and exit). list-panes, not display-message, which falls back to
-        the current window when the target is missing."""
+        message on the screen and exit): list-panes, not display-message, which falls back to
+        the current window when the target is missing. In the same call the window is sized
+        to the smallest of its clients (a watcher's size does not count), so two people typing
+        on a laptop and a phone both see all of it, and one alone has it at their size."""
+        found = ("list-panes", "-t", target, "-F", "#{window_id}")
+        smallest = ("set-option", "-w", "-t", target, "window-size", "smallest")
         try:
             result = self._launcher.run(
                 server.account,
                 "tmux",
-                ["-S", server.socket, "list-panes", "-t", target, "-F", "#{window_id}"],
+                ["-S", server.socket, *found, ";", *smallest],
                 cwd="/",
                 timeout=self._timeout,
             )
