@@ -65,13 +65,18 @@ class FakeTerminalClient:
         fcntl.ioctl(self._fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         self.sizes.append((cols, rows))
 
+    def end(self) -> None:
+        """The program ends (as a client does when its user detaches or the window goes):
+        reading the pty then fails with EIO."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signal.SIGKILL)
+        self._process.wait()
+
     def close(self) -> None:
         if self.closed:
             return
         self.closed = True
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self._process.pid, signal.SIGKILL)
-        self._process.wait()
+        self.end()
         os.close(self._fd)
         self._received.unlink(missing_ok=True)
 
