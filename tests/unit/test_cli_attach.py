@@ -119,3 +119,26 @@ def test_a_terminal_that_does_not_say_its_size_counts_as_80x24(local: tuple[int,
         os.close(not_a_terminal)
     set_size(command, 3000, 50)
     assert local_size(command) == (1000, 50)
+
+
+def test_a_hang_up_ends_the_relay_as_an_exit_and_puts_the_terminal_back(
+    client: FakeTerminalClient, local: tuple[int, int]
+) -> None:
+    _, command = local
+    cooked = termios.tcgetattr(command)
+    handler = signal.getsignal(signal.SIGHUP)
+
+    def hang_up() -> None:
+        wait_until(lambda: not termios.tcgetattr(command)[3] & termios.ICANON, "raw mode")
+        os.kill(os.getpid(), signal.SIGHUP)
+
+    thread = threading.Thread(target=hang_up)
+    thread.start()
+    with pytest.raises(SystemExit) as ended:
+        relay(client, stdin=command, stdout=command)
+    thread.join()
+
+    assert ended.value.code == 128 + signal.SIGHUP
+    assert termios.tcgetattr(command) == cooked
+    assert signal.getsignal(signal.SIGHUP) == handler
+    assert not client.closed  # the caller closes it (and records the detach)

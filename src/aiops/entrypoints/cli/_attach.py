@@ -37,8 +37,10 @@ def local_size(fd: int) -> tuple[int, int]:
 
 
 def relay(client: TerminalClient, stdin: int = 0, stdout: int = 1) -> None:
-    """Copy keys to the client and its screen to `stdout` until the client ends."""
-    with _raw(stdin), _size_changes() as changed:
+    """Copy keys to the client and its screen to `stdout` until the client ends. A hang-up or
+    a TERM ends it too, as SystemExit (128 + the signal): the caller's `finally` still closes
+    the client and records the detach."""
+    with _raw(stdin), _ended_by_signals(), _size_changes() as changed:
         client.resize(*local_size(stdout))
         reading = [client.fileno(), stdin, changed]
         while True:
@@ -76,7 +78,21 @@ def _raw(fd: int) -> Iterator[None]:
         tty.setraw(fd)
         yield
     finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        with contextlib.suppress(termios.error):  # a terminal that hung up is gone anyway
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+@contextlib.contextmanager
+def _ended_by_signals() -> Iterator[None]:
+    def end(number: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + number)
+
+    previous = {number: signal.signal(number, end) for number in (signal.SIGHUP, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @contextlib.contextmanager
