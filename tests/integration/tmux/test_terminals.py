@@ -156,6 +156,8 @@ def test_the_client_runs_as_the_servers_account_with_a_true_colour_terminal(
     features = tmux_as_owner(server.socket, "display-message", "-p", "#{client_termfeatures}")
 
     (pid,) = client_pids(server.socket)
+    assert not os.get_inheritable(screen.client.fileno())
+    assert os.get_blocking(screen.client.fileno()) is False
     assert os.stat(f"/proc/{pid}").st_uid == account.uid
     environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     assert b"TERM=xterm-256color" in environ

@@ -116,7 +116,8 @@ class LauncherTerminalClient:
         for extra in spawned.fds[1:]:
             os.close(extra)
         os.set_blocking(self._fd, False)
-        self._closed = False
+        os.set_inheritable(self._fd, False)  # a descriptor from the launcher's socket may not
+        self._closed = False  # be close-on-exec: no program started later may type into it
 
     def fileno(self) -> int:
         return self._fd
