@@ -214,6 +214,30 @@ def test_a_dropped_connection_reconnects_and_repaints(page: Any, double: Termina
     wait_screen(page, r"^after-48\s*$")
 
 
+def test_a_ping_every_25_seconds_and_backoff_doubling_to_10(
+    page: Any, double: TerminalDouble
+) -> None:
+    page.clock.install()
+    open_terminal(page, double)
+    connection = double.live()[0]
+    page.clock.run_for(24_000)
+    time.sleep(0.2)
+    assert {"type": "ping"} not in connection.controls
+    page.clock.run_for(1_500)
+    double.wait_for(lambda: {"type": "ping"} in connection.controls)
+    double.refuse = True
+    double.drop_all()
+    status = page.locator("#terminal .term-status")
+    waits = []
+    for _ in range(6):
+        page.wait_for_selector("#terminal[data-state=reconnecting]")
+        waits.append(re.search(r"reconnecting in ([0-9.]+) s", status.inner_text()).group(1))
+        refused = double.refused
+        page.clock.run_for(10_000)
+        double.wait_for(lambda: double.refused > refused)  # noqa: B023 (waited for at once)
+    assert waits == ["0.5", "1", "2", "4", "8", "10"]
+
+
 def test_an_idle_close_reconnects(page: Any, double: TerminalDouble) -> None:
     """The protocol reconnects after "idle" and "error": only ended, signed-out and revoked are
     final."""
