@@ -203,7 +203,6 @@ async function openTerminal(box) {
   const screen = box.querySelector(".term-screen");
   const status = box.querySelector(".term-status");
   const term = new x.Terminal({
-    allowProposedApi: true,
     cursorBlink: true,
     fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace',
     fontSize: window.matchMedia("(max-width: 600px)").matches ? 12 : 14,
