@@ -79,6 +79,9 @@ def run(page: Any, command: str) -> None:
 def test_typed_command_shows_its_output_and_the_pane_view_gives_way(
     page: Any, double: TerminalDouble
 ) -> None:
+    errors: list[str] = []  # a CSP refusal, a module that failed to load, an exception
+    page.on("console", lambda m: errors.append(f"{m.location['url']}: {m.text}"))
+    page.on("pageerror", lambda error: errors.append(str(error)))
     open_terminal(page, double)
     assert page.locator("#pane").is_hidden()
     assert page.locator("#terminal .term-status").inner_text() == "connected"
@@ -87,6 +90,7 @@ def test_typed_command_shows_its_output_and_the_pane_view_gives_way(
     run(page, "echo hello-$RANDOM")
     wait_screen(page, r"^hello-[0-9]+\s*$")
     assert b"echo hello-$RANDOM\r" in connection.received
+    assert [e for e in errors if "favicon.ico" not in e] == []  # the double has no icon
 
 
 def test_a_resize_follows_the_viewport_and_tput_cols_sees_it(
