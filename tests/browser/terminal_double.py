@@ -44,6 +44,7 @@ class Connection:
     """One WebSocket: its handshake's query, the bytes and control messages it received."""
 
     websocket: WebSocket
+    session_id: int
     query: dict[str, str]
     read_only: bool
     received: bytearray = attrs.field(factory=bytearray)
@@ -154,7 +155,10 @@ async def terminal(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     connection = Connection(
-        websocket=websocket, query=dict(websocket.query_params), read_only=double.read_only
+        websocket=websocket,
+        session_id=session_id,
+        query=dict(websocket.query_params),
+        read_only=double.read_only,
     )
     double.connections.append(connection)
     shell = double.shell(session_id)

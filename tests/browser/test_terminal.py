@@ -327,6 +327,24 @@ def test_until_the_terminal_attaches_the_pane_view_goes_on(
     assert double.connections == []
 
 
+def test_a_preview_scrolled_away_lets_a_visible_one_connect(
+    page: Any, double: TerminalDouble
+) -> None:
+    page.set_viewport_size({"width": 1280, "height": 700})
+    page.goto(f"{double.base_url}/sessions?count=8")
+    double.wait_for(double.live)
+    time.sleep(0.5)
+    first = {c.session_id for c in double.live()}
+    assert 1 in first
+    assert len(first) <= 4
+    page.locator(".term-preview").last.scroll_into_view_if_needed()
+    double.wait_for(lambda: 8 in {c.session_id for c in double.live()})
+    now = {c.session_id for c in double.live()}
+    assert 1 not in now
+    assert len(now) <= 4
+    assert all(c.query["cols"] == "80" and c.query["rows"] == "24" for c in double.connections)
+
+
 def test_without_xterm_the_page_keeps_the_read_only_pane(page: Any, double: TerminalDouble) -> None:
     double.hide_vendor = True
     page.goto(f"{double.base_url}/sessions/3")
