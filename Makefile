@@ -25,7 +25,7 @@ export UV_PYTHON_DOWNLOADS ?= never
 # is cached at import time and every command would recompile SQLAlchemy (1.2 s per start).
 export UV_COMPILE_BYTECODE ?= 1
 
-.PHONY: help sync sync-dev format lint test test-launcher test-file check migrate seed start-dev start stop \
+.PHONY: help sync sync-dev vendor format lint test test-launcher test-file check migrate seed start-dev start stop \
         all bench system-deps clean
 
 help:  ## list the targets
@@ -42,13 +42,23 @@ _pip:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip; \
 	else echo "make: pip is missing: install python3-pip (or uv), then run make again" >&2; exit 1; fi
 
-sync: $(UV)  ## make .venv with aiops and its runtime dependencies
+sync: $(UV) vendor  ## make .venv with aiops and its runtime dependencies, and xterm.js
 	$(UV) sync --no-dev --inexact --python $(PYTHON)
 	$(BIN)/python -m compileall -q src migrations
 
-sync-dev: $(UV)  ## make .venv with the development tools too
+sync-dev: $(UV) vendor  ## make .venv with the development tools too
 	$(UV) sync --python $(PYTHON)
 	$(BIN)/python -m compileall -q src migrations
+
+# The browser's terminal: web/package.json's exact versions of xterm.js, installed with npm and
+# copied to static/vendor/ (both ignored by git), again only when package.json changes. Pages
+# work without them: the read-only pane view.
+VENDOR_STAMP := src/aiops/entrypoints/http/static/vendor/.installed
+vendor: $(VENDOR_STAMP)  ## install xterm.js (npm) into static/vendor/
+
+$(VENDOR_STAMP): web/package.json web/vendor.sh
+	web/vendor.sh
+	@touch $@
 
 format: sync-dev  ## ruff format and import sort
 	$(BIN)/ruff check --select I --fix src tests bench migrations
@@ -129,4 +139,4 @@ bench: sync-dev  ## the benchmarks (figures for docs/performance.md)
 	$(BIN)/python bench/load.py
 
 clean:  ## remove the virtualenv and caches (keeps instance/)
-	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf .venv .tools web/node_modules src/aiops/entrypoints/http/static/vendor .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -23,6 +23,7 @@ document.addEventListener("DOMContentLoaded", () => {
     // The session page's read-only live view: the pane's text, fetched every second.
     const status = document.getElementById("session-status");
     const refresh = async () => {
+      if (pane.hidden) { clearInterval(timer); return; } // the terminal (terminal.js) took over
       const response = await fetch(pane.dataset.paneUrl, { cache: "no-store" });
       if (!response.ok) return;
       const atBottom = pane.scrollTop + pane.clientHeight >= pane.scrollHeight - 4;
