@@ -1,4 +1,4 @@
-"""aiops session launch | list | stop, and aiops tmux resync."""
+"""aiops session launch | list | share | stop, and aiops tmux resync."""
 
 from __future__ import annotations
 
@@ -83,6 +83,26 @@ def stop(session_id: Annotated[int, typer.Argument(metavar="SESSION_ID")]) -> No
 
     stopped = open_container().stop_session()(session_id, actor())
     print(f"session {stopped.id} stopped ({stopped.target})")
+
+
+@app.command()
+def share(
+    session_id: Annotated[int, typer.Argument(metavar="SESSION_ID")],
+    on: Annotated[
+        bool,
+        typer.Option(
+            "--on/--off", help="Let the tenant's members watch its terminal (read-only), or not."
+        ),
+    ],
+) -> None:
+    """Share a session's terminal with its tenant's members (read-only), or stop sharing it."""
+    from aiops.domain.usecases.terminals import ShareSessionCommand
+    from aiops.entrypoints.cli._runtime import actor, open_container
+
+    cmd = ShareSessionCommand(session_id=session_id, shared=on, actor=actor())
+    session = open_container().share_session()(cmd)
+    said = "shared: its tenant's members may watch it" if session.shared else "not shared"
+    print(f"session {session.id} {said}")
 
 
 @tmux_app.command()
