@@ -1,6 +1,10 @@
-"""The terminal's WebSocket, /sessions/{id}/terminal (issue 17; the contract: the protocol in
-docs/guide/terminal.md). A tmux client on the session's window, attached as the window's
-account, relayed to the browser.
+"""The terminal's WebSocket, /sessions/{id}/terminal?csrf=TOKEN&cols=C&rows=R (issue 17): a
+tmux client on the session's window, attached as the window's account, relayed to the browser.
+
+The protocol (shared with static/terminal.js): binary frames are screen bytes (server ->
+browser) and keystrokes (browser -> server); text frames are JSON: `hello` (first, once, with
+`read_only`), `closed` (`reason`: ended|idle|signed-out|revoked|error, then the close code of
+CLOSE_CODES), `pong`; from the browser `resize` (cols, rows) and `ping`.
 
 Before accepting: the Origin must be this site (cross-site WebSocket hijacking: a page
 elsewhere cannot use the victim's cookie), the session cookie a signed-in user's, the CSRF
@@ -155,6 +159,10 @@ async def terminal(websocket: WebSocket) -> None:
     except SessionEnded as ended:
         await websocket.accept()
         await _close(websocket, Closed("ended", ended.message))
+        return
+    except AdapterError as error:  # tmux or the launcher could not be asked
+        log.warning("terminal.refused", error=str(error))
+        await _deny(websocket, Refused(503, "the session's tmux server cannot be reached now"))
         return
     app = _container(websocket)
     try:
