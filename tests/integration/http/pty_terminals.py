@@ -66,6 +66,7 @@ class PtyTerminals:
 
     folder: Path
     flood: bool = False
+    tick: bool = False  # a cheap shell printing "tick" every 0.1 s instead (load tests)
     missing: set[str] = attrs.field(factory=set)  # windows to report gone
     clients: list[PtyClient] = attrs.field(factory=list)
 
@@ -88,8 +89,11 @@ class PtyTerminals:
             raise NotFound(f"window {session}:{window} does not exist")
         master, slave = os.openpty()
         mode = "flood" if self.flood else "record"
+        argv = [sys.executable, "-c", PROGRAM, str(self.folder / "typed"), mode]
+        if self.tick:
+            argv = ["sh", "-c", "while :; do echo tick; sleep 0.1; done"]
         process = subprocess.Popen(
-            [sys.executable, "-c", PROGRAM, str(self.folder / "typed"), mode],
+            argv,
             stdin=slave,
             stdout=slave,
             stderr=slave,
