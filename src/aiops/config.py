@@ -183,6 +183,8 @@ class Settings:
     agent_env: dict[str, dict[str, str]] = field(factory=dict)  # tool -> more env
     # the tracker's description in AGENTS.override.md, in bytes of UTF-8 (then a truncation line)
     agent_context_max_bytes: int = field(default=32 * 1024, validator=_range(ge=1024, le=4 << 20))
+    # a browser terminal with no input and no output for this long is closed (issue 17)
+    terminal_idle_minutes: float = field(default=60, validator=_range(gt=0, le=7 * 24 * 60))
     ssh_host: str = ""  # in the attach command shown for a session; empty: this host's name
     # Privilege separation: the one root process (the launcher), its socket and its peer.
     launcher_socket: Path | None = None  # None: <instance>/launcher.sock

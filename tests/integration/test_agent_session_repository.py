@@ -59,3 +59,22 @@ def test_sessions_round_trip_and_filter(new_uow: Callable[[], UnitOfWork]) -> No
         assert uow.agent_sessions.get(999) is None
         with pytest.raises(NotFound):
             uow.agent_sessions.update(attrs.evolve(second, id=999))
+
+
+def test_the_shared_flag_round_trips(new_uow: Callable[[], UnitOfWork]) -> None:
+    tenant = seed_tenant(new_uow)
+    assert tenant.id is not None
+    with new_uow() as uow:
+        web = uow.projects.add(Project(tenant_id=tenant.id, slug="web", name="Web"))
+        ivo = uow.users.add(User(email="ivo@example.com", name="Ivo", username="ivo"))
+        assert web.id is not None and ivo.id is not None  # noqa: PT018
+        plain = uow.agent_sessions.add(session(ivo.id, web.id, "ivo-codex"))
+        shared = uow.agent_sessions.add(session(ivo.id, web.id, "ivo-shell", shared=True))
+        uow.commit()
+    with new_uow() as uow:
+        uow.agent_sessions.update(attrs.evolve(shared, shared=False))
+        uow.agent_sessions.update(attrs.evolve(plain, shared=True))
+        uow.commit()
+    with new_uow() as uow:
+        assert [s.shared for s in uow.agent_sessions.list()] == [True, False]
+        assert uow.agent_sessions.get(plain.id or 0) == attrs.evolve(plain, shared=True)

@@ -58,7 +58,9 @@ if TYPE_CHECKING:
     )
     from aiops.domain.usecases import job_handlers as handlers
     from aiops.domain.usecases import sync_issues as syncing
+    from aiops.domain.usecases import terminals as terminal_cases
     from aiops.domain.usecases import worktrees as worktree_cases
+    from aiops.ports.terminals import Terminals
 else:
     (
         _workspace,
@@ -109,6 +111,7 @@ else:
     (syncing,) = modules("aiops.domain.usecases", "sync_issues")
     (handlers,) = modules("aiops.domain.usecases", "job_handlers")
     (worktree_cases,) = modules("aiops.domain.usecases", "worktrees")
+    (terminal_cases,) = modules("aiops.domain.usecases", "terminals")
 
 __all__ = ["Container", "Core", "Gateways", "bootstrap", "launcher_programs", "runner_owner"]
 
@@ -403,6 +406,17 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         launch=launch_session,
     )
+
+    # Terminals on sessions (issue 17)
+    open_terminal = providers.Factory(
+        terminal_cases.OpenTerminal,
+        uow=uow.provider,
+        tmux=gateways.tmux_sessions,
+        linux_users=gateways.linux_users,
+        clock=clock,
+    )
+    close_terminal = providers.Factory(terminal_cases.CloseTerminal, uow=uow.provider, clock=clock)
+    share_session = providers.Factory(terminal_cases.ShareSession, uow=uow.provider, clock=clock)
 
     # Ansible automation
     settle_lost_runs = providers.Factory(

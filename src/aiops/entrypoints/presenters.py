@@ -28,6 +28,7 @@ def session_row(view: SessionView) -> dict[str, Any]:
         "started_at": s.started_at.isoformat(),
         "last_activity": view.last_activity.isoformat() if view.last_activity else None,
         "attach": view.attach,
+        "shared": s.shared,
     }
 
 

@@ -27,6 +27,7 @@ def agent_session_from_row(row: Row[Any]) -> AgentSession:
         started_at=row.started_at,
         last_activity=row.last_activity,
         ended_at=row.ended_at,
+        shared=row.shared,
     )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -280,6 +281,7 @@ agent_sessions = Table(
     Column("started_at", UtcDateTime, nullable=False),
     Column("last_activity", UtcDateTime, nullable=True),
     Column("ended_at", UtcDateTime, nullable=True),
+    Column("shared", Boolean, nullable=False, server_default=false()),
     CheckConstraint("tool IN ('codex', 'gemini', 'claude', 'shell')", name="tool"),
     CheckConstraint("status IN ('running', 'waiting', 'idle', 'exited')", name="status"),
     Index("ix_agent_sessions_project_id_status", "project_id", "status"),

@@ -182,6 +182,7 @@ class AgentSession:
     started_at: datetime
     last_activity: datetime | None = None
     ended_at: datetime | None = None
+    shared: bool = False  # tenant members may watch its terminal, read-only (issue 17)
     id: int | None = None
 
     @property

@@ -402,11 +402,13 @@ def _server(linux_users: LinuxUsers, session: AgentSession) -> TmuxServer | None
 
 
 def _may_see(uow: UnitOfWork, actor: Actor, session: AgentSession) -> bool:
-    """Your own sessions; every session of a tenant you manage (admins: all)."""
+    """Your own sessions; every session of a tenant you manage (admins: all); a shared one of
+    a tenant you are a member of (to watch its terminal)."""
     if may_act_for(actor, session.user_id):
         return True
     project = uow.projects.get(session.project_id)
-    return project is not None and actor.may(Permission.MANAGE, project.tenant_id)
+    needs = Permission.USE if session.shared else Permission.MANAGE
+    return project is not None and actor.may(needs, project.tenant_id)
 
 
 def _visible_session(uow: UnitOfWork, actor: Actor, session_id: int) -> AgentSession:
@@ -414,6 +416,18 @@ def _visible_session(uow: UnitOfWork, actor: Actor, session_id: int) -> AgentSes
     if session is None or not _may_see(uow, actor, session):
         raise NotFound(f"session {session_id} does not exist")
     return session
+
+
+def _controlled_session(uow: UnitOfWork, actor: Actor, session_id: int) -> AgentSession:
+    """A session the actor may stop: theirs, or one of a tenant they manage (admins: all);
+    a member who only watches a shared one is refused."""
+    session = _visible_session(uow, actor, session_id)
+    project = uow.projects.get(session.project_id)
+    if may_act_for(actor, session.user_id) or (
+        project is not None and actor.may(Permission.MANAGE, project.tenant_id)
+    ):
+        return session
+    raise PermissionDenied("only the session's user or the tenant's owners may stop it")
 
 
 class ListSessions:
@@ -445,7 +459,7 @@ class StopSession:
 
     def __call__(self, session_id: int, actor: Actor = SYSTEM) -> AgentSession:
         with self._uow(read_only=True) as uow:
-            session = _visible_session(uow, actor, session_id)
+            session = _controlled_session(uow, actor, session_id)
         server = _server(self._linux_users, session)
         if server is not None:  # else its account is gone, and its window with it for aiops
             self._tmux.kill_window(server, session.tmux_session, session.tmux_window)

@@ -1,4 +1,4 @@
-"""aiops session launch | list | stop | attach, and aiops tmux resync."""
+"""aiops session launch | list | share | stop | attach, and aiops tmux resync."""
 
 from __future__ import annotations
 
@@ -86,12 +86,30 @@ def stop(session_id: Annotated[int, typer.Argument(metavar="SESSION_ID")]) -> No
 
 
 @app.command()
+def share(
+    session_id: Annotated[int, typer.Argument(metavar="SESSION_ID")],
+    on: Annotated[
+        bool,
+        typer.Option(
+            "--on/--off", help="Let the tenant's members watch its terminal (read-only), or not."
+        ),
+    ],
+) -> None:
+    """Share a session's terminal with its tenant's members (read-only), or stop sharing it."""
+    from aiops.domain.usecases.terminals import ShareSessionCommand
+    from aiops.entrypoints.cli._runtime import actor, open_container
+
+    cmd = ShareSessionCommand(session_id=session_id, shared=on, actor=actor())
+    session = open_container().share_session()(cmd)
+    said = "shared: its tenant's members may watch it" if session.shared else "not shared"
+    print(f"session {session.id} {said}")
+
+
+@app.command()
 def attach(session_id: Annotated[int, typer.Argument(metavar="SESSION_ID")]) -> None:
     """Attach this terminal to the session's tmux window, as its Linux account (for admins on
     the host; audited like the browser's terminal). Detach with tmux's prefix, then d."""
-    from aiops.domain.usecases.terminals import (  # type: ignore[import-not-found, import-untyped, unused-ignore]
-        OpenTerminalCommand,
-    )
+    from aiops.domain.usecases.terminals import OpenTerminalCommand
     from aiops.entrypoints.cli._attach import local_size, relay
     from aiops.entrypoints.cli._runtime import actor, open_container
 

@@ -27,6 +27,7 @@ from aiops.entrypoints.http import (
     issues,
     pages,
     sessions,
+    terminal,
     webhooks,
     workspaces,
     worktrees,
@@ -37,6 +38,7 @@ from aiops.entrypoints.http.middleware import BodyLimit, Csrf, SecurityHeaders, 
 from aiops.entrypoints.http.page_cache import PageCache
 from aiops.entrypoints.http.refresher import SnapshotRefresher
 from aiops.entrypoints.http.run_stream import StreamTiming
+from aiops.entrypoints.http.terminal import TerminalTiming
 from aiops.entrypoints.http.web import HERE, call
 from aiops.entrypoints.http.webhook_syncs import SyncConnection, WebhookSyncs
 from aiops.entrypoints.scheduler import InProcessScheduler
@@ -75,6 +77,7 @@ def all_routes() -> list[BaseRoute]:
         *worktrees.routes,
         *issues.routes,
         *sessions.routes,
+        *terminal.routes,
         *automation.routes,
         *admin.routes,
         *api.routes,
@@ -165,4 +168,5 @@ def create_app(container: Container | None = None) -> Starlette:
     app.state.webhook_syncs = webhook_syncs
     app.state.cli_runs = CliRuns()
     app.state.run_stream_timing = StreamTiming()
+    app.state.terminal_timing = TerminalTiming(idle_seconds=settings.terminal_idle_minutes * 60)
     return app

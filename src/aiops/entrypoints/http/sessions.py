@@ -13,6 +13,7 @@ from aiops.domain.model.sessions import SessionRefused
 from aiops.domain.model.workspaces import RemoteFailed, WorkspaceExists
 from aiops.domain.usecases.projects import ListProjectsQuery
 from aiops.domain.usecases.sessions import LaunchSessionCommand
+from aiops.domain.usecases.terminals import ShareSessionCommand
 from aiops.entrypoints.http.web import (
     call,
     container,
@@ -74,10 +75,26 @@ async def launch(request: Request) -> Response:
 
 async def session_page(request: Request) -> Response:
     actor = await require_actor(request)
-    view, pane = await call(
-        container(request).view_session(), request.path_params["session_id"], actor
-    )
-    return render(request, "session.html", view=view, pane=pane)
+    app, session_id = container(request), request.path_params["session_id"]
+    view, pane = await call(app.view_session(), session_id, actor)
+    may_share = await call(app.share_session().may_share, session_id, actor)
+    return render(request, "session.html", view=view, pane=pane, may_share=may_share)
+
+
+async def share(request: Request) -> Response:
+    """Let the tenant's members watch the terminal (shared=true) or stop it (false)."""
+    actor = await require_actor(request)
+    data = await form(request)
+    session_id = request.path_params["session_id"]
+    wanted = field(data, "shared")
+    if wanted not in ("true", "false"):
+        flash(request, "Share: shared must be true or false", "error")
+        return redirect(f"/sessions/{session_id}")
+    cmd = ShareSessionCommand(session_id=session_id, shared=wanted == "true", actor=actor)
+    session = await call(container(request).share_session(), cmd)
+    said = "members of its tenant may watch it" if session.shared else "only you and owners see it"
+    flash(request, f"Session {session.id}: {said}.")
+    return redirect(f"/sessions/{session_id}")
 
 
 async def pane(request: Request) -> Response:
@@ -106,4 +123,5 @@ routes = [
     Route("/sessions/{session_id:int}", session_page, methods=["GET"]),
     Route("/sessions/{session_id:int}/pane", pane, methods=["GET"]),
     Route("/sessions/{session_id:int}/stop", stop, methods=["POST"]),
+    Route("/sessions/{session_id:int}/share", share, methods=["POST"]),
 ]

@@ -30,6 +30,7 @@ INPUTS = [
     shapes.TriageIn,
     shapes.AgentContextIn,
     shapes.SessionIn,
+    shapes.SessionPatchIn,
     shapes.RunIn,
     shapes.WorktreeIn,
 ]
@@ -370,7 +371,8 @@ PATHS: dict[str, Any] = {
     },
     "/api/v1/sessions": {
         "get": operation(
-            "Live AI sessions you may see (yours; all of tenants you own), status read from tmux",
+            "Live AI sessions you may see (yours; all of tenants you own; shared ones of tenants "
+            "you are a member of), status read from tmux",
             200,
             array("Session"),
             errors=(401, 400),
@@ -393,6 +395,16 @@ PATHS: dict[str, Any] = {
             200,
             ref("Session"),
             errors=(401, 404),
+            params=SESSION_ID_PARAM,
+        ),
+        "patch": operation(
+            "Share the session's terminal with its tenant's members (read-only), or stop "
+            "sharing it (the session's user, the tenant's owners and admins; 403 for a member "
+            "who watches it)",
+            200,
+            ref("Session"),
+            body="SessionPatchIn",
+            errors=(400, 401, 403, 404),
             params=SESSION_ID_PARAM,
         ),
         "delete": operation(

@@ -221,8 +221,9 @@ class AgentContextResult:
 
 @attrs.frozen
 class Session:
-    """`attach`: the command that attaches from a terminal; `created` (launch only): false
-    when an existing window was focused instead; `pane` (one session only): its text now."""
+    """`attach`: the command that attaches from a terminal; `shared`: the tenant's members may
+    watch its terminal (read-only); `created` (launch only): false when an existing window was
+    focused instead; `pane` (one session only): its text now."""
 
     id: int
     project_id: int
@@ -237,6 +238,7 @@ class Session:
     started_at: Moment
     last_activity: Moment | None
     attach: str
+    shared: bool
     created: bool = True
     pane: str = ""
 

@@ -1,4 +1,5 @@
-"""/api/v1/sessions: AI coding sessions as JSON: list, launch, view (with the pane), stop."""
+"""/api/v1/sessions: AI coding sessions as JSON: list, launch, view (with the pane), share,
+stop."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aiops.domain.usecases.sessions import LaunchSessionCommand
+from aiops.domain.usecases.terminals import ShareSessionCommand
 from aiops.entrypoints.http.api._io import api_actor, body, out, query
 from aiops.entrypoints.http.api.outputs import Session
-from aiops.entrypoints.http.api.shapes import SessionIn
+from aiops.entrypoints.http.api.shapes import SessionIn, SessionPatchIn
 from aiops.entrypoints.http.api.types import Id
 from aiops.entrypoints.http.web import call, container
 from aiops.entrypoints.presenters import session_row
@@ -43,6 +45,17 @@ async def show(request: Request) -> Response:
     return out(Session, session_row(view) | {"pane": pane})
 
 
+async def patch(request: Request) -> Response:
+    """Share the session's terminal with the tenant's members, or stop sharing it."""
+    actor = await api_actor(request)
+    data = await body(request, SessionPatchIn)
+    app, session_id = container(request), request.path_params["session_id"]
+    cmd = ShareSessionCommand(session_id=session_id, shared=data.shared, actor=actor)
+    await call(app.share_session(), cmd)
+    view, _ = await call(app.view_session(), session_id, actor)
+    return out(Session, session_row(view))
+
+
 async def stop(request: Request) -> Response:
     actor = await api_actor(request)
     app = container(request)
@@ -55,5 +68,6 @@ routes = [
     Route("/api/v1/sessions", list_sessions, methods=["GET"]),
     Route("/api/v1/sessions", launch, methods=["POST"]),
     Route("/api/v1/sessions/{session_id:int}", show, methods=["GET"]),
+    Route("/api/v1/sessions/{session_id:int}", patch, methods=["PATCH"]),
     Route("/api/v1/sessions/{session_id:int}", stop, methods=["DELETE"]),
 ]

@@ -140,6 +140,14 @@ class SessionIn:
 
 
 @attrs.frozen
+class SessionPatchIn:
+    """PATCH /api/v1/sessions/{id}: share the session's terminal with the tenant's members
+    (read-only) or stop sharing it."""
+
+    shared: bool
+
+
+@attrs.frozen
 class AgentContextIn:
     """POST /api/v1/issues/{id}/agent-context: notes to add below the issue (optional)."""
 
