@@ -60,7 +60,6 @@ if TYPE_CHECKING:
     from aiops.domain.usecases import sync_issues as syncing
     from aiops.domain.usecases import terminals as terminal_cases
     from aiops.domain.usecases import worktrees as worktree_cases
-    from aiops.ports.terminals import Terminals
 else:
     (
         _workspace,

@@ -12,7 +12,6 @@ import subprocess
 import termios
 import time
 from collections.abc import Callable
-from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -141,10 +140,6 @@ def test_a_claude_key_reaches_only_the_tools_environment(
 
 # `aiops session attach`: the CLI in a pty (an operator's terminal), relaying to a tmux client
 # of the window started as the session's account.
-needs_terminals = pytest.mark.skipif(  # the use cases come from another branch (issue 17)
-    find_spec("aiops.domain.usecases.terminals") is None,
-    reason="needs OpenTerminal / CloseTerminal (aiops.domain.usecases.terminals)",
-)
 LAUNCH = ("session", "launch", "--user-email", "ana@example.com", "--project-id", "1",
           "--tool", "codex", "--json")  # fmt: skip
 
@@ -171,7 +166,6 @@ def run_in_a_pty(cli: Cli, *args: str) -> tuple[int, int]:
     return pid, fd
 
 
-@needs_terminals
 def test_attach_relays_keys_and_screen_until_the_user_detaches(
     cli: Cli, place: Path, account: LinuxAccount
 ) -> None:
@@ -210,7 +204,6 @@ def test_attach_relays_keys_and_screen_until_the_user_detaches(
     assert any("detach" in action for action in actions), actions
 
 
-@needs_terminals
 def test_attach_to_a_session_that_is_not_there_is_one_line_and_exit_1(cli: Cli) -> None:
     result = cli.run("session", "attach", "99")
 
@@ -219,7 +212,6 @@ def test_attach_to_a_session_that_is_not_there_is_one_line_and_exit_1(cli: Cli) 
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-@needs_terminals
 def test_attach_to_a_window_that_is_gone_is_one_line_and_exit_1(
     cli: Cli, place: Path, account: LinuxAccount
 ) -> None:
@@ -235,7 +227,6 @@ def test_attach_to_a_window_that_is_gone_is_one_line_and_exit_1(
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-@needs_terminals
 def test_the_local_terminal_is_put_back_after_the_attach(
     cli: Cli, place: Path, account: LinuxAccount
 ) -> None:
