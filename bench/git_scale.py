@@ -141,7 +141,7 @@ def member_account() -> str | None:
     return name
 
 
-def instance(home: Path, url: str, account: str | None) -> dict[str, str]:
+def instance(home: Path, url: str, account: str | None = None) -> dict[str, str]:
     """An instance with a tenant, a project on `url` and a member, mapped to `account`."""
     mapping = json.dumps({EMAIL: account} if account else {})
     env = instance_env(
