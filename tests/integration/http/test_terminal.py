@@ -223,6 +223,27 @@ def test_a_member_watches_a_shared_session_and_never_types(term: Term) -> None:
     assert term.audit() == [(MIA, "terminal.attached", True), (MIA, "terminal.detached", True)]
 
 
+def test_a_preview_of_the_writer_only_watches(term: Term) -> None:
+    sign_in(term.client, World.MEMBER)
+
+    with term.connect(view="preview") as ws:
+        hello = ws.receive_json()
+        read_until(ws, b"ready")
+        ws.send_bytes(b"echo never\n")
+        ws.send_text(json.dumps({"type": "ping"}))
+        _next_text(ws)  # the input before the ping has been handled by then
+
+    [client] = term.pty.clients
+    assert hello == {"type": "hello", "read_only": True, "session": term.session_id}
+    assert client.read_only is True  # a watcher's size never counts (ignore-size)
+    _until(lambda: len(term.audit()) == 2)
+    assert term.pty.typed == b""
+    assert term.audit() == [
+        (World.MEMBER, "terminal.attached", True),
+        (World.MEMBER, "terminal.detached", True),
+    ]
+
+
 def test_signing_out_closes_the_terminal_with_4401(term: Term) -> None:
     term.client.app.state.terminal_timing = TerminalTiming(recheck_seconds=0.2)
     sign_in(term.client, World.MEMBER)

@@ -217,6 +217,8 @@ def test_the_window_takes_the_smallest_writers_size_and_a_watchers_never(
     phone.client.close()
 
     wait_for(lambda: width() == "120", "the laptop's width again")
+    mouse = tmux_as_owner(server.socket, "show-options", "-v", "-t", target, "mouse")
+    assert mouse.stdout.strip() == "on"  # the browser's wheel scrolls tmux's history
 
 
 def test_a_watchers_keys_never_reach_the_pane(

@@ -80,14 +80,17 @@ class LauncherTerminals:
         message on the screen and exit): list-panes, not display-message, which falls back to
         the current window when the target is missing. In the same call the window is sized
         to the smallest of its clients (a watcher's size does not count), so two people typing
-        on a laptop and a phone both see all of it, and one alone has it at their size."""
+        on a laptop and a phone both see all of it, and one alone has it at their size; and
+        its session takes the mouse, so a browser's wheel scrolls tmux's history (copy mode)
+        rather than sending arrow keys to the program."""
         found = ("list-panes", "-t", target, "-F", "#{window_id}")
         smallest = ("set-option", "-w", "-t", target, "window-size", "smallest")
+        mouse = ("set-option", "-t", target, "mouse", "on")
         try:
             result = self._launcher.run(
                 server.account,
                 "tmux",
-                ["-S", server.socket, *found, ";", *smallest],
+                ["-S", server.socket, *found, ";", *smallest, ";", *mouse],
                 cwd="/",
                 timeout=self._timeout,
             )

@@ -53,6 +53,7 @@ class OpenTerminalCommand:
     session_id: int
     actor: Actor
     via: str = "web"  # "web" | "cli"
+    watch: bool = False  # only watch (a preview), whatever the actor may do
 
 
 @attrs.frozen(kw_only=True)
@@ -135,7 +136,7 @@ class OpenTerminal:
             server=server,
             session=session.tmux_session,
             window=session.tmux_window,
-            read_only=access is Access.WATCH,
+            read_only=cmd.watch or access is Access.WATCH,
         )
         with self._uow() as uow:
             _audit(uow, self._clock, cmd.actor, "terminal.attached", grant=grant, via=via)

@@ -140,7 +140,11 @@ async def _handshake(websocket: WebSocket) -> Opened:
     expected, sent = websocket.session.get("csrf"), websocket.query_params.get("csrf", "")
     if not (isinstance(expected, str) and sent and hmac.compare_digest(sent, expected)):
         raise Refused(403, "the page's security token is missing or stale: reload the page")
-    cmd = OpenTerminalCommand(session_id=websocket.path_params["session_id"], actor=actor)
+    cmd = OpenTerminalCommand(
+        session_id=websocket.path_params["session_id"],
+        actor=actor,
+        watch=websocket.query_params.get("view") == "preview",
+    )
     try:
         grant = await run_in_threadpool(_container(websocket).open_terminal(), cmd)
     except NotFound as error:

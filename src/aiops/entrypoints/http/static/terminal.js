@@ -43,9 +43,11 @@ export function loadXterm() {
 }
 
 /** The WebSocket's address for a terminal at `path` (same host, ws: or wss: as the page). */
-export function socketUrl(path, csrf, cols, rows) {
+export function socketUrl(path, csrf, cols, rows, preview = false) {
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
   const query = new URLSearchParams({ csrf, cols: String(cols), rows: String(rows) });
+  // A preview attaches as a watcher: its 80x24 never sizes the window, its keys are never read.
+  if (preview) query.set("view", "preview");
   return `${scheme}//${window.location.host}${path}?${query}`;
 }
 
@@ -75,7 +77,9 @@ export class TerminalLink {
   connect() {
     this.stopped = false;
     this.onState("connecting", "connecting…");
-    const socket = new WebSocket(socketUrl(this.path, this.csrf, this.term.cols, this.term.rows));
+    const socket = new WebSocket(
+      socketUrl(this.path, this.csrf, this.term.cols, this.term.rows, this.watchOnly),
+    );
     socket.binaryType = "arraybuffer";
     this.socket = socket;
     let closed = null; // the server's "closed" message, when it sent one
