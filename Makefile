@@ -96,7 +96,7 @@ test-launcher: sync-dev  ## the launcher's tests, with 100% branch coverage requ
 test-file: sync-dev system-deps  ## one test file: make test-file FILE=tests/unit/test_tenants.py
 	$(BIN)/pytest $(FILE)
 
-check: lint test  ## lint, then every test
+check: system-deps lint test  ## the system tools (npm for xterm.js), lint, then every test
 
 migrate: sync  ## upgrade the database schema
 	$(BIN)/aiops db upgrade
