@@ -14,6 +14,7 @@ import struct
 import subprocess
 import tempfile
 import termios
+import tty
 from pathlib import Path
 
 from aiops.domain.errors import NotFound, ValidationError
@@ -38,6 +39,7 @@ class FakeTerminalClient:
             target=shlex.quote(target), received=shlex.quote(name)
         )
         self._fd, theirs = os.openpty()
+        tty.setraw(theirs)  # before the program runs: keys typed at once stay as typed (\r)
         self.resize(cols, rows)
         try:
             self._process = subprocess.Popen(
