@@ -167,15 +167,25 @@ def rows(text: str) -> list[str]:
     return lines
 
 
-def handshake(world: World, page: Any, origin: str | None) -> int | dict[str, Any]:
+def handshake(
+    world: World, page: Any, origin: str | None, keys: bytes = b""
+) -> int | dict[str, Any]:
     """A raw WebSocket handshake with the page's cookie and CSRF token: the refusal's status,
-    or the first (hello) message."""
+    or the first (hello) message, after which `keys` are sent as a browser would."""
     cookie = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
     csrf = page.locator("form[action='/logout'] input[type=hidden]").get_attribute("value")
     url = world.url.replace("http://", "ws://", 1) + f"/terminal?csrf={csrf}&cols=80&rows=24"
     try:
         with connect(url, origin=origin, additional_headers={"Cookie": cookie}) as socket:  # type: ignore[arg-type]
-            return dict(json.loads(socket.recv(timeout=10)))
+            hello = dict(json.loads(socket.recv(timeout=10)))
+            if keys:
+                socket.send(keys)  # binary: keystrokes
+                socket.send(json.dumps({"type": "ping"}))
+                while not isinstance(frame := socket.recv(timeout=10), str):
+                    pass  # the screen, until the pong: the keys have been read by then
+                assert json.loads(frame) == {"type": "pong"}
+                time.sleep(0.5)  # and tmux's client has had the time to read them
+            return hello
     except InvalidStatus as refused:
         return refused.response.status_code
 
@@ -261,6 +271,9 @@ def test_a_watchers_keystrokes_never_reach_the_window(browser: Any, world: World
             page.locator("#terminal .xterm").click()
             run(page, "echo typed-by-a-watcher")
             paste(page, "echo pasted-by-a-watcher\n")
+            # A client that is not the page's script sends anyway: the server drops it.
+            raw = handshake(world, page, world.server.base_url, b"echo sent-by-a-watcher\r")
+            assert raw == {"type": "hello", "read_only": True, "session": world.session_id}
             time.sleep(1)
             assert world.pane() == before
             assert "by-a-watcher" not in world.pane()
