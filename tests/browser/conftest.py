@@ -46,6 +46,7 @@ class LiveServer:
     base_url: str
     admin_email: str
     admin_password: str
+    env: dict[str, str] = attrs.field(factory=dict)  # for `aiops` commands on its instance
 
 
 def _free_port() -> int:
@@ -101,7 +102,9 @@ def live_server(live_server_env: dict[str, str]) -> Iterator[LiveServer]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base, home / "server.log")
-        yield LiveServer(base_url=base, admin_email=login.group(1), admin_password=login.group(2))
+        yield LiveServer(
+            base_url=base, admin_email=login.group(1), admin_password=login.group(2), env=env
+        )
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -1,6 +1,7 @@
-"""The Sessions page's live pane view in a real browser against a real tmux: the admin,
-mapped to a throwaway Linux account, launches a fake AI CLI that ticks every 0.3 s, watches
-the pane grow without reloading the page, then stops the session."""
+"""The Sessions page's live pane view (the terminal's fallback: here xterm.js does not load) in
+a real browser against a real tmux: the admin, mapped to a throwaway Linux account, launches a
+fake AI CLI that ticks every 0.3 s, watches the pane grow without reloading the page, then
+stops the session."""
 
 from __future__ import annotations
 
@@ -116,6 +117,9 @@ def test_the_pane_view_follows_the_tool_live(
     page: Any, live_server: LiveServer, place: Place, shared_tmp: Path
 ) -> None:
     assert live_server.admin_email == ADMIN
+    # Without xterm.js the terminal cannot start and the page keeps its pane view (with it,
+    # the terminal takes the pane's place: test_terminal_e2e.py).
+    page.route("**/static/vendor/**", lambda route: route.abort())
     sign_in(page, live_server)
     remote = make_remote(shared_tmp)  # git clones it as the account, which must trust it
     trusting(place.account, remote)

@@ -3,8 +3,8 @@
 and static files): typing, resizing, paste, read-only, close reasons, reconnects, the phone's
 key bar, the sessions page's previews, and the fallback without xterm.js.
 
-Once the real route is on main these are to be pointed at it (the double stays the reference of
-what the browser sends)."""
+The double stays the reference of what the browser sends; test_terminal_e2e.py checks the same
+behaviours against the real route, launcher and tmux."""
 
 from __future__ import annotations
 
