@@ -19,9 +19,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("agent_sessions") as batch:
-        batch.add_column(
-            sa.Column("shared", sa.Boolean, nullable=False, server_default=sa.false())
-        )
+        batch.add_column(sa.Column("shared", sa.Boolean, nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
