@@ -132,6 +132,7 @@ bench: sync-dev  ## the benchmarks (figures for docs/performance.md)
 	$(BIN)/python bench/trackers.py
 	$(BIN)/python bench/issues.py
 	$(BIN)/python bench/sessions.py
+	$(BIN)/python bench/terminal.py
 	$(BIN)/python bench/resync.py
 	$(BIN)/python bench/jobs.py
 	$(BIN)/python bench/automation_stream.py

@@ -114,3 +114,30 @@ def test_the_worktree_benchmark_compares_aiops_worktree_add_with_git(tmp_path: P
     }  # fmt: skip
     assert [r["ratio"] > 0 for r in report["rows"]] == [True, True]
     assert "| `aiops worktree add` (fresh CLI process) vs `git worktree add` |" in result.stdout
+
+
+@pytest.mark.serial  # wall times, a browser, and fifty terminals on one server
+def test_the_terminal_benchmark_measures_each_figure_beside_its_baseline(tmp_path: Path) -> None:
+    output = tmp_path / "terminal.json"
+
+    result = subprocess.run(
+        [sys.executable, str(BENCH.with_name("terminal.py")), "--quick", "--output", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+    assert result.returncode in (0, 1), result.stdout + result.stderr  # 1: a target missed
+    report = json.loads(output.read_text())
+    assert {k: len(v) for k, v in report["samples"].items()} == {
+        "tmux_echo_ms": 20, "browser_echo_ms": 20, "browser_output_ms": 20, "raw_output_ms": 20,
+    }  # fmt: skip
+    assert all(ms > 0 for samples in report["samples"].values() for ms in samples)
+    rows = report["rows"]
+    assert [r["unit"] for r in rows] == ["ms", "ms", "% of one core"]
+    assert all(r["p50"] > 0 and r["baseline_p50"] > 0 for r in rows)
+    assert all(r["p95"] >= r["p50"] for r in rows[:2])
+    assert [type(r["passed"]) for r in rows] == [bool] * 3
+    assert "| keystroke to echo on screen, Chromium (20 keys) |" in result.stdout
+    assert "| 50 idle open terminals, 10 s |" in result.stdout
