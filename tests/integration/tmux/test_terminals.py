@@ -19,7 +19,7 @@ import pytest
 from aiops.adapters.launcher.server import LauncherServer
 from aiops.adapters.launching import AccountLauncher, InProcessBackend, SocketBackend
 from aiops.adapters.tmux import LauncherTmuxSessions
-from aiops.adapters.tmux.terminals import LauncherTerminals
+from aiops.adapters.tmux.terminals import GROUP_PREFIX, LauncherTerminals
 from aiops.domain.errors import NotFound, ValidationError
 from aiops.ports.linux_users import LinuxAccount
 from aiops.ports.terminals import TerminalClient
@@ -217,8 +217,6 @@ def test_the_window_takes_the_smallest_writers_size_and_a_watchers_never(
     phone.client.close()
 
     wait_for(lambda: width() == "120", "the laptop's width again")
-    mouse = tmux_as_owner(server.socket, "show-options", "-v", "-t", target, "mouse")
-    assert mouse.stdout.strip() == "on"  # the browser's wheel scrolls tmux's history
 
 
 def test_a_watchers_keys_never_reach_the_pane(
@@ -267,6 +265,49 @@ def test_closing_ends_the_client_and_leaves_the_window(
     assert [(w.window, w.alive) for w in listed] == [(window.window, True)]
     sessions.send_text(server, window.session, window.window, "still-there")
     wait_for_output(sessions, account, window, "got[still-there]")
+
+
+def test_two_terminals_on_two_windows_of_one_session_each_keep_their_own(
+    terminals: LauncherTerminals,
+    clients: list[TerminalClient],
+    sessions: LauncherTmuxSessions,
+    spec: Spec,
+    server: TmuxServer,
+    account: LinuxAccount,
+) -> None:
+    first = sessions.launch(spec(argv=("sh", "-c", "echo first-window; " + ECHO))).window
+    second = sessions.launch(
+        spec(window="bob-codex", argv=("sh", "-c", "echo second-window; " + ECHO))
+    ).window
+    assert first.session == second.session  # two agents of one project
+
+    one = attach(terminals, clients, server, first)
+    one.wait_for("first-window")
+    two = attach(terminals, clients, server, second)
+    two.wait_for("second-window")
+    one.type(b"typed-in-one\r")
+    two.type(b"typed-in-two\r")
+
+    wait_for_output(sessions, account, first, "got[typed-in-one]")
+    wait_for_output(sessions, account, second, "got[typed-in-two]")
+    assert "typed-in-two" not in sessions.capture(server, first.session, first.window)
+    assert "typed-in-one" not in sessions.capture(server, second.session, second.window)
+    shown = tmux_as_owner(server.socket, "list-sessions", "-F", "#{session_name} #{?mouse,on,off}")
+    own = [line for line in shown.stdout.splitlines() if line.startswith(GROUP_PREFIX)]
+    assert len(own) == 2
+    assert all(line.endswith(" on") for line in own)  # the wheel scrolls tmux's history
+    assert f"{first.session} off" in shown.stdout.splitlines()  # the user's own: untouched
+
+    one.client.close()
+    two.client.close()
+    wait_for(
+        lambda: GROUP_PREFIX not in tmux_as_owner(server.socket, "list-sessions").stdout,
+        "the terminals' own sessions to go with their clients",
+    )
+    listed = sessions.windows([server]).windows
+    assert sorted((w.session, w.window) for w in listed) == sorted(
+        [(first.session, first.window), (second.session, second.window)]
+    )
 
 
 def test_a_detach_ends_the_clients_output(

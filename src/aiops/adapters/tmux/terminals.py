@@ -17,13 +17,15 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import secrets
 import struct
 import termios
 
 from aiops.adapters.launching import AccountLauncher, ActFailed, LauncherUnavailable, Spawned
-from aiops.adapters.tmux.commands import window_target
+from aiops.adapters.tmux.commands import session_target, window_target
 from aiops.adapters.tmux.launcher_sessions import TmuxCommandFailed, _checked, _is_missing
 from aiops.domain.errors import NotFound, ValidationError
+from aiops.domain.model.sessions import tmux_name
 from aiops.ports.terminals import TerminalClient
 from aiops.ports.tmux import TmuxServer
 
@@ -36,6 +38,7 @@ FEATURES = ("-u", "-T", "RGB")
 # A watcher's client: tmux ignores its keys (but those bound to detach-client and
 # switch-client, so callers still drop a watcher's input) and its size.
 READ_ONLY = ("-f", "read-only,ignore-size")
+GROUP_PREFIX = "aiops-term-"  # each client's own session (see _own_view)
 
 
 class LauncherTerminals:
@@ -57,12 +60,12 @@ class LauncherTerminals:
         size = _size(cols, rows)
         server = _checked(server)
         self._prepare(server, target, f"window {session}:{window}")
-        args = [*FEATURES, "-S", server.socket, "attach-session", "-t", target]
+        args = [*FEATURES, "-S", server.socket, *_own_view(session, window, read_only)]
         try:
             spawned = self._launcher.spawn(
                 server.account,
                 "tmux",
-                [*args, *READ_ONLY] if read_only else args,
+                args,
                 cwd=server.account.home,
                 env=TERMINAL_ENV,
                 pty=True,
@@ -80,17 +83,14 @@ class LauncherTerminals:
         message on the screen and exit): list-panes, not display-message, which falls back to
         the current window when the target is missing. In the same call the window is sized
         to the smallest of its clients (a watcher's size does not count), so two people typing
-        on a laptop and a phone both see all of it, and one alone has it at their size; and
-        its session takes the mouse, so a browser's wheel scrolls tmux's history (copy mode)
-        rather than sending arrow keys to the program."""
+        on a laptop and a phone both see all of it, and one alone has it at their size."""
         found = ("list-panes", "-t", target, "-F", "#{window_id}")
         smallest = ("set-option", "-w", "-t", target, "window-size", "smallest")
-        mouse = ("set-option", "-t", target, "mouse", "on")
         try:
             result = self._launcher.run(
                 server.account,
                 "tmux",
-                ["-S", server.socket, *found, ";", *smallest, ";", *mouse],
+                ["-S", server.socket, *found, ";", *smallest],
                 cwd="/",
                 timeout=self._timeout,
             )
@@ -108,6 +108,27 @@ class LauncherTerminals:
             raise NotFound(f"{what} is not running")
         message = result.stderr.decode(errors="replace").strip().splitlines() or ["no message"]
         raise TmuxCommandFailed(f"tmux failed on {what}: {message[0][:200]}")
+
+
+def _own_view(session: str, window: str, read_only: bool) -> list[str]:
+    """The client's commands: a tmux session of its own grouped with the window's (the same
+    windows, its own current one), on that window, then attached. Attaching to the window's
+    session itself would make the window that session's current one for every other client
+    of it: a second terminal on another window of the project, the user's own ssh attach.
+    The group session takes the mouse (a browser's wheel scrolls tmux's history, in copy
+    mode, rather than sending arrow keys to the program) and goes away with its client
+    (destroy-unattached). Its name is no project's (`aiops-term-...`), so the listing and the
+    resync leave it alone."""
+    group = f"{GROUP_PREFIX}{secrets.token_hex(6)}"
+    # After new-session, the commands of the same line act on the new session (tmux resolves
+    # a `-t =name` of a later command before the session exists, so none is given).
+    return [
+        "new-session", "-d", "-t", session_target(session), "-s", group, ";",
+        "set-option", "mouse", "on", ";",
+        "select-window", "-t", f":={tmux_name(window, field='window')}", ";",
+        "attach-session", *(READ_ONLY if read_only else ()), ";",
+        "set-option", "destroy-unattached", "on",
+    ]  # fmt: skip
 
 
 class LauncherTerminalClient:
