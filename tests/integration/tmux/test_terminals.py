@@ -178,16 +178,15 @@ def test_the_window_follows_the_clients_size(
 
     screen = attach(terminals, clients, server, window, cols=101, rows=30)
     screen.wait_for("marker-ready")
-    screen.type(b"\r")
-    wait_for_output(sessions, account, window, "cols[101]")
-    screen.client.resize(133, 40)
 
-    def asked() -> bool:  # tmux resizes the pane a moment after the window
+    def asked(cols: int) -> bool:  # tmux resizes the pane a moment after the client's size
         screen.type(b"\r")
         time.sleep(0.1)
-        return "cols[133]" in sessions.capture(server, window.session, window.window)
+        return f"cols[{cols}]" in sessions.capture(server, window.session, window.window)
 
-    wait_for(asked, "the pane to take the new width")
+    wait_for(lambda: asked(101), "the pane to take the client's width")
+    screen.client.resize(133, 40)
+    wait_for(lambda: asked(133), "the pane to take the new width")
     screen.wait_for("cols[133]")
 
 
