@@ -199,22 +199,27 @@ class LauncherTmuxSessions:
             raise _failure(result, args[0])
 
     def _tmux(self, server: TmuxServer, *args: str, timeout: float | None = None) -> Completed:
-        """`tmux -S <socket> args` as the server's account (AccountRefused when aiops may not
-        act as it)."""
-        timeout = timeout or self._timeout
-        try:
-            result = self._launcher.run(
-                server.account, "tmux", ["-S", server.socket, *args], cwd="/", timeout=timeout
-            )
-        except ActFailed as failed:
-            raise TmuxCommandFailed(
-                f"tmux could not run as {server.account.name}: {failed.message}"
-            ) from None
-        if result.timed_out:
-            raise TmuxCommandFailed(
-                f"the tmux server at {server.socket} did not answer within {timeout:g} s"
-            )
-        return result
+        return run_tmux(self._launcher, server, args, timeout or self._timeout)
+
+
+def run_tmux(
+    launcher: AccountLauncher, server: TmuxServer, args: Sequence[str], timeout: float
+) -> Completed:
+    """`tmux -S <socket> args` as the server's account (AccountRefused when aiops may not act
+    as it); TmuxCommandFailed when it cannot run or does not answer in time."""
+    try:
+        result = launcher.run(
+            server.account, "tmux", ["-S", server.socket, *args], cwd="/", timeout=timeout
+        )
+    except ActFailed as failed:
+        raise TmuxCommandFailed(
+            f"tmux could not run as {server.account.name}: {failed.message}"
+        ) from None
+    if result.timed_out:
+        raise TmuxCommandFailed(
+            f"the tmux server at {server.socket} did not answer within {timeout:g} s"
+        )
+    return result
 
 
 def _checked(server: TmuxServer) -> TmuxServer:

@@ -23,7 +23,12 @@ import termios
 
 from aiops.adapters.launching import AccountLauncher, ActFailed, LauncherUnavailable, Spawned
 from aiops.adapters.tmux.commands import session_target, window_target
-from aiops.adapters.tmux.launcher_sessions import TmuxCommandFailed, _checked, _is_missing
+from aiops.adapters.tmux.launcher_sessions import (
+    TmuxCommandFailed,
+    _checked,
+    _failure,
+    run_tmux,
+)
 from aiops.domain.errors import NotFound, ValidationError
 from aiops.domain.model.sessions import tmux_name
 from aiops.ports.terminals import TerminalClient
@@ -86,28 +91,12 @@ class LauncherTerminals:
         on a laptop and a phone both see all of it, and one alone has it at their size."""
         found = ("list-panes", "-t", target, "-F", "#{window_id}")
         smallest = ("set-option", "-w", "-t", target, "window-size", "smallest")
-        try:
-            result = self._launcher.run(
-                server.account,
-                "tmux",
-                ["-S", server.socket, *found, ";", *smallest],
-                cwd="/",
-                timeout=self._timeout,
-            )
-        except ActFailed as failed:
-            raise TmuxCommandFailed(
-                f"tmux could not run as {server.account.name}: {failed.message}"
-            ) from None
-        if result.timed_out:
-            raise TmuxCommandFailed(
-                f"the tmux server at {server.socket} did not answer within {self._timeout:g} s"
-            )
+        result = run_tmux(self._launcher, server, [*found, ";", *smallest], self._timeout)
         if result.stdout.startswith(b"@"):  # printed: the window is there, whatever a hook did
             return
-        if _is_missing(result.stderr) or result.returncode == 0:
+        if result.returncode == 0:  # nothing printed: no such window
             raise NotFound(f"{what} is not running")
-        message = result.stderr.decode(errors="replace").strip().splitlines() or ["no message"]
-        raise TmuxCommandFailed(f"tmux failed on {what}: {message[0][:200]}")
+        raise _failure(result, what)
 
 
 def _own_view(session: str, window: str, read_only: bool) -> list[str]:
