@@ -37,6 +37,7 @@ def test_ssh_argv_pins_key_host_keys_and_batch_mode() -> None:
         "ssh", "-x",
         "-i", "/scratch/aiops-git-1/key", "-o", "IdentitiesOnly=yes",
         "-o", "BatchMode=yes",
+        "-o", "ConnectTimeout=15",
         "-o", "UserKnownHostsFile=/scratch/aiops-git-1/known_hosts",
         "-o", "StrictHostKeyChecking=yes",
     ]  # fmt: skip

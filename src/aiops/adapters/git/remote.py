@@ -51,9 +51,14 @@ def refuse_option(url: str) -> None:
         raise RemoteFailed(f"refusing the remote {url!r}")
 
 
+# A host that drops the connection would hold a clone (and the request that asked for it) for
+# the kernel's two minutes of SYN retries; a git server that answers does so within seconds.
+SSH_CONNECT_TIMEOUT = 15
+
+
 def ssh_argv(*, key_path: str | None, known_hosts: Path, accept_new_host_keys: bool) -> list[str]:
     """The ssh command git runs (it appends port, host and command): our key only, no
-    prompts, host keys checked against our file."""
+    prompts, a bounded wait for the host, host keys checked against our file."""
     argv = ["ssh", "-x"]
     if key_path is not None:
         argv += ["-i", key_path, "-o", "IdentitiesOnly=yes"]
@@ -61,6 +66,8 @@ def ssh_argv(*, key_path: str | None, known_hosts: Path, accept_new_host_keys: b
         *argv,
         "-o",
         "BatchMode=yes",
+        "-o",
+        f"ConnectTimeout={SSH_CONNECT_TIMEOUT}",
         "-o",
         f"UserKnownHostsFile={known_hosts}",
         "-o",
