@@ -125,6 +125,7 @@ all: sync migrate seed start-dev  ## set up, migrate, seed, and serve with auto 
 bench: sync-dev  ## the benchmarks (figures for docs/performance.md)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/cli_startup.py
+	$(BIN)/python bench/agent_event.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/git_status.py
 	$(BIN)/python bench/git_scale.py
@@ -132,12 +133,18 @@ bench: sync-dev  ## the benchmarks (figures for docs/performance.md)
 	$(BIN)/python bench/trackers.py
 	$(BIN)/python bench/issues.py
 	$(BIN)/python bench/sessions.py
+	$(BIN)/python bench/issue_work.py
 	$(BIN)/python bench/terminal.py
 	$(BIN)/python bench/resync.py
 	$(BIN)/python bench/jobs.py
 	$(BIN)/python bench/automation_stream.py
 	$(BIN)/python bench/ansible.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/live_status.py --postgres
+	$(BIN)/python bench/agent_events.py
+	$(BIN)/python bench/agent_status.py
+	$(BIN)/python bench/pr_loop.py
+	$(BIN)/python bench/metrics.py
 
 clean:  ## remove the virtualenv and caches (keeps instance/)
 	rm -rf .venv .tools web/node_modules src/aiops/entrypoints/http/static/vendor .mypy_cache .ruff_cache .pytest_cache .hypothesis

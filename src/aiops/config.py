@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import sys
 import typing
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +28,9 @@ OWASP_ARGON2_MIN_MEMORY_KIB = 19 * 1024
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _ACCOUNT = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 PREFIX = "AIOPS_"
+
+
+MIN_TOKEN_LENGTH = 24  # a bearer token guessed over the network: 24 random characters or more
 
 
 def default_ansible_dir() -> Path:
@@ -81,6 +85,19 @@ def _by(rule: Callable[[Any], Any]) -> Check:
     return check
 
 
+def default_hook_command() -> str:
+    """The running `aiops` executable (absolute), what the tools' hooks call back: argv[0] when
+    it is `aiops`, else the one beside this Python (a virtualenv's bin/)."""
+    started = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if started is not None and started.name == "aiops" and started.is_file():
+        return str(started.absolute())
+    return str(Path(sys.executable).absolute().with_name("aiops"))
+
+
+def _hook_command(value: str | None) -> str:
+    return default_hook_command() if value in ("", None) else str(value)
+
+
 def _ansible_dir(value: Path | str | None) -> Path:
     return default_ansible_dir() if value in ("", None) else Path(value)
 
@@ -120,8 +137,20 @@ def _not_empty(value: str) -> None:
         raise ValueError("must not be empty")
 
 
+def _token(value: SecretStr | None) -> None:
+    if value is not None and len(value.get_secret_value()) < MIN_TOKEN_LENGTH:
+        raise ValueError(
+            f"must be at least {MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 32)"
+        )
+
+
 def _absolute(value: Path) -> None:
     if not value.is_absolute():
+        raise ValueError("must be an absolute path")
+
+
+def _absolute_text(value: str) -> None:
+    if not value.startswith("/"):
         raise ValueError("must be an absolute path")
 
 
@@ -185,7 +214,13 @@ class Settings:
     agent_context_max_bytes: int = field(default=32 * 1024, validator=_range(ge=1024, le=4 << 20))
     # a browser terminal with no input and no output for this long is closed (issue 17)
     terminal_idle_minutes: float = field(default=60, validator=_range(gt=0, le=7 * 24 * 60))
+    # the server looks at the live sessions' panes this often (issue 18); 0: never
+    session_refresh_seconds: float = field(default=5, validator=_range(ge=0, le=3600))
     ssh_host: str = ""  # in the attach command shown for a session; empty: this host's name
+    # Agent events (issue 18): the unix socket the server listens on for the sessions' hook
+    # commands (empty: none) and the server's base URL as agents reach it (empty: not given)
+    event_socket: str = field(default="", validator=_pattern(r"|/[^\x00]{1,100}"))
+    url: str = field(default="", validator=_pattern(r"|https?://[^\s/?#]+(/[^\s?#]*)?"))
     # Privilege separation: the one root process (the launcher), its socket and its peer.
     launcher_socket: Path | None = None  # None: <instance>/launcher.sock
     service_user: str = field(default="aiops", validator=_pattern(r"[a-z_][a-z0-9_-]{0,31}"))
@@ -210,6 +245,24 @@ class Settings:
     ansible_artifacts_keep: int = field(default=50, validator=_range(ge=1, le=100_000))
     # seconds without a heartbeat before another host's run counts as lost (beats: a quarter)
     run_lost_after: int = field(default=120, validator=_range(ge=20, le=86400))
+    # bearer token for GET /metrics; None: /metrics answers loopback clients only
+    metrics_token: SecretStr | None = field(default=None, validator=_by(_token))
+
+    # what the AI tools' hooks run (`<it> agent-event --tool ...`, issue 18): an absolute path
+    hook_command: str = field(
+        factory=default_hook_command, converter=_hook_command, validator=_by(_absolute_text)
+    )
+    # notifications (issue 18): the web server's delivery thread, woken when one is queued
+    notify_in_process: bool = True
+    # seconds between the delivery thread's looks for retries and others' deliveries
+    notify_poll: float = field(default=5.0, validator=_range(gt=0, le=3600))
+    # tries of one delivery before it is failed (backoff 5 s, 15 s, 45 s, ... 10 min)
+    notify_max_attempts: int = field(default=5, validator=_range(ge=1, le=50))
+    # deliveries tried per target and minute; the rest wait their turn
+    notify_per_minute: int = field(default=10, validator=_range(ge=1, le=1000))
+    # the issue-to-PR loop (issue 19): seconds between `aiops serve`'s runs of the due loop
+    # steps (it also runs them at once when woken); 0: no loop thread (the pr-loop job runs them)
+    pr_loop_poll_seconds: float = field(default=2.0, validator=_range(ge=0, le=3600))
 
     def __attrs_post_init__(self) -> None:
         if not self.database_url:
@@ -304,5 +357,5 @@ def _field_types() -> dict[str, Any]:
 
 def _problem(name: str, value: Any, message: str) -> str:
     variable = PREFIX + name.upper()
-    hidden = isinstance(value, dict) or "secret" in name
+    hidden = isinstance(value, dict | SecretStr) or "secret" in name or "token" in name
     return variable + ": " + message + ("" if hidden else f" (got {str(value)[:60]!r})")

@@ -32,6 +32,7 @@ AIOPS = str(Path(sys.executable).with_name("aiops"))
 OUTPUT = Path(__file__).parent / "output"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the tests' ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under pytest-xdist (`make test`) the browser tests share one worker: one Chromium, and
     each module's server started once."""
@@ -39,6 +40,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+@pytest.fixture(autouse=True)
+def _grouped(request: pytest.FixtureRequest) -> None:
+    """Fails a browser test that xdist's `--dist loadgroup` did not put in the group (it once
+    silently stopped grouping: pytest 9.2 with xdist 3.8), instead of the module's later tests
+    failing on another worker without the state the earlier ones made."""
+    if getattr(request.config.option, "loadgroup", False):
+        assert request.node.nodeid.endswith("@browser"), request.node.nodeid
 
 
 @attrs.frozen

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -215,10 +216,15 @@ def view(session_id: int) -> SimpleNamespace:
         linux_user="someone",
         project_id=1,
         issue_id=None,
+        status=SimpleNamespace(value="working"),
+        status_since=None,
+        status_source=SimpleNamespace(value="pane"),
+        started_at=datetime(2026, 12, 3, 9, 0, tzinfo=UTC),
+        shared=False,
     )
     return SimpleNamespace(
         session=session,
-        status=SimpleNamespace(value="running"),
+        status=session.status,
         attach="tmux attach",
         last_activity=None,
     )
@@ -256,7 +262,7 @@ async def sessions_page(request: Request) -> Response:
 
 
 async def pane(_request: Request) -> Response:
-    return PlainTextResponse("the pane, read-only", headers={"X-Session-Status": "running"})
+    return PlainTextResponse("the pane, read-only", headers={"X-Session-Status": "working"})
 
 
 def app_for(double: TerminalDouble) -> ASGIApp:

@@ -105,6 +105,16 @@ def create_project(page: Any, live_server: LiveServer, remote: Path) -> None:
     assert "Project Web created." in page.inner_text("main")
 
 
+def launch_shell(page: Any, live_server: LiveServer) -> int:
+    """The Sessions page's launch form: a shell in Web; the new session's id (its page is open)."""
+    page.goto(live_server.base_url + "/sessions")
+    page.select_option("form.launch select[name=project]", label="Web")
+    page.select_option("form.launch select[name=tool]", "shell")
+    page.click("form.launch button[type=submit]")
+    page.wait_for_url(f"{live_server.base_url}/sessions/*")
+    return int(page.url.rsplit("/", 1)[1])
+
+
 def pane_text(page: Any) -> str:
     return str(page.locator("pre#pane").text_content() or "")
 
@@ -125,11 +135,7 @@ def test_the_pane_view_follows_the_tool_live(
     trusting(place.account, remote)
     create_project(page, live_server, remote)
 
-    page.goto(live_server.base_url + "/sessions")
-    page.select_option("form.launch select[name=project]", label="Web")
-    page.select_option("form.launch select[name=tool]", "shell")
-    page.click("form.launch button[type=submit]")
-    page.wait_for_url(f"{live_server.base_url}/sessions/*")
+    launch_shell(page, live_server)
     session_url = page.url
     assert "shell launched in" in page.inner_text("main")
     assert place.account.name in page.inner_text("main")
@@ -146,7 +152,7 @@ def test_the_pane_view_follows_the_tool_live(
     assert page.url == session_url
     assert goal not in first
     assert last_tick(later) >= last_tick(first) + 4
-    assert page.inner_text("#session-status") in ("running", "waiting", "idle")
+    assert page.inner_text("#session-status") in ("working", "waiting", "idle")
 
     page.on("dialog", lambda dialog: dialog.accept())  # the Stop button asks first
     page.click("form[action$='/stop'] button")

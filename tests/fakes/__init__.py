@@ -12,6 +12,13 @@ from tests.fakes.job_worker import FakeJobWorker, FakeStop
 from tests.fakes.key_store import FakeKeyFile, FakeKeyStore
 from tests.fakes.linux_users import FakeLinuxUsers
 from tests.fakes.locks import FakeLocks
+from tests.fakes.notifications import (
+    CountingWakeup,
+    FakeDeliveryQueue,
+    FakeNotificationTargets,
+    FakeNotifier,
+)
+from tests.fakes.operation_counts import FakeOperationCounts, FakeRateLimitHeadroom
 from tests.fakes.remote_hosts import FakeRemoteHosts
 from tests.fakes.run_recording import FakeRunRecorders, FakeRunRecording
 from tests.fakes.terminals import FakeTerminalClient, FakeTerminals
@@ -40,6 +47,7 @@ from tests.fakes.unit_of_work import (
 )
 
 __all__ = [
+    "CountingWakeup",
     "FakeAgentContextFiles",
     "FakeAgentSessionRepository",
     "FakeApiTokenRepository",
@@ -49,6 +57,7 @@ __all__ = [
     "FakeClock",
     "FakeClone",
     "FakeCredentialStore",
+    "FakeDeliveryQueue",
     "FakeGitWorkspaces",
     "FakeGitWorktrees",
     "FakeIdentityRepository",
@@ -63,10 +72,14 @@ __all__ = [
     "FakeLocks",
     "FakeLoginFailureLog",
     "FakeMembershipRepository",
+    "FakeNotificationTargets",
+    "FakeNotifier",
+    "FakeOperationCounts",
     "FakePasswordHasher",
     "FakePlaybookCatalogue",
     "FakePlaybookRunner",
     "FakeProjectRepository",
+    "FakeRateLimitHeadroom",
     "FakeRemoteHosts",
     "FakeRunRecorders",
     "FakeRunRecording",

@@ -80,6 +80,7 @@ class FakeGitWorkspaces:
         self.acted_as: dict[Path, set[str | None]] = {}
         self.shapes: dict[Path, CloneShape] = {}  # how each clone was made
         self.unsafe: set[Path] = set()
+        self.subjects: dict[str, str] = {}  # commit id -> its message
         self._commits = 0
 
     def commit(self, path: Path, message: str = "work") -> str:
@@ -88,6 +89,7 @@ class FakeGitWorkspaces:
         self._commits += 1
         sha = f"{message}-{self._commits}"
         clone.branches[clone.current].append(sha)
+        self.subjects[sha] = message
         return sha
 
     def _remote(self, url: str, access: RemoteAccess) -> dict[str, list[str]]:
@@ -282,11 +284,14 @@ class FakeGitWorkspaces:
 class FakeGitWorktrees:
     """Worktrees of the fake's clones: each one a clone of its own at its path (so the fake's
     status, commits and dirt work in it), on its branch. `removed` records the removals as
-    (path, force); a removal keeps the branch in the main clone."""
+    (path, force); a removal keeps the branch in the main clone. `excluded` records, per main
+    clone's path, the patterns of its `info/exclude` (which all its worktrees share)."""
 
     def __init__(self, git: FakeGitWorkspaces) -> None:
         self.git = git
         self.removed: list[tuple[Path, bool]] = []
+        self.excluded: dict[Path, list[str]] = {}
+        self.unsafe_exclude = False  # info/exclude is a link: exclude() refuses
 
     def add(
         self,
@@ -327,6 +332,22 @@ class FakeGitWorktrees:
         pushed = {c for history in clone.remote.values() for c in history}
         unpushed = [c for c in clone.branches[clone.current] if c not in pushed]
         return Losses(files=tuple(sorted(clone.dirty | clone.untracked)), commits=tuple(unpushed))
+
+    def commits_ahead(self, tree: WorkTree, base: str) -> tuple[str, ...]:
+        clone = self.git._clone(tree)
+        theirs = self.git._history(clone, base)
+        ours = [c for c in clone.branches[clone.current] if c not in theirs]
+        return tuple(f"{c} {self.git.subjects.get(c, c)}" for c in reversed(ours))
+
+    def exclude(self, main: WorkTree, pattern: str) -> None:
+        self.git._clone(main)
+        if self.unsafe_exclude:
+            raise UnsafeWorkspace(f"{main.path}/.git/info/exclude is a symbolic link")
+        if not pattern.strip() or not pattern.isprintable():
+            raise ValidationError("pattern", "must be one printable line")
+        patterns = self.excluded.setdefault(main.path, [])
+        if pattern not in patterns:
+            patterns.append(pattern)
 
     def remove(self, main: WorkTree, tree: WorkTree, *, force: bool) -> None:
         source = self.git._clone(main)

@@ -19,8 +19,10 @@ from aiops.domain.model.auth import ApiToken
 from aiops.domain.model.automation import AutomationRun, RunEvent
 from aiops.domain.model.identities import SshIdentity
 from aiops.domain.model.jobs import Job, JobOutcome
+from aiops.domain.model.notifications import Delivery, NotificationTarget
 from aiops.domain.model.projects import Project
-from aiops.domain.model.sessions import AgentSession, AgentStatus
+from aiops.domain.model.pull_requests import LoopStep, PullRequest
+from aiops.domain.model.sessions import AgentEvent, AgentSession, AgentStatus
 from aiops.domain.model.tenants import Membership, Tenant
 from aiops.domain.model.trackers import (
     Issue,
@@ -30,7 +32,9 @@ from aiops.domain.model.trackers import (
 )
 from aiops.domain.model.users import User
 from aiops.domain.model.worktrees import Worktree
-from aiops.ports.unit_of_work import AuditQuery, IssueQuery, SealedSecret
+from aiops.ports.unit_of_work import AuditQuery, IssueQuery, SealedSecret, SessionChanges
+from tests.fakes.notifications import FakeDeliveryQueue, FakeNotificationTargets
+from tests.fakes.pull_requests import FakeLoopSteps, FakePullRequests
 
 
 @attrs.define
@@ -52,10 +56,15 @@ class State:
     webhook_bodies: dict[tuple[int, str], datetime] = attrs.field(factory=dict)  # body digests
     secret_probe: str | None = None
     agent_sessions: dict[int, AgentSession] = attrs.field(factory=dict)
+    agent_events: list[AgentEvent] = attrs.field(factory=list)
     jobs: dict[int, Job] = attrs.field(factory=dict)
     automation_runs: dict[int, AutomationRun] = attrs.field(factory=dict)
     run_events: dict[tuple[int, int], RunEvent] = attrs.field(factory=dict)
     worktrees: dict[int, Worktree] = attrs.field(factory=dict)
+    notification_targets: dict[int, NotificationTarget] = attrs.field(factory=dict)
+    notice_deliveries: dict[int, Delivery] = attrs.field(factory=dict)
+    pull_requests: dict[int, PullRequest] = attrs.field(factory=dict)
+    loop_steps: dict[int, LoopStep] = attrs.field(factory=dict)
     next_id: int = 1
 
     def copy(self) -> State:
@@ -75,9 +84,14 @@ class State:
             webhook_bodies=dict(self.webhook_bodies),
             secret_probe=self.secret_probe,
             agent_sessions=dict(self.agent_sessions),
+            agent_events=list(self.agent_events),
             jobs=dict(self.jobs),
             automation_runs=dict(self.automation_runs),
             run_events=dict(self.run_events),
+            notification_targets=dict(self.notification_targets),
+            notice_deliveries=dict(self.notice_deliveries),
+            pull_requests=dict(self.pull_requests),
+            loop_steps=dict(self.loop_steps),
             worktrees=dict(self.worktrees),
             next_id=self.next_id,
         )
@@ -408,6 +422,10 @@ class FakeAgentSessionRepository(_Repo):
     def get(self, session_id: int) -> AgentSession | None:
         return self._s.agent_sessions.get(session_id)
 
+    def delete(self, session_id: int) -> None:
+        self._s.agent_sessions.pop(session_id, None)
+        self._s.agent_events[:] = [e for e in self._s.agent_events if e.session_id != session_id]
+
     def list(
         self,
         *,
@@ -422,6 +440,50 @@ class FakeAgentSessionRepository(_Repo):
             and (user_id is None or s.user_id == user_id)
             and not (live and s.status is AgentStatus.EXITED)
         ]
+
+    def changes_marker(self) -> SessionChanges:
+        live = self.list(live=True)
+        since = [s.status_since for s in live if s.status_since is not None]
+        return SessionChanges(
+            last_event_id=max((e.id or 0 for e in self._s.agent_events), default=0),
+            last_session_id=max((s.id or 0 for s in live), default=0),
+            by_status=tuple(
+                sum(1 for s in live if s.status is status)
+                for status in AgentStatus
+                if status is not AgentStatus.EXITED
+            ),
+            shared=sum(1 for s in live if s.shared),
+            last_status_since=max(since, default=None),
+        )
+
+
+class FakeAgentEventRepository(_Repo):
+    def add(self, event: AgentEvent) -> bool:
+        if event.session_id not in self._s.agent_sessions:
+            raise NotFound(f"session {event.session_id} does not exist")
+        if event.event_id is not None and any(
+            (e.session_id, e.event_id) == (event.session_id, event.event_id)
+            for e in self._s.agent_events
+        ):
+            return False
+        self._s.agent_events.append(attrs.evolve(event, id=self._s.new_id()))
+        return True
+
+    def seen(self, keys: Collection[tuple[int, str]]) -> set[tuple[int, str]]:
+        stored = {(e.session_id, e.event_id) for e in self._s.agent_events}
+        return {key for key in keys if key in stored}
+
+    def add_many(self, events: Sequence[AgentEvent]) -> bool:
+        keys = [(e.session_id, e.event_id) for e in events if e.event_id is not None]
+        if len(set(keys)) != len(keys) or self.seen([(s, i) for s, i in keys if i]):
+            return False
+        for event in events:
+            self.add(event)
+        return True
+
+    def list(self, session_id: int, limit: int = 100) -> Sequence[AgentEvent]:
+        mine = [e for e in self._s.agent_events if e.session_id == session_id]
+        return mine[::-1][:limit]
 
 
 class FakeWorktreeRepository(_Repo):
@@ -642,12 +704,21 @@ class FakeSealedSecretStore(_Repo):
             found.append(SealedSecret("tracker token", c.id, c.token_sealed))
             if c.webhook_secret_sealed is not None:
                 found.append(SealedSecret("tracker webhook secret", c.id, c.webhook_secret_sealed))
+        found += [
+            SealedSecret("notification url", n.id, n.url_sealed)
+            for n in self._s.notification_targets.values()
+            if n.id is not None
+        ]
         return found
 
     def replace(self, secret: SealedSecret, sealed: str) -> None:
         if secret.kind == "project https token":
             project = self._s.projects[secret.owner_id]
             self._s.projects[secret.owner_id] = attrs.evolve(project, https_token_sealed=sealed)
+            return
+        if secret.kind == "notification url":
+            target = self._s.notification_targets[secret.owner_id]
+            self._s.notification_targets[secret.owner_id] = attrs.evolve(target, url_sealed=sealed)
             return
         connection = self._s.trackers[secret.owner_id]
         field = "token_sealed" if secret.kind == "tracker token" else "webhook_secret_sealed"
@@ -746,12 +817,17 @@ class FakeUnitOfWork:
         self.webhook_deliveries = FakeWebhookDeliveryLog(self._work)
         self.sealed_secrets = FakeSealedSecretStore(self._work)
         self.agent_sessions = FakeAgentSessionRepository(self._work)
+        self.agent_events = FakeAgentEventRepository(self._work)
         self.jobs = FakeJobRepository(self._work)
         self.automation_runs = FakeAutomationRunRepository(self._work)
         self.worktrees = FakeWorktreeRepository(self._work)
         self.audit = FakeAuditLog(self._work)
         self.api_tokens = FakeApiTokenRepository(self._work)
         self.login_failures = FakeLoginFailureLog(self._work)
+        self.notification_targets = FakeNotificationTargets(self._work)
+        self.notice_deliveries = FakeDeliveryQueue(self._work)
+        self.pull_requests = FakePullRequests(self._work)
+        self.loop_steps = FakeLoopSteps(self._work)
         return self
 
     def __exit__(

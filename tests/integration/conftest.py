@@ -202,6 +202,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         argon2_time_cost=2,
         argon2_memory_kib=19 * 1024,
         argon2_parallelism=1,
+        session_refresh_seconds=0,  # the server's pane refresh: tests that want it turn it on
     )
 
 

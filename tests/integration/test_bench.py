@@ -141,3 +141,21 @@ def test_the_terminal_benchmark_measures_each_figure_beside_its_baseline(tmp_pat
     assert [type(r["passed"]) for r in rows] == [bool] * 3
     assert "| keystroke to echo on screen, Chromium (20 keys) |" in result.stdout
     assert "| 50 idle open terminals, 10 s |" in result.stdout
+
+
+@pytest.mark.serial  # wall times
+def test_the_agent_events_benchmark_counts_every_event_back(tmp_path: Path) -> None:
+    output = tmp_path / "events.json"
+
+    result = subprocess.run(
+        [sys.executable, str(BENCH.parent / "agent_events.py"), "--events", "300",
+         "--sessions", "5", "--output", str(output)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    figures = json.loads(output.read_text())
+    assert figures["socket"]["accepted"] == figures["socket"]["sent"] == 300
+    assert figures["http"]["accepted"] == figures["http"]["sent"] == 150
+    assert figures["stored"]["total"] == 450
+    assert figures["visible_through_api"]["p95_ms"] > 0

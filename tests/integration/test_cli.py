@@ -173,6 +173,8 @@ BAD_INPUT = {
     "duplicate user email": (["user", "create", "--email", "IVO@example.com", "--name", "X", "--username", "x"], "already exists"),
     "project in unknown tenant": (["project", "create", "--tenant", "ghost", "--slug", "p", "--name", "P"], "tenant 'ghost' does not exist"),
     "unknown project": (["project", "update", "999", "--name", "X"], "project 999 does not exist"),
+    "unknown session's history": (["session", "events", "999"], "session 999 does not exist"),
+    "unknown notification event": (["notifications", "add", "--user-email", "ivo@example.com", "--url", "json://127.0.0.1:9/x", "--events", "sometimes"], "sometimes"),
     "seed without an admin email": (["seed"], "AIOPS_ADMIN_EMAIL"),
     "unknown clone filter": (["project", "update", "1", "--clone-filter", "tree:0"], "not a clone filter"),
     "negative clone depth": (["project", "update", "1", "--clone-depth", "-1"], "whole number"),

@@ -19,7 +19,7 @@ def _add_session(cli: Cli) -> int:
             "INSERT INTO agent_sessions (user_id, project_id, tool, linux_user, tmux_socket,"
             " tmux_session, tmux_window, status, started_at)"
             " VALUES (?, ?, 'shell', 'ivo', '/tmp/tmux-1000/default', 'web-p1', 'ivo-shell',"
-            " 'running', '2026-12-03 10:00:00+00:00')",
+            " 'working', '2026-12-03 10:00:00+00:00')",
             (user_id, project_id),
         )
         assert cursor.lastrowid is not None

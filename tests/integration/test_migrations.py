@@ -108,3 +108,36 @@ def test_the_head_read_from_the_revision_files_is_alembics_head() -> None:
     config.set_main_option("script_location", str(migrations.script_location()))
 
     assert migrations.head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_0019_adds_the_loop_switches_off_and_its_downgrade_keeps_the_projects(
+    engine: Engine,
+) -> None:
+    migrations.upgrade(engine, "0018")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO tenants (id, slug, name, color) VALUES (1, 'acme', 'Acme', '#123456')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO projects (id, tenant_id, slug, name, default_branch) "
+                "VALUES (1, 1, 'web', 'Web', 'main')"
+            )
+        )
+
+    migrations.upgrade(engine, "0019")
+    assert {"pull_requests", "loop_steps"} <= tables(engine)
+    with engine.connect() as connection:
+        switches = connection.execute(
+            text("SELECT auto_pull_request, auto_review_to_agent FROM projects WHERE id = 1")
+        ).one()
+    assert tuple(switches) == (False, False)
+
+    migrations.downgrade(engine, "0018")
+    assert not {"pull_requests", "loop_steps"} & tables(engine)
+    columns = {column["name"] for column in inspect(engine).get_columns("projects")}
+    assert not {"auto_pull_request", "auto_review_to_agent"} & columns
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT slug FROM projects")).scalars().all() == ["web"]

@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from aiops.adapters.launcher.executor import in_child
@@ -27,6 +26,7 @@ from aiops.adapters.system_accounts import uid_min
 from tests.accounts import needs_root, open_folder, remove_account, throwaway_account
 from tests.integration.git.conftest import make_remote, trusting
 from tests.integration.test_cli import AIOPS, Cli
+from tests.serving import wait_until_healthy
 
 # One server for the module (it takes seconds to start), its tests in order on one worker;
 # the last one stops it.
@@ -100,15 +100,7 @@ def served() -> Iterator[Served]:
         env=cli.env, cwd=home, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, (home / "server.log").read_text()[-3000:]
-            time.sleep(0.1)
+        wait_until_healthy(f"http://127.0.0.1:{port}", home / "server.log")
         yield Served(cli, process, service)
     finally:
         if process.poll() is None:

@@ -28,6 +28,7 @@ FRAMEWORKS = {
     "psycopg",
     "cryptography",
     "stamina",
+    "prometheus_client",
 }
 # What each layer may not import from aiops itself.
 FORBIDDEN = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import PurePosixPath
+from typing import Any
 
 import attrs
 import pytest
@@ -45,6 +46,7 @@ from tests.fakes import (
     FakeTmuxSessions,
     FakeUnitOfWork,
 )
+from tests.fakes.agent_status import FakeAgentHooks, FakeSessionTokens
 from tests.integration.test_tracker_repositories import remote
 
 URL = "/srv/git/web.git"
@@ -94,7 +96,11 @@ class World:
             tools=tool_specs(tools.split(","), {}),
             workspace=workspaces,
             host="aiops.example.com",
+            event_socket="/run/aiops/events.sock",
+            url="http://127.0.0.1:8000",
         )
+        self.tokens = FakeSessionTokens()
+        self.hooks = FakeAgentHooks()
         tmux = {"uow": self.uow, "tmux": self.tmux, "linux_users": self.users}
         self.launch = LaunchSession(
             **tmux,
@@ -105,6 +111,8 @@ class World:
             credentials=lambda user_id, tool, account: (
                 {"CLAUDE_CODE_OAUTH_TOKEN": "canary-key"} if tool is Tool.CLAUDE else {}
             ),
+            tokens=self.tokens,
+            hooks=self.hooks,
         )
         refresh = RefreshSessions(**tmux, clock=self.clock, policy=policy)
         self.list = ListSessions(uow=self.uow, refresh=refresh)
@@ -165,11 +173,20 @@ def test_launch_starts_the_tool_in_the_projects_session_as_the_users_account(
     assert spec.account.name == "ivan"
     assert spec.cwd == "/home/ivan/workspace/web"
     assert spec.argv == ("claude",)
-    assert spec.env == {"CLAUDE_CONFIG_DIR": "/home/ivan/.claude"}
-    assert spec.secret_env == {"CLAUDE_CODE_OAUTH_TOKEN": "canary-key"}
+    assert spec.env == {
+        "CLAUDE_CONFIG_DIR": "/home/ivan/.claude",
+        "AIOPS_SESSION_ID": str(result.session.id),
+        "AIOPS_EVENT_SOCKET": "/run/aiops/events.sock",
+        "AIOPS_URL": "http://127.0.0.1:8000",
+    }
+    assert spec.secret_env == {
+        "CLAUDE_CODE_OAUTH_TOKEN": "canary-key",
+        "AIOPS_SESSION_TOKEN": f"token-{result.session.id}-ivan",
+    }
+    assert world.hooks.installed == [(Tool.CLAUDE, "ivan", "/home/ivan/.claude")]
     assert world.context == [(IVO, world.issue)]
     assert result.session.linux_user == "ivan"
-    assert result.session.status is AgentStatus.RUNNING
+    assert result.session.status is AgentStatus.WORKING
     assert "session.launched" in audit_actions(world.uow)
     assert "canary-key" not in repr(world.uow.committed.audit) + repr(result)
 
@@ -309,7 +326,7 @@ def test_listing_asks_each_server_once_and_derives_status_from_the_pane(world: W
     assert world.tmux.servers_asked == 1
     assert [(v.session.tool, v.status) for v in views] == [
         (Tool.CODEX, AgentStatus.WAITING),
-        (Tool.SHELL, AgentStatus.RUNNING),
+        (Tool.SHELL, AgentStatus.WORKING),
     ]
     assert views[0].attach == (
         f"ssh aiops.example.com -t tmux -S {SOCKET} attach -t web-p{world.web}:ivo-codex"
@@ -459,7 +476,123 @@ def test_a_server_that_cannot_be_read_leaves_its_sessions_as_recorded(world: Wor
     [view] = world.list(world.actor(IVO))
     report = resync()
 
-    assert view.status is AgentStatus.RUNNING
+    assert view.status is AgentStatus.WORKING
     assert world.uow.committed.agent_sessions[session.id or 0].ended_at is None
     assert report.recreated == ()  # its window may be there: nothing is started twice
     assert len(world.tmux.launched) == 1
+
+
+def test_a_launch_that_tmux_refuses_leaves_no_record(world: World) -> None:
+    world.tmux.refused.add("ivan")
+
+    with pytest.raises(SessionRefused):
+        world.launch(world.cmd())
+
+    assert world.uow.committed.agent_sessions == {}
+    assert world.tokens.issued  # the record existed (its id went into the env) and was forgotten
+
+
+def test_a_hook_configuration_that_cannot_be_written_fails_the_launch_without_a_record(
+    world: World,
+) -> None:
+    world.launch._hooks = FakeAgentHooks(broken=True)
+
+    with pytest.raises(SessionRefused, match="not JSON"):
+        world.launch(world.cmd(tool="claude"))
+
+    assert world.uow.committed.agent_sessions == {}
+    assert world.tmux.launched == []
+
+
+def test_a_focused_window_keeps_its_first_record_and_token(world: World) -> None:
+    first = world.launch(world.cmd())
+    again = world.launch(world.cmd())
+
+    assert again.session.id == first.session.id
+    assert list(world.uow.committed.agent_sessions) == [first.session.id]
+    [spec] = world.tmux.launched
+    assert spec.secret_env["AIOPS_SESSION_TOKEN"] == f"token-{first.session.id}-ivan"
+
+
+def test_a_shell_gets_its_session_env_but_no_hooks(world: World) -> None:
+    result = world.launch(world.cmd(tool="shell"))
+
+    [spec] = world.tmux.launched
+    assert spec.env["AIOPS_SESSION_ID"] == str(result.session.id)
+    assert world.hooks.installed == []
+
+
+def test_pane_transitions_are_stored_in_the_history(world: World) -> None:
+    launched = world.launch(world.cmd())
+    world.clock.advance(seconds=10)
+
+    [view] = world.list(world.actor(IVO))
+
+    assert view.status is AgentStatus.WAITING
+    assert view.session.status_since == world.clock.now()
+    with world.uow as uow:
+        [event] = uow.agent_events.list(launched.session.id or 0)
+    assert (event.event, event.status, event.source.value) == ("pane", AgentStatus.WAITING, "pane")
+
+
+def test_the_pane_never_overrides_a_hook_status_while_the_tool_is_in_front(world: World) -> None:
+    from aiops.domain.model.sessions import StatusSource
+
+    launched = world.launch(world.cmd())
+    hooked = attrs.evolve(
+        launched.session, status=AgentStatus.FINISHED, status_source=StatusSource.HOOK
+    )
+    with world.uow as uow:
+        uow.agent_sessions.update(hooked)
+        uow.commit()
+    world.clock.advance(seconds=10)
+
+    [view] = world.list(world.actor(IVO))
+    assert (view.status, view.session.status_source) == (AgentStatus.FINISHED, StatusSource.HOOK)
+
+    window = launched.session
+    world.tmux.set(SOCKET, window.tmux_session, window.tmux_window, foreground="bash")
+    [view] = world.list(world.actor(IVO))
+    assert (view.status, view.session.status_source) == (AgentStatus.IDLE, StatusSource.PANE)
+
+
+def test_stopping_a_session_records_its_exit_in_the_history(world: World) -> None:
+    launched = world.launch(world.cmd())
+    world.clock.advance(seconds=1)
+
+    world.stop(launched.session.id or 0, world.actor(IVO))
+
+    with world.uow as uow:
+        [event] = uow.agent_events.list(launched.session.id or 0)
+        stopped = uow.agent_sessions.get(launched.session.id or 0)
+    assert event.status is AgentStatus.EXITED
+    assert stopped is not None
+    assert stopped.status_since == world.clock.now()
+
+
+def test_a_hook_event_that_lands_while_tmux_is_read_is_not_overwritten(world: World) -> None:
+    from aiops.domain.model.sessions import StatusSource
+
+    launched = world.launch(world.cmd())
+    world.clock.advance(seconds=10)  # the pane alone would now say waiting
+    real_windows = world.tmux.windows
+
+    def windows_while_a_hook_lands(servers: Any) -> Any:
+        with world.uow as uow:  # the hook's transaction commits meanwhile
+            hooked = attrs.evolve(
+                launched.session,
+                status=AgentStatus.FINISHED,
+                status_source=StatusSource.HOOK,
+                status_since=world.clock.now(),
+            )
+            uow.agent_sessions.update(hooked)
+            uow.commit()
+        return real_windows(servers)
+
+    world.tmux.windows = windows_while_a_hook_lands  # type: ignore[method-assign]
+
+    [view] = world.list(world.actor(IVO))
+
+    stored = world.uow.committed.agent_sessions[launched.session.id or 0]
+    assert (stored.status, stored.status_source) == (AgentStatus.FINISHED, StatusSource.HOOK)
+    assert view.status is AgentStatus.FINISHED

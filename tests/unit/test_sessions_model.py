@@ -68,7 +68,7 @@ def test_tool_specs_are_argv_lists_with_safe_config_folders() -> None:
     ("alive", "foreground", "quiet", "expected"),
     [
         (False, "codex", 0, AgentStatus.EXITED),
-        (True, "node", 1, AgentStatus.RUNNING),
+        (True, "node", 1, AgentStatus.WORKING),
         (True, "node", 60, AgentStatus.WAITING),
         (True, "node", 3600, AgentStatus.IDLE),
         (True, "-bash", 1, AgentStatus.IDLE),  # the tool exited back to the login shell
@@ -93,7 +93,7 @@ def test_a_shell_session_at_its_shell_is_not_idle_for_that() -> None:
         alive=True, foreground="bash", tool=Tool.SHELL, last_activity=NOW, now=NOW
     )
 
-    assert status is AgentStatus.RUNNING
+    assert status is AgentStatus.WORKING
 
 
 def test_the_settings_allowlist_sets_commands_and_environment() -> None:

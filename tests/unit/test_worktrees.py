@@ -41,6 +41,7 @@ from tests.fakes import (
     FakeTmuxSessions,
     FakeUnitOfWork,
 )
+from tests.fakes.agent_status import FakeAgentHooks
 from tests.integration.test_tracker_repositories import remote
 
 URL = "/srv/git/web.git"
@@ -71,6 +72,7 @@ class World:
             linux_users=FakeLinuxUsers("ivan", "vera", "olga"),
             secret_box=FakeSecretBox(),
             tmux_sessions=self.tmux,
+            agent_hooks=FakeAgentHooks(),
             agent_context_files=self.files,
             mirror_credentials=lambda user_id, tool, account: {},
         )

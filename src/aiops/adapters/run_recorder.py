@@ -12,6 +12,7 @@ from aiops.domain.model.automation import RunEvent
 from aiops.domain.usecases.run_journal import RunJournal
 from aiops.ports.automation import RunOutcome
 from aiops.ports.clock import Clock
+from aiops.ports.notifications import NoticeSink
 from aiops.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -28,7 +29,9 @@ class ThreadedRunRecorders:
         flush_seconds: float = 0.2,
         cancel_poll_seconds: float = 1.0,
         lost_after_seconds: float = 120.0,
+        notices: NoticeSink | None = None,
     ) -> None:
+        self._notices = notices
         self._uow = uow
         self._clock = clock
         self._batch_size = batch_size
@@ -50,6 +53,7 @@ class ThreadedRunRecorders:
             secrets=secrets,
             heartbeat_seconds=self._heartbeat_seconds,
             cancel_poll_seconds=self._cancel_poll_seconds,
+            notices=self._notices,
         )
         return ThreadedRunRecording(
             journal,

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         jobs,
         lost_runs,
         memberships,
+        notifications,
         projects,
         secrets,
         seed,
@@ -56,7 +57,12 @@ if TYPE_CHECKING:
         webhooks,
         workspaces,
     )
+    from aiops.domain.usecases import agent_events as agent_event_cases
+    from aiops.domain.usecases import issue_work as issue_work_cases
     from aiops.domain.usecases import job_handlers as handlers
+    from aiops.domain.usecases import pull_request_board as pr_board_cases
+    from aiops.domain.usecases import pull_requests as pull_cases
+    from aiops.domain.usecases import session_board as board_cases
     from aiops.domain.usecases import sync_issues as syncing
     from aiops.domain.usecases import terminals as terminal_cases
     from aiops.domain.usecases import worktrees as worktree_cases
@@ -73,6 +79,7 @@ else:
         jobs,
         lost_runs,
         memberships,
+        notifications,
         projects,
         secrets,
         seed,
@@ -96,6 +103,7 @@ else:
         "jobs",
         "lost_runs",
         "memberships",
+        "notifications",
         "projects",
         "secrets",
         "seed",
@@ -111,8 +119,21 @@ else:
     (handlers,) = modules("aiops.domain.usecases", "job_handlers")
     (worktree_cases,) = modules("aiops.domain.usecases", "worktrees")
     (terminal_cases,) = modules("aiops.domain.usecases", "terminals")
+    (agent_event_cases,) = modules("aiops.domain.usecases", "agent_events")
+    (board_cases,) = modules("aiops.domain.usecases", "session_board")
+    (pr_board_cases,) = modules("aiops.domain.usecases", "pull_request_board")
+    (issue_work_cases,) = modules("aiops.domain.usecases", "issue_work")
+    (pull_cases,) = modules("aiops.domain.usecases", "pull_requests")
 
 __all__ = ["Container", "Core", "Gateways", "bootstrap", "launcher_programs", "runner_owner"]
+
+
+def _delivery_policy(settings: Settings) -> notifications.DeliveryPolicy:
+    return notifications.DeliveryPolicy(
+        max_attempts=settings.notify_max_attempts,
+        per_minute=settings.notify_per_minute,
+        base_url=str(getattr(settings, "url", "") or ""),  # AIOPS_URL (helper "status")
+    )
 
 
 class Container(containers.DeclarativeContainer):
@@ -128,6 +149,7 @@ class Container(containers.DeclarativeContainer):
     clock = core.clock
     secret_key = core.secret_key
     secret_box = core.secret_box
+    session_tokens = core.session_tokens
     hasher = core.hasher
     workspace_policy = core.workspace_policy
     session_policy = core.session_policy
@@ -135,6 +157,10 @@ class Container(containers.DeclarativeContainer):
     runner_policy = core.runner_policy
     # A gateway the entrypoints use directly: the terminal's pty is theirs to relay.
     terminals = gateways.terminals
+    # What /metrics reads at each scrape.
+    operation_counts = gateways.operation_counts
+    # Where notices go (issue 18): the sink every source queues through, in its transaction
+    notice_sink = gateways.notice_sink
 
     # Tenants, projects, users, sign-in
     create_tenant = providers.Factory(tenants.CreateTenant, uow=uow.provider, clock=clock)
@@ -208,6 +234,9 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         secret_box=secret_box,
         trackers=gateways.issue_trackers,
+        headroom=gateways.rate_limit_headroom,
+        notices=notice_sink,
+        incident_labels=settings.provided.incident_label_list,
     )
     list_issues = providers.Factory(syncing.ListIssues, uow=uow.provider)
     search_issues = providers.Factory(
@@ -376,7 +405,57 @@ class Container(containers.DeclarativeContainer):
         context=populate_agent_context,
         credentials=mirror_credentials,
         worktree=add_worktree,
+        tokens=session_tokens,
+        hooks=gateways.agent_hooks,
     )
+    # From issue to merged pull request (issue 19): start work, open the PR, comment back,
+    # sync its state, send its review to the agent; the loop's steps run by RunLoopSteps
+    start_issue_work = providers.Factory(
+        issue_work_cases.StartIssueWork, uow=uow.provider, clock=clock, launch=launch_session
+    )
+    loop_step_runner = providers.Factory(
+        pull_cases.LoopStepRunner,
+        uow=uow.provider,
+        clock=clock,
+        secret_box=secret_box,
+        code_hosts=gateways.code_hosts,
+        comments=gateways.issue_comments,
+        git=gateways.git_workspaces,
+        worktrees=gateways.git_worktrees,
+        locate=locate_workspace,
+        locks=gateways.workspace_locks,
+        tmux=gateways.tmux_sessions,
+        linux_users=gateways.linux_users,
+        launch=launch_session,
+        populate=populate_agent_context,
+    )
+    open_pull_request = providers.Factory(
+        pull_cases.OpenPullRequest, uow=uow.provider, clock=clock, runner=loop_step_runner
+    )
+    review_to_agent = providers.Factory(
+        pull_cases.ReviewToAgent, uow=uow.provider, clock=clock, runner=loop_step_runner
+    )
+    list_pull_requests = providers.Factory(pull_cases.ListPullRequests, uow=uow.provider)
+    sync_pull_requests = providers.Factory(
+        pull_cases.SyncPullRequests,
+        uow=uow.provider,
+        clock=clock,
+        secret_box=secret_box,
+        code_hosts=gateways.code_hosts,
+    )
+    run_loop_steps = providers.Factory(
+        pull_cases.RunLoopSteps, uow=uow.provider, clock=clock, runner=loop_step_runner
+    )
+    # Agent status from the tools' hooks (issue 18)
+    record_agent_events = providers.Factory(
+        agent_event_cases.RecordAgentEvents,
+        uow=uow.provider,
+        tokens=session_tokens,
+        linux_users=gateways.linux_users,
+        clock=clock,
+        notices=notice_sink,
+    )
+    list_session_events = providers.Factory(agent_event_cases.ListSessionEvents, uow=uow.provider)
     list_sessions = providers.Factory(
         sessions.ListSessions, uow=uow.provider, refresh=refresh_sessions
     )
@@ -397,6 +476,11 @@ class Container(containers.DeclarativeContainer):
     reconcile_sessions = providers.Factory(
         sessions.ReconcileSessions, uow=uow.provider, refresh=refresh_sessions
     )
+    session_board = providers.Factory(board_cases.ReadSessionBoard, uow=uow.provider)
+    # The pages' read of the issue-to-PR loop (issue 19): PRs and step errors by issue.
+    pull_request_board = providers.Factory(pr_board_cases.PullRequestBoard, uow=uow.provider)
+    live_sessions = providers.Factory(board_cases.ReadLiveSessions, uow=uow.provider)
+    session_changes = providers.Factory(board_cases.SessionChangesMarker, uow=uow.provider)
     resync_tmux = providers.Factory(
         sessions.ResyncTmux,
         uow=uow.provider,
@@ -461,6 +545,31 @@ class Container(containers.DeclarativeContainer):
         lost_runs.ReconcileRuns, uow=uow.provider, settle=settle_lost_runs
     )
 
+    # Notifications (issue 18, domain/usecases/notifications.py)
+    delivery_policy = providers.Singleton(_delivery_policy, settings=settings)
+    add_notification_target = providers.Factory(
+        notifications.AddTarget,
+        uow=uow.provider,
+        clock=clock,
+        secret_box=secret_box,
+        notifier=gateways.notifier,
+    )
+    list_notification_targets = providers.Factory(notifications.ListTargets, uow=uow.provider)
+    remove_notification_target = providers.Factory(
+        notifications.RemoveTarget, uow=uow.provider, clock=clock
+    )
+    test_notification_target = providers.Factory(
+        notifications.TestTarget, uow=uow.provider, clock=clock, wakeup=gateways.notice_wakeup
+    )
+    deliver_notifications = providers.Factory(
+        notifications.DeliverNotifications,
+        uow=uow.provider,
+        clock=clock,
+        secret_box=secret_box,
+        notifier=gateways.notifier,
+        policy=delivery_policy,
+    )
+
     # Scheduled jobs
     fetch_workspaces = providers.Factory(
         workspaces.FetchWorkspaces,
@@ -478,6 +587,9 @@ class Container(containers.DeclarativeContainer):
         resync=resync_tmux.provider,
         fetch=fetch_workspaces.provider,
         playbook=scheduled_playbook,
+        notify=deliver_notifications.provider,
+        pulls=sync_pull_requests.provider,
+        loop=run_loop_steps.provider,
     )
     job_runner = providers.Factory(
         jobs.JobRunner,
@@ -486,6 +598,8 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         worker=gateways.job_worker,
         policy=runner_policy,
+        uow=uow.provider,
+        notices=notice_sink,
     )
     add_job = providers.Factory(
         jobs.AddJob,

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from aiops.adapters import argon2_hasher, fernet_secret_box, system_clock
+    from aiops.adapters.hmac_session_tokens import HmacSessionTokens
     from aiops.adapters.sqlalchemy import unit_of_work
     from aiops.domain.model.workspaces import WorkspacePolicy
     from aiops.domain.usecases.automation import AutomationPolicy
@@ -57,6 +58,12 @@ def _secret_key(settings: Settings) -> str:
     return secret_key_file.load_or_create(settings.instance_path, configured)
 
 
+def _session_tokens(secret_key: str) -> HmacSessionTokens:
+    from aiops.adapters.hmac_session_tokens import HmacSessionTokens
+
+    return HmacSessionTokens(secret_key)
+
+
 def _workspace_policy(settings: Settings) -> WorkspacePolicy:
     from aiops.domain.model.workspaces import WorkspacePolicy
 
@@ -77,6 +84,8 @@ def _session_policy(settings: Settings, workspace_policy: WorkspacePolicy) -> Se
         socket_name=settings.tmux_socket_name,
         login_shell=settings.use_login_shell,
         host=settings.ssh_host or socket.gethostname(),
+        event_socket=settings.event_socket,
+        url=settings.url.rstrip("/"),
     )
 
 
@@ -120,6 +129,7 @@ class Core(containers.DeclarativeContainer):
         memory_cost_kib=settings.provided.argon2_memory_kib,
         parallelism=settings.provided.argon2_parallelism,
     )
+    session_tokens = providers.Singleton(_session_tokens, secret_key=secret_key)
     workspace_policy = providers.Singleton(_workspace_policy, settings=settings)
     session_policy = providers.Singleton(
         _session_policy, settings=settings, workspace_policy=workspace_policy

@@ -7,8 +7,8 @@ import logging
 import os
 import pwd
 import shutil
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 from dependency_injector import containers, providers
 
@@ -16,6 +16,8 @@ from aiops.config import Settings
 from aiops.container._lazy import modules
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from aiops.adapters import (
         ansible,
         dns_remote_hosts,
@@ -37,9 +39,12 @@ if TYPE_CHECKING:
     from aiops.adapters.posix_users import PosixLinuxUsers
     from aiops.adapters.sqlalchemy import jobs
     from aiops.domain.model.trackers import Provider
+    from aiops.ports.agent_hooks import AgentHooks
     from aiops.ports.automation import PlaybookRunner
+    from aiops.ports.code_hosts import CodeHost, IssueComments
     from aiops.ports.git_worktrees import GitWorktrees
     from aiops.ports.issue_tracker import IssueTracker
+    from aiops.ports.operation_counts import OperationCounts, RateLimitHeadroom
     from aiops.ports.terminals import Terminals
     from aiops.ports.tmux import TmuxSessions
 else:
@@ -70,6 +75,14 @@ if TYPE_CHECKING:
     from aiops.adapters import memory_transfers
 else:
     (memory_transfers,) = modules("aiops.adapters", "memory_transfers")
+if TYPE_CHECKING:
+    from aiops.adapters import apprise_notifier, delivery_thread, loop_thread
+    from aiops.domain.usecases import notifications
+else:
+    apprise_notifier, delivery_thread, loop_thread = modules(
+        "aiops.adapters", "apprise_notifier", "delivery_thread", "loop_thread"
+    )
+    (notifications,) = modules("aiops.domain.usecases", "notifications")
 
 
 def launcher_programs() -> dict[str, tuple[str, ...]]:
@@ -196,6 +209,26 @@ def _issue_trackers(settings: Settings) -> Iterator[dict[Provider, IssueTracker]
             adapter.close()  # type: ignore[attr-defined]
 
 
+def _code_hosts(trackers: Mapping[Provider, IssueTracker]) -> dict[Provider, CodeHost]:
+    """The trackers that host code (issue 19): GitHub and GitLab open pull (merge) requests."""
+    from aiops.domain.model.trackers import Provider
+
+    hosts = (Provider.GITHUB, Provider.GITLAB)
+    return {p: cast("CodeHost", tracker) for p, tracker in trackers.items() if p in hosts}
+
+
+def _issue_comments(trackers: Mapping[Provider, IssueTracker]) -> dict[Provider, IssueComments]:
+    """Every tracker comments on its issues (GitHub, GitLab, Jira)."""
+    return {provider: cast("IssueComments", tracker) for provider, tracker in trackers.items()}
+
+
+def _agent_hooks(settings: Settings, launcher: AccountLauncher) -> AgentHooks:
+    """The tools' hook settings written as the account (issue 18), imported on first use."""
+    from aiops.adapters.agent_hooks import LauncherAgentHooks
+
+    return LauncherAgentHooks(launcher=launcher, command=settings.hook_command)
+
+
 def _tmux_sessions(launcher: AccountLauncher) -> TmuxSessions:
     """Imported on first use: most commands never talk to tmux."""
     from aiops.adapters.tmux import LauncherTmuxSessions
@@ -222,6 +255,19 @@ def _playbook_runner(
         artifacts_keep=settings.ansible_artifacts_keep,
         npm=settings.npm,
     )
+
+
+def _rate_limit_headroom() -> RateLimitHeadroom:
+    from aiops.adapters.memory_rate_limits import InMemoryRateLimitHeadroom
+
+    return InMemoryRateLimitHeadroom()
+
+
+def _operation_counts(engine: Engine, headroom: RateLimitHeadroom) -> OperationCounts:
+    """What /metrics reads (imported on the first scrape)."""
+    from aiops.adapters.sqlalchemy.operation_counts import SqlAlchemyOperationCounts
+
+    return SqlAlchemyOperationCounts(engine=engine, headroom=headroom)
 
 
 class Gateways(containers.DeclarativeContainer):
@@ -252,11 +298,15 @@ class Gateways(containers.DeclarativeContainer):
     agent_context_files = providers.Singleton(
         file_agent_contexts.FileAgentContexts, launcher=launcher
     )
+    agent_hooks = providers.Singleton(_agent_hooks, settings=settings, launcher=launcher)
     cli_installer = providers.Singleton(
         npm_installer.NpmCliInstaller, npm=settings.provided.npm, launcher=launcher
     )
     cli_install_locks = providers.Singleton(process_locks.ProcessLocks)
     issue_trackers = providers.Resource(_issue_trackers, settings=settings)
+    # The same adapters as writers for the issue-to-PR loop (issue 19)
+    code_hosts = providers.Factory(_code_hosts, trackers=issue_trackers)
+    issue_comments = providers.Factory(_issue_comments, trackers=issue_trackers)
     tmux_sessions = providers.Singleton(_tmux_sessions, launcher=launcher)
     terminals = providers.Singleton(_terminals, launcher=launcher)
     playbook_catalogue = providers.Singleton(
@@ -266,11 +316,27 @@ class Gateways(containers.DeclarativeContainer):
         _playbook_runner, settings=settings, catalogue=playbook_catalogue
     )
     runner_processes = providers.Singleton(procfs_runner_processes.ProcfsRunnerProcesses)
+    # Notifications (issue 18): apprise; the web server's delivery thread's wake-up; and the
+    # NoticeSink every source queues through (a use case, here so that the run recorders and
+    # the use cases share it)
+    notifier = providers.Singleton(apprise_notifier.AppriseNotifier)
+    notice_wakeup = providers.Singleton(delivery_thread.ThreadDeliveryWakeup)
+    notice_sink = providers.Singleton(
+        notifications.QueueNotices, clock=core.clock, wakeup=notice_wakeup
+    )
+    # The issue-to-PR loop's runner in `aiops serve` (issue 19): calling it wakes the thread
+    loop_wakeup = providers.Singleton(loop_thread.ThreadLoopRunner)
     run_recorders = providers.Singleton(
         run_recorder.ThreadedRunRecorders,
         uow=core.uow.provider,
         clock=core.clock,
         lost_after_seconds=settings.provided.run_lost_after,
+        notices=notice_sink,
     )
     job_worker = providers.Singleton(job_workers.ThreadedJobWorker)
     job_store = providers.Singleton(jobs.SqlAlchemyJobStore, engine=core.engine)
+    rate_limit_headroom = providers.Singleton(_rate_limit_headroom)
+    # a Factory: each scrape reads through the engine in service now
+    operation_counts = providers.Factory(
+        _operation_counts, engine=core.engine, headroom=rate_limit_headroom
+    )

@@ -9,6 +9,8 @@ import attrs
 
 from aiops.domain.model.automation import AutomationRun, Playbook, RunEvent
 from aiops.domain.model.jobs import Job
+from aiops.domain.model.pull_requests import LoopStep, PullRequest
+from aiops.domain.model.sessions import AgentEvent
 from aiops.domain.usecases.sessions import SessionView
 
 
@@ -25,10 +27,24 @@ def session_row(view: SessionView) -> dict[str, Any]:
         "tmux_session": s.tmux_session,
         "tmux_window": s.tmux_window,
         "status": view.status.value,
+        "status_since": (s.status_since or s.started_at).isoformat(),
+        "status_source": s.status_source.value,
         "started_at": s.started_at.isoformat(),
         "last_activity": view.last_activity.isoformat() if view.last_activity else None,
         "attach": view.attach,
         "shared": s.shared,
+    }
+
+
+def agent_event_row(event: AgentEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "session_id": event.session_id,
+        "event": event.event,
+        "event_id": event.event_id,
+        "status": event.status.value,
+        "source": event.source.value,
+        "at": event.at.isoformat(),
     }
 
 
@@ -97,4 +113,46 @@ def event_row(event: RunEvent) -> dict[str, Any]:
         "status": event.status,
         "stdout": event.stdout,
         "at": _iso(event.at),
+    }
+
+
+def pull_request_row(pull: PullRequest) -> dict[str, Any]:
+    """A pull request as the API and `aiops pr list --json` show it (issue 19)."""
+    return {
+        "id": pull.id,
+        "project_id": pull.project_id,
+        "issue_id": pull.issue_id,
+        "user_id": pull.user_id,
+        "connection_id": pull.connection_id,
+        "provider": pull.provider.value,
+        "number": pull.number,
+        "url": pull.url,
+        "head": pull.head,
+        "base": pull.base,
+        "title": pull.title,
+        "state": pull.state.value,
+        "review": pull.review.value,
+        "checks": pull.checks.value,
+        "checks_summary": pull.checks_summary,
+        "failing_checks": list(pull.failing_checks),
+        "unresolved_comments": [
+            {"path": c.path, "line": c.line, "author": c.author, "body": c.body}
+            for c in pull.unresolved
+        ],
+        "created_at": pull.created_at.isoformat(),
+        "updated_at": pull.updated_at.isoformat(),
+    }
+
+
+def loop_step_row(step: LoopStep) -> dict[str, Any]:
+    """One step of the issue-to-PR loop (issue 19): what it does, where it is, what it made."""
+    return {
+        "id": step.id,
+        "kind": step.kind.value,
+        "key": step.key,
+        "state": step.state.value,
+        "attempts": step.attempts,
+        "next_attempt_at": _iso(step.next_attempt_at),
+        "last_error": step.last_error,
+        "result": step.result,
     }

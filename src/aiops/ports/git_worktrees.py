@@ -35,6 +35,16 @@ class GitWorktrees(Protocol):
         """What removing the worktree would lose (nothing when it is gone already)."""
         ...
 
+    def commits_ahead(self, tree: WorkTree, base: str) -> tuple[str, ...]:
+        """The commits of the tree's HEAD that `base` (e.g. `origin/main`) lacks, newest
+        first, as "<full sha> <subject>"."""
+        ...
+
+    def exclude(self, main: WorkTree, pattern: str) -> None:
+        """`pattern` (one line, e.g. `/AGENTS.override.md`) in the repository's
+        `info/exclude`, which every worktree of it shares; nothing when it is there already."""
+        ...
+
     def remove(self, main: WorkTree, tree: WorkTree, *, force: bool) -> None:
         """Remove the worktree's folder (`force`: with whatever is in it) and git's record of
         it; the branch is kept. A worktree whose folder is gone is only pruned."""

@@ -30,6 +30,7 @@ class IssueChanges:
     etag: str | None  # the first page's ETag, to send as If-None-Match next time
     not_modified: bool = False  # the tracker answered 304: nothing changed, no issues listed
     requests: int = 0  # HTTP requests made (a 304 counts)
+    rate_limit_remaining: int | None = None  # the last answer's headroom, when it said
 
 
 class IssueTracker(Protocol):

@@ -28,10 +28,12 @@ from aiops.domain.model.trackers import Issue, SyncRun, TrackerConnection, Triag
 from aiops.domain.model.users import User
 
 if TYPE_CHECKING:  # in annotations only: a unit of work that reads tenants loads no job or run
-    from aiops.domain.model.sessions import AgentSession
+    from aiops.domain.model.pull_requests import LoopStep, PullRequest, PullState
+    from aiops.domain.model.sessions import AgentEvent, AgentSession
     from aiops.domain.model.worktrees import Worktree
     from aiops.ports.automation import AutomationRunRepository
     from aiops.ports.jobs import JobRepository
+    from aiops.ports.notifications import DeliveryQueue, NotificationTargetRepository
 
 
 class TenantRepository(Protocol):
@@ -223,10 +225,25 @@ class WebhookDeliveryLog(Protocol):
         ...
 
 
+@attrs.frozen
+class SessionChanges:
+    """What AgentSessionRepository.changes_marker reads; compared whole, never interpreted."""
+
+    last_event_id: int = 0  # the newest agent event's id
+    last_session_id: int = 0  # the newest live session's id
+    by_status: tuple[int, ...] = ()  # how many live sessions have each status
+    shared: int = 0  # how many live sessions are shared
+    last_status_since: datetime | None = None  # the latest status change of a live session
+
+
 class AgentSessionRepository(Protocol):
     def add(self, session: AgentSession) -> AgentSession: ...
     def update(self, session: AgentSession) -> AgentSession: ...
     def get(self, session_id: int) -> AgentSession | None: ...
+    def delete(self, session_id: int) -> None:
+        """Forget a record (and its events): a launch that only focused a running window."""
+        ...
+
     def list(
         self,
         *,
@@ -235,6 +252,34 @@ class AgentSessionRepository(Protocol):
         live: bool = False,
     ) -> Sequence[AgentSession]:
         """Oldest first; `live`: only those not exited."""
+        ...
+
+    def changes_marker(self) -> SessionChanges:
+        """A cheap mark of the sessions' state (one small query): it moves whenever a
+        session starts, ends, changes status or is shared, and when an agent event is stored.
+        Live pages poll it and read the sessions only when it moved."""
+        ...
+
+
+class AgentEventRepository(Protocol):
+    """Every status a session went through (issue 18)."""
+
+    def add(self, event: AgentEvent) -> bool:
+        """Record an event: False, and nothing written, when the session has an event with the
+        same event_id already (a replay). Events without an id (the pane's) always go in."""
+        ...
+
+    def seen(self, keys: Collection[tuple[int, str]]) -> set[tuple[int, str]]:
+        """Which of these (session id, event id) pairs are stored already (one query)."""
+        ...
+
+    def add_many(self, events: Sequence[AgentEvent]) -> bool:
+        """Record a batch at once (all or nothing): False, and nothing written, when one of
+        them has an event_id its session has already (another server stored it meanwhile)."""
+        ...
+
+    def list(self, session_id: int, limit: int = 100) -> Sequence[AgentEvent]:
+        """Newest first."""
         ...
 
 
@@ -249,6 +294,46 @@ class WorktreeRepository(Protocol):
         self, *, project_id: int | None = None, user_id: int | None = None
     ) -> Sequence[Worktree]:
         """Oldest first."""
+        ...
+
+
+class PullRequestRepository(Protocol):
+    def add(self, pull: PullRequest) -> PullRequest:
+        """Conflict when the connection has a record of that number already."""
+        ...
+
+    def update(self, pull: PullRequest) -> PullRequest: ...
+    def get(self, pull_request_id: int) -> PullRequest | None: ...
+    def get_by_number(self, connection_id: int, number: int) -> PullRequest | None: ...
+    def list(
+        self,
+        *,
+        project_id: int | None = None,
+        issue_id: int | None = None,
+        connection_id: int | None = None,
+        states: Collection[PullState] | None = None,
+    ) -> Sequence[PullRequest]:
+        """Newest first."""
+        ...
+
+
+class LoopStepQueue(Protocol):
+    def add(self, step: LoopStep) -> LoopStep:
+        """The step queued; when a step with its key exists already, that one, unchanged (a
+        retried request never queues a second step)."""
+        ...
+
+    def update(self, step: LoopStep) -> LoopStep: ...
+    def get(self, step_id: int) -> LoopStep | None: ...
+    def get_by_key(self, key: str) -> LoopStep | None: ...
+    def due(self, now: datetime, limit: int = 20) -> Sequence[LoopStep]:
+        """Pending steps whose next_attempt_at has come, oldest first."""
+        ...
+
+    def list(
+        self, *, issue_id: int | None = None, pull_request_id: int | None = None
+    ) -> Sequence[LoopStep]:
+        """Newest first."""
         ...
 
 
@@ -298,9 +383,14 @@ class UnitOfWork(Protocol):
     webhook_deliveries: WebhookDeliveryLog
     sealed_secrets: SealedSecretStore
     agent_sessions: AgentSessionRepository
+    agent_events: AgentEventRepository
     jobs: JobRepository
     automation_runs: AutomationRunRepository
     worktrees: WorktreeRepository
+    notification_targets: NotificationTargetRepository
+    notice_deliveries: DeliveryQueue
+    pull_requests: PullRequestRepository
+    loop_steps: LoopStepQueue
 
     def __enter__(self) -> Self: ...
 

@@ -21,6 +21,7 @@ from aiops.domain.usecases.tenants import CreateTenantCommand
 from aiops.domain.usecases.users import CreateUserCommand, SetPasswordCommand
 from aiops.entrypoints.http.app import create_app
 from tests.fakes import FakeLinuxUsers, FakeTmuxSessions, OwnAccountAgentContexts
+from tests.fakes.agent_status import FakeAgentHooks
 
 PASSWORD = "correct horse battery staple"
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -104,6 +105,7 @@ def sessions(app: Container, world: World, tmp_path: Path) -> Iterator[Sessions]
     tmux = FakeTmuxSessions()
     app.gateways.tmux_sessions.override(providers.Object(tmux))
     app.gateways.linux_users.override(providers.Object(FakeLinuxUsers("max", "ada")))
+    app.gateways.agent_hooks.override(providers.Object(FakeAgentHooks()))
     app.gateways.agent_context_files.override(
         providers.Object(OwnAccountAgentContexts(app.gateways.agent_context_files()))
     )

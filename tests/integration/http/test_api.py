@@ -37,6 +37,8 @@ def test_tenants_and_projects_for_an_owner(client: TestClient, world: World) -> 
         "has_https_token": False,
         "clone_filter": "none",
         "clone_depth": 0,
+        "auto_pull_request": False,
+        "auto_review_to_agent": False,
     }
     assert (patched.status_code, patched.json()["color"]) == (200, "#abcdef")
     assert (created.status_code, created.json()["slug"]) == (201, "mobile")
@@ -152,6 +154,22 @@ def test_a_projects_clone_settings_are_set_and_checked_through_the_api(
         assert field in str(refused.json()["error"])
     assert client.get(url, headers=auth).json()["clone_depth"] == 1  # the refusals changed nothing
     assert (created.json()["clone_filter"], created.json()["clone_depth"]) == ("none", 50)
+
+
+def test_a_projects_loop_flags_are_set_through_the_api(client: TestClient, world: World) -> None:
+    auth = bearer(world, World.OWNER)
+    url = f"/api/v1/projects/{world.web_id}"
+
+    patched = client.patch(url, json={"auto_pull_request": True}, headers=auth)
+    refused = client.patch(url, json={"auto_review_to_agent": "yes"}, headers=auth)
+    both = client.patch(url, json={"auto_review_to_agent": True}, headers=auth)
+
+    assert (patched.status_code, patched.json()["auto_pull_request"]) == (200, True)
+    assert patched.json()["auto_review_to_agent"] is False
+    assert refused.status_code == 400
+    assert "auto_review_to_agent" in str(refused.json()["error"])
+    assert both.json()["auto_pull_request"] is True  # absent: kept
+    assert client.get(url, headers=auth).json()["auto_review_to_agent"] is True
 
 
 def test_another_tenants_project_by_id_is_404(client: TestClient, world: World) -> None:

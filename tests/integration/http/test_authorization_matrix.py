@@ -20,16 +20,19 @@ from starlette.testclient import TestClient
 
 from aiops.container import Container
 from aiops.domain.model.automation import AutomationRun, HostSummary, RunEvent, RunStatus
+from aiops.domain.model.pull_requests import PullRequest, PullState
 from aiops.domain.model.trackers import Issue, IssueState, Provider, RemoteIssue
 from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.auth import CreateTokenCommand
 from aiops.domain.usecases.jobs import AddJobCommand
+from aiops.domain.usecases.notifications import AddTargetCommand, TargetOwner
 from aiops.domain.usecases.projects import UpdateProjectCommand
 from aiops.domain.usecases.sessions import LaunchSessionCommand
 from aiops.domain.usecases.trackers import AddTrackerCommand
 from aiops.domain.usecases.worktrees import AddWorktreeCommand
 from aiops.entrypoints.http.app import create_app
 from tests.fakes import FakeLinuxUsers, FakeTmuxSessions, GitAsAiops, OwnAccountAgentContexts
+from tests.fakes.agent_status import FakeAgentHooks
 from tests.integration.git.conftest import make_remote
 from tests.integration.http.conftest import World, csrf, sign_in
 from tests.strategies import public_key
@@ -131,10 +134,30 @@ RUN = {"id": 0}
 SEES_RUNS_PAGE = only({"owner": 200, "other_owner": 200, "admin": 200}, others=403, anonymous=303)
 SEES_RUNS_API = only({"owner": 200, "other_owner": 200, "admin": 200}, others=403, anonymous=401)
 
+# Notification targets (with_notification_targets): the owner's own, and acme's tenant-wide
+# ones; a spare of each for the remove rows, so the test rows sorted after them find theirs.
+TARGETS = {"own": 0, "own_spare": 0, "acme": 0, "acme_spare": 0}
+OWN_TARGET = only({"owner": 303, "admin": 303}, others=404, anonymous=303)
+TARGET_URL = "json://127.0.0.1:9/matrix"
+
+# The issue-to-PR loop (issue 19). Work on acme/web's issue: members, owners and admins for
+# themselves (201); a pull request for it: nobody has the issue's worktree yet (409); the
+# member's pull request (with_a_pull_request) has no review to send (409); viewers see only.
+PULL_REQUEST = {"id": 0}
+WORKS_ON_ISSUE = only(
+    {"member": 201, "owner": 201, "admin": 201, "viewer": 403}, others=404, anonymous=401
+)
+REFUSED_BY_STATE = only(
+    {"member": 409, "owner": 409, "admin": 409, "viewer": 403}, others=404, anonymous=401
+)
+
 # (method, path template) -> (expected status by role, form/JSON body for the role)
 MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
     ("GET", "/healthz"): (everyone(200), None),
     ("GET", "/readyz"): (everyone(200), None),
+    # No AIOPS_METRICS_TOKEN: loopback clients only, and the test client is not one; a session
+    # is never a way in (tests/integration/http/test_metrics.py has the rest).
+    ("GET", "/metrics"): (everyone(404), None),
     ("GET", "/login"): (everyone(303, anonymous=200), None),
     ("POST", "/login"): (
         everyone(401),
@@ -336,6 +359,19 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
         lambda role: {"shared": True},
     ),
     ("DELETE", "/api/v1/sessions/{session_id:int}"): (SEES_SESSION_API, None),
+    ("GET", "/api/v1/sessions/{session_id:int}/events"): (SEES_SESSION_API, None),
+    # Agent events: a session's token is the only credential; a personal access token (any
+    # role) is not one, so everyone gets the same 401.
+    ("POST", "/api/v1/agent-events"): (
+        everyone(401),
+        lambda role: {
+            "session_id": 1,
+            "tool": "claude",
+            "event": "Stop",
+            "event_id": "0" * 32,
+            "sent_at": "2026-12-03T00:00:00+00:00",
+        },
+    ),
     ("GET", "/automation"): (SEES_RUNS_PAGE, None),
     ("POST", "/automation/runs"): (
         only({"admin": 400}, others=403, anonymous=303),
@@ -355,6 +391,43 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
     ("POST", "/api/v1/runs/{run_id:int}/cancel"): (
         only({"admin": 409}, others=403, anonymous=401),
         None,
+    ),
+    ("POST", "/profile/notifications"): (
+        everyone(303),
+        lambda role: {"url": TARGET_URL, "events": "waiting"},
+    ),
+    ("POST", "/profile/notifications/{target_id:int}/remove"): (OWN_TARGET, lambda role: {}),
+    ("POST", "/profile/notifications/{target_id:int}/test"): (OWN_TARGET, lambda role: {}),
+    ("GET", "/admin/tenants/{slug}/notifications"): (ACME_MANAGERS_PAGE, None),
+    ("POST", "/admin/tenants/{slug}/notifications"): (
+        ACME_MANAGERS_POST,
+        lambda role: {"url": TARGET_URL, "events": "run-failed"},
+    ),
+    ("POST", "/admin/tenants/{slug}/notifications/{target_id:int}/remove"): (
+        ACME_MANAGERS_POST,
+        lambda role: {},
+    ),
+    ("POST", "/admin/tenants/{slug}/notifications/{target_id:int}/test"): (
+        ACME_MANAGERS_POST,
+        lambda role: {},
+    ),
+    ("POST", "/api/v1/issues/{issue_id:int}/work"): (
+        WORKS_ON_ISSUE,
+        lambda role: {"tool": "shell"},
+    ),
+    ("POST", "/api/v1/issues/{issue_id:int}/pull-request"): (REFUSED_BY_STATE, lambda role: {}),
+    ("GET", "/api/v1/pull-requests"): (everyone(200, anonymous=401), None),
+    ("POST", "/api/v1/pull-requests/{pull_request_id:int}/review-to-agent"): (
+        REFUSED_BY_STATE,
+        None,
+    ),
+    # The loop's page forms: a refusal the user can act on is a flash message (303), as is
+    # success; viewers 403, another tenant 404.
+    ("POST", "/issues/{issue_id:int}/work"): (USES_WEB_PAGE, lambda role: {"tool": "shell"}),
+    ("POST", "/issues/{issue_id:int}/pull-request"): (USES_WEB_PAGE, lambda role: {}),
+    ("POST", "/pull-requests/{pull_request_id:int}/review-to-agent"): (
+        USES_WEB_PAGE,
+        lambda role: {},
     ),
     ("POST", "/hooks/github"): (everyone(401), lambda role: {}),
     ("POST", "/hooks/gitlab"): (everyone(401), lambda role: {}),
@@ -378,16 +451,42 @@ def concrete(path: str, app: Container, world: World, revocable: int) -> str:
         .replace("{connection_id:int}/remove", f"{TRACKER['spare']}/remove")
         .replace("{connection_id:int}", str(TRACKER["connection"]))
         .replace("{session_id:int}", str(SESSION["id"]))
+        .replace("{pull_request_id:int}", str(PULL_REQUEST["id"]))
         .replace("{name}", JOB)
         .replace("{worktree_id:int}/remove", f"{WORKTREE['card']}/remove")
         .replace("{worktree_id:int}", str(WORKTREE["id"]))
+        .replace("notifications/{target_id:int}/remove", target_path(path, "_spare") + "/remove")
+        .replace("notifications/{target_id:int}", target_path(path, ""))
     )
+
+
+def target_path(path: str, spare: str) -> str:
+    """notifications/<id> of the owner's target (Profile) or acme's (Admin)."""
+    which = "acme" if path.startswith("/admin/") else "own"
+    return f"notifications/{TARGETS[which + spare]}"
+
+
+def with_notification_targets(app: Container) -> None:
+    for key in TARGETS:
+        owner = (
+            TargetOwner(tenant_slug="acme")
+            if key.startswith("acme")
+            else TargetOwner(user_email=World.OWNER)
+        )
+        events = "run-failed" if key.startswith("acme") else "waiting"
+        target = app.add_notification_target()(
+            AddTargetCommand(owner=owner, url=TARGET_URL, events=events)
+        )
+        assert target.id is not None
+        TARGETS[key] = target.id
 
 
 def app_routes() -> set[tuple[str, str]]:
     found = set()
     for route in create_app_routes():
         if isinstance(route, Mount | WebSocketRoute):  # the terminal: test_terminal.py
+            continue
+        if route.path == "/events/sessions":  # a stream that never ends: test_live.py, each role
             continue
         assert isinstance(route, Route)
         for method in route.methods or ():
@@ -476,6 +575,7 @@ def with_a_session(app: Container, world: World) -> None:
     app.gateways.linux_users.override(
         providers.Object(FakeLinuxUsers("max", "olga", "ada", "vera"))
     )
+    app.gateways.agent_hooks.override(providers.Object(FakeAgentHooks()))
     app.gateways.agent_context_files.override(
         providers.Object(OwnAccountAgentContexts(app.gateways.agent_context_files()))
     )
@@ -486,6 +586,35 @@ def with_a_session(app: Container, world: World) -> None:
         LaunchSessionCommand(project_id=world.web_id, tool="shell", user_email=World.MEMBER)
     )
     SESSION["id"] = launched.session.id or 0
+
+
+def with_a_pull_request(app: Container) -> None:
+    """The member's open pull request for acme/web's issue, as the loop records one (after
+    with_an_issue): nothing unresolved, no failing check."""
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    with app.uow() as uow:
+        member = uow.users.get_by_email(World.MEMBER)
+        assert member is not None
+        assert member.id is not None
+        pull = uow.pull_requests.add(
+            PullRequest(
+                project_id=TRACKER["project"],
+                connection_id=TRACKER["connection"],
+                provider=Provider.GITHUB,
+                issue_id=ISSUE["id"],
+                user_id=member.id,
+                number=7,
+                url="https://github.com/acme/web/pull/7",
+                head="aiops/gh-1-disk-full",
+                base="main",
+                title="Disk full (#1)",
+                state=PullState.OPEN,
+                created_at=moment,
+                updated_at=moment,
+            )
+        )
+        uow.commit()
+    PULL_REQUEST["id"] = pull.id or 0
 
 
 def with_a_job(app: Container) -> None:
@@ -531,6 +660,8 @@ def test_each_route_answers_each_role_as_expected(
     with_a_job(app)
     with_a_run(app)
     with_a_worktree(app, world)
+    with_a_pull_request(app)
+    with_notification_targets(app)
     failures = []
     # The owner's token to revoke (not the one the API rows authenticate with).
     revocable = app.create_token()(CreateTokenCommand(email=World.OWNER, name="revocable"))

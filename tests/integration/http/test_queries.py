@@ -6,13 +6,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import attrs
+import pytest
 from sqlalchemy import Engine, event
 from starlette.testclient import TestClient
 
+from aiops.config import Settings
 from aiops.container import Container
 from aiops.domain.usecases.projects import CreateProjectCommand
 from aiops.domain.usecases.tenants import CreateTenantCommand
 from tests.integration.http.conftest import World, csrf, sign_in
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Without the web server's notification thread and loop runner: their own queries would
+    be counted."""
+    return attrs.evolve(settings, notify_in_process=False, pr_loop_poll_seconds=0)
 
 
 @contextmanager

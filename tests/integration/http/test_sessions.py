@@ -33,7 +33,7 @@ def test_a_member_launches_watches_and_stops_a_session(sessions: Sessions) -> No
     assert "codex launched in" in page.text
     assert f"tmux -S /tmp/tmux-1000/default attach -t web-p{world.web_id}:max-codex" in listing.text
     assert pane.text == f"codex running in web-p{world.web_id}:max-codex\n"
-    assert pane.headers["x-session-status"] == "running"
+    assert pane.headers["x-session-status"] == "working"
     assert pane.headers["cache-control"] == "no-store"
     assert stopped.status_code == 303
     assert "No live sessions" in after.text

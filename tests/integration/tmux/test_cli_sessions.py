@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import subprocess
 import termios
@@ -82,6 +83,8 @@ def test_launch_list_relaunch_resync_and_stop(cli: Cli, place: Path, account: Li
     relisted = cli.json("session", "list")
     stopped = cli.ok("session", "stop", str(relisted[0]["id"]))
     after = cli.json("session", "list")
+    history = cli.json("session", "events", str(relisted[0]["id"]))
+    history_table = cli.ok("session", "events", str(relisted[0]["id"]))
 
     workspace = place / "home" / account.name / "workspace" / "web"
     assert (launched["tmux_session"], launched["tmux_window"]) == ("web-p1", "ana-codex")
@@ -94,11 +97,16 @@ def test_launch_list_relaunch_resync_and_stop(cli: Cli, place: Path, account: Li
     assert f"home={account.home} user={account.name}" in screen
     assert "credentials=found" in screen
     assert "CODEX_HOME" in screen
-    assert "AIOPS_" not in screen.split("env=", 1)[1]
+    # Nothing of aiops's own environment; only what tells the hook command who it is (issue 18)
+    leaked = set(re.findall(r"AIOPS_[A-Z_]+", screen.split("env=", 1)[1]))
+    assert leaked <= {"AIOPS_SESSION_ID", "AIOPS_SESSION_TOKEN", "AIOPS_EVENT_SOCKET", "AIOPS_URL"}
+    assert "AIOPS_SESSION_ID" in leaked
     assert "sk-canary" not in screen
     assert "already running, focused" in again
     assert [(s["tmux_window"], s["linux_user"]) for s in listed] == [("ana-codex", account.name)]
-    assert listed[0]["status"] in ("running", "waiting")
+    assert listed[0]["status"] in ("working", "waiting")
+    assert listed[0]["status_source"] == "pane"
+    assert listed[0]["status_since"] >= listed[0]["started_at"]
     assert "would recreate web-p1:ana-codex" in planned
     assert "recreate web-p1:ana-codex" in resynced
     assert "ready" in recreated
@@ -106,6 +114,9 @@ def test_launch_list_relaunch_resync_and_stop(cli: Cli, place: Path, account: Li
     assert relisted[0]["id"] != listed[0]["id"]
     assert "stopped (web-p1:ana-codex)" in stopped
     assert after == []
+    assert history[0]["status"] == "exited"
+    assert history[0]["source"] == "pane"
+    assert "exited" in history_table
     deadline = time.monotonic() + 5  # the stopped tool's process goes with its window
     while subprocess.run(["pgrep", "-u", account.name, "-f", "sleep 600"], check=False,
                          capture_output=True).returncode == 0:  # fmt: skip

@@ -1,4 +1,4 @@
-"""send_text types any text byte-exact: thousands of generated strings (with `;` at the end,
+"""send_text types any text byte-exact: hundreds of generated strings (with `;` at the end,
 a leading `-`, quotes, backslashes, braces, `$`, `~`, newlines, tabs, control characters and
 any Unicode) go through tmux into a pane whose reader, in raw mode, writes every byte it gets
 to a file, and come back as the UTF-8 of the text followed by Enter (CR).
@@ -28,7 +28,7 @@ with open(sys.argv[1], "ab", buffering=0) as out:
     while data := os.read(0, 65536):
         out.write(data)
 """
-EXAMPLES = 250
+EXAMPLES = 60  # ~700 texts, ~45 s: each is a tmux call through the launcher
 TRAPS = st.sampled_from(
     [
         "",
@@ -95,4 +95,4 @@ def test_send_text_round_trips_any_text_byte_exact(
         assert data == expected
 
     round_trip()
-    assert sent >= EXAMPLES * 5, sent  # every example ran (typically 2,000-2,700 texts)
+    assert sent >= EXAMPLES * 5, sent  # every example ran (typically 500-800 texts)

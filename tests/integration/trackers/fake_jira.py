@@ -1,7 +1,11 @@
 """A fake Jira REST API for the adapter's tests, as Cloud (v3 search with nextPageToken, ADF
 descriptions, Basic auth) or as Server/Data Center (v2 search with startAt, plain descriptions,
 Bearer tokens): Starlette, served by uvicorn on 127.0.0.1 in a background thread. It reads the
-JQL it is sent (the project and `updated >=`, in its user's time zone) and filters by it."""
+JQL it is sent (the project and `updated >=`, in its user's time zone) and filters by it.
+
+Issue 19's write side: comments on an issue (`GET`/`POST /rest/api/{2|3}/issue/{key}/comment`:
+ADF bodies on Cloud, wiki text on Server). `fail_writes` fails the next writes with the
+statuses queued; `lose_answers` makes the next writes take effect and still answer 502."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import asyncio
 import base64
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -21,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from tests.integration.trackers.fake_server import Recorded, serve_app
+from tests.integration.trackers.fake_server import Recorded, failed_write, json_body, serve_app
 
 EMAIL = "bot@acme.example"
 CLOUD_TOKEN = f"{EMAIL}:atl-fake-api-token"  # sent as Basic
@@ -66,6 +70,9 @@ class FakeJira:
     in_flight: int = 0
     max_in_flight: int = 0
     endless: str | None = None  # cloud "repeat"; server "stuck", "repeat" or "lying"
+    comments: dict[str, list[dict[str, object]]] = attrs.field(factory=dict)  # issue key -> them
+    fail_writes: list[int] = attrs.field(factory=list)  # statuses for the next writes
+    lose_answers: int = 0  # writes that take effect but answer 502
     _next_id: int = 10_000
 
     @property
@@ -102,6 +109,28 @@ class FakeJira:
         }
         items.append(item)
         return item
+
+    def issue(self, key: str) -> dict[str, object] | None:
+        project = key.rpartition("-")[0]
+        return next((i for i in self.issues.get(project, []) if i["key"] == key), None)
+
+    def add_comment(self, key: str, body: object, *, author: str = "Bot") -> dict[str, object]:
+        """A comment: `body` ADF (Cloud) or wiki text (Server), as this mode's API takes it."""
+        self._next_id += 1
+        comment: dict[str, object] = {
+            "id": str(self._next_id),
+            "body": body,
+            "author": {"displayName": author},
+            "created": jira_time(EPOCH),
+        }
+        self.comments.setdefault(key, []).append(comment)
+        return comment
+
+    def issue_comments(self, key: str) -> list[dict[str, object]]:
+        return self.comments.get(key, [])
+
+    def writes(self) -> list[Recorded]:
+        return [r for r in self.requests if r.method != "GET"]
 
     def searches(self) -> list[Recorded]:
         return [r for r in self.requests if "/search" in r.path]
@@ -147,8 +176,9 @@ async def _gate(fake: FakeJira, request: Request, version: str | None = None) ->
     finally:
         fake.in_flight -= 1
     headers = {k: v for k, v in request.headers.items() if k != "authorization"}
+    body = await json_body(request) if request.method != "GET" else None
     fake.requests.append(
-        Recorded(request.method, request.url.path, dict(request.query_params), headers)
+        Recorded(request.method, request.url.path, dict(request.query_params), headers, body)
     )
     authorization = request.headers.get("authorization", "")
     scheme, _, credentials = authorization.partition(" ")
@@ -167,7 +197,7 @@ async def _gate(fake: FakeJira, request: Request, version: str | None = None) ->
     wanted = "3" if fake.mode == "cloud" else "2"
     if version is not None and version not in (wanted, "2"):
         return _error(404, "Not found")
-    return None
+    return failed_write(fake.fail_writes, request)
 
 
 def _selected(fake: FakeJira, jql: str) -> list[dict[str, object]] | Response:
@@ -273,8 +303,50 @@ def make_app(current: Callable[[], FakeJira]) -> Starlette:
         Route("/rest/api/2/search", server_search),
         Route("/rest/api/{version}/myself", myself),
         Route("/rest/api/{version}/project/{key}", project),
+        Route(
+            "/rest/api/{version}/issue/{key}/comment", _comments(current), methods=["GET", "POST"]
+        ),
     ]
     return Starlette(routes=routes)
+
+
+def _comments(current: Callable[[], FakeJira]) -> Callable[[Request], Awaitable[Response]]:
+    async def comments(request: Request) -> Response:
+        fake = current()
+        version = request.path_params["version"]
+        if answer := await _gate(fake, request, version):
+            return answer
+        key = request.path_params["key"]
+        if fake.issue(key) is None:
+            return _error(404, "Issue does not exist or you do not have permission to see it.")
+        if request.method == "POST":
+            return _post_comment(fake, key, version, await json_body(request))
+        items = fake.issue_comments(key)
+        start = int(request.query_params.get("startAt", "0"))
+        size = _page_size(request)
+        body = {
+            "startAt": start,
+            "maxResults": size,
+            "total": len(items),
+            "comments": items[start : start + size],
+        }
+        return JSONResponse(body)
+
+    return comments
+
+
+def _post_comment(fake: FakeJira, key: str, version: str, payload: object) -> Response:
+    body = payload.get("body") if isinstance(payload, dict) else None
+    adf_doc = isinstance(body, dict) and body.get("type") == "doc" and body.get("version") == 1
+    if (version == "3" and not adf_doc) or (version == "2" and not isinstance(body, str)):
+        return JSONResponse(
+            {"errorMessages": [], "errors": {"comment": "Comment body is not valid!"}}, 400
+        )
+    comment = fake.add_comment(key, body)
+    if fake.lose_answers > 0:
+        fake.lose_answers -= 1
+        return _error(502, "Bad Gateway")
+    return JSONResponse(comment, 201)
 
 
 @contextmanager

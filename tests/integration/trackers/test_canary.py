@@ -31,6 +31,7 @@ from aiops.adapters.fernet_secret_box import FernetSecretBox
 from tests.accounts import IS_ROOT, open_folder, service_user
 from tests.integration.test_cli import AIOPS, Cli
 from tests.integration.trackers.fake_github import FakeGitHub
+from tests.serving import wait_until_healthy
 
 TOKEN = "ghp_CANARY_token_5e0c2b9d71"
 HOOK = "CANARY_hook_8a4f6d2e19"
@@ -115,15 +116,7 @@ def server(
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, (home / "server.log").read_text()[-2000:]
-            time.sleep(0.1)
+        wait_until_healthy(base, home / "server.log", timeout=20)
         yield cli, base, process.pid
     finally:
         process.terminate()

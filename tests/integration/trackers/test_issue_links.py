@@ -74,5 +74,7 @@ def test_only_http_links_from_the_tracker_are_rendered_as_links(
     assert "data:text" not in page
     assert '<a href="https://github.example/acme/web/issues/4"' in page
     assert '<a href="HTTP://github.example/acme/web/issues/5"' in page
-    for number in ("#1", "#2", "#3"):  # the number, as text: the cell starts with it
-        assert re.search(rf'<td class="clip" title="[^"]*">{number} Issue', page), number
+    # the number, as text: the cell starts with it (after the row's live session badges)
+    badges = r'<span class="issue-sessions"[^>]*>[^<]*</span>'
+    for number in ("#1", "#2", "#3"):
+        assert re.search(rf'<td class="clip" title="[^"]*">{badges}{number} Issue', page), number

@@ -13,6 +13,7 @@ from __future__ import annotations
 from aiops.adapters.git import folders
 from aiops.adapters.git.command import Git, in_workspace
 from aiops.adapters.git.credentials import Credentials
+from aiops.adapters.git.exclude import add_exclude
 from aiops.adapters.git.origin import lazy_blobs
 from aiops.adapters.launching import AccountLauncher, ActFailed
 from aiops.domain.errors import Conflict
@@ -81,6 +82,19 @@ class GitCliWorktrees:
         )
         commits = log.stdout.decode("utf-8", "replace").splitlines() if log.returncode == 0 else []
         return Losses(files=_changed(status), commits=tuple(commits))
+
+    def commits_ahead(self, tree: WorkTree, base: str) -> tuple[str, ...]:
+        """`git log base..HEAD` as "<sha> <subject>", newest first; BranchMissing when `base`
+        names no commit."""
+        validation.branch(base, field="base")
+        git = in_workspace(self._launcher, tree)
+        sha = _commit(git, base)
+        log = git.out(["log", "-z", "--no-color", "--format=%H %s", f"{sha}..HEAD", "--"])
+        entries = log.decode("utf-8", "replace").split("\0")
+        return tuple(entry for entry in entries if entry)
+
+    def exclude(self, main: WorkTree, pattern: str) -> None:
+        add_exclude(self._launcher, main, pattern)
 
     def remove(self, main: WorkTree, tree: WorkTree, *, force: bool) -> None:
         git = in_workspace(self._launcher, main)

@@ -96,6 +96,8 @@ def project_from_row(row: Row[Any]) -> Project:
         https_token_sealed=row.https_token_sealed,
         clone_filter=row.clone_filter,
         clone_depth=row.clone_depth,
+        auto_pull_request=row.auto_pull_request,
+        auto_review_to_agent=row.auto_review_to_agent,
     )
 
 
@@ -438,6 +440,8 @@ class SqlTrackerConnectionRepository(_EntityTable[TrackerConnection]):
 
     def remove(self, connection_id: int) -> None:
         # Children first: SQLite enforces ON DELETE CASCADE only with its foreign_keys pragma.
+        pulls = t.pull_requests
+        self._c.execute(delete(pulls).where(pulls.c.connection_id == connection_id))
         self._c.execute(delete(t.issues).where(t.issues.c.connection_id == connection_id))
         self._c.execute(delete(t.sync_runs).where(t.sync_runs.c.connection_id == connection_id))
         deliveries = t.webhook_deliveries

@@ -18,6 +18,7 @@ SEALED: dict[str, tuple[Table, Column[str]]] = {
         t.tracker_connections,
         t.tracker_connections.c.webhook_secret_sealed,
     ),
+    "notification url": (t.notification_targets, t.notification_targets.c.url_sealed),
 }
 
 

@@ -108,6 +108,10 @@ projects = Table(
     # How a new workspace is cloned: "none" or "blob:none" (partial), and its depth (0: full).
     Column("clone_filter", String(16), nullable=False, server_default="none"),
     Column("clone_depth", Integer, nullable=False, server_default="0"),
+    # The issue-to-PR loop (issue 19): open the pull request when the agent finishes with new
+    # commits; send a "changes requested" review back to the agent.
+    Column("auto_pull_request", Boolean, nullable=False, server_default=false()),
+    Column("auto_review_to_agent", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("tenant_id", "slug", name="uq_projects_tenant_id_slug"),
     Index("ix_projects_identity_id", "identity_id"),
 )
@@ -264,6 +268,8 @@ secret_key_probe = Table(
     Column("sealed", Text, nullable=False),
 )
 
+AGENT_STATUSES = "status IN ('working', 'waiting', 'finished', 'idle', 'exited', 'failed')"
+
 # AI coding sessions launched in tmux (domain/model/sessions.py).
 agent_sessions = Table(
     "agent_sessions",
@@ -282,9 +288,34 @@ agent_sessions = Table(
     Column("last_activity", UtcDateTime, nullable=True),
     Column("ended_at", UtcDateTime, nullable=True),
     Column("shared", Boolean, nullable=False, server_default=false()),
+    Column("status_since", UtcDateTime, nullable=True),
+    Column("status_source", String(8), nullable=False, server_default="pane"),
     CheckConstraint("tool IN ('codex', 'gemini', 'claude', 'shell')", name="tool"),
-    CheckConstraint("status IN ('running', 'waiting', 'idle', 'exited')", name="status"),
+    CheckConstraint(AGENT_STATUSES, name="status"),
+    CheckConstraint("status_source IN ('hook', 'pane')", name="status_source"),
     Index("ix_agent_sessions_project_id_status", "project_id", "status"),
+)
+
+# Every status a session went through, with the hook event behind it (issue 18).
+agent_events = Table(
+    "agent_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "session_id",
+        Integer,
+        ForeignKey("agent_sessions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("event_id", String(64), nullable=True),
+    Column("event", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("source", String(8), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    CheckConstraint(AGENT_STATUSES, name="status"),
+    CheckConstraint("source IN ('hook', 'pane')", name="source"),
+    UniqueConstraint("session_id", "event_id", name="uq_agent_events_session_id_event_id"),
+    Index("ix_agent_events_session_id_id", "session_id", "id"),
 )
 
 # Scheduled jobs and their leases (domain/model/jobs.py, ports/jobs.py).
@@ -379,4 +410,128 @@ worktrees = Table(
     ),
     UniqueConstraint("path", name="uq_worktrees_path"),
     Index("ix_worktrees_project_id", "project_id"),
+)
+
+# Notifications (issue 18, domain/model/notifications.py): where notices go, and each one on
+# its way. The apprise URL is sealed (tokens, passwords); unique (target_id, dedup_key) is the
+# deduplication (one "waiting" per wait).
+notification_targets = Table(
+    "notification_targets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=True),
+    Column("label", String(100), nullable=False),
+    Column("url_sealed", Text, nullable=False),
+    Column("url_masked", String(300), nullable=False),
+    Column("events", String(200), nullable=False),  # comma-separated NoticeEvent values
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_result", String(8), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("last_at", UtcDateTime, nullable=True),
+    CheckConstraint("(user_id IS NULL) <> (tenant_id IS NULL)", name="owner"),
+    Index("ix_notification_targets_user_id", "user_id"),
+    Index("ix_notification_targets_tenant_id", "tenant_id"),
+)
+
+notice_deliveries = Table(
+    "notice_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "target_id",
+        Integer,
+        ForeignKey("notification_targets.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("dedup_key", String(255), nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("link", String(500), nullable=True),
+    Column("status", String(8), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("last_attempt_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=True),
+    CheckConstraint("status IN ('queued', 'sent', 'failed')", name="status"),
+    UniqueConstraint("target_id", "dedup_key", name="uq_notice_deliveries_target_id_dedup_key"),
+    Index("ix_notice_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+# From issue to merged pull request (issue 19, domain/model/pull_requests.py): the pull (merge)
+# requests aiops opened, as their code host last reported them, one per (connection, number).
+PULL_STATES = "state IN ('open', 'draft', 'merged', 'closed')"
+pull_requests = Table(
+    "pull_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "connection_id",
+        Integer,
+        ForeignKey("tracker_connections.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("provider", String(16), nullable=False),
+    Column("issue_id", Integer, ForeignKey("issues.id", ondelete="SET NULL"), nullable=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),  # GitHub's number, GitLab's iid
+    Column("url", String(2048), nullable=False),
+    Column("head", String(255), nullable=False),
+    Column("base", String(255), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("review", String(32), nullable=False),
+    Column("checks", String(16), nullable=False),
+    Column("checks_summary", Text, nullable=False),
+    Column("failing_checks", JSON, nullable=False),  # the failing checks' names
+    Column("unresolved", JSON, nullable=False),  # [{path, line, author, body, id}]
+    Column("head_sha", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("provider IN ('github', 'gitlab')", name="provider"),
+    CheckConstraint(PULL_STATES, name="state"),
+    CheckConstraint(
+        "review IN ('none', 'commented', 'approved', 'changes_requested')", name="review"
+    ),
+    CheckConstraint("checks IN ('none', 'pending', 'passing', 'failing')", name="checks"),
+    UniqueConstraint("connection_id", "number", name="uq_pull_requests_connection_id_number"),
+    Index("ix_pull_requests_project_id", "project_id"),
+    Index("ix_pull_requests_issue_id", "issue_id"),
+)
+
+# The loop's writes to the outside world, each queued once under its key and retried with
+# backoff until done (ports/unit_of_work.py LoopStepQueue).
+loop_steps = Table(
+    "loop_steps",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("key", String(255), nullable=False),  # e.g. "comment:pr:5:merged"
+    Column("issue_id", Integer, ForeignKey("issues.id", ondelete="SET NULL"), nullable=True),
+    Column(
+        "pull_request_id",
+        Integer,
+        ForeignKey("pull_requests.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("params", JSON, nullable=False),
+    Column("actor", String(254), nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("result", Text, nullable=True),  # a pull request's URL, a comment's id
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("done_at", UtcDateTime, nullable=True),
+    CheckConstraint("kind IN ('open-pull-request', 'comment', 'review-to-agent')", name="kind"),
+    CheckConstraint("state IN ('pending', 'done', 'failed')", name="state"),
+    UniqueConstraint("key", name="uq_loop_steps_key"),
+    Index("ix_loop_steps_state_next_attempt_at", "state", "next_attempt_at"),
+    Index("ix_loop_steps_issue_id", "issue_id"),
+    Index("ix_loop_steps_pull_request_id", "pull_request_id"),
 )

@@ -13,9 +13,17 @@ from sqlalchemy.exc import DBAPIError
 from aiops.adapters.sqlalchemy.engine import READ_ONLY, unavailable
 
 if TYPE_CHECKING:
-    from aiops.adapters.sqlalchemy.agent_sessions import SqlAgentSessionRepository
+    from aiops.adapters.sqlalchemy.agent_sessions import (
+        SqlAgentEventRepository,
+        SqlAgentSessionRepository,
+    )
     from aiops.adapters.sqlalchemy.automation_runs import SqlAutomationRunRepository
     from aiops.adapters.sqlalchemy.jobs import SqlJobRepository
+    from aiops.adapters.sqlalchemy.notifications import (
+        SqlDeliveryQueue,
+        SqlNotificationTargetRepository,
+    )
+    from aiops.adapters.sqlalchemy.pull_requests import SqlLoopStepQueue, SqlPullRequestRepository
     from aiops.adapters.sqlalchemy.repositories import (
         SqlApiTokenRepository,
         SqlAuditLog,
@@ -74,9 +82,14 @@ class SqlAlchemyUnitOfWork:
         webhook_deliveries: SqlWebhookDeliveryLog
         sealed_secrets: SqlSealedSecretStore
         agent_sessions: SqlAgentSessionRepository
+        agent_events: SqlAgentEventRepository
         jobs: SqlJobRepository
         automation_runs: SqlAutomationRunRepository
         worktrees: SqlWorktreeRepository
+        notification_targets: SqlNotificationTargetRepository
+        notice_deliveries: SqlDeliveryQueue
+        pull_requests: SqlPullRequestRepository
+        loop_steps: SqlLoopStepQueue
     else:
         tenants = _Repository("repositories", "SqlTenantRepository")
         users = _Repository("repositories", "SqlUserRepository")
@@ -92,9 +105,14 @@ class SqlAlchemyUnitOfWork:
         webhook_deliveries = _Repository("webhook_deliveries", "SqlWebhookDeliveryLog")
         sealed_secrets = _Repository("sealed_secrets", "SqlSealedSecretStore")
         agent_sessions = _Repository("agent_sessions", "SqlAgentSessionRepository")
+        agent_events = _Repository("agent_sessions", "SqlAgentEventRepository")
         jobs = _Repository("jobs", "SqlJobRepository")
         automation_runs = _Repository("automation_runs", "SqlAutomationRunRepository")
         worktrees = _Repository("worktrees", "SqlWorktreeRepository")
+        notification_targets = _Repository("notifications", "SqlNotificationTargetRepository")
+        notice_deliveries = _Repository("notifications", "SqlDeliveryQueue")
+        pull_requests = _Repository("pull_requests", "SqlPullRequestRepository")
+        loop_steps = _Repository("pull_requests", "SqlLoopStepQueue")
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self._engine = engine

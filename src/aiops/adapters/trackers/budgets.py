@@ -48,6 +48,12 @@ def _header_int(headers: Mapping[str, str], *names: str) -> int | None:
     return None
 
 
+def remaining_of(headers: Mapping[str, str]) -> int | None:
+    """Requests left in the window, as GitHub (X-RateLimit-Remaining) or GitLab and the IETF
+    draft (RateLimit-Remaining) say it."""
+    return _header_int(headers, "x-ratelimit-remaining", "ratelimit-remaining")
+
+
 def clock_skew(headers: Mapping[str, str], now: datetime) -> timedelta:
     """How far the tracker's clock (its Date header) runs ahead of ours; zero when it does not
     say or is within SKEW_TOLERANCE."""
@@ -108,7 +114,7 @@ class TokenBudgets:
     def observe(self, token: str, response: httpx.Response, host: str) -> None:
         """Learn the budget from an answer; a 403/429 that is a rate limit raises."""
         headers = response.headers
-        remaining = _header_int(headers, "x-ratelimit-remaining", "ratelimit-remaining")
+        remaining = remaining_of(headers)
         reset = _header_int(headers, "x-ratelimit-reset", "ratelimit-reset")
         limited = response.status_code == 429 or (
             response.status_code == 403 and ("retry-after" in headers or remaining == 0)

@@ -1,10 +1,15 @@
 """HTTP for tracker adapters (GitHub, GitLab, Jira): one pooled httpx client, the
 network guard on every hop, manual redirects, per-token rate limits and concurrency, bounded
-retries. Every failure leaves as a Tracker* error that names the host, never the token."""
+retries. Every failure leaves as a Tracker* error that names the host, never the token.
+
+Writes (POST) pass the same guard and budgets but are never retried once sent: a 5xx or a lost
+answer may hide a write that took effect, so the caller looks the result up before trying
+again (the loop's steps do: find_pull, find_comment). Only a connection that could not be
+opened (nothing sent) is retried. A write answered with a redirect is refused, not followed."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from types import TracebackType
 from typing import Self, TypedDict, Unpack
 
@@ -14,15 +19,17 @@ import httpx
 import stamina
 
 from aiops.adapters.system_clock import SystemClock
-from aiops.adapters.trackers.budgets import TokenBudgets
+from aiops.adapters.trackers.budgets import TokenBudgets, remaining_of
 from aiops.adapters.trackers.guard import GuardedBackend, NetworkGuard, Resolver, resolve
 from aiops.domain.model.trackers import (
+    RemoteIssue,
     TrackerAuthFailed,
     TrackerError,
     TrackerNotFound,
     TrackerUnreachable,
 )
 from aiops.ports.clock import Clock
+from aiops.ports.issue_tracker import IssueChanges
 
 MAX_REDIRECTS = 5
 
@@ -41,9 +48,23 @@ class RetryPolicy:
 
 @attrs.define
 class RequestCount:
-    """Counts every HTTP request sent (retries and redirect hops included)."""
+    """Counts every HTTP request sent (retries and redirect hops included), and keeps the
+    rate-limit headroom the last answer told (X-RateLimit-Remaining / RateLimit-Remaining)."""
 
     sent: int = 0
+    rate_limit_remaining: int | None = None
+
+    def changes(
+        self, issues: Iterable[RemoteIssue], etag: str | None, *, not_modified: bool = False
+    ) -> IssueChanges:
+        """What a listing found, with what it cost and the headroom it left."""
+        return IssueChanges(
+            issues=tuple(issues),
+            etag=etag,
+            not_modified=not_modified,
+            requests=self.sent,
+            rate_limit_remaining=self.rate_limit_remaining,
+        )
 
 
 class _ServerFailed(Exception):
@@ -60,7 +81,8 @@ def origin(url: httpx.URL) -> tuple[str, str, int | None]:
 
 
 class TrackerHttp:
-    """GETs with a bearer token, for one adapter; reuse it (it pools connections), close it."""
+    """GETs and POSTs with a bearer token, for one adapter; reuse it (it pools connections),
+    close it."""
 
     def __init__(
         self,
@@ -109,6 +131,7 @@ class TrackerHttp:
         count: RequestCount,
         authorization: str | None = None,
         expected: Collection[int] = (),
+        forbidden: str | None = None,
     ) -> httpx.Response:
         """A 2xx or 304 answer, or one whose status the adapter `expected` (a 4xx it handles);
         any other ends as a Tracker* error (`not_found` for a 404).
@@ -116,7 +139,7 @@ class TrackerHttp:
         `token` keys the rate-limit budget; the Authorization header is `Bearer <token>` unless
         the adapter gives its own (`authorization`, e.g. Basic for Jira Cloud). Statuses in
         `expected` come back as answers for the adapter to read (Jira explains a 400; GitLab's
-        405 means "no keyset pagination here")."""
+        405 means "no keyset pagination here"). `forbidden` names what a 403 lacks (a scope)."""
         target = httpx.URL(url)
         host = target.host
         policy = self._retry
@@ -146,7 +169,89 @@ class TrackerHttp:
             raise TrackerUnreachable(
                 f"{host}: cannot connect ({type(error).__name__}, {policy.attempts} attempts)"
             ) from None
-        return response if response.status_code in expected else _checked(response, host, not_found)
+        if response.status_code in expected:
+            return response
+        return _checked(response, host, not_found, forbidden)
+
+    def post(
+        self,
+        url: str,
+        *,
+        token: str,
+        json: object,
+        headers: Mapping[str, str],
+        not_found: str,
+        count: RequestCount,
+        authorization: str | None = None,
+        expected: Collection[int] = (),
+        forbidden: str | None = None,
+    ) -> httpx.Response:
+        """POST `json`; the answer as get() gives it, but sent at most once (see the module
+        docstring): a 5xx is a TrackerError at once, a redirect is refused, and a timeout says
+        the write may have taken effect. `forbidden` names what a 403 lacks, e.g. "the `api`
+        scope"; 429 (or an exhausted budget) is TrackerRateLimited, as for a GET."""
+        target = httpx.URL(url)
+        host = target.host
+        policy = self._retry
+        sent = {**headers, "Authorization": authorization or f"Bearer {token}"}
+        try:
+            for attempt in stamina.retry_context(
+                on=(httpx.ConnectError, httpx.ConnectTimeout),  # nothing was sent
+                attempts=policy.attempts,
+                timeout=policy.total_timeout,
+                wait_initial=policy.wait_initial,
+                wait_max=policy.wait_max,
+                wait_jitter=policy.wait_jitter,
+            ):
+                with attempt:
+                    response = self._send("POST", target, token, sent, count, body=json)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            raise TrackerUnreachable(
+                f"{host}: cannot connect ({type(error).__name__}, {policy.attempts} attempts)"
+            ) from None
+        except httpx.TimeoutException:
+            raise TrackerUnreachable(
+                f"{host}: no answer within {self._timeout:g}s; the write may have taken effect"
+            ) from None
+        except httpx.TransportError as error:
+            raise TrackerUnreachable(
+                f"{host}: the connection failed ({type(error).__name__}); "
+                "the write may have taken effect"
+            ) from None
+        status = response.status_code
+        if status >= 500:
+            raise TrackerError(
+                f"{host}: the server failed ({status}); not retried at once, "
+                "the write may have taken effect"
+            )
+        if response.has_redirect_location:
+            raise TrackerError(f"{host}: answered a write with a redirect ({status}); refused")
+        if status in expected:
+            return response
+        return _checked(response, host, not_found, forbidden)
+
+    def _send(
+        self,
+        method: str,
+        url: httpx.URL,
+        token: str,
+        headers: Mapping[str, str],
+        count: RequestCount,
+        *,
+        body: object = None,
+    ) -> httpx.Response:
+        """One request through the guard and the token's budget; the budget learns the answer
+        (and raises TrackerRateLimited for a 429 or an exhausted limit)."""
+        self._guard.check(url)
+        with self._budgets.slot(token, url.host):
+            count.sent += 1
+            if method == "GET":
+                response = self._client.get(url, headers=headers)
+            else:
+                response = self._client.request(method, url, headers=headers, json=body)
+        count.rate_limit_remaining = rate_limit_remaining(response.headers, count)
+        self._budgets.observe(token, response, url.host)
+        return response
 
     def _follow(
         self,
@@ -159,16 +264,13 @@ class TrackerHttp:
         start = origin(url)
         sent = {**headers, "Authorization": authorization}
         for _ in range(MAX_REDIRECTS + 1):
-            self._guard.check(url)
             if origin(url) != start:
+                self._guard.check(url)
                 raise TrackerError(
                     f"{start[1]}: refused a redirect to {url.host}: the token is only sent "
                     "to the host it belongs to"
                 )
-            with self._budgets.slot(token, url.host):
-                count.sent += 1
-                response = self._client.get(url, headers=sent)
-            self._budgets.observe(token, response, url.host)
+            response = self._send("GET", url, token, sent, count)
             if response.status_code >= 500:
                 raise _ServerFailed(response.status_code)
             if not response.has_redirect_location:
@@ -232,13 +334,23 @@ def guarded_transport(guard: NetworkGuard, limits: httpx.Limits) -> httpx.HTTPTr
     return transport
 
 
-def _checked(response: httpx.Response, host: str, not_found: str) -> httpx.Response:
+def rate_limit_remaining(headers: Mapping[str, str], count: RequestCount) -> int | None:
+    """The answer's headroom, or the last one seen when it does not say (Jira often)."""
+    remaining = remaining_of(headers)
+    return count.rate_limit_remaining if remaining is None else remaining
+
+
+def _checked(
+    response: httpx.Response, host: str, not_found: str, forbidden: str | None = None
+) -> httpx.Response:
     status = response.status_code
     if 200 <= status < 300 or status == 304:
         return response
     if status == 401:
         raise TrackerAuthFailed(f"{host}: the token was refused")
     if status == 403:
+        if forbidden:
+            raise TrackerAuthFailed(f"{host}: the token may not do this: it needs {forbidden}")
         raise TrackerAuthFailed(f"{host}: the token may not do this (403 Forbidden)")
     if status == 404:
         raise TrackerNotFound(not_found)

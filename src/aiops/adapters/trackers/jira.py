@@ -25,6 +25,11 @@ from Jira's own `updated` times, so a skew between this machine's clock and Jira
 the window; waits come from Retry-After, which is relative.
 
 Jira has no ETags for search: `etag` is always None.
+
+Comments (IssueComments): `GET`/`POST /rest/api/{3|2}/issue/{key}/comment`, the body as ADF on
+Cloud and wiki markup on Server (jira_comments.py). The token's user needs the "Add comments"
+project permission; a 403 says so. aiops's hidden marker `<!-- aiops:KEY -->` is written as a
+visible grey line "aiops:KEY" (ADF keeps no HTML comment), and find_comment looks for that.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
+from aiops.adapters.trackers.adf import adf_to_text
 from aiops.adapters.trackers.budgets import token_key
 from aiops.adapters.trackers.http import (
     PageGuard,
@@ -47,14 +53,18 @@ from aiops.adapters.trackers.http import (
     TrackerOptions,
     json_of,
 )
+from aiops.adapters.trackers.jira_comments import markdown_to_adf, markdown_to_wiki
 from aiops.adapters.trackers.jira_payloads import (
     JIRA,
     issues_of,
 )
+from aiops.adapters.trackers.writes import holds_marker, one_line
 from aiops.domain.model.trackers import RemoteIssue, TrackerError, TrackerNotFound
 from aiops.ports.issue_tracker import IssueChanges, TrackerTarget
 
 KEY = re.compile(r"[A-Z][A-Z0-9_]{0,254}")
+ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,254}-[1-9][0-9]{0,12}")
+COMMENT_SCOPE = "the Add comments permission"
 FIELDS = "summary,description,status,labels,assignee,created,updated"
 PAGE_SIZE = 100
 HEADERS = {"Accept": "application/json"}
@@ -135,7 +145,7 @@ class JiraTracker(TrackerAdapter):
         else:
             found = self._server_search(root, query, target, count, pages)
         latest = {issue.external_id: issue for issue in found}  # a moved issue: its last copy
-        return IssueChanges(issues=tuple(latest.values()), etag=None, requests=count.sent)
+        return count.changes(latest.values(), None)
 
     def check(self, target: TrackerTarget) -> str:
         key = project_key(target.key)
@@ -224,6 +234,64 @@ class JiraTracker(TrackerAdapter):
             raise search_refused(response, key)
         return JIRA.mapping(_json(response), "a search answer")
 
+    def find_comment(self, target: TrackerTarget, issue: str, marker: str) -> str | None:
+        """The comment whose text holds the marker's "aiops:KEY" (pages of 100)."""
+        key = issue_key(issue)
+        root = site_root(target.base_url)
+        count = RequestCount()
+        deployment = self._deployment(root, target, count)
+        pages = PageGuard(httpx.URL(root).host, max_pages=self._max_pages)
+        start = 0
+        while True:
+            url = httpx.URL(
+                f"{root}/{deployment.api}/issue/{key}/comment",
+                params={"startAt": str(start), "maxResults": str(PAGE_SIZE), "orderBy": "created"},
+            )
+            pages.visit(url)
+            page = JIRA.mapping(
+                _json(self._get(str(url), target, count, _issue_missing(key))), "comments"
+            )
+            comments = JIRA.field(page, "comments", list, "comments")
+            for item in comments:
+                comment = JIRA.mapping(item, "a comment")
+                body = comment.get("body")
+                text = body if isinstance(body, str) else adf_to_text(body)
+                if holds_marker(text, marker):
+                    return str(comment.get("id"))
+            start += len(comments)
+            total = JIRA.optional(page, "total", int, "comments")
+            if not comments or total is None or start >= total:
+                return None
+
+    def add_comment(self, target: TrackerTarget, issue: str, body: str) -> str:
+        key = issue_key(issue)
+        root = site_root(target.base_url)
+        count = RequestCount()
+        deployment = self._deployment(root, target, count)
+        document: object = (
+            markdown_to_adf(body) if deployment is Deployment.CLOUD else markdown_to_wiki(body)
+        )
+        response = self._http.post(
+            f"{root}/{deployment.api}/issue/{key}/comment",
+            token=target.token,
+            json={"body": document},
+            headers=HEADERS,
+            not_found=_issue_missing(key),
+            count=count,
+            authorization=authorization(target.token),
+            expected=(400,),
+            forbidden=COMMENT_SCOPE,
+        )
+        if response.status_code == 400:
+            raise TrackerError(
+                f"{response.url.host}: Jira refused the comment (400): {jira_reason(response)}"
+            )
+        comment = JIRA.mapping(_json(response), "a comment")
+        ident = comment.get("id")
+        if not isinstance(ident, (str, int)) or isinstance(ident, bool):
+            raise TrackerError("Jira sent a comment without an id")
+        return str(ident)
+
     def _get(
         self, url: str, target: TrackerTarget, count: RequestCount, not_found: str
     ) -> httpx.Response:
@@ -260,6 +328,33 @@ def search_refused(response: httpx.Response, key: str) -> TrackerError:
         return TrackerNotFound(_missing(key))
     reason = " ".join(" ".join(texts).split())[:200] or "no reason given"
     return TrackerError(f"{host}: Jira refused the search (400): {reason}")
+
+
+def issue_key(issue: str) -> str:
+    """An issue key such as OPS-7, checked: it goes into a URL path."""
+    if not ISSUE_KEY.fullmatch(issue):
+        raise TrackerError(f"{issue[:80]!r} is not a Jira issue key (such as OPS-7)")
+    return issue
+
+
+def jira_reason(response: httpx.Response) -> str:
+    try:
+        payload = response.json()
+    except ValueError:
+        return "no reason given"
+    texts: list[str] = []
+    if isinstance(payload, Mapping):
+        messages = payload.get("errorMessages")
+        if isinstance(messages, list):
+            texts += [str(m) for m in messages]
+        errors = payload.get("errors")
+        if isinstance(errors, Mapping):
+            texts += [f"{k}: {v}" for k, v in errors.items()]
+    return one_line(" ".join(texts)) or "no reason given"
+
+
+def _issue_missing(key: str) -> str:
+    return f"Jira issue {key} not found (or the token cannot see it)"
 
 
 def _missing(key: str) -> str:

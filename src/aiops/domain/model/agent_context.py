@@ -28,10 +28,14 @@ leading backslash, so text from a tracker cannot end the block early.
 
 What `render` puts in the block, in this order: `# Issue <id>`; the user's own notes under
 their heading (trusted: the user wrote them); what aiops's users triaged (one line each);
-then the tracker's text (title, link, labels, description) framed as untrusted data by
+when the block is written into an issue's worktree, aiops's instructions (work on this
+branch, commit with messages that reference the issue, do not push); the review to address,
+when a pull request's reviewers asked for changes (framed as untrusted data); then the
+tracker's text (title, link, labels, description) framed as untrusted data by
 `outside_text.frame`: a fixed heading and warning, then a fence the text cannot close. An
-agent reads only the framing and the notes as aiops's words; the tracker's text, headings
-and markers included, is the inside of one code block.
+agent reads only the framing, the instructions and the notes as aiops's words; the
+reviewers' and the tracker's text, headings and markers included, is the inside of a code
+block.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ import attrs
 from aiops.domain.errors import ValidationError
 from aiops.domain.model.outside_text import (
     DEFAULT_MAX_BYTES,
+    REVIEW,
     TRACKER,
     cap,
     frame,
@@ -56,9 +61,16 @@ END = "<!-- issue-context:end -->"
 FILENAME = "AGENTS.override.md"
 NOTES_HEADING = "## Notes from the user"
 TRIAGE_HEADING = "## Triage in aiops"
+WORK_HEADING = "## How to work on this issue"
+REVIEW_HEADING = "## Review to address"
+REVIEW_FRAMING = f"## {REVIEW.heading}"
 TRACKER_FRAMING = f"## {TRACKER.heading}"
-# The lines where the trusted part of a block ends: `append` adds notes before the first.
-_AFTER_NOTES = (TRIAGE_HEADING, TRACKER_FRAMING)
+# The lines where the user's notes end: `append` adds notes before the first.
+_AFTER_NOTES = (TRIAGE_HEADING, WORK_HEADING, REVIEW_HEADING, TRACKER_FRAMING)
+# What a commit message names an issue by, as aiops shows an example of it: "#12", "OPS-7".
+_HASH_KEY = re.compile(r"#[0-9]{1,12}")
+_JIRA_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,49}-[0-9]{1,12}")
+_TICKS = re.compile(r"`+")
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _LINE_TRIM = " \t\r\n"
@@ -81,6 +93,10 @@ class IssueContext:
     owner: str | None = None
     note: str | None = None
     body: str | None = None
+    branch: str | None = None  # the worktree's branch, when written into one: the instructions
+    # What reviewers asked on the issue's pull request (untrusted). None: whatever the block
+    # has already (EditAgentContext keeps it); "": none.
+    review: str | None = None
 
 
 @attrs.frozen
@@ -128,8 +144,69 @@ def render(context: IssueContext, notes: str = "", *, max_bytes: int = DEFAULT_M
     listed = [f"- {name}: {one_line(value)}" for name, value in triage if value]
     if listed:
         parts.append(f"{TRIAGE_HEADING}\n\n" + "\n".join(listed))
+    if context.branch:
+        parts.append(instructions(context.branch, context.key))
+    if context.review and context.review.strip():
+        parts.append(
+            f"{REVIEW_HEADING}\n\nReviewers asked for changes on this branch's pull request. "
+            "Address them here, commit, and do not push: aiops pushes and updates the pull "
+            "request.\n\n" + frame(REVIEW, cap(multiline(context.review), max_bytes))
+        )
     parts.append(frame(TRACKER, tracker_text(context, max_bytes)))
     return _defuse("\n\n".join(parts)) + "\n"
+
+
+def instructions(branch: str, key: str | None) -> str:
+    """aiops's own words to an agent in an issue's worktree (trusted): its branch, how to
+    name the issue in commit messages, and that aiops pushes. The tracker's key appears here
+    only when it has the shape of one ("#12", "OPS-7")."""
+    if key and _HASH_KEY.fullmatch(key):
+        example = f"e.g. {_code('Fix the login redirect (' + key + ')')}"
+    elif key and _JIRA_KEY.fullmatch(key):
+        example = f"e.g. {_code(key + ': Fix the login redirect')}"
+    else:
+        example = "by its key on the tracker"
+    return (
+        f"{WORK_HEADING}\n\n"
+        f"- Work on the branch {_code(one_line(branch))}, checked out in this worktree; do not "
+        "switch to another branch.\n"
+        f"- Commit your changes with messages that reference the issue, {example}.\n"
+        "- Do not push and do not open a pull request: aiops pushes the branch and opens the "
+        "pull request."
+    )
+
+
+def review_in(text: str | None) -> str | None:
+    """The review text of the file's block (what `render` framed under the review heading),
+    or None when the block has none."""
+    found = find_block(text or "")
+    if found is None:
+        return None
+    lines = _lines((text or "")[found.body_start : found.body_end]).split("\n")
+    try:
+        start = lines.index(REVIEW_HEADING)
+        framing = lines.index(REVIEW_FRAMING, start)
+    except ValueError:
+        return None
+    if TRACKER_FRAMING in lines[:start]:
+        return None  # a heading inside the tracker's text is not the block's review
+    opening = next((i for i in range(framing + 1, len(lines)) if lines[i].startswith("```")), None)
+    if opening is None:
+        return None
+    fence = lines[opening][: len(lines[opening]) - len(lines[opening].lstrip("`"))]
+    try:
+        closing = lines.index(fence, opening + 1)
+    except ValueError:
+        return None
+    return "\n".join(lines[opening + 1 : closing])
+
+
+def _code(text: str) -> str:
+    """`text` as a Markdown code span, whatever backticks it holds."""
+    if "`" not in text:
+        return f"`{text}`"
+    ticks = "`" * (max(len(run) for run in _TICKS.findall(text)) + 1)
+    return f"{ticks} {text} {ticks}"
 
 
 def tracker_text(context: IssueContext, max_bytes: int = DEFAULT_MAX_BYTES) -> str:

@@ -43,6 +43,8 @@ class JobKind(enum.StrEnum):
     TMUX_RESYNC = "tmux-resync"
     WORKSPACE_FETCH = "workspace-fetch"
     PLAYBOOK = "playbook"
+    NOTIFY = "notify"
+    PR_LOOP = "pr-loop"
 
 
 class JobStatus(enum.StrEnum):

@@ -72,3 +72,7 @@ class Project:
     # How a new workspace is cloned: every blob (none) or a partial clone, and how deep.
     clone_filter: CloneFilter = attrs.field(default=CloneFilter.NONE, converter=clone_filter)
     clone_depth: int = attrs.field(default=0, converter=clone_depth)
+    # The issue-to-PR loop (issue 19): open the pull request when the agent reports finished
+    # with new commits; send a "changes requested" review back to the agent.
+    auto_pull_request: bool = False
+    auto_review_to_agent: bool = False

@@ -15,7 +15,12 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from aiops.domain.errors import Conflict, ValidationError
+from aiops.domain.errors import (
+    AuthenticationFailed,
+    Conflict,
+    PermissionDenied,
+    ValidationError,
+)
 
 
 class Tool(enum.StrEnum):
@@ -104,10 +109,20 @@ DEFAULT_TOOLS: Mapping[Tool, ToolSpec] = {
 
 
 class AgentStatus(enum.StrEnum):
-    RUNNING = "running"  # the tool is in the foreground and its pane changed just now
-    WAITING = "waiting"  # the tool is in the foreground and quiet: it waits for the user
+    """What an agent is doing (issue 18): told by the tool's own hooks where it has them,
+    else read from its pane (see StatusSource)."""
+
+    WORKING = "working"  # on a turn: the pane changes, or the tool said a prompt came in
+    WAITING = "waiting"  # for the user: input or a permission (pane: in the foreground, quiet)
+    FINISHED = "finished"  # the tool said its turn is complete
     IDLE = "idle"  # the tool is gone from the foreground (back at the shell) or long quiet
-    EXITED = "exited"  # the pane or window is gone
+    EXITED = "exited"  # the pane or window is gone, or the tool said its session ended
+    FAILED = "failed"  # the tool ended with an error
+
+
+class StatusSource(enum.StrEnum):
+    HOOK = "hook"  # the tool's own hook (Claude Code hooks, Codex notify, Gemini CLI hooks)
+    PANE = "pane"  # aiops's reading of the tmux pane (foreground process, last change)
 
 
 # Quiet for longer than RUNNING_WITHIN: waiting for input; longer than IDLE_AFTER: idle.
@@ -133,7 +148,129 @@ def agent_status(
     quiet = now - last_activity if last_activity else IDLE_AFTER
     if at_shell or quiet >= IDLE_AFTER:
         return AgentStatus.IDLE
-    return AgentStatus.RUNNING if quiet < RUNNING_WITHIN else AgentStatus.WAITING
+    return AgentStatus.WORKING if quiet < RUNNING_WITHIN else AgentStatus.WAITING
+
+
+# What a tool's own hook event says (issue 18): Claude Code's hook_event_name, Codex's notify
+# `type`, Gemini CLI's hook event names. Events not named here are stored and change nothing.
+HOOK_STATUSES: Mapping[str, AgentStatus] = {
+    "SessionStart": AgentStatus.IDLE,
+    "UserPromptSubmit": AgentStatus.WORKING,
+    "BeforeAgent": AgentStatus.WORKING,
+    "Notification": AgentStatus.WAITING,
+    "Stop": AgentStatus.FINISHED,
+    "AfterAgent": AgentStatus.FINISHED,
+    "agent-turn-complete": AgentStatus.FINISHED,
+    "SessionEnd": AgentStatus.EXITED,
+}
+# The transitions someone may want to hear about (NoticeSink).
+NOTIFIED = frozenset({AgentStatus.WAITING, AgentStatus.FINISHED, AgentStatus.FAILED})
+
+
+def status_for(tool: Tool, event: str) -> AgentStatus | None:
+    """The status a tool's hook event means; None for an event that changes nothing (an
+    unknown one, or any event of a plain shell, which has no hooks)."""
+    return None if tool is Tool.SHELL else HOOK_STATUSES.get(event)
+
+
+@attrs.frozen(kw_only=True)
+class PaneReading:
+    """What a window's pane says now: whether it is there, its foreground process and when its
+    content last changed."""
+
+    alive: bool
+    foreground: str | None = None
+    last_activity: datetime | None = None
+
+
+def decide_status(
+    session: AgentSession,
+    *,
+    now: datetime,
+    pane: PaneReading | None = None,
+    hook: AgentStatus | None = None,
+) -> AgentSession:
+    """THE decision of a session's status (every reader shows what it stores): from a hook
+    event just received (`hook`) or a reading of its pane (`pane`).
+
+    - A hook event's status is taken as it is (source hook).
+    - The pane: window gone -> exited; tool gone from the foreground (back at the shell) ->
+      idle; otherwise a status that came from a hook is kept (the pane never overrides a hook
+      while the tool is in the foreground), and without hook events the pane heuristic
+      (`agent_status`: working, waiting, idle) decides.
+    The time the status began changes only when the status does."""
+    decided, source = session.status, session.status_source
+    if hook is not None:
+        decided, source = hook, StatusSource.HOOK
+    elif pane is not None:
+        decided = agent_status(
+            alive=pane.alive,
+            foreground=pane.foreground,
+            tool=session.tool,
+            last_activity=pane.last_activity,
+            now=now,
+        )
+        if session.status_source is StatusSource.HOOK and not _tool_left(session, pane):
+            decided = session.status
+        else:
+            source = StatusSource.PANE
+    if decided is session.status:
+        return attrs.evolve(session, status_source=source)
+    return attrs.evolve(session, status=decided, status_since=now, status_source=source)
+
+
+def _tool_left(session: AgentSession, pane: PaneReading) -> bool:
+    """The window is gone, or its tool is no longer in the foreground (back at the shell)."""
+    command = (pane.foreground or "").rsplit("/", 1)[-1].lstrip("-")
+    return not pane.alive or (command in SHELLS and session.tool is not Tool.SHELL)
+
+
+@attrs.frozen(kw_only=True)
+class AgentEvent:
+    """One status a session went through, and what told it: a hook event (its name and id,
+    unique per session) or a reading of the pane (event "pane", no id)."""
+
+    session_id: int
+    event: str
+    status: AgentStatus
+    source: StatusSource
+    at: datetime
+    event_id: str | None = None
+    id: int | None = None
+
+
+class BadEvent(ValidationError):
+    """An agent event whose shape is wrong (400)."""
+
+    code = "bad_event"
+
+    def __init__(self, message: str) -> None:
+        super().__init__("event", message)
+
+
+class BadToken(AuthenticationFailed):
+    """A forged token, another session's, or one of a session that is unknown or ended: the
+    same answer for each, so that nothing leaks (401)."""
+
+    code = "bad_token"
+
+    def __init__(self) -> None:
+        super().__init__("the session token is not valid for this session")
+
+
+class Replayed(Conflict):
+    """An event id the session has sent before, or sent_at too far from now (409)."""
+
+    code = "replayed"
+
+
+class WrongAccount(PermissionDenied):
+    """The event came over the unix socket from another Linux account than the session's."""
+
+    code = "wrong_account"
+
+    def __init__(self) -> None:
+        super().__init__("the event comes from another Linux account than the session's")
 
 
 TMUX_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,80}")
@@ -178,8 +315,10 @@ class AgentSession:
     tmux_socket: str  # the tmux server's socket path (one server per Linux account)
     tmux_session: str
     tmux_window: str
-    status: AgentStatus = AgentStatus.RUNNING
+    status: AgentStatus = AgentStatus.WORKING
     started_at: datetime
+    status_since: datetime | None = None  # when `status` began (None: at started_at)
+    status_source: StatusSource = StatusSource.PANE
     last_activity: datetime | None = None
     ended_at: datetime | None = None
     shared: bool = False  # tenant members may watch its terminal, read-only (issue 17)

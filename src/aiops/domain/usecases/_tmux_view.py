@@ -14,13 +14,25 @@ from datetime import datetime
 import attrs
 
 from aiops.domain.errors import AccountRefused
-from aiops.domain.model.sessions import AgentSession, AgentStatus, agent_status, project_id_of
+from aiops.domain.model.sessions import (
+    AgentSession,
+    AgentStatus,
+    PaneReading,
+    StatusSource,
+    decide_status,
+    project_id_of,
+)
 from aiops.ports.linux_users import LinuxUsers
 from aiops.ports.tmux import TmuxServer, TmuxSessions, TmuxWindow
 
 
 def ended(session: AgentSession, now: datetime) -> AgentSession:
-    return attrs.evolve(session, status=AgentStatus.EXITED, ended_at=session.ended_at or now)
+    """The record of a window that is gone (or stopped): exited from now, if not before."""
+    if session.status is not AgentStatus.EXITED:
+        session = attrs.evolve(
+            session, status=AgentStatus.EXITED, status_since=now, status_source=StatusSource.PANE
+        )
+    return attrs.evolve(session, ended_at=session.ended_at or now)
 
 
 def index_windows(windows: Iterable[TmuxWindow]) -> dict[tuple[str, str, str], TmuxWindow]:
@@ -52,21 +64,22 @@ class TmuxView:
         return self.windows.get(window_of(session)) if self.server(session) else None
 
     def state_of(self, session: AgentSession, now: datetime) -> AgentSession:
-        """The record as its window shows it now: as recorded while its server cannot be
-        read, exited when its account or window is gone."""
+        """The record as its window shows it now (`decide_status`): as recorded while its
+        server cannot be read, ended when its account or window is gone. A hook's `exited`
+        (the tool said its session ended) does not end the record: the tool may start again
+        in the same window (Claude Code's /clear ends a session and starts one)."""
         if self.unknown(session):
             return session
         window = self.window(session)
         activity = window.last_activity if window else session.last_activity
-        status = agent_status(
+        pane = PaneReading(
             alive=window is not None and window.alive,
             foreground=window.foreground if window else None,
-            tool=session.tool,
             last_activity=activity,
-            now=now,
         )
-        current = attrs.evolve(session, status=status, last_activity=activity)
-        return ended(current, now) if status is AgentStatus.EXITED else current
+        current = attrs.evolve(decide_status(session, now=now, pane=pane), last_activity=activity)
+        gone = current.status is AgentStatus.EXITED and current.status_source is StatusSource.PANE
+        return ended(current, now) if gone else current
 
 
 def servers_of(linux_users: LinuxUsers, sessions: Sequence[AgentSession]) -> dict[str, TmuxServer]:

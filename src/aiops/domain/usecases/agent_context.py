@@ -166,7 +166,10 @@ class EditAgentContext:
             text = agent_context.append(existing, notes)
         else:
             assert cmd.context is not None
-            block = agent_context.render(cmd.context, notes, max_bytes=self._max_bytes)
+            context = cmd.context
+            if context.review is None:  # keep the review the block has
+                context = attrs.evolve(context, review=agent_context.review_in(existing))
+            block = agent_context.render(context, notes, max_bytes=self._max_bytes)
             text = agent_context.write(existing, block)
         changed = text is not None and text != existing
         if changed:
@@ -182,8 +185,12 @@ class PopulateCommand:
     user_email: str | None = None  # whose workspace; None: the actor's own
     actor: Actor = SYSTEM
     # A worktree of the user's of the issue's project to write in (see worktrees.py); None:
-    # the main workspace. Any other folder is refused.
+    # the main workspace. Any other folder is refused. In a worktree, the block tells the
+    # agent its branch and how to commit (agent_context.instructions).
     worktree: str | None = None
+    # What the pull request's reviewers asked (review comments, failing checks: untrusted
+    # text). None keeps the review section the block has; "" drops it.
+    review: str | None = None
 
 
 def workspace_account(
@@ -229,11 +236,14 @@ class PopulateAgentContext:
     def __call__(self, cmd: PopulateCommand) -> AgentContextResult:
         target = self._allowed(cmd)
         workspace, account = self._workspace(target.user, target.project, cmd.worktree)
+        context = attrs.evolve(
+            target.context, review=cmd.review, branch=self._branch(target, cmd.worktree)
+        )
         result = self._edit(
             EditCommand(
                 workspace=workspace,
                 action=ContextAction.WRITE,
-                context=target.context,
+                context=context,
                 notes=cmd.notes,
                 account=account,
             )
@@ -268,6 +278,14 @@ class PopulateAgentContext:
             actor_for(uow, user).require(Permission.USE, tenant, missing)
             context = context_of(issue, _owner(uow, issue))
         return _Target(user=user, project=project, tenant_slug=tenant.slug, context=context)
+
+    def _branch(self, target: _Target, worktree: str | None) -> str | None:
+        """The branch of the user's worktree at that path, as aiops recorded it."""
+        if worktree is None:
+            return None
+        with self._uow(read_only=True) as uow:
+            mine = uow.worktrees.list(project_id=target.project.id, user_id=target.user.id)
+        return next((w.branch for w in mine if w.path == worktree), None)
 
     def _workspace(
         self, user: User, project: Project, worktree: str | None

@@ -8,21 +8,30 @@ added, and runs one existing use case when the job is due.
 | workspace-fetch | {"project_id": 2}                                         | FetchWorkspaces |
 | playbook        | {"playbook": "ping", "inventory": "localhost",            | RunPlaybook     |
 |                 |  "limit": "", "tags": "", "check": false, "extra_vars": {}} | (automation)    |
+| notify          | {}                                                        | (notifications) |
+| pr-loop         | {}                                                        | RunLoopSteps    |
+
+A sync-issues job also refreshes the connection's pull requests (SyncPullRequests, issue 19)
+when the container gives it that use case.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiops.domain.errors import DomainError, ValidationError
 from aiops.domain.model.access import SYSTEM
 from aiops.domain.model.jobs import Job, JobKind
+from aiops.domain.usecases.notifications import DeliverNotifications
 from aiops.domain.usecases.sessions import ResyncTmux
 from aiops.domain.usecases.sync_issues import SyncIssues, SyncIssuesCommand
 from aiops.domain.usecases.workspaces import FetchWorkspaces
 from aiops.ports.jobs import JobHandler
+
+if TYPE_CHECKING:
+    from aiops.domain.usecases.pull_requests import RunLoopSteps, SyncPullRequests
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 _TEXT_MAX = 500
@@ -79,8 +88,13 @@ def check_shape(
 
 
 class SyncIssuesJob:
-    def __init__(self, sync: Callable[[], SyncIssues]) -> None:
+    def __init__(
+        self,
+        sync: Callable[[], SyncIssues],
+        pulls: Callable[[], SyncPullRequests] | None = None,
+    ) -> None:
         self._sync = sync
+        self._pulls = pulls
 
     def check(self, params: Mapping[str, Any]) -> dict[str, Any]:
         return check_shape(JobKind.SYNC_ISSUES, params, {"connection_id": ID}, {"full": FLAG})
@@ -97,7 +111,12 @@ class SyncIssuesJob:
         run = runs[0]
         if run.error:
             raise DomainError(run.error)
-        return f"created {run.created}, updated {run.updated}, removed {run.removed}"
+        summary = f"created {run.created}, updated {run.updated}, removed {run.removed}"
+        if self._pulls is not None:
+            refreshed = self._pulls()(connection_id)
+            if refreshed:
+                summary += f", pull requests refreshed {refreshed}"
+        return summary
 
 
 class TmuxResyncJob:
@@ -165,18 +184,67 @@ class PlaybookJob:
         return self._runner(job.params)
 
 
+class NotifyJob:
+    """The catch-up of notifications: what the web servers' delivery threads have not sent
+    (none runs, or retries fell due), drained until nothing is due."""
+
+    def __init__(self, deliver: Callable[[], DeliverNotifications]) -> None:
+        self._deliver = deliver
+
+    def check(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return check_shape(JobKind.NOTIFY, params, {})
+
+    def __call__(self, job: Job) -> str:
+        deliver = self._deliver()
+        sent = retried = failed = deferred = 0
+        while (report := deliver()).claimed:
+            sent, retried = sent + report.sent, retried + report.retried
+            failed, deferred = failed + report.failed, deferred + report.deferred
+        return f"sent {sent}, retried {retried}, failed {failed}, deferred {deferred}"
+
+
+class PullRequestLoopJob:
+    """The issue-to-PR loop's due steps (open a pull request, comment on the issue, send a
+    review to the agent), for an aiops whose web server runs no loop thread (or as a
+    catch-up): run until none is due."""
+
+    def __init__(self, run: Callable[[], RunLoopSteps]) -> None:
+        self._run = run
+
+    def check(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return check_shape(JobKind.PR_LOOP, params, {})
+
+    def __call__(self, job: Job) -> str:
+        run = self._run()
+        total = 0
+        for _ in range(LOOP_ROUNDS_MAX):
+            ran = run()
+            total += ran
+            if not ran:
+                break
+        return f"ran {total} loop step(s)"
+
+
+LOOP_ROUNDS_MAX = 50
+
+
 def default_handlers(
     *,
     sync: Callable[[], SyncIssues],
     resync: Callable[[], ResyncTmux],
     fetch: Callable[[], FetchWorkspaces],
     playbook: ScheduledPlaybooks | None,
+    notify: Callable[[], DeliverNotifications] | None = None,
+    pulls: Callable[[], SyncPullRequests] | None = None,
+    loop: Callable[[], RunLoopSteps] | None = None,
 ) -> dict[str, JobHandler]:
     """The handlers by kind; each builds its use case when a job runs (adding a job only
     checks params, and starts no tracker client or tmux)."""
     return {
-        JobKind.SYNC_ISSUES.value: SyncIssuesJob(sync),
+        JobKind.SYNC_ISSUES.value: SyncIssuesJob(sync, pulls),
         JobKind.TMUX_RESYNC.value: TmuxResyncJob(resync),
         JobKind.WORKSPACE_FETCH.value: WorkspaceFetchJob(fetch),
         JobKind.PLAYBOOK.value: PlaybookJob(playbook),
+        **({JobKind.NOTIFY.value: NotifyJob(notify)} if notify is not None else {}),
+        **({JobKind.PR_LOOP.value: PullRequestLoopJob(loop)} if loop is not None else {}),
     }

@@ -19,10 +19,12 @@ import attrs
 from aiops.domain.errors import Conflict, DomainError, NotFound, ValidationError
 from aiops.domain.model.access import SYSTEM, Actor
 from aiops.domain.model.jobs import Job, JobOutcome, JobStatus, Schedule, job_name
+from aiops.domain.model.notifications import job_failed_notice
 from aiops.domain.usecases._audit import record
 from aiops.ports.clock import Clock
 from aiops.ports.job_worker import JobWorker, StopSignal
 from aiops.ports.jobs import JobHandler, JobHandlers, JobStore
+from aiops.ports.notifications import NoticeSink
 from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 PARAMS_MAX = 10_000
@@ -280,7 +282,11 @@ class JobRunner:
         worker: JobWorker,
         policy: RunnerPolicy,
         events: RunnerEvents | None = None,
+        uow: UnitOfWorkFactory | None = None,
+        notices: NoticeSink | None = None,
     ) -> None:
+        self._uow = uow
+        self._notices = notices  # failed jobs, to tenants' targets (issue 18)
         self._store = store
         self._handlers = handlers
         self._clock = clock
@@ -343,7 +349,16 @@ class JobRunner:
             job.id, p.owner, outcome, next_run, claimed_next_run=job.next_run
         )
         self._events.finished(job, outcome, recorded)
+        if outcome.status is JobStatus.FAILED and recorded:
+            self._notify_failed(job, outcome)
         return outcome
+
+    def _notify_failed(self, job: Job, outcome: JobOutcome) -> None:
+        if self._uow is None or self._notices is None:
+            return
+        with self._uow() as uow:
+            self._notices(uow, [job_failed_notice(job, outcome)])
+            uow.commit()
 
     def _renew(self, job: Job) -> bool:
         assert job.id is not None

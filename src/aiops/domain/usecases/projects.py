@@ -53,6 +53,8 @@ class UpdateProjectCommand:
     clear_https_token: bool = False
     clone_filter: str | None = None
     clone_depth: int | None = None
+    auto_pull_request: bool | None = None
+    auto_review_to_agent: bool | None = None
     actor: Actor = SYSTEM
 
     def new_identity_id(self, current: int | None) -> int | None:
@@ -236,7 +238,13 @@ def edited(before: Project, cmd: UpdateProjectCommand, sealed: str | None) -> Pr
         https_token_sealed=before.https_token_sealed if token_change(cmd) is None else sealed,
         clone_filter=before.clone_filter if cmd.clone_filter is None else cmd.clone_filter,
         clone_depth=before.clone_depth if cmd.clone_depth is None else cmd.clone_depth,
+        auto_pull_request=_kept(before.auto_pull_request, cmd.auto_pull_request),
+        auto_review_to_agent=_kept(before.auto_review_to_agent, cmd.auto_review_to_agent),
     )
+
+
+def _kept(before: bool, wanted: bool | None) -> bool:
+    return before if wanted is None else wanted
 
 
 def created_detail(project: Project) -> dict[str, DetailValue]:
@@ -266,6 +274,8 @@ def updated_detail(
         "identity_id": after.identity_id,
         "clone_filter": after.clone_filter.value,
         "clone_depth": after.clone_depth,
+        "auto_pull_request": after.auto_pull_request,
+        "auto_review_to_agent": after.auto_review_to_agent,
         **({} if change is None else {"https_token": change}),
         **({"cleared": ",".join(cleared)} if cleared else {}),
     }

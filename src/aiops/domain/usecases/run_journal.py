@@ -15,10 +15,14 @@ import attrs
 
 from aiops.domain.errors import NotFound
 from aiops.domain.model.automation import AutomationRun, RunEvent, RunStatus, scrub
+from aiops.domain.model.notifications import run_failed_notice
 from aiops.domain.usecases._audit import record
 from aiops.ports.automation import RunOutcome
 from aiops.ports.clock import Clock
+from aiops.ports.notifications import NoticeSink
 from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+FAILED_RUNS = frozenset({RunStatus.FAILED, RunStatus.TIMEOUT})
 
 
 def scrubbed(event: RunEvent, secrets: Sequence[str]) -> RunEvent:
@@ -68,7 +72,9 @@ class RunJournal:
         secrets: Sequence[str] = (),
         heartbeat_seconds: float = 30.0,
         cancel_poll_seconds: float = 1.0,
+        notices: NoticeSink | None = None,
     ) -> None:
+        self._notices = notices  # a failed run, to tenants' targets (issue 18)
         self._uow = uow
         self._clock = clock
         self.run_id = run_id
@@ -129,5 +135,7 @@ class RunJournal:
             record(uow, self._clock, actor=run.started_by, action="automation.finished",
                    target=f"run:{self.run_id}", playbook=run.playbook, status=run.status.value,
                    rc=run.rc)  # fmt: skip
+            if self._notices is not None and run.status in FAILED_RUNS:
+                self._notices(uow, [run_failed_notice(run)])
             uow.commit()
         return run

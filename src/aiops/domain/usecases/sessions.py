@@ -18,9 +18,11 @@ from aiops.domain.model.access import SYSTEM, Actor, Permission, may_act_for, re
 from aiops.domain.model.projects import Project
 from aiops.domain.model.sessions import (
     DEFAULT_TOOLS,
+    AgentEvent,
     AgentSession,
     AgentStatus,
     SessionRefused,
+    StatusSource,
     Tool,
     ToolSpec,
     session_name,
@@ -31,6 +33,7 @@ from aiops.domain.model.workspaces import WorkspacePolicy
 from aiops.domain.usecases._audit import record
 from aiops.domain.usecases._lookups import actor_for, own_account, require_project, require_user
 from aiops.domain.usecases._tmux_view import (
+    TmuxView,
     ended,
     look,
     plan_resync,
@@ -42,8 +45,10 @@ from aiops.domain.usecases._workspace import WorkspaceRef
 from aiops.domain.usecases.agent_context import PopulateCommand
 from aiops.domain.usecases.workspaces import WorkspaceResult
 from aiops.domain.usecases.worktrees import AddWorktreeCommand, WorktreeResult
+from aiops.ports.agent_hooks import AgentHooks
 from aiops.ports.clock import Clock
 from aiops.ports.linux_users import LinuxAccount, LinuxUsers
+from aiops.ports.session_tokens import SessionTokens
 from aiops.ports.tmux import TmuxServer, TmuxSessions, WindowSpec
 from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -83,6 +88,8 @@ class SessionPolicy:
     socket_name: str = "default"
     login_shell: bool = True
     host: str = "localhost"
+    event_socket: str = ""  # AIOPS_EVENT_SOCKET: where hooks send events ("": no socket)
+    url: str = ""  # AIOPS_URL: the server as agents reach it ("": not set)
 
     def spec(self, tool: Tool) -> ToolSpec:
         spec = self.tools.get(tool)
@@ -149,6 +156,8 @@ class LaunchSession:
         context: Callable[[PopulateCommand], object] | None = None,  # AGENTS.override.md
         credentials: CredentialMirror | None = None,
         worktree: Callable[[AddWorktreeCommand], WorktreeResult] | None = None,  # an issue's
+        tokens: SessionTokens | None = None,  # AIOPS_SESSION_TOKEN (None: none given)
+        hooks: AgentHooks | None = None,  # the tools' hook settings (None: the pane only)
     ) -> None:
         self._uow = uow
         self._tmux = tmux
@@ -159,6 +168,8 @@ class LaunchSession:
         self._context = context
         self._credentials = credentials
         self._worktree = worktree
+        self._tokens = tokens
+        self._hooks = hooks
 
     def __call__(self, cmd: LaunchSessionCommand) -> LaunchResult:
         tool = Tool.parse(cmd.tool)
@@ -178,15 +189,23 @@ class LaunchSession:
             cwd=cwd,
             secret_env=self._credentials(user.id, tool, account) if self._credentials else {},
         )
-        created = self._tmux.launch(window).created
-        fresh = new_record(
-            window,
-            tool=tool,
-            issue_id=cmd.issue_id,
-            user_id=user.id,
-            project_id=project.id,
-            now=self._clock.now(),
+        fresh = self._reserve(
+            new_record(
+                window,
+                tool=tool,
+                issue_id=cmd.issue_id,
+                user_id=user.id,
+                project_id=project.id,
+                now=self._clock.now(),
+            )
         )
+        try:
+            if self._hooks is not None and spec.config_dir:
+                self._hooks.install(tool, account, f"{account.home}/{spec.config_dir}")
+            created = self._tmux.launch(self._with_session_env(window, fresh)).created
+        except BaseException:
+            self._forget(fresh)
+            raise
         return self._keep(cmd.actor, fresh, project.slug, created=created)
 
     def _allowed(self, cmd: LaunchSessionCommand) -> _Allowed:
@@ -233,31 +252,70 @@ class LaunchSession:
             )
         return worktree or workspace.path
 
+    def _reserve(self, fresh: AgentSession) -> AgentSession:
+        """The new record, made before tmux starts the window: its id goes into the window's
+        environment (AIOPS_SESSION_ID)."""
+        with self._uow() as uow:
+            session = uow.agent_sessions.add(fresh)
+            uow.commit()
+        return session
+
+    def _forget(self, fresh: AgentSession) -> None:
+        """A launch that failed, or only focused a running window, leaves no record of its own."""
+        assert fresh.id is not None
+        with self._uow() as uow:
+            uow.agent_sessions.delete(fresh.id)
+            uow.commit()
+
+    def _with_session_env(self, window: WindowSpec, session: AgentSession) -> WindowSpec:
+        assert session.id is not None
+        token = self._tokens.issue(session.id, session.linux_user) if self._tokens else None
+        env, secret_env = session_env(self._policy, session.id, token)
+        return attrs.evolve(
+            window, env={**window.env, **env}, secret_env={**window.secret_env, **secret_env}
+        )
+
     def _keep(
         self, actor: Actor, fresh: AgentSession, project_slug: str, *, created: bool
     ) -> LaunchResult:
-        """Record the launched window (a running one that is recorded already: its record)."""
+        """Keep the launched window's record (a running window that is recorded already: its
+        old record, whose token its environment holds; the new one is forgotten)."""
         with self._uow() as uow:
-            known = recorded(uow.agent_sessions.list(live=True), fresh)
-            plan = plan_record(known, created=created, now=fresh.started_at)
+            others = [s for s in uow.agent_sessions.list(live=True) if s.id != fresh.id]
+            plan = plan_record(recorded(others, fresh), created=created, now=fresh.started_at)
             if plan.reuse is not None:
+                uow.agent_sessions.delete(fresh.id or 0)
+                uow.commit()
                 return LaunchResult(session=plan.reuse, created=False)
             if plan.end is not None:
                 uow.agent_sessions.update(plan.end)
-            session = uow.agent_sessions.add(fresh)
             record(
                 uow,
                 self._clock,
                 actor=actor.name,
                 action="session.launched",
-                target=f"session:{session.id}",
-                tool=session.tool.value,
+                target=f"session:{fresh.id}",
+                tool=fresh.tool.value,
                 project=project_slug,
-                linux_user=session.linux_user,
-                window=session.target,
+                linux_user=fresh.linux_user,
+                window=fresh.target,
             )
             uow.commit()
-        return LaunchResult(session=session, created=True)
+        return LaunchResult(session=fresh, created=True)
+
+
+def session_env(
+    policy: SessionPolicy, session_id: int, token: str | None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(env, secret env) that tell the session's hook command who it is and where to send
+    events: AIOPS_SESSION_ID, AIOPS_EVENT_SOCKET and AIOPS_URL (when set), and the token as
+    AIOPS_SESSION_TOKEN in the secret environment (never on a command line)."""
+    env = {"AIOPS_SESSION_ID": str(session_id)}
+    if policy.event_socket:
+        env["AIOPS_EVENT_SOCKET"] = policy.event_socket
+    if policy.url:
+        env["AIOPS_URL"] = policy.url
+    return env, ({"AIOPS_SESSION_TOKEN": token} if token else {})
 
 
 def plan_window(
@@ -379,12 +437,8 @@ class RefreshSessions:
         view = look(self._tmux, self._linux_users, sessions)
         now = self._clock.now()
         current = [view.state_of(s, now) for s in sessions]
-        changed = [c for c, s in zip(current, sessions, strict=True) if c != s]
-        if changed:
-            with self._uow() as uow:
-                for session in changed:
-                    uow.agent_sessions.update(session)
-                uow.commit()
+        if any(c != s for c, s in zip(current, sessions, strict=True)):
+            current = self._save(view, now, sessions, current)
         return [
             SessionView(
                 session=c,
@@ -394,6 +448,45 @@ class RefreshSessions:
             )
             for c in current
         ]
+
+    def _save(
+        self,
+        view: TmuxView,
+        now: datetime,
+        sessions: Sequence[AgentSession],
+        current: Sequence[AgentSession],
+    ) -> list[AgentSession]:
+        """Store what the pane changed. A record changed meanwhile (a hook event came while
+        tmux was read) is decided again from what is stored, so the pane's reading never
+        overwrites a fresher hook status."""
+        saved = []
+        with self._uow() as uow:
+            for read, decided in zip(sessions, current, strict=True):
+                before, after = read, decided
+                stored = uow.agent_sessions.get(read.id or 0) if decided != read else None
+                if stored is not None and stored != read:
+                    before, after = stored, view.state_of(stored, now)
+                if after != before:
+                    uow.agent_sessions.update(after)
+                if (transition := pane_transition(before, after)) is not None:
+                    uow.agent_events.add(transition)
+                saved.append(after)
+            uow.commit()
+        return saved
+
+
+def pane_transition(before: AgentSession, after: AgentSession) -> AgentEvent | None:
+    """The history's entry for a status the pane decided (event "pane"), if it changed."""
+    if after.status is before.status or after.status_source is not StatusSource.PANE:
+        return None
+    assert after.id is not None
+    return AgentEvent(
+        session_id=after.id,
+        event="pane",
+        status=after.status,
+        source=StatusSource.PANE,
+        at=after.status_since or after.started_at,
+    )
 
 
 def _server(linux_users: LinuxUsers, session: AgentSession) -> TmuxServer | None:
@@ -407,8 +500,15 @@ def _may_see(uow: UnitOfWork, actor: Actor, session: AgentSession) -> bool:
     if may_act_for(actor, session.user_id):
         return True
     project = uow.projects.get(session.project_id)
+    return may_see(actor, session, project.tenant_id if project is not None else None)
+
+
+def may_see(actor: Actor, session: AgentSession, tenant_id: int | None) -> bool:
+    """_may_see's decision, given the tenant of the session's project (None: it is gone)."""
+    if may_act_for(actor, session.user_id):
+        return True
     needs = Permission.USE if session.shared else Permission.MANAGE
-    return project is not None and actor.may(needs, project.tenant_id)
+    return tenant_id is not None and actor.may(needs, tenant_id)
 
 
 def _visible_session(uow: UnitOfWork, actor: Actor, session_id: int) -> AgentSession:
@@ -466,6 +566,8 @@ class StopSession:
         stopped = ended(session, self._clock.now())
         with self._uow() as uow:
             uow.agent_sessions.update(stopped)
+            if (transition := pane_transition(session, stopped)) is not None:
+                uow.agent_events.add(transition)
             record(
                 uow,
                 self._clock,

@@ -14,6 +14,7 @@ import attrs
 
 from aiops.domain.errors import DomainError
 from aiops.domain.model.access import SYSTEM, Actor, Permission
+from aiops.domain.model.notifications import incident_notices
 from aiops.domain.model.trackers import (
     Issue,
     IssueState,
@@ -21,13 +22,16 @@ from aiops.domain.model.trackers import (
     RemoteIssue,
     SyncRun,
     TrackerConnection,
+    TrackerRateLimited,
 )
 from aiops.domain.usecases._audit import record
 from aiops.domain.usecases.trackers import adapter_for, target
 from aiops.ports.clock import Clock
 from aiops.ports.issue_tracker import IssueChanges, IssueTracker
+from aiops.ports.notifications import NoticeSink
+from aiops.ports.operation_counts import RateLimitHeadroom
 from aiops.ports.secret_box import SecretBox
-from aiops.ports.unit_of_work import IssueQuery, UnitOfWorkFactory
+from aiops.ports.unit_of_work import IssueQuery, UnitOfWork, UnitOfWorkFactory
 
 # Re-read a little before the newest update seen: an issue updated in the same second as the
 # cursor (or on a tracker whose clock runs behind) is not missed; it comes back unchanged.
@@ -132,11 +136,17 @@ class SyncIssues:
         clock: Clock,
         secret_box: SecretBox,
         trackers: Mapping[Provider, IssueTracker],
+        headroom: RateLimitHeadroom | None = None,
+        notices: NoticeSink | None = None,
+        incident_labels: Sequence[str] = (),
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._box = secret_box
         self._trackers = trackers
+        self._headroom = headroom
+        self._notices = notices  # incidents synced, to the tenant's targets (issue 18)
+        self._incident_labels = incident_labels
 
     def __call__(self, cmd: SyncIssuesCommand) -> list[SyncRun]:
         """One run per connection; a failing connection never stops the others."""
@@ -161,10 +171,18 @@ class SyncIssues:
                 target(connection, self._box), *listing(connection, full=cmd.full)
             )
             run = attrs.evolve(run, requests=changes.requests, full=cmd.full)
+            self._note_headroom(connection.id, changes.rate_limit_remaining)
             return self._store(connection, changes, run, cmd.actor)
         except DomainError as error:
+            if isinstance(error, TrackerRateLimited):
+                self._note_headroom(connection.id, 0)
             run = attrs.evolve(run, finished_at=self._clock.now())
             return self._failed(connection, run, error)
+
+    def _note_headroom(self, connection_id: int, remaining: int | None) -> None:
+        """What the tracker said is left of its rate limit, for /metrics."""
+        if self._headroom is not None and remaining is not None:
+            self._headroom.record(connection_id, remaining)
 
     def _store(
         self, connection: TrackerConnection, changes: IssueChanges, run: SyncRun, actor: Actor
@@ -177,6 +195,7 @@ class SyncIssues:
             local = uow.issues.for_connection(connection.id, named)
             plan = plan_sync(changes.issues, local, full=run.full)
             uow.issues.add_many(new_issues(connection, plan.create))
+            self._notify_incidents(uow, connection, plan.create)
             uow.issues.update_remote_many([*plan.update, *plan.remove])
             uow.trackers.update(after_sync(connection, changes))
             run = uow.sync_runs.add(plan.counted(attrs.evolve(run, finished_at=self._clock.now())))
@@ -193,6 +212,18 @@ class SyncIssues:
                 )
             uow.commit()
         return run
+
+    def _notify_incidents(
+        self, uow: UnitOfWork, connection: TrackerConnection, created: Sequence[RemoteIssue]
+    ) -> None:
+        project = uow.projects.get(connection.project_id) if created else None
+        if self._notices is None or project is None:
+            return
+        assert connection.id is not None
+        notices = incident_notices(created, self._incident_labels, tenant_id=project.tenant_id,
+                                   connection_id=connection.id)  # fmt: skip
+        if notices:
+            self._notices(uow, notices)
 
     def _failed(self, connection: TrackerConnection, run: SyncRun, error: DomainError) -> SyncRun:
         """Nothing synced before is lost: only the connection's status and the run change."""

@@ -5,6 +5,10 @@ on an issue's branch `aiops/<issue-key-slug>`; ListWorktrees shows them with the
 status; RemoveWorktree removes one, refusing (WorktreeDirty, naming what would be lost) when
 it holds uncommitted or unpushed work, unless forced. Git runs as the user's account, one
 operation at a time per main workspace (its lock); each change is audited.
+
+AddWorktree also lists `/AGENTS.override.md` in the repository's `info/exclude` (shared by
+the workspace and all its worktrees), for a new worktree and a reused one alike: the issue's
+context aiops writes there is never untracked in `git status`, nor staged by `git add -A`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import attrs
 from aiops.domain.errors import DomainError, NotFound, ValidationError
 from aiops.domain.model import validation
 from aiops.domain.model.access import SYSTEM, Actor, Permission, may_act_for
+from aiops.domain.model.agent_context import FILENAME as AGENTS_FILE
 from aiops.domain.model.users import User
 from aiops.domain.model.workspaces import WorkspacePolicy, WorkspaceStatus
 from aiops.domain.model.worktrees import (
@@ -37,6 +42,8 @@ from aiops.ports.git_worktrees import GitWorktrees
 from aiops.ports.linux_users import LinuxUsers
 from aiops.ports.locks import KeyedLocks
 from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+EXCLUDED = f"/{AGENTS_FILE}"  # the issue context aiops writes: never part of a commit
 
 
 @attrs.frozen(kw_only=True)
@@ -139,6 +146,7 @@ class AddWorktree(_WorktreeUseCase):
                 where.tree, tree, branch=branch, start=start, default=default, access=where.access
             )
             try:
+                self._worktrees.exclude(where.tree, EXCLUDED)
                 saved = self._save(cmd, where, branch, path)
             except DomainError:
                 self._worktrees.remove(where.tree, tree, force=True)  # as it was
@@ -159,15 +167,18 @@ class AddWorktree(_WorktreeUseCase):
 
     def _restore(self, where: Located, known: Worktree) -> None:
         """A recorded worktree whose folder went (removed behind aiops's back) is made again
-        on its branch, which git kept."""
+        on its branch, which git kept; a worktree made before aiops excluded its file gets
+        the exclusion."""
         tree = WorkTree(Path(known.path), where.account)
-        if self._git.origin(where.tree) is None or self._git.origin(tree) is not None:
+        if self._git.origin(where.tree) is None:
             return
         with self._locks.hold(where.path):
-            self._worktrees.remove(where.tree, tree, force=False)  # prunes git's record of it
-            self._worktrees.add(
-                where.tree, tree, branch=known.branch, start=None, access=where.access
-            )
+            if self._git.origin(tree) is None:
+                self._worktrees.remove(where.tree, tree, force=False)  # prunes git's record
+                self._worktrees.add(
+                    where.tree, tree, branch=known.branch, start=None, access=where.access
+                )
+            self._worktrees.exclude(where.tree, EXCLUDED)
 
     def _known(self, where: Located, branch: str, path: Path) -> Worktree | None:
         """The user's worktree on that branch, if recorded; WorktreeExists when the folder is

@@ -34,6 +34,7 @@ TREE: dict[str, tuple[str, str, bool]] = {
     "identity": ("identities", "app", True),
     "tracker": ("trackers", "app", True),
     "issues": ("issues", "app", True),
+    "issue": ("issue_work", "app", True),
     "sync-issues": ("trackers", "sync_issues", False),
     "secrets": ("secrets", "app", True),
     "credentials": ("credentials", "app", True),
@@ -51,6 +52,8 @@ TREE: dict[str, tuple[str, str, bool]] = {
     "playbooks": ("automation", "playbooks_app", True),
     "runs": ("automation", "runs_app", True),
     "worktree": ("worktrees", "app", True),
+    "pr": ("pull_requests", "app", True),
+    "notifications": ("notifications", "app", True),
 }
 
 

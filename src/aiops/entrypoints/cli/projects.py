@@ -90,9 +90,24 @@ def update(
     ] = False,
     clone_filter: CloneFilterOption = None,
     clone_depth: CloneDepthOption = None,
+    auto_pull_request: Annotated[
+        bool | None,
+        typer.Option(
+            "--auto-pull-request/--no-auto-pull-request",
+            help="Open the pull request when an issue's agent finishes with new commits.",
+        ),
+    ] = None,
+    auto_review_to_agent: Annotated[
+        bool | None,
+        typer.Option(
+            "--auto-review-to-agent/--no-auto-review-to-agent",
+            help="Send a 'changes requested' review back to the issue's agent.",
+        ),
+    ] = None,
 ) -> None:
-    """Change a project's name, remote, default branch, SSH identity, https token or how new
-    workspaces are cloned (existing workspaces stay as they are)."""
+    """Change a project's name, remote, default branch, SSH identity, https token, how new
+    workspaces are cloned (existing workspaces stay as they are) or the issue-to-pull-request
+    loop's automatic steps."""
     from aiops.domain.usecases.projects import UpdateProjectCommand
     from aiops.entrypoints.cli._runtime import actor, open_container
 
@@ -108,6 +123,8 @@ def update(
             clear_https_token=clear_https_token,
             clone_filter=clone_filter,
             clone_depth=clone_depth,
+            auto_pull_request=auto_pull_request,
+            auto_review_to_agent=auto_review_to_agent,
             actor=actor(),
         )
     )
@@ -144,6 +161,8 @@ def list_(
             "has_https_token",
             "clone_filter",
             "clone_depth",
+            "auto_pull_request",
+            "auto_review_to_agent",
         ],
         empty="no projects yet: aiops project create --tenant T --slug S --name N",
     )

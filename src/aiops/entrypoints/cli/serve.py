@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -35,6 +37,7 @@ def serve(
     check_secret_key(container)  # and here on a wrong or missing secret key
     settings = container.settings()
     container.shutdown_resources()
+    clear_metrics_files(os.environ)
     uvicorn.run(
         "aiops.entrypoints.http.app:create_app",
         factory=True,
@@ -44,3 +47,16 @@ def serve(
         workers=None if reload else workers,
         log_config=None,
     )
+
+
+def clear_metrics_files(env: Mapping[str, str]) -> int:
+    """prometheus-client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR set): the last run's
+    workers' files go before new workers write theirs, so counts start from zero with the
+    server. Returns how many were removed."""
+    folder = env.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return 0
+    stale = list(Path(folder).glob("*.db"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)

@@ -60,7 +60,8 @@ def list_(
     ] = None,
     json: Json = False,
 ) -> None:
-    """The live sessions with their status (running, waiting, idle, exited), read from tmux."""
+    """The live sessions with their status (working, waiting, finished, idle, exited, failed),
+    since when and from where (the tool's hook or its pane)."""
     from aiops.entrypoints.cli._runtime import actor, open_container, print_json, print_table
     from aiops.entrypoints.presenters import session_row
 
@@ -71,9 +72,27 @@ def list_(
     print_table(
         rows,
         ["id", "project_id", "tool", "linux_user", "tmux_session", "tmux_window", "status",
-         "last_activity"],
+         "status_since", "status_source", "last_activity"],
         empty="no live sessions: aiops session launch --user-email E --project-id N --tool T",
     )  # fmt: skip
+
+
+@app.command()
+def events(
+    session_id: Annotated[int, typer.Argument(metavar="SESSION_ID")],
+    json: Json = False,
+) -> None:
+    """The session's status transitions, newest first: each status, when it began, its source
+    (hook or pane) and the event behind it."""
+    from aiops.entrypoints.cli._runtime import actor, open_container, print_json, print_table
+    from aiops.entrypoints.presenters import agent_event_row
+
+    listed = open_container().list_session_events()(session_id, actor())
+    rows = [agent_event_row(event) for event in listed]
+    if json:
+        print_json(rows)
+        return
+    print_table(rows, ["at", "status", "source", "event"], empty="no status transitions yet")
 
 
 @app.command()

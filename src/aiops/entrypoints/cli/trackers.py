@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from aiops.container import Container
 
 app = typer.Typer(help="Issue tracker connections (GitHub, GitLab, Jira).", no_args_is_help=True)
 
@@ -106,6 +109,15 @@ def remove(connection_id: Annotated[int, typer.Argument(metavar="CONNECTION_ID")
     print(f"tracker connection {connection_id} removed")
 
 
+def _sync_pull_requests(app: Container, connection_ids: list[int]) -> int:
+    """The pull requests aiops opened on these connections, refreshed (issue 19): their
+    state, checks and review; what that queues (comments, reviews) the loop runs."""
+    if not connection_ids:
+        return 0
+    sync = app.sync_pull_requests()
+    return sum(int(sync(connection_id)) for connection_id in connection_ids)
+
+
 def sync_issues(
     project_id: ProjectFilter = None,
     full: Annotated[
@@ -140,6 +152,9 @@ def sync_issues(
                 f"[{run.requests} requests, {run.duration_s:.2f} s]",
                 file=sys.stderr,
             )
+    refreshed = _sync_pull_requests(app, [c.id for c in connections if c.id is not None])
+    if refreshed and not json:
+        print(f"pull requests: {refreshed} refreshed", file=sys.stderr)
     if json:
         print_json(
             {

@@ -13,11 +13,14 @@ from starlette.routing import Route
 from aiops.domain.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from aiops.domain.model.access import Actor, Permission
 from aiops.domain.model.projects import Project
+from aiops.domain.model.sessions import AgentSession
 from aiops.domain.model.trackers import IssueState, Provider, Severity, TriageStatus
 from aiops.domain.model.workspaces import WorkspaceMissing
 from aiops.domain.usecases.agent_context import PopulateCommand
 from aiops.domain.usecases.projects import ListProjectsQuery
+from aiops.domain.usecases.session_board import SessionBoard
 from aiops.domain.usecases.triage import IssueFilters, TriageCommand
+from aiops.entrypoints.http import pull_requests
 from aiops.entrypoints.http.sessions import session_tools
 from aiops.entrypoints.http.web import (
     call,
@@ -79,6 +82,8 @@ async def issues_page(request: Request) -> Response:
         },
         "incident_labels": list(app.settings().incident_label_list),
         "session_tools": session_tools(app),
+        "sessions_by_issue": {},
+        "loops": {},
         "back_url": request.url.path + ("?" + request.url.query if request.url.query else ""),
     }
     try:
@@ -92,7 +97,19 @@ async def issues_page(request: Request) -> Response:
         if 1 <= target <= page.pages
     }
     launchable = {i.id for i in page.issues if _may_use(actor, context["projects"], i.project_id)}
+    board = await call(app.session_board(), actor)
+    context["sessions_by_issue"] = sessions_by_issue(board)
+    context["loops"] = await call(app.pull_request_board().for_issues, page.issues, actor)
     return render(request, "issues.html", page=page, links=links, launchable=launchable, **context)
+
+
+def sessions_by_issue(board: SessionBoard) -> dict[int, list[AgentSession]]:
+    """The live sessions of each issue the actor may see (its rows' status badges)."""
+    found: dict[int, list[AgentSession]] = {}
+    for entry in board.entries:
+        if entry.session.issue_id is not None:
+            found.setdefault(entry.session.issue_id, []).append(entry.session)
+    return found
 
 
 def _may_use(actor: Actor, projects: dict[int, Project], project_id: int) -> bool:
@@ -156,4 +173,5 @@ routes = [
     Route("/issues", issues_page, methods=["GET"]),
     Route("/issues/triage", triage, methods=["POST"]),
     Route("/issues/{issue_id:int}/agent-context", agent_context, methods=["POST"]),
+    *pull_requests.routes,  # "Work on it", "Open pull request", "Send review to agent"
 ]

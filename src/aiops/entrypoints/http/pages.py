@@ -13,8 +13,10 @@ from starlette.routing import Route
 from aiops.container import Container
 from aiops.domain.errors import ValidationError
 from aiops.domain.model.access import Actor
+from aiops.domain.model.notifications import USER_EVENTS, NoticeEvent
 from aiops.domain.model.workspaces import TransferProgress
 from aiops.domain.usecases.auth import ChangePasswordCommand, CreateTokenCommand, RevokeTokenCommand
+from aiops.domain.usecases.notifications import TargetOwner
 from aiops.domain.usecases.projects import ListProjectsQuery
 from aiops.domain.usecases.workspaces import SnapshotsView
 from aiops.entrypoints.http.middleware import csrf_token
@@ -32,6 +34,8 @@ from aiops.entrypoints.http.web import (
     render,
     require_actor,
 )
+
+NOTICE_CHOICES = [event.value for event in NoticeEvent if event in USER_EVENTS]
 
 
 async def dashboard(request: Request) -> Response:
@@ -64,6 +68,7 @@ async def dashboard(request: Request) -> Response:
     ids = [p.id for p in projects if p.id is not None]
     incidents = await call(app.incident_counts(), actor, ids)
     transfers = _transfers(app, actor, remote_ids)
+    pulls = await call(app.pull_request_board().open_of_user, ids, actor)
     response = render(
         request,
         "dashboard.html",
@@ -72,6 +77,7 @@ async def dashboard(request: Request) -> Response:
         workspaces=workspaces.snapshots,
         transfers=transfers,
         incidents=incidents,
+        pulls=pulls,  # the user's open pull requests by project
         session_tools=session_tools(app),
         now=app.clock().now(),
     )
@@ -112,7 +118,17 @@ async def _profile(
 ) -> Response:
     actor = await require_actor(request)
     tokens = await call(container(request).list_tokens(), email, actor)
-    return render(request, "profile.html", status_code=status_code, tokens=tokens, **extra)
+    targets = await call(
+        container(request).list_notification_targets(), TargetOwner(user_email=email), actor
+    )
+    return render(request, "profile.html", status_code=status_code, tokens=tokens,
+                  targets=targets, choices=NOTICE_CHOICES, **extra)  # fmt: skip
+
+
+async def show_profile(request: Request, status_code: int = 200, **extra: object) -> Response:
+    """The signed-in user's profile page (another page's form errors shown on it)."""
+    actor = await require_actor(request)
+    return await _profile(request, actor.name, status_code, **extra)
 
 
 async def change_password(request: Request) -> Response:

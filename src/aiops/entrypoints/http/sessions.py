@@ -78,7 +78,20 @@ async def session_page(request: Request) -> Response:
     app, session_id = container(request), request.path_params["session_id"]
     view, pane = await call(app.view_session(), session_id, actor)
     may_share = await call(app.share_session().may_share, session_id, actor)
-    return render(request, "session.html", view=view, pane=pane, may_share=may_share)
+    events = await call(app.list_session_events(), session_id, actor)
+    issue_id, issue_loop = view.session.issue_id, None
+    if issue_id is not None:  # the issue's pull request, made by this session's user
+        issue_loop = await call(app.pull_request_board().for_issue, issue_id, actor)
+    return render(
+        request,
+        "session.html",
+        view=view,
+        pane=pane,
+        may_share=may_share,
+        events=events,
+        pull=issue_loop.pull_of(view.session.user_id) if issue_loop else None,
+        trouble=issue_loop.trouble if issue_loop else None,
+    )
 
 
 async def share(request: Request) -> Response:

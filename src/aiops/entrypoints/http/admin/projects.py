@@ -149,9 +149,12 @@ async def update_project(request: Request) -> Response:
         "clone_filter": project.clone_filter.value,
         "clone_depth": str(project.clone_depth),
     }
+    auto: dict[str, bool | None] = {"auto_pull_request": None, "auto_review_to_agent": None}
     try:
         data = await form(request)
         values = {key: field(data, key, values[key]) for key in values}
+        if field(data, "auto_flags") == "1":  # the form has the checkboxes: unchecked is off
+            auto = {name: field(data, name) == "on" for name in auto}
         identity_id = _identity_id(values["identity_id"])
         cmd = UpdateProjectCommand(
             project_id=project_id,
@@ -165,6 +168,8 @@ async def update_project(request: Request) -> Response:
             clear_https_token=field(data, "clear_https_token") == "on",
             clone_filter=values["clone_filter"],
             clone_depth=_clone_depth(values["clone_depth"]),
+            auto_pull_request=auto["auto_pull_request"],
+            auto_review_to_agent=auto["auto_review_to_agent"],
             actor=actor,
         )
         update = await call(container(request).update_project(), cmd)
@@ -177,7 +182,7 @@ async def update_project(request: Request) -> Response:
             project=project,
             identities=identities,
             trackers=await _trackers(request, actor, project_id),
-            values=values,
+            values={**values, **({"auto": auto} if None not in auto.values() else {})},
         )
     flash(request, f"Project {project.slug} saved.{_cleared(update)}")
     return redirect("/admin/projects")

@@ -8,6 +8,7 @@ from aiops.entrypoints.http.api import (
     automation,
     issues,
     openapi,
+    pull_requests,
     sessions,
     workspaces,
     worktrees,
@@ -22,5 +23,6 @@ routes: list[BaseRoute] = [
     *sessions.routes,
     *automation.routes,
     *worktrees.routes,
+    *pull_requests.routes,
     Route(f"{PREFIX}/openapi.json", openapi.openapi, methods=["GET"]),
 ]

@@ -13,6 +13,7 @@ from aiops import __version__
 from aiops.entrypoints.http.api import outputs, shapes
 from aiops.entrypoints.http.api.automation import EVENTS_QUERY, RUNS_QUERY
 from aiops.entrypoints.http.api.issues import QUERY as ISSUE_QUERY
+from aiops.entrypoints.http.api.pull_requests import QUERY as PULL_QUERY
 from aiops.entrypoints.http.api.types import Id, Slug
 
 REF = "#/components/schemas/{name}"
@@ -31,8 +32,11 @@ INPUTS = [
     shapes.AgentContextIn,
     shapes.SessionIn,
     shapes.SessionPatchIn,
+    shapes.AgentEventIn,
     shapes.RunIn,
     shapes.WorktreeIn,
+    shapes.IssueWorkIn,
+    shapes.PullRequestIn,
 ]
 OUTPUTS = [
     outputs.Error,
@@ -50,10 +54,16 @@ OUTPUTS = [
     outputs.IssuePage,
     outputs.AgentContextResult,
     outputs.Session,
+    outputs.AgentEvent,
+    outputs.AgentEventAccepted,
     outputs.Playbook,
     outputs.Run,
     outputs.RunEvents,
     outputs.Worktree,
+    outputs.IssueWorkStarted,
+    outputs.PullRequestOpened,
+    outputs.PullRequests,
+    outputs.StepQueued,
 ]
 _, SCHEMAS = msgspec.json.schema_components([*INPUTS, *OUTPUTS], ref_template=REF)
 for _shape in INPUTS:  # the boundary refuses unknown keys (api/_io.py)
@@ -153,6 +163,21 @@ def operation(
         op["parameters"] = params
         op["responses"].update(_errors(400))
     return op
+
+
+AGENT_EVENT = operation(
+    "An agent event from a session's hook command (`aiops agent-event`). The bearer token is "
+    "the session's AIOPS_SESSION_TOKEN, not a personal access token. 202 once stored; 401 "
+    "bad_token (forged, another session's or account's, an unknown or ended session); 409 "
+    "replayed (an event_id seen before for the session, or sent_at more than 5 minutes from "
+    "now); 400 bad_event (shape)",
+    202,
+    ref("AgentEventAccepted"),
+    body="AgentEventIn",
+    errors=(401, 409),
+)
+AGENT_EVENT["responses"]["202"]["description"] = "Accepted and stored"
+AGENT_EVENT["security"] = [{"sessionToken": []}]
 
 
 def path_param(name: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -274,6 +299,62 @@ WORKTREE_PATHS[WORKTREES]["post"]["responses"]["200"] = {
     **_json(ref("Worktree")),
 }
 
+REVIEW_TO_AGENT = operation(
+    "Send the pull request's unresolved review comments and failing checks to its agent: "
+    "written into the worktree's AGENTS.override.md, then a one-line prompt typed into its "
+    "pane (relaunched if it exited). Queued and run at once: 202 with the step (pending "
+    "after a failure: retried with backoff). 409 when there is nothing to send",
+    202,
+    ref("StepQueued"),
+    errors=(401, 403, 404, 409),
+    params=[path_param("pull_request_id", schema(Id))],
+)
+REVIEW_TO_AGENT["responses"]["202"]["description"] = "Queued, and run once already"
+PULL_REQUEST_PATHS: dict[str, Any] = {
+    "/api/v1/issues/{issue_id}/work": {
+        "post": operation(
+            "Start work on an issue: make (or reuse) its worktree on aiops/<issue-key-slug> "
+            "from the default branch, write the issue and short instructions into its "
+            "AGENTS.override.md (kept out of git), launch the tool there as your Linux account "
+            "(a running one is focused: created false) and set the issue's triage to "
+            "in_progress with you as owner. Owners may start it for a member (user_email). "
+            "409 session_refused: aiops may not act as the Linux account",
+            201,
+            ref("IssueWorkStarted"),
+            body="IssueWorkIn",
+            errors=(401, 403, 404, 409, 502),
+            params=ISSUE_ID_PARAM,
+        ),
+    },
+    "/api/v1/issues/{issue_id}/pull-request": {
+        "post": operation(
+            "Push the issue's branch from your worktree (owners: user_email's) and open its "
+            "pull request (GitHub) or merge request (GitLab) against the default branch, then "
+            "comment on the issue; an open one is reused. The step runs at once: a tracker "
+            "error leaves it pending (retried with backoff, `step.last_error`). 409 "
+            "nothing_to_propose (no new commits), no_code_host (no GitHub or GitLab "
+            "connection), push_rejected (the reason), or no worktree for the issue yet",
+            201,
+            ref("PullRequestOpened"),
+            optional_body="PullRequestIn",
+            errors=(401, 403, 404, 409, 502),
+            params=ISSUE_ID_PARAM,
+        ),
+    },
+    "/api/v1/pull-requests": {
+        "get": operation(
+            "Pull requests aiops opened that you may see, with their state, checks, review "
+            "state and unresolved review comments as last synced (404 for a project or issue "
+            "you may not see)",
+            200,
+            ref("PullRequests"),
+            errors=(401, 400, 404),
+            params=query_params(PULL_QUERY),
+        ),
+    },
+    "/api/v1/pull-requests/{pull_request_id}/review-to-agent": {"post": REVIEW_TO_AGENT},
+}
+
 PATHS: dict[str, Any] = {
     "/api/v1/tenants": {
         "get": operation("Tenants you can see", 200, array("Tenant")),
@@ -369,6 +450,7 @@ PATHS: dict[str, Any] = {
             params=ISSUE_ID_PARAM,
         ),
     },
+    **PULL_REQUEST_PATHS,
     "/api/v1/sessions": {
         "get": operation(
             "Live AI sessions you may see (yours; all of tenants you own; shared ones of tenants "
@@ -415,6 +497,16 @@ PATHS: dict[str, Any] = {
             params=SESSION_ID_PARAM,
         ),
     },
+    "/api/v1/sessions/{session_id}/events": {
+        "get": operation(
+            "The session's status transitions, newest first (hook events and pane readings)",
+            200,
+            array("AgentEvent"),
+            errors=(401, 404),
+            params=SESSION_ID_PARAM,
+        ),
+    },
+    "/api/v1/agent-events": {"post": AGENT_EVENT},
     "/api/v1/playbooks": {
         "get": operation(
             "The allowlisted playbooks present, in allowlist order (admins and tenant owners)",
@@ -507,7 +599,12 @@ DOCUMENT: dict[str, Any] = {
                 "type": "http",
                 "scheme": "bearer",
                 "description": "A personal access token (Profile page or `aiops token create`)",
-            }
+            },
+            "sessionToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A session's AIOPS_SESSION_TOKEN (POST /api/v1/agent-events only)",
+            },
         },
     },
 }

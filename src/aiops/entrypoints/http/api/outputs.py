@@ -11,7 +11,14 @@ import attrs
 
 from aiops.domain.model.automation import RunStatus
 from aiops.domain.model.projects import CloneFilter
-from aiops.domain.model.sessions import AgentStatus, Tool
+from aiops.domain.model.pull_requests import (
+    ChecksState,
+    PullState,
+    ReviewState,
+    StepKind,
+    StepState,
+)
+from aiops.domain.model.sessions import AgentStatus, StatusSource, Tool
 from aiops.domain.model.tenants import Role
 from aiops.domain.model.trackers import IssueState, Provider, Severity, TriageStatus
 from aiops.domain.model.workspaces import TransferPhase
@@ -51,6 +58,8 @@ class Project:
     has_https_token: bool  # whether an https token is set; the token is never sent
     clone_filter: CloneFilter  # how a new workspace is cloned: "none" or "blob:none" (partial)
     clone_depth: int  # how many commits of each branch (0: the full history)
+    auto_pull_request: bool  # open the PR when the agent reports finished with new commits
+    auto_review_to_agent: bool  # send a "changes requested" review back to the agent
 
 
 @attrs.frozen
@@ -223,7 +232,9 @@ class AgentContextResult:
 class Session:
     """`attach`: the command that attaches from a terminal; `shared`: the tenant's members may
     watch its terminal (read-only); `created` (launch only): false when an existing window was
-    focused instead; `pane` (one session only): its text now."""
+    focused instead; `pane` (one session only): its text now. `status` began at
+    `status_since`, told by `status_source`: the tool's own hook, or aiops's reading of its
+    pane (issue 18)."""
 
     id: int
     project_id: int
@@ -235,12 +246,36 @@ class Session:
     tmux_session: str
     tmux_window: str
     status: AgentStatus
+    status_since: Moment
+    status_source: StatusSource
     started_at: Moment
     last_activity: Moment | None
     attach: str
     shared: bool
     created: bool = True
     pane: str = ""
+
+
+@attrs.frozen
+class AgentEvent:
+    """One status a session went through (newest first): `event` is the tool's hook event
+    (e.g. Notification) or "pane" for aiops's reading of the pane; `event_id` the hook's."""
+
+    id: int
+    session_id: int
+    event: str
+    event_id: str | None
+    status: AgentStatus
+    source: StatusSource
+    at: Moment
+
+
+@attrs.frozen
+class AgentEventAccepted:
+    """An agent event stored (it is durable when this is sent); the session's status now."""
+
+    ok: bool
+    status: AgentStatus
 
 
 @attrs.frozen
@@ -328,3 +363,97 @@ class Worktree:
     unpushed: int = 0
     error: str | None = None
     created: bool = False
+
+
+# From issue to merged pull request (issue 19)
+@attrs.frozen
+class ReviewCommentOut:
+    """An unresolved review comment: the file and line it is on (null line: the whole
+    change), who wrote it and what it says."""
+
+    path: str
+    line: int | None
+    author: str
+    body: str
+
+
+@attrs.frozen
+class PullRequest:
+    """A pull (GitHub) or merge (GitLab) request aiops opened for an issue, as its code host
+    last reported it (the tracker sync and webhooks keep it current). `review`: none,
+    commented, approved or changes_requested; `checks`: none, pending, passing or failing,
+    `checks_summary` in words; `user_id`: whose agent made it."""
+
+    id: int
+    project_id: int
+    issue_id: int | None
+    user_id: int
+    connection_id: int
+    provider: Provider
+    number: int
+    url: str
+    head: str
+    base: str
+    title: str
+    state: PullState
+    review: ReviewState
+    checks: ChecksState
+    checks_summary: str
+    failing_checks: list[str]
+    unresolved_comments: list[ReviewCommentOut]
+    created_at: Moment
+    updated_at: Moment
+
+
+@attrs.frozen
+class LoopStep:
+    """One step of the loop (open the pull request, comment on the issue, send a review to
+    the agent): `state` pending (retried at `next_attempt_at` after `last_error`), done
+    (`result`: what it made, e.g. the pull request's URL or "nothing to propose") or failed
+    (`last_error` says why)."""
+
+    id: int
+    kind: StepKind
+    key: str
+    state: StepState
+    attempts: int
+    next_attempt_at: Moment | None
+    last_error: str | None
+    result: str | None
+
+
+@attrs.frozen
+class PullRequests:
+    pull_requests: list[PullRequest]
+
+
+@attrs.frozen
+class PullRequestOpened:
+    """The open step, run at once: `pull_request` is null until it succeeds (a step pending
+    after a tracker error is retried with backoff)."""
+
+    pull_request: PullRequest | None
+    step: LoopStep
+
+
+@attrs.frozen
+class StepQueued:
+    step: LoopStep
+
+
+@attrs.frozen
+class WorktreeRef:
+    id: int
+    branch: str
+    path: str
+
+
+@attrs.frozen
+class IssueWorkStarted:
+    """The agent launched (`created` false: it was running already and is focused) in the
+    issue's worktree, and the issue with its new triage (in_progress, owned by the user)."""
+
+    session: Session
+    created: bool
+    worktree: WorktreeRef
+    issue: Issue

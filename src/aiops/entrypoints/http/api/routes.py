@@ -115,6 +115,8 @@ async def update_project(request: Request) -> Response:
         clear_https_token=data.clear_https_token,
         clone_filter=None if data.clone_filter is None else data.clone_filter.value,
         clone_depth=data.clone_depth,
+        auto_pull_request=data.auto_pull_request,
+        auto_review_to_agent=data.auto_review_to_agent,
         actor=actor,
     )
     update = await call(container(request).update_project(), cmd)

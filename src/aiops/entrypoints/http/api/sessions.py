@@ -1,5 +1,5 @@
 """/api/v1/sessions: AI coding sessions as JSON: list, launch, view (with the pane), share,
-stop."""
+stop, and the history of their statuses (events)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from starlette.routing import Route
 from aiops.domain.usecases.sessions import LaunchSessionCommand
 from aiops.domain.usecases.terminals import ShareSessionCommand
 from aiops.entrypoints.http.api._io import api_actor, body, out, query
-from aiops.entrypoints.http.api.outputs import Session
+from aiops.entrypoints.http.api.outputs import AgentEvent, Session
 from aiops.entrypoints.http.api.shapes import SessionIn, SessionPatchIn
 from aiops.entrypoints.http.api.types import Id
 from aiops.entrypoints.http.web import call, container
-from aiops.entrypoints.presenters import session_row
+from aiops.entrypoints.presenters import agent_event_row, session_row
 
 
 async def list_sessions(request: Request) -> Response:
@@ -64,10 +64,20 @@ async def stop(request: Request) -> Response:
     return out(Session, session_row(view))
 
 
+async def events(request: Request) -> Response:
+    """The session's status transitions, newest first (404 for a session you may not see)."""
+    actor = await api_actor(request)
+    listed = await call(
+        container(request).list_session_events(), request.path_params["session_id"], actor
+    )
+    return out(list[AgentEvent], [agent_event_row(event) for event in listed])
+
+
 routes = [
     Route("/api/v1/sessions", list_sessions, methods=["GET"]),
     Route("/api/v1/sessions", launch, methods=["POST"]),
     Route("/api/v1/sessions/{session_id:int}", show, methods=["GET"]),
     Route("/api/v1/sessions/{session_id:int}", patch, methods=["PATCH"]),
     Route("/api/v1/sessions/{session_id:int}", stop, methods=["DELETE"]),
+    Route("/api/v1/sessions/{session_id:int}/events", events, methods=["GET"]),
 ]

@@ -18,7 +18,11 @@ from aiops.entrypoints.http.api.types import (
     Branch,
     CloneDepth,
     Color,
+    Detail,
     Email,
+    EventId,
+    EventName,
+    HookTool,
     HostLimit,
     HttpsToken,
     Id,
@@ -27,6 +31,7 @@ from aiops.entrypoints.http.api.types import (
     Name,
     PlaybookName,
     RepoUrl,
+    SentAt,
     Slug,
     Tags,
     Text,
@@ -74,6 +79,8 @@ class ProjectPatch:
     clear_https_token: bool = False
     clone_filter: CloneFilter | None = None
     clone_depth: CloneDepth | None = None
+    auto_pull_request: bool | None = None
+    auto_review_to_agent: bool | None = None
 
 
 # A clear_* flag that is true with its field set is refused ("not both at once"): the flag ->
@@ -140,6 +147,19 @@ class SessionIn:
 
 
 @attrs.frozen
+class AgentEventIn:
+    """POST /api/v1/agent-events (and a line of the event socket, with its `token`): what a
+    session's hook command tells about its tool (issue 18)."""
+
+    session_id: Id
+    tool: HookTool
+    event: EventName
+    event_id: EventId
+    sent_at: SentAt
+    detail: Detail = attrs.field(factory=dict)
+
+
+@attrs.frozen
 class SessionPatchIn:
     """PATCH /api/v1/sessions/{id}: share the session's terminal with the tenant's members
     (read-only) or stop sharing it."""
@@ -182,3 +202,21 @@ class WorktreeIn:
     branch: Branch | None = None
     issue_id: Id | None = None
     base: Branch | None = None  # "from" in JSON
+
+
+@attrs.frozen
+class IssueWorkIn:
+    """POST /api/v1/issues/{id}/work: start an agent on the issue in its worktree, for you (or,
+    for the tenant's owners, for `user_email`)."""
+
+    tool: Tool
+    user_email: Email | None = None
+
+
+@attrs.frozen
+class PullRequestIn:
+    """POST /api/v1/issues/{id}/pull-request: push the issue's branch and open its pull
+    request (a draft with `draft`), from your worktree (owners: `user_email`'s)."""
+
+    draft: bool = False
+    user_email: Email | None = None

@@ -223,3 +223,29 @@ Printable = Annotated[
     str, Meta(pattern=r"^[^\x00-\x1f\x7f]*$", description="text without control characters")
 ]
 Moment = Annotated[datetime, Meta(extra_json_schema={"format": "date-time"})]
+
+# Agent events (issue 18): what a session's hook command sends (entrypoints/http/agent_events.py)
+HookTool = Annotated[
+    str, Meta(pattern="^(claude|codex|gemini)$", description="the tool: claude, codex or gemini")
+]
+EventName = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=64,
+        pattern=_whole(f"{_SHOWN}+"),
+        description="the tool's event name, e.g. Notification or agent-turn-complete",
+    ),
+]
+EventId = Annotated[
+    str, Meta(pattern="^[0-9a-f]{32}$", description="32 lowercase hexadecimal digits")
+]
+SentAt = Annotated[
+    datetime,
+    Meta(tz=True, extra_json_schema={"format": "date-time"}, description="an ISO 8601 time"),
+]
+DetailText = Annotated[str, Meta(max_length=500)]
+Detail = Annotated[
+    dict[Annotated[str, Meta(max_length=64)], DetailText | int | float | bool | None],
+    Meta(max_length=20, description="a few fields of the tool's payload"),
+]
