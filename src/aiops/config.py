@@ -15,12 +15,15 @@ import sys
 import typing
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 from attrs import field
 
 from aiops.setting_values import SecretStr, setting_value
+
+if TYPE_CHECKING:
+    from aiops.domain.model.oidc import GroupGrant, OidcProvider
 
 __all__ = ["ConfigError", "SecretStr", "Settings", "load_settings", "setting_names"]
 
@@ -130,6 +133,13 @@ def _denied_names(value: str) -> None:
     for name in value.split(","):
         if name.strip() and not _ACCOUNT.fullmatch(name.strip()):
             raise ValueError(f"{name.strip()[:40]!r} is not a Linux account name")
+
+
+def _group_roles(value: dict[str, str]) -> None:
+    from aiops.domain.model.oidc import group_grants  # noqa: PLC0415 - only when given
+
+    if value:
+        group_grants(value)
 
 
 def _not_empty(value: str) -> None:
@@ -264,10 +274,51 @@ class Settings:
     # steps (it also runs them at once when woken); 0: no loop thread (the pr-loop job runs them)
     pr_loop_poll_seconds: float = field(default=2.0, validator=_range(ge=0, le=3600))
 
+    # OpenID Connect sign-in (issue 20): name -> {issuer, client_id, client_secret |
+    # client_secret_file, scopes, label}; read into oidc_provider_list (secrets never in repr)
+    oidc_providers: dict[str, dict[str, Any]] = field(factory=dict, repr=False)
+    oidc_allow_insecure_loopback: bool = False  # http:// issuers on loopback (tests, trials)
+    oidc_auto_create: bool = False  # a verified email without an account gets one
+    # provider group -> "admin" | "<tenant slug>:<role>", re-applied at each sign-in
+    oidc_group_roles: dict[str, str] = field(factory=dict, validator=_by(_group_roles))
+    oidc_groups_claim: str = field(default="groups", validator=_by(_not_empty))
+    oidc_required_groups: str = ""  # comma-separated; empty: anyone the provider vouches for
+    password_login: bool = True  # false: password sign-in refused (set-password still works)
+    # AIOPS_OIDC_PROVIDERS read (and secret files read) once, when the settings are made
+    _oidc_provider_list: tuple[Any, ...] = field(init=False, default=(), repr=False, eq=False)
+
     def __attrs_post_init__(self) -> None:
         if not self.database_url:
             database = (self.instance_path / "aiops.db").resolve()
             object.__setattr__(self, "database_url", f"sqlite:///{database}")
+        if self.oidc_providers:
+            object.__setattr__(self, "_oidc_provider_list", self._read_oidc_providers())
+
+    def _read_oidc_providers(self) -> tuple[OidcProvider, ...]:
+        from aiops.oidc_settings import oidc_providers  # noqa: PLC0415 - only when given
+
+        try:
+            return oidc_providers(
+                self.oidc_providers, allow_insecure_loopback=self.oidc_allow_insecure_loopback
+            )
+        except ValueError as error:
+            raise ConfigError(f"invalid settings: {PREFIX}OIDC_PROVIDERS: {error}") from None
+
+    @property
+    def oidc_provider_list(self) -> tuple[OidcProvider, ...]:
+        """The configured OpenID Connect providers, in the order given."""
+        return self._oidc_provider_list
+
+    @property
+    def oidc_grants(self) -> tuple[GroupGrant, ...]:
+        from aiops.domain.model.oidc import group_grants  # noqa: PLC0415 - only when used
+
+        return group_grants(self.oidc_group_roles)
+
+    @property
+    def oidc_required_group_set(self) -> frozenset[str]:
+        groups = self.oidc_required_groups.split(",")
+        return frozenset(group.strip() for group in groups if group.strip())
 
     @property
     def launcher_socket_path(self) -> Path:
@@ -292,7 +343,7 @@ class Settings:
 
 def setting_names() -> tuple[str, ...]:
     """Every setting's name in lower case, without AIOPS_ (docs/settings.md lists them)."""
-    return tuple(setting.name for setting in attrs.fields(Settings))
+    return tuple(setting.name for setting in attrs.fields(Settings) if setting.init)
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -302,6 +353,8 @@ def load_settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {}
     problems = []
     for setting in attrs.fields(Settings):
+        if not setting.init:
+            continue
         if _empty_for_default(setting, given.get(setting.name)):
             continue
         if setting.name in given:
@@ -357,5 +410,10 @@ def _field_types() -> dict[str, Any]:
 
 def _problem(name: str, value: Any, message: str) -> str:
     variable = PREFIX + name.upper()
-    hidden = isinstance(value, dict | SecretStr) or "secret" in name or "token" in name
+    hidden = (
+        isinstance(value, dict | SecretStr)
+        or "secret" in name
+        or "token" in name
+        or not attrs.fields_dict(Settings)[name].repr  # holds secrets (AIOPS_OIDC_PROVIDERS)
+    )
     return variable + ": " + message + ("" if hidden else f" (got {str(value)[:60]!r})")

@@ -9,6 +9,7 @@ Every function raises ValueError with a message fit to follow the variable's nam
 
 from __future__ import annotations
 
+import copy
 import json
 import types
 from pathlib import Path
@@ -142,6 +143,8 @@ def _choice(value: object, choices: tuple[Any, ...]) -> Any:
 def _shaped(value: object, annotation: Any) -> Any:
     """`value` (decoded JSON) when it has the shape of `annotation`: dicts with text keys,
     lists, text. Structures are copied, so a caller's dict cannot change the settings."""
+    if annotation is Any:  # any JSON value (a structure checked by its setting's reader)
+        return copy.deepcopy(value)
     origin = get_origin(annotation) or annotation
     if origin is dict and isinstance(value, dict):
         _, inner = get_args(annotation)

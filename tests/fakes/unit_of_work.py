@@ -23,6 +23,7 @@ from aiops.domain.model.notifications import Delivery, NotificationTarget
 from aiops.domain.model.projects import Project
 from aiops.domain.model.pull_requests import LoopStep, PullRequest
 from aiops.domain.model.sessions import AgentEvent, AgentSession, AgentStatus
+from aiops.domain.model.sign_ins import SignInLink, UserIdentity
 from aiops.domain.model.tenants import Membership, Tenant
 from aiops.domain.model.trackers import (
     Issue,
@@ -35,6 +36,7 @@ from aiops.domain.model.worktrees import Worktree
 from aiops.ports.unit_of_work import AuditQuery, IssueQuery, SealedSecret, SessionChanges
 from tests.fakes.notifications import FakeDeliveryQueue, FakeNotificationTargets
 from tests.fakes.pull_requests import FakeLoopSteps, FakePullRequests
+from tests.fakes.sign_ins import FakeSignInLinks, FakeUserIdentities
 
 
 @attrs.define
@@ -65,6 +67,8 @@ class State:
     notice_deliveries: dict[int, Delivery] = attrs.field(factory=dict)
     pull_requests: dict[int, PullRequest] = attrs.field(factory=dict)
     loop_steps: dict[int, LoopStep] = attrs.field(factory=dict)
+    user_identities: dict[int, UserIdentity] = attrs.field(factory=dict)
+    sign_in_links: dict[int, SignInLink] = attrs.field(factory=dict)
     next_id: int = 1
 
     def copy(self) -> State:
@@ -93,6 +97,8 @@ class State:
             pull_requests=dict(self.pull_requests),
             loop_steps=dict(self.loop_steps),
             worktrees=dict(self.worktrees),
+            user_identities=dict(self.user_identities),
+            sign_in_links=dict(self.sign_in_links),
             next_id=self.next_id,
         )
 
@@ -185,6 +191,9 @@ class FakeMembershipRepository(_Repo):
 
     def get(self, user_id: int, tenant_id: int) -> Membership | None:
         return self._s.memberships.get((user_id, tenant_id))
+
+    def remove(self, user_id: int, tenant_id: int) -> None:
+        self._s.memberships.pop((user_id, tenant_id), None)
 
     def list_for_tenant(self, tenant_id: int) -> Sequence[Membership]:
         found = [m for m in self._s.memberships.values() if m.tenant_id == tenant_id]
@@ -828,6 +837,8 @@ class FakeUnitOfWork:
         self.notice_deliveries = FakeDeliveryQueue(self._work)
         self.pull_requests = FakePullRequests(self._work)
         self.loop_steps = FakeLoopSteps(self._work)
+        self.user_identities = FakeUserIdentities(self._work)
+        self.sign_in_links = FakeSignInLinks(self._work)
         return self
 
     def __exit__(

@@ -141,3 +141,37 @@ def test_0019_adds_the_loop_switches_off_and_its_downgrade_keeps_the_projects(
     assert not {"auto_pull_request", "auto_review_to_agent"} & columns
     with engine.connect() as connection:
         assert connection.execute(text("SELECT slug FROM projects")).scalars().all() == ["web"]
+
+
+def test_0020_marks_existing_memberships_manual_and_its_downgrade_keeps_them(
+    engine: Engine,
+) -> None:
+    migrations.upgrade(engine, "0019")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO tenants (id, slug, name, color) VALUES (1, 'acme', 'Acme', '#123456')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO users (id, email, name, username, is_admin, session_generation) "
+                "VALUES (1, 'ivo@example.com', 'Ivo', 'ivo', true, 0)"
+            )
+        )
+        connection.execute(
+            text("INSERT INTO memberships (user_id, tenant_id, role) VALUES (1, 1, 'member')")
+        )
+
+    migrations.upgrade(engine, "0020")
+    assert {"user_identities", "sign_in_links"} <= tables(engine)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT source FROM memberships")).scalar_one() == "manual"
+        assert connection.execute(text("SELECT admin_source FROM users")).scalar_one() is None
+
+    migrations.downgrade(engine, "0019")
+    assert not {"user_identities", "sign_in_links"} & tables(engine)
+    assert "source" not in {c["name"] for c in inspect(engine).get_columns("memberships")}
+    assert "admin_source" not in {c["name"] for c in inspect(engine).get_columns("users")}
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT role FROM memberships")).scalar_one() == "member"

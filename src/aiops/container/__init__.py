@@ -46,10 +46,12 @@ if TYPE_CHECKING:
         lost_runs,
         memberships,
         notifications,
+        oidc,
         projects,
         secrets,
         seed,
         sessions,
+        sign_in_links,
         tenants,
         trackers,
         triage,
@@ -80,10 +82,12 @@ else:
         lost_runs,
         memberships,
         notifications,
+        oidc,
         projects,
         secrets,
         seed,
         sessions,
+        sign_in_links,
         tenants,
         trackers,
         triage,
@@ -104,10 +108,12 @@ else:
         "lost_runs",
         "memberships",
         "notifications",
+        "oidc",
         "projects",
         "secrets",
         "seed",
         "sessions",
+        "sign_in_links",
         "tenants",
         "trackers",
         "triage",
@@ -134,6 +140,18 @@ def _delivery_policy(settings: Settings) -> notifications.DeliveryPolicy:
         per_minute=settings.notify_per_minute,
         base_url=str(getattr(settings, "url", "") or ""),  # AIOPS_URL (helper "status")
     )
+
+
+def _oidc_policy(settings: Settings) -> oidc.OidcPolicy:
+    return oidc.OidcPolicy(
+        auto_create=settings.oidc_auto_create,
+        grants=settings.oidc_grants,
+        required_groups=settings.oidc_required_group_set,
+    )
+
+
+def _provider_names(settings: Settings) -> tuple[str, ...]:
+    return tuple(provider.name for provider in settings.oidc_provider_list)
 
 
 class Container(containers.DeclarativeContainer):
@@ -198,7 +216,34 @@ class Container(containers.DeclarativeContainer):
         seed.SeedDefaults, uow=uow.provider, clock=clock, hasher=hasher, policy=workspace_policy
     )
     set_admin = providers.Factory(users.SetAdmin, uow=uow.provider, clock=clock)
-    sign_in = providers.Singleton(auth.SignIn, uow=uow.provider, clock=clock, hasher=hasher)
+    sign_in = providers.Singleton(
+        auth.SignIn,
+        uow=uow.provider,
+        clock=clock,
+        hasher=hasher,
+        password_login=settings.provided.password_login,
+    )
+    # OpenID Connect sign-in and one-time sign-in links (issue 20)
+    oidc_providers = settings.provided.oidc_provider_list
+    oidc_policy = providers.Singleton(_oidc_policy, settings)
+    sign_in_with_oidc = providers.Factory(
+        oidc.SignInWithOidc,
+        uow=uow.provider,
+        clock=clock,
+        policy=oidc_policy,
+        workspaces=workspace_policy,
+    )
+    last_oidc_sign_ins = providers.Factory(
+        oidc.LastOidcSignIns,
+        uow=uow.provider,
+        providers=providers.Callable(_provider_names, settings),
+    )
+    create_sign_in_link = providers.Factory(
+        sign_in_links.CreateSignInLink, uow=uow.provider, clock=clock
+    )
+    redeem_sign_in_link = providers.Factory(
+        sign_in_links.RedeemSignInLink, uow=uow.provider, clock=clock
+    )
     load_viewer = providers.Factory(auth.LoadViewer, uow=uow.provider)
     sign_out = providers.Factory(auth.SignOut, uow=uow.provider, clock=clock)
     change_password = providers.Factory(

@@ -23,6 +23,7 @@ from aiops.domain.model.audit import AuditEvent
 from aiops.domain.model.auth import ApiToken
 from aiops.domain.model.identities import SshIdentity
 from aiops.domain.model.projects import Project
+from aiops.domain.model.sign_ins import SignInLink, UserIdentity
 from aiops.domain.model.tenants import Membership, Tenant
 from aiops.domain.model.trackers import Issue, SyncRun, TrackerConnection, Triage
 from aiops.domain.model.users import User
@@ -65,8 +66,33 @@ class MembershipRepository(Protocol):
     def add(self, membership: Membership) -> Membership: ...
     def update(self, membership: Membership) -> Membership: ...
     def get(self, user_id: int, tenant_id: int) -> Membership | None: ...
+    def remove(self, user_id: int, tenant_id: int) -> None: ...
     def list_for_tenant(self, tenant_id: int) -> Sequence[Membership]: ...
     def list_for_user(self, user_id: int) -> Sequence[Membership]: ...
+
+
+class UserIdentityRepository(Protocol):
+    """Users' accounts at OpenID Connect providers (issue 20)."""
+
+    def add(self, identity: UserIdentity) -> UserIdentity:
+        """Conflict when the provider's subject is linked already."""
+        ...
+
+    def update(self, identity: UserIdentity) -> UserIdentity: ...
+    def get_by_subject(self, provider: str, subject: str) -> UserIdentity | None: ...
+    def list_for_user(self, user_id: int) -> Sequence[UserIdentity]: ...
+    def last_sign_ins(self) -> Mapping[str, datetime]:
+        """The latest sign-in through each provider (providers never used are left out)."""
+        ...
+
+
+class SignInLinkRepository(Protocol):
+    def add(self, link: SignInLink) -> SignInLink: ...
+    def get_by_digest(self, digest: str) -> SignInLink | None: ...
+    def use(self, link_id: int, at: datetime) -> bool:
+        """Mark the link used at `at` unless it was already (one statement: of two concurrent
+        uses, one wins); whether this call did."""
+        ...
 
 
 class ProjectRepository(Protocol):
@@ -391,6 +417,8 @@ class UnitOfWork(Protocol):
     notice_deliveries: DeliveryQueue
     pull_requests: PullRequestRepository
     loop_steps: LoopStepQueue
+    user_identities: UserIdentityRepository
+    sign_in_links: SignInLinkRepository
 
     def __enter__(self) -> Self: ...
 

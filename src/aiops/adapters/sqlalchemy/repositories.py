@@ -81,6 +81,7 @@ def user_from_row(row: Row[Any]) -> User:
         linux_username=row.linux_username,
         password_hash=row.password_hash,
         session_generation=row.session_generation,
+        admin_source=row.admin_source,
     )
 
 
@@ -126,7 +127,9 @@ def api_token_from_row(row: Row[Any]) -> ApiToken:
 
 
 def membership_from_row(row: Row[Any]) -> Membership:
-    return Membership(user_id=row.user_id, tenant_id=row.tenant_id, role=Role(row.role))
+    return Membership(
+        user_id=row.user_id, tenant_id=row.tenant_id, role=Role(row.role), source=row.source
+    )
 
 
 def audit_event_from_row(row: Row[Any]) -> AuditEvent:
@@ -312,11 +315,15 @@ class SqlMembershipRepository:
         result = self._c.execute(
             update(t.memberships)
             .where(m.user_id == membership.user_id, m.tenant_id == membership.tenant_id)
-            .values(role=membership.role.value)
+            .values(role=membership.role.value, source=membership.source.value)
         )
         if result.rowcount != 1:
             raise NotFound("membership does not exist")
         return membership
+
+    def remove(self, user_id: int, tenant_id: int) -> None:
+        m = t.memberships.c
+        self._c.execute(delete(t.memberships).where(m.user_id == user_id, m.tenant_id == tenant_id))
 
     def get(self, user_id: int, tenant_id: int) -> Membership | None:
         m = t.memberships.c
@@ -342,6 +349,7 @@ def _row(membership: Membership) -> Mapping[str, Any]:
         "user_id": membership.user_id,
         "tenant_id": membership.tenant_id,
         "role": membership.role.value,
+        "source": membership.source.value,
     }
 
 

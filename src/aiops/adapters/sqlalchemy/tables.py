@@ -76,6 +76,8 @@ users = Table(
     Column("linux_username", String(32), nullable=True),
     # Moved on by UserRepository.revoke_sessions only; session cookies carry it.
     Column("session_generation", Integer, nullable=False, default=0, server_default="0"),
+    # NULL (not an admin, or one from before issue 20), 'manual' or 'oidc' (from a group)
+    Column("admin_source", String(8), nullable=True),
 )
 
 memberships = Table(
@@ -84,8 +86,39 @@ memberships = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
     Column("role", String(16), nullable=False),
+    # 'manual' (by hand) or 'oidc' (from the provider's groups, re-applied at each sign-in)
+    Column("source", String(8), nullable=False, server_default="manual"),
     CheckConstraint("role IN ('owner', 'member', 'viewer')", name="role"),
     Index("ix_memberships_tenant_id", "tenant_id"),
+)
+
+# A user's account at an OpenID Connect provider (issue 20), found by (provider, subject).
+user_identities = Table(
+    "user_identities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("provider", String(32), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("email", String(254), nullable=True),  # as the provider gave it last
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_sign_in_at", UtcDateTime, nullable=True),
+    UniqueConstraint("provider", "subject", name="uq_user_identities_provider_subject"),
+    Index("ix_user_identities_user_id", "user_id"),
+)
+
+# One-time sign-in links (break-glass when password sign-in is off): only the secret's digest.
+sign_in_links = Table(
+    "sign_in_links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),
+    Column("created_by", String(254), nullable=False),
+    Index("ix_sign_in_links_user_id", "user_id"),
 )
 
 projects = Table(

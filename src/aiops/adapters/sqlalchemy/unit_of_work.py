@@ -38,6 +38,10 @@ if TYPE_CHECKING:
         SqlUserRepository,
     )
     from aiops.adapters.sqlalchemy.sealed_secrets import SqlSealedSecretStore
+    from aiops.adapters.sqlalchemy.sign_ins import (
+        SqlSignInLinkRepository,
+        SqlUserIdentityRepository,
+    )
     from aiops.adapters.sqlalchemy.webhook_deliveries import SqlWebhookDeliveryLog
     from aiops.adapters.sqlalchemy.worktrees import SqlWorktreeRepository
 
@@ -90,6 +94,8 @@ class SqlAlchemyUnitOfWork:
         notice_deliveries: SqlDeliveryQueue
         pull_requests: SqlPullRequestRepository
         loop_steps: SqlLoopStepQueue
+        user_identities: SqlUserIdentityRepository
+        sign_in_links: SqlSignInLinkRepository
     else:
         tenants = _Repository("repositories", "SqlTenantRepository")
         users = _Repository("repositories", "SqlUserRepository")
@@ -113,6 +119,8 @@ class SqlAlchemyUnitOfWork:
         notice_deliveries = _Repository("notifications", "SqlDeliveryQueue")
         pull_requests = _Repository("pull_requests", "SqlPullRequestRepository")
         loop_steps = _Repository("pull_requests", "SqlLoopStepQueue")
+        user_identities = _Repository("sign_ins", "SqlUserIdentityRepository")
+        sign_in_links = _Repository("sign_ins", "SqlSignInLinkRepository")
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self._engine = engine

@@ -8,6 +8,7 @@ import attrs
 
 from aiops.domain.errors import ValidationError
 from aiops.domain.model import validation
+from aiops.domain.model.users import GrantSource
 
 DEFAULT_COLOR = "#3b82f6"
 
@@ -39,3 +40,5 @@ class Membership:
     user_id: int
     tenant_id: int
     role: Role
+    # By hand, or from the provider's groups (re-applied, and removed, at every sign-in).
+    source: GrantSource = attrs.field(default=GrantSource.MANUAL, converter=GrantSource)

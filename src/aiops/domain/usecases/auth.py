@@ -34,17 +34,33 @@ class SignInCommand:
     address: str
 
 
+SIGN_IN_TURNED_OFF = (
+    "password sign-in is turned off: sign in with your provider, or ask an admin for a sign-in link"
+)
+
+
 class SignIn:
     """Check a password. After MAX_FAILURES failures in a minute for one account or one
-    address, refuse every attempt (each one extends the wait) until a minute passes quietly."""
+    address, refuse every attempt (each one extends the wait) until a minute passes quietly.
+    With AIOPS_PASSWORD_LOGIN=false every attempt is refused, whatever it says."""
 
-    def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock, hasher: PasswordHasher) -> None:
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        hasher: PasswordHasher,
+        password_login: bool = True,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._hasher = hasher
+        self._password_login = password_login
         self._decoy = hasher.hash("decoy password for unknown accounts")
 
     def __call__(self, cmd: SignInCommand) -> SignedIn:
+        if not self._password_login:
+            raise AuthenticationFailed(SIGN_IN_TURNED_OFF)
         email = _valid_email_or_none(cmd.email)
         keys = failure_keys(cmd.email, cmd.address)
         now = self._clock.now()

@@ -8,7 +8,7 @@ import attrs
 
 from aiops.domain.model.access import SYSTEM, Actor, Permission
 from aiops.domain.model.tenants import Membership, Role
-from aiops.domain.model.users import User
+from aiops.domain.model.users import GrantSource, User
 from aiops.domain.usecases._audit import record
 from aiops.domain.usecases._lookups import require_user
 from aiops.domain.usecases.tenants import require_tenant
@@ -18,7 +18,8 @@ from aiops.ports.unit_of_work import UnitOfWorkFactory
 
 @attrs.frozen(kw_only=True)
 class AddMemberCommand:
-    """Give a user a role in a tenant; a member who has another role gets this one instead."""
+    """Give a user a role in a tenant; a member who has another role gets this one instead.
+    Made by hand: the provider's groups never change it afterwards (issue 20)."""
 
     tenant: str
     email: str
@@ -30,6 +31,7 @@ class AddMemberCommand:
 class Member:
     user: User
     role: Role
+    source: GrantSource = GrantSource.MANUAL  # by hand, or from the provider's groups
 
 
 class AddMember:
@@ -46,9 +48,10 @@ class AddMember:
             assert tenant.id is not None
             assert user.id is not None
             existing = uow.memberships.get(user.id, tenant.id)
-            if existing is not None and existing.role is role:
+            manual = GrantSource.MANUAL
+            if existing is not None and (existing.role, existing.source) == (role, manual):
                 return existing
-            wanted = Membership(user_id=user.id, tenant_id=tenant.id, role=role)
+            wanted = Membership(user_id=user.id, tenant_id=tenant.id, role=role, source=manual)
             if existing is None:
                 membership = uow.memberships.add(wanted)
                 action = "membership.added"
@@ -64,6 +67,8 @@ class AddMember:
                 tenant=tenant.slug,
                 role=role.value,
                 previous_role=existing.role.value if existing else None,
+                source=manual.value,
+                previous_source=existing.source.value if existing else None,
             )
             uow.commit()
         return membership
@@ -82,5 +87,7 @@ class ListMembers:
             for membership in uow.memberships.list_for_tenant(tenant.id):
                 user = uow.users.get(membership.user_id)
                 if user is not None:
-                    members.append(Member(user=user, role=membership.role))
+                    members.append(
+                        Member(user=user, role=membership.role, source=membership.source)
+                    )
             return members

@@ -9,7 +9,7 @@ import attrs
 from aiops.domain.errors import Conflict, PermissionDenied, ValidationError
 from aiops.domain.model import validation
 from aiops.domain.model.access import SYSTEM, Actor, require_acting_for
-from aiops.domain.model.users import User
+from aiops.domain.model.users import GrantSource, User
 from aiops.domain.model.workspaces import WorkspacePolicy
 from aiops.domain.usecases._audit import record
 from aiops.domain.usecases._lookups import own_account, require_user
@@ -54,6 +54,7 @@ def new_user(uow: UnitOfWork, cmd: CreateUserCommand, policy: WorkspacePolicy) -
         name=cmd.name,
         username=cmd.username or validation.username_from_email(email),
         is_admin=cmd.is_admin,
+        admin_source=GrantSource.MANUAL if cmd.is_admin else None,
         linux_username=cmd.linux_username,
     )
     if user.linux_username is not None and not cmd.actor.is_admin:
@@ -141,7 +142,9 @@ class SetAdminCommand:
 
 
 class SetAdmin:
-    """Make a user a global admin, or take it away. Only admins may; never their own."""
+    """Make a user a global admin, or take it away. Only admins may; never their own. A right
+    given by hand stays when the provider's groups change (an admin from a group made admin by
+    hand becomes one by hand)."""
 
     def __init__(self, *, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
@@ -153,9 +156,12 @@ class SetAdmin:
             user = require_user(uow, cmd.email)
             if user.id == cmd.actor.user_id and not cmd.is_admin:
                 raise PermissionDenied("you cannot remove your own admin rights")
-            if user.is_admin == cmd.is_admin:
+            source = GrantSource.MANUAL if cmd.is_admin else None
+            if user.is_admin == cmd.is_admin and (
+                not cmd.is_admin or user.admin_source is not GrantSource.OIDC
+            ):
                 return user
-            user = uow.users.update(attrs.evolve(user, is_admin=cmd.is_admin))
+            user = uow.users.update(attrs.evolve(user, is_admin=cmd.is_admin, admin_source=source))
             record(
                 uow,
                 self._clock,

@@ -1,11 +1,14 @@
-"""aiops user create | set-password | sign-out | list"""
+"""aiops user create | set-password | sign-out | sign-in-link | list"""
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from aiops.config import Settings
 
 app = typer.Typer(help="Users who sign in to aiops.", no_args_is_help=True)
 
@@ -68,6 +71,28 @@ def sign_out(email: Annotated[str, typer.Option(help="The user's email.")]) -> N
 
     user = open_container().sign_out()(SignOutCommand(email=email, actor=actor()))
     print(f"{user.email} is signed out everywhere")
+
+
+@app.command("sign-in-link")
+def sign_in_link(email: Annotated[str, typer.Option(help="The user's email.")]) -> None:
+    """Print a one-time sign-in link for a user (valid 10 minutes, audited): the way in when
+    password sign-in is off and the provider cannot help."""
+    from aiops.domain.usecases.sign_in_links import CreateSignInLinkCommand
+    from aiops.entrypoints.cli._runtime import actor, open_container
+
+    container = open_container()
+    created = container.create_sign_in_link()(CreateSignInLinkCommand(email=email, actor=actor()))
+    print(f"{server_url(container.settings())}/login/link/{created.secret}")
+    expires = created.expires_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    print(f"one use, until {expires}, for {created.user.email}", file=sys.stderr)
+
+
+def server_url(settings: Settings) -> str:
+    """The server's base URL: AIOPS_URL, else where `aiops serve` listens."""
+    if settings.url:
+        return settings.url.rstrip("/")
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"http://{host}:{settings.port}"
 
 
 @app.command("list")
