@@ -133,6 +133,21 @@ def test_an_unverified_email_never_opens_an_existing_account(
     assert len(uow.committed.users) == 1
 
 
+def test_a_subject_no_column_could_hold_is_refused(app: Container) -> None:
+    with pytest.raises(SignInRefused, match="not 1-255 characters"):
+        sign_in(app, claims("s" * 256))
+
+
+def test_a_long_email_is_kept_as_last_seen_only_up_to_its_column(
+    app: Container, uow: FakeUnitOfWork
+) -> None:
+    sign_in(app, claims())
+    sign_in(app, claims(email="x" * 300, verified=False))
+
+    [identity] = uow.committed.user_identities.values()
+    assert identity.email == "x" * 254
+
+
 def test_claims_without_an_email_are_refused_on_a_first_sign_in(app: Container) -> None:
     use_policy(app, auto_create=True)
 
@@ -197,6 +212,22 @@ def test_an_email_another_user_has_is_not_taken_and_the_audit_says_so(
     assert signed.actor.name == IVO
     refused = next(e for e in uow.committed.audit if e.action == "user.email_change_refused")
     assert (refused.target, refused.detail["email"]) == (f"user:{IVO}", "ana@example.com")
+
+
+def test_an_email_that_would_bring_another_users_linux_account_is_not_taken(
+    app: Container, uow: FakeUnitOfWork
+) -> None:
+    mapping = {"ana@example.com": "ana", "new@example.com": "ana"}
+    policy = attrs.evolve(app.workspace_policy(), linux_user_mapping=mapping)
+    app.workspace_policy.override(providers.Object(policy))
+    app.create_user()(CreateUserCommand(email="ana@example.com", name="Ana"))
+    sign_in(app, claims())
+
+    signed = sign_in(app, claims(email="new@example.com"))
+
+    assert signed.actor.name == IVO
+    refused = next(e for e in uow.committed.audit if e.action == "user.email_change_refused")
+    assert "the Linux account 'ana' is already ana@example.com's" in str(refused.detail["reason"])
 
 
 # Groups to roles

@@ -30,6 +30,8 @@ from aiops.ports.clock import Clock
 from aiops.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.OWNER: 2}
+SUBJECT_MAX = 255
+EMAIL_MAX = 254
 OIDC = GrantSource.OIDC
 
 
@@ -103,6 +105,10 @@ class OidcSignInCommand:
 
 
 class SignInWithOidc:
+    """A person the provider vouched for (verified claims) signs in: refused unless in a
+    required group, their account found (or made), their provider-given roles re-applied, the
+    identity's last sign-in and the sign-in itself recorded, in one transaction."""
+
     def __init__(
         self,
         *,
@@ -118,16 +124,17 @@ class SignInWithOidc:
 
     def __call__(self, cmd: OidcSignInCommand) -> SignedIn:
         claims = cmd.claims
+        if not 0 < len(claims.subject) <= SUBJECT_MAX:  # OpenID Connect Core 1.0, 5.1
+            raise SignInRefused(f"{claims.provider} gave a subject that is not 1-255 characters")
         if not self._policy.admits(claims.groups):
-            shown = claims.email or claims.subject
+            shown = (claims.email or claims.subject)[:80]
             raise SignInRefused(f"{shown} is not in a group allowed to sign in: ask an admin")
         with self._uow() as uow:
             user, identity = self._account(uow, claims)
             user = self._apply_groups(uow, user, claims)
             now = self._clock.now()
-            uow.user_identities.update(
-                attrs.evolve(identity, email=claims.email, last_sign_in_at=now)
-            )
+            seen = claims.email[:EMAIL_MAX] if claims.email else None
+            uow.user_identities.update(attrs.evolve(identity, email=seen, last_sign_in_at=now))
             record(
                 uow,
                 self._clock,
@@ -188,15 +195,20 @@ class SignInWithOidc:
 
     def _follow_email(self, uow: UnitOfWork, user: User, claims: OidcClaims) -> User:
         """The user's email as the provider (verified) says it is now, unless another user has
-        it: then it stays, and the audit trail says so."""
+        it or it would give them another user's Linux account (AIOPS_LINUX_USER_MAPPING): then
+        it stays, and the audit trail says why."""
         email = _verified_email_or_none(claims)
         if email is None or email == user.email:
             return user
+        changed = attrs.evolve(user, email=email)
+        clash = self._workspaces.account_clash(changed, uow.users.list())
         if uow.users.get_by_email(email) is not None:
-            action, detail = "user.email_change_refused", "another user has it"
+            action, reason = "user.email_change_refused", "another user has it"
+        elif clash is not None:
+            action, reason = "user.email_change_refused", clash.message
         else:
-            action, detail = "user.email_changed", "from the provider"
-            user = uow.users.update(attrs.evolve(user, email=email))
+            action, reason = "user.email_changed", "from the provider"
+            user = uow.users.update(changed)
         record(
             uow,
             self._clock,
@@ -204,7 +216,8 @@ class SignInWithOidc:
             action=action,
             target=f"user:{user.email}",
             email=email,
-            reason=detail,
+            reason=reason,
+            linux_account=self._workspaces.account_for(user),
         )
         return user
 
