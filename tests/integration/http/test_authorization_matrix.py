@@ -164,6 +164,12 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
         lambda role: {"email": "ghost@example.com", "password": "wrong"},
     ),
     ("POST", "/logout"): (everyone(303), lambda role: {}),
+    # No OpenID Connect provider is configured here: every name is unknown (test_oidc_*.py).
+    ("GET", "/login/oidc/{name}"): (everyone(404), None),
+    ("GET", "/login/oidc/{name}/callback"): (everyone(404), None),
+    # A sign-in link's page spends nothing; an unknown link is refused whoever posts it.
+    ("GET", "/login/link/{secret}"): (everyone(200), None),
+    ("POST", "/login/link/{secret}"): (everyone(401), lambda role: {}),
     ("GET", "/"): (everyone(200, anonymous=303), None),
     ("GET", "/profile"): (everyone(200, anonymous=303), None),
     ("POST", "/profile/password"): (
@@ -250,6 +256,7 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], Body | None]] = {
         lambda role: {"user_id": "1", "key": f"sk-ant-oat01-matrix-{slug(role)}-0123456789"},
     ),
     ("POST", "/admin/tmux/resync"): (ADMINS_303, lambda role: {"dry_run": "1"}),
+    ("POST", "/admin/settings/oidc/{name}/test"): (ADMINS_303, lambda role: {}),
     ("GET", "/admin/audit"): (ADMINS_200, None),
     # Scheduled jobs: global admins only (the job is made by with_a_job).
     ("GET", "/admin/jobs"): (ADMINS_200, None),

@@ -1,4 +1,4 @@
-"""Sign in, sign out."""
+"""Sign in, sign out (OpenID Connect and sign-in links: oidc_routes.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from starlette.routing import Route
 from aiops.domain.errors import AuthenticationFailed, TooManyAttempts, ValidationError
 from aiops.domain.usecases.auth import SignInCommand, SignOutCommand
 from aiops.entrypoints.http.middleware import csrf_token
+from aiops.entrypoints.http.oidc_routes import SIGNED_IN_WITH, provider_logout
+from aiops.entrypoints.http.sign_in_page import login
 from aiops.entrypoints.http.web import (
     call,
     container,
@@ -17,28 +19,21 @@ from aiops.entrypoints.http.web import (
     form,
     redirect,
     remember,
-    render,
+    safe_next,
 )
-
-
-def safe_next(target: str) -> str:
-    """Only a local path: never another host (`//evil`, `https://...`, `/\\evil`)."""
-    if target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return "/"
 
 
 async def login_page(request: Request) -> Response:
     if await current_actor(request):
         return redirect("/")
-    return render(request, "login.html", next=safe_next(request.query_params.get("next", "/")))
+    return login(request, next=safe_next(request.query_params.get("next", "/")))
 
 
-async def login(request: Request) -> Response:
+async def password_login(request: Request) -> Response:
     try:
         data = await form(request)
     except ValidationError as error:
-        return render(request, "login.html", status_code=400, error=error.message, next="/")
+        return login(request, 400, error=error.message)
     email, target = field(data, "email"), safe_next(field(data, "next", "/"))
     address = request.client.host if request.client else "unknown"
     try:
@@ -48,14 +43,7 @@ async def login(request: Request) -> Response:
         )
     except (AuthenticationFailed, TooManyAttempts) as error:
         status = 429 if isinstance(error, TooManyAttempts) else 401
-        response = render(
-            request,
-            "login.html",
-            status_code=status,
-            error=error.message,
-            email=email,
-            next=target,
-        )
+        response = login(request, status, error=error.message, email=email, next=target)
         if status == 429:
             response.headers["Retry-After"] = str(error.retry_after)  # type: ignore[union-attr]
         return response
@@ -66,16 +54,19 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    """Sign out everywhere: every cookie of the user (a copy included) stops working."""
+    """Sign out everywhere: every cookie of the user (a copy included) stops working. A user
+    who came from an OpenID Connect provider is then sent to its end-session page."""
     actor = await current_actor(request)
     if actor is not None:
         await call(container(request).sign_out(), SignOutCommand(email=actor.name, actor=actor))
+    signed_in_with = request.session.get(SIGNED_IN_WITH)
     request.session.clear()
-    return redirect("/login")
+    at_provider = await provider_logout(request, signed_in_with) if actor else None
+    return redirect(at_provider or "/login")
 
 
 routes = [
     Route("/login", login_page, methods=["GET"]),
-    Route("/login", login, methods=["POST"]),
+    Route("/login", password_login, methods=["POST"]),
     Route("/logout", logout, methods=["POST"]),
 ]

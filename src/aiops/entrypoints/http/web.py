@@ -81,6 +81,13 @@ def flash(request: Request, message: str, kind: str = "info") -> None:
     request.session.setdefault("flash", []).append({"kind": kind, "message": message})
 
 
+def safe_next(target: str) -> str:
+    """Only a local path: never another host (`//evil`, `https://...`, `/\\evil`)."""
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/"
+
+
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 

@@ -12,6 +12,7 @@ from aiops.adapters.sqlalchemy.engine import masked
 from aiops.entrypoints.http.admin import cli_tools
 from aiops.entrypoints.http.admin._common import require_admin
 from aiops.entrypoints.http.admin.credentials import credential_cards
+from aiops.entrypoints.http.admin.sign_in_providers import sign_in_card
 from aiops.entrypoints.http.admin.tmux import tmux_card
 from aiops.entrypoints.http.web import call, container, render
 
@@ -54,6 +55,7 @@ async def settings_page(request: Request) -> Response:
         **await cli_tools.statuses(request),
         **await credential_cards(request, actor),
         **await tmux_card(request, actor),
+        **await sign_in_card(request, actor),
     )
 
 

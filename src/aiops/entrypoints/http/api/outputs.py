@@ -21,6 +21,7 @@ from aiops.domain.model.pull_requests import (
 from aiops.domain.model.sessions import AgentStatus, StatusSource, Tool
 from aiops.domain.model.tenants import Role
 from aiops.domain.model.trackers import IssueState, Provider, Severity, TriageStatus
+from aiops.domain.model.users import GrantSource
 from aiops.domain.model.workspaces import TransferPhase
 from aiops.entrypoints.http.api.types import Moment
 
@@ -103,10 +104,14 @@ class Me:
 
 @attrs.frozen
 class Member:
+    """`source`: `manual` (given by hand) or `oidc` (from the provider's groups at sign-in,
+    re-applied at each one)."""
+
     user_id: int
     email: str
     name: str
     role: Role
+    source: GrantSource = GrantSource.MANUAL
 
 
 @attrs.frozen
@@ -114,6 +119,7 @@ class Membership:
     user_id: int
     tenant_id: int
     role: Role
+    source: GrantSource = GrantSource.MANUAL
 
 
 @attrs.frozen

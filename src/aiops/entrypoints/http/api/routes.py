@@ -164,7 +164,10 @@ async def list_members(request: Request) -> Response:
     members = await call(container(request).list_members(), path_slug(request), actor)
     return out(
         list[Member],
-        [{**jsonable(m.user), "user_id": m.user.id, "role": m.role} for m in members],
+        [
+            {**jsonable(m.user), "user_id": m.user.id, "role": m.role, "source": m.source}
+            for m in members
+        ],
     )
 
 
