@@ -29,6 +29,8 @@ FRAMEWORKS = {
     "cryptography",
     "stamina",
     "prometheus_client",
+    "authlib",
+    "joserfc",
 }
 # What each layer may not import from aiops itself.
 FORBIDDEN = {
