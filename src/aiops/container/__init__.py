@@ -175,6 +175,7 @@ class Container(containers.DeclarativeContainer):
     runner_policy = core.runner_policy
     # A gateway the entrypoints use directly: the terminal's pty is theirs to relay.
     terminals = gateways.terminals
+    oidc_client = gateways.oidc_client
     # What /metrics reads at each scrape.
     operation_counts = gateways.operation_counts
     # Where notices go (issue 18): the sink every source queues through, in its transaction

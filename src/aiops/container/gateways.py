@@ -73,8 +73,10 @@ else:
     (jobs,) = modules("aiops.adapters.sqlalchemy", "jobs")
 if TYPE_CHECKING:
     from aiops.adapters import memory_transfers
+    from aiops.adapters import oidc as oidc_adapter
 else:
     (memory_transfers,) = modules("aiops.adapters", "memory_transfers")
+    (oidc_adapter,) = modules("aiops.adapters", "oidc")
 if TYPE_CHECKING:
     from aiops.adapters import apprise_notifier, delivery_thread, loop_thread
     from aiops.domain.usecases import notifications
@@ -292,6 +294,13 @@ class Gateways(containers.DeclarativeContainer):
     remote_hosts = providers.Singleton(
         dns_remote_hosts.DnsRemoteHosts,
         allow_private_networks=settings.provided.git_allow_private_networks,
+    )
+    # The OpenID Connect relying party (issue 20): one per process, its discovery and key
+    # sets cached across sign-ins.
+    oidc_client = providers.Singleton(
+        oidc_adapter.AuthlibOidcClient,
+        allow_insecure_loopback=settings.provided.oidc_allow_insecure_loopback,
+        groups_claim=settings.provided.oidc_groups_claim,
     )
     key_store = providers.Singleton(_key_store, settings=settings)
     credential_store = providers.Singleton(_credential_store, settings=settings, launcher=launcher)

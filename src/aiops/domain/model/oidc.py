@@ -78,6 +78,18 @@ class OidcProvider:
         return self.label or self.name
 
 
+def issuer_origins(providers: tuple[OidcProvider, ...]) -> tuple[str, ...]:
+    """Where the providers' pages live (scheme://host[:port]), each once, in order: the pages'
+    policy lets "Sign out" end there."""
+    found = []
+    for provider in providers:
+        parts = urlsplit(provider.issuer)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in found:
+            found.append(origin)
+    return tuple(found)
+
+
 @attrs.frozen(kw_only=True)
 class OidcPending:
     """What the browser's session keeps between the redirect to the provider and its answer."""

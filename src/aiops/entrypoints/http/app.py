@@ -19,6 +19,7 @@ from aiops.adapters.errors import AdapterError
 from aiops.adapters.sqlalchemy.migrations import ensure_current
 from aiops.container import Container, bootstrap
 from aiops.domain.model.access import SYSTEM
+from aiops.domain.model.oidc import issuer_origins
 from aiops.domain.usecases.sync_issues import SyncIssuesCommand
 from aiops.entrypoints.http import (
     admin,
@@ -227,7 +228,7 @@ def create_app(container: Container | None = None) -> Starlette:
         routes=all_routes(),
         middleware=[
             Middleware(metrics.RequestTiming, metrics=request_metrics),
-            Middleware(SecurityHeaders),
+            Middleware(SecurityHeaders, form_targets=issuer_origins(settings.oidc_provider_list)),
             Middleware(BodyLimit, limit=settings.max_body_bytes),
             Middleware(
                 Sessions,

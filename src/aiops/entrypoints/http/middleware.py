@@ -20,8 +20,7 @@ CSP = (
     "img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'self'; "
     "object-src 'none'; frame-ancestors 'none'"
 )
-SECURITY_HEADERS = [
-    (b"content-security-policy", CSP.encode()),
+OTHER_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
@@ -36,9 +35,19 @@ CSRF_EXEMPT = ("/api/", "/hooks/")
 JSON_PATHS = ("/api/", "/hooks/")
 
 
+def csp(form_targets: tuple[str, ...] = ()) -> str:
+    """The pages' policy; `form_targets` are the origins a form's answer may redirect to (the
+    identity providers' sign-out pages: Chromium applies form-action to the redirect after
+    "Sign out")."""
+    if not form_targets:
+        return CSP
+    return CSP.replace("form-action 'self'", f"form-action 'self' {' '.join(form_targets)}")
+
+
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, form_targets: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.headers = [(b"content-security-policy", csp(form_targets).encode()), *OTHER_HEADERS]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,7 +58,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 names = {name for name, _ in message["headers"]}
                 message["headers"] = list(message["headers"]) + [
-                    (name, value) for name, value in SECURITY_HEADERS if name not in names
+                    (name, value) for name, value in self.headers if name not in names
                 ]
             await send(message)
 

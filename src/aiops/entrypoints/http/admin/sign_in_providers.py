@@ -4,6 +4,7 @@ through it, and a Test that fetches its discovery document and key set now."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -31,13 +32,17 @@ async def sign_in_card(request: Request, actor: Actor) -> dict[str, Any]:
                 "issuer": provider.issuer,
                 "client_id": provider.client_id,
                 "scopes": " ".join(provider.scopes),
-                "last_sign_in": last.get(provider.name),
+                "last_sign_in": shown_time(last.get(provider.name)),
             }
             for provider in providers(request).values()
         ],
         "password_login": settings.password_login,
         "oidc_auto_create": settings.oidc_auto_create,
     }
+
+
+def shown_time(when: datetime | None) -> str:
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC" if when else "never"
 
 
 def summary(check: OidcCheck) -> str:
