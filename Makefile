@@ -145,6 +145,7 @@ bench: sync-dev  ## the benchmarks (figures for docs/performance.md)
 	$(BIN)/python bench/agent_status.py
 	$(BIN)/python bench/pr_loop.py
 	$(BIN)/python bench/metrics.py
+	$(BIN)/python bench/oidc_sign_in.py
 
 clean:  ## remove the virtualenv and caches (keeps instance/)
 	rm -rf .venv .tools web/node_modules src/aiops/entrypoints/http/static/vendor .mypy_cache .ruff_cache .pytest_cache .hypothesis
